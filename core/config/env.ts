@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { Duration } from '../../rules/schema.js';
+
+/** Process settings from the environment (SPEC "Commands a user types"), validated by the same zod as the farm file. */
+const Bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const Port = z.coerce.number().int().min(0).max(65535);
+const Int = (min: number) => z.coerce.number().int().min(min);
+
+export const COMPONENTS = ['broker', 'ingest', 'rules', 'dashboard', 'simulate'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export const EnvSettings = z.object({
+  FARM_CONFIG: z.string().default('config/demo-farm.yaml'),
+  DATA_DIR: z.string().default('./data'),
+  MQTT_PORT: Port.default(1883),
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  MQTT_URL: z.string().url().optional(),
+  MQTT_TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+$/).default('farm'),
+  MQTT_SERVICE_USERNAME: z.string().default('farm-service'),
+  MQTT_SERVICE_PASSWORD: z.string().optional(),
+  MQTT_TLS_PORT: Port.optional(),
+  TLS_CERT: z.string().optional(),
+  TLS_KEY: z.string().optional(),
+  HTTP_PORT: Port.default(3000),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  INFLUX_URL: z.string().url().optional(),
+  INFLUX_DATABASE: z.string().default('farm'),
+  INFLUX_USERNAME: z.string().optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  INFLUX_TOKEN: z.string().optional(),
+  INFLUX_ORG: z.string().optional(),
+  INFLUX_BUCKET: z.string().optional(),
+  INFLUX_TIMEOUT: Duration.default(10_000),
+  SIMULATE: Bool.optional(),
+  MAX_PAYLOAD_BYTES: Int(64).default(64 * 1024),
+  MAX_FUTURE_SKEW: Duration.default(5 * 60_000),
+  MAX_PAST_AGE: Duration.default(365 * 86_400_000),
+  BATCH_SIZE: Int(1).default(1000),
+  BATCH_INTERVAL: Duration.default(50),
+  REJECTS_KEPT: Int(1).default(100),
+  SESSION_TTL: Duration.default(12 * 3_600_000),
+  METRICS_PUBLIC: Bool.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type EnvSettingsT = z.output<typeof EnvSettings>;
+
+/** Which store the settings select: InfluxDB v2 write API, InfluxDB v1 API, or the embedded SQLite store. */
+export type StoreChoice =
+  | { kind: 'embedded'; dataDir: string }
+  | { kind: 'influx-v1'; url: string; database: string; username?: string; password?: string; timeoutMs: number }
+  | { kind: 'influx-v2'; url: string; token: string; org: string; bucket: string; database: string; timeoutMs: number };
+
+export function storeChoice(env: EnvSettingsT): StoreChoice {
+  if (!env.INFLUX_URL) return { kind: 'embedded', dataDir: env.DATA_DIR };
+  if (env.INFLUX_TOKEN && env.INFLUX_ORG && env.INFLUX_BUCKET)
+    return { kind: 'influx-v2', url: env.INFLUX_URL, token: env.INFLUX_TOKEN, org: env.INFLUX_ORG, bucket: env.INFLUX_BUCKET, database: env.INFLUX_BUCKET, timeoutMs: env.INFLUX_TIMEOUT };
+  return { kind: 'influx-v1', url: env.INFLUX_URL, database: env.INFLUX_DATABASE, username: env.INFLUX_USERNAME, password: env.INFLUX_PASSWORD ?? env.INFLUX_TOKEN, timeoutMs: env.INFLUX_TIMEOUT };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { ACTUATOR_TYPES, ID_PATTERN, ZONE_KINDS } from '../domain.js';
+import { METRIC_NAMES } from '../metrics-catalog.js';
+import { Duration, Rules } from '../../rules/schema.js';
+
+/** The farm file (SPEC "Configuration file"): the one schema every component reads. */
+const Id = z.string().regex(ID_PATTERN, 'ids are lower-case letters, digits, _ and -, starting with a letter or digit (max 64)');
+const SecretHash = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected scrypt$N$r$p$salt$hash (make one with npm run provision)');
+
+export const Device = z
+  .object({
+    id: Id,
+    name: z.string().optional(),
+    role: z.enum(['sensor', 'actuator']),
+    type: z.enum(ACTUATOR_TYPES).optional(),
+    secret: z.string().min(8, 'a device secret needs at least 8 characters').optional(),
+    secretHash: SecretHash.optional(),
+    metrics: z.array(z.enum(METRIC_NAMES as [string, ...string[]])).optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.role === 'actuator' && !d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'an actuator needs a type: fan, spray, shutter, pump or valve' });
+    if (d.role === 'sensor' && d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'only actuators have a type' });
+    if (d.secret && d.secretHash) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'give either secret or secretHash, not both' });
+  });
+
+/** What a shed does with its actuators when its climate sensors go silent. */
+export const FailSafe = z
+  .object({
+    after: Duration.default(600_000),
+    actuators: z.partialRecord(z.enum(ACTUATOR_TYPES), z.enum(['on', 'off'])),
+  })
+  .strict();
+
+export const Zone = z
+  .object({
+    id: Id,
+    name: z.string().optional(),
+    kind: z.enum(ZONE_KINDS),
+    devices: z.array(Device).default([]),
+    failsafe: FailSafe.optional(),
+    /** Free-form facts the dashboard and simulators use (head count, pipe diameter, upstream pipe ...). */
+    attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .strict();
+
+export const Site = z
+  .object({ id: Id, name: z.string().optional(), zones: z.array(Zone).min(1) })
+  .strict();
+
+export const User = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'user names are letters, digits, _ . and -'),
+    role: z.enum(['viewer', 'operator', 'admin']),
+    password: z.string().min(8, 'a password needs at least 8 characters').optional(),
+    passwordHash: SecretHash.optional(),
+  })
+  .strict()
+  .refine((u) => (u.password === undefined) !== (u.passwordHash === undefined), { message: 'a user needs exactly one of password or passwordHash' });
+
+export const FarmConfig = z
+  .object({
+    sites: z.array(Site).min(1),
+    users: z.array(User).default([]),
+    rules: Rules.default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const devices = new Map<string, string>();
+    cfg.sites.forEach((site, si) => {
+      const zones = new Set<string>();
+      site.zones.forEach((zone, zi) => {
+        if (zones.has(zone.id)) ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'id'], message: `duplicate zone id "${zone.id}" in site ${site.id}` });
+        zones.add(zone.id);
+        zone.devices.forEach((d, di) => {
+          const where = `${site.id}/${zone.id}`;
+          if (devices.has(d.id))
+            ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'devices', di, 'id'], message: `device id "${d.id}" is already used in ${devices.get(d.id)}: device ids are unique across the farm` });
+          devices.set(d.id, where);
+        });
+      });
+    });
+    const sites = new Set(cfg.sites.map((s) => s.id));
+    if (sites.size !== cfg.sites.length) ctx.addIssue({ code: 'custom', path: ['sites'], message: 'site ids must be unique' });
+    const users = new Set<string>();
+    cfg.users.forEach((u, ui) => {
+      if (users.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'name'], message: `duplicate user "${u.name}"` });
+      users.add(u.name);
+    });
+  });
+
+export type FarmConfigT = z.output<typeof FarmConfig>;
+export type SiteT = z.output<typeof Site>;
+export type ZoneT = z.output<typeof Zone>;
+export type DeviceT = z.output<typeof Device>;
+export type UserT = z.output<typeof User>;

@@ -1,0 +1,55 @@
+import { EventEmitter } from 'node:events';
+import type { ActuatorState, AlertEvent, Command, DeviceRef, DeviceStatus, Reading } from './domain.js';
+
+/**
+ * Typed events between components in one process. Data flows one way: ingest emits readings and device
+ * changes, rules emit commands and alerts, the dashboard only listens.
+ */
+export interface FarmEvents {
+  reading: [Reading];
+  status: [DeviceRef & { status: DeviceStatus; ts: number }];
+  actuatorState: [DeviceRef & ActuatorState];
+  command: [DeviceRef & { command: Command }];
+  alert: [AlertEvent];
+  reject: [RejectRecord];
+  actuatorMode: [DeviceRef & { mode: 'auto' | 'manual'; until?: number; by?: string }];
+}
+
+export type RejectReason =
+  | 'malformed_json'
+  | 'schema'
+  | 'out_of_range'
+  | 'unknown_metric'
+  | 'oversize'
+  | 'unauthorised_topic'
+  | 'unknown_device'
+  | 'future_timestamp'
+  | 'stale_timestamp';
+
+export const REJECT_REASONS: readonly RejectReason[] = [
+  'malformed_json',
+  'schema',
+  'out_of_range',
+  'unknown_metric',
+  'oversize',
+  'unauthorised_topic',
+  'unknown_device',
+  'future_timestamp',
+  'stale_timestamp',
+];
+
+export interface RejectRecord {
+  reason: RejectReason;
+  detail: string;
+  topic: string;
+  device?: string;
+  ts: number; // when it was rejected
+  sample?: string; // first bytes of the payload, for inspection
+}
+
+export class FarmBus extends EventEmitter<FarmEvents> {
+  constructor() {
+    super({ captureRejections: false });
+    this.setMaxListeners(100);
+  }
+}

@@ -1,0 +1,33 @@
+/** Topic layout (SPEC "MQTT topics"): {root}/{site}/{zone}/{device}/{channel} and {root}/{site}/{zone}/alert. */
+export const DEVICE_CHANNELS = ['telemetry', 'status', 'cmd', 'state'] as const;
+export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
+
+export interface DeviceTopic {
+  site: string;
+  zone: string;
+  device: string;
+  channel: DeviceChannel;
+}
+
+export function deviceTopic(root: string, t: Omit<DeviceTopic, 'channel'>, channel: DeviceChannel): string {
+  return `${root}/${t.site}/${t.zone}/${t.device}/${channel}`;
+}
+
+export function alertTopic(root: string, site: string, zone: string): string {
+  return `${root}/${site}/${zone}/alert`;
+}
+
+/** Parses a device topic; returns undefined for anything else (alert topics, foreign roots, wrong depth). */
+export function parseDeviceTopic(root: string, topic: string): DeviceTopic | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== root) return undefined;
+  const [, site, zone, device, channel] = parts;
+  if (!(DEVICE_CHANNELS as readonly string[]).includes(channel)) return undefined;
+  return { site, zone, device, channel: channel as DeviceChannel };
+}
+
+/** Subscription filters a service uses; `share` turns them into MQTT v5 shared subscriptions. */
+export function serviceFilter(root: string, channel: DeviceChannel, share?: string): string {
+  const filter = `${root}/+/+/+/${channel}`;
+  return share ? `$share/${share}/${filter}` : filter;
+}

@@ -1,0 +1,54 @@
+import type { AlertEvent, Command, CommandAction, DeviceRef } from '../core/domain.js';
+import type { RuleT } from './schema.js';
+
+/** What the rules engine offers the API and dashboard. Implemented by createRulesEngine (rules/engine.ts). */
+export interface ActuatorView extends DeviceRef {
+  type: string;
+  mode: 'auto' | 'manual';
+  manualUntil?: number;
+  /** Last state the actuator itself confirmed (its retained state topic); undefined until it has reported. */
+  state?: 'on' | 'off';
+  value?: number;
+  stateTs?: number;
+  /** A command sent and not yet acknowledged. */
+  pending?: Command;
+  /** Who holds it on: rule ids and/or "manual:<user>". */
+  holders: string[];
+}
+
+export interface DryRunEvent {
+  ts: number;
+  kind: 'fired' | 'escalated' | 'deescalated' | 'cleared';
+  site: string;
+  zone: string;
+  device?: string;
+  level?: string;
+  value?: number;
+}
+
+export type ReplaceRulesResult =
+  | { ok: true; rules: RuleT[]; changed: string[]; kept: string[]; removed: string[] }
+  | { ok: false; problems: { path: string; message: string }[] };
+
+export interface RulesHandle {
+  rules(): RuleT[];
+  /** Validates (zod; problems name rule index and field) and swaps rules in without restarting; unchanged rules keep their state. */
+  replaceRules(raw: unknown): ReplaceRulesResult;
+  dryRun(raw: unknown, from: number, to: number): Promise<{ ok: true; events: DryRunEvent[] } | { ok: false; problems: { path: string; message: string }[] }>;
+  activeAlerts(): AlertEvent[];
+  acknowledge(alertId: string, user: string): AlertEvent | undefined;
+  actuators(): ActuatorView[];
+  /** Operator command. Throws ActuatorError('NOT_FOUND' | 'NOT_ACTUATOR') for unknown ids. */
+  command(deviceId: string, action: CommandAction, value: number | undefined, user: string): Promise<Command>;
+  setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): ActuatorView;
+}
+
+export class ActuatorError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'NOT_ACTUATOR',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ActuatorError';
+  }
+}

@@ -1,0 +1,91 @@
+import type { AlertEvent, Command, DeviceRef, Reading } from '../core/domain.js';
+
+/**
+ * Where readings, alerts and commands are kept: the embedded SQLite store or InfluxDB.
+ * Both implementations pass the same contract suite (test/store/contract.ts).
+ */
+export interface HistoryQuery {
+  site?: string;
+  zone?: string;
+  device?: string;
+  metric: string;
+  from: number; // epoch ms, inclusive
+  to: number; // epoch ms, exclusive
+  everyMs: number; // bucket width
+}
+
+export interface HistoryBucket {
+  ts: number; // bucket start
+  mean: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface HistorySeries {
+  device: string;
+  buckets: HistoryBucket[];
+}
+
+export interface LatestValue extends DeviceRef {
+  metric: string;
+  value: number;
+  ts: number;
+}
+
+export interface RawQuery {
+  site?: string;
+  zone?: string;
+  device?: string;
+  metric?: string;
+  from: number;
+  to: number;
+  limit?: number;
+}
+
+export interface RawPoint extends DeviceRef {
+  metric: string;
+  value: number;
+  ts: number;
+}
+
+/** A command as stored: where it went and what came of it. */
+export interface CommandRecord extends DeviceRef {
+  command: Command;
+  outcome: 'sent' | 'acked' | 'retried' | 'failed';
+  ts: number;
+}
+
+export interface EventQuery {
+  from?: number;
+  to?: number;
+  site?: string;
+  limit?: number;
+}
+
+export interface Store {
+  readonly kind: 'embedded' | 'influx-v1' | 'influx-v2';
+  /** Checks the backend and prepares it (schema, database). Throws a StoreError that says what to do. */
+  init(): Promise<void>;
+  /** Resolves once the readings are durable. Readings with the same device+metric+ts overwrite (idempotent). */
+  writeReadings(readings: Reading[]): Promise<void>;
+  history(q: HistoryQuery): Promise<HistorySeries[]>;
+  latest(filter?: { site?: string; zone?: string; device?: string }): Promise<LatestValue[]>;
+  raw(q: RawQuery): Promise<RawPoint[]>;
+  writeAlerts(events: AlertEvent[]): Promise<void>;
+  alerts(q: EventQuery): Promise<AlertEvent[]>;
+  writeCommands(records: CommandRecord[]): Promise<void>;
+  commands(q: EventQuery & { device?: string }): Promise<CommandRecord[]>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: 'STORE_UNREACHABLE' | 'STORE_AUTH' | 'STORE_NO_DATABASE' | 'STORE_WRITE' | 'STORE_QUERY',
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
