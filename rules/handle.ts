@@ -38,14 +38,23 @@ export interface RulesHandle {
   activeAlerts(): AlertEvent[];
   acknowledge(alertId: string, user: string): AlertEvent | undefined;
   actuators(): ActuatorView[];
-  /** Operator command. Throws ActuatorError('NOT_FOUND' | 'NOT_ACTUATOR') for unknown ids. */
+  /**
+   * Operator command, published at once with reason `manual:<user>`; the operator becomes a holder (an
+   * `off` drops their hold). In auto mode the next change of a rule holding the same actuator may
+   * override it, so operators switch to manual first to keep rules away. Throws ActuatorError
+   * ('NOT_FOUND' | 'NOT_ACTUATOR') for unknown ids, 'BAD_COMMAND' for `set` without a 0-100 value.
+   */
   command(deviceId: string, action: CommandAction, value: number | undefined, user: string): Promise<Command>;
+  /**
+   * Manual: rules never command the actuator (their alerts still fire). `untilMs` is an absolute epoch-ms
+   * expiry; then it reverts to auto and the holders' state is applied. Not kept across a restart.
+   */
   setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): ActuatorView;
 }
 
 export class ActuatorError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'NOT_ACTUATOR',
+    readonly code: 'NOT_FOUND' | 'NOT_ACTUATOR' | 'BAD_COMMAND',
     message: string,
   ) {
     super(message);

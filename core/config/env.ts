@@ -23,6 +23,8 @@ export const EnvSettings = z.object({
   MQTT_TLS_PORT: Port.optional(),
   TLS_CERT: z.string().optional(),
   TLS_KEY: z.string().optional(),
+  MQTT_RATE_LIMIT: Int(1).default(200),
+  MQTT_RATE_BURST: Int(1).default(2000),
   HTTP_PORT: Port.default(3000),
   HTTP_HOST: z.string().default('0.0.0.0'),
   INFLUX_URL: z.string().url().optional(),

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { EnvSettingsT } from '../core/config/env.js';
+import { storeChoice } from '../core/config/env.js';
+import type { FarmConfigT } from '../core/config/schema.js';
+import { FarmBus } from '../core/events.js';
+import { indexFarm } from '../core/farm-index.js';
+import { createMetrics, type FarmMetrics } from '../core/observability.js';
+import { createBroker, type Broker } from '../broker/broker.js';
+import { createIngest, type Ingest } from '../ingest/ingest.js';
+import { createStoreFor } from './store-factory.js';
+import type { Store } from '../store/store.js';
+import { createRulesEngine } from '../rules/engine.js';
+import { createDashboard } from '../dashboard/server.js';
+import { createSimulatorRunner } from '../simulators/runner.js';
+import { healthOf } from './health.js';
+
+/**
+ * Wires the components of one process: embedded broker → ingest → store, rules, dashboard, simulated farm.
+ * Nothing here decides anything; each component is created by its own factory with its dependencies.
+ */
+export interface ServiceHandle {
+  mqttPort: number;
+  mqttTlsPort?: number;
+  httpPort: number;
+  store: Store;
+  ingest: Ingest;
+  broker: Broker;
+  bus: FarmBus;
+  metrics: FarmMetrics;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  env: EnvSettingsT;
+  config: FarmConfigT;
+  logger: Logger;
+  /** Run the simulated farm (SIMULATE); decided by the caller. */
+  simulate: boolean;
+  simulateScenario?: string;
+}
+
+export async function startService({ env, config, logger, simulate, simulateScenario }: ServiceOptions): Promise<ServiceHandle> {
+  const farm = indexFarm(config);
+  const bus = new FarmBus();
+  const metrics = createMetrics();
+  const choice = storeChoice(env);
+  const { store, buffered } = createStoreFor(choice, env.DATA_DIR, logger.child({ component: 'store' }));
+  await store.init();
+  logger.info({ store: choice.kind, dataDir: env.DATA_DIR }, 'store ready');
+
+  const ingest = createIngest(
+    { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics },
+    {
+      topicRoot: env.MQTT_TOPIC_ROOT,
+      maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+      maxFutureMs: env.MAX_FUTURE_SKEW,
+      maxPastMs: env.MAX_PAST_AGE,
+      batchSize: env.BATCH_SIZE,
+      batchIntervalMs: env.BATCH_INTERVAL,
+      rejectsKept: env.REJECTS_KEPT,
+    },
+  );
+
+  const broker = await createBroker(
+    {
+      farm: () => farm,
+      logger: logger.child({ component: 'broker' }),
+      metrics,
+      service: { username: env.MQTT_SERVICE_USERNAME, password: env.MQTT_SERVICE_PASSWORD },
+      onDeviceMessage: (device, topic, payload) => ingest.handleMessage(topic, payload, device),
+      onReject: ingest.recordReject,
+      onDeviceDisconnect: ingest.deviceDisconnected,
+    },
+    {
+      port: env.MQTT_PORT,
+      host: env.MQTT_HOST,
+      topicRoot: env.MQTT_TOPIC_ROOT,
+      tls: env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined,
+      maxMessagesPerSecond: env.MQTT_RATE_LIMIT,
+      burst: env.MQTT_RATE_BURST,
+    },
+  );
+  const { port: mqttPort, tlsPort: mqttTlsPort } = await broker.start();
+
+  const rules = createRulesEngine(
+    { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }) },
+    { topicRoot: env.MQTT_TOPIC_ROOT },
+  );
+  bus.on('reading', () => metrics.ruleEvaluations.inc());
+  bus.on('alert', (a) => metrics.alerts.inc({ state: a.state, severity: a.severity }));
+  bus.on('command', (c) => metrics.commands.inc({ reason: c.command.reason.split(':')[0] }));
+  await rules.start();
+
+  const health = () => healthOf({ store, buffered, brokerClients: broker.connectedClients() });
+  const dashboard = createDashboard(
+    {
+      config,
+      farm,
+      bus,
+      store,
+      rules,
+      ingest,
+      logger: logger.child({ component: 'dashboard' }),
+      health,
+      metricsText: async () => {
+        if (buffered) {
+          const s = buffered.stats();
+          metrics.outboxDepth.set(s.outboxDepth);
+          metrics.outboxAgeSeconds.set(s.outboxOldestAgeMs / 1000);
+        }
+        return metrics.registry.metrics();
+      },
+    },
+    {
+      port: env.HTTP_PORT,
+      host: env.HTTP_HOST,
+      sessionTtlMs: env.SESSION_TTL,
+      metricsPublic: env.METRICS_PUBLIC,
+      https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
+    },
+  );
+  const { port: httpPort } = await dashboard.start();
+
+  let simulator: { stop(): Promise<unknown> } | undefined;
+  if (simulate) {
+    const secrets = new Map(farm.devices().map((d) => [d.device, d.config.secret]));
+    const runner = createSimulatorRunner({
+      farm: config,
+      brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      secrets: (id) => secrets.get(id),
+      scenario: simulateScenario ?? 'normal-day',
+      seed: 1,
+      speed: 1,
+      topicRoot: env.MQTT_TOPIC_ROOT,
+      logger: logger.child({ component: 'simulator' }),
+    });
+    await runner.start();
+    simulator = runner;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    mqttPort,
+    mqttTlsPort,
+    httpPort,
+    store,
+    ingest,
+    broker,
+    bus,
+    metrics,
+    stop() {
+      // Stop taking input first, then let every accepted reading reach the store.
+      stopping ??= (async () => {
+        await simulator?.stop();
+        await dashboard.stop();
+        await broker.stop();
+        await ingest.stop();
+        await rules.stop();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}

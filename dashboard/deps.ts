@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { FarmConfigT } from '../core/config/schema.js';
+import type { FarmBus } from '../core/events.js';
+import type { FarmIndex } from '../core/farm-index.js';
+import type { IngestHandle } from '../ingest/handle.js';
+import type { RulesHandle } from '../rules/handle.js';
+import type { Store } from '../store/store.js';
+import { DEFAULT_HIGH_WATER, type HighWaterRule } from './drainage.js';
+import type { LoginLimiter } from './login-limiter.js';
+import type { SessionStore } from './sessions.js';
+
+/** What the dashboard needs from the rest of the process; all of it comes in as arguments. */
+export interface DashboardDeps {
+  config: FarmConfigT;
+  farm: FarmIndex;
+  bus: FarmBus;
+  store: Store;
+  rules: RulesHandle;
+  ingest: IngestHandle;
+  logger: Logger;
+  health: () => Promise<{ status: 'ok' | 'degraded' | 'down'; checks: Record<string, unknown> }>;
+  /** Prometheus text exposition of the whole process. */
+  metricsText: () => Promise<string>;
+  now?: () => number;
+}
+
+export interface DashboardOptions {
+  port: number;
+  host: string;
+  sessionTtlMs: number;
+  /** When false, /metrics needs an admin login (a bearer token works for scrapers). */
+  metricsPublic: boolean;
+  https?: { cert: string | Buffer; key: string | Buffer };
+  /** Failed logins allowed per client address per window. */
+  loginRateLimit?: { max: number; timeWindowMs: number };
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For (for the login limit). */
+  trustProxy?: boolean;
+  /** Readings per device are merged over this interval before they go to browsers. */
+  coalesceMs?: number;
+  /** A history request may ask for at most this many buckets. */
+  maxBuckets?: number;
+  highWater?: HighWaterRule;
+}
+
+export type ResolvedOptions = Required<Omit<DashboardOptions, 'https'>> & Pick<DashboardOptions, 'https'>;
+
+export function resolveOptions(options: DashboardOptions): ResolvedOptions {
+  return {
+    loginRateLimit: { max: 5, timeWindowMs: 60_000 },
+    trustProxy: false,
+    coalesceMs: 250,
+    maxBuckets: 5000,
+    highWater: DEFAULT_HIGH_WATER,
+    ...options,
+  };
+}
+
+/** Handed to every route plugin. */
+export interface RouteContext {
+  deps: DashboardDeps;
+  options: ResolvedOptions;
+  sessions: SessionStore;
+  loginLimiter: LoginLimiter;
+  now: () => number;
+}

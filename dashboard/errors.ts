@@ -1,0 +1,103 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ActuatorError } from '../rules/handle.js';
+import { StoreError } from '../store/store.js';
+
+/**
+ * Every error the API answers with, in one place: a stable code, the HTTP status and a message that tells
+ * the caller what to do. Bodies look like `{ error: "VALIDATION", message: "...", problems?: [{path, message}] }`.
+ */
+export const API_ERRORS = {
+  VALIDATION: { status: 400, hint: 'Fix the request as described in problems (see /api/docs).' },
+  TOO_MANY_BUCKETS: { status: 400, hint: 'Use a larger "every" or a shorter time range.' },
+  RULES_INVALID: { status: 400, hint: 'Fix the rules at the paths listed in problems and send them again.' },
+  UNAUTHENTICATED: { status: 401, hint: 'Log in with POST /api/login and send the session cookie or an Authorization: Bearer token.' },
+  INVALID_CREDENTIALS: { status: 401, hint: 'Check the user name and password.' },
+  FORBIDDEN: { status: 403, hint: 'Ask an administrator for a role that allows this.' },
+  NOT_FOUND: { status: 404, hint: 'Check the id; GET /api/sites lists sites, zones and devices.' },
+  NOT_ACTUATOR: { status: 409, hint: 'Only actuators (fan, spray, shutter, pump, valve) take commands.' },
+  TOO_MANY_ATTEMPTS: { status: 429, hint: 'Too many failed logins: wait before trying again.' },
+  STORE_UNAVAILABLE: { status: 503, hint: 'The readings store is not answering; check /health and try again shortly.' },
+  INTERNAL: { status: 500, hint: 'Unexpected error; the server log has the details.' },
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ApiErrorCode,
+    message?: string,
+    readonly problems?: Problem[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message ?? API_ERRORS[code].hint);
+    this.name = 'ApiError';
+    this.statusCode = API_ERRORS[code].status;
+  }
+}
+
+/** The body of every 4xx/5xx answer; also used as the documented error response schema. */
+export const ErrorBody = z
+  .object({
+    error: z.string().describe('stable error code, e.g. VALIDATION, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND'),
+    message: z.string().describe('what went wrong and what to do'),
+    problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'ApiError' });
+
+export type ErrorBodyT = z.infer<typeof ErrorBody>;
+
+/** Fastify's own error codes that reach us (bad JSON, wrong content type, body too large) and their API code. */
+function fromFastify(err: FastifyError): { status: number; code: string } {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+  if (status === 429) return { status, code: 'TOO_MANY_REQUESTS' };
+  if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE' };
+  if (status === 415) return { status, code: 'UNSUPPORTED_MEDIA_TYPE' };
+  if (status >= 500) return { status, code: 'INTERNAL' };
+  return { status, code: 'VALIDATION' };
+}
+
+function problemPath(context: string | undefined, instancePath: string): string {
+  const inner = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+  return [context, inner].filter(Boolean).join('.');
+}
+
+export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; headers?: Record<string, string> } {
+  if (err instanceof ApiError) return { status: err.statusCode, body: { error: err.code, message: err.message, problems: err.problems }, headers: err.headers };
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const context = (err as { validationContext?: string }).validationContext;
+    const problems = err.validation.map((v) => ({ path: problemPath(context, v.instancePath), message: v.message ?? 'invalid' }));
+    const first = problems[0];
+    return { status: 400, body: { error: 'VALIDATION', message: `${first.path || context}: ${first.message}. ${API_ERRORS.VALIDATION.hint}`, problems } };
+  }
+  if (err instanceof ActuatorError) {
+    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION' } as const)[err.code] ?? 'VALIDATION';
+    return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
+  }
+  if (err instanceof StoreError) return { status: 503, body: { error: 'STORE_UNAVAILABLE', message: `${err.message} ${API_ERRORS.STORE_UNAVAILABLE.hint}` } };
+  if (err && typeof err === 'object' && 'statusCode' in err && typeof (err as FastifyError).statusCode === 'number' && !isResponseSerializationError(err as FastifyError)) {
+    const { status, code } = fromFastify(err as FastifyError);
+    if (status < 500) return { status, body: { error: code, message: String((err as { message?: unknown }).message ?? code) } };
+  }
+  return { status: 500, body: { error: 'INTERNAL', message: API_ERRORS.INTERNAL.hint } };
+}
+
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body, headers } = toErrorReply(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.debug({ code: body.error, url: request.url }, body.message);
+    if (headers) reply.headers(headers);
+    return reply.code(status).type('application/json').send(JSON.stringify(body));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).type('application/json').send(JSON.stringify({ error: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}. The API is described at /api/docs.` })),
+  );
+}

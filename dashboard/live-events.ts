@@ -1,0 +1,17 @@
+import type { AlertEvent, Command, DeviceRef, DeviceStatus, Reading } from '../core/domain.js';
+
+/** Payloads of the socket.io events the dashboard pushes (see socket.ts); shared by server and page. */
+export type LiveReadings = Reading[];
+export type LiveDevices = (DeviceRef & { status: DeviceStatus; ts: number })[];
+export type LiveActuator =
+  | (DeviceRef & { change: 'state'; state: 'on' | 'off'; value?: number; ack?: string; ts: number })
+  | (DeviceRef & { change: 'mode'; mode: 'auto' | 'manual'; until?: number; by?: string; ts: number });
+export type LiveCommand = DeviceRef & { command: Command };
+export type LiveAlert = AlertEvent;
+export interface JoinAnswer {
+  ok: boolean;
+  sites?: string[];
+  unknown?: string[];
+  error?: string;
+  message?: string;
+}

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { ACTUATOR_TYPES, ID_PATTERN, ZONE_KINDS } from '../core/domain.js';
+import { METRIC_NAMES } from '../core/metrics-catalog.js';
+import { parseDurationMs } from '../core/duration.js';
+import { REJECT_REASONS } from '../core/events.js';
+import { parseTimeArg, TIME_ARG_HELP } from './time.js';
+
+/**
+ * The API's request and response shapes. Routes validate with these and the OpenAPI document at /api/docs is
+ * generated from them, so the documentation cannot drift from what the server accepts. The page imports the
+ * inferred types only (no zod in the browser bundle).
+ */
+export const Id = z.string().regex(ID_PATTERN, 'ids are lower-case letters, digits, _ and -');
+export const Role = z.enum(['viewer', 'operator', 'admin']);
+export const Severity = z.enum(['info', 'warning', 'critical']);
+const METRIC_CHOICES = ['thi', ...METRIC_NAMES] as [string, ...string[]];
+export const MetricName = z.enum(METRIC_CHOICES, { message: `metric must be one of ${METRIC_CHOICES.join(', ')}` });
+
+export const TimeArg = z
+  .string()
+  .refine((v) => parseTimeArg(v, 0) !== undefined, { message: `expected ${TIME_ARG_HELP}` })
+  .describe(TIME_ARG_HELP);
+
+export const DurationArg = z
+  .string()
+  .refine((v) => {
+    try {
+      return parseDurationMs(v) > 0;
+    } catch {
+      return false;
+    }
+  }, { message: 'expected a duration like 30s, 5m, 1h or 1d' })
+  .describe('bucket width: 30s, 5m, 1h, 1d');
+
+// ---- auth
+export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
+export const Me = z.object({ user: z.string(), role: Role, expiresAt: z.number() });
+export const LoginResponse = Me.extend({ token: z.string().describe('send as Authorization: Bearer <token>; also set as the farm_session cookie') });
+
+// ---- sites, devices, latest
+const LatestEntry = z.object({ value: z.number(), ts: z.number() });
+const PendingCommand = z.object({ id: z.string(), action: z.enum(['on', 'off', 'set']), value: z.number().optional(), reason: z.string(), ts: z.number() });
+export const ActuatorInfo = z.object({
+  mode: z.enum(['auto', 'manual']),
+  manualUntil: z.number().optional(),
+  state: z.enum(['on', 'off']).optional().describe('last state the actuator itself confirmed'),
+  value: z.number().optional(),
+  stateTs: z.number().optional(),
+  pending: PendingCommand.optional().describe('a command sent and not yet acknowledged'),
+  holders: z.array(z.string()),
+});
+export const DeviceView = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  role: z.enum(['sensor', 'actuator']),
+  type: z.enum(ACTUATOR_TYPES).optional(),
+  metrics: z.array(z.string()).optional(),
+  status: z.enum(['online', 'offline', 'unknown']),
+  statusTs: z.number().optional(),
+  lastSeen: z.number().optional(),
+  latest: z.record(z.string(), LatestEntry),
+  actuator: ActuatorInfo.optional(),
+});
+export const LevelView = z.object({ name: z.string(), above: z.number() });
+export const ZoneView = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  kind: z.enum(ZONE_KINDS),
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  fillLevels: z.array(LevelView).optional().describe('drain zones: fill thresholds from the rules, lowest first'),
+  devices: z.array(DeviceView),
+});
+export const SiteView = z.object({
+  id: z.string(),
+  name: z.string().optional(),
+  activeAlerts: z.number(),
+  worstSeverity: Severity.optional(),
+  zones: z.array(ZoneView),
+});
+export const SitesResponse = z.object({ sites: z.array(SiteView) });
+export const SiteParams = z.object({ site: Id });
+export const DeviceFilter = z.object({ site: Id.optional(), zone: Id.optional(), device: Id.optional() }).strict();
+export const LatestResponse = z.object({
+  values: z.array(z.object({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), metric: z.string(), value: z.number(), ts: z.number() })),
+});
+
+// ---- drainage
+export const DrainageResponse = z.object({
+  site: z.string(),
+  pipes: z.array(z.object({ zone: z.string(), device: z.string(), fill: z.number().optional(), ts: z.number().optional(), level: z.string() })),
+  gauges: z.array(z.object({ zone: z.string(), device: z.string(), rain1hMm: z.number(), rain24hMm: z.number(), level: z.string().optional() })),
+  highWater: z.array(z.object({ zone: z.string(), device: z.string(), minFill: z.number(), hours: z.number() })),
+  highWaterRule: z.object({ fillPct: z.number(), hours: z.number(), dryRainMm: z.number() }),
+});
+
+// ---- readings
+export const ReadingsQuery = DeviceFilter.extend({
+  metric: MetricName,
+  from: TimeArg.default('-24h'),
+  to: TimeArg.default('now'),
+  every: DurationArg.optional().describe('bucket width; omitted = about 200 buckets over the range'),
+});
+const Bucket = z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number() });
+export const ReadingsResponse = z.object({
+  metric: z.string(),
+  unit: z.string(),
+  from: z.number(),
+  to: z.number(),
+  everyMs: z.number(),
+  series: z.array(z.object({ device: z.string(), buckets: z.array(Bucket) })),
+});
+
+// ---- alerts
+export const Alert = z
+  .object({
+    id: z.string(),
+    rule: z.string(),
+    site: z.string(),
+    zone: z.string(),
+    device: z.string().optional(),
+    severity: Severity,
+    level: z.string().optional(),
+    state: z.enum(['raised', 'escalated', 'acknowledged', 'cleared']),
+    value: z.number().optional(),
+    message: z.string(),
+    ts: z.number(),
+    by: z.string().optional(),
+  })
+  .meta({ id: 'AlertEvent' });
+export const AlertsQuery = z
+  .object({
+    state: z.enum(['active', 'all']).default('active'),
+    site: Id.optional(),
+    from: TimeArg.optional().describe(`history only (state=all); default -24h. ${TIME_ARG_HELP}`),
+    to: TimeArg.optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+export const AlertsResponse = z.object({ alerts: z.array(Alert) });
+export const AlertParams = z.object({ id: z.string().min(1).max(200) });
+export const AckResponse = z.object({ alert: Alert });
+
+// ---- actuators and commands
+export const ActuatorView = ActuatorInfo.extend({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), type: z.string() });
+export const ActuatorsResponse = z.object({ actuators: z.array(ActuatorView) });
+export const DeviceParams = z.object({ id: Id });
+export const CommandBody = z
+  .object({ action: z.enum(['on', 'off', 'set']), value: z.number().min(0).max(100).optional().describe('fan speed or shutter opening in %; required for set') })
+  .strict()
+  .refine((b) => b.action !== 'set' || b.value !== undefined, { path: ['value'], message: 'action set needs a value between 0 and 100' });
+export const CommandResponse = z.object({ command: PendingCommand });
+export const ModeBody = z
+  .object({
+    mode: z.enum(['auto', 'manual']),
+    until: TimeArg.optional().describe('manual until this time, then back to auto'),
+    forMinutes: z.number().int().min(1).max(7 * 24 * 60).optional().describe('manual for this many minutes, then back to auto'),
+  })
+  .strict()
+  .refine((b) => !(b.until && b.forMinutes), { message: 'give until or forMinutes, not both' })
+  .refine((b) => b.mode === 'manual' || (!b.until && !b.forMinutes), { message: 'until / forMinutes only go with mode manual' });
+export const ModeResponse = z.object({ actuator: ActuatorView });
+export const CommandsQuery = z
+  .object({ device: Id.optional(), site: Id.optional(), from: TimeArg.optional(), to: TimeArg.optional(), limit: z.coerce.number().int().min(1).max(5000).default(200) })
+  .strict();
+export const CommandsResponse = z.object({
+  commands: z.array(z.object({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), command: PendingCommand, outcome: z.enum(['sent', 'acked', 'retried', 'failed']), ts: z.number() })),
+});
+
+// ---- rules
+const ProblemList = z.array(z.object({ path: z.string(), message: z.string() }));
+export const RulesResponse = z.object({ rules: z.array(z.record(z.string(), z.unknown())).describe('rules as in the farm file, durations in ms') });
+export const ReplaceRulesBody = z.array(z.unknown()).describe('the complete new rule list (see the rule language in SPEC)');
+export const ReplaceRulesResponse = RulesResponse.extend({ changed: z.array(z.string()), kept: z.array(z.string()), removed: z.array(z.string()) });
+export const DryRunBody = z.object({ rule: z.unknown(), from: TimeArg.default('-24h'), to: TimeArg.default('now') }).strict();
+export const DryRunResponse = z.object({
+  events: z.array(
+    z.object({ ts: z.number(), kind: z.enum(['fired', 'escalated', 'deescalated', 'cleared']), site: z.string(), zone: z.string(), device: z.string().optional(), level: z.string().optional(), value: z.number().optional() }),
+  ),
+});
+export { ProblemList };
+
+// ---- rejects
+export const RejectsResponse = z.object({
+  stats: z.object({ accepted: z.number(), messages: z.number(), batches: z.number(), rejected: z.record(z.string(), z.number()) }),
+  rejects: z.array(z.object({ reason: z.enum(REJECT_REASONS as [string, ...string[]]), detail: z.string(), topic: z.string(), device: z.string().optional(), ts: z.number(), sample: z.string().optional() })),
+});
+
+export type MeT = z.infer<typeof Me>;
+export type SiteViewT = z.infer<typeof SiteView>;
+export type ZoneViewT = z.infer<typeof ZoneView>;
+export type DeviceViewT = z.infer<typeof DeviceView>;
+export type ActuatorInfoT = z.infer<typeof ActuatorInfo>;
+export type ActuatorViewT = z.infer<typeof ActuatorView>;
+export type CommandT = z.infer<typeof PendingCommand>;
+export type AlertT = z.infer<typeof Alert>;
+export type ReadingsResponseT = z.infer<typeof ReadingsResponse>;
+export type DrainageResponseT = z.infer<typeof DrainageResponse>;

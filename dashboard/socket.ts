@@ -1,0 +1,138 @@
+import type { FastifyInstance } from 'fastify';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import type { FarmConfigT } from '../core/config/schema.js';
+import type { DeviceRef, DeviceStatus, Reading } from '../core/domain.js';
+import type { FarmBus, FarmEvents } from '../core/events.js';
+import { SESSION_COOKIE } from './auth.js';
+import { createCoalescer, mergeReadings, newest } from './coalesce.js';
+import type { Session, SessionStore } from './sessions.js';
+
+/**
+ * Live updates over socket.io on the dashboard's own HTTP server.
+ * - A connection needs a live session: the farm_session cookie or `auth: { token }` in the handshake; it is
+ *   closed when the session is logged out or expires.
+ * - A client emits `join` with the site ids it views (`{ sites: [...] }`) and then receives only those sites.
+ * - Server → client events: `reading` (Reading[]: per device merged over `coalesceMs`), `device`
+ *   (status changes, also batched), `actuator` (`change: 'state'` = the actuator's own confirmed state,
+ *   `change: 'mode'` = auto/manual), `command` (sent, awaiting acknowledgement), `alert` (AlertEvent).
+ * The socket is read-only: commands go through the HTTP API, where roles are checked.
+ */
+export const JoinPayload = z.object({ sites: z.array(z.string().max(64)).max(500) }).strict();
+
+export interface LiveDeps {
+  app: FastifyInstance;
+  bus: FarmBus;
+  config: FarmConfigT;
+  sessions: SessionStore;
+  coalesceMs: number;
+  now: () => number;
+}
+
+export interface LiveHandle {
+  io: Server;
+  connections(): number;
+  stop(): Promise<void>;
+}
+
+const room = (site: string) => `site:${site}`;
+
+/**
+ * A browser always sends Origin on a WebSocket handshake; refusing foreign origins stops another web page from
+ * opening a live connection with the user's cookie. Clients without Origin (scripts, tests) carry a token.
+ * Behind a reverse proxy that rewrites Host, the proxy's X-Forwarded-Host counts as the page's host.
+ */
+export function sameOrigin(headers: { origin?: string; host?: string; 'x-forwarded-host'?: string | string[] }): boolean {
+  if (!headers.origin) return true;
+  try {
+    const origin = new URL(headers.origin).host;
+    return origin === headers.host || [headers['x-forwarded-host']].flat().includes(origin);
+  } catch {
+    return false;
+  }
+}
+
+type StatusEvent = FarmEvents['status'][0];
+
+export function attachLive(deps: LiveDeps): LiveHandle {
+  const io = new Server(deps.app.server, { serveClient: false, maxHttpBufferSize: 16 * 1024, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
+  const siteIds = new Set(deps.config.sites.map((s) => s.id));
+  const byToken = new Map<string, Set<Socket>>();
+
+  io.use((socket, next) => {
+    const cookies = deps.app.parseCookie(socket.handshake.headers.cookie ?? '');
+    const given = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : cookies[SESSION_COOKIE];
+    const session = deps.sessions.get(given);
+    if (!session) return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: 'Log in first (POST /api/login); the session may have expired.' } }));
+    socket.data.session = session;
+    next();
+  });
+
+  io.on('connection', (socket) => {
+    const session = socket.data.session as Session;
+    const sockets = byToken.get(session.token) ?? new Set<Socket>();
+    sockets.add(socket);
+    byToken.set(session.token, sockets);
+    // Ends the connection when its session expires, even if the client never makes another HTTP request.
+    const expiry = setTimeout(() => {
+      socket.emit('session-ended', { reason: 'expired' });
+      socket.disconnect(true);
+    }, Math.max(0, session.expiresAt - deps.now()));
+    expiry.unref();
+
+    socket.on('join', (payload: unknown, ack?: unknown) => {
+      const parsed = JoinPayload.safeParse(payload);
+      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => {};
+      if (!parsed.success) return reply({ ok: false, error: 'VALIDATION', message: 'join expects { sites: ["site-id", ...] }' });
+      const wanted = new Set(parsed.data.sites.filter((s) => siteIds.has(s)));
+      for (const r of socket.rooms) if (r.startsWith('site:') && !wanted.has(r.slice(5))) socket.leave(r);
+      for (const s of wanted) socket.join(room(s));
+      reply({ ok: true, sites: [...wanted], unknown: parsed.data.sites.filter((s) => !siteIds.has(s)) });
+    });
+
+    socket.on('disconnect', () => {
+      clearTimeout(expiry);
+      sockets.delete(socket);
+      if (sockets.size === 0) byToken.delete(session.token);
+    });
+  });
+
+  deps.sessions.onEnd((session, reason) => {
+    for (const socket of byToken.get(session.token) ?? []) {
+      socket.emit('session-ended', { reason });
+      socket.disconnect(true);
+    }
+  });
+
+  const toSites = <T extends { site: string }>(event: string, batch: T[]) => {
+    const bySite = new Map<string, T[]>();
+    for (const item of batch) bySite.set(item.site, [...(bySite.get(item.site) ?? []), item]);
+    for (const [site, items] of bySite) io.to(room(site)).emit(event, items);
+  };
+  const readings = createCoalescer<Reading>({ intervalMs: deps.coalesceMs, key: (r) => r.device, merge: mergeReadings, flush: (b) => toSites('reading', b) });
+  const statuses = createCoalescer<StatusEvent>({ intervalMs: deps.coalesceMs, key: (s) => s.device, merge: newest, flush: (b) => toSites('device', b) });
+
+  const ref = (d: DeviceRef) => ({ site: d.site, zone: d.zone, kind: d.kind, device: d.device });
+  const listeners: { [K in keyof FarmEvents]?: (...args: FarmEvents[K]) => void } = {
+    reading: (r) => readings.add(r),
+    status: (s) => statuses.add({ ...ref(s), status: s.status as DeviceStatus, ts: s.ts }),
+    actuatorState: (a) => void io.to(room(a.site)).emit('actuator', { change: 'state', ...ref(a), state: a.state, value: a.value, ack: a.ack, ts: a.ts }),
+    actuatorMode: (m) => void io.to(room(m.site)).emit('actuator', { change: 'mode', ...ref(m), mode: m.mode, until: m.until, by: m.by, ts: deps.now() }),
+    command: (c) => void io.to(room(c.site)).emit('command', { ...ref(c), command: c.command }),
+    alert: (a) => void io.to(room(a.site)).emit('alert', a),
+  };
+  for (const [event, fn] of Object.entries(listeners)) deps.bus.on(event as keyof FarmEvents, fn as never);
+
+  return {
+    io,
+    connections: () => io.engine.clientsCount,
+    async stop() {
+      for (const [event, fn] of Object.entries(listeners)) deps.bus.off(event as keyof FarmEvents, fn as never);
+      readings.stop();
+      statuses.stop();
+      io.disconnectSockets(true);
+      // io.close() would also close the HTTP server, which fastify owns and closes itself.
+      io.engine.close();
+    },
+  };
+}

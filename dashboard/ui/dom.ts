@@ -1,0 +1,43 @@
+/** Small DOM helpers for the page: escaping, number and time formatting, a toast. */
+export function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function $(selector: string, root: ParentNode = document): HTMLElement | null {
+  return root.querySelector<HTMLElement>(selector);
+}
+
+export function $$(selector: string, root: ParentNode = document): HTMLElement[] {
+  return Array.from(root.querySelectorAll<HTMLElement>(selector));
+}
+
+/** Readings to a sensible precision: 1 decimal below 100, none above. */
+export function fmt(value: number | undefined, digits?: number): string {
+  if (value === undefined || Number.isNaN(value)) return '—';
+  const d = digits ?? (Math.abs(value) >= 100 ? 0 : 1);
+  return value.toFixed(d);
+}
+
+export function fmtTime(ts: number | undefined, lang: string): string {
+  if (!ts) return '—';
+  const d = new Date(ts);
+  const sameDay = new Date().toDateString() === d.toDateString();
+  return sameDay ? d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : d.toLocaleString(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+
+export function toast(message: string, kind: 'error' | 'info' = 'error'): void {
+  let el = $('#toast');
+  if (!el) {
+    el = document.createElement('div');
+    el.id = 'toast';
+    el.setAttribute('role', 'status');
+    el.dataset.testid = 'toast';
+    document.body.append(el);
+  }
+  el.textContent = message;
+  el.className = `toast toast-${kind} show`;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el?.classList.remove('show'), 5000);
+}

@@ -1,0 +1,125 @@
+import 'uplot/dist/uPlot.min.css';
+import './app.css';
+import type { ActuatorViewT, AlertT, CommandT, MeT, SiteViewT } from '../schemas.js';
+import { ApiFailure, get, post, whenUnauthenticated } from './api.js';
+import { patch, patchNow } from './bind.js';
+import { esc, toast } from './dom.js';
+import { currentLang, setLang, t } from './i18n.js';
+import { connectLive, disconnectLive, viewSites } from './live.js';
+import { installShell, markNav, showConn, showSignedIn } from './shell.js';
+import { applyActuator, applyAlert, applyCommand, deviceEntry, model, setActiveAlerts, setSites, subscribe } from './state.js';
+import { alertsView } from './views/alerts.js';
+import { drainageView } from './views/drainage.js';
+import { historyView, RANGES, type Range } from './views/history.js';
+import { loginView } from './views/login.js';
+import { overviewView } from './views/overview.js';
+import { siteView, zoneView } from './views/site.js';
+import type { View } from './views/view.js';
+
+/** Boot, routing (#/…) and the actions behind buttons. */
+const main = document.getElementById('view')!;
+let current: View | undefined;
+
+function viewFor(hash: string): View {
+  const [path, query] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'site' && parts[1] && parts[2] === 'zone' && parts[3]) return zoneView(parts[1], parts[3]);
+  if (parts[0] === 'site' && parts[1] && parts[2] === 'drainage') return drainageView(parts[1]);
+  if (parts[0] === 'site' && parts[1]) return siteView(parts[1]);
+  if (parts[0] === 'alerts') return alertsView();
+  if (parts[0] === 'history' && parts[1] && parts[2]) {
+    const range = new URLSearchParams(query).get('range');
+    return historyView(parts[1], parts[2], (RANGES as readonly string[]).includes(range ?? '') ? (range as Range) : '24h');
+  }
+  return overviewView();
+}
+
+async function show(view: View): Promise<void> {
+  current?.dispose?.();
+  current = view;
+  viewSites(view.sites());
+  markNav(location.hash || '#/');
+  try {
+    await view.render(main);
+  } catch (err) {
+    if (!(err instanceof ApiFailure && err.status === 401)) main.innerHTML = `<p class="error">${esc(t('common.error', { msg: (err as Error).message }))}</p>`;
+  }
+  patchNow();
+}
+
+function route(): void {
+  if (!model.me) return void showLogin();
+  void show(viewFor(location.hash));
+}
+
+async function loadData(): Promise<void> {
+  const [sites, alerts] = await Promise.all([get<{ sites: SiteViewT[] }>('/api/sites'), get<{ alerts: AlertT[] }>('/api/alerts?state=active')]);
+  setSites(sites.sites);
+  setActiveAlerts(alerts.alerts);
+}
+
+async function startSession(me: MeT): Promise<void> {
+  model.me = me;
+  showSignedIn(true);
+  await loadData();
+  connectLive({ sessionEnded: showLogin, resync: () => void loadData().catch(() => {}) });
+  route();
+}
+
+function showLogin(): void {
+  model.me = null;
+  disconnectLive();
+  showSignedIn(false);
+  void show(loginView((me) => void startSession(me)));
+}
+
+/** Buttons carry data-action; the state they change is shown only when the server (and the actuator) confirm it. */
+async function act(button: HTMLElement): Promise<void> {
+  const device = button.dataset.device ?? '';
+  const path = `/api/actuators/${encodeURIComponent(device)}`;
+  if (button.dataset.action === 'command') {
+    const action = button.dataset.cmd!;
+    const input = document.querySelector<HTMLInputElement>(`[data-testid="actuator-${CSS.escape(device)}-value"]`);
+    const body = action === 'set' ? { action, value: Number(input?.value ?? 0) } : { action };
+    const { command } = await post<{ command: CommandT }>(`${path}/command`, body);
+    const entry = deviceEntry(device);
+    if (entry) applyCommand({ site: entry.site.id, zone: entry.zone.id, kind: entry.zone.kind, device, command });
+  } else if (button.dataset.action === 'mode') {
+    const { actuator } = await post<{ actuator: ActuatorViewT }>(`${path}/mode`, { mode: button.dataset.to });
+    applyActuator({ change: 'mode', site: actuator.site, zone: actuator.zone, kind: actuator.kind, device, mode: actuator.mode, until: actuator.manualUntil, ts: Date.now() });
+  } else if (button.dataset.action === 'ack') {
+    const { alert } = await post<{ alert: AlertT }>(`/api/alerts/${encodeURIComponent(button.dataset.alertId!)}/ack`);
+    applyAlert(alert);
+  }
+}
+
+document.addEventListener('click', (event) => {
+  const button = (event.target as HTMLElement).closest<HTMLElement>('[data-action]');
+  if (!button || button.hasAttribute('disabled')) return;
+  button.setAttribute('disabled', '');
+  act(button)
+    .catch((err: Error) => toast(t('common.error', { msg: err.message })))
+    .finally(() => button.removeAttribute('disabled'));
+});
+
+subscribe((change) => {
+  if (change.kind === 'conn') showConn();
+  current?.onChange?.(change, main);
+  patch();
+});
+
+whenUnauthenticated(showLogin);
+setLang(currentLang());
+installShell({
+  onLanguage: () => {
+    showConn();
+    if (current) void show(current);
+  },
+  onLogout: showLogin,
+});
+showConn();
+window.addEventListener('hashchange', route);
+get<MeT>('/api/me', { quiet401: true }).then(
+  (me) => startSession(me),
+  () => showLogin(),
+);

@@ -1,0 +1,143 @@
+import type { Reading } from '../../core/domain.js';
+import type { LiveActuator, LiveAlert, LiveCommand, LiveDevices } from '../live-events.js';
+import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SiteViewT, ZoneViewT } from '../schemas.js';
+
+/**
+ * What the page knows: the sites as the API answered them, kept current by live events. Views render from it
+ * and subscribe to changes; nothing here touches the DOM.
+ */
+export type ConnState = 'connecting' | 'connected' | 'disconnected';
+export type Change = { kind: 'readings'; devices: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'conn' | 'drainage' };
+
+export interface DeviceEntry {
+  site: SiteViewT;
+  zone: ZoneViewT;
+  device: DeviceViewT;
+}
+
+export const model = {
+  me: null as MeT | null,
+  sites: [] as SiteViewT[],
+  activeAlerts: new Map<string, AlertT>(),
+  drainage: new Map<string, DrainageResponseT>(),
+  conn: 'connecting' as ConnState,
+};
+
+const devices = new Map<string, DeviceEntry>();
+const listeners = new Set<(change: Change) => void>();
+
+export function subscribe(listener: (change: Change) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function emit(change: Change): void {
+  for (const listener of listeners) listener(change);
+}
+
+export function canOperate(): boolean {
+  return model.me?.role === 'operator' || model.me?.role === 'admin';
+}
+
+export function setSites(sites: SiteViewT[]): void {
+  model.sites = sites;
+  devices.clear();
+  for (const site of sites) for (const zone of site.zones) for (const device of zone.devices) devices.set(device.id, { site, zone, device });
+  emit({ kind: 'sites' });
+}
+
+export function deviceEntry(id: string): DeviceEntry | undefined {
+  return devices.get(id);
+}
+
+export function findSite(id: string): SiteViewT | undefined {
+  return model.sites.find((s) => s.id === id);
+}
+
+export function setConn(conn: ConnState): void {
+  model.conn = conn;
+  emit({ kind: 'conn' });
+}
+
+export function setActiveAlerts(alerts: AlertT[]): void {
+  model.activeAlerts = new Map(alerts.map((a) => [a.id, a]));
+  refreshSiteSeverity();
+  emit({ kind: 'sites' });
+}
+
+export function setDrainage(d: DrainageResponseT): void {
+  model.drainage.set(d.site, d);
+  emit({ kind: 'drainage' });
+}
+
+const RANK = { info: 1, warning: 2, critical: 3 } as const;
+
+function refreshSiteSeverity(): void {
+  for (const site of model.sites) {
+    const alerts = [...model.activeAlerts.values()].filter((a) => a.site === site.id);
+    site.activeAlerts = alerts.length;
+    site.worstSeverity = alerts.reduce<SiteViewT['worstSeverity']>((worst, a) => (!worst || RANK[a.severity] > RANK[worst] ? a.severity : worst), undefined);
+  }
+}
+
+export function applyReadings(batch: Reading[]): void {
+  for (const r of batch) {
+    const entry = devices.get(r.device);
+    if (!entry) continue;
+    for (const [metric, value] of Object.entries(r.metrics)) {
+      const seen = entry.device.latest[metric];
+      if (!seen || r.ts >= seen.ts) entry.device.latest[metric] = { value, ts: r.ts };
+      // Rainfall totals between drainage refreshes: add what fell (the server recomputes the windows every minute).
+      if (metric === 'rain_mm' && value > 0) {
+        const gauge = model.drainage.get(r.site)?.gauges.find((g) => g.device === r.device);
+        if (gauge) {
+          gauge.rain1hMm += value;
+          gauge.rain24hMm += value;
+        }
+      }
+    }
+    entry.device.lastSeen = Math.max(entry.device.lastSeen ?? 0, r.ts);
+    entry.device.status = 'online';
+  }
+  emit({ kind: 'readings', devices: batch.map((r) => r.device) });
+}
+
+export function applyDevices(batch: LiveDevices): void {
+  for (const d of batch) {
+    const entry = devices.get(d.device);
+    if (!entry) continue;
+    entry.device.status = d.status;
+    entry.device.statusTs = d.ts;
+    emit({ kind: 'device', device: d.device });
+  }
+}
+
+export function applyActuator(event: LiveActuator): void {
+  const info = devices.get(event.device)?.device.actuator;
+  if (!info) return;
+  if (event.change === 'mode') {
+    info.mode = event.mode;
+    info.manualUntil = event.until;
+  } else {
+    // Only what the actuator itself reported is shown as its state (SPEC: state JSON with ack).
+    info.state = event.state;
+    info.value = event.value;
+    info.stateTs = event.ts;
+    if (info.pending && event.ack === info.pending.id) info.pending = undefined;
+  }
+  emit({ kind: 'actuator', device: event.device });
+}
+
+export function applyCommand(event: LiveCommand): void {
+  const info = devices.get(event.device)?.device.actuator;
+  if (!info) return;
+  info.pending = event.command;
+  emit({ kind: 'actuator', device: event.device });
+}
+
+export function applyAlert(alert: LiveAlert): void {
+  if (alert.state === 'cleared') model.activeAlerts.delete(alert.id);
+  else model.activeAlerts.set(alert.id, alert);
+  refreshSiteSeverity();
+  emit({ kind: 'alert', alert });
+}

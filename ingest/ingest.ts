@@ -1,0 +1,157 @@
+import type { Logger } from 'pino';
+import type { DeviceRef, Reading } from '../core/domain.js';
+import type { FarmBus, RejectReason, RejectRecord } from '../core/events.js';
+import { REJECT_REASONS } from '../core/events.js';
+import type { FarmIndex } from '../core/farm-index.js';
+import type { FarmMetrics } from '../core/observability.js';
+import { parseDeviceTopic } from '../core/topics.js';
+import type { Store } from '../store/store.js';
+import { createBatcher } from './batcher.js';
+import type { DevicePresence, IngestHandle, IngestStats } from './handle.js';
+import { validateState, validateTelemetry } from './validate.js';
+
+/**
+ * The ingest pipeline: a message from a device topic is validated, its readings are written to the store in
+ * batches, and typed events go out on the bus. `handleMessage` resolves once the readings are durable, so the
+ * broker can hold a QoS 1 PUBACK until then.
+ */
+export interface IngestDeps {
+  farm: () => FarmIndex;
+  store: Store;
+  bus: FarmBus;
+  logger: Logger;
+  metrics: FarmMetrics;
+  clock?: { now(): number };
+}
+
+export interface IngestOptions {
+  topicRoot: string;
+  maxPayloadBytes: number;
+  maxFutureMs: number;
+  maxPastMs: number;
+  batchSize: number;
+  batchIntervalMs: number;
+  rejectsKept: number;
+}
+
+export interface Ingest extends IngestHandle {
+  /** `sender` is the authenticated device id when known (embedded broker); a mismatch with the topic is refused. */
+  handleMessage(topic: string, payload: Buffer, sender?: string): Promise<void>;
+  deviceDisconnected(deviceId: string): void;
+  /** Counts a refusal decided elsewhere (the broker's access control). */
+  recordReject(reason: RejectReason, detail: string, topic: string, device?: string, payload?: Buffer): void;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
+  const { store, bus, logger, metrics } = deps;
+  const now = () => deps.clock?.now() ?? Date.now();
+  const counts = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
+  const stats = { accepted: 0, messages: 0, batches: 0 };
+  const rejects: RejectRecord[] = [];
+  const presence = new Map<string, DevicePresence>();
+
+  const batcher = createBatcher<Reading>(
+    async (readings) => {
+      const end = metrics.writeSeconds.startTimer();
+      try {
+        await store.writeReadings(readings);
+        metrics.batches.inc({ outcome: 'ok' });
+        metrics.batchSize.observe(readings.length);
+        stats.batches++;
+      } catch (err) {
+        metrics.batches.inc({ outcome: 'error' });
+        logger.error({ err, readings: readings.length }, 'store write failed; the devices will resend unacknowledged QoS 1 readings');
+        throw err;
+      } finally {
+        end();
+      }
+    },
+    { maxSize: options.batchSize, maxDelayMs: options.batchIntervalMs },
+  );
+
+  function recordReject(reason: RejectReason, detail: string, topic: string, device?: string, payload?: Buffer) {
+    counts[reason]++;
+    metrics.rejected.inc({ reason });
+    const record: RejectRecord = { reason, detail, topic: topic.slice(0, 256), device, ts: now(), sample: payload?.subarray(0, 200).toString('utf8') };
+    rejects.unshift(record);
+    if (rejects.length > options.rejectsKept) rejects.length = options.rejectsKept;
+    bus.emit('reject', record);
+  }
+
+  function seen(ref: DeviceRef): DevicePresence {
+    let p = presence.get(ref.device);
+    if (!p) presence.set(ref.device, (p = { ...ref, status: 'unknown' }));
+    return p;
+  }
+
+  async function handleMessage(topic: string, payload: Buffer, sender?: string): Promise<void> {
+    const parsed = parseDeviceTopic(options.topicRoot, topic);
+    if (!parsed) return recordReject('unauthorised_topic', 'not a device topic', topic, sender, payload);
+    const device = deps.farm().device(parsed.device);
+    if (!device) return recordReject('unknown_device', `device ${parsed.device} is not in the farm config: provision it first`, topic, sender, payload);
+    if ((sender && sender !== device.device) || device.site !== parsed.site || device.zone !== parsed.zone || parsed.channel === 'cmd')
+      return recordReject('unauthorised_topic', `${sender ?? 'sender'} may not publish on ${topic}`, topic, sender, payload);
+    const ref: DeviceRef = { site: device.site, zone: device.zone, kind: device.kind, device: device.device };
+    metrics.messages.inc({ channel: parsed.channel });
+
+    if (parsed.channel === 'status') {
+      const text = payload.toString('utf8');
+      if (text !== 'online' && text !== 'offline') return recordReject('schema', 'status must be "online" or "offline"', topic, device.device, payload);
+      const p = seen(ref);
+      p.status = text;
+      p.statusTs = now();
+      bus.emit('status', { ...ref, status: text, ts: p.statusTs });
+      return;
+    }
+    if (parsed.channel === 'state') {
+      const result = validateState(payload, { now: now(), maxBytes: options.maxPayloadBytes });
+      if (!result.ok) return recordReject(result.reason, result.detail, topic, device.device, payload);
+      bus.emit('actuatorState', { ...ref, ...result.state });
+      return;
+    }
+
+    stats.messages++;
+    const started = process.hrtime.bigint();
+    const result = validateTelemetry(payload, {
+      kind: device.kind,
+      now: now(),
+      maxBytes: options.maxPayloadBytes,
+      maxFutureMs: options.maxFutureMs,
+      maxPastMs: options.maxPastMs,
+      metrics: device.config.metrics,
+    });
+    for (const r of result.rejects) recordReject(r.reason, r.detail, topic, device.device, payload);
+    if (result.readings.length === 0) return;
+    const readings: Reading[] = result.readings.map((r) => ({ ...ref, ts: r.ts, metrics: r.metrics }));
+    const p = seen(ref);
+    p.lastSeen = Math.max(p.lastSeen ?? 0, ...readings.map((r) => r.ts));
+    // Rules and the dashboard see a reading as soon as it is valid; the PUBACK waits for the store.
+    for (const reading of readings) bus.emit('reading', reading);
+    await batcher.add(readings);
+    stats.accepted += readings.length;
+    metrics.accepted.inc(readings.length);
+    metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  return {
+    handleMessage,
+    recordReject,
+    deviceDisconnected(deviceId) {
+      const device = deps.farm().device(deviceId);
+      if (!device) return;
+      const p = seen({ site: device.site, zone: device.zone, kind: device.kind, device: device.device });
+      if (p.status === 'offline') return;
+      p.status = 'offline';
+      p.statusTs = now();
+      bus.emit('status', { site: p.site, zone: p.zone, kind: p.kind, device: p.device, status: 'offline', ts: p.statusTs });
+    },
+    stats: (): IngestStats => ({ ...stats, rejected: { ...counts } }),
+    rejects: () => rejects.slice(),
+    presence: () =>
+      deps.farm().devices().map((d) => ({ ...(presence.get(d.device) ?? { site: d.site, zone: d.zone, kind: d.kind, device: d.device, status: 'unknown' as const }) })),
+    flush: () => batcher.flush(),
+    stop: () => batcher.flush(),
+  };
+}

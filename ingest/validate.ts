@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { ZoneKind } from '../core/domain.js';
+import type { RejectReason } from '../core/events.js';
+import { METRICS } from '../core/metrics-catalog.js';
+
+/**
+ * Pure validation of a telemetry payload (SPEC "Reading"). Each reading of a batch is judged on its own:
+ * one bad reading does not sink the others.
+ */
+export interface ValidationContext {
+  kind: ZoneKind;
+  now: number;
+  maxBytes: number;
+  maxFutureMs: number;
+  maxPastMs: number;
+  /** The device's declared metrics, if the config lists them. */
+  metrics?: readonly string[];
+}
+
+export interface ValidReading {
+  ts: number;
+  metrics: Record<string, number>;
+}
+
+export interface Rejection {
+  reason: RejectReason;
+  detail: string;
+}
+
+export interface ValidationResult {
+  readings: ValidReading[];
+  rejects: Rejection[];
+}
+
+const MAX_BATCH = 10_000;
+const Timestamp = z.union([z.number().finite().nonnegative(), z.iso.datetime({ offset: true }), z.iso.date()]);
+const ReadingShape = z.object({ ts: Timestamp.optional(), metrics: z.record(z.string().max(64), z.custom<number | null>((v) => typeof v === 'number' || v === null, 'metric values must be numbers')) }).strict();
+const Payload = z.union([ReadingShape, z.object({ readings: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict()]);
+
+export function validateTelemetry(payload: Buffer | string, ctx: ValidationContext): ValidationResult {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > ctx.maxBytes) return reject('oversize', `payload is ${size} bytes, the limit is ${ctx.maxBytes} (MAX_PAYLOAD_BYTES)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch (err) {
+    return reject('malformed_json', `not JSON: ${(err as Error).message.slice(0, 120)}`);
+  }
+  const shape = Payload.safeParse(json);
+  if (!shape.success) return reject('schema', describe(shape.error));
+  const items = 'readings' in shape.data ? shape.data.readings : [shape.data];
+  const out: ValidationResult = { readings: [], rejects: [] };
+  items.forEach((item, i) => {
+    const verdict = validateOne(item, ctx);
+    if ('reason' in verdict) out.rejects.push(items.length > 1 ? { ...verdict, detail: `readings[${i}]: ${verdict.detail}` } : verdict);
+    else out.readings.push(verdict);
+  });
+  return out;
+}
+
+function validateOne(item: unknown, ctx: ValidationContext): ValidReading | Rejection {
+  const parsed = ReadingShape.safeParse(item);
+  if (!parsed.success) return { reason: 'schema', detail: describe(parsed.error) };
+  const { ts: rawTs, metrics } = parsed.data;
+  const names = Object.keys(metrics);
+  if (names.length === 0) return { reason: 'schema', detail: 'metrics is empty: send at least one metric' };
+  for (const name of names) {
+    const spec = Object.hasOwn(METRICS, name) ? METRICS[name] : undefined;
+    if (!spec) return { reason: 'unknown_metric', detail: `"${name.slice(0, 64)}" is not a known metric (see SPEC "Canonical metrics")` };
+    if (!spec.kinds.includes(ctx.kind)) return { reason: 'unknown_metric', detail: `${name} is not measured in ${ctx.kind} zones` };
+    if (ctx.metrics && !ctx.metrics.includes(name)) return { reason: 'unknown_metric', detail: `${name} is not among this device's configured metrics` };
+    const value = metrics[name];
+    if (value === null) return { reason: 'out_of_range', detail: `${name} is not a finite number (JSON has no NaN or Infinity)` };
+    if (!Number.isFinite(value) || value < spec.min || value > spec.max) return { reason: 'out_of_range', detail: `${name}=${value} is outside ${spec.min}…${spec.max} ${spec.unit}` };
+  }
+  const ts = rawTs === undefined ? ctx.now : typeof rawTs === 'number' ? Math.round(rawTs) : Date.parse(rawTs);
+  if (!Number.isFinite(ts)) return { reason: 'schema', detail: `ts "${rawTs}" is not a time` };
+  if (ts > ctx.now + ctx.maxFutureMs) return { reason: 'future_timestamp', detail: `ts ${new Date(ts).toISOString()} is in the future: check the device clock` };
+  if (ts < ctx.now - ctx.maxPastMs) return { reason: 'stale_timestamp', detail: `ts ${new Date(ts).toISOString()} is older than MAX_PAST_AGE: check the device clock (seconds sent as ms?)` };
+  // every value was checked above to be a finite number
+  return { ts, metrics: metrics as Record<string, number> };
+}
+
+function reject(reason: RejectReason, detail: string): ValidationResult {
+  return { readings: [], rejects: [{ reason, detail }] };
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const path = issue.path.length ? issue.path.join('.') : 'payload';
+  return `${path}: ${issue.message}; expected {"ts"?, "metrics": {name: number}} or {"readings": [...]}`;
+}
+
+/** Device state reports (SPEC "State"). */
+const StateShape = z
+  .object({ state: z.enum(['on', 'off']), value: z.number().min(0).max(100).optional(), ack: z.string().max(128).optional(), ts: Timestamp.optional() })
+  .strict();
+
+export function validateState(payload: Buffer, ctx: Pick<ValidationContext, 'now' | 'maxBytes'>) {
+  if (payload.length > ctx.maxBytes) return { ok: false as const, reason: 'oversize' as const, detail: `payload is ${payload.length} bytes` };
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    return { ok: false as const, reason: 'malformed_json' as const, detail: (err as Error).message.slice(0, 120) };
+  }
+  const parsed = StateShape.safeParse(json);
+  if (!parsed.success) return { ok: false as const, reason: 'schema' as const, detail: describe(parsed.error) };
+  const { ts, ...rest } = parsed.data;
+  return { ok: true as const, state: { ...rest, ts: ts === undefined ? ctx.now : typeof ts === 'number' ? ts : Date.parse(ts) } };
+}

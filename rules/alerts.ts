@@ -1,0 +1,123 @@
+import type { AlertEvent, Severity } from '../core/domain.js';
+
+/**
+ * The open alerts and their lifecycle (ThingsBoard's alarm vocabulary): raised -> escalated ->
+ * acknowledged -> cleared. Pure bookkeeping: each call returns the event to publish, or undefined when
+ * nothing changed. An alert belongs to an owner key (a rule instance key, or a built-in one such as
+ * `failsafe|site/zone`), so the instance that raised it is the one that clears it.
+ */
+export interface AlertBook {
+  /** Latest event of every alert not yet cleared. */
+  active: Map<string, AlertEvent>;
+  byOwner: Map<string, string>;
+  ownerOf: Map<string, string>;
+}
+
+export interface AlertFacts {
+  rule: string;
+  site: string;
+  zone: string;
+  device?: string;
+  severity: Severity;
+  level?: string;
+  value?: number;
+  message: string;
+}
+
+export function createAlertBook(): AlertBook {
+  return { active: new Map(), byOwner: new Map(), ownerOf: new Map() };
+}
+
+export function alertFor(book: AlertBook, owner: string): AlertEvent | undefined {
+  const id = book.byOwner.get(owner);
+  return id ? book.active.get(id) : undefined;
+}
+
+export function raise(book: AlertBook, owner: string, facts: AlertFacts, now: number): AlertEvent {
+  const open = alertFor(book, owner);
+  if (open) return open; // one open alert per owner: a second raise is the same alert
+  let id = `${facts.rule}:${facts.site}:${facts.zone}:${facts.device ?? '-'}:${now}`;
+  for (let n = 2; book.active.has(id); n++) id = `${facts.rule}:${facts.site}:${facts.zone}:${facts.device ?? '-'}:${now}-${n}`;
+  const event: AlertEvent = clean({ id, ...facts, state: 'raised', ts: now });
+  track(book, owner, event);
+  return event;
+}
+
+/**
+ * A level change. Escalation always re-opens the alert for attention (state `escalated`, any
+ * acknowledgement is void: it is worse than what was acknowledged). The SPEC has no `de-escalated`
+ * state, so a de-escalation is also sent as `escalated` (or stays `acknowledged`), with the new, lower
+ * `level` and a message saying so.
+ */
+export function changeLevel(book: AlertBook, owner: string, facts: Partial<AlertFacts>, up: boolean, now: number): AlertEvent | undefined {
+  const open = alertFor(book, owner);
+  if (!open) return undefined;
+  const state = !up && open.state === 'acknowledged' ? 'acknowledged' : 'escalated';
+  const event: AlertEvent = clean({ ...open, ...facts, state, ts: now, by: state === 'acknowledged' ? open.by : undefined });
+  track(book, owner, event);
+  return event;
+}
+
+export function clear(book: AlertBook, owner: string, facts: Partial<AlertFacts>, now: number): AlertEvent | undefined {
+  const open = alertFor(book, owner);
+  if (!open) return undefined;
+  book.active.delete(open.id);
+  book.byOwner.delete(owner);
+  book.ownerOf.delete(open.id);
+  return clean({ ...open, ...facts, state: 'cleared', ts: now });
+}
+
+export function acknowledge(book: AlertBook, id: string, user: string, now: number): { event: AlertEvent; changed: boolean } | undefined {
+  const open = book.active.get(id);
+  if (!open) return undefined;
+  if (open.state === 'acknowledged') return { event: open, changed: false };
+  const event: AlertEvent = { ...open, state: 'acknowledged', by: user, ts: now };
+  book.active.set(id, event);
+  return { event, changed: true };
+}
+
+/**
+ * Rebuilds the open alerts from stored events (any order): the latest event of each id wins; at equal
+ * ts the later lifecycle state does, so a raise and its clear in the same millisecond end cleared.
+ */
+export function restore(book: AlertBook, events: AlertEvent[], ownerOf: (e: AlertEvent) => string): void {
+  const rank = { raised: 0, escalated: 1, acknowledged: 2, cleared: 3 } as const;
+  const latest = new Map<string, AlertEvent>();
+  for (const e of events) {
+    const seen = latest.get(e.id);
+    if (!seen || e.ts > seen.ts || (e.ts === seen.ts && rank[e.state] >= rank[seen.state])) latest.set(e.id, e);
+  }
+  for (const e of latest.values()) {
+    if (e.state === 'cleared') continue;
+    const owner = ownerOf(e);
+    const prior = alertFor(book, owner);
+    if (prior && prior.ts >= e.ts) continue; // two open alerts for one owner: keep the newer
+    track(book, owner, e);
+  }
+}
+
+function track(book: AlertBook, owner: string, event: AlertEvent): void {
+  const prior = book.byOwner.get(owner);
+  if (prior && prior !== event.id) {
+    book.active.delete(prior);
+    book.ownerOf.delete(prior);
+  }
+  book.active.set(event.id, event);
+  book.byOwner.set(owner, event.id);
+  book.ownerOf.set(event.id, owner);
+}
+
+/** Drops undefined fields so the JSON on the wire and in the store has no `"device": undefined` noise. */
+function clean(e: AlertEvent): AlertEvent {
+  for (const k of Object.keys(e) as (keyof AlertEvent)[]) if (e[k] === undefined) delete e[k];
+  return e;
+}
+
+/** Fills `{value}`, `{zone}`, ... in an alert message; numbers get at most two decimals. */
+export function formatMessage(template: string, vars: Record<string, string | number | undefined>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const v = vars[name];
+    if (v === undefined) return whole;
+    return typeof v === 'number' ? String(Math.round(v * 100) / 100) : v;
+  });
+}

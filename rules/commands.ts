@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Command, CommandAction, DeviceRef } from '../core/domain.js';
+import type { FarmBus } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { deviceTopic } from '../core/topics.js';
+import type { CommandRecord } from '../store/store.js';
+import type { BatchWriter } from './persist.js';
+
+/**
+ * Sends actuator commands and sees them acknowledged (SPEC: the actuator publishes its state with `ack`
+ * set to the command id). No ack within ackTimeoutMs: the same command (same id, so a late ack of an
+ * earlier attempt still counts) is sent again, up to maxRetries times; then `onFailed` raises the alert.
+ */
+export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }) => Promise<void>;
+
+export interface CommandDispatcherOptions {
+  topicRoot: string;
+  ackTimeoutMs: number;
+  maxRetries: number;
+  publish: Publish;
+  bus: FarmBus;
+  logger: Logger;
+  records: BatchWriter<CommandRecord>;
+  onFailed(ref: DeviceRef, command: Command, attempts: number): void;
+}
+
+interface Pending {
+  ref: DeviceRef;
+  command: Command;
+  attempts: number;
+  deadline: number;
+}
+
+export interface CommandDispatcher {
+  send(ref: DeviceRef, action: CommandAction, value: number | undefined, reason: string, now: number): Command;
+  /** An actuator's state report; returns true when it acknowledged the pending command. */
+  onState(device: string, ack: string | undefined, now: number): boolean;
+  tick(now: number): void;
+  pending(device: string): Command | undefined;
+}
+
+export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDispatcher {
+  const pending = new Map<string, Pending>();
+
+  function put(p: Pending): void {
+    const payload = JSON.stringify(p.command);
+    o.publish(deviceTopic(o.topicRoot, p.ref, 'cmd'), payload, { qos: 1 }).catch((err: Error) =>
+      // The ack timeout retries; a broker that stays away ends in the "not responding" alert.
+      o.logger.warn({ device: p.ref.device, command: p.command.id, err: err.message }, 'publishing a command failed'),
+    );
+  }
+
+  function record(p: Pending, outcome: CommandRecord['outcome'], now: number): void {
+    o.records.push({ ...p.ref, command: p.command, outcome, ts: now });
+  }
+
+  return {
+    send(ref, action, value, reason, now) {
+      const command: Command = { id: randomUUID(), action, reason, ts: now };
+      if (action === 'set' && value !== undefined) command.value = value;
+      const p: Pending = { ref: { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device }, command, attempts: 1, deadline: now + o.ackTimeoutMs };
+      pending.set(ref.device, p); // a newer command supersedes an unacknowledged older one
+      put(p);
+      o.bus.emit('command', { ...p.ref, command });
+      record(p, 'sent', now);
+      return command;
+    },
+    onState(device, ack, now) {
+      const p = pending.get(device);
+      if (!p || !ack || ack !== p.command.id) return false;
+      pending.delete(device);
+      record(p, 'acked', now);
+      return true;
+    },
+    tick(now) {
+      for (const [device, p] of pending) {
+        if (now < p.deadline) continue;
+        if (p.attempts <= o.maxRetries) {
+          p.attempts++;
+          p.deadline = now + o.ackTimeoutMs;
+          o.logger.warn({ device, command: p.command.id, attempt: p.attempts }, 'no ack from actuator: sending the command again');
+          put(p);
+          record(p, 'retried', now);
+        } else {
+          pending.delete(device);
+          record(p, 'failed', now);
+          o.onFailed(p.ref, p.command, p.attempts);
+        }
+      }
+    },
+    pending: (device) => pending.get(device)?.command,
+  };
+}

@@ -1,0 +1,211 @@
+import type { Reading, Severity } from '../core/domain.js';
+import type { CompiledRule, CondNode, LevelSpec, MetricLeaf, ScopeRef } from './compile.js';
+import { inSchedule } from './schedule.js';
+import { addSample, aggregate, createWindow, evict, type WindowState } from './window.js';
+
+/**
+ * The pure decision of the rules engine: `evaluate(state, input, now) -> { state, effects }`.
+ * No clock, no I/O: time comes in as `now`, readings and ticks as `input`. For speed (a reading visits
+ * many rules) the state object is updated in place and returned; nothing else holds a reference to it.
+ */
+export interface LeafState {
+  /** -1: not holding; otherwise the index of the level held (0 for a plain above/below). */
+  level: number;
+  /** A level the leaf is moving to, and since when the value has asked for it without a break. */
+  pendingLevel?: number;
+  pendingSince?: number;
+  value?: number;
+  /** Metric leaves: ts of the newest reading used; stale leaves: when the device was last heard. */
+  lastTs?: number;
+  window?: WindowState;
+}
+
+export interface RuleState extends ScopeRef {
+  rule: CompiledRule;
+  key: string;
+  leaves: LeafState[];
+  active: boolean;
+  /** Index into the graded leaf's levels; -1 for ungraded rules or when not active. */
+  level: number;
+  since?: number;
+}
+
+export type EvalInput = { type: 'reading'; reading: Reading } | { type: 'tick' };
+
+export type EffectKind = 'fired' | 'escalated' | 'deescalated' | 'cleared';
+
+export interface RuleEffect {
+  kind: EffectKind;
+  ts: number;
+  level?: string;
+  levelIndex: number;
+  severity?: Severity;
+  value?: number;
+  metric?: string;
+}
+
+/** `lastSeen` gives when a device (or, with no device, any sensor of the instance's zone) last reported, for stale conditions. */
+export function createRuleState(rule: CompiledRule, ref: ScopeRef, key: string, now: number, lastSeen: (device?: string) => number | undefined = () => undefined): RuleState {
+  // Every field present from the start: one object shape keeps the hot loop monomorphic (fast) in V8.
+  const leaves = rule.leaves.map(
+    (leaf): LeafState => ({
+      level: -1,
+      pendingLevel: undefined,
+      pendingSince: undefined,
+      value: undefined,
+      lastTs: leaf.kind === 'stale' ? (lastSeen(leaf.device ?? ref.device) ?? now) : undefined,
+      window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
+    }),
+  );
+  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, leaves, active: false, level: -1, since: undefined };
+}
+
+export function evaluate(state: RuleState, input: EvalInput, now: number): { state: RuleState; effects: RuleEffect[] } {
+  const { rule } = state;
+  if (input.type === 'reading') {
+    let touched = false;
+    const r = input.reading;
+    for (let i = 0; i < rule.leaves.length; i++) {
+      const leaf = rule.leaves[i];
+      const ls = state.leaves[i];
+      if (!accepts(state, leaf.device, r)) continue;
+      if (leaf.kind === 'stale') {
+        // A device is alive when something arrives, whatever its timestamp (store-and-forward batches).
+        ls.lastTs = now;
+        ls.level = -1;
+        touched = true;
+        continue;
+      }
+      const v = r.metrics[leaf.metric];
+      if (v === undefined) continue;
+      touched = true;
+      if (ls.window) {
+        addSample(ls.window, r.ts, v, now);
+        ls.value = aggregate(ls.window, leaf.window!.agg, now);
+      } else {
+        if (ls.lastTs !== undefined && r.ts < ls.lastTs) continue; // late reading: a newer value already holds
+        ls.value = v;
+        ls.lastTs = r.ts;
+      }
+      step(leaf, ls, now);
+    }
+    if (!touched) return { state, effects: [] };
+  } else {
+    for (let i = 0; i < rule.leaves.length; i++) tickLeaf(rule.leaves[i], state.leaves[i], now);
+  }
+  return { state, effects: settle(state, now) };
+}
+
+function accepts(state: RuleState, pinned: string | undefined, r: Reading): boolean {
+  if (pinned) return r.device === pinned;
+  if (state.device) return r.device === state.device;
+  return r.site === state.site && r.zone === state.zone;
+}
+
+function tickLeaf(leaf: CompiledRule['leaves'][number], ls: LeafState, now: number): void {
+  if (leaf.kind === 'stale') {
+    ls.level = now - ls.lastTs! >= leaf.staleMs ? 0 : -1;
+    return;
+  }
+  if (ls.window) {
+    // Only re-aggregate when samples aged out (or never computed): keeps a tick cheap for hundreds of rules.
+    if (evict(ls.window, now) || ls.value === undefined) ls.value = aggregate(ls.window, leaf.window!.agg, now);
+    step(leaf, ls, now);
+  } else if (ls.pendingLevel !== undefined) {
+    step(leaf, ls, now);
+  }
+}
+
+/**
+ * The level the value asks for: the worst level whose threshold it crosses, except that levels up to the
+ * current one are kept until the value passes their clear threshold (hysteresis, so no chatter).
+ */
+export function targetLevel(levels: LevelSpec[], value: number, current: number): number {
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const l = levels[i];
+    const crossed = l.up ? value > l.enter : value < l.enter;
+    const held = i <= current && (l.up ? value >= l.clear : value <= l.clear);
+    if (crossed || held) return i;
+  }
+  return -1;
+}
+
+/** Moves the leaf toward its target level once the value has asked for it for `for` (up) or `clearFor` (down). */
+function step(leaf: MetricLeaf, ls: LeafState, now: number): void {
+  if (ls.value === undefined) return;
+  const target = targetLevel(leaf.levels, ls.value, ls.level);
+  if (target === ls.level) {
+    ls.pendingLevel = ls.pendingSince = undefined; // the condition broke: the sustain timer starts over
+    return;
+  }
+  const up = target > ls.level;
+  if (ls.pendingLevel === undefined || ls.pendingLevel > ls.level !== up) ls.pendingSince = now;
+  ls.pendingLevel = target;
+  if (now - ls.pendingSince! >= (up ? leaf.forMs : leaf.clearForMs)) {
+    ls.level = target;
+    ls.pendingLevel = ls.pendingSince = undefined;
+  }
+}
+
+function holds(node: CondNode, leaves: LeafState[]): boolean {
+  if ('leaf' in node) return leaves[node.leaf].level >= 0;
+  if ('all' in node) return node.all.every((n) => holds(n, leaves));
+  return node.any.some((n) => holds(n, leaves));
+}
+
+function settle(state: RuleState, now: number): RuleEffect[] {
+  const { rule } = state;
+  const active = inSchedule(rule.def.schedule, now) && holds(rule.tree, state.leaves);
+  const level = active && rule.levelLeaf >= 0 ? state.leaves[rule.levelLeaf].level : -1;
+  const wasActive = state.active;
+  const wasLevel = state.level;
+  state.active = active;
+  state.level = level;
+  let kind: RuleEffect['kind'] | undefined;
+  if (active && !wasActive) kind = 'fired';
+  else if (!active && wasActive) kind = 'cleared';
+  else if (active && level !== wasLevel) kind = level > wasLevel ? 'escalated' : 'deescalated';
+  if (!kind) return [];
+  if (kind === 'fired') state.since = now;
+  return [effectOf(state, kind, now)];
+}
+
+function effectOf(state: RuleState, kind: EffectKind, now: number): RuleEffect {
+  const { rule } = state;
+  const primary = rule.leaves[rule.primaryLeaf];
+  const spec = state.level >= 0 && rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as MetricLeaf).levels[state.level] : undefined;
+  return {
+    kind,
+    ts: now,
+    level: spec?.name,
+    levelIndex: state.level,
+    severity: spec?.severity,
+    value: state.leaves[rule.primaryLeaf]?.value,
+    metric: primary?.kind === 'metric' ? primary.metric : undefined,
+  };
+}
+
+/**
+ * Marks an instance active without evaluating it: used when an alert raised before a restart (or before
+ * the rule was edited) is still open. Its leaves count as holding, so the ordinary clear path
+ * (value past clearBelow for clearFor) ends it rather than a spurious clear and re-fire.
+ */
+export function adoptActive(state: RuleState, levelName: string | undefined, now: number): RuleState {
+  const { rule } = state;
+  rule.leaves.forEach((leaf, i) => {
+    const ls = state.leaves[i];
+    if (leaf.kind === 'stale') return;
+    const named = i === rule.levelLeaf ? leaf.levels.findIndex((l) => l.name === levelName) : -1;
+    ls.level = named >= 0 ? named : 0;
+    ls.pendingLevel = ls.pendingSince = undefined;
+  });
+  state.active = true;
+  state.level = rule.levelLeaf >= 0 ? state.leaves[rule.levelLeaf].level : -1;
+  state.since = now;
+  return state;
+}
+
+/** The effect that would announce the instance's current state (restart recovery fires with it). */
+export function currentEffect(state: RuleState, kind: EffectKind, now: number): RuleEffect {
+  return effectOf(state, kind, now);
+}

@@ -1,0 +1,99 @@
+import type { AlertEvent } from '../core/domain.js';
+import { instanceKey } from './compile.js';
+import { alertFor, restore } from './alerts.js';
+import { SYSTEM_ACTUATOR, SYSTEM_FAILSAFE, type EngineContext } from './context.js';
+import type { Carrier } from './effects.js';
+import { adoptActive, currentEffect, type RuleState } from './evaluate.js';
+import type { Failsafe } from './failsafe.js';
+import { pointsToReadings, rawAll, replay, storedMetrics } from './history.js';
+import { createInstanceSet } from './instances.js';
+import type { RawPoint } from '../store/store.js';
+
+/**
+ * Restart recovery. Nothing the engine decides may be lost with the process:
+ * - when devices last reported (store.latest), so a restart does not flag every sensor stale at once;
+ * - open alerts (store.alerts: the latest event of each id), so the active list and its ids survive;
+ * - each rule's state, rebuilt by replaying stored readings through the evaluator: at least
+ *   recoverMinMs, and as far back as the rule's longest for + window, so a pipe that had been above 60 %
+ *   for 5 of the 6 hours a rule asks for fires after one more hour, not six.
+ * Then the rebuilt state and the open alerts are reconciled: replayed active without an alert fires now;
+ * an alert whose condition the data says has ended is cleared; an alert without data is adopted (its
+ * instance counts as active until the ordinary clear path ends it).
+ */
+export function alertOwner(e: AlertEvent): string {
+  if (e.rule === SYSTEM_FAILSAFE) return `failsafe|${e.site}/${e.zone}`;
+  if (e.rule === SYSTEM_ACTUATOR) return `actuator|${e.device}`;
+  return instanceKey(e.rule, { site: e.site, zone: e.zone, device: e.device });
+}
+
+export async function seedFromStore(ctx: EngineContext): Promise<void> {
+  const now = ctx.clock.now();
+  for (const v of await ctx.store.latest()) if (v.ts > (ctx.lastSeen.get(v.device) ?? -Infinity)) ctx.lastSeen.set(v.device, Math.min(v.ts, now));
+  const events = await ctx.store.alerts({ from: now - ctx.options.restoreAlertsMs, to: now + 1, limit: 10_000 });
+  restore(ctx.book, events, alertOwner);
+}
+
+export async function rebuildRuleStates(ctx: EngineContext): Promise<Set<RuleState>> {
+  const now = ctx.clock.now();
+  const { recoverMinMs, recoverMaxMs, tickMs } = ctx.options;
+  const horizon = (historyMs: number) => Math.min(Math.max(historyMs, recoverMinMs), recoverMaxMs);
+  // One query per metric, as far back as the most demanding rule that reads it.
+  const metricHorizon = new Map<string, number>();
+  for (const r of ctx.set.rules()) for (const m of storedMetrics(r.metrics)) metricHorizon.set(m, Math.max(metricHorizon.get(m) ?? 0, horizon(r.historyMs)));
+  const points = new Map<string, RawPoint[]>();
+  for (const [metric, h] of metricHorizon) points.set(metric, await rawAll(ctx.store, { metric, from: now - h, to: now + 1 }));
+
+  const saw = new Set<RuleState>();
+  for (const rule of ctx.set.rules()) {
+    if (rule.metrics.length === 0) continue; // stale-only rules need no history: lastSeen is seeded
+    const from = now - horizon(rule.historyMs);
+    const readings = pointsToReadings(storedMetrics(rule.metrics).flatMap((m) => (points.get(m) ?? []).filter((p) => p.ts >= from)));
+    if (readings.length === 0) continue; // nothing to rebuild from: the fresh instances are the state
+    const scratch = createInstanceSet(ctx.farm, ctx.seenAt);
+    scratch.add(rule, from);
+    // Effects are discarded here, only the final state counts, so coarse ticks suffice: readings
+    // carry the values and the last tick at `now` completes any timer that is due.
+    const stepMs = Math.max(Math.floor((now - from) / 100), tickMs);
+    for (const st of replay({ set: scratch, readings, from, to: now, stepMs })) saw.add(st);
+    for (const st of scratch.statesOf(rule.id)) {
+      // Stale conditions count from the device's real last report, not from the replayed subset of metrics.
+      rule.leaves.forEach((leaf, i) => {
+        if (leaf.kind !== 'stale') return;
+        const seen = leaf.device ? ctx.lastSeen.get(leaf.device) : ctx.seenAt(st.site, st.zone, st.device);
+        st.leaves[i].lastTs = Math.max(st.leaves[i].lastTs ?? 0, seen ?? ctx.startedAt);
+      });
+      ctx.set.replace(st);
+    }
+  }
+  return saw;
+}
+
+export function reconcileWithAlerts(ctx: EngineContext, carrier: Carrier, failsafe: Failsafe, saw: Set<RuleState>): void {
+  const now = ctx.clock.now();
+  const owners = new Set<string>();
+  for (const rule of ctx.set.rules()) {
+    for (const st of ctx.set.statesOf(rule.id)) {
+      owners.add(st.key);
+      const open = alertFor(ctx.book, st.key);
+      if (st.active && !open) {
+        carrier.onEffect(st, currentEffect(st, 'fired', now));
+        continue;
+      }
+      if (!st.active && open && saw.has(st)) {
+        carrier.closeAlert(st.key, now, 'condition no longer held when the service restarted');
+        continue;
+      }
+      if (!open) continue;
+      if (!st.active) adoptActive(st, open.level, now);
+      for (const entry of carrier.hold(st)) carrier.reconcile(entry, now, `rule:${rule.id}`);
+      const levels = rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as { levels: { name?: string }[] }).levels : [];
+      const was = levels.findIndex((l) => l.name === open.level);
+      if (st.level !== was && st.level >= 0) carrier.onEffect(st, currentEffect(st, st.level > was ? 'escalated' : 'deescalated', now));
+    }
+  }
+  for (const [owner, id] of [...ctx.book.byOwner]) {
+    const e = ctx.book.active.get(id);
+    if (e && !e.rule.startsWith('system:') && !owners.has(owner)) carrier.closeAlert(owner, now, 'its rule is no longer configured');
+  }
+  failsafe.adoptOpen(now);
+}

@@ -1,0 +1,164 @@
+import { parseArgs } from 'node:util';
+import { parseDurationMs } from '../core/duration.js';
+import { SCENARIO_NAMES, getScenario } from './scenarios.js';
+import { type FaultSpec, parseFaultSpec, FAULT_KINDS } from './models/faults.js';
+
+/** Command-line options of `npm run simulate`, parsed and checked; errors say what to type instead. */
+export interface CliOptions {
+  scenario: string;
+  speed: number;
+  seed: number;
+  /** Simulated seconds (simulation) or wall seconds (load mode); undefined = the scenario's own length. */
+  durationSec?: number;
+  startTs?: number;
+  reportEverySec?: number;
+  broker: string;
+  config: string;
+  secretsFile?: string;
+  topicRoot: string;
+  faults: FaultSpec[];
+  qos: 0 | 1;
+  load?: number;
+  rate: number;
+  loadSecret?: string;
+  quiet: boolean;
+  list: boolean;
+  help: boolean;
+}
+
+export class UsageError extends Error {
+  readonly code = 'SIM_USAGE';
+  constructor(message: string) {
+    super(`${message}\nRun with --help to see the options.`);
+    this.name = 'UsageError';
+  }
+}
+
+export const HELP = `Simulated farm devices for farmwatch: sheds, fields, drainage pipes, rain gauges.
+
+Usage: npm run simulate -- [options]
+
+  --scenario <name>     ${SCENARIO_NAMES.join(' | ')} (default normal-day)
+  --speed <n>           simulated seconds per real second; 60 = one simulated hour per minute (default 1)
+  --seed <n>            same seed, same series (default 1)
+  --duration <d>        how long to play, simulated: 90s, 30m, 6h (default: the scenario's length);
+                        in load mode, real seconds of publishing (default 60)
+  --start <iso|now>     simulated start time; timestamps follow it. Default: now at speed 1; faster, early
+                        enough that the last reading is stamped now (the service rejects readings stamped
+                        more than MAX_FUTURE_SKEW ahead of its clock)
+  --report-every <d>    simulated time between two readings of a sensor (default max(10s, 2s × speed))
+  --broker <url>        broker URL (default $MQTT_URL or mqtt://127.0.0.1:1883); mqtts:// and ws:// work too
+  --config <path>       farm file (default $FARM_CONFIG or config/demo-farm.yaml)
+  --secrets <path>      YAML/JSON map of device id -> secret, for devices the farm file gives only a secretHash
+  --topic-root <root>   MQTT topic root (default $MQTT_TOPIC_ROOT or farm)
+  --fault <spec>        add a fault, repeatable: kind[:device][@fromSec[-toSec]]
+                        kinds: ${FAULT_KINDS.join(', ')}
+  --qos <0|1>           telemetry QoS (default 1; load mode default 0)
+  --load <n>            load mode: n devices (up to 10000) publishing at --rate in total
+  --rate <r>            load mode: messages per second over all devices (default 1000)
+  --load-secret <s>     load mode: password of synthetic devices load-00000… when the farm file has too few
+                        (default $LOAD_SECRET)
+  --quiet               no progress line
+  --list                list the scenarios and exit
+  -h, --help            this help
+
+Progress (devices connected, messages sent, rate, errors) goes to stderr every second; a summary is printed
+at the end. Ctrl-C stops cleanly and prints the summary.
+
+Examples:
+  npm run simulate -- --scenario typhoon --speed 60 --seed 7
+  npm run simulate -- --scenario sensor-faults --fault never-ack:shed-2-fan
+  npm run simulate -- --load 10000 --rate 5000 --duration 60 --broker mqtt://127.0.0.1:1883
+`;
+
+function positiveNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${text}"`);
+  return n;
+}
+
+/** A duration in seconds: a bare number is seconds, otherwise 500ms / 30s / 10m / 6h / 1d. */
+export function parseDurationSec(name: string, text: string): number {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  try {
+    return parseDurationMs(text) / 1000;
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        scenario: { type: 'string' },
+        speed: { type: 'string' },
+        seed: { type: 'string' },
+        duration: { type: 'string' },
+        start: { type: 'string' },
+        'report-every': { type: 'string' },
+        broker: { type: 'string' },
+        config: { type: 'string' },
+        secrets: { type: 'string' },
+        'topic-root': { type: 'string' },
+        fault: { type: 'string', multiple: true },
+        qos: { type: 'string' },
+        load: { type: 'string' },
+        rate: { type: 'string' },
+        'load-secret': { type: 'string' },
+        quiet: { type: 'boolean' },
+        list: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const scenario = values.scenario ?? 'normal-day';
+  try {
+    getScenario(scenario);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0, got "${values.seed}"`);
+  let startTs: number | undefined;
+  if (values.start !== undefined && values.start !== 'now') {
+    startTs = Date.parse(values.start);
+    if (Number.isNaN(startTs)) throw new UsageError(`--start must be an ISO-8601 time like 2021-07-25T08:00:00+08:00 or "now", got "${values.start}"`);
+  }
+  const load = values.load === undefined ? undefined : Number(values.load);
+  if (load !== undefined && (!Number.isInteger(load) || load < 1 || load > 10_000)) throw new UsageError(`--load takes 1 to 10000 devices, got "${values.load}"`);
+  const qosText = values.qos ?? (load ? '0' : '1');
+  if (qosText !== '0' && qosText !== '1') throw new UsageError(`--qos must be 0 or 1, got "${values.qos}"`);
+  let faults: FaultSpec[];
+  try {
+    faults = (values.fault ?? []).map(parseFaultSpec);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    scenario,
+    speed: positiveNumber('speed', values.speed, 1),
+    seed,
+    durationSec: values.duration === undefined ? undefined : parseDurationSec('duration', values.duration),
+    startTs,
+    reportEverySec: values['report-every'] === undefined ? undefined : parseDurationSec('report-every', values['report-every']),
+    broker: values.broker ?? env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+    config: values.config ?? env.FARM_CONFIG ?? 'config/demo-farm.yaml',
+    secretsFile: values.secrets,
+    topicRoot: values['topic-root'] ?? env.MQTT_TOPIC_ROOT ?? 'farm',
+    faults,
+    qos: qosText === '0' ? 0 : 1,
+    load,
+    rate: positiveNumber('rate', values.rate, 1000),
+    loadSecret: values['load-secret'] ?? env.LOAD_SECRET,
+    quiet: values.quiet ?? false,
+    list: values.list ?? false,
+    help: values.help ?? false,
+  };
+}

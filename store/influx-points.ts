@@ -1,0 +1,68 @@
+import { Point } from '@influxdata/influxdb-client';
+import type { AlertEvent, Reading } from '../core/domain.js';
+import { StoreError, type CommandRecord } from './store.js';
+
+/**
+ * Line protocol for the InfluxDB schema:
+ *   telemetry,site,zone,kind,device  <metric>=<float>...   (ms)
+ *   alert,site,zone,rule,severity,state  id,level,value,message,device,by,json   (ns, see eventTime)
+ *   command,site,zone,device,outcome  json   (ns)
+ */
+export const TELEMETRY = 'telemetry';
+export const ALERT = 'alert';
+export const COMMAND = 'command';
+export const TELEMETRY_TAGS = ['site', 'zone', 'kind', 'device'] as const;
+
+const asIs = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) };
+
+export function readingLine(r: Reading): string | undefined {
+  const p = new Point(TELEMETRY).tag('site', r.site).tag('zone', r.zone).tag('kind', r.kind).tag('device', r.device);
+  for (const [metric, value] of Object.entries(r.metrics)) {
+    // Always float: an integer-looking 12 written as 12i would fix the field type and reject 12.5 later.
+    if (!Number.isFinite(value))
+      throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
+    p.floatField(metric, value);
+  }
+  return p.timestamp(Math.trunc(r.ts)).toLineProtocol(asIs);
+}
+
+/**
+ * Two events with the same tags and millisecond would overwrite each other in InfluxDB (same series, same
+ * time). Events are written in ns with a per-process counter in the sub-millisecond digits, so each is kept;
+ * reading with epoch=ms still gives back the original millisecond.
+ */
+let eventCounter = 0;
+function eventTime(ts: number): string {
+  eventCounter = (eventCounter + 1) % 1_000_000;
+  return `${Math.trunc(ts)}${String(eventCounter).padStart(6, '0')}`;
+}
+
+/** InfluxDB 1.x splits lines on a raw newline even inside a quoted string field (JSON text has none). */
+function oneLine(value: string): string {
+  return value.replace(/\r?\n/g, ' ');
+}
+
+function optional(p: Point, name: string, value: string | undefined): void {
+  if (value !== undefined) p.stringField(name, oneLine(value));
+}
+
+export function alertLine(e: AlertEvent): string {
+  const p = new Point(ALERT).tag('site', e.site).tag('zone', e.zone).tag('rule', e.rule).tag('severity', e.severity).tag('state', e.state);
+  p.stringField('id', oneLine(e.id)).stringField('message', oneLine(e.message)).stringField('json', JSON.stringify(e));
+  optional(p, 'level', e.level);
+  optional(p, 'device', e.device);
+  optional(p, 'by', e.by);
+  if (e.value !== undefined && Number.isFinite(e.value)) p.floatField('value', e.value);
+  return p.timestamp(eventTime(e.ts)).toLineProtocol(asIs)!;
+}
+
+export function commandLine(c: CommandRecord): string {
+  return new Point(COMMAND)
+    .tag('site', c.site)
+    .tag('zone', c.zone)
+    .tag('device', c.device)
+    .tag('outcome', c.outcome)
+    .stringField('json', JSON.stringify(c))
+    .timestamp(eventTime(c.ts))
+    .toLineProtocol(asIs)!;
+}

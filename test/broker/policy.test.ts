@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { authenticate, mayPublish, maySubscribe, type Identity } from '../../broker/policy.js';
+import { indexFarm } from '../../core/farm-index.js';
+import { hashSecret } from '../../core/secrets.js';
+import { FarmConfig } from '../../core/config/schema.js';
+
+async function farm() {
+  const secretHash = await hashSecret('hashed-secret-1', { N: 1024, r: 8, p: 1 });
+  return indexFarm(
+    FarmConfig.parse({
+      sites: [{ id: 's1', zones: [{ id: 'z1', kind: 'shed', devices: [
+        { id: 'env-a', role: 'sensor', secret: 'plain-secret-a' },
+        { id: 'env-b', role: 'sensor', secretHash },
+        { id: 'fan-a', role: 'actuator', type: 'fan' },
+      ] }] }],
+    }),
+  );
+}
+const service = { username: 'svc', password: 'service-password' };
+const pw = (s: string) => Buffer.from(s);
+
+describe('MQTT access policy', () => {
+  it('lets a device in with its plain or hashed secret and refuses everything else', async () => {
+    const f = await farm();
+    expect(await authenticate(f, service, 'env-a', pw('plain-secret-a'))).toMatchObject({ ok: true });
+    expect(await authenticate(f, service, 'env-b', pw('hashed-secret-1'))).toMatchObject({ ok: true });
+    expect(await authenticate(f, service, 'env-a', pw('wrong'))).toEqual({ ok: false, reason: 'bad_secret' });
+    expect(await authenticate(f, service, 'env-b', pw('wrong'))).toEqual({ ok: false, reason: 'bad_secret' });
+    expect(await authenticate(f, service, 'stranger', pw('x'))).toEqual({ ok: false, reason: 'unknown_device' });
+    expect(await authenticate(f, service, 'fan-a', pw('anything'))).toEqual({ ok: false, reason: 'no_secret' });
+    expect(await authenticate(f, service, undefined, undefined)).toEqual({ ok: false, reason: 'no_credentials' });
+    expect(await authenticate(f, service, 'svc', pw('service-password'))).toMatchObject({ ok: true, identity: { kind: 'service' } });
+    expect(await authenticate(f, { username: 'svc' }, 'svc', pw(''))).toMatchObject({ ok: false });
+  });
+
+  it('confines a device to its own telemetry, status and state topics', async () => {
+    const f = await farm();
+    const a: Identity = { kind: 'device', device: f.device('env-a')! };
+    expect(mayPublish(a, 'farm', 'farm/s1/z1/env-a/telemetry')).toBe(true);
+    expect(mayPublish(a, 'farm', 'farm/s1/z1/env-a/status')).toBe(true);
+    expect(mayPublish(a, 'farm', 'farm/s1/z1/env-a/state')).toBe(true);
+    for (const topic of ['farm/s1/z1/env-b/telemetry', 'farm/s1/z1/env-a/cmd', 'farm/s1/z1/alert', 'farm/s1/z2/env-a/telemetry', 'other/s1/z1/env-a/telemetry', '$SYS/x', 'farm/s1/z1/env-a/telemetry/extra'])
+      expect(mayPublish(a, 'farm', topic), topic).toBe(false);
+  });
+
+  it('lets a device subscribe only to its own cmd topic', async () => {
+    const f = await farm();
+    const fan: Identity = { kind: 'device', device: f.device('fan-a')! };
+    expect(maySubscribe(fan, 'farm', 'farm/s1/z1/fan-a/cmd')).toBe(true);
+    for (const filter of ['#', 'farm/#', 'farm/+/+/+/cmd', 'farm/s1/z1/env-a/cmd', 'farm/s1/z1/+/telemetry', '$SYS/#'])
+      expect(maySubscribe(fan, 'farm', filter), filter).toBe(false);
+    expect(maySubscribe({ kind: 'service', username: 'svc' }, 'farm', 'farm/#')).toBe(true);
+  });
+});

@@ -1,0 +1,256 @@
+import type { RouteOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestDashboard, seedHistory, type TestDashboard, type TestRole } from './fixtures.js';
+
+/**
+ * Every route of the API: needs a login, enforces its role, answers a 400 naming the bad field, and does its job.
+ * One table, so a new route without a row here fails the "every route is covered" test.
+ */
+type Method = 'GET' | 'POST' | 'PUT';
+interface RouteCase {
+  method: Method;
+  url: string;
+  role: TestRole;
+  body?: unknown;
+  invalid?: { url?: string; body?: unknown; path: string };
+  status?: number;
+  check?: (json: any, t: TestDashboard) => void | Promise<void>;
+}
+
+const GOOD_RULE = { id: 'hot-shed', scope: { kind: 'shed' }, when: { metric: 'temperature', above: 30 }, actions: [{ alert: { severity: 'warning' } }] };
+
+const CASES: RouteCase[] = [
+  { method: 'GET', url: '/api/me', role: 'viewer', check: (j) => expect(j.user).toBe('vera') },
+  { method: 'POST', url: '/api/logout', role: 'viewer', check: (j) => expect(j.ok).toBe(true) },
+  {
+    method: 'GET',
+    url: '/api/sites',
+    role: 'viewer',
+    check: (j) => {
+      expect(j.sites.map((s: any) => s.id)).toEqual(['huyang', 'city']);
+      const env = j.sites[0].zones[0].devices[0];
+      expect(env).toMatchObject({ id: 'shed-1-env', status: 'online', latest: { nh3: { value: expect.any(Number) } } });
+      expect(j.sites[1].zones[0].fillLevels).toEqual([{ name: 'yellow', above: 50 }, { name: 'orange', above: 70 }, { name: 'red', above: 85 }]);
+    },
+  },
+  { method: 'GET', url: '/api/sites/city', role: 'viewer', invalid: { url: '/api/sites/NOT_AN_ID', path: 'params.site' }, check: (j) => expect(j.zones).toHaveLength(3) },
+  {
+    method: 'GET',
+    url: '/api/sites/city/drainage',
+    role: 'viewer',
+    invalid: { url: '/api/sites/Bad!/drainage', path: 'params.site' },
+    check: (j) => {
+      expect(j.pipes.map((p: any) => [p.device, p.level])).toEqual([['pipe-a-level', 'yellow'], ['pipe-b-level', 'blue']]);
+      expect(j.gauges[0]).toMatchObject({ device: 'rain-1-gauge', rain1hMm: 0, rain24hMm: 0 });
+      expect(j.highWater.map((p: any) => p.device)).toEqual(['pipe-a-level']);
+    },
+  },
+  { method: 'GET', url: '/api/latest?site=city', role: 'viewer', invalid: { url: '/api/latest?colour=red', path: 'querystring' }, check: (j) => expect(j.values.every((v: any) => v.site === 'city')).toBe(true) },
+  {
+    method: 'GET',
+    url: '/api/readings?device=shed-1-env&metric=nh3&from=-24h&every=1h',
+    role: 'viewer',
+    invalid: { url: '/api/readings?device=shed-1-env&metric=nh3&from=last-tuesday', path: 'querystring.from' },
+    check: (j) => {
+      expect(j).toMatchObject({ metric: 'nh3', unit: 'ppm', everyMs: 3_600_000 });
+      expect(j.series[0].buckets.length).toBeGreaterThanOrEqual(24);
+      expect(j.series[0].buckets[0]).toEqual({ ts: expect.any(Number), mean: expect.any(Number), min: expect.any(Number), max: expect.any(Number), count: 6 });
+    },
+  },
+  { method: 'GET', url: '/api/alerts?state=active', role: 'viewer', invalid: { url: '/api/alerts?state=open', path: 'querystring.state' }, check: (j) => expect(j.alerts[0].severity).toBe('critical') },
+  { method: 'POST', url: '/api/alerts/ALERT/ack', role: 'operator', check: (j) => expect(j.alert).toMatchObject({ state: 'acknowledged', by: 'otto' }) },
+  { method: 'GET', url: '/api/actuators', role: 'viewer', check: (j) => expect(j.actuators.map((a: any) => a.device)).toContain('shed-1-fan') },
+  {
+    method: 'POST',
+    url: '/api/actuators/shed-1-fan/command',
+    role: 'operator',
+    body: { action: 'set', value: 60 },
+    invalid: { body: { action: 'set' }, path: 'body.value' },
+    status: 202,
+    check: (j, t) => {
+      expect(j.command).toMatchObject({ action: 'set', value: 60, reason: 'manual:otto' });
+      expect(t.rules.calls.at(-1)).toEqual({ method: 'command', args: ['shed-1-fan', 'set', 60, 'otto'] });
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/actuators/shed-1-spray/mode',
+    role: 'operator',
+    body: { mode: 'manual', forMinutes: 30 },
+    invalid: { body: { mode: 'sometimes' }, path: 'body.mode' },
+    check: (j) => expect(j.actuator).toMatchObject({ device: 'shed-1-spray', mode: 'manual', manualUntil: expect.any(Number) }),
+  },
+  { method: 'GET', url: '/api/commands?device=shed-1-fan', role: 'viewer', invalid: { url: '/api/commands?limit=0', path: 'querystring.limit' }, check: (j) => expect(j.commands).toEqual([]) },
+  { method: 'GET', url: '/api/rules', role: 'viewer', check: (j) => expect(j.rules.map((r: any) => r.id)).toEqual(['shed-ammonia', 'pipe-fill']) },
+  {
+    method: 'PUT',
+    url: '/api/rules',
+    role: 'admin',
+    body: [GOOD_RULE],
+    invalid: { body: [{ ...GOOD_RULE, when: { metric: 'temperature', above: 'hot' } }], path: 'body[0].when' },
+    check: (j) => expect(j).toMatchObject({ changed: ['hot-shed'], removed: ['shed-ammonia', 'pipe-fill'] }),
+  },
+  {
+    method: 'POST',
+    url: '/api/rules/dry-run',
+    role: 'operator',
+    body: { rule: GOOD_RULE, from: '-7d', to: 'now' },
+    invalid: { body: { rule: GOOD_RULE, from: 'whenever' }, path: 'body.from' },
+    check: (j) => expect(j.events[0]).toMatchObject({ kind: 'fired', zone: 'shed-1' }),
+  },
+  { method: 'GET', url: '/api/rejects', role: 'operator', check: (j) => expect(j.rejects[0]).toMatchObject({ reason: 'out_of_range', device: 'shed-1-env' }) },
+];
+
+const BELOW: Record<TestRole, TestRole | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
+
+let t: TestDashboard;
+const routes: RouteOptions[] = [];
+
+async function fresh(): Promise<TestDashboard> {
+  const d = buildTestDashboard();
+  await seedHistory(d, Date.now(), 24, 10);
+  d.bus.emit('reading', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: Date.now(), metrics: { nh3: 12 } });
+  d.rules.raise({ site: 'huyang', zone: 'shed-1', severity: 'warning', message: 'warm' });
+  d.rules.raise({ site: 'city', zone: 'pipe-a', severity: 'critical', level: 'red', message: 'Pipe A fill 90 %' });
+  d.ingest.addReject({ reason: 'out_of_range', detail: 'nh3 900 is outside 0..500', topic: 'farm/huyang/shed-1/shed-1-env/telemetry', device: 'shed-1-env', ts: Date.now() });
+  return d;
+}
+
+function urlFor(c: RouteCase, d: TestDashboard): string {
+  return c.url.replace('ALERT', d.rules.activeAlerts()[0]?.id ?? 'none');
+}
+
+beforeAll(async () => {
+  t = await fresh();
+  t.dashboard.app.addHook('onRoute', (r) => void routes.push(r));
+  await t.dashboard.app.ready();
+});
+afterAll(async () => t.dashboard.stop());
+
+describe('every API route', () => {
+  it('is in this table (so each one is tested below)', () => {
+    const api = routes.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
+    const covered = CASES.map((c) => `${c.method} ${c.url.split('?')[0].replace('/api/sites/city', '/api/sites/:site').replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id').replace('ALERT', ':id')}`);
+    expect(api.length).toBeGreaterThan(10);
+    for (const route of api) if (route !== 'POST /api/login') expect(covered, route).toContain(route);
+  });
+
+  it('needs a login, except /health, /metrics, the page and POST /api/login', async () => {
+    const publicRoutes = new Set(['GET /health', 'GET /metrics', 'POST /api/login', 'GET /', 'GET /app.js', 'GET /app.css']);
+    for (const r of routes) {
+      for (const method of [r.method].flat()) {
+        if (method === 'HEAD') continue;
+        const url = r.url.replace(/:(\w+)/g, 'x').replace('*', 'index.html');
+        const res = await t.dashboard.app.inject({ method, url });
+        if (publicRoutes.has(`${method} ${r.url}`)) expect(res.statusCode, `${method} ${url}`).not.toBe(401);
+        else expect(res.statusCode, `${method} ${url}`).toBe(401);
+      }
+    }
+  });
+
+  for (const c of CASES) {
+    describe(`${c.method} ${c.url.split('?')[0]}`, () => {
+      it('answers 401 without a login', async () => {
+        const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: c.body as object });
+        expect(res.statusCode).toBe(401);
+        expect(res.json().error).toBe('UNAUTHENTICATED');
+      });
+
+      const below = BELOW[c.role];
+      if (below)
+        it(`answers 403 to a ${below}`, async () => {
+          const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: c.body as object, headers: await t.auth(below) });
+          expect(res.statusCode).toBe(403);
+          expect(res.json().message).toMatch(new RegExp(`needs the ${c.role} role`));
+        });
+
+      if (c.invalid)
+        it(`answers 400 naming ${c.invalid.path} for bad input`, async () => {
+          const res = await t.dashboard.app.inject({ method: c.method, url: c.invalid!.url ?? urlFor(c, t), payload: (c.invalid!.body ?? c.body) as object, headers: await t.auth('admin') });
+          expect(res.statusCode).toBe(400);
+          expect(['VALIDATION', 'RULES_INVALID']).toContain(res.json().error);
+          expect(res.json().problems.map((p: { path: string }) => p.path).join(' ')).toContain(c.invalid!.path);
+        });
+
+      it(`does its job for a ${c.role}`, async () => {
+        const d = await fresh();
+        try {
+          const res = await d.dashboard.app.inject({ method: c.method, url: urlFor(c, d), payload: c.body as object, headers: await d.auth(c.role) });
+          expect(res.statusCode, res.body).toBe(c.status ?? 200);
+          await c.check?.(res.json(), d);
+        } finally {
+          await d.dashboard.stop();
+        }
+      });
+    });
+  }
+});
+
+describe('answers that say what to do', () => {
+  it('too many buckets is a 400 that asks for a larger every', async () => {
+    const res = await t.dashboard.app.inject({ url: '/api/readings?metric=nh3&from=-7d&every=1s', headers: await t.auth('viewer') });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'TOO_MANY_BUCKETS', message: expect.stringMatching(/larger "every"/) });
+  });
+
+  it('from after to is a 400', async () => {
+    const res = await t.dashboard.app.inject({ url: '/api/readings?metric=nh3&from=now&to=-1h', headers: await t.auth('viewer') });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().problems[0].path).toBe('querystring.from');
+  });
+
+  it('an unknown device, site or alert is a 404 that names it', async () => {
+    const h = await t.auth('operator');
+    const cases = [
+      ['GET', '/api/readings?metric=nh3&device=ghost'],
+      ['GET', '/api/sites/atlantis'],
+      ['POST', '/api/actuators/ghost/command'],
+      ['POST', '/api/alerts/no-such-alert/ack'],
+    ] as const;
+    for (const [method, url] of cases) {
+      const res = await t.dashboard.app.inject({ method, url, headers: h, payload: method === 'POST' ? { action: 'on' } : undefined });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json().message, url).toMatch(/ghost|atlantis|no-such-alert/);
+    }
+  });
+
+  it('commanding a sensor is a 409 saying only actuators take commands', async () => {
+    const res = await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-env/command', payload: { action: 'on' }, headers: await t.auth('operator') });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ error: 'NOT_ACTUATOR', message: expect.stringMatching(/only actuators/) });
+  });
+
+  it('malformed JSON is a 400, not a 500', async () => {
+    const res = await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: '{"username": ', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('a failing store is a 503 that points at /health', async () => {
+    const d = await fresh();
+    d.store.history = async () => {
+      const { StoreError } = await import('../../store/store.js');
+      throw new StoreError('STORE_UNREACHABLE', 'InfluxDB at http://influx:8086 does not answer.', true);
+    };
+    const res = await d.dashboard.app.inject({ url: '/api/readings?metric=nh3', headers: await d.auth('viewer') });
+    await d.dashboard.stop();
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ error: 'STORE_UNAVAILABLE', message: expect.stringMatching(/does not answer.*\/health/) });
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is generated from the route schemas and browsable at /api/docs after login', async () => {
+    expect((await t.dashboard.app.inject({ url: '/api/docs/json' })).statusCode).toBe(401);
+    const h = await t.auth('viewer');
+    const doc = (await t.dashboard.app.inject({ url: '/api/docs/json', headers: h })).json();
+    expect(doc.openapi).toBe('3.0.3');
+    for (const path of ['/api/login', '/api/sites', '/api/readings', '/api/alerts/{id}/ack', '/api/actuators/{id}/command', '/api/rules', '/api/rules/dry-run', '/api/rejects', '/health'])
+      expect(Object.keys(doc.paths), path).toContain(path);
+    const readings = doc.paths['/api/readings'].get;
+    expect(readings.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['metric', 'from', 'to', 'every', 'device']));
+    expect(doc.paths['/api/actuators/{id}/command'].post.description).toMatch(/operator/);
+    const ui = await t.dashboard.app.inject({ url: '/api/docs', headers: h });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toMatch(/swagger/i);
+  });
+});

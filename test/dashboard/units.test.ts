@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { Reading } from '../../core/domain.js';
+import { createCoalescer, mergeReadings } from '../../dashboard/coalesce.js';
+import { bucketsTotal, sustainedMinimum } from '../../dashboard/drainage.js';
+import { toErrorReply } from '../../dashboard/errors.js';
+import { ActuatorError } from '../../rules/handle.js';
+import { createLoginLimiter } from '../../dashboard/login-limiter.js';
+import { createSessionStore, roleAllows } from '../../dashboard/sessions.js';
+import { DEFAULT_FILL_LEVELS, fillGrade, fillLevels, worstSeverity } from '../../dashboard/site-view.js';
+import { autoEveryMs, bucketCount, parseTimeArg } from '../../dashboard/time.js';
+import { testFarmConfig } from './fixtures.js';
+
+const NOW = Date.parse('2024-11-22T10:00:00Z');
+
+describe('time arguments', () => {
+  it('reads epoch ms, ISO-8601, now and relative times', () => {
+    expect(parseTimeArg('1732269600000', NOW)).toBe(1732269600000);
+    expect(parseTimeArg('2024-11-22T09:00:00Z', NOW)).toBe(NOW - 3_600_000);
+    expect(parseTimeArg('now', NOW)).toBe(NOW);
+    expect(parseTimeArg('-24h', NOW)).toBe(NOW - 86_400_000);
+    expect(parseTimeArg('-30m', NOW)).toBe(NOW - 1_800_000);
+    expect(parseTimeArg('-7d', NOW)).toBe(NOW - 7 * 86_400_000);
+  });
+
+  it('refuses what is not a time', () => {
+    for (const bad of ['yesterday', '24h', '-24x', '12', '2024-13-45']) expect(parseTimeArg(bad, NOW), bad).toBeUndefined();
+  });
+
+  it('picks a bucket width that gives a readable chart for 1 h, 24 h and 7 d', () => {
+    expect(autoEveryMs(3_600_000)).toBe(30_000);
+    expect(autoEveryMs(86_400_000)).toBe(600_000);
+    expect(autoEveryMs(7 * 86_400_000)).toBe(3_600_000);
+    expect(bucketCount(0, 3_600_000, 60_000)).toBe(60);
+  });
+});
+
+describe('coalescing live readings', () => {
+  const reading = (ts: number, metrics: Record<string, number>, device = 'shed-1-env'): Reading => ({ site: 'huyang', zone: 'shed-1', kind: 'shed', device, ts, metrics });
+
+  it('sends a burst from one device as one merged reading per interval', () => {
+    const timers: (() => void)[] = [];
+    const flushed: Reading[][] = [];
+    const c = createCoalescer<Reading>({ intervalMs: 250, key: (r) => r.device, merge: mergeReadings, flush: (b) => flushed.push(b), setTimer: (fn) => timers.push(fn), clearTimer: () => {} });
+    for (let i = 0; i < 50; i++) c.add(reading(NOW + i, { nh3: i }));
+    c.add(reading(NOW + 10, { temperature: 21 }));
+    c.add(reading(NOW, { humidity: 60 }, 'other'));
+    expect(timers).toHaveLength(1);
+    timers[0]();
+    expect(flushed).toHaveLength(1);
+    const [first, second] = flushed[0];
+    expect(first).toMatchObject({ device: 'shed-1-env', ts: NOW + 49, metrics: { nh3: 49, temperature: 21 } });
+    expect(second.device).toBe('other');
+    expect(c.pending()).toBe(0);
+  });
+
+  it('keeps the newest value of a metric even when readings arrive out of order', () => {
+    expect(mergeReadings(reading(NOW + 5, { nh3: 2 }), reading(NOW, { nh3: 1, co2: 400 })).metrics).toEqual({ nh3: 2, co2: 400 });
+  });
+});
+
+describe('sessions and failed-login limit', () => {
+  it('ends a session after its lifetime and tells listeners', () => {
+    let now = NOW;
+    const sessions = createSessionStore({ ttlMs: 1000, now: () => now });
+    const ended: string[] = [];
+    sessions.onEnd((s, reason) => ended.push(`${s.user}:${reason}`));
+    const s = sessions.create('otto', 'operator');
+    expect(sessions.get(s.token)?.user).toBe('otto');
+    now += 1000;
+    expect(sessions.get(s.token)).toBeUndefined();
+    expect(ended).toEqual(['otto:expired']);
+  });
+
+  it('ranks roles viewer < operator < admin', () => {
+    expect(roleAllows('admin', 'operator')).toBe(true);
+    expect(roleAllows('operator', 'operator')).toBe(true);
+    expect(roleAllows('viewer', 'operator')).toBe(false);
+    expect(roleAllows('operator', 'admin')).toBe(false);
+  });
+
+  it('blocks an address after max failures until the window passes; success clears the count', () => {
+    let now = NOW;
+    const limiter = createLoginLimiter({ max: 3, timeWindowMs: 60_000, now: () => now });
+    for (let i = 0; i < 3; i++) limiter.failed('1.2.3.4');
+    expect(limiter.retryAfterMs('1.2.3.4')).toBe(60_000);
+    expect(limiter.retryAfterMs('5.6.7.8')).toBe(0);
+    now += 60_000;
+    expect(limiter.retryAfterMs('1.2.3.4')).toBe(0);
+    limiter.failed('5.6.7.8');
+    limiter.succeeded('5.6.7.8');
+    limiter.failed('5.6.7.8');
+    limiter.failed('5.6.7.8');
+    expect(limiter.retryAfterMs('5.6.7.8')).toBe(0);
+  });
+});
+
+describe('site view helpers', () => {
+  it('grades pipe fill blue below the first level, then by the rule levels', () => {
+    const levels = fillLevels(testFarmConfig().rules, { site: 'city', zone: 'pipe-a', kind: 'drain' });
+    expect(levels.map((l) => l.name)).toEqual(['yellow', 'orange', 'red']);
+    expect([10, 55, 75, 90, undefined].map((f) => fillGrade(f, levels))).toEqual(['blue', 'yellow', 'orange', 'red', 'blue']);
+  });
+
+  it('falls back to 50 / 70 / 85 when no rule grades fill', () => {
+    expect(fillLevels([], { site: 'city', zone: 'pipe-a', kind: 'drain' })).toEqual(DEFAULT_FILL_LEVELS);
+  });
+
+  it('takes the worst severity of the active alerts', () => {
+    expect(worstSeverity([{ severity: 'info' }, { severity: 'critical' }, { severity: 'warning' }])).toBe('critical');
+    expect(worstSeverity([])).toBeUndefined();
+  });
+});
+
+describe('drainage helpers', () => {
+  const b = (min: number, count = 6) => ({ ts: 0, mean: min + 1, min, max: min + 2, count });
+
+  it('totals rainfall as mean × count over the buckets', () => {
+    expect(bucketsTotal([{ ts: 0, mean: 0.5, min: 0, max: 1, count: 4 }, { ts: 1, mean: 1, min: 1, max: 1, count: 2 }])).toBe(4);
+  });
+
+  it('finds the lowest fill only when the data cover the window', () => {
+    expect(sustainedMinimum([b(60), b(55), b(70), b(58), b(66), b(61)], 6)).toBe(55);
+    expect(sustainedMinimum([b(60), b(55)], 6)).toBeUndefined();
+  });
+});
+
+describe('error answers', () => {
+  it('maps the rules engine errors to 404, 409 and 400', () => {
+    expect(toErrorReply(new ActuatorError('NOT_FOUND', 'no device x')).status).toBe(404);
+    expect(toErrorReply(new ActuatorError('NOT_ACTUATOR', 'x is a sensor')).status).toBe(409);
+    expect(toErrorReply(new ActuatorError('BAD_COMMAND', 'set needs a value 0-100'))).toEqual({ status: 400, body: { error: 'VALIDATION', message: 'set needs a value 0-100' } });
+  });
+
+  it('never leaks the text of an unexpected error', () => {
+    expect(toErrorReply(new Error('ECONNREFUSED 10.0.0.5:8086 token=abc'))).toEqual({ status: 500, body: { error: 'INTERNAL', message: expect.not.stringMatching(/token/) } });
+  });
+});

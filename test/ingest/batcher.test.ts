@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { createBatcher } from '../../ingest/batcher.js';
+
+describe('batcher (group commit)', () => {
+  it('writes items added together in one call, in arrival order, and resolves after the write', async () => {
+    const writes: number[][] = [];
+    const b = createBatcher<number>(async (items) => void writes.push(items), { maxSize: 100, maxDelayMs: 10 });
+    await Promise.all([b.add([1, 2]), b.add([3]), b.add([4, 5])]);
+    expect(writes).toEqual([[1, 2, 3, 4, 5]]);
+  });
+
+  it('flushes as soon as the size bound is reached', async () => {
+    const writes: number[][] = [];
+    const b = createBatcher<number>(async (items) => void writes.push(items), { maxSize: 3, maxDelayMs: 60_000 });
+    await Promise.all([b.add([1, 2]), b.add([3, 4])]);
+    expect(writes).toEqual([[1, 2, 3, 4]]);
+  });
+
+  it('rejects the adders of a failed write, so nothing is acknowledged that was not stored', async () => {
+    let fail = true;
+    const stored: number[] = [];
+    const b = createBatcher<number>(async (items) => {
+      if (fail) throw new Error('disk full');
+      stored.push(...items);
+    }, { maxSize: 10, maxDelayMs: 5 });
+    await expect(b.add([1])).rejects.toThrow('disk full');
+    fail = false;
+    await b.add([2]);
+    expect(stored).toEqual([2]);
+  });
+});

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDevice, endClient } from '../helpers/mqtt.js';
+import { SHED1_ENV, SHED2_ENV, startTestService } from '../helpers/service.js';
+import { connectPacket, packet, rawSocket, socketClosed } from '../helpers/raw-mqtt.js';
+import { waitFor } from '../helpers/ports.js';
+
+/** Malformed packets, abrupt disconnects and a flooding client on real sockets: the broker keeps serving. */
+let svc: Awaited<ReturnType<typeof startTestService>>;
+beforeAll(async () => {
+  svc = await startTestService({ env: { MQTT_RATE_LIMIT: '50', MQTT_RATE_BURST: '100' } });
+});
+afterAll(() => svc?.cleanup());
+
+async function stillServes() {
+  const ts = Date.now() - Math.floor(Math.random() * 100_000);
+  const device = await connectDevice(svc.mqttPort, SHED2_ENV.id, SHED2_ENV.secret);
+  await device.publishAsync(SHED2_ENV.topic, JSON.stringify({ ts, metrics: { nh3: 2 } }), { qos: 1 });
+  await endClient(device);
+  return (await svc.store.raw({ device: SHED2_ENV.id, metric: 'nh3', from: ts, to: ts + 1 })).length === 1;
+}
+
+describe('malformed MQTT on the raw socket', () => {
+  it('shrugs off random bytes, truncated packets, bad lengths and abrupt disconnects', async () => {
+    const garbage = [
+      randomBytes(64),
+      Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]), // remaining length beyond the MQTT maximum
+      connectPacket('x', SHED1_ENV.id, SHED1_ENV.secret).subarray(0, 9), // truncated CONNECT, then hang up
+      Buffer.from([0x30, 0x05, 0x00, 0x10, 0x61]), // PUBLISH before CONNECT with a topic longer than the packet
+      Buffer.concat([connectPacket(SHED1_ENV.id, SHED1_ENV.id, SHED1_ENV.secret), Buffer.from([0xf0, 0x00])]), // reserved packet type
+      Buffer.concat([connectPacket(SHED1_ENV.id, SHED1_ENV.id, SHED1_ENV.secret), packet({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/'.repeat(500), qos: 1 }] })]),
+    ];
+    for (let round = 0; round < 20; round++) {
+      for (const bytes of garbage) {
+        const socket = await rawSocket(svc.mqttPort);
+        socket.write(bytes);
+        if (round % 2) socket.destroy();
+        else await socketClosed(socket, 2000).then(() => socket.destroy());
+      }
+    }
+    expect(await stillServes()).toBe(true);
+  });
+});
+
+describe('per-client rate limit', () => {
+  it("a flooding device is slowed and then cut off while another device's readings still arrive", async () => {
+    const flooder = await connectDevice(svc.mqttPort, SHED1_ENV.id, SHED1_ENV.secret);
+    flooder.on('error', () => {});
+    let flooding = true;
+    const flood = (async () => {
+      for (let i = 0; i < 20_000 && flooding && flooder.connected; i++) {
+        flooder.publish(SHED1_ENV.topic, JSON.stringify({ metrics: { nh3: 1 } }), { qos: 0 });
+        if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const other = await connectDevice(svc.mqttPort, SHED2_ENV.id, SHED2_ENV.secret);
+    const base = Date.now() - 50_000;
+    for (let i = 0; i < 20; i++) await other.publishAsync(SHED2_ENV.topic, JSON.stringify({ ts: base + i, metrics: { nh3: 3 } }), { qos: 1 });
+    expect(await svc.store.raw({ device: SHED2_ENV.id, metric: 'nh3', from: base, to: base + 20 })).toHaveLength(20);
+    await waitFor(async () => ((await svc.metrics.rateLimited.get()).values[0]?.value ?? 0) >= 1 || undefined, 'the flooder to be cut off', 20_000);
+    flooding = false;
+    await flood;
+    flooder.end(true);
+    await endClient(other);
+  });
+});
