@@ -45,7 +45,9 @@ describe('npm start', () => {
       await device.publishAsync(SHED1_ENV.topic, JSON.stringify({ ts, metrics: { nh3: 18.25, temperature: 19.5 } }), { qos: 1 });
       await endClient(device);
     } finally {
-      process.kill(-proc.child.pid!, 'SIGTERM');
+      // SIGTERM to the service itself, as a process supervisor does; npm then exits with the service's own code.
+      const servicePid = Number(/"pid":(\d+)[^\n]*"msg":"ready/.exec(proc.output())?.[1]);
+      process.kill(Number.isInteger(servicePid) && servicePid > 0 ? servicePid : -proc.child.pid!, 'SIGTERM');
     }
     expect(await proc.exited).toBe(0);
     expect(proc.output()).toContain('stopped cleanly');

@@ -5,6 +5,8 @@ import { generate, type Packet } from 'mqtt-packet';
 export async function rawSocket(port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
+  // Read whatever the broker sends (CONNACK ...): a paused socket never sees the peer's FIN, so never 'close'.
+  socket.resume();
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('error', reject);

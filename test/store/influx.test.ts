@@ -71,8 +71,9 @@ describe('InfluxDB schema', () => {
 
   it('rejects a write InfluxDB cannot accept with its own reason and as not retryable', async () => {
     const store = await openStore('conflict');
-    // A field first written as a string cannot take floats: InfluxDB answers 400 "field type conflict".
-    await fetch(`${influxd.url}/write?db=conflict`, { method: 'POST', body: 'telemetry,site=x,zone=y,kind=shed,device=d rain_mm="a lot"' });
+    // A field first written as a string cannot take floats in the same shard: InfluxDB answers 400 "field type conflict".
+    const seeded = await fetch(`${influxd.url}/write?db=conflict&precision=ms`, { method: 'POST', body: `telemetry,site=x,zone=y,kind=shed,device=d rain_mm="a lot" ${BASE}` });
+    expect(seeded.status).toBe(204);
     const err = await store.writeReadings([reading('drain-a-1', BASE, { rain_mm: 3 })]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'STORE_WRITE', retryable: false, message: expect.stringMatching(/400.*field type conflict/) });
   });
