@@ -15,7 +15,7 @@ import { dryRun } from './dry-run.js';
 import { createCarrier } from './effects.js';
 import { evaluate } from './evaluate.js';
 import { createFailsafe } from './failsafe.js';
-import { ActuatorError, type ActuatorView, type RulesHandle } from './handle.js';
+import { ActuatorError, type ActuatorView, type LocalRulesHandle } from './handle.js';
 import { createInstanceSet } from './instances.js';
 import { createNotifier } from './notify.js';
 import { createBatchWriter } from './persist.js';
@@ -37,7 +37,7 @@ export interface RulesEngineDeps {
   fetch?: typeof fetch;
 }
 
-export type RulesEngine = RulesHandle & {
+export type RulesEngine = LocalRulesHandle & {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves once alerts and command records queued so far are in the store (and webhooks delivered or given up). */

@@ -30,14 +30,21 @@ export type ReplaceRulesResult =
   | { ok: true; rules: RuleT[]; changed: string[]; kept: string[]; removed: string[] }
   | { ok: false; problems: { path: string; message: string }[] };
 
+/** A value now (the engine in this process) or later (an engine in another process, over MQTT). */
+export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * The API and dashboard see the engine through this; results may come later when the engine runs in another
+ * process. The engine in this process answers at once (LocalRulesHandle, assignable to this).
+ */
 export interface RulesHandle {
-  rules(): RuleT[];
+  rules(): Awaitable<RuleT[]>;
   /** Validates (zod; problems name rule index and field) and swaps rules in without restarting; unchanged rules keep their state. */
-  replaceRules(raw: unknown): ReplaceRulesResult;
+  replaceRules(raw: unknown): Awaitable<ReplaceRulesResult>;
   dryRun(raw: unknown, from: number, to: number): Promise<{ ok: true; events: DryRunEvent[] } | { ok: false; problems: { path: string; message: string }[] }>;
-  activeAlerts(): AlertEvent[];
-  acknowledge(alertId: string, user: string): AlertEvent | undefined;
-  actuators(): ActuatorView[];
+  activeAlerts(): Awaitable<AlertEvent[]>;
+  acknowledge(alertId: string, user: string): Awaitable<AlertEvent | undefined>;
+  actuators(): Awaitable<ActuatorView[]>;
   /**
    * Operator command, published at once with reason `manual:<user>`; the operator becomes a holder (an
    * `off` drops their hold). In auto mode the next change of a rule holding the same actuator may
@@ -49,7 +56,7 @@ export interface RulesHandle {
    * Manual: rules never command the actuator (their alerts still fire). `untilMs` is an absolute epoch-ms
    * expiry; then it reverts to auto and the holders' state is applied. Not kept across a restart.
    */
-  setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): ActuatorView;
+  setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): Awaitable<ActuatorView>;
 }
 
 export class ActuatorError extends Error {
@@ -60,4 +67,14 @@ export class ActuatorError extends Error {
     super(message);
     this.name = 'ActuatorError';
   }
+}
+
+/** The engine in this process: the same operations, answered synchronously where they can be. */
+export interface LocalRulesHandle extends RulesHandle {
+  rules(): RuleT[];
+  replaceRules(raw: unknown): ReplaceRulesResult;
+  activeAlerts(): AlertEvent[];
+  acknowledge(alertId: string, user: string): AlertEvent | undefined;
+  actuators(): ActuatorView[];
+  setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): ActuatorView;
 }

@@ -19,7 +19,7 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
   return async (app) => {
     app.get('/api/actuators', { schema: { ...doc('viewer', 'actuators', 'Every actuator with its mode, confirmed state and pending command'), response: { 200: ActuatorsResponse, ...errs('viewer') } } }, async () => ({
-      actuators: deps.rules.actuators(),
+      actuators: await deps.rules.actuators(),
     }));
 
     app.post(
@@ -58,7 +58,7 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const now = ctx.now();
         const untilMs = until ? parseTimeArg(until, now) : forMinutes ? now + forMinutes * 60_000 : undefined;
         if (untilMs !== undefined && untilMs <= now) throw new ApiError('VALIDATION', '"until" is in the past; give a future time.', [{ path: 'body.until', message: 'must be in the future' }]);
-        return { actuator: deps.rules.setMode(request.params.id, mode, untilMs, requestSession(request).user) };
+        return { actuator: await deps.rules.setMode(request.params.id, mode, untilMs, requestSession(request).user) };
       },
     );
 

@@ -25,8 +25,7 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const q = request.query;
         if (q.site) requireSite(ctx.deps.config, q.site);
         if (q.state === 'active') {
-          const alerts = ctx.deps.rules
-            .activeAlerts()
+          const alerts = (await ctx.deps.rules.activeAlerts())
             .filter((a) => !q.site || a.site === q.site)
             .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || b.ts - a.ts)
             .slice(0, q.limit);
@@ -44,7 +43,7 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/alerts/:id/ack',
       { config: { access: 'operator' }, schema: { ...doc('operator', 'alerts', 'Acknowledge an active alert'), params: AlertParams, response: { 200: AckResponse, ...errs('operator', 400, 404) } } },
       async (request) => {
-        const alert = ctx.deps.rules.acknowledge(request.params.id, requestSession(request).user);
+        const alert = await ctx.deps.rules.acknowledge(request.params.id, requestSession(request).user);
         if (!alert) throw new ApiError('NOT_FOUND', `There is no active alert "${request.params.id}"; it may have cleared. GET /api/alerts?state=active lists them.`);
         return { alert };
       },

@@ -12,7 +12,7 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
   return async (app) => {
     app.get('/api/rules', { schema: { ...doc('viewer', 'rules', 'The rules in force (durations in ms)'), response: { 200: RulesResponse, ...errs('viewer') } } }, async () => ({
-      rules: asRecords(rules.rules()),
+      rules: asRecords(await rules.rules()),
     }));
 
     app.put(
@@ -26,7 +26,7 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const result = rules.replaceRules(request.body);
+        const result = await rules.replaceRules(request.body);
         if (!result.ok) throw new ApiError('RULES_INVALID', `The rules were not changed: ${result.problems[0]?.path || '(top level)'}: ${result.problems[0]?.message}`, prefix('body', result.problems));
         request.log.info({ user: request.session?.user, changed: result.changed, removed: result.removed }, 'rules replaced');
         return { rules: asRecords(result.rules), changed: result.changed, kept: result.kept, removed: result.removed };

@@ -13,7 +13,7 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   async function views(site?: string) {
     const latest = await deps.store.latest(site ? { site } : undefined);
     return buildSiteViews(
-      { config: deps.config, farm: deps.farm, rules: deps.rules.rules(), presence: deps.ingest.presence(), latest, actuators: deps.rules.actuators(), activeAlerts: deps.rules.activeAlerts() },
+      { config: deps.config, farm: deps.farm, rules: await deps.rules.rules(), presence: deps.ingest.presence(), latest, actuators: await deps.rules.actuators(), activeAlerts: await deps.rules.activeAlerts() },
       site,
     );
   }
@@ -43,7 +43,7 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         requireSite(deps.config, request.params.site);
-        return buildDrainage({ farm: deps.farm, store: deps.store, rules: deps.rules.rules(), activeAlerts: deps.rules.activeAlerts(), highWater: ctx.options.highWater }, request.params.site, ctx.now());
+        return buildDrainage({ farm: deps.farm, store: deps.store, rules: await deps.rules.rules(), activeAlerts: await deps.rules.activeAlerts(), highWater: ctx.options.highWater }, request.params.site, ctx.now());
       },
     );
 

@@ -4,7 +4,7 @@ import type { AlertEvent, Command, DeviceRef } from '../../core/domain.js';
 import type { FarmBus, RejectRecord } from '../../core/events.js';
 import type { FarmIndex } from '../../core/farm-index.js';
 import type { DevicePresence, IngestHandle, IngestStats } from '../../ingest/handle.js';
-import { ActuatorError, type ActuatorView, type RulesHandle } from '../../rules/handle.js';
+import { ActuatorError, type ActuatorView, type LocalRulesHandle } from '../../rules/handle.js';
 import { Rule, Rules, type RuleT } from '../../rules/schema.js';
 import type { Store } from '../../store/store.js';
 
@@ -14,7 +14,7 @@ import type { Store } from '../../store/store.js';
  * an actuatorState after `ackDelayMs`, and with `automate` an nh3 reading above 20 in a shed raises an alert
  * and turns the shed's fans on (a one-rule caricature of the engine).
  */
-export interface FakeRules extends RulesHandle {
+export interface FakeRules extends LocalRulesHandle {
   calls: { method: string; args: unknown[] }[];
   raise(alert: Partial<AlertEvent> & Pick<AlertEvent, 'site' | 'zone'>): AlertEvent;
 }
