@@ -1,11 +1,20 @@
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ConfigError, loadEnvSettings, loadFarmConfig } from '../core/config/load.js';
 import type { FarmConfigT } from '../core/config/schema.js';
 import { createLogger } from '../core/logger.js';
+import { createMetrics } from '../core/observability.js';
+import { ClusterError } from '../cluster/errors.js';
 import { StoreError } from '../store/store.js';
+import { instanceId } from './parts/context.js';
+import { parsePart, startPart } from './parts/index.js';
 import { startService } from './service.js';
 
-/** `npm start`: broker, ingest, rules and dashboard in one process (SPEC "Commands a user types"). */
+/**
+ * `npm start`: broker, ingest, rules and dashboard in one process (SPEC "Commands a user types").
+ * `npm start -- --only broker|ingest|rules|dashboard|simulate`: that one component, talking to the others
+ * over the broker at MQTT_URL (cluster/README.md).
+ */
 const DEMO_FARM = resolve('config/demo-farm.yaml');
 const SHUTDOWN_LIMIT_MS = 15_000;
 
@@ -21,20 +30,37 @@ function plainSecretWarnings(config: FarmConfigT): string[] {
   return warnings;
 }
 
+function onlyArgument(): string | undefined {
+  try {
+    return parseArgs({ args: process.argv.slice(2), options: { only: { type: 'string' } }, strict: true }).values.only;
+  } catch (err) {
+    throw new ClusterError('BAD_PART', `${(err as Error).message}. Usage: npm start [-- --only broker|ingest|rules|dashboard|simulate]`);
+  }
+}
+
 async function main() {
+  const only = onlyArgument();
+  const part = only === undefined ? undefined : parsePart(only);
   const env = loadEnvSettings();
-  const logger = createLogger(env.LOG_LEVEL);
+  const logger = createLogger(env.LOG_LEVEL, part ? `farm-${part}` : 'farm');
   const configPath = resolve(env.FARM_CONFIG);
   const config = loadFarmConfig(configPath);
   for (const warning of plainSecretWarnings(config)) logger.warn(warning);
-  const simulate = env.SIMULATE ?? configPath === DEMO_FARM;
 
-  logger.info({ config: configPath, simulate }, 'starting');
-  const service = await startService({ env, config, logger, simulate });
-  logger.info(
-    { mqtt: service.mqttPort, mqttTls: service.mqttTlsPort, http: service.httpPort },
-    `ready: dashboard on http://localhost:${service.httpPort}, MQTT on port ${service.mqttPort}`,
-  );
+  let service: { stop(): Promise<void> };
+  if (part) {
+    const instance = instanceId(part, env);
+    logger.info({ config: configPath, part, instance }, 'starting one component');
+    const handle = await startPart({ part, env, config, logger, metrics: createMetrics(), instance });
+    logger.info(handle.ready, `ready: ${part}${handle.ready.message ? ` (${String(handle.ready.message)})` : ''}`);
+    service = handle;
+  } else {
+    const simulate = env.SIMULATE ?? configPath === DEMO_FARM;
+    logger.info({ config: configPath, simulate }, 'starting');
+    const all = await startService({ env, config, logger, simulate });
+    logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort }, `ready: dashboard on http://localhost:${all.httpPort}, MQTT on port ${all.mqttPort}`);
+    service = all;
+  }
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: flushing readings to the store');
@@ -60,7 +86,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StoreError) {
+  if (err instanceof ConfigError || err instanceof StoreError || err instanceof ClusterError) {
     process.stderr.write(`\n${err.message}\n\n`);
     process.exit(2);
   }

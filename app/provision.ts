@@ -1,8 +1,10 @@
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
 import { ConfigError, parseFarmConfig } from '../core/config/load.js';
 import { hashSecret, newSecret } from '../core/secrets.js';
+import { mosquittoAcl, mosquittoPasswordEntry, upsertPasswordEntry } from '../cluster/mosquitto.js';
 
 /**
  * `npm run provision`: adds a device (or rotates its secret) or a user in a farm file, storing only a scrypt
@@ -14,6 +16,8 @@ Device:  npm run provision -- --config FILE --site SITE --zone ZONE --id DEVICE 
                                [--type fan|spray|shutter|pump|valve] [--kind shed|field|drain] [--metrics a,b] [--rotate]
          Adds the device (creating the site/zone when --kind is given), stores secretHash, prints the secret once.
          --rotate gives an existing device a new secret.
+         --mosquitto-dir DIR also adds the device to DIR/passwd and rewrites DIR/acl (files of npm run mosquitto-config);
+         then reload Mosquitto (kill -HUP its pid) so it reads them.
 User:    npm run provision -- --config FILE --user NAME --role viewer|operator|admin [--rotate]
          Stores passwordHash and prints a generated password once.
 `;
@@ -43,6 +47,7 @@ export async function provision(argv: string[]): Promise<{ file: string; secret:
     options: {
       config: { type: 'string' }, site: { type: 'string' }, zone: { type: 'string' }, id: { type: 'string' }, role: { type: 'string' },
       type: { type: 'string' }, kind: { type: 'string' }, metrics: { type: 'string' }, user: { type: 'string' }, rotate: { type: 'boolean' }, help: { type: 'boolean' },
+      'mosquitto-dir': { type: 'string' },
     },
   });
   if (a.help) {
@@ -103,10 +108,21 @@ export async function provision(argv: string[]): Promise<{ file: string; secret:
   }
 
   const text = doc.toString({ lineWidth: 0 });
-  parseFarmConfig(text, file); // never write a file the service would refuse
+  const config = parseFarmConfig(text, file); // never write a file the service would refuse
+  const mosquittoDir = a['mosquitto-dir'];
+  if (mosquittoDir && a.user) fail('--mosquitto-dir is for devices: dashboard users do not log in to the broker');
+  if (mosquittoDir && !existsSync(join(mosquittoDir, 'passwd'))) fail(`${mosquittoDir}/passwd does not exist: create the files first with npm run mosquitto-config -- --out ${mosquittoDir}`);
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text, { mode: 0o600 });
   renameSync(tmp, file);
+  if (mosquittoDir && a.id) {
+    // The one moment the plain secret is known: Mosquitto needs its own hash of it (cluster/mosquitto.ts).
+    const passwd = join(mosquittoDir, 'passwd');
+    writeFileSync(passwd, upsertPasswordEntry(readFileSync(passwd, 'utf8'), mosquittoPasswordEntry(a.id, secret)), { mode: 0o640 });
+    const acl = mosquittoAcl({ config, topicRoot: process.env.MQTT_TOPIC_ROOT ?? 'farm', service: { username: process.env.MQTT_SERVICE_USERNAME ?? 'farm-service' }, source: file });
+    writeFileSync(join(mosquittoDir, 'acl'), acl);
+    what += ` (and to ${passwd} and ${mosquittoDir}/acl: reload Mosquitto with kill -HUP)`;
+  }
   return { file, secret, what };
 }
 

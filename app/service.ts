@@ -6,14 +6,16 @@ import type { FarmConfigT } from '../core/config/schema.js';
 import { FarmBus } from '../core/events.js';
 import { indexFarm } from '../core/farm-index.js';
 import { createMetrics, type FarmMetrics } from '../core/observability.js';
-import { createBroker, type Broker } from '../broker/broker.js';
+import { createBroker, connectionLimitsFromEnv, type Broker } from '../broker/broker.js';
 import { createIngest, type Ingest } from '../ingest/ingest.js';
 import { createStoreFor } from './store-factory.js';
 import type { Store } from '../store/store.js';
 import { createRulesEngine } from '../rules/engine.js';
+import type { Clock } from '../rules/clock.js';
 import { createDashboard } from '../dashboard/server.js';
 import { createSimulatorRunner } from '../simulators/runner.js';
 import { healthOf } from './health.js';
+import { countRuleEvents } from './parts/rule-metrics.js';
 
 /**
  * Wires the components of one process: embedded broker → ingest → store, rules, dashboard, simulated farm.
@@ -38,9 +40,11 @@ export interface ServiceOptions {
   /** Run the simulated farm (SIMULATE); decided by the caller. */
   simulate: boolean;
   simulateScenario?: string;
+  /** Time for ingest's timestamp checks and the rules engine; default the system clock. Tests pass a simulated clock. */
+  clock?: Clock;
 }
 
-export async function startService({ env, config, logger, simulate, simulateScenario }: ServiceOptions): Promise<ServiceHandle> {
+export async function startService({ env, config, logger, simulate, simulateScenario, clock }: ServiceOptions): Promise<ServiceHandle> {
   const farm = indexFarm(config);
   const bus = new FarmBus();
   const metrics = createMetrics();
@@ -50,7 +54,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
   logger.info({ store: choice.kind, dataDir: env.DATA_DIR }, 'store ready');
 
   const ingest = createIngest(
-    { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics },
+    { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock },
     {
       topicRoot: env.MQTT_TOPIC_ROOT,
       maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
@@ -79,17 +83,16 @@ export async function startService({ env, config, logger, simulate, simulateScen
       tls: env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined,
       maxMessagesPerSecond: env.MQTT_RATE_LIMIT,
       burst: env.MQTT_RATE_BURST,
+      connectionLimits: connectionLimitsFromEnv(env),
     },
   );
   const { port: mqttPort, tlsPort: mqttTlsPort } = await broker.start();
 
   const rules = createRulesEngine(
-    { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }) },
+    { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR },
     { topicRoot: env.MQTT_TOPIC_ROOT },
   );
-  bus.on('reading', () => metrics.ruleEvaluations.inc());
-  bus.on('alert', (a) => metrics.alerts.inc({ state: a.state, severity: a.severity }));
-  bus.on('command', (c) => metrics.commands.inc({ reason: c.command.reason.split(':')[0] }));
+  countRuleEvents(bus, metrics);
   await rules.start();
 
   const health = () => healthOf({ store, buffered, brokerClients: broker.connectedClients() });
@@ -104,6 +107,8 @@ export async function startService({ env, config, logger, simulate, simulateScen
       logger: logger.child({ component: 'dashboard' }),
       health,
       metricsText: async () => {
+        metrics.socketClients.set(dashboard.stats().liveConnections);
+        metrics.devicesOnline.set(ingest.presence().filter((p) => p.status === 'online').length);
         if (buffered) {
           const s = buffered.stats();
           metrics.outboxDepth.set(s.outboxDepth);
@@ -117,6 +122,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
       host: env.HTTP_HOST,
       sessionTtlMs: env.SESSION_TTL,
       metricsPublic: env.METRICS_PUBLIC,
+      usersFile: `${env.DATA_DIR}/users.json`,
       https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
     },
   );

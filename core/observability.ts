@@ -28,6 +28,10 @@ export function createMetrics() {
     alerts: make.counter('farm_alert_events_total', 'Alert events', ['state', 'severity']),
     commands: make.counter('farm_actuator_commands_total', 'Actuator commands sent', ['reason']),
     socketClients: make.gauge('farm_socketio_clients', 'Connected socket.io clients'),
+    devicesOnline: make.gauge('farm_devices_online', 'Devices whose last status report is online (their own status topic or Last Will)'),
+    ruleFirings: make.counter('farm_rule_firings_total', 'Rule instances that fired (alert raised)', ['rule']),
+    serviceEvents: make.counter('farm_cluster_events_total', 'Events exchanged with other processes over MQTT (split mode)', ['direction', 'event']),
+    rpcCalls: make.counter('farm_cluster_rpc_total', 'Requests to the rules processes over MQTT (split mode)', ['method', 'outcome']),
   };
   for (const reason of REJECT_REASONS) metrics.rejected.inc({ reason }, 0);
   return metrics;

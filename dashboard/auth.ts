@@ -48,11 +48,11 @@ export function installAuth(app: FastifyInstance, sessions: SessionStore): void 
 let dummyHash: Promise<string> | undefined;
 
 /**
- * Checks a user name and password against the users of the farm file: plain `password` (development) in constant
+ * Checks a user name and password against the users (farm file and API changes): plain `password` (development) in constant
  * time, `passwordHash` with scrypt. An unknown name costs the same scrypt work, so timing does not reveal names.
  */
-export async function verifyLogin(users: readonly UserT[], username: string, password: string): Promise<UserT | undefined> {
-  const user = users.find((u) => u.name === username);
+export async function verifyLogin(findUser: (name: string) => UserT | undefined, username: string, password: string): Promise<UserT | undefined> {
+  const user = findUser(username);
   if (!user) {
     dummyHash ??= hashSecret('not-a-user-password');
     await verifySecret(password, await dummyHash);

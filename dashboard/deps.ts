@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import { DEFAULT_HIGH_WATER, type HighWaterRule } from './drainage.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { SessionStore } from './sessions.js';
+import type { UserDirectory } from './users.js';
 
 /** What the dashboard needs from the rest of the process; all of it comes in as arguments. */
 export interface DashboardDeps {
@@ -40,9 +41,11 @@ export interface DashboardOptions {
   /** A history request may ask for at most this many buckets. */
   maxBuckets?: number;
   highWater?: HighWaterRule;
+  /** Where users added or changed over the API are kept (DATA_DIR/users.json); without it, until restart. */
+  usersFile?: string;
 }
 
-export type ResolvedOptions = Required<Omit<DashboardOptions, 'https'>> & Pick<DashboardOptions, 'https'>;
+export type ResolvedOptions = Required<Omit<DashboardOptions, 'https' | 'usersFile'>> & Pick<DashboardOptions, 'https' | 'usersFile'>;
 
 export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   return {
@@ -61,5 +64,6 @@ export interface RouteContext {
   options: ResolvedOptions;
   sessions: SessionStore;
   loginLimiter: LoginLimiter;
+  users: UserDirectory;
   now: () => number;
 }

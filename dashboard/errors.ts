@@ -3,6 +3,7 @@ import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } fro
 import { z } from 'zod';
 import { ActuatorError } from '../rules/handle.js';
 import { StoreError } from '../store/store.js';
+import { UserChangeError } from './users.js';
 
 /**
  * Every error the API answers with, in one place: a stable code, the HTTP status and a message that tells
@@ -17,8 +18,10 @@ export const API_ERRORS = {
   FORBIDDEN: { status: 403, hint: 'Ask an administrator for a role that allows this.' },
   NOT_FOUND: { status: 404, hint: 'Check the id; GET /api/sites lists sites, zones and devices.' },
   NOT_ACTUATOR: { status: 409, hint: 'Only actuators (fan, spray, shutter, pump, valve) take commands.' },
+  CONFLICT: { status: 409, hint: 'The request conflicts with the current state; the message says which.' },
   TOO_MANY_ATTEMPTS: { status: 429, hint: 'Too many failed logins: wait before trying again.' },
   STORE_UNAVAILABLE: { status: 503, hint: 'The readings store is not answering; check /health and try again shortly.' },
+  RULES_UNAVAILABLE: { status: 503, hint: 'The rules engine runs in another process that did not answer (split mode, cluster/README.md); check /health.' },
   INTERNAL: { status: 500, hint: 'Unexpected error; the server log has the details.' },
 } as const;
 
@@ -54,14 +57,28 @@ export const ErrorBody = z
 
 export type ErrorBodyT = z.infer<typeof ErrorBody>;
 
-/** Fastify's own error codes that reach us (bad JSON, wrong content type, body too large) and their API code. */
-function fromFastify(err: FastifyError): { status: number; code: string } {
+/**
+ * Errors raised by fastify and its plugins before our handlers run (bad JSON, wrong content type, body too
+ * large, a static file path outside its folder) and what the API says about them.
+ */
+const FASTIFY_STATUS: Record<number, { code: string; hint: string }> = {
+  400: { code: 'VALIDATION', hint: 'Fix the request (see /api/docs).' },
+  403: { code: 'FORBIDDEN', hint: 'That path is not allowed.' },
+  404: { code: 'NOT_FOUND', hint: 'The API is described at /api/docs.' },
+  405: { code: 'METHOD_NOT_ALLOWED', hint: 'See /api/docs for the methods of each route.' },
+  406: { code: 'NOT_ACCEPTABLE', hint: 'Ask for application/json.' },
+  413: { code: 'PAYLOAD_TOO_LARGE', hint: 'Send a smaller body.' },
+  414: { code: 'URI_TOO_LONG', hint: 'Send a shorter URL.' },
+  415: { code: 'UNSUPPORTED_MEDIA_TYPE', hint: 'Send JSON with Content-Type: application/json.' },
+  429: { code: 'TOO_MANY_REQUESTS', hint: 'Wait and try again.' },
+};
+
+function fromFastify(err: FastifyError): { status: number; code: string; message: string } {
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-  if (status === 429) return { status, code: 'TOO_MANY_REQUESTS' };
-  if (status === 413) return { status, code: 'PAYLOAD_TOO_LARGE' };
-  if (status === 415) return { status, code: 'UNSUPPORTED_MEDIA_TYPE' };
-  if (status >= 500) return { status, code: 'INTERNAL' };
-  return { status, code: 'VALIDATION' };
+  if (status >= 500) return { status, code: 'INTERNAL', message: API_ERRORS.INTERNAL.hint };
+  const known = FASTIFY_STATUS[status] ?? { code: 'VALIDATION', hint: 'Fix the request (see /api/docs).' };
+  const message = String(err.message || known.code);
+  return { status, code: known.code, message: message.length >= 30 ? message : `${message}. ${known.hint}` };
 }
 
 function problemPath(context: string | undefined, instancePath: string): string {
@@ -81,10 +98,14 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; 
     const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION' } as const)[err.code] ?? 'VALIDATION';
     return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
   }
+  if (err instanceof UserChangeError) return { status: 400, body: { error: 'VALIDATION', message: err.message, problems: [{ path: 'body.password', message: err.message }] } };
   if (err instanceof StoreError) return { status: 503, body: { error: 'STORE_UNAVAILABLE', message: `${err.message} ${API_ERRORS.STORE_UNAVAILABLE.hint}` } };
+  // Split mode: a rules process that is not there or did not answer in time (cluster/errors.ts ClusterError).
+  const clusterCode = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  if (clusterCode === 'RULES_UNAVAILABLE' || clusterCode === 'RULES_TIMEOUT') return { status: 503, body: { error: 'RULES_UNAVAILABLE', message: (err as Error).message } };
   if (err && typeof err === 'object' && 'statusCode' in err && typeof (err as FastifyError).statusCode === 'number' && !isResponseSerializationError(err as FastifyError)) {
-    const { status, code } = fromFastify(err as FastifyError);
-    if (status < 500) return { status, body: { error: code, message: String((err as { message?: unknown }).message ?? code) } };
+    const { status, code, message } = fromFastify(err as FastifyError);
+    if (status < 500) return { status, body: { error: code, message } };
   }
   return { status: 500, body: { error: 'INTERNAL', message: API_ERRORS.INTERNAL.hint } };
 }

@@ -179,6 +179,19 @@ export const DryRunResponse = z.object({
 });
 export { ProblemList };
 
+// ---- users
+export const UserName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'user names are 1-64 letters, digits, _ . and -');
+export const UserInfo = z.object({ name: z.string(), role: Role, source: z.enum(['farm-file', 'api']).describe('farm-file: as in the farm file; api: added or changed over the API') });
+export const UsersResponse = z.object({ users: z.array(UserInfo) });
+export const UserParams = z.object({ name: UserName });
+export const PutUserBody = z
+  .object({
+    role: Role,
+    password: z.string().min(10, 'a password needs at least 10 characters').max(256).optional().describe('required for a new user; stored only as a scrypt hash'),
+  })
+  .strict();
+export const PutUserResponse = z.object({ user: UserInfo, created: z.boolean() });
+
 // ---- rejects
 export const RejectsResponse = z.object({
   stats: z.object({ accepted: z.number(), messages: z.number(), batches: z.number(), rejected: z.record(z.string(), z.number()) }),

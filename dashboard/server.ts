@@ -6,6 +6,7 @@ import type { Server } from 'socket.io';
 import { installAuth } from './auth.js';
 import { resolveOptions, type DashboardDeps, type DashboardOptions, type RouteContext } from './deps.js';
 import { registerErrorHandler } from './errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import { createLoginLimiter } from './login-limiter.js';
 import { registerOpenApi } from './openapi.js';
 import { actuatorsRoutes } from './routes/actuators.js';
@@ -17,6 +18,8 @@ import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { sitesRoutes } from './routes/sites.js';
 import { createSessionStore } from './sessions.js';
+import { createUserDirectory } from './users.js';
+import { usersRoutes } from './routes/users.js';
 import { attachLive } from './socket.js';
 import { registerPage } from './static.js';
 
@@ -39,7 +42,8 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   const options = resolveOptions(dashboardOptions);
   const now = deps.now ?? Date.now;
   const sessions = createSessionStore({ ttlMs: options.sessionTtlMs, now });
-  const ctx: RouteContext = { deps, options, sessions, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), now };
+  const users = createUserDirectory(deps.config.users, { file: options.usersFile, logger: deps.logger });
+  const ctx: RouteContext = { deps, options, sessions, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, now };
 
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -51,6 +55,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+  installJsonBodyParser(app);
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
   });
@@ -64,7 +69,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   installAuth(app, sessions);
   registerOpenApi(app);
   void app.register(async (api) => {
-    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes]) await api.register(routes(ctx));
+    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes]) await api.register(routes(ctx));
   });
   const page = registerPage(app);
 

@@ -16,13 +16,15 @@ export interface Session {
   expiresAt: number;
 }
 
-export type SessionEndReason = 'logout' | 'expired';
+export type SessionEndReason = 'logout' | 'expired' | 'user-changed';
 
 export interface SessionStore {
   create(user: string, role: Role): Session;
   /** The live session for a token; an expired one is ended on the spot and not returned. */
   get(token: string | undefined): Session | undefined;
   end(token: string, reason?: SessionEndReason): void;
+  /** Ends every session of a user (removed, re-roled, new password), except `keepToken`. */
+  endUser(user: string, reason: SessionEndReason, keepToken?: string): number;
   /** Called when a session ends, so live connections opened with it can be closed too. */
   onEnd(listener: (session: Session, reason: SessionEndReason) => void): void;
   sweep(): void;
@@ -63,6 +65,11 @@ export function createSessionStore(options: { ttlMs: number; now?: () => number 
       return session;
     },
     end,
+    endUser(user, reason, keepToken) {
+      const ended = [...sessions.values()].filter((s) => s.user === user && s.token !== keepToken);
+      for (const s of ended) end(s.token, reason);
+      return ended.length;
+    },
     onEnd: (listener) => void listeners.push(listener),
     sweep() {
       const t = now();

@@ -33,6 +33,11 @@ interface Pending {
 
 export interface CommandDispatcher {
   send(ref: DeviceRef, action: CommandAction, value: number | undefined, reason: string, now: number): Command;
+  /**
+   * After a restart: a command the stored history shows sent but never acknowledged is sent again (same id,
+   * so an actuator that did get it just acknowledges it again), with a fresh round of retries.
+   */
+  resume(ref: DeviceRef, command: Command, now: number): void;
   /** An actuator's state report; returns true when it acknowledged the pending command. */
   onState(device: string, ack: string | undefined, now: number): boolean;
   tick(now: number): void;
@@ -64,6 +69,14 @@ export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDis
       o.bus.emit('command', { ...p.ref, command });
       record(p, 'sent', now);
       return command;
+    },
+    resume(ref, command, now) {
+      if (pending.has(ref.device)) return;
+      const p: Pending = { ref: { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device }, command, attempts: 1, deadline: now + o.ackTimeoutMs };
+      pending.set(ref.device, p);
+      o.logger.info({ device: ref.device, command: command.id }, 'command unacknowledged before the restart: sending it again');
+      put(p);
+      record(p, 'retried', now);
     },
     onState(device, ack, now) {
       const p = pending.get(device);

@@ -12,6 +12,7 @@ import { compileRule } from './compile.js';
 import { DEFAULT_OPTIONS, type EngineContext, type RulesEngineOptions } from './context.js';
 import { withDerivedMetrics } from './derived.js';
 import { dryRun } from './dry-run.js';
+import { createDurableState } from './durable.js';
 import { createCarrier } from './effects.js';
 import { evaluate } from './evaluate.js';
 import { createFailsafe } from './failsafe.js';
@@ -19,7 +20,8 @@ import { ActuatorError, type ActuatorView, type LocalRulesHandle } from './handl
 import { createInstanceSet } from './instances.js';
 import { createNotifier } from './notify.js';
 import { createBatchWriter } from './persist.js';
-import { rebuildRuleStates, reconcileWithAlerts, seedFromStore } from './recover.js';
+import { rebuildRuleStates, reconcileWithAlerts, seedActuators, seedFromStore } from './recover.js';
+import { unknownReferences } from './references.js';
 import { replaceRules } from './replace.js';
 import type { RuleT } from './schema.js';
 
@@ -35,6 +37,11 @@ export interface RulesEngineDeps {
   clock?: Clock;
   logger: Logger;
   fetch?: typeof fetch;
+  /**
+   * Where actuator modes (with operator holds) and rules replaced over the API are kept across restarts
+   * (DATA_DIR: actuators.json, rules.json). Without it they last as long as the process.
+   */
+  stateDir?: string;
 }
 
 export type RulesEngine = LocalRulesHandle & {
@@ -63,8 +70,9 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
   };
   const ledger = new Map<string, LedgerEntry>(deps.farm.devices().filter((d) => d.role === 'actuator').map((d) => [d.device, createEntry(d.device)]));
   const reports = new Map<string, ActuatorState>();
-  const alertLog = createBatchWriter<AlertEvent>((events) => deps.store.writeAlerts(events), logger, 'alerts');
-  const commandLog = createBatchWriter<CommandRecord>((records) => deps.store.writeCommands(records), logger, 'command records');
+  const alertLog = createBatchWriter<AlertEvent>((events) => deps.store.writeAlerts(events), logger, 'alerts', { clock });
+  const commandLog = createBatchWriter<CommandRecord>((records) => deps.store.writeCommands(records), logger, 'command records', { clock });
+  const durable = createDurableState({ stateDir: deps.stateDir, ledger, logger, clock });
   const notifier = createNotifier({ fetch: deps.fetch ?? fetch, clock, logger, maxAttempts: opts.notifyMaxAttempts, baseDelayMs: opts.notifyBaseDelayMs });
   // The dispatcher reports failures through the carrier, which needs the context that holds the dispatcher.
   let onFailed: (ref: DeviceRef, command: Command, attempts: number) => void = () => {};
@@ -143,6 +151,11 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       dispatcher.tick(now);
       for (const entry of ledger.values()) {
         if (expireManual(entry, now)) {
+          try {
+            durable.saveModes();
+          } catch (err) {
+            logger.error({ err, device: entry.device }, 'manual mode expired but could not be saved: after a restart the actuator would be manual again until its expiry passes');
+          }
           emitMode(entry, undefined);
           carrier.reconcile(entry, now, 'auto');
         } else if (entry.deferUntil !== undefined && now >= entry.deferUntil) {
@@ -185,6 +198,13 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     deps.bus.emit('actuatorMode', { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, mode: entry.mode, until: entry.manualUntil, by });
   }
 
+  function warnUnknown(list: RuleT[]): void {
+    for (const def of list) {
+      const unknown = unknownReferences(def, deps.farm);
+      if (unknown.length > 0) logger.warn({ rule: def.id, unknown }, `rule "${def.id}" names what this engine's farm does not have (${unknown.join(', ')}): it will not act there; check the ids`);
+    }
+  }
+
   const onReadingListener = (r: Reading) => onReading(r);
   const onStateListener = (s: DeviceRef & ActuatorState) => onActuatorState(s);
 
@@ -192,10 +212,20 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     async start() {
       if (running) return;
       ctx.startedAt = clock.now();
-      await seedFromStore(ctx);
+      defs = durable.load(deps.config.rules);
+      warnUnknown(defs);
+      // A store that cannot answer (InfluxDB down while the service restarts) must not keep the rules from running:
+      // they start from what the store could give, and readings are kept in the outbox meanwhile.
+      await seedFromStore(ctx).catch((err: Error) => logger.error({ err: err.message }, 'cannot read last readings and open alerts at start: starting without them'));
+      const lastReasons = await seedActuators(ctx);
       for (const def of defs) if (def.enabled) ctx.set.add(compileRule(def), ctx.startedAt);
-      const saw = await rebuildRuleStates(ctx);
+      const saw = await rebuildRuleStates(ctx).catch((err: Error) => {
+        logger.error({ err: err.message }, 'cannot read stored readings at start: rule conditions start fresh');
+        return new Set<never>();
+      });
       reconcileWithAlerts(ctx, carrier, failsafe, saw);
+      // Whatever was commanded before the restart and is no longer held (or is held differently) is put right now.
+      for (const entry of ledger.values()) carrier.reconcile(entry, clock.now(), lastReasons.get(entry.device));
       deps.bus.on('reading', onReadingListener);
       deps.bus.on('actuatorState', onStateListener);
       running = true;
@@ -208,6 +238,8 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       deps.bus.off('reading', onReadingListener);
       deps.bus.off('actuatorState', onStateListener);
       notifier.stop();
+      alertLog.stop();
+      commandLog.stop();
       await Promise.all([alertLog.flush(), commandLog.flush()]);
     },
     async flush() {
@@ -216,8 +248,12 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     tick,
     rules: () => defs,
     replaceRules(raw) {
-      const { result, rules } = replaceRules(ctx, carrier, defs, raw);
-      if (rules) defs = rules;
+      const persist = (next: RuleT[]) => durable.saveRules(deps.config.rules, next);
+      const { result, rules } = replaceRules(ctx, carrier, defs, raw, persist);
+      if (rules) {
+        defs = rules;
+        warnUnknown(result.ok ? defs.filter((d) => result.changed.includes(d.id)) : []);
+      }
       return result;
     },
     dryRun: (raw, from, to) => dryRun(ctx, raw, from, to),
@@ -234,8 +270,10 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
         throw new ActuatorError('BAD_COMMAND', 'a set command needs a value from 0 to 100');
       const now = clock.now();
       // The operator's hold replaces their earlier one; "off" is not a hold, it lets the rules decide again.
-      releaseManual(entry);
-      if (action !== 'off') hold(entry, `manual:${user}`, { action, value });
+      durable.change(entry, () => {
+        releaseManual(entry);
+        if (action !== 'off') hold(entry, `manual:${user}`, { action, value });
+      });
       const command = dispatcher.send(ref, action, action === 'set' ? value : undefined, `manual:${user}`, now);
       applied(entry, { action, value: action === 'set' ? value : undefined }, now);
       return command;
@@ -243,7 +281,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     setMode(deviceId, mode, untilMs, user) {
       const { entry } = actuator(deviceId);
       const now = clock.now();
-      setMode(entry, mode, mode === 'manual' ? untilMs : undefined, user);
+      durable.change(entry, () => setMode(entry, mode, mode === 'manual' ? untilMs : undefined, user));
       emitMode(entry, user);
       if (mode === 'auto') carrier.reconcile(entry, now, 'auto');
       return view(entry);

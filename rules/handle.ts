@@ -39,7 +39,11 @@ export type Awaitable<T> = T | Promise<T>;
  */
 export interface RulesHandle {
   rules(): Awaitable<RuleT[]>;
-  /** Validates (zod; problems name rule index and field) and swaps rules in without restarting; unchanged rules keep their state. */
+  /**
+   * Validates (zod; problems name rule index, id and field) and swaps rules in without restarting; unchanged
+   * rules keep their state. The new set is saved (DATA_DIR/rules.json) before it takes effect and is used
+   * after a restart until the farm file's own rules change; throws StateFileError when it cannot be saved.
+   */
   replaceRules(raw: unknown): Awaitable<ReplaceRulesResult>;
   dryRun(raw: unknown, from: number, to: number): Promise<{ ok: true; events: DryRunEvent[] } | { ok: false; problems: { path: string; message: string }[] }>;
   activeAlerts(): Awaitable<AlertEvent[]>;
@@ -54,7 +58,9 @@ export interface RulesHandle {
   command(deviceId: string, action: CommandAction, value: number | undefined, user: string): Promise<Command>;
   /**
    * Manual: rules never command the actuator (their alerts still fire). `untilMs` is an absolute epoch-ms
-   * expiry; then it reverts to auto and the holders' state is applied. Not kept across a restart.
+   * expiry; then it reverts to auto and the holders' state is applied. Kept across a restart (with the
+   * operators' own holds) in DATA_DIR/actuators.json, written before this returns; throws StateFileError
+   * (a StoreError, code STORE_WRITE) when it cannot be written, and then nothing changed.
    */
   setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): Awaitable<ActuatorView>;
 }

@@ -8,6 +8,7 @@ import type { Failsafe } from './failsafe.js';
 import { pointsToReadings, rawAll, replay, storedMetrics } from './history.js';
 import { createInstanceSet } from './instances.js';
 import type { RawPoint } from '../store/store.js';
+import { applied } from './actuators.js';
 
 /**
  * Restart recovery. Nothing the engine decides may be lost with the process:
@@ -16,6 +17,8 @@ import type { RawPoint } from '../store/store.js';
  * - each rule's state, rebuilt by replaying stored readings through the evaluator: at least
  *   recoverMinMs, and as far back as the rule's longest for + window, so a pipe that had been above 60 %
  *   for 5 of the 6 hours a rule asks for fires after one more hour, not six.
+ * - what each actuator was last commanded (store.commands), so an actuator a rule switched on before the
+ *   restart is switched off when no rule holds it any more, and a command left unacknowledged is sent again.
  * Then the rebuilt state and the open alerts are reconciled: replayed active without an alert fires now;
  * an alert whose condition the data says has ended is cleared; an alert without data is adopted (its
  * instance counts as active until the ordinary clear path ends it).
@@ -31,6 +34,34 @@ export async function seedFromStore(ctx: EngineContext): Promise<void> {
   for (const v of await ctx.store.latest()) if (v.ts > (ctx.lastSeen.get(v.device) ?? -Infinity)) ctx.lastSeen.set(v.device, Math.min(v.ts, now));
   const events = await ctx.store.alerts({ from: now - ctx.options.restoreAlertsMs, to: now + 1, limit: 10_000 });
   restore(ctx.book, events, alertOwner);
+}
+
+/**
+ * Seeds each actuator's last commanded state from the command history and resumes a command that was sent
+ * but neither acknowledged nor given up on. Returns the reason of each actuator's last command, which a
+ * command undoing it after the restart carries (e.g. the rule that had switched it on). A store that cannot
+ * answer is logged, not fatal: the actuators' own state reports then tell the engine where they are.
+ */
+export async function seedActuators(ctx: EngineContext): Promise<Map<string, string>> {
+  const now = ctx.clock.now();
+  const reasons = new Map<string, string>();
+  for (const entry of ctx.ledger.values()) {
+    const ref = ctx.farm.device(entry.device);
+    if (!ref) continue;
+    let last;
+    try {
+      [last] = await ctx.store.commands({ device: entry.device, from: now - ctx.options.restoreAlertsMs, to: now + 1, limit: 1 });
+    } catch (err) {
+      ctx.logger.warn({ err: (err as Error).message, device: entry.device }, 'cannot read the command history: the actuator state is learned from its next report');
+      continue;
+    }
+    if (!last) continue;
+    const { command } = last;
+    applied(entry, { action: command.action, value: command.action === 'set' ? command.value : undefined }, Math.min(command.ts, now));
+    reasons.set(entry.device, command.reason);
+    if (last.outcome === 'sent' || last.outcome === 'retried') ctx.dispatcher.resume(ref, command, now);
+  }
+  return reasons;
 }
 
 export async function rebuildRuleStates(ctx: EngineContext): Promise<Set<RuleState>> {

@@ -15,7 +15,8 @@ export function ruleProblems(error: z.ZodError, raw: unknown, prefix: (number | 
     const path = [...prefix, ...issue.path] as PropertyKey[];
     const index = typeof issue.path[0] === 'number' ? issue.path[0] : undefined;
     const rule = (Array.isArray(raw) ? (index !== undefined ? raw[index] : undefined) : raw) as { id?: unknown } | undefined;
-    const id = typeof rule?.id === 'string' ? `rule "${rule.id}": ` : '';
+    // The rule list schema names the rule itself; a single rule (dry run) is named here.
+    const id = typeof rule?.id === 'string' && !issue.message.startsWith('rule "') ? `rule "${rule.id}": ` : '';
     return { path: formatPath(path), message: id + issue.message };
   });
 }
@@ -25,12 +26,21 @@ export function ruleProblems(error: z.ZodError, raw: unknown, prefix: (number | 
  * A changed rule starts from fresh timers and windows, but an instance that was active stays active
  * under the new definition (its alert and actuator holds carry over), so editing a message or a
  * threshold does not switch a fan off and on again; the new thresholds then decide when it clears.
- * Removed (or disabled) rules release their actuators and clear their alerts.
+ * Removed (or disabled) rules release their actuators and clear their alerts. `persist` saves the new set
+ * (DATA_DIR/rules.json) so it survives a restart.
  */
-export function replaceRules(ctx: EngineContext, carrier: Carrier, current: RuleT[], raw: unknown): { result: ReplaceRulesResult; rules?: RuleT[] } {
+export function replaceRules(
+  ctx: EngineContext,
+  carrier: Carrier,
+  current: RuleT[],
+  raw: unknown,
+  persist: (next: RuleT[]) => void = () => {},
+): { result: ReplaceRulesResult; rules?: RuleT[] } {
   const parsed = Rules.safeParse(raw);
   if (!parsed.success) return { result: { ok: false, problems: ruleProblems(parsed.error, raw) } };
   const next = parsed.data;
+  // Kept before it takes effect: a set that cannot be saved is not put in force (the error reaches the caller).
+  persist(next);
   const now = ctx.clock.now();
   const before = new Map(current.map((r) => [r.id, r]));
   const kept: string[] = [];

@@ -192,10 +192,24 @@ export type LevelT = z.output<typeof Level>;
 export type ScheduleT = z.output<typeof Schedule>;
 export type ActuateActionT = z.output<typeof ActuateAction>;
 
-export const Rules = z.array(Rule).superRefine((rules, ctx) => {
+/**
+ * The rule list of the farm file and of `PUT /api/rules`. Each rule is checked on its own so that every
+ * problem names the rule by id as well as by position and field: `rules[3].when.above: rule "shed-co2": ...`.
+ */
+export const Rules: z.ZodType<RuleT[], unknown> = z.array(z.unknown()).transform((items, ctx) => {
+  const out: RuleT[] = [];
   const seen = new Set<string>();
-  rules.forEach((r, i) => {
-    if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id "${r.id}"` });
-    seen.add(r.id);
+  items.forEach((item, i) => {
+    const rawId = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+    const named = (message: string) => (typeof rawId === 'string' ? `rule "${rawId}": ${message}` : message);
+    const parsed = Rule.safeParse(item);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: named(issue.message) });
+      return;
+    }
+    if (seen.has(parsed.data.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: named(`duplicate rule id "${parsed.data.id}": rule ids must be unique`) });
+    seen.add(parsed.data.id);
+    out.push(parsed.data);
   });
+  return out;
 });

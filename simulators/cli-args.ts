@@ -62,8 +62,14 @@ Usage: npm run simulate -- [options]
   --list                list the scenarios and exit
   -h, --help            this help
 
-Progress (devices connected, messages sent, rate, errors) goes to stderr every second; a summary is printed
-at the end. Ctrl-C stops cleanly and prints the summary.
+Progress (devices connected, messages sent, rate, errors) goes to stderr every second; a summary (with the
+peak memory) is printed at the end. Ctrl-C stops cleanly and prints the summary. Exit code 0 when devices ran,
+1 when none could send anything, 2 for a bad option or farm file.
+
+Time: timestamps follow simulated time. A service in another process still judges rule durations (for,
+minOn), rain windows and stale sensors by its own clock, so at --speed 60 a "for: 30s" lasts 30 simulated
+minutes. For rules judged in simulated time, run the service in-process on the simulator's clock
+(simulators/README.md, "Time").
 
 Examples:
   npm run simulate -- --scenario typhoon --speed 60 --seed 7

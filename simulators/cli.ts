@@ -30,13 +30,21 @@ function secretsFor(farm: FarmConfigT, file: Record<string, string>): (id: strin
   return (id) => file[id] ?? plain.get(id);
 }
 
+/** Highest resident memory of this process seen at a progress report, for the summary. */
+let peakRssBytes = 0;
+const sampleRss = () => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss()));
+const memoryLine = () => `  memory         peak RSS ${Math.round(sampleRss() / 1048576)} MB`;
+
 const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const span = (sec: number) => (sec >= 3600 ? `${Math.floor(sec / 3600)}h${String(Math.floor((sec % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(sec / 60)}m${String(Math.floor(sec % 60)).padStart(2, '0')}s`);
 
 function progressWriter(quiet: boolean): (line: string) => void {
-  if (quiet) return () => {};
+  if (quiet) return () => void sampleRss();
   const tty = process.stderr.isTTY;
-  return (line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  return (line) => {
+    sampleRss();
+    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  };
 }
 
 async function runScenario(opts: CliOptions, farm: FarmConfigT, secrets: (id: string) => string | undefined): Promise<number> {
@@ -78,6 +86,7 @@ function printScenarioSummary(name: string, st: RunnerStats, interrupted: boolea
     `  messages sent  ${st.sent} (${st.telemetry} telemetry, ${st.states} states), ${(st.sent / Math.max(0.001, st.wallElapsedMs / 1000)).toFixed(1)}/s`,
     `  commands       ${st.commands} received, ${st.acked} acknowledged`,
     `  errors         ${st.errors}${st.lastError ? ` (last: ${st.lastError})` : ''}`,
+    memoryLine(),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -135,6 +144,7 @@ function printLoadSummary(st: LoadStats, interrupted: boolean): void {
     `  devices        ${st.devices}, ${st.devices - st.connectFailures} connected in ${(st.connectMs / 1000).toFixed(1)} s (${st.connectFailures} failures)`,
     `  messages sent  ${st.sent} in ${(st.publishMs / 1000).toFixed(1)} s = ${st.ratePerSec.toFixed(0)}/s`,
     `  errors         ${st.errors}${st.lastError ? ` (last: ${st.lastError})` : ''}`,
+    memoryLine(),
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

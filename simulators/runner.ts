@@ -1,16 +1,24 @@
 import type { Logger } from 'pino';
 import type { FarmConfigT } from '../core/config/schema.js';
-import { deviceTopic } from '../core/topics.js';
 import { createFarmSimulation, type FarmSimulation, type SimOutput } from './farm-sim.js';
 import type { Scenario } from './scenarios.js';
-import { STORE_AND_FORWARD_LIMIT, type FaultSpec } from './models/faults.js';
-import { createDeviceClient, type DeviceClient } from './device-client.js';
+import type { FaultSpec } from './models/faults.js';
+import { createDeviceFleet } from './device-fleet.js';
+import type { SimClock } from './sim-clock.js';
+import { createLockstep, type CommandSource, type Lockstep } from './lockstep.js';
 
 export { createLoadRunner, type LoadRunner, type LoadRunnerOptions, type LoadStats } from './load-runner.js';
 
 /**
  * Runs the simulated farm against a broker: one MQTT client per device, authenticated with its own
  * credentials, publishing what the simulation produces at `speed` × real time and answering commands.
+ *
+ * Two ways to keep time:
+ * - wall (default): simulated time = start + speed × real time. A service in another process judges
+ *   `for`, windows and staleness on its own clock, see defaultStartTs.
+ * - lockstep (`clock` given): the service runs in this process on the same SimClock. The runner moves
+ *   the clock a step at a time, and starts the next step only when the broker acknowledged every message
+ *   of the last one (and the commands they caused were answered). `speed` is then an upper bound.
  */
 export interface SimulatorRunnerOptions {
   farm: FarmConfigT;
@@ -24,12 +32,21 @@ export interface SimulatorRunnerOptions {
   topicRoot?: string;
   /** Simulated seconds to play; undefined = until stop(). */
   durationSec?: number;
+  /** Simulated start, epoch ms (ignored with `clock`: the run starts at the clock's time). */
   startTs?: number;
   reportEverySec?: number;
   faults?: FaultSpec[];
-  /** QoS of telemetry (SPEC allows 0 or 1); states and status are always QoS 1. */
+  /** QoS of telemetry (SPEC allows 0 or 1); states and status are always QoS 1. Lockstep needs 1. */
   telemetryQos?: 0 | 1;
   tickMs?: number;
+  /** Lockstep: the clock the service in this process runs on. */
+  clock?: SimClock;
+  /** Lockstep: the service's bus, so that time waits while a command is on its way to an actuator. */
+  serviceBus?: CommandSource;
+  /** Lockstep: longest simulated step, seconds (default 10). Readings arrive at the end of their step. */
+  stepSec?: number;
+  /** Lockstep: how long one step may wait for acknowledgements before going on regardless, ms (default 10 s). */
+  stepTimeoutMs?: number;
   /** How long start() waits for the first connections, ms. */
   connectWaitMs?: number;
   logger?: Logger;
@@ -52,6 +69,8 @@ export interface RunnerStats {
   simTs: number;
   simElapsedSec: number;
   wallElapsedMs: number;
+  /** Lockstep: steps that gave up waiting for acknowledgements. */
+  stalls: number;
   finished: boolean;
   lastError?: string;
 }
@@ -75,123 +94,137 @@ export function defaultStartTs(nowMs: number, speed: number, durationSec?: numbe
   return Math.round(nowMs - durationSec * 1000 * (1 - 1 / speed));
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunner {
   const speed = o.speed ?? 1;
-  const root = o.topicRoot ?? 'farm';
   const tickMs = o.tickMs ?? 250;
   const log = o.logger;
-  const startTs = o.startTs ?? defaultStartTs(Date.now(), speed, o.durationSec);
+  const clock = o.clock;
+  if (clock && o.telemetryQos === 0) throw new RangeError('lockstep needs telemetry at QoS 1: the runner waits for the acknowledgements');
+  const startTs = clock ? clock.now() : (o.startTs ?? defaultStartTs(Date.now(), speed, o.durationSec));
   const simulation = createFarmSimulation({ farm: o.farm, scenario: o.scenario, seed: o.seed, speed, startTs, reportEverySec: o.reportEverySec, faults: o.faults });
   const devices = simulation.devices();
-  const clients = new Map<string, DeviceClient>();
-  const where = new Map(devices.map((d) => [d.device, d]));
-  const pending = new Map<string, { channel: 'telemetry' | 'state'; payload: Record<string, unknown> | string }[]>();
-  const s: RunnerStats = { devices: devices.length, skipped: 0, connected: 0, sent: 0, telemetry: 0, states: 0, commands: 0, acked: 0, errors: 0, ratePerSec: 0, simTs: simulation.now(), simElapsedSec: 0, wallElapsedMs: 0, finished: false };
+  const s: RunnerStats = { devices: devices.length, skipped: 0, connected: 0, sent: 0, telemetry: 0, states: 0, commands: 0, acked: 0, errors: 0, ratePerSec: 0, simTs: simulation.now(), simElapsedSec: 0, wallElapsedMs: 0, stalls: 0, finished: false };
   let wallStart = 0;
   let tick: NodeJS.Timeout | undefined;
   let progress: NodeJS.Timeout | undefined;
   let lastSent = 0;
   let lastProgressAt = 0;
   let stopping: Promise<RunnerStats> | undefined;
+  let loop: Promise<void> | undefined;
   let resolveDone!: (stats: RunnerStats) => void;
   const done = new Promise<RunnerStats>((resolve) => (resolveDone = resolve));
-  const topic = (device: string, channel: 'telemetry' | 'status' | 'cmd' | 'state') => deviceTopic(root, where.get(device)!, channel);
-
-  for (const w of simulation.warnings) log?.warn(w);
-  if (speed > 1 && o.durationSec === undefined && o.startTs === undefined) {
-    log?.warn({ speed }, 'simulated time runs ahead of the clock with no duration: the service rejects readings stamped more than MAX_FUTURE_SKEW ahead');
-  }
-  for (const f of simulation.faults) log?.info({ device: f.device, fault: f.kind, fromSec: f.fromSec, toSec: f.toSec }, 'fault planned');
 
   function fail(err: unknown, device?: string): void {
     s.errors++;
     s.lastError = `${device ? `${device}: ` : ''}${(err as Error).message ?? String(err)}`;
   }
 
-  function publish(device: string, channel: 'telemetry' | 'state', payload: Record<string, unknown> | string): void {
-    const client = clients.get(device);
-    if (!client) return;
-    if (!client.connected()) {
-      // Held until CONNACK so that a device's `online` status always precedes what it sends.
-      pending.set(device, [...(pending.get(device) ?? []), { channel, payload }].slice(-STORE_AND_FORWARD_LIMIT));
-      return;
-    }
-    const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    const opts = channel === 'state' ? { qos: 1 as const, retain: true } : { qos: o.telemetryQos ?? 1 };
-    client.publish(topic(device, channel), body, opts).then(
-      () => {
-        s.sent++;
-        if (channel === 'telemetry') s.telemetry++;
-        else s.states++;
-      },
-      (err) => fail(err, device),
-    );
-  }
+  const fleet = createDeviceFleet({
+    brokerUrl: o.brokerUrl,
+    topicRoot: o.topicRoot ?? 'farm',
+    devices,
+    telemetryQos: o.telemetryQos ?? 1,
+    onConnect: (device) => {
+      const state = simulation.actuator(device);
+      if (state) fleet.publish(device, 'state', { state: state.state, value: state.value, ts: simulation.now() });
+    },
+    onCommand: (device, payload) => {
+      s.commands++;
+      lockstep?.received(device, payload);
+      const ack = simulation.command(device, payload);
+      if (ack) {
+        s.acked++;
+        fleet.publish(device, 'state', ack.payload);
+      }
+    },
+    onSent: (_device, channel) => {
+      s.sent++;
+      if (channel === 'telemetry') s.telemetry++;
+      else s.states++;
+    },
+    onError: (err, device, fatal) => {
+      fail(err, device);
+      if (fatal) log?.error({ device }, `broker refused ${device} (${err.message}): check its secret in the config or secrets file`);
+    },
+  });
 
-  function connectDevice(device: string, password: string): DeviceClient {
-    const info = where.get(device)!;
-    return createDeviceClient({
-      brokerUrl: o.brokerUrl,
-      device,
-      password,
-      statusTopic: topic(device, 'status'),
-      cmdTopic: info.role === 'actuator' ? topic(device, 'cmd') : undefined,
-      onConnect: () => {
-        const state = simulation.actuator(device);
-        if (state) publish(device, 'state', { state: state.state, value: state.value, ts: simulation.now() });
-        const held = pending.get(device) ?? [];
-        pending.delete(device);
-        for (const m of held) publish(device, m.channel, m.payload);
-      },
-      onCommand: (payload) => {
-        s.commands++;
-        const ack = simulation.command(device, payload);
-        if (ack) {
-          s.acked++;
-          publish(device, 'state', ack.payload);
-        }
-      },
-      onError: (err, fatal) => {
-        fail(err, device);
-        if (fatal) log?.error({ device }, `broker refused ${device} (${err.message}): check its secret in the config or secrets file`);
-      },
-    });
+  const lockstep: Lockstep | undefined = clock
+    ? createLockstep({ clock, simulation, fleet, startTs, dispatch: (out) => dispatch(out), commands: o.serviceBus, timeoutMs: o.stepTimeoutMs ?? 10_000 })
+    : undefined;
+
+  for (const w of simulation.warnings) log?.warn(w);
+  if (!clock && speed > 1 && o.durationSec === undefined && o.startTs === undefined) {
+    log?.warn({ speed }, 'simulated time runs ahead of the clock with no duration: the service rejects readings stamped more than MAX_FUTURE_SKEW ahead');
   }
+  for (const f of simulation.faults) log?.info({ device: f.device, fault: f.kind, fromSec: f.fromSec, toSec: f.toSec }, 'fault planned');
 
   function dispatch(out: SimOutput[]): void {
     for (const m of out) {
-      const password = o.secrets(m.device);
-      if (m.channel === 'connection') {
-        const client = clients.get(m.device);
-        if (!m.online && client) {
-          client.drop();
-          clients.delete(m.device);
-        } else if (m.online && !client && password) {
-          clients.set(m.device, connectDevice(m.device, password));
-        }
+      if (m.channel !== 'connection') {
+        fleet.publish(m.device, m.channel, m.payload);
         continue;
       }
-      publish(m.device, m.channel, m.payload);
+      const password = o.secrets(m.device);
+      if (!m.online && fleet.has(m.device)) fleet.drop(m.device);
+      else if (m.online && !fleet.has(m.device) && password) fleet.connect(m.device, password);
     }
   }
 
-  function onTick(): void {
-    let target = ((Date.now() - wallStart) / 1000) * speed;
-    if (o.durationSec !== undefined) target = Math.min(target, o.durationSec);
+  /** Simulated seconds the run may have reached by now: speed × real time, within the duration. */
+  function wallTarget(): number {
+    const target = ((Date.now() - wallStart) / 1000) * speed;
+    return o.durationSec !== undefined ? Math.min(target, o.durationSec) : target;
+  }
+
+  function playTo(target: number): void {
     try {
       dispatch(simulation.advance(target - simulation.elapsedSec()));
     } catch (err) {
       fail(err);
       log?.error({ err }, 'simulation step failed');
     }
-    if (o.durationSec !== undefined && simulation.elapsedSec() >= o.durationSec - 1e-9 && !s.finished) {
-      s.finished = true;
-      void stop();
+  }
+
+  const reachedEnd = () => o.durationSec !== undefined && simulation.elapsedSec() >= o.durationSec - 1e-9;
+
+  function finish(): void {
+    if (s.finished) return;
+    s.finished = true;
+    void stop();
+  }
+
+  function onTick(): void {
+    playTo(wallTarget());
+    if (reachedEnd()) finish();
+  }
+
+  /**
+   * Lockstep: a step at a time, each one only when the service has taken in the last. Steps end on whole
+   * multiples of stepSec, so a run is the same whatever the machine's pace; speed only holds it back.
+   */
+  async function runLockstep(ls: Lockstep): Promise<void> {
+    const stepSec = o.stepSec ?? 10;
+    while (!stopping) {
+      if (reachedEnd()) return finish();
+      const elapsed = simulation.elapsedSec();
+      let next = (Math.floor(elapsed / stepSec + 1e-9) + 1) * stepSec;
+      if (o.durationSec !== undefined) next = Math.min(next, o.durationSec);
+      const aheadMs = ((next - ((Date.now() - wallStart) / 1000) * speed) / speed) * 1000;
+      if (aheadMs > 0) {
+        await sleep(Math.min(aheadMs, tickMs));
+        continue;
+      }
+      if (!(await ls.playTo(next))) {
+        s.stalls++;
+        log?.warn({ inFlight: fleet.inFlight(), simTs: simulation.now() }, 'a simulation step was not acknowledged in time; going on');
+      }
     }
   }
 
   function snapshot(): RunnerStats {
-    s.connected = [...clients.values()].filter((c) => c.connected()).length;
+    s.connected = fleet.connectedCount();
     s.simTs = simulation.now();
     s.simElapsedSec = simulation.elapsedSec();
     s.wallElapsedMs = wallStart ? Date.now() - wallStart : 0;
@@ -215,17 +248,17 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
         log?.warn({ device: d.device }, `skipping ${d.device}: no plain secret known (the config has only secretHash); give it in a secrets file`);
         continue;
       }
-      clients.set(d.device, connectDevice(d.device, password));
+      fleet.connect(d.device, password);
     }
     const waitUntil = Date.now() + (o.connectWaitMs ?? 5000);
-    while (Date.now() < waitUntil && [...clients.values()].some((c) => !c.connected() && !c.refused())) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const connected = [...clients.values()].filter((c) => c.connected()).length;
-    log?.info({ connected, devices: clients.size, skipped: s.skipped, scenario: simulation.scenario.name, speed }, 'simulated farm running');
+    while (Date.now() < waitUntil && fleet.connecting() > 0) await sleep(50);
+    // Lockstep: the actuators' first states reach the service before time starts.
+    if (clock) await fleet.idle(o.stepTimeoutMs ?? 10_000);
+    log?.info({ connected: fleet.connectedCount(), devices: devices.length, skipped: s.skipped, scenario: simulation.scenario.name, speed, lockstep: !!clock }, 'simulated farm running');
     wallStart = Date.now();
     lastProgressAt = wallStart;
-    tick = setInterval(onTick, tickMs);
+    if (lockstep) loop = runLockstep(lockstep).catch((err) => fail(err));
+    else tick = setInterval(onTick, tickMs);
     progress = setInterval(reportProgress, o.progressEveryMs ?? 1000);
   }
 
@@ -233,11 +266,12 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
     stopping ??= (async () => {
       clearInterval(tick);
       clearInterval(progress);
-      await Promise.all([...clients.values()].map((c) => c.close()));
+      await loop;
+      lockstep?.close();
+      await fleet.closeAll();
       reportProgress();
       const final = snapshot();
       final.connected = 0;
-      clients.clear();
       resolveDone(final);
       return final;
     })();

@@ -86,7 +86,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     name: 'ammonia-buildup',
     description: 'The first shed, closed up on six-week-old litter, builds NH3 past 20 ppm within minutes; spray and fans bring it below 15 ppm.',
     durationSec: 2 * HOUR,
-    weather: WEATHER.mild,
+    weather: WEATHER.cool,
     rain: () => dry,
     shed: (i) =>
       i === 0
@@ -98,8 +98,10 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   typhoon: {
     name: 'typhoon',
-    description: 'An In-Fa-like typhoon: outer bands, then hours of 50–70 mm/h so hourly sums pass 50 mm and pipes surcharge; then the rain stops and the pipes drain.',
-    durationSec: 9 * HOUR,
+    description:
+      'An In-Fa-like typhoon: 8 h of outer rain bands (blue rainstorm signal), a ramp (yellow, orange) into 3.5 h of 50–70 mm/h (red) that surcharges the pipes, then a dry day in which the pipes drain and the 12 h and 24 h rain totals fall back.',
+    // Long enough for every demo rain rule to clear: the 24 h total falls below 50 mm about 23 h after the rain.
+    durationSec: 38 * HOUR,
     weather: WEATHER.typhoon,
     rain: (seed) => typhoonSeries({ seed }),
     shed: () => ({ fan: { state: 'off' }, spray: { state: 'off' }, shutter: { state: 'on', value: 10 }, start: { temperatureC: 27, humidityPct: 90 } }),

@@ -25,6 +25,12 @@ export const EnvSettings = z.object({
   TLS_KEY: z.string().optional(),
   MQTT_RATE_LIMIT: Int(1).default(200),
   MQTT_RATE_BURST: Int(1).default(2000),
+  // Connection limits (broker/connection-limits.ts holds the defaults and the reasons for them).
+  MQTT_MAX_PENDING_PER_ADDRESS: Int(1).optional(),
+  MQTT_MAX_CONNECTIONS_PER_DEVICE: Int(1).optional(),
+  MQTT_MAX_CONNECTS_PER_MINUTE: Int(1).optional(),
+  MQTT_MAX_AUTH_FAILURES_PER_MINUTE: Int(1).optional(),
+  MQTT_BAN: Duration.optional(),
   HTTP_PORT: Port.default(3000),
   HTTP_HOST: z.string().default('0.0.0.0'),
   INFLUX_URL: z.string().url().optional(),
@@ -45,6 +51,18 @@ export const EnvSettings = z.object({
   SESSION_TTL: Duration.default(12 * 3_600_000),
   METRICS_PUBLIC: Bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Split mode (npm start -- --only PART, cluster/README.md): one component per process over MQTT_URL.
+  /** Names this process on the broker (MQTT client id, rules membership); ingest keeps its MQTT session under it. */
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - (max 64)').optional(),
+  /** MQTT v5 shared-subscription group of the ingest processes; `none` subscribes plainly (one ingest only). */
+  INGEST_SHARE_GROUP: z.string().regex(/^([A-Za-z0-9_-]{1,64})$/, 'letters, digits, _ and - (or none)').default('ingest'),
+  /** Sites this rules process owns (comma-separated); unset = every site. Each site must be owned by exactly one rules process. */
+  RULES_SITES: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .optional(),
+  /** How long the dashboard waits for a rules process to answer over MQTT. */
+  RPC_TIMEOUT: Duration.default(5_000),
 });
 
 export type EnvSettingsT = z.output<typeof EnvSettings>;

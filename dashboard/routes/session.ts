@@ -22,10 +22,11 @@ export function sessionRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           const seconds = Math.ceil(waitMs / 1000);
           throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins from this address: try again in ${seconds} s.`, undefined, { 'retry-after': String(seconds) });
         }
-        const user = await verifyLogin(ctx.deps.config.users, request.body.username, request.body.password);
+        const user = await verifyLogin(ctx.users.find, request.body.username, request.body.password);
         if (!user) {
           ctx.loginLimiter.failed(key);
-          request.log.warn({ user: request.body.username, ip: key }, 'failed login');
+          // An unknown name is not logged: people type their password into the name field.
+          request.log.warn({ user: ctx.users.find(request.body.username) ? request.body.username : '(unknown user)', ip: key }, 'failed login');
           throw new ApiError('INVALID_CREDENTIALS', 'Wrong user name or password.');
         }
         ctx.loginLimiter.succeeded(key);

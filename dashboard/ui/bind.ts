@@ -90,7 +90,9 @@ const binders: Record<string, (el: HTMLElement) => void> = {
     const site = findSite(el.dataset.site!);
     el.dataset.severity = site?.worstSeverity ?? 'ok';
     const count = $$('[data-part="count"]', el)[0];
-    if (count) count.textContent = site && site.activeAlerts > 0 ? t('site.alerts', { n: site.activeAlerts }) : t('site.noAlerts');
+    if (count)
+      count.textContent =
+        site?.worstSeverity && site.activeAlerts > 0 ? t('site.worst', { severity: tr('severity', site.worstSeverity), n: site.activeAlerts }) : t('site.noAlerts');
   },
 };
 

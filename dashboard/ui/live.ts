@@ -5,36 +5,42 @@ import { applyActuator, applyAlert, applyCommand, applyDevices, applyReadings, s
 
 /**
  * The live connection: authenticated by the session cookie, joined to the sites on screen, reconnecting by
- * itself (socket.io backs off) and showing its state. After a reconnect the page reloads its data, since
- * events sent while it was away are lost.
+ * itself (socket.io backs off) and showing its state. The server sends only the events of joined sites, so
+ * whenever a site is joined (a new view, or again after a lost connection) the page fetches that site's
+ * current state: nothing missed while it was not listening stays stale on screen.
  */
 let socket: Socket | undefined;
 let sites: string[] = [];
+let joinedSites = new Set<string>();
+let onJoined: (sites: string[]) => void = () => {};
 
 export interface LiveCallbacks {
   /** The server refused or closed the connection because the session is gone: show the login. */
   sessionEnded(): void;
-  /** Connected again after a loss: fetch what was missed. */
-  resync(): void;
+  /** These sites were just joined; their events before now were not received: fetch their state. */
+  joined(sites: string[]): void;
 }
 
 function join(): void {
-  socket?.emit('join', { sites }, (answer: JoinAnswer) => {
-    if (!answer.ok) console.warn('join refused', answer);
+  const s = socket;
+  s?.emit('join', { sites }, (answer: JoinAnswer) => {
+    if (!answer.ok || s !== socket) return void (answer.ok || console.warn('join refused', answer));
+    const fresh = (answer.sites ?? []).filter((site) => !joinedSites.has(site));
+    joinedSites = new Set(answer.sites);
+    if (fresh.length > 0) onJoined(fresh);
   });
 }
 
 export function connectLive(callbacks: LiveCallbacks): void {
   disconnectLive();
   setConn('connecting');
-  let connectedBefore = false;
+  onJoined = callbacks.joined;
   const s = io({ withCredentials: true, reconnectionDelayMax: 5000 });
   socket = s;
   s.on('connect', () => {
     setConn('connected');
+    joinedSites = new Set();
     join();
-    if (connectedBefore) callbacks.resync();
-    connectedBefore = true;
   });
   s.on('disconnect', (reason) => {
     setConn('disconnected');

@@ -7,7 +7,7 @@ import { esc, toast } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { connectLive, disconnectLive, viewSites } from './live.js';
 import { installShell, markNav, showConn, showSignedIn } from './shell.js';
-import { applyActuator, applyAlert, applyCommand, deviceEntry, model, setActiveAlerts, setSites, subscribe } from './state.js';
+import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, model, setActiveAlerts, setSites, subscribe } from './state.js';
 import { alertsView } from './views/alerts.js';
 import { drainageView } from './views/drainage.js';
 import { historyView, RANGES, type Range } from './views/history.js';
@@ -58,11 +58,17 @@ async function loadData(): Promise<void> {
   setActiveAlerts(alerts.alerts);
 }
 
+/** Sites the page has just started to listen to: fetch their state (and the alerts) as of now. */
+async function refreshSites(ids: string[]): Promise<void> {
+  const [sites, alerts] = await Promise.all([Promise.all(ids.map((id) => get<SiteViewT>(`/api/sites/${encodeURIComponent(id)}`))), get<{ alerts: AlertT[] }>('/api/alerts?state=active')]);
+  applySnapshot(sites, alerts.alerts);
+}
+
 async function startSession(me: MeT): Promise<void> {
   model.me = me;
   showSignedIn(true);
   await loadData();
-  connectLive({ sessionEnded: showLogin, resync: () => void loadData().catch(() => {}) });
+  connectLive({ sessionEnded: showLogin, joined: (ids) => void refreshSites(ids).catch(() => {}) });
   route();
 }
 
@@ -107,6 +113,16 @@ subscribe((change) => {
   current?.onChange?.(change, main);
   patch();
 });
+
+/**
+ * Live events come only for the sites on screen; the alert badge counts every site's alerts, so while a view
+ * shows only some sites, the active alerts are fetched now and then.
+ */
+const ALERTS_POLL_MS = 30_000;
+setInterval(() => {
+  if (!model.me || !current || current.sites().length >= model.sites.length) return;
+  get<{ alerts: AlertT[] }>('/api/alerts?state=active', { quiet401: true }).then((r) => setActiveAlerts(r.alerts), () => {});
+}, ALERTS_POLL_MS);
 
 whenUnauthenticated(showLogin);
 setLang(currentLang());

@@ -7,7 +7,7 @@ import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SiteViewT, ZoneViewT 
  * and subscribe to changes; nothing here touches the DOM.
  */
 export type ConnState = 'connecting' | 'connected' | 'disconnected';
-export type Change = { kind: 'readings'; devices: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'conn' | 'drainage' };
+export type Change = { kind: 'readings'; devices: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' };
 
 export interface DeviceEntry {
   site: SiteViewT;
@@ -39,10 +39,33 @@ export function canOperate(): boolean {
   return model.me?.role === 'operator' || model.me?.role === 'admin';
 }
 
-export function setSites(sites: SiteViewT[]): void {
+function indexSites(sites: SiteViewT[]): void {
   model.sites = sites;
   devices.clear();
   for (const site of sites) for (const zone of site.zones) for (const device of zone.devices) devices.set(device.id, { site, zone, device });
+}
+
+export function setSites(sites: SiteViewT[]): void {
+  indexSites(sites);
+  emit({ kind: 'sites' });
+}
+
+/**
+ * A fresh snapshot of some sites (just joined) and of the active alerts. A value that arrived live after the
+ * snapshot was taken is newer than the snapshot's, so it is kept.
+ */
+export function applySnapshot(fresh: SiteViewT[], alerts: AlertT[]): void {
+  const byId = new Map(fresh.map((s) => [s.id, s]));
+  for (const site of fresh)
+    for (const zone of site.zones)
+      for (const device of zone.devices) {
+        const seen = devices.get(device.id)?.device;
+        if (!seen) continue;
+        for (const [metric, v] of Object.entries(seen.latest)) if (!device.latest[metric] || device.latest[metric].ts < v.ts) device.latest[metric] = v;
+      }
+  indexSites(model.sites.map((s) => byId.get(s.id) ?? s));
+  model.activeAlerts = new Map(alerts.map((a) => [a.id, a]));
+  refreshSiteSeverity();
   emit({ kind: 'sites' });
 }
 
@@ -59,10 +82,11 @@ export function setConn(conn: ConnState): void {
   emit({ kind: 'conn' });
 }
 
+/** The full list of active alerts (a fresh fetch); `alerts` tells views to repaint their alert lists. */
 export function setActiveAlerts(alerts: AlertT[]): void {
   model.activeAlerts = new Map(alerts.map((a) => [a.id, a]));
   refreshSiteSeverity();
-  emit({ kind: 'sites' });
+  emit({ kind: 'alerts' });
 }
 
 export function setDrainage(d: DrainageResponseT): void {

@@ -3,20 +3,20 @@ import { hashSecret } from '../../core/secrets.js';
 import { buildTestDashboard, PASSWORDS, testFarmConfig, type TestDashboard } from './fixtures.js';
 
 const open: TestDashboard[] = [];
-function dashboard(...args: Parameters<typeof buildTestDashboard>): TestDashboard {
-  const t = buildTestDashboard(...args);
+async function dashboard(...args: Parameters<typeof buildTestDashboard>): Promise<TestDashboard> {
+  const t = await buildTestDashboard(...args);
   open.push(t);
   return t;
 }
 afterEach(async () => {
-  for (const t of open.splice(0)) await t.dashboard.stop();
+  for (const t of open.splice(0)) await t.close();
 });
 
 const login = (t: TestDashboard, username: string, password: string) => t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username, password } });
 
 describe('logging in and out', () => {
   it('a user with the right password gets a bearer token and an httpOnly, same-site session cookie', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     const res = await login(t, 'otto', PASSWORDS.operator);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ user: 'otto', role: 'operator', token: expect.any(String) });
@@ -34,7 +34,7 @@ describe('logging in and out', () => {
   });
 
   it('a wrong password or unknown user gets the same 401 without saying which', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     const wrong = await login(t, 'otto', 'not-the-password');
     const unknown = await login(t, 'nobody', 'not-the-password');
     expect(wrong.statusCode).toBe(401);
@@ -44,7 +44,7 @@ describe('logging in and out', () => {
   });
 
   it('a login without a password is a 400 naming the missing field', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     const res = await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'otto' } });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBe('VALIDATION');
@@ -52,13 +52,13 @@ describe('logging in and out', () => {
   });
 
   it('a user whose password is stored as a scrypt hash can log in', async () => {
-    const t = dashboard({}, { config: testFarmConfig({ users: [{ name: 'hashed', role: 'admin', passwordHash: await hashSecret('correct horse battery') }] }) });
+    const t = await dashboard({}, { config: testFarmConfig({ users: [{ name: 'hashed', role: 'admin', passwordHash: await hashSecret('correct horse battery') }] }) });
     expect((await login(t, 'hashed', 'correct horse battery')).statusCode).toBe(200);
     expect((await login(t, 'hashed', 'wrong horse battery')).statusCode).toBe(401);
   });
 
   it('after 5 failed logins the address waits out the window, even with the right password', async () => {
-    const t = dashboard({ loginRateLimit: { max: 5, timeWindowMs: 60_000 } }, { fakeClock: true });
+    const t = await dashboard({ loginRateLimit: { max: 5, timeWindowMs: 60_000 } }, { fakeClock: true });
     for (let i = 0; i < 5; i++) expect((await login(t, 'otto', 'guess-' + i)).statusCode).toBe(401);
     const blocked = await login(t, 'otto', PASSWORDS.operator);
     expect(blocked.statusCode).toBe(429);
@@ -69,7 +69,7 @@ describe('logging in and out', () => {
   });
 
   it('after logout the token no longer works', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     const headers = await t.auth('viewer');
     const out = await t.dashboard.app.inject({ method: 'POST', url: '/api/logout', headers });
     expect(out.statusCode).toBe(200);
@@ -78,7 +78,7 @@ describe('logging in and out', () => {
   });
 
   it('a session expires after its lifetime', async () => {
-    const t = dashboard({ sessionTtlMs: 60_000 }, { fakeClock: true });
+    const t = await dashboard({ sessionTtlMs: 60_000 }, { fakeClock: true });
     const headers = await t.auth('viewer');
     t.clock.advance(59_000);
     expect((await t.dashboard.app.inject({ url: '/api/me', headers })).statusCode).toBe(200);
@@ -92,7 +92,7 @@ describe('logging in and out', () => {
 describe('what is reachable without a login', () => {
   it('health answers 200 when ok or degraded and 503 when down, without a login', async () => {
     for (const [status, code] of [['ok', 200], ['degraded', 200], ['down', 503]] as const) {
-      const t = dashboard({}, { health: async () => ({ status, checks: { store: status } }) });
+      const t = await dashboard({}, { health: async () => ({ status, checks: { store: status } }) });
       const res = await t.dashboard.app.inject({ url: '/health' });
       expect(res.statusCode).toBe(code);
       expect(res.json().status).toBe(status);
@@ -100,20 +100,20 @@ describe('what is reachable without a login', () => {
   });
 
   it('metrics are public by default and admin-only when configured', async () => {
-    const open = dashboard();
+    const open = await dashboard();
     const res = await open.dashboard.app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0.0.4/);
     expect(res.body).toMatch(/farm_readings_total 3/);
 
-    const closed = dashboard({ metricsPublic: false });
+    const closed = await dashboard({ metricsPublic: false });
     expect((await closed.dashboard.app.inject({ url: '/metrics' })).statusCode).toBe(401);
     expect((await closed.dashboard.app.inject({ url: '/metrics', headers: await closed.auth('operator') })).statusCode).toBe(403);
     expect((await closed.dashboard.app.inject({ url: '/metrics', headers: await closed.auth('admin') })).statusCode).toBe(200);
   });
 
   it('the login page and its script are public; an unknown URL is 401 before login and 404 after', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     const page = await t.dashboard.app.inject({ url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
@@ -129,7 +129,7 @@ describe('what is reachable without a login', () => {
   });
 
   it('every answer carries security headers; HSTS only over TLS', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     for (const url of ['/', '/api/sites', '/health']) {
       const res = await t.dashboard.app.inject({ url });
       expect(res.headers['content-security-policy'], url).toMatch(/default-src 'self'/);
@@ -141,7 +141,7 @@ describe('what is reachable without a login', () => {
   });
 
   it('no answer contains a device secret or a password, whoever asks', async () => {
-    const t = dashboard();
+    const t = await dashboard();
     for (const role of ['viewer', 'admin'] as const) {
       for (const url of ['/api/sites', '/api/sites/huyang', '/api/actuators', '/api/me']) {
         const res = await t.dashboard.app.inject({ url, headers: await t.auth(role) });

@@ -6,7 +6,7 @@ import { buildTestDashboard, seedHistory, type TestDashboard, type TestRole } fr
  * Every route of the API: needs a login, enforces its role, answers a 400 naming the bad field, and does its job.
  * One table, so a new route without a row here fails the "every route is covered" test.
  */
-type Method = 'GET' | 'POST' | 'PUT';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 interface RouteCase {
   method: Method;
   url: string;
@@ -54,7 +54,12 @@ const CASES: RouteCase[] = [
     check: (j) => {
       expect(j).toMatchObject({ metric: 'nh3', unit: 'ppm', everyMs: 3_600_000 });
       expect(j.series[0].buckets.length).toBeGreaterThanOrEqual(24);
-      expect(j.series[0].buckets[0]).toEqual({ ts: expect.any(Number), mean: expect.any(Number), min: expect.any(Number), max: expect.any(Number), count: 6 });
+      // Hour buckets of readings every 10 min: a whole hour inside the range holds 6 (the first may be cut by `from`).
+      const whole = j.series[0].buckets[1];
+      expect(whole).toEqual({ ts: expect.any(Number), mean: expect.any(Number), min: expect.any(Number), max: expect.any(Number), count: 6 });
+      expect(whole.ts % 3_600_000).toBe(0);
+      expect(whole.min).toBeLessThanOrEqual(whole.mean);
+      expect(whole.mean).toBeLessThanOrEqual(whole.max);
     },
   },
   { method: 'GET', url: '/api/alerts?state=active', role: 'viewer', invalid: { url: '/api/alerts?state=open', path: 'querystring.state' }, check: (j) => expect(j.alerts[0].severity).toBe('critical') },
@@ -99,6 +104,35 @@ const CASES: RouteCase[] = [
     check: (j) => expect(j.events[0]).toMatchObject({ kind: 'fired', zone: 'shed-1' }),
   },
   { method: 'GET', url: '/api/rejects', role: 'operator', check: (j) => expect(j.rejects[0]).toMatchObject({ reason: 'out_of_range', device: 'shed-1-env' }) },
+  {
+    method: 'GET',
+    url: '/api/users',
+    role: 'admin',
+    check: (j) => expect(j.users).toEqual([{ name: 'ada', role: 'admin', source: 'farm-file' }, { name: 'otto', role: 'operator', source: 'farm-file' }, { name: 'vera', role: 'viewer', source: 'farm-file' }]),
+  },
+  {
+    method: 'PUT',
+    url: '/api/users/nina',
+    role: 'admin',
+    body: { role: 'operator', password: 'nina-night-shift' },
+    invalid: { body: { role: 'boss', password: 'nina-night-shift' }, path: 'body.role' },
+    check: async (j, t) => {
+      expect(j).toEqual({ user: { name: 'nina', role: 'operator', source: 'api' }, created: true });
+      const login = await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'nina', password: 'nina-night-shift' } });
+      expect(login.json()).toMatchObject({ user: 'nina', role: 'operator' });
+    },
+  },
+  {
+    method: 'DELETE',
+    url: '/api/users/vera',
+    role: 'admin',
+    invalid: { url: '/api/users/..%2F..%2Fetc', path: 'params.name' },
+    check: async (j, t) => {
+      expect(j).toEqual({ ok: true });
+      const login = await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'vera', password: 'viewer-password' } });
+      expect(login.statusCode).toBe(401);
+    },
+  },
 ];
 
 const BELOW: Record<TestRole, TestRole | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
@@ -107,7 +141,7 @@ let t: TestDashboard;
 const routes: RouteOptions[] = [];
 
 async function fresh(): Promise<TestDashboard> {
-  const d = buildTestDashboard();
+  const d = await buildTestDashboard();
   await seedHistory(d, Date.now(), 24, 10);
   d.bus.emit('reading', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: Date.now(), metrics: { nh3: 12 } });
   d.rules.raise({ site: 'huyang', zone: 'shed-1', severity: 'warning', message: 'warm' });
@@ -125,12 +159,12 @@ beforeAll(async () => {
   t.dashboard.app.addHook('onRoute', (r) => void routes.push(r));
   await t.dashboard.app.ready();
 });
-afterAll(async () => t.dashboard.stop());
+afterAll(async () => t.close());
 
 describe('every API route', () => {
   it('is in this table (so each one is tested below)', () => {
     const api = routes.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
-    const covered = CASES.map((c) => `${c.method} ${c.url.split('?')[0].replace('/api/sites/city', '/api/sites/:site').replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id').replace('ALERT', ':id')}`);
+    const covered = CASES.map((c) => `${c.method} ${c.url.split('?')[0].replace('/api/sites/city', '/api/sites/:site').replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id').replace(/\/api\/users\/[^/]+/, '/api/users/:name').replace('ALERT', ':id')}`);
     expect(api.length).toBeGreaterThan(10);
     for (const route of api) if (route !== 'POST /api/login') expect(covered, route).toContain(route);
   });
@@ -179,7 +213,7 @@ describe('every API route', () => {
           expect(res.statusCode, res.body).toBe(c.status ?? 200);
           await c.check?.(res.json(), d);
         } finally {
-          await d.dashboard.stop();
+          await d.close();
         }
       });
     });
@@ -232,7 +266,7 @@ describe('answers that say what to do', () => {
       throw new StoreError('STORE_UNREACHABLE', 'InfluxDB at http://influx:8086 does not answer.', true);
     };
     const res = await d.dashboard.app.inject({ url: '/api/readings?metric=nh3', headers: await d.auth('viewer') });
-    await d.dashboard.stop();
+    await d.close();
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: 'STORE_UNAVAILABLE', message: expect.stringMatching(/does not answer.*\/health/) });
   });

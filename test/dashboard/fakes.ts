@@ -9,10 +9,9 @@ import { Rule, Rules, type RuleT } from '../../rules/schema.js';
 import type { Store } from '../../store/store.js';
 
 /**
- * Stand-ins for the rules engine and ingest until the real ones land (the lead adds full-stack e2e later).
- * They record calls and behave just enough like the real thing for the dashboard: a command is acknowledged by
- * an actuatorState after `ackDelayMs`, and with `automate` an nh3 reading above 20 in a shed raises an alert
- * and turns the shed's fans on (a one-rule caricature of the engine).
+ * Stand-ins for the rules engine and ingest, for the HTTP and socket tests of the dashboard: they record calls
+ * and make alerts, commands and acknowledgements happen on cue (a command is acknowledged by an actuatorState
+ * after `ackDelayMs`). The real engine and ingest drive the page in e2e-service.test.ts and the fuzz test.
  */
 export interface FakeRules extends LocalRulesHandle {
   calls: { method: string; args: unknown[] }[];
@@ -21,7 +20,7 @@ export interface FakeRules extends LocalRulesHandle {
 
 const refOf = (d: DeviceRef): DeviceRef => ({ site: d.site, zone: d.zone, kind: d.kind, device: d.device });
 
-export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: FarmConfigT; now: () => number; ackDelayMs: number; automate: boolean }): FakeRules {
+export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: FarmConfigT; now: () => number; ackDelayMs: number }): FakeRules {
   const { bus, farm, now } = deps;
   let rules: RuleT[] = [...deps.config.rules];
   const calls: FakeRules['calls'] = [];
@@ -106,20 +105,6 @@ export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: F
     },
   };
 
-  if (deps.automate) {
-    bus.on('reading', (r) => {
-      const nh3 = r.metrics.nh3;
-      if (r.kind !== 'shed' || nh3 === undefined || nh3 <= 20) return;
-      if ([...active.values()].some((a) => a.rule === 'shed-ammonia' && a.zone === r.zone && a.state !== 'cleared')) return;
-      handle.raise({ rule: 'shed-ammonia', site: r.site, zone: r.zone, device: r.device, severity: 'warning', value: nh3, message: `Ammonia ${nh3} ppm in ${r.zone}` });
-      for (const fan of farm.actuators(r.site, r.zone, 'fan')) {
-        const view = actuators.get(fan.device)!;
-        if (view.mode === 'manual') continue;
-        view.holders = ['rule:shed-ammonia'];
-        send(view, 'on', undefined, 'rule:shed-ammonia');
-      }
-    });
-  }
   return handle;
 }
 

@@ -1,10 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FarmConfig, type FarmConfigT } from '../../core/config/schema.js';
 import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { silentLogger } from '../../core/logger.js';
 import { createDashboard, type DashboardDeps, type DashboardOptions } from '../../dashboard/server.js';
+import { createSqliteStore } from '../../store/sqlite-store.js';
+import type { Store } from '../../store/store.js';
 import { createFakeIngest, createFakeRules, type FakeIngest, type FakeRules } from './fakes.js';
-import { createMemoryStore, type MemoryStore } from './memory-store.js';
 
 /** Dev passwords of the test users (plain, as the farm file allows for development). */
 export const PASSWORDS = { viewer: 'viewer-password', operator: 'operator-password', admin: 'admin-password' } as const;
@@ -69,7 +73,8 @@ export const USER_NAMES: Record<TestRole, string> = { viewer: 'vera', operator: 
 export interface TestDashboard {
   deps: DashboardDeps;
   bus: FarmBus;
-  store: MemoryStore;
+  /** The real embedded store (SQLite) in a temporary directory. */
+  store: Store;
   rules: FakeRules;
   ingest: FakeIngest;
   dashboard: ReturnType<typeof createDashboard>;
@@ -77,16 +82,25 @@ export interface TestDashboard {
   /** Logs in over the API and answers the bearer token. */
   token(role: TestRole): Promise<string>;
   auth(role: TestRole): Promise<{ authorization: string }>;
+  /** Stops the dashboard, closes the store and removes its directory. */
+  close(): Promise<void>;
 }
 
-export function buildTestDashboard(
+/**
+ * The real dashboard server on the real embedded store, with the rules engine and ingest replaced by the
+ * stand-ins of fakes.ts: they make alerts, commands and acknowledgements happen on cue, which the HTTP and
+ * socket tests need. The real engine and ingest behind the same page run in e2e-service.test.ts.
+ */
+export async function buildTestDashboard(
   options: Partial<DashboardOptions> = {},
-  extra: { config?: FarmConfigT; fakeClock?: boolean; automate?: boolean; ackDelayMs?: number; health?: DashboardDeps['health'] } = {},
-): TestDashboard {
+  extra: { config?: FarmConfigT; fakeClock?: boolean; ackDelayMs?: number; health?: DashboardDeps['health'] } = {},
+): Promise<TestDashboard> {
   const config = extra.config ?? testFarmConfig();
   const farm = indexFarm(config);
   const bus = new FarmBus();
-  const store = createMemoryStore();
+  const dataDir = mkdtempSync(join(tmpdir(), 'farm-dashboard-'));
+  const store = createSqliteStore({ dataDir, logger: silentLogger() });
+  await store.init();
   const clock = {
     now: Date.parse('2024-11-22T10:00:00Z'),
     real: !extra.fakeClock,
@@ -95,7 +109,7 @@ export function buildTestDashboard(
     },
   };
   const now = () => (clock.real ? Date.now() : clock.now);
-  const rules = createFakeRules({ bus, farm, config, now, ackDelayMs: extra.ackDelayMs ?? 50, automate: extra.automate ?? false });
+  const rules = createFakeRules({ bus, farm, config, now, ackDelayMs: extra.ackDelayMs ?? 50 });
   const ingest = createFakeIngest({ bus, farm, store });
   const deps: DashboardDeps = {
     config,
@@ -120,7 +134,14 @@ export function buildTestDashboard(
     tokens.set(role, t);
     return t;
   }
-  return { deps, bus, store, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }) };
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await dashboard.stop();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    })());
+  return { deps, bus, store, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
 }
 
 /** History for charts and the drainage view: `hours` of readings every `stepMin` minutes ending at `end`. */

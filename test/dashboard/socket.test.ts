@@ -9,14 +9,14 @@ let base: string;
 const clients: Socket[] = [];
 
 beforeAll(async () => {
-  t = buildTestDashboard({ coalesceMs: 100 });
+  t = await buildTestDashboard({ coalesceMs: 100 });
   const { port } = await t.dashboard.start();
   base = `http://127.0.0.1:${port}`;
 });
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
 });
-afterAll(async () => t.dashboard.stop());
+afterAll(async () => t.close());
 
 function client(auth?: { token?: string; cookie?: string }): Socket {
   const socket = connect(base, { transports: ['websocket'], reconnection: false, auth: auth?.token ? { token: auth.token } : {}, extraHeaders: auth?.cookie ? { cookie: auth.cookie } : undefined });
@@ -112,7 +112,7 @@ describe('live connection', () => {
   });
 
   it('is closed when its session logs out', async () => {
-    const fresh = buildTestDashboard();
+    const fresh = await buildTestDashboard();
     const { port } = await fresh.dashboard.start();
     try {
       const token = await fresh.token('viewer');
@@ -123,7 +123,23 @@ describe('live connection', () => {
       await fresh.dashboard.app.inject({ method: 'POST', url: '/api/logout', headers: { authorization: `Bearer ${token}` } });
       expect(await closed).toBe('io server disconnect');
     } finally {
-      await fresh.dashboard.stop();
+      await fresh.close();
+    }
+  });
+
+  it('is closed when an admin changes the user (a new role takes effect at once)', async () => {
+    const fresh = await buildTestDashboard();
+    const { port } = await fresh.dashboard.start();
+    try {
+      const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, auth: { token: await fresh.token('operator') } });
+      clients.push(socket);
+      await connected(socket);
+      const ended = new Promise<{ reason: string }>((resolve) => socket.once('session-ended', resolve));
+      const res = await fresh.dashboard.app.inject({ method: 'PUT', url: '/api/users/otto', payload: { role: 'viewer' }, headers: await fresh.auth('admin') });
+      expect(res.statusCode).toBe(200);
+      expect(await ended).toEqual({ reason: 'user-changed' });
+    } finally {
+      await fresh.close();
     }
   });
 

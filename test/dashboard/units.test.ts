@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/domain.js';
 import { createCoalescer, mergeReadings } from '../../dashboard/coalesce.js';
@@ -8,7 +11,11 @@ import { createLoginLimiter } from '../../dashboard/login-limiter.js';
 import { createSessionStore, roleAllows } from '../../dashboard/sessions.js';
 import { DEFAULT_FILL_LEVELS, fillGrade, fillLevels, worstSeverity } from '../../dashboard/site-view.js';
 import { autoEveryMs, bucketCount, parseTimeArg } from '../../dashboard/time.js';
-import { testFarmConfig } from './fixtures.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../../dashboard/json-body.js';
+import { createUserDirectory } from '../../dashboard/users.js';
+import { silentLogger } from '../../core/logger.js';
+import { verifySecret } from '../../core/secrets.js';
+import { PASSWORDS, testFarmConfig } from './fixtures.js';
 
 const NOW = Date.parse('2024-11-22T10:00:00Z');
 
@@ -133,5 +140,54 @@ describe('error answers', () => {
 
   it('never leaks the text of an unexpected error', () => {
     expect(toErrorReply(new Error('ECONNREFUSED 10.0.0.5:8086 token=abc'))).toEqual({ status: 500, body: { error: 'INTERNAL', message: expect.not.stringMatching(/token/) } });
+  });
+});
+
+describe('JSON body depth', () => {
+  it('counts nesting without recursion, so a body thousands of levels deep is measured, not a stack overflow', () => {
+    expect(jsonDepth(1)).toBe(0);
+    expect(jsonDepth({ a: [1, { b: 2 }] })).toBe(3);
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000));
+    expect(jsonDepth(deep, MAX_JSON_DEPTH)).toBe(MAX_JSON_DEPTH + 1);
+    expect(jsonDepth(deep)).toBe(100_000);
+  });
+});
+
+describe('user directory', () => {
+  const config = testFarmConfig();
+
+  it('a new user needs a password; an existing one keeps theirs when only the role changes', async () => {
+    const users = createUserDirectory(config.users, { logger: silentLogger() });
+    await expect(users.put('newbie', { role: 'viewer' })).rejects.toThrow(/needs a password/);
+    expect(await users.put('otto', { role: 'admin' })).toEqual({ user: { name: 'otto', role: 'admin', source: 'api' }, created: false });
+    const otto = users.find('otto')!;
+    expect(otto.passwordHash).toMatch(/^scrypt\$/);
+    expect(await verifySecret(PASSWORDS.operator, otto.passwordHash!)).toBe(true);
+  });
+
+  it('a second dashboard process sharing the users file sees a change made by the first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'farm-users-'));
+    try {
+      const file = join(dir, 'users.json');
+      const a = createUserDirectory(config.users, { file, logger: silentLogger() });
+      const b = createUserDirectory(config.users, { file, logger: silentLogger() });
+      expect(b.find('nina')).toBeUndefined();
+      await a.put('nina', { role: 'operator', password: 'nina-night-shift' });
+      a.remove('vera');
+      expect(b.find('nina')?.role).toBe('operator');
+      expect(b.find('vera')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removing a user of the farm file hides them; adding them again brings them back', async () => {
+    const users = createUserDirectory(config.users, { logger: silentLogger() });
+    expect(users.remove('vera')).toBe(true);
+    expect(users.remove('vera')).toBe(false);
+    expect(users.find('vera')).toBeUndefined();
+    expect(users.list().map((u) => u.name)).toEqual(['ada', 'otto']);
+    await users.put('vera', { role: 'viewer', password: 'a-new-start-123' });
+    expect(users.list().find((u) => u.name === 'vera')).toEqual({ name: 'vera', role: 'viewer', source: 'api' });
   });
 });

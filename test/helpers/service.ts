@@ -6,11 +6,12 @@ import { EnvSettings, type EnvSettingsT } from '../../core/config/env.js';
 import { loadFarmConfig } from '../../core/config/load.js';
 import type { FarmConfigT } from '../../core/config/schema.js';
 import { createLogger } from '../../core/logger.js';
+import type { Clock } from '../../rules/clock.js';
 
 export const DEMO_CONFIG = 'config/demo-farm.yaml';
 
 /** The whole service in this process on free ports, with a temporary DATA_DIR removed afterwards. */
-export async function startTestService(opts: { env?: Record<string, string>; config?: FarmConfigT; dataDir?: string } = {}): Promise<
+export async function startTestService(opts: { env?: Record<string, string>; config?: FarmConfigT; dataDir?: string; clock?: Clock } = {}): Promise<
   ServiceHandle & { env: EnvSettingsT; dataDir: string; cleanup(): Promise<void> }
 > {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'farm-test-'));
@@ -25,7 +26,7 @@ export async function startTestService(opts: { env?: Record<string, string>; con
     ...opts.env,
   });
   const config = opts.config ?? loadFarmConfig(DEMO_CONFIG);
-  const service = await startService({ env, config, logger: createLogger(env.LOG_LEVEL), simulate: false });
+  const service = await startService({ env, config, logger: createLogger(env.LOG_LEVEL), simulate: false, clock: opts.clock });
   return {
     ...service,
     env,

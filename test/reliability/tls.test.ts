@@ -40,6 +40,13 @@ describe('TLS', () => {
     expect(await svc.store.raw({ device: SHED1_ENV.id, metric: 'nh3', from: ts, to: ts + 1 })).toMatchObject([{ value: 4.5 }]);
   });
 
+  it('refuses a wrong secret over TLS as over plain TCP', async () => {
+    const client = mqtt.connect(`mqtts://127.0.0.1:${svc.mqttTlsPort}`, { ca: readFileSync(cert), username: SHED1_ENV.id, password: 'not-the-secret', clientId: SHED1_ENV.id, reconnectPeriod: 0 });
+    const err = await new Promise<Error & { code?: number }>((resolve) => client.once('error', resolve));
+    client.end(true);
+    expect(err.code).toBe(4);
+  });
+
   it('refuses a client that does not trust the certificate (no plaintext fallback on the TLS port)', async () => {
     const client = mqtt.connect(`mqtts://127.0.0.1:${svc.mqttTlsPort}`, { username: SHED1_ENV.id, password: SHED1_ENV.secret, reconnectPeriod: 0 });
     const err = await new Promise<Error>((resolve) => client.once('error', resolve));

@@ -89,6 +89,23 @@ describe('actuate', () => {
   });
 });
 
+describe('minimum off time', () => {
+  it('keeps an actuator off for minOff after a rule switched it off, then switches it on again if still wanted', async () => {
+    const h = await started([{ ...heat, minOff: '3m' }]);
+    h.send('shed-2-env', { temperature: 32 });
+    h.ackAll();
+    h.send('shed-2-env', { temperature: 20 });
+    h.ackAll();
+    expect(h.commands('shed-2-fan').map((c) => c.action)).toEqual(['on', 'off']);
+    h.clock.advance(MIN);
+    h.send('shed-2-env', { temperature: 33 }); // wanted again 1 min after it went off
+    h.clock.advance(119 * SEC);
+    expect(h.commands('shed-2-fan').map((c) => c.action)).toEqual(['on', 'off']);
+    h.clock.advance(SEC);
+    expect(h.commands('shed-2-fan').map((c) => c.action)).toEqual(['on', 'off', 'on']);
+  });
+});
+
 describe('manual mode and operator commands', () => {
   it('rules never command an actuator in manual mode, its alerts still fire, and expiry hands it back', async () => {
     const h = await started([ammonia]);

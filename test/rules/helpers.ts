@@ -9,6 +9,7 @@ import { createRuleState, type RuleState } from '../../rules/evaluate.js';
 import { Rule, type RuleT } from '../../rules/schema.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
+import type { Store } from '../../store/store.js';
 
 export const T0 = Date.UTC(2024, 5, 1, 0, 0, 0);
 export const SEC = 1000;
@@ -97,10 +98,22 @@ export interface Harness {
   ackAll(): void;
 }
 
-export function harness(rules: unknown[], opts: { store?: MemoryStore; clock?: FakeClock; options?: Partial<RulesEngineOptions>; fetch?: typeof fetch } = {}): Harness {
-  const config = farmConfig(rules);
+export interface HarnessOptions {
+  store?: Store;
+  clock?: FakeClock;
+  options?: Partial<RulesEngineOptions>;
+  fetch?: typeof fetch;
+  /** A whole farm file instead of the small test farm (the rules argument is then ignored). */
+  config?: FarmConfigT;
+  /** DATA_DIR for actuators.json and rules.json. */
+  stateDir?: string;
+}
+
+export function harness(rules: unknown[], opts: HarnessOptions = {}): Harness {
+  const config = opts.config ?? farmConfig(rules);
+  const farmIndex = indexFarm(config);
   const clock = opts.clock ?? createFakeClock(T0);
-  const store = opts.store ?? createMemoryStore();
+  const store = (opts.store ?? createMemoryStore()) as MemoryStore;
   const bus = new FarmBus();
   const published: Published[] = [];
   const acked = new Set<string>();
@@ -109,12 +122,13 @@ export function harness(rules: unknown[], opts: { store?: MemoryStore; clock?: F
   const engine = createRulesEngine(
     {
       config,
-      farm: indexFarm(config),
+      farm: farmIndex,
       bus,
       store,
       clock,
       logger: silentLogger(),
       fetch: opts.fetch,
+      stateDir: opts.stateDir,
       publish: async (topic, payload, o) => {
         published.push({ topic, payload: JSON.parse(payload), qos: o.qos });
       },
@@ -130,12 +144,14 @@ export function harness(rules: unknown[], opts: { store?: MemoryStore; clock?: F
     commands: (device) => published.filter((p) => p.topic.endsWith('/cmd') && (!device || p.topic.includes(`/${device}/`))).map((p) => p.payload),
     alerts: () => alerts,
     send(device, metrics, ts = clock.now()) {
-      const r = reading(device, metrics, ts);
+      const d = farmIndex.device(device);
+      if (!d) throw new Error(`no device ${device} in the harness farm`);
+      const r: Reading = { site: d.site, zone: d.zone, kind: d.kind, device, ts, metrics };
       void store.writeReadings([r]);
       bus.emit('reading', r);
     },
     ack(device, command, state) {
-      const d = farm.device(device)!;
+      const d = farmIndex.device(device)!;
       acked.add(command.id);
       bus.emit('actuatorState', { site: d.site, zone: d.zone, kind: d.kind, device, state: state ?? (command.action === 'off' ? 'off' : 'on'), value: command.value, ack: command.id, ts: clock.now() });
     },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseFarmConfig } from '../../core/config/load.js';
+import { unknownReferences } from '../../rules/references.js';
 import { Rule, Rules } from '../../rules/schema.js';
+import { farm, rule } from './helpers.js';
 
 const site = `sites:\n  - id: huyang\n    zones:\n      - id: shed-1\n        kind: shed\n        devices: []\n`;
 
@@ -36,14 +38,33 @@ describe('rule language schema', () => {
     expect(problems({ metric: 'thi', above: 25.6 })).toEqual([]);
   });
 
-  it('config file errors name the rule path and field', () => {
+  it('refuses two rules with one id, naming the second', () => {
+    const result = Rules.safeParse([
+      { id: 'nh3', when: { metric: 'nh3', above: 20 }, actions: [{ alert: { severity: 'info' } }] },
+      { id: 'nh3', when: { metric: 'nh3', above: 30 }, actions: [{ alert: { severity: 'info' } }] },
+    ]);
+    expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['1.id', 'rule "nh3": duplicate rule id "nh3": rule ids must be unique']]);
+  });
+
+  it('config file errors name the rule by position and id, and the field', () => {
     const yaml = `${site}rules:\n  - id: ok\n    when: { metric: nh3, above: 20 }\n    actions: [{ alert: { severity: warning } }]\n  - id: bad\n    when: { metric: nh3, above: 20 }\n    actions: [{ actuate: { type: fan, action: set } }]\n`;
     try {
       parseFarmConfig(yaml, 'farm.yaml');
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).problems).toEqual([{ path: 'rules[1].actions[0].actuate.value', message: 'action set needs a value (0-100)' }]);
+      expect((err as ConfigError).problems).toEqual([{ path: 'rules[1].actions[0].actuate.value', message: 'rule "bad": action set needs a value (0-100)' }]);
     }
+  });
+
+  it('finds zone and device ids the farm does not have, which would make a rule silently do nothing', () => {
+    const typo = rule({
+      id: 'x',
+      scope: { site: 'huyang', zone: 'shed-9' },
+      when: { all: [{ metric: 'nh3', above: 20 }, { metric: 'rain_mm', device: 'rg-9', window: '1h', agg: 'sum', below: 1 }] },
+      actions: [{ actuate: { device: 'shed-1-env', action: 'on' } }],
+    });
+    expect(unknownReferences(typo, farm)).toEqual(['scope.zone "shed-9"', 'when: device "rg-9"', 'actuate.device "shed-1-env"']);
+    expect(unknownReferences(rule({ id: 'ok', scope: { kind: 'shed' }, when: { metric: 'nh3', above: 20 } }), farm)).toEqual([]);
   });
 });

@@ -9,8 +9,10 @@ import { createFakeClock } from './fake-clock.js';
 import { createMemoryStore } from './memory-store.js';
 
 describe('throughput', () => {
-  // Timing on a shared CI machine: a preempted run is retried rather than trusted.
-  it('evaluates a reading against hundreds of rules fast enough for 1,000 readings/s (p99 under 10 ms)', { retry: 2 }, async () => {
+  // The latency goal (publish -> command, p50/p99 at 1,000 readings/s) is measured by the benchmark (bench/).
+  // Here only the engine's own cost is checked, as CPU time of this process, which other processes on a busy
+  // machine do not inflate the way they inflate wall-clock time.
+  it('evaluating a reading against 300 rules costs well under 1 ms of CPU, leaving room for 1,000 readings/s', { retry: 2 }, async () => {
     const sheds = 100;
     const zones = Array.from({ length: sheds }, (_, i) => ({
       id: `shed-${i}`,
@@ -33,20 +35,19 @@ describe('throughput', () => {
     const bus = new FarmBus();
     const engine = createRulesEngine({ config, farm: indexFarm(config), bus, store: createMemoryStore(), clock, logger: silentLogger(), publish: async () => {} });
     await engine.start();
-    const times: number[] = [];
+    let commands = 0;
+    bus.on('command', () => commands++);
+    const cpu = process.cpuUsage();
     for (let n = 0; n < 3000; n++) {
       const i = n % sheds;
       clock.set(clock.now() + 1); // 1,000 readings a second
       const r: Reading = { site: 'farm', zone: `shed-${i}`, kind: 'shed', device: `env-${i}`, ts: clock.now(), metrics: { nh3: 10 + (n % 30), temperature: 20 + (n % 15), humidity: 70, co2: 2000 + (n % 2000) } };
-      const t = performance.now();
       bus.emit('reading', r);
-      times.push(performance.now() - t);
     }
-    const mean = times.reduce((a, b) => a + b, 0) / times.length;
-    times.sort((a, b) => a - b);
-    const p99 = times[Math.floor(times.length * 0.99)];
-    expect(mean).toBeLessThan(1); // under 1 ms each: 1,000 readings/s leave the CPU mostly free
-    expect(p99).toBeLessThan(10);
+    const used = process.cpuUsage(cpu);
+    const cpuMsPerReading = (used.user + used.system) / 1000 / 3000;
+    expect(commands).toBeGreaterThan(0); // the readings did drive rules (thi above 25.6 switches fans on)
+    expect(cpuMsPerReading).toBeLessThan(1);
     await engine.stop();
   });
 });

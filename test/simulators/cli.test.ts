@@ -55,6 +55,7 @@ describe('simulate command line', () => {
     expect(run.stdout).toMatch(/Finished scenario typhoon/);
     expect(run.stdout).toMatch(/messages sent\s+\d+/);
     expect(run.stdout).toMatch(/errors\s+0/);
+    expect(run.stdout).toMatch(/memory\s+peak RSS \d+ MB/);
     expect(broker.published.filter((p) => p.topic === 'farm/drain/gauge-1/gauge-1-rain/telemetry').length).toBeGreaterThan(10);
   });
 

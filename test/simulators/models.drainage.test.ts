@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as drainage from '../../simulators/models/drainage.js';
-import { chicagoHyetograph, rainDepthMm, typhoonSeries, idfMeanMmPerMin, EAST_CHINA_IDF } from '../../simulators/models/rainfall.js';
+import { chicagoHyetograph, rainDepthMm, typhoonSeries, typhoonRainEndSec, idfMeanMmPerMin, EAST_CHINA_IDF } from '../../simulators/models/rainfall.js';
 
 const storm = chicagoHyetograph({ returnPeriodYears: 2, durationMin: 60, startSec: 1800 });
 
@@ -86,11 +86,17 @@ describe('drainage model', () => {
     expect(rainDepthMm(s, 0, 7200, 10)).toBeCloseTo(idfDepth, -1);
   });
 
-  it('the typhoon series holds hourly sums above 50 mm for hours, then stops', () => {
+  it('the typhoon series: outer bands pass 50 mm in 12 h before any 6 h does, then hours above 50 mm/h, then it stops', () => {
     const s = typhoonSeries({ seed: 7 });
-    const hourly = Array.from({ length: 9 }, (_, h) => rainDepthMm(s, h * 3600, (h + 1) * 3600));
+    const depth = (fromH: number, toH: number) => rainDepthMm(s, fromH * 3600, toH * 3600);
+    // Outer bands: the CMA blue signal (50 mm in 12 h) comes before the yellow (50 mm in 6 h).
+    expect(depth(0, 8)).toBeGreaterThan(45);
+    for (let h = 6; h <= 8; h++) expect(depth(h - 6, h)).toBeLessThan(50);
+    const hourly = Array.from({ length: 16 }, (_, h) => depth(h, h + 1));
     expect(hourly.filter((mm) => mm > 50).length).toBeGreaterThanOrEqual(3);
-    expect(hourly[7]).toBe(0);
-    expect(hourly.reduce((a, b) => a + b)).toBeGreaterThan(200);
+    expect(Math.max(...hourly.slice(0, 8))).toBeLessThan(15);
+    expect(typhoonRainEndSec()).toBe(13.5 * 3600);
+    expect(depth(13.5, 40)).toBe(0);
+    expect(depth(0, 13.5)).toBeGreaterThan(250); // In-Fa left several hundred mm
   });
 });

@@ -61,13 +61,15 @@ describe('buffered store (outbox in front of a store)', () => {
     const store = await open(inner.store, { batchSize: 7, clock });
     for (let i = 0; i < 5; i++) await store.writeReadings(readings(10, i * 10));
     expect(store.stats().outboxDepth).toBe(50);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(sleeps.slice(0, 5)).toEqual([500, 1000, 2000, 4000, 8000]);
+    while (sleeps.length < 6) await new Promise((r) => setTimeout(r, 2));
+    expect(sleeps.slice(0, 6)).toEqual([500, 1000, 2000, 4000, 8000, 10_000]);
+    expect(store.stats()).toMatchObject({ outboxDepth: 50, consecutiveFailures: expect.any(Number), lastError: expect.stringContaining('not reachable') });
     inner.state.down = false;
     await store.flush(5000);
     expect(inner.values()).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(inner.delivered.every((b) => b.length <= 7)).toBe(true);
-    expect(store.stats()).toMatchObject({ outboxDepth: 0, outboxOldestAgeMs: 0, writtenTotal: 50, dead: 0, lastError: expect.stringContaining('not reachable') });
+    // Once a write succeeds the error is history: /health goes back from degraded to ok.
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, outboxOldestAgeMs: 0, writtenTotal: 50, dead: 0, consecutiveFailures: 0, lastError: undefined });
     expect(store.stats().failedAttempts).toBeGreaterThan(0);
     await store.close();
   });
@@ -94,7 +96,7 @@ describe('buffered store (outbox in front of a store)', () => {
     await store.writeReadings(readings(100));
     await store.flush(5000);
     expect(inner.values()).toEqual(Array.from({ length: 100 }, (_, i) => i).filter((i) => i !== 37));
-    expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 1, writtenTotal: 99, lastError: expect.stringContaining('field type conflict') });
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 1, writtenTotal: 99 });
     await store.close();
     const db = new Database(join(dataDir, 'outbox.db'), { readonly: true });
     const dead = db.prepare('SELECT reason, json FROM dead').all() as { reason: string; json: string }[];
@@ -120,6 +122,64 @@ describe('buffered store (outbox in front of a store)', () => {
     await second.flush(5000);
     expect(inner.values()).toEqual(Array.from({ length: 25 }, (_, i) => i));
     await second.close();
+  });
+
+  it('sends the backlog to a healthy store on close, within a bound', async () => {
+    const inner = fakeInner();
+    const store = createBufferedStore(inner.store, createOutbox({ dataDir, logger }), { logger, batchSize: 10 });
+    // init() starts the drainer, which sends at once; close right after the append must still deliver everything.
+    await store.init();
+    await store.writeReadings(readings(200));
+    await store.close();
+    expect(inner.values()).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const reopened = createOutbox({ dataDir, logger });
+    expect(reopened.depth()).toBe(0);
+    reopened.close();
+  });
+
+  it('does not hold shutdown for a store that is down or hangs: the readings stay in the outbox for the next start', async () => {
+    const inner = fakeInner();
+    let release!: () => void;
+    const hanging = { ...inner.store, writeReadings: () => new Promise<void>((resolve) => (release = resolve)) } as Store;
+    const store = createBufferedStore(hanging, createOutbox({ dataDir, logger }), { logger, closeFlushMs: 300 });
+    await store.init();
+    await store.writeReadings(readings(30));
+    const started = Date.now();
+    await store.close();
+    const tookMs = Date.now() - started;
+    expect(tookMs).toBeLessThan(2000);
+    release(); // the write InfluxDB finally answers must not touch the closed outbox
+    await new Promise((r) => setTimeout(r, 20));
+    const reopened = createOutbox({ dataDir, logger });
+    expect(reopened.depth()).toBe(30);
+    reopened.close();
+  });
+
+  it('starts while InfluxDB is unreachable, accepts readings, and prepares and fills it once it answers; wrong credentials still stop start-up', async () => {
+    const inner = fakeInner();
+    const init = { fail: 'unreachable' as 'unreachable' | 'auth' | undefined, calls: 0 };
+    const starting = {
+      ...inner.store,
+      init: async () => {
+        init.calls++;
+        if (init.fail === 'unreachable') throw new StoreError('STORE_UNREACHABLE', 'InfluxDB at http://x is not reachable (ECONNREFUSED): start it or fix INFLUX_URL', true);
+        if (init.fail === 'auth') throw new StoreError('STORE_AUTH', 'InfluxDB refused the credentials');
+      },
+    } as Store;
+    const store = createBufferedStore(starting, createOutbox({ dataDir, logger }), { logger, clock: fakeClock().clock });
+    await store.init();
+    expect(store.stats().lastError).toContain('not reachable');
+    await store.writeReadings(readings(10));
+    init.fail = undefined;
+    await store.flush(5000);
+    expect(inner.values()).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(init.calls).toBeGreaterThanOrEqual(2); // prepared again before the first write
+    await store.close();
+
+    init.fail = 'auth';
+    const refused = createBufferedStore(starting, createOutbox({ dataDir, logger }), { logger });
+    await expect(refused.init()).rejects.toMatchObject({ code: 'STORE_AUTH' });
+    await refused.close();
   });
 
   it('gives up flushing after the timeout and says how much is still waiting', async () => {
@@ -198,7 +258,7 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     batch[123] = reading('drain-a-1', BASE + 123_000, { nh3: 123, rain_mm: 4 });
     await store.writeReadings(batch);
     await store.flush(10_000);
-    expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 1, lastError: expect.stringContaining('field type conflict') });
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 1 });
     expect(await count('refused')).toBe(299);
     expect(delivered.filter((v) => v !== 123)).toEqual(Array.from({ length: 300 }, (_, i) => i).filter((i) => i !== 123));
   });

@@ -14,7 +14,7 @@ function where(a: AlertT): string {
   return `<a href="#/site/${esc(a.site)}/zone/${esc(a.zone)}">${esc(site?.name ?? a.site)} / ${esc(zone?.name ?? a.zone)}</a>`;
 }
 
-function alertRow(a: AlertT): string {
+export function alertRow(a: AlertT): string {
   const acked = a.state === 'acknowledged';
   const ack = canOperate() && !acked ? `<button type="button" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
   return `<li class="alert-row sev-${esc(a.severity)}" data-testid="alert-row" data-alert-id="${esc(a.id)}" data-state="${esc(a.state)}">
@@ -42,7 +42,8 @@ function historyTable(history: AlertT[]): string {
     .slice(0, 200)
     .map((a) => `<tr class="sev-${esc(a.severity)}"><td>${esc(fmtTime(a.ts, currentLang()))}</td><td>${esc(tr('severity', a.severity))}</td><td>${esc(tr('alertState', a.state))}</td><td>${esc(a.message)}</td><td>${where(a)}</td></tr>`)
     .join('');
-  return `<div class="table-wrap"><table class="table" data-testid="alert-history"><tbody>${rows}</tbody></table></div>`;
+  const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere'].map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`).join('');
+  return `<div class="table-wrap"><table class="table" data-testid="alert-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 export function alertsView(): View {
@@ -63,7 +64,7 @@ export function alertsView(): View {
       if (slot) slot.innerHTML = historyTable(history);
     },
     onChange(change, root) {
-      if (change.kind !== 'alert' && change.kind !== 'sites') return;
+      if (change.kind !== 'alert' && change.kind !== 'alerts' && change.kind !== 'sites') return;
       paintActive(root);
       if (change.kind === 'alert') {
         history.unshift(change.alert);

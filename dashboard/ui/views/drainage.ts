@@ -1,9 +1,11 @@
 import type { DrainageResponseT } from '../../schemas.js';
 import { get } from '../api.js';
-import { esc, fmt } from '../dom.js';
+import { esc } from '../dom.js';
 import { t } from '../i18n.js';
-import { deviceEntry, findSite, model, setDrainage } from '../state.js';
+import { findSite, model, setDrainage } from '../state.js';
 import { pipeGauge, pipesOf } from './cards.js';
+import { gaugesTable, highWaterList, levelLegend } from './drain-parts.js';
+import { alertRow } from './alerts.js';
 import { titleWithSeverity } from './site.js';
 import type { View } from './view.js';
 
@@ -11,40 +13,45 @@ import type { View } from './view.js';
  * Drainage of a site: every pipe's fill as a graded gauge (live), every rain gauge's 1 h / 24 h rainfall and
  * warning, and the pipes at long-term high water in dry weather. Rainfall windows are refreshed every minute.
  */
-const REFRESH_MS = 60_000;
+export const DRAINAGE_REFRESH_MS = 60_000;
+const RANK = { critical: 0, warning: 1, info: 2 } as const;
 
-function gaugesTable(d: DrainageResponseT): string {
-  if (d.gauges.length === 0) return '';
-  const rows = d.gauges
-    .map((g) => {
-      const id = esc(g.device);
-      const level = g.level ? `<span class="level level-${esc(g.level)}" data-testid="rain-${id}-level">${esc(levelLabel(g.level))}</span>` : `<span class="muted" data-testid="rain-${id}-level">${esc(t('drain.levelNone'))}</span>`;
-      return `<tr><td><a href="#/history/${id}/rain_mm">${esc(deviceEntry(g.device)?.zone.name ?? g.zone)}</a></td><td class="num" data-testid="rain-${id}-1h">${fmt(g.rain1hMm)}</td><td class="num" data-testid="rain-${id}-24h">${fmt(g.rain24hMm)}</td><td>${level}</td></tr>`;
-    })
-    .join('');
-  return `<section class="card"><h2>${esc(t('drain.gauges'))}</h2><table class="table"><thead><tr><th></th><th class="num">${esc(t('drain.rain1h'))} (mm)</th><th class="num">${esc(t('drain.rain24h'))} (mm)</th><th>${esc(t('drain.level'))}</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+export function loadDrainage(siteId: string): Promise<void> {
+  return get<DrainageResponseT>(`/api/sites/${encodeURIComponent(siteId)}/drainage`).then(setDrainage);
 }
 
-function levelLabel(level: string): string {
-  return ['blue', 'yellow', 'orange', 'red'].includes(level) ? t(`level.${level}` as 'level.blue') : level;
+const reloads = new Map<string, ReturnType<typeof setTimeout>>();
+
+/** A rain or fill warning just changed: reload that site's drainage tables shortly (bursts of alerts load once). */
+export function reloadDrainageSoon(siteId: string, delayMs = 500): void {
+  if (!model.drainage.has(siteId) || reloads.has(siteId)) return;
+  reloads.set(
+    siteId,
+    setTimeout(() => {
+      reloads.delete(siteId);
+      void loadDrainage(siteId).catch(() => {});
+    }, delayMs),
+  );
 }
 
-function highWaterList(d: DrainageResponseT): string {
-  const help = t('drain.highWaterHelp', { fill: d.highWaterRule.fillPct, hours: d.highWaterRule.hours, rain: d.highWaterRule.dryRainMm });
-  const items =
-    d.highWater.length === 0
-      ? `<li class="muted">${esc(t('drain.noHighWater'))}</li>`
-      : d.highWater.map((p) => `<li data-testid="high-water-${esc(p.device)}"><a href="#/history/${esc(p.device)}/fill?range=7d">${esc(deviceEntry(p.device)?.zone.name ?? p.zone)}</a> — min ${fmt(p.minFill, 0)}% / ${p.hours} h</li>`).join('');
-  return `<section class="card"><h2>${esc(t('drain.highWater'))}</h2><p class="muted small">${esc(help)}</p><ul class="plain" data-testid="high-water-list">${items}</ul></section>`;
+/** True when a batch of readings changes what the drainage tables of a site show (rainfall). */
+export function touchesDrainage(siteId: string, devices: string[]): boolean {
+  const d = model.drainage.get(siteId);
+  return Boolean(d && devices.some((id) => d.gauges.some((g) => g.device === id)));
 }
 
 export function drainageView(siteId: string): View {
   let timer: ReturnType<typeof setInterval> | undefined;
-  const load = async () => setDrainage(await get<DrainageResponseT>(`/api/sites/${encodeURIComponent(siteId)}/drainage`));
   const paintTables = (root: HTMLElement) => {
     const d = model.drainage.get(siteId);
     const slot = root.querySelector<HTMLElement>('[data-slot="tables"]');
-    if (d && slot) slot.innerHTML = gaugesTable(d) + highWaterList(d);
+    if (d && slot) slot.innerHTML = `<section class="card">${gaugesTable(d)}</section><section class="card">${highWaterList(d)}</section>`;
+  };
+  const paintAlerts = (root: HTMLElement) => {
+    const slot = root.querySelector<HTMLElement>('[data-slot="site-alerts"]');
+    if (!slot) return;
+    const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId).sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.ts - a.ts);
+    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map(alertRow).join('')}</ul>`;
   };
   return {
     sites: () => [siteId],
@@ -56,13 +63,18 @@ export function drainageView(siteId: string): View {
       }
       root.innerHTML = `${titleWithSeverity(site, esc(t('kind.drain')))}
         <section class="card"><h2>${esc(t('drain.pipes'))}</h2><div class="gauges big" data-testid="drainage-pipes">${pipesOf(site).map((p) => pipeGauge(p.device, p.zone.name ?? p.zone.id)).join('')}</div>
-          <p class="legend">${['blue', 'yellow', 'orange', 'red'].map((l) => `<span class="level level-${l}">${esc(levelLabel(l))}</span>`).join(' ')}</p></section>
+          ${levelLegend(site.zones.find((z) => z.kind === 'drain')?.fillLevels)}</section>
+        <section class="card" data-testid="drainage-alerts"><h2>${esc(t('alerts.active'))}</h2><div data-slot="site-alerts"></div></section>
         <div class="zone-grid" data-slot="tables"><p class="muted">${esc(t('common.loading'))}</p></div>`;
-      await load();
-      timer = setInterval(() => void load().catch(() => {}), REFRESH_MS);
+      paintAlerts(root);
+      await loadDrainage(siteId);
+      clearInterval(timer);
+      timer = setInterval(() => void loadDrainage(siteId).catch(() => {}), DRAINAGE_REFRESH_MS);
     },
     onChange(change, root) {
-      if (change.kind === 'drainage' || (change.kind === 'readings' && change.devices.some((d) => model.drainage.get(siteId)?.gauges.some((g) => g.device === d)))) paintTables(root);
+      if (change.kind === 'alert' || change.kind === 'alerts') paintAlerts(root);
+      if (change.kind === 'alert' && change.alert.site === siteId) reloadDrainageSoon(siteId);
+      if (change.kind === 'drainage' || (change.kind === 'readings' && touchesDrainage(siteId, change.devices))) paintTables(root);
       if (change.kind === 'sites') void this.render(root);
     },
     dispose() {

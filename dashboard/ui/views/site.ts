@@ -2,7 +2,8 @@ import type { SiteViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
 import { t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
-import { pipeGauge, pipesOf, zoneCard, zoneTitle } from './cards.js';
+import { alertRow } from './alerts.js';
+import { pipeGauge, pipesOf, sensorMetrics, zoneCard, zoneTitle } from './cards.js';
 import { miniChart } from './history.js';
 import type { View } from './view.js';
 
@@ -38,40 +39,41 @@ export function titleWithSeverity(site: SiteViewT, sub?: string): string {
   return `<h1 class="view-title" data-bind="severity" data-site="${esc(site.id)}"><a href="#/site/${esc(site.id)}">${esc(site.name ?? site.id)}</a>${sub ? ` / ${sub}` : ''} <span class="alert-count" data-part="count"></span></h1>`;
 }
 
-/** One zone (a shed, a field, a pipe): its card with controls, its active alerts and 24 h charts. */
+/** One zone (a shed, a field, a pipe): its card with controls, its active alerts (acknowledge here) and 24 h charts. */
 export function zoneView(siteId: string, zoneId: string): View {
-  let disposed = false;
   const charts: { destroy(): void }[] = [];
+  const paintAlerts = (root: HTMLElement) => {
+    const slot = root.querySelector<HTMLElement>('[data-slot="zone-alerts"]');
+    if (!slot) return;
+    const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId && a.zone === zoneId).sort((a, b) => b.ts - a.ts);
+    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map(alertRow).join('')}</ul>`;
+  };
   return {
     sites: () => [siteId],
-    async render(root) {
+    render(root) {
+      this.dispose?.();
       const site = findSite(siteId);
       const zone = site?.zones.find((z) => z.id === zoneId);
       if (!site || !zone) return notFound(root);
-      const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId && a.zone === zoneId);
-      const chartMetrics = zone.devices.filter((d) => d.role === 'sensor').flatMap((d) => (d.metrics ?? Object.keys(d.latest)).slice(0, 3).map((m) => ({ device: d.id, metric: m })));
+      const chartMetrics = zone.devices
+        .filter((d) => d.role === 'sensor')
+        .flatMap((d) => sensorMetrics(d, zone.kind).slice(0, 3).map((m) => ({ device: d.id, metric: m })));
       root.innerHTML = `${titleWithSeverity(site, zoneTitle(zone))}
         <div class="zone-layout">
           ${zoneCard(site, zone, { controls: true })}
-          <section class="card"><h2>${esc(t('alerts.active'))}</h2>${
-            alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : alerts.map((a) => `<p class="sev-${esc(a.severity)}">${esc(tr('severity', a.severity))}: ${esc(a.message)}</p>`).join('')
-          }</section>
+          <section class="card" data-testid="zone-alerts"><h2>${esc(t('alerts.active'))}</h2><div data-slot="zone-alerts"></div></section>
         </div>
-        <div class="chart-grid">${chartMetrics.map((c, i) => `<section class="card"><h3><a href="#/history/${esc(c.device)}/${esc(c.metric)}">${esc(tr('metric', c.metric))} · ${esc(c.device)}</a></h3><div class="mini-chart" id="mini-${i}"></div></section>`).join('')}</div>`;
+        <div class="chart-grid">${chartMetrics.map((c, i) => `<section class="card"><h3><a href="#/history/${esc(c.device)}/${esc(c.metric)}">${esc(tr('metric', c.metric))} · ${esc(c.device)}</a></h3><div class="mini-chart" id="mini-${i}" data-testid="mini-chart-${esc(c.metric)}"></div></section>`).join('')}</div>`;
+      paintAlerts(root);
       for (const [i, c] of chartMetrics.entries()) {
         const el = root.querySelector<HTMLElement>(`#mini-${i}`);
-        if (el && !disposed) charts.push(await miniChart(el, c.device, c.metric));
+        if (el) charts.push(miniChart(el, c.device, c.metric));
       }
     },
     onChange(change, root) {
-      if (change.kind === 'alert' && change.alert.site === siteId && change.alert.zone === zoneId) {
-        this.dispose?.();
-        disposed = false;
-        void this.render(root);
-      }
+      if ((change.kind === 'alert' && change.alert.site === siteId && change.alert.zone === zoneId) || change.kind === 'alerts' || change.kind === 'sites') paintAlerts(root);
     },
     dispose() {
-      disposed = true;
       for (const c of charts.splice(0)) c.destroy();
     },
   };

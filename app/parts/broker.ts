@@ -1,0 +1,48 @@
+import { connectionLimitsFromEnv, createBroker } from '../../broker/broker.js';
+import { indexFarm } from '../../core/farm-index.js';
+import { metricsTextOf, type PartContext, type PartHandle } from './context.js';
+import { startOpsServer } from './ops-server.js';
+
+/**
+ * `--only broker`: the embedded aedes broker on its own, with the same authentication and device access
+ * control as in one process, passing device messages on to subscribers (the ingest process). aedes speaks
+ * MQTT 3.1.1 only and has no shared subscriptions: run exactly one ingest process against it
+ * (cluster/README.md). Rejected publishes are counted on this process's /metrics.
+ */
+export async function startBrokerPart(ctx: PartContext): Promise<PartHandle> {
+  const { env, logger, metrics } = ctx;
+  const farm = indexFarm(ctx.config);
+  const broker = await createBroker(
+    {
+      farm: () => farm,
+      logger: logger.child({ component: 'broker' }),
+      metrics,
+      service: { username: env.MQTT_SERVICE_USERNAME, password: env.MQTT_SERVICE_PASSWORD },
+      onReject: (reason) => metrics.rejected.inc({ reason }),
+    },
+    {
+      port: env.MQTT_PORT,
+      host: env.MQTT_HOST,
+      topicRoot: env.MQTT_TOPIC_ROOT,
+      tls: env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined,
+      maxMessagesPerSecond: env.MQTT_RATE_LIMIT,
+      burst: env.MQTT_RATE_BURST,
+      connectionLimits: connectionLimitsFromEnv(env),
+    },
+  );
+  const { port, tlsPort } = await broker.start();
+  if (!env.MQTT_SERVICE_PASSWORD) logger.warn('MQTT_SERVICE_PASSWORD is not set: no ingest, rules or dashboard process can log in to this broker');
+  const ops = await startOpsServer({
+    port: env.HTTP_PORT,
+    host: env.HTTP_HOST,
+    metricsText: metricsTextOf(metrics),
+    health: async () => ({ status: 'ok', checks: { mqttClients: broker.connectedClients() } }),
+  });
+  return {
+    ready: { part: 'broker', mqtt: port, mqttTls: tlsPort, http: ops.port, message: `MQTT broker on port ${port}` },
+    async stop() {
+      await ops.stop();
+      await broker.stop();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { FarmBus } from '../../core/events.js';
+import { indexFarm } from '../../core/farm-index.js';
+import { importEvents } from '../../cluster/event-bridge.js';
+import { createIngestView } from '../../cluster/ingest-view.js';
+import { watchRulesMembers } from '../../cluster/membership.js';
+import { coverage } from '../../cluster/partition.js';
+import { createRemoteRules, reviveRulesError } from '../../cluster/remote-rules.js';
+import { createRpcClient } from '../../cluster/rpc.js';
+import { replyTopic } from '../../cluster/service-topics.js';
+import { createDashboard } from '../../dashboard/server.js';
+import { healthOf } from '../health.js';
+import { connectToBroker, metricsTextOf, openStore, type PartContext, type PartHandle } from './context.js';
+
+/**
+ * `--only dashboard`: the HTTP API, the live page and socket.io. Live events come from the ingest and rules
+ * processes over MQTT; rules operations (alerts, actuators, commands, rule edits) are requests to the rules
+ * process owning the site; history is read from the store. Several dashboard processes may run side by side.
+ */
+export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> {
+  const { env, config, logger, metrics } = ctx;
+  const root = env.MQTT_TOPIC_ROOT;
+  const farm = indexFarm(config);
+  const bus = new FarmBus();
+  const { store, buffered } = await openStore(ctx);
+  const svc = await connectToBroker(ctx);
+  const members = watchRulesMembers(svc.client, root, logger);
+  await members.start();
+  const rpc = createRpcClient({ client: svc.client, protocolVersion: svc.protocolVersion, replyTopic: replyTopic(root, ctx.instance), timeoutMs: env.RPC_TIMEOUT, logger, revive: reviveRulesError });
+  await rpc.start();
+  const rules = createRemoteRules({ rpc, members, farm, topicRoot: root, metrics });
+  const ingest = createIngestView({ bus, client: svc.client, farm, topicRoot: root, rejectsKept: env.REJECTS_KEPT });
+  await ingest.start();
+
+  const siteIds = config.sites.map((s) => s.id);
+  const dashboard = createDashboard(
+    {
+      config,
+      farm,
+      bus,
+      store,
+      rules,
+      ingest,
+      logger: logger.child({ component: 'dashboard' }),
+      health: async () => {
+        const h = await healthOf({ store, buffered, brokerClients: 0 });
+        const cover = coverage(siteIds, members.members());
+        const rulesOk = cover.unowned.length === 0 && cover.conflicts.length === 0;
+        const checks = { ...h.checks, mqttClients: undefined, mqtt: svc.client.connected ? 'connected' : 'reconnecting', rules: cover, ingest: ingest.perInstance() };
+        return { status: svc.client.connected && rulesOk ? h.status : h.status === 'down' ? 'down' : 'degraded', checks };
+      },
+      metricsText: metricsTextOf(metrics, buffered, () => {
+        metrics.socketClients.set(dashboard.stats().liveConnections);
+        metrics.devicesOnline.set(ingest.presence().filter((p) => p.status === 'online').length);
+      }),
+    },
+    {
+      port: env.HTTP_PORT,
+      host: env.HTTP_HOST,
+      sessionTtlMs: env.SESSION_TTL,
+      metricsPublic: env.METRICS_PUBLIC,
+      https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
+    },
+  );
+  // Events before the socket.io server exists would be lost anyway; subscribing last keeps start-up simple.
+  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode']);
+  const { port } = await dashboard.start();
+
+  return {
+    ready: { part: 'dashboard', instance: ctx.instance, http: port, message: `dashboard on http://localhost:${port}` },
+    async stop() {
+      await dashboard.stop();
+      stopImport();
+      ingest.stop();
+      rpc.stop();
+      members.stop();
+      await svc.end();
+      await store.close();
+    },
+  };
+}

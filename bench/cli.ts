@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { parseDurationMs } from '../core/duration.js';
+
+/** Command line of `npm run bench`: parsed and checked here; every error says what to type instead. */
+export const SCENARIOS = ['broker', 'pipeline', 'rules', 'dashboard', 'memory', 'soak', 'all'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenario: Scenario;
+  runs: number;
+  quick: boolean;
+  durationMs?: number;
+  out: string;
+  profile: boolean;
+  workers: number;
+  devices?: number;
+  rate?: number;
+  clients?: number;
+  stores: ('embedded' | 'influx')[];
+  refs: boolean;
+  help: boolean;
+}
+
+export class UsageError extends Error {
+  readonly code = 'BENCH_USAGE';
+  constructor(message: string) {
+    super(`${message}\nRun \`npm run bench -- --help\` to see the options.`);
+    this.name = 'UsageError';
+  }
+}
+
+export const HELP = `Benchmark of farmwatch: raw references, pipeline, rules, dashboard, memory, soak.
+
+Usage: npm run bench -- [scenario] [options]
+
+Scenarios (default: all):
+  broker      raw fan-in references: N devices -> 1 subscriber through the embedded broker alone and
+              through Mosquitto (/usr/sbin/mosquitto), QoS 0 and 1; plus InfluxDB's raw line-protocol write rate
+  pipeline    readings/s through broker -> validation -> store (embedded and InfluxDB, QoS 0 and 1) and
+              publish -> stored latency at a moderate rate, each as a ratio to its raw reference
+              (measures the references it needs first, unless --no-refs)
+  rules       sensor publish -> actuator command latency at 1,000 and 5,000 readings/s, demo rules on a farm
+              scaled from the demo farm (hundreds of rule instances)
+  dashboard   200 socket.io clients on one site while readings flow at 1,000/s: delivery latency, service CPU
+  memory      service RSS with 10,000 connected devices
+  soak        2,000 devices for 30 minutes at a steady rate with dashboard clients: throughput, p99, RSS
+              at start and end (not part of "all")
+  all         broker, pipeline, rules, dashboard, memory
+
+Options:
+  --runs <n>          runs per figure; the median is reported with min and max (default 3; --quick: 1)
+  --quick             tiny sizes and short phases, to check the script works (about 2-4 minutes for all)
+  --duration <d>      length of each measured phase, e.g. 20s (soak: the whole soak, e.g. 30m)
+  --devices <n>       simulated devices for broker/pipeline (default 1000), memory (10000) or soak (2000)
+  --rate <n>          readings/s of the soak (default 1000)
+  --clients <n>       socket.io clients for dashboard (default 200) or soak (default 50)
+  --store <s>         embedded | influx | both: stores for pipeline (default both) and soak (default embedded)
+  --workers <n>       load-generator processes (default 1)
+  --no-refs           pipeline without measuring the raw references first (no ratios)
+  --profile           run the service under node --cpu-prof and print where its CPU time goes
+  --out <dir>         where results go (default bench-results/, git-ignored)
+  -h, --help          this help
+
+Progress goes to stderr; the markdown table goes to stdout and to <out>/bench-<time>.md (raw per-run values
+in the .json next to it). Needs /usr/bin/influxd (apt-get install -y influxdb) for InfluxDB figures and
+/usr/sbin/mosquitto (apt-get install -y mosquitto) for the Mosquitto reference.
+
+Examples:
+  npm run bench -- --quick                 # does everything work? (~2-4 min)
+  npm run bench                            # all figures, 3 runs each (~35-45 min)
+  npm run bench -- pipeline --profile      # pipeline figures and a CPU profile of the service
+  npm run bench -- soak                    # 30-minute soak
+`;
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of at least 1, got "${text}"`);
+  return n;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        runs: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        duration: { type: 'string' },
+        devices: { type: 'string' },
+        rate: { type: 'string' },
+        clients: { type: 'string' },
+        store: { type: 'string' },
+        workers: { type: 'string' },
+        'no-refs': { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        out: { type: 'string', default: 'bench-results' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`give one scenario, got "${positionals.join(' ')}"`);
+  const scenario = (positionals[0] ?? 'all') as Scenario;
+  if (!SCENARIOS.includes(scenario)) throw new UsageError(`unknown scenario "${scenario}": choose one of ${SCENARIOS.join(', ')}`);
+  let durationMs: number | undefined;
+  if (values.duration !== undefined) {
+    try {
+      durationMs = parseDurationMs(/^\d+(\.\d+)?$/.test(values.duration) ? `${values.duration}s` : values.duration);
+    } catch (err) {
+      throw new UsageError(`--duration: ${(err as Error).message}`);
+    }
+    if (durationMs < 1000) throw new UsageError('--duration must be at least 1s');
+  }
+  const storeText = values.store ?? (scenario === 'soak' ? 'embedded' : 'both');
+  if (!['embedded', 'influx', 'both'].includes(storeText)) throw new UsageError(`--store must be embedded, influx or both, got "${storeText}"`);
+  return {
+    scenario,
+    runs: positiveInt('runs', values.runs) ?? (values.quick ? 1 : 3),
+    quick: values.quick,
+    durationMs,
+    out: values.out,
+    profile: values.profile,
+    workers: positiveInt('workers', values.workers) ?? 1,
+    devices: positiveInt('devices', values.devices),
+    rate: positiveInt('rate', values.rate),
+    clients: positiveInt('clients', values.clients),
+    stores: storeText === 'both' ? ['embedded', 'influx'] : [storeText as 'embedded' | 'influx'],
+    refs: !values['no-refs'],
+    help: values.help,
+  };
+}

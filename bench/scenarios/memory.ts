@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDeviceSpecs, loadFarm, ruleInstanceCount, writeFarm } from '../farm.js';
+import { int, mb, num, spread, table } from '../format.js';
+import { createLoadPool } from '../load/pool.js';
+import { sqliteProbe, waitForCount } from '../probes/store.js';
+import { rssBytes } from '../procstat.js';
+import { endStatus, status, step } from '../progress.js';
+import { summarize } from '../stats.js';
+import { startService } from '../targets/service.js';
+import { waitUntil } from '../targets/process.js';
+import { profileDir, type BenchContext, type Section } from '../context.js';
+
+/**
+ * Memory (issue 4): resident set size of the service process (VmRSS) started with a farm of N devices,
+ * before any connects, with all N connected and idle, and while they publish at a modest rate.
+ */
+interface MemoryRun {
+  idle: number;
+  connected: number;
+  publishing: number;
+  devices: number;
+  connectMs: number;
+  retries: number;
+  expected: number;
+  counted: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Promise<MemoryRun> {
+  const s = ctx.sizes;
+  const label = `run ${run}/${ctx.opts.runs}`;
+  const dataDir = mkdtempSync(join(ctx.workDir, 'data-'));
+  step(`memory ${label}: starting the service with ${int(s.memoryDevices)} devices in its farm`);
+  const service = await startService({ farmPath, dataDir, profileDir: profileDir(ctx, 'memory', 'memory', run) });
+  const probe = sqliteProbe(dataDir, ['temperature']);
+  let pool: Awaited<ReturnType<typeof createLoadPool>> | undefined;
+  try {
+    await sleep(3000);
+    const idle = rssBytes(service.pid);
+    // One generator process per 5,000 connections keeps each well under its file-descriptor limit.
+    pool = await createLoadPool(loadDeviceSpecs(s.memoryDevices), Math.max(ctx.opts.workers, Math.ceil(s.memoryDevices / 5000)));
+    const c = await pool.connect({ host: '127.0.0.1', port: service.mqttPort, concurrency: 200, onProgress: (n) => status(`connecting devices: ${int(n)}/${int(s.memoryDevices)}`) });
+    endStatus();
+    if (c.connected < s.memoryDevices) throw new Error(`only ${c.connected} of ${s.memoryDevices} devices connected (${c.lastError ?? 'no error given'})`);
+    await waitUntil(async () => {
+      const h = await service.health();
+      return Number(h.checks.mqttClients) >= s.memoryDevices ? true : undefined;
+    }, `the service to count ${s.memoryDevices} MQTT clients`, 120_000, 500);
+    step(`memory ${label}: ${int(c.connected)} devices connected in ${num(c.ms / 1000, 1)} s (${int(c.retries)} CONNECTs retried); settling 5 s`);
+    await sleep(5000);
+    const connected = rssBytes(service.pid);
+    step(`memory ${label}: all devices publish ${int(s.memoryRate)} readings/s in total for ${s.memoryMs / 1000} s`);
+    let publishing = 0;
+    const sampler = setInterval(() => (publishing = Math.max(publishing, rssBytes(service.pid))), 500);
+    const l = await pool.run({ qos: 1, mode: 'rate', ratePerSec: s.memoryRate, durationMs: s.memoryMs, window: s.window }, (p) => status(`sent ${int(p.sent)} | acked ${int(p.acked)}`));
+    clearInterval(sampler);
+    endStatus();
+    const counted = await waitForCount(probe, l.acked, { quietMs: 15_000, maxMs: 120_000 });
+    ctx.counts.push({ scenario: 'memory', label: `${s.memoryDevices} devices`, run, expected: l.acked, stored: counted, lost: Math.max(0, l.acked - counted) });
+    step(`memory ${label}: RSS ${num(mb(idle))} MB idle, ${num(mb(connected))} MB with ${int(c.connected)} devices, ${num(mb(publishing))} MB publishing; lost ${int(Math.max(0, l.acked - counted))}`);
+    return { idle, connected, publishing, devices: c.connected, connectMs: c.ms, retries: c.retries, expected: l.acked, counted };
+  } finally {
+    await pool?.close();
+    probe.close();
+    await service.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function runMemory(ctx: BenchContext): Promise<Section> {
+  const s = ctx.sizes;
+  const { path, config } = writeFarm(ctx.workDir, `bench-memory`, loadFarm(s.memoryDevices));
+  const instances = ruleInstanceCount(config);
+  const runs: MemoryRun[] = [];
+  for (let run = 1; run <= ctx.opts.runs; run++) runs.push(await memoryRun(ctx, run, path));
+  const lost = runs.reduce((n, r) => n + Math.max(0, r.expected - r.counted), 0);
+  const body = [
+    table(
+      ['devices', 'RSS, none connected (MB)', `RSS, ${int(s.memoryDevices)} connected and idle (MB)`, 'per connected device (KB)', `RSS while publishing ${int(s.memoryRate)}/s (MB, max)`, 'time to connect all (s)', 'CONNECTs retried', 'lost'],
+      [
+        [
+          int(s.memoryDevices),
+          spread(summarize(runs.map((r) => mb(r.idle))), 0),
+          spread(summarize(runs.map((r) => mb(r.connected))), 0),
+          spread(summarize(runs.map((r) => (r.connected - r.idle) / 1024 / r.devices)), 1),
+          spread(summarize(runs.map((r) => mb(r.publishing))), 0),
+          spread(summarize(runs.map((r) => r.connectMs / 1000)), 1),
+          spread(summarize(runs.map((r) => r.retries)), 0),
+          `${num(lost, 0)} of ${num(runs.reduce((n, r) => n + r.expected, 0), 0)}`,
+        ],
+      ],
+    ),
+    '',
+    `The farm: the demo farm plus ${int(s.memoryDevices)} shed sensors (${int(instances)} rule instances with the demo rules). Each device is its own MQTT connection with a Last Will and a retained \`online\` status. ` +
+      'RSS is VmRSS of the service process from /proc, read 3 s after start (none connected) and 5 s after the last device connected.',
+  ].join('\n');
+  return { title: 'Memory', body, checks: [], data: runs };
+}

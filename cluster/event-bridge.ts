@@ -1,0 +1,74 @@
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { FarmBus, FarmEvents } from '../core/events.js';
+import type { FarmMetrics } from '../core/observability.js';
+import { eventFilters, eventTopic, parseEventTopic, type BridgedEvent } from './service-topics.js';
+
+/**
+ * Carries FarmBus events between processes: the producing process publishes each event on its service topic,
+ * the consuming processes subscribe and emit it on their own FarmBus, so the components themselves do not change
+ * (the rules engine and the dashboard listen to a FarmBus as in one process).
+ *
+ * Latest actuator state and device status are retained: a rules or dashboard process that starts later gets
+ * the current picture from the broker at once (MQTT does not give retained messages to shared subscriptions,
+ * so ingest could not pass on the devices' own retained messages).
+ */
+const RETAINED: ReadonlySet<BridgedEvent> = new Set(['status', 'actuatorState']);
+
+export interface BridgeDeps {
+  bus: FarmBus;
+  client: MqttClient;
+  topicRoot: string;
+  metrics: FarmMetrics;
+  logger: Logger;
+}
+
+function whereOf(event: BridgedEvent, payload: unknown): { site?: string; zone?: string; device?: string } {
+  if (event === 'reject') return {};
+  const p = payload as { site?: string; zone?: string; device?: string };
+  return { site: p.site, zone: p.zone, device: p.device };
+}
+
+/** Publishes the given events of the local bus. Returns a function that stops it. */
+export function exportEvents(deps: BridgeDeps, events: readonly BridgedEvent[]): () => void {
+  const listeners = events.map((event) => {
+    const listener = (payload: FarmEvents[typeof event][0]) => {
+      deps.metrics.serviceEvents.inc({ direction: 'out', event });
+      deps.client.publish(eventTopic(deps.topicRoot, event, whereOf(event, payload)), JSON.stringify(payload), { qos: 1, retain: RETAINED.has(event) }, (err) => {
+        if (err) deps.logger.warn({ err: err.message, event }, 'could not pass an event to the other processes');
+      });
+    };
+    deps.bus.on(event, listener as never);
+    return () => deps.bus.off(event, listener as never);
+  });
+  return () => listeners.forEach((off) => off());
+}
+
+/**
+ * Subscribes to the given events (limited to `sites` when given) and emits them on the local bus.
+ * Resolves once the broker has granted the subscriptions.
+ */
+export async function importEvents(deps: BridgeDeps, events: readonly BridgedEvent[], sites?: readonly string[]): Promise<() => void> {
+  const wanted = new Set(events);
+  const onMessage = (topic: string, payload: Buffer) => {
+    const event = parseEventTopic(deps.topicRoot, topic);
+    if (!event || !wanted.has(event) || payload.length === 0) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      deps.logger.warn({ topic, err: (err as Error).message }, 'ignored an unreadable service event (only service processes may publish there)');
+      return;
+    }
+    deps.metrics.serviceEvents.inc({ direction: 'in', event });
+    deps.bus.emit(event, value as never);
+  };
+  deps.client.on('message', onMessage);
+  const filters = events.flatMap((event) => eventFilters(deps.topicRoot, event, event === 'reject' ? undefined : sites));
+  const granted = await deps.client.subscribeAsync(filters, { qos: 1 });
+  const refused = granted.filter((g) => g.qos > 2);
+  if (refused.length) throw new Error(`the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}: give the service user read access to ${deps.topicRoot}/_svc/# in the broker's ACL`);
+  return () => {
+    deps.client.off('message', onMessage);
+  };
+}

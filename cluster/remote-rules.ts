@@ -1,0 +1,83 @@
+import type { AlertEvent, Command, CommandAction } from '../core/domain.js';
+import type { FarmIndex } from '../core/farm-index.js';
+import type { FarmMetrics } from '../core/observability.js';
+import { ActuatorError, type ActuatorView, type DryRunEvent, type ReplaceRulesResult, type RulesHandle } from '../rules/handle.js';
+import type { RuleT } from '../rules/schema.js';
+import { StoreError } from '../store/store.js';
+import { ClusterError } from './errors.js';
+import type { MembersView } from './membership.js';
+import { ownerOf, type RulesMember } from './partition.js';
+import type { RpcClient, WireError } from './rpc.js';
+import { rulesRequestTopic } from './service-topics.js';
+
+/**
+ * The dashboard's RulesHandle when the rules engine runs in other processes (cluster/rules-server.ts answers).
+ * Operations on one actuator go to the process owning its site; lists are gathered from every rules process
+ * and merged; replacing rules goes to every process (each validates the same way, so all agree or none change).
+ */
+export interface RemoteRulesDeps {
+  rpc: RpcClient;
+  members: MembersView;
+  farm: FarmIndex;
+  topicRoot: string;
+  metrics: FarmMetrics;
+}
+
+const STORE_CODES: readonly StoreError['code'][] = ['STORE_UNREACHABLE', 'STORE_AUTH', 'STORE_NO_DATABASE', 'STORE_WRITE', 'STORE_QUERY'];
+
+/** The error the dashboard would have got from a local engine, rebuilt from the answer of a remote one. */
+export function reviveRulesError(e: WireError): Error {
+  if (e.name === 'ActuatorError' && (e.code === 'NOT_FOUND' || e.code === 'NOT_ACTUATOR' || e.code === 'BAD_COMMAND')) return new ActuatorError(e.code, e.message);
+  // StoreError and its subclasses (e.g. the rules state file could not be written): the API answers 503.
+  if (STORE_CODES.includes(e.code as StoreError['code'])) return new StoreError(e.code as StoreError['code'], e.message);
+  return Object.assign(new Error(e.message), { name: e.name, code: e.code });
+}
+
+export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
+  const call = async <T>(member: RulesMember, method: string, args: unknown[]): Promise<T> => {
+    try {
+      const value = (await deps.rpc.call(rulesRequestTopic(deps.topicRoot, member.instance), method, args, `rules process ${member.instance}`)) as T;
+      deps.metrics.rpcCalls.inc({ method, outcome: 'ok' });
+      return value;
+    } catch (err) {
+      deps.metrics.rpcCalls.inc({ method, outcome: err instanceof ClusterError ? 'unavailable' : 'error' });
+      throw err;
+    }
+  };
+  const everyone = (): RulesMember[] => {
+    const list = deps.members.members();
+    if (list.length === 0) throw new ClusterError('RULES_UNAVAILABLE', 'no rules process is connected to the broker: start one (npm start -- --only rules)');
+    return list;
+  };
+  const all = <T>(method: string, args: unknown[]) => Promise.all(everyone().map((m) => call<T>(m, method, args)));
+  const ownerOfDevice = (deviceId: string): RulesMember => {
+    const d = deps.farm.device(deviceId);
+    if (!d) throw new ActuatorError('NOT_FOUND', `no device "${deviceId}" in the farm configuration`);
+    const owner = ownerOf(d.site, deps.members.members());
+    if (!owner) throw new ClusterError('RULES_UNAVAILABLE', `no rules process owns site ${d.site}: start one with RULES_SITES including ${d.site} (or without RULES_SITES)`);
+    return owner;
+  };
+
+  return {
+    rules: async () => call<RuleT[]>(everyone()[0], 'rules', []),
+    async replaceRules(raw) {
+      const results = await all<ReplaceRulesResult>('replaceRules', [raw]);
+      return results.find((r) => !r.ok) ?? results[0];
+    },
+    async dryRun(raw, from, to) {
+      type R = { ok: true; events: DryRunEvent[] } | { ok: false; problems: { path: string; message: string }[] };
+      const results = await all<R>('dryRun', [raw, from, to]);
+      const failed = results.find((r) => !r.ok);
+      if (failed) return failed;
+      return { ok: true, events: results.flatMap((r) => (r.ok ? r.events : [])).sort((a, b) => a.ts - b.ts) };
+    },
+    activeAlerts: async () => (await all<AlertEvent[]>('activeAlerts', [])).flat().sort((a, b) => b.ts - a.ts),
+    async acknowledge(alertId, user) {
+      const answers = await all<AlertEvent | null>('acknowledge', [alertId, user]);
+      return answers.find((a) => a) ?? undefined;
+    },
+    actuators: async () => (await all<ActuatorView[]>('actuators', [])).flat(),
+    command: (deviceId: string, action: CommandAction, value: number | undefined, user: string) => call<Command>(ownerOfDevice(deviceId), 'command', [deviceId, action, value, user]),
+    setMode: (deviceId, mode, untilMs, user) => call<ActuatorView>(ownerOfDevice(deviceId), 'setMode', [deviceId, mode, untilMs, user]),
+  };
+}
