@@ -1,9 +1,13 @@
 import type { Reading } from '../core/domain.js';
 
 /**
- * Merges bursts before they go to browsers: items with the same key within `intervalMs` become one (the merge
- * decides how), and everything pending leaves together in one flush. A sensor reporting 50 times a second costs
- * a browser at most 1000 / intervalMs updates a second.
+ * Merges bursts before they go to browsers. Two limits:
+ * - per key (a device): at most one update every `intervalMs`; what arrives in between is merged (the merge
+ *   decides how) and leaves when the interval is up. A sensor reporting 50 times a second costs a browser at
+ *   most 1000 / intervalMs updates a second.
+ * - per process: everything ready leaves together, once every `tickMs`, as one batch per event.
+ * A device that reports less often than `intervalMs` (every real sensor) is therefore delayed by at most
+ * `tickMs`, not by the whole interval.
  */
 export interface Coalescer<T> {
   add(item: T): void;
@@ -14,9 +18,12 @@ export interface Coalescer<T> {
 
 export interface CoalescerOptions<T> {
   intervalMs: number;
+  /** How long items wait to be batched with others; defaults to min(50, intervalMs). */
+  tickMs?: number;
   key: (item: T) => string;
   merge: (older: T, newer: T) => T;
   flush: (batch: T[]) => void;
+  now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
 }
@@ -24,16 +31,45 @@ export interface CoalescerOptions<T> {
 export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
+  const now = options.now ?? Date.now;
+  const tickMs = Math.min(options.tickMs ?? 50, options.intervalMs);
   let pending = new Map<string, T>();
+  const lastSent = new Map<string, number>();
   let timer: unknown;
+
+  function schedule(): void {
+    if (timer === undefined && pending.size > 0) timer = setTimer(tick, tickMs);
+  }
+
+  function send(batch: T[]): void {
+    if (batch.length > 0) options.flush(batch);
+  }
+
+  /** Sends every key whose interval is up; the others wait for a later tick. */
+  function tick(): void {
+    timer = undefined;
+    const t = now();
+    const batch: T[] = [];
+    for (const [k, item] of pending) {
+      if (t - (lastSent.get(k) ?? -Infinity) < options.intervalMs) continue;
+      batch.push(item);
+      pending.delete(k);
+      lastSent.set(k, t);
+    }
+    // Forget keys that have been quiet for a whole interval: the map stays as small as the active devices.
+    for (const [k, at] of lastSent) if (t - at >= options.intervalMs && !pending.has(k)) lastSent.delete(k);
+    send(batch);
+    schedule();
+  }
 
   function flushNow(): void {
     if (timer !== undefined) clearTimer(timer);
     timer = undefined;
-    if (pending.size === 0) return;
+    const t = now();
     const batch = [...pending.values()];
+    for (const k of pending.keys()) lastSent.set(k, t);
     pending = new Map();
-    options.flush(batch);
+    send(batch);
   }
 
   return {
@@ -41,7 +77,7 @@ export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
       const k = options.key(item);
       const older = pending.get(k);
       pending.set(k, older ? options.merge(older, item) : item);
-      if (timer === undefined) timer = setTimer(flushNow, options.intervalMs);
+      schedule();
     },
     flushNow,
     pending: () => pending.size,
@@ -49,6 +85,7 @@ export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
       if (timer !== undefined) clearTimer(timer);
       timer = undefined;
       pending.clear();
+      lastSent.clear();
     },
   };
 }

@@ -124,9 +124,14 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     });
     for (const r of result.rejects) recordReject(r.reason, r.detail, topic, device.device, payload);
     if (result.readings.length === 0) return;
-    const readings: Reading[] = result.readings.map((r) => ({ ...ref, ts: r.ts, metrics: r.metrics }));
+    const readings: Reading[] = [];
     const p = seen(ref);
-    p.lastSeen = Math.max(p.lastSeen ?? 0, ...readings.map((r) => r.ts));
+    let lastSeen = p.lastSeen ?? 0;
+    for (const r of result.readings) {
+      readings.push({ site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, ts: r.ts, metrics: r.metrics });
+      if (r.ts > lastSeen) lastSeen = r.ts;
+    }
+    p.lastSeen = lastSeen;
     // Rules and the dashboard see a reading as soon as it is valid; the PUBACK waits for the store.
     for (const reading of readings) bus.emit('reading', reading);
     await batcher.add(readings);

@@ -60,6 +60,9 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
       sessionTtlMs: env.SESSION_TTL,
       metricsPublic: env.METRICS_PUBLIC,
       https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
+      // Users changed over the API; read at start. Sessions stay per process: put several dashboards behind a
+      // load balancer with sticky sessions (cluster/README.md).
+      usersFile: `${env.DATA_DIR}/users.json`,
     },
   );
   // Events before the socket.io server exists would be lost anyway; subscribing last keeps start-up simple.

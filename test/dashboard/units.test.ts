@@ -60,6 +60,42 @@ describe('coalescing live readings', () => {
     expect(c.pending()).toBe(0);
   });
 
+  it('sends a quiet device\'s reading at the next short tick, but holds a chatty device to one update per interval', () => {
+    let clock = NOW;
+    const timers: { fn: () => void; ms: number }[] = [];
+    const flushed: Reading[][] = [];
+    const c = createCoalescer<Reading>({
+      intervalMs: 250,
+      tickMs: 50,
+      key: (r) => r.device,
+      merge: mergeReadings,
+      flush: (b) => flushed.push(b),
+      now: () => clock,
+      setTimer: (fn, ms) => timers.push({ fn, ms }),
+      clearTimer: () => {},
+    });
+    const fire = (advanceMs: number) => {
+      clock += advanceMs;
+      timers.shift()!.fn();
+    };
+    c.add(reading(clock, { nh3: 1 }));
+    expect(timers.map((t) => t.ms)).toEqual([50]); // waits one tick, not the whole interval
+    fire(50);
+    expect(flushed.map((b) => b.map((r) => r.metrics.nh3))).toEqual([[1]]);
+
+    // the same device again 100 ms later: held until its interval is up, merged with what follows
+    clock += 50;
+    c.add(reading(clock, { nh3: 2 }));
+    c.add(reading(clock + 1, { nh3: 3 }, 'other'));
+    fire(50); // 100 ms after the first send: only the other device is due
+    expect(flushed[1].map((r) => [r.device, r.metrics.nh3])).toEqual([['other', 3]]);
+    c.add(reading(clock, { nh3: 4 }));
+    while (timers.length && flushed.length < 3) fire(50);
+    expect(clock - NOW).toBeGreaterThanOrEqual(300); // 250 ms after the first send, on a tick boundary
+    expect(flushed[2].map((r) => [r.device, r.metrics.nh3])).toEqual([['shed-1-env', 4]]);
+    expect(c.pending()).toBe(0);
+  });
+
   it('keeps the newest value of a metric even when readings arrive out of order', () => {
     expect(mergeReadings(reading(NOW + 5, { nh3: 2 }), reading(NOW, { nh3: 1, co2: 400 })).metrics).toEqual({ nh3: 2, co2: 400 });
   });
