@@ -11,7 +11,7 @@ export async function healthOf(parts: { store: Store; buffered?: BufferedStore; 
   const checks: Record<string, unknown> = { store: parts.store.kind, mqttClients: parts.brokerClients };
   if (!parts.buffered) return { status: 'ok', checks };
   const s = parts.buffered.stats();
-  checks.outbox = { depth: s.outboxDepth, oldestAgeMs: s.outboxOldestAgeMs, lastError: s.lastError };
+  checks.outbox = { depth: s.outboxDepth, byKind: s.outboxDepthByKind, oldestAgeMs: s.outboxOldestAgeMs, lastError: s.lastError };
   const degraded = s.outboxOldestAgeMs > 30_000 || s.lastError !== undefined;
   return { status: degraded ? 'degraded' : 'ok', checks };
 }

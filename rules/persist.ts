@@ -5,7 +5,9 @@ import type { Clock } from './clock.js';
  * Writes alerts and command records to the store off the hot path: items queue up during one
  * synchronous evaluation and go out as one batch. A failed write is logged and kept (bounded), and tried
  * again with backoff (1 s doubling to 30 s) even when nothing new arrives, so a store hiccup does not
- * lose the history.
+ * lose the history. With InfluxDB the store's writeAlerts/writeCommands resolve once the items are in the
+ * on-disk outbox (store/buffered-store.ts), so an InfluxDB outage never reaches this retry: only a failing
+ * disk under DATA_DIR (or the embedded store failing) does, and what is held here then is lost if the process dies.
  */
 export interface BatchWriter<T> {
   push(item: T): void;

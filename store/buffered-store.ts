@@ -1,14 +1,19 @@
 import type { Logger } from 'pino';
-import type { Outbox } from './outbox.js';
+import type { Outbox, OutboxKind, OutboxPayloads, OutboxRun } from './outbox.js';
 import { StoreError, type Store } from './store.js';
 
 /**
- * A Store in front of InfluxDB whose writeReadings only waits for the on-disk outbox, so an InfluxDB outage
- * or restart never blocks ingest nor loses readings. A single drainer sends the outbox to the inner store
- * in order, oldest first, and deletes a batch only after InfluxDB confirmed it.
- * Reads, alerts and commands go straight to the inner store: readings still in the outbox are not visible
- * to history() until they are delivered. An InfluxDB that cannot be reached at start does not stop the
- * service (the outbox accepts; the drainer prepares InfluxDB once it answers); wrong credentials still do.
+ * A Store in front of InfluxDB whose writes - readings, alert events, command records - only wait for the
+ * on-disk outbox, so an InfluxDB outage or restart never blocks ingest or the rules engine and loses nothing
+ * they handed over: once writeReadings, writeAlerts or writeCommands resolves, the items are on disk and
+ * reach InfluxDB in the order they were written, across restarts. A single drainer sends the outbox to the
+ * inner store oldest first, consecutive entries of one kind as one write, and deletes them only after
+ * InfluxDB confirmed them; alerts and commands carry their outbox number, so one sent twice is stored once.
+ * Reads go straight to InfluxDB: what is still in the outbox is not visible yet - a reading not in history(),
+ * an alert event not in alerts(), a command record not in commands() - until it is delivered. At start a
+ * backlog is delivered first (bounded by startFlushMs) so the rules engine's restart recovery reads it.
+ * An InfluxDB that cannot be reached at start does not stop the service (the outbox accepts; the drainer
+ * prepares InfluxDB once it answers); wrong credentials still do.
  * close() sends the backlog to a healthy InfluxDB for up to closeFlushMs and never waits on a failing one.
  */
 export interface DrainClock {
@@ -25,12 +30,21 @@ export interface BufferedStoreOptions {
   retryMaxMs?: number;
   /** On close, how long to keep sending the backlog to a healthy InfluxDB before leaving the rest for the next start. */
   closeFlushMs?: number;
+  /**
+   * At start, how long init() waits for a backlog from before the restart to reach a reachable InfluxDB, so
+   * the rules engine recovers from complete alert, command and reading history. It stops at the first failed
+   * write; what is left after it is still delivered, only later than the recovery reads.
+   */
+  startFlushMs?: number;
   clock?: DrainClock;
 }
 
 export interface BufferedStoreStats {
+  /** Entries waiting, all kinds. */
   outboxDepth: number;
+  outboxDepthByKind: Record<OutboxKind, number>;
   outboxOldestAgeMs: number;
+  /** Entries delivered, all kinds. */
   writtenTotal: number;
   failedAttempts: number;
   dead: number;
@@ -42,9 +56,14 @@ export interface BufferedStoreStats {
 
 export interface BufferedStore extends Store {
   stats(): BufferedStoreStats;
-  /** Waits until every reading in the outbox is delivered (or dead-lettered); throws after `timeoutMs`. */
-  flush(timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until every entry in the outbox is delivered (or dead-lettered); throws after `timeoutMs`, or at
+   * the first failed write with `failFast`.
+   */
+  flush(timeoutMs?: number, options?: { failFast?: boolean }): Promise<void>;
 }
+
+const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records' };
 
 export const realClock: DrainClock = {
   now: () => Date.now(),
@@ -67,6 +86,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   const retryMinMs = options.retryMinMs ?? 500;
   const retryMaxMs = options.retryMaxMs ?? 10_000;
   const closeFlushMs = options.closeFlushMs ?? 5_000;
+  const startFlushMs = options.startFlushMs ?? 30_000;
   const clock = options.clock ?? realClock;
   const counters = { writtenTotal: 0, failedAttempts: 0, consecutiveFailures: 0, lastError: undefined as string | undefined };
 
@@ -81,19 +101,31 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   let idle = false;
   let wakeIdle: (() => void) | undefined;
   let backoff = new AbortController();
-  const flushWaiters = new Set<{ resolve(): void; reject(err: Error): void }>();
+  const flushWaiters = new Set<{ resolve(): void; reject(err: Error): void; failFast: boolean }>();
 
   function wake() {
     wakeIdle?.();
     wakeIdle = undefined;
   }
 
+  /** One write for a run of one kind; alerts and commands keyed by their outbox number (stored once if sent again). */
+  function deliver(run: OutboxRun): Promise<void> {
+    switch (run.kind) {
+      case 'reading':
+        return inner.writeReadings(run.values);
+      case 'alert':
+        return inner.writeAlerts(run.values, { keys: run.seqs });
+      case 'command':
+        return inner.writeCommands(run.values, { keys: run.seqs });
+    }
+  }
+
   async function drain() {
-    // Shrinks when InfluxDB rejects a batch as bad data, to isolate the few readings at fault (bisection).
+    // Shrinks when InfluxDB rejects a batch as bad data, to isolate the few entries at fault (bisection).
     let limit = batchSize;
     while (!stopping) {
-      const entries = outbox.peek(limit);
-      if (entries.length === 0) {
+      const run = outbox.peekRun(limit);
+      if (!run) {
         idle = true;
         for (const w of flushWaiters) w.resolve();
         flushWaiters.clear();
@@ -101,18 +133,20 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         idle = false;
         continue;
       }
-      const lastSeq = entries[entries.length - 1].seq;
+      const count = run.seqs.length;
+      const lastSeq = run.seqs[count - 1];
       try {
         if (initPending) {
           await inner.init();
           initPending = false;
           logger.info('InfluxDB reachable: prepared; sending the outbox');
         }
-        await inner.writeReadings(entries.map((e) => e.reading));
-        // The batch stays in the outbox and is sent again after the restart: InfluxDB keeps one point per series and time.
+        await deliver(run);
+        // The batch stays in the outbox and is sent again after the restart: InfluxDB keeps one point per series
+        // and time (a reading's time is its own; an alert's or command's carries its outbox number).
         if (abandoned) return;
         outbox.remove(lastSeq);
-        counters.writtenTotal += entries.length;
+        counters.writtenTotal += count;
         if (counters.consecutiveFailures > 0) logger.info({ depth: outbox.depth() }, 'store writes succeed again; sending the backlog');
         counters.consecutiveFailures = 0;
         counters.lastError = undefined;
@@ -122,23 +156,24 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         counters.failedAttempts++;
         const message = err instanceof Error ? err.message : String(err);
         counters.lastError = message;
-        if (closing) {
-          for (const w of flushWaiters) w.reject(new StoreError('STORE_WRITE', `store failing at shutdown (${message})`, true));
-          flushWaiters.clear();
+        for (const w of flushWaiters) {
+          if (!closing && !w.failFast) continue;
+          w.reject(new StoreError('STORE_WRITE', `store failing ${closing ? 'at shutdown' : 'now'} (${message})`, true));
+          flushWaiters.delete(w);
         }
-        // Unknown errors count as retryable: a reading is only ever set aside on the store's explicit verdict.
+        // Unknown errors count as retryable: an entry is only ever set aside on the store's explicit verdict.
         const retryable = !(err instanceof StoreError) || err.retryable;
         if (retryable) {
           const delayMs = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(counters.consecutiveFailures, 30));
           counters.consecutiveFailures++;
-          logger.warn({ err: message, depth: outbox.depth(), retryInMs: delayMs, attempt: counters.consecutiveFailures }, 'store write failed; readings stay in the outbox');
+          logger.warn({ err: message, depth: outbox.depth(), retryInMs: delayMs, attempt: counters.consecutiveFailures }, `store write of ${count} ${NAMES[run.kind]} failed; they stay in the outbox`);
           await clock.sleep(delayMs, backoff.signal);
           if (backoff.signal.aborted) backoff = new AbortController();
-        } else if (entries.length > 1) {
-          limit = Math.ceil(entries.length / 2);
+        } else if (count > 1) {
+          limit = Math.ceil(count / 2);
         } else {
           outbox.deadLetter(lastSeq, message);
-          logger.error({ err: message, reading: entries[0].reading, seq: lastSeq }, 'store refused a reading as invalid: moved to the dead table, not retried');
+          logger.error({ err: message, kind: run.kind, entry: run.values[0], seq: lastSeq }, `store refused one of the ${NAMES[run.kind]} as invalid: moved to the dead table of outbox.db, not retried`);
         }
       }
     }
@@ -147,6 +182,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   function stats(): BufferedStoreStats {
     return {
       outboxDepth: outbox.depth(),
+      outboxDepthByKind: outbox.depthByKind(),
       outboxOldestAgeMs: outbox.oldestAgeMs(clock.now()),
       writtenTotal: counters.writtenTotal,
       failedAttempts: counters.failedAttempts,
@@ -156,24 +192,57 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     };
   }
 
-  function flush(timeoutMs = 30_000): Promise<void> {
+  /** "12 entries (10 readings, 2 alert events)" */
+  function describeDepth(): string {
+    const byKind = outbox.depthByKind();
+    const parts = (Object.keys(byKind) as OutboxKind[]).filter((k) => byKind[k] > 0).map((k) => `${byKind[k]} ${NAMES[k]}`);
+    return `${outbox.depth()} entries${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+  }
+
+  function flush(timeoutMs = 30_000, flushOptions: { failFast?: boolean } = {}): Promise<void> {
     if (!drainer) return Promise.reject(new StoreError('STORE_WRITE', 'the outbox drainer is not running: call init() first'));
     if (idle && outbox.depth() === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve: () => (clearTimeout(timer), resolve()),
         reject: (err: Error) => (clearTimeout(timer), reject(err)),
+        failFast: flushOptions.failFast ?? false,
       };
       const timer = setTimeout(() => {
         flushWaiters.delete(waiter);
-        const s = stats();
-        reject(new StoreError('STORE_WRITE', `outbox still holds ${s.outboxDepth} readings after ${timeoutMs} ms (last error: ${s.lastError ?? 'none'})`, true));
+        reject(new StoreError('STORE_WRITE', `outbox still holds ${describeDepth()} after ${timeoutMs} ms (last error: ${counters.lastError ?? 'none'})`, true));
       }, timeoutMs);
       flushWaiters.add(waiter);
       // A flush means "try now": cut a running back-off short.
       backoff.abort();
       wake();
     });
+  }
+
+  function append<K extends OutboxKind>(kind: K, values: readonly OutboxPayloads[K][]): void {
+    try {
+      outbox.append(kind, values);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new StoreError('STORE_WRITE', `cannot append ${NAMES[kind]} to the outbox (${message}): check free space and permissions of DATA_DIR`, true);
+    }
+    wake();
+  }
+
+  /** At start: the backlog from before the restart goes to InfluxDB before the rules engine reads its history. */
+  async function deliverBacklog(): Promise<void> {
+    const started = clock.now();
+    logger.info({ backlog: describeDepth() }, 'sending the outbox backlog from before the restart first, so the restart recovery reads it');
+    const progress = setInterval(() => logger.info({ left: describeDepth(), sentSoFar: counters.writtenTotal }, 'still sending the outbox backlog'), 5_000);
+    progress.unref();
+    try {
+      await flush(startFlushMs, { failFast: true });
+      logger.info({ sent: counters.writtenTotal, tookMs: clock.now() - started }, 'outbox backlog sent');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'starting with part of the outbox backlog not yet in InfluxDB: it is sent in the background; restart recovery does not see it');
+    } finally {
+      clearInterval(progress);
+    }
   }
 
   return {
@@ -189,7 +258,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         initPending = true;
         counters.lastError = err.message;
         counters.consecutiveFailures = 1;
-        logger.error({ err: err.message }, 'InfluxDB not reachable at start: readings are kept in the outbox until it is');
+        logger.error({ err: err.message }, 'InfluxDB not reachable at start: readings, alert events and command records are kept in the outbox until it is');
       }
       if (!drainer && !stopping) {
         drainer = drain().catch((err) => {
@@ -197,18 +266,11 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
           logger.fatal({ err }, 'outbox drainer stopped');
           for (const w of flushWaiters) w.reject(err as Error);
         });
+        if (!initPending && outbox.depth() > 0) await deliverBacklog();
       }
     },
 
-    async writeReadings(readings) {
-      try {
-        outbox.append(readings);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        throw new StoreError('STORE_WRITE', `cannot append to the outbox (${message}): check free space and permissions of DATA_DIR`, true);
-      }
-      wake();
-    },
+    writeReadings: async (readings) => append('reading', readings),
 
     stats,
 
@@ -217,9 +279,12 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     history: (q) => inner.history(q),
     latest: (filter) => inner.latest(filter),
     raw: (q) => inner.raw(q),
-    writeAlerts: (events) => inner.writeAlerts(events),
+    writeAlerts: async (events) => append('alert', events),
+    // Reads come from InfluxDB only: an alert event still in the outbox (InfluxDB down or catching up) is not
+    // yet in the alert history (alerts()), nor a command record in commands(). The rules engine keeps its open
+    // alerts in memory, so what is active is right meanwhile; only the history lags.
     alerts: (q) => inner.alerts(q),
-    writeCommands: (records) => inner.writeCommands(records),
+    writeCommands: async (records) => append('command', records),
     commands: (q) => inner.commands(q),
 
     async close() {
@@ -238,7 +303,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       clearTimeout(timer);
       if (settled === false) {
         abandoned = true;
-        logger.warn({ depth: outbox.depth() }, 'a write to the store was still running at shutdown; its readings stay in the outbox and are sent again after the next start');
+        logger.warn({ depth: outbox.depth() }, 'a write to the store was still running at shutdown; its entries stay in the outbox and are sent again after the next start');
       }
       for (const w of flushWaiters) w.reject(new StoreError('STORE_WRITE', 'store closed before the outbox was empty; the rest is sent after restart'));
       flushWaiters.clear();

@@ -28,13 +28,18 @@ export function readingLine(r: Reading): string | undefined {
 
 /**
  * Two events with the same tags and millisecond would overwrite each other in InfluxDB (same series, same
- * time). Events are written in ns with a per-process counter in the sub-millisecond digits, so each is kept;
- * reading with epoch=ms still gives back the original millisecond.
+ * time). Events are written in ns with a number in the sub-millisecond digits, so each is kept; reading with
+ * epoch=ms still gives back the original millisecond. The number is the event's key when the caller gives one
+ * (the outbox's sequence number: the same event sent again lands on the same point, stored once) and a
+ * per-process counter otherwise; either way later events of one millisecond sort after earlier ones (short of
+ * the number wrapping round at a million).
  */
 let eventCounter = 0;
-function eventTime(ts: number): string {
-  eventCounter = (eventCounter + 1) % 1_000_000;
-  return `${Math.trunc(ts)}${String(eventCounter).padStart(6, '0')}`;
+function eventTime(ts: number, key: number | undefined): string {
+  let sub: number;
+  if (key === undefined) sub = eventCounter = (eventCounter + 1) % 1_000_000;
+  else sub = Math.trunc(key) % 1_000_000;
+  return `${Math.trunc(ts)}${String(sub).padStart(6, '0')}`;
 }
 
 /** InfluxDB 1.x splits lines on a raw newline even inside a quoted string field (JSON text has none). */
@@ -46,23 +51,23 @@ function optional(p: Point, name: string, value: string | undefined): void {
   if (value !== undefined) p.stringField(name, oneLine(value));
 }
 
-export function alertLine(e: AlertEvent): string {
+export function alertLine(e: AlertEvent, key?: number): string {
   const p = new Point(ALERT).tag('site', e.site).tag('zone', e.zone).tag('rule', e.rule).tag('severity', e.severity).tag('state', e.state);
   p.stringField('id', oneLine(e.id)).stringField('message', oneLine(e.message)).stringField('json', JSON.stringify(e));
   optional(p, 'level', e.level);
   optional(p, 'device', e.device);
   optional(p, 'by', e.by);
   if (e.value !== undefined && Number.isFinite(e.value)) p.floatField('value', e.value);
-  return p.timestamp(eventTime(e.ts)).toLineProtocol(asIs)!;
+  return p.timestamp(eventTime(e.ts, key)).toLineProtocol(asIs)!;
 }
 
-export function commandLine(c: CommandRecord): string {
+export function commandLine(c: CommandRecord, key?: number): string {
   return new Point(COMMAND)
     .tag('site', c.site)
     .tag('zone', c.zone)
     .tag('device', c.device)
     .tag('outcome', c.outcome)
     .stringField('json', JSON.stringify(c))
-    .timestamp(eventTime(c.ts))
+    .timestamp(eventTime(c.ts, key))
     .toLineProtocol(asIs)!;
 }

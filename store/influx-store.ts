@@ -114,9 +114,9 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
       return points.slice(0, limit);
     },
 
-    writeAlerts: (events) => writeLines(events.map(alertLine), 'ns'),
+    writeAlerts: (events, o) => writeLines(events.map((e, i) => alertLine(e, o?.keys?.[i])), 'ns'),
     alerts: (q) => eventsJson<AlertEvent>(ALERT, { site: q.site }, q),
-    writeCommands: (records) => writeLines(records.map(commandLine), 'ns'),
+    writeCommands: (records, o) => writeLines(records.map((c, i) => commandLine(c, o?.keys?.[i])), 'ns'),
     commands: (q) => eventsJson<CommandRecord>(COMMAND, { site: q.site, device: q.device }, q),
 
     // Nothing is held open: every call is a plain HTTP request.

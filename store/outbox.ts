@@ -2,33 +2,47 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Reading } from '../core/domain.js';
+import type { AlertEvent, Reading } from '../core/domain.js';
+import type { CommandRecord } from './store.js';
 
 /**
- * A durable queue of readings on their way to InfluxDB: they survive an InfluxDB outage and a restart of
- * this service. One row per reading, numbered in arrival order; rows leave only from the front, either
- * delivered (remove) or set aside as undeliverable (deadLetter).
+ * A durable queue of what is on its way to InfluxDB - readings, alert events and actuator command records -
+ * so that none of it is lost to an InfluxDB outage or a restart (kill -9 included) of this service.
+ * One queue, one row per item, numbered in arrival order whatever its kind; rows leave only from the front,
+ * either delivered (remove) or set aside as undeliverable (deadLetter). The drainer reads the front as runs
+ * of one kind (peekRun), so a backlog of readings still goes out in large batches.
  */
-export interface OutboxEntry {
-  seq: number;
+export interface OutboxPayloads {
   reading: Reading;
+  alert: AlertEvent;
+  command: CommandRecord;
 }
+export type OutboxKind = keyof OutboxPayloads;
+export const OUTBOX_KINDS = ['reading', 'alert', 'command'] as const satisfies readonly OutboxKind[];
+
+/** Consecutive entries of one kind from the front of the queue, oldest first. */
+export type OutboxRun = { [K in OutboxKind]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxKind];
 
 export interface Outbox {
-  /** Synchronous and atomic: once it returns, the readings are on disk. */
-  append(readings: Reading[]): void;
-  /** The oldest `n` entries, in order, without removing them. */
-  peek(n: number): OutboxEntry[];
+  /** Synchronous and atomic: once it returns, the items are on disk, after everything appended before. */
+  append<K extends OutboxKind>(kind: K, values: readonly OutboxPayloads[K][]): void;
+  /** The run at the front: up to `max` oldest entries, as long as they are of the first one's kind; without removing them. */
+  peekRun(max: number): OutboxRun | undefined;
   /** Removes every entry up to and including `upToSeq` (delivered). */
   remove(upToSeq: number): void;
   /** Moves entries up to `upToSeq` to the dead table with the reason; they stay inspectable, never retried. */
   deadLetter(upToSeq: number, reason: string): number;
+  /** Entries waiting, all kinds. */
   depth(): number;
-  /** How long the oldest waiting entry has waited; 0 when empty. */
+  depthByKind(): Record<OutboxKind, number>;
+  /** How long the oldest waiting entry (of any kind) has waited; 0 when empty. */
   oldestAgeMs(now: number): number;
   deadCount(): number;
   close(): void;
 }
+
+/** 1: readings only (no kind column). 2: a kind per row. */
+const SCHEMA_VERSION = 2;
 
 export function createOutbox(options: { dataDir: string; logger: Logger; clock?: { now(): number } }): Outbox {
   mkdirSync(options.dataDir, { recursive: true });
@@ -37,63 +51,69 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // FULL, not NORMAL: append() is the moment a reading is acknowledged as stored (the device gets its PUBACK
-  // and forgets it). NORMAL could lose the last commits on power loss, which is common on a farm; FULL
-  // fsyncs the WAL on every commit, and ingest batches readings so that is a few fsyncs a second.
+  // and forgets it) and an alert or command is recorded. NORMAL could lose the last commits on power loss,
+  // which is common on a farm; FULL fsyncs the WAL on every commit, and ingest batches readings so that is a
+  // few fsyncs a second.
   db.pragma('synchronous = FULL');
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      appended_at INTEGER NOT NULL,
-      json TEXT NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS dead (
-      seq INTEGER PRIMARY KEY,
-      appended_at INTEGER NOT NULL,
-      failed_at INTEGER NOT NULL,
-      reason TEXT NOT NULL,
-      json TEXT NOT NULL
-    );
-  `);
-  const insert = db.prepare('INSERT INTO outbox (appended_at, json) VALUES (?, ?)');
-  const select = db.prepare('SELECT seq, json FROM outbox ORDER BY seq LIMIT ?');
+  migrate(db, path, options.logger);
+  const insert = db.prepare('INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)');
+  const front = db.prepare('SELECT seq, kind, json FROM outbox ORDER BY seq LIMIT ?');
+  const kindsUpTo = db.prepare('SELECT kind, count(*) AS n FROM outbox WHERE seq <= ? GROUP BY kind');
   const del = db.prepare('DELETE FROM outbox WHERE seq <= ?');
   const toDead = db.prepare(
-    'INSERT OR REPLACE INTO dead (seq, appended_at, failed_at, reason, json) SELECT seq, appended_at, ?, ?, json FROM outbox WHERE seq <= ?',
+    'INSERT OR REPLACE INTO dead (seq, appended_at, failed_at, reason, kind, json) SELECT seq, appended_at, ?, ?, kind, json FROM outbox WHERE seq <= ?',
   );
   const oldest = db.prepare('SELECT appended_at FROM outbox ORDER BY seq LIMIT 1');
   const countDead = db.prepare('SELECT count(*) AS n FROM dead');
 
-  // count(*) is a full scan; after one at open the depth is kept in memory (only this process writes the file).
-  let depth = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-  if (depth > 0) options.logger.info({ path, depth }, 'outbox holds readings from before the restart; they will be sent first');
+  // count(*) is a full scan; after one at open the depths are kept in memory (only this process writes the file).
+  const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0 };
+  for (const row of db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind').all() as { kind: string; n: number }[]) {
+    if (!isKind(row.kind)) throw new Error(`${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`);
+    depths[row.kind] = row.n;
+  }
+  const total = () => depths.reading + depths.alert + depths.command;
+  if (total() > 0) options.logger.info({ path, depth: total(), byKind: { ...depths } }, 'outbox holds entries from before the restart; they will be sent first');
 
-  const appendAll = db.transaction((readings: Reading[]) => {
+  const appendAll = db.transaction((kind: OutboxKind, values: readonly unknown[]) => {
     const at = now();
-    for (const r of readings) insert.run(at, JSON.stringify(r));
+    for (const v of values) insert.run(at, kind, JSON.stringify(v));
   });
-  const deadAll = db.transaction((upToSeq: number, reason: string) => {
-    toDead.run(now(), reason, upToSeq);
-    return del.run(upToSeq).changes;
+  /** Removes (or moves to the dead table) the front up to a seq and keeps the depths right. */
+  const takeFront = db.transaction((upToSeq: number, dead?: string) => {
+    const counts = kindsUpTo.all(upToSeq) as { kind: OutboxKind; n: number }[];
+    if (dead !== undefined) toDead.run(now(), dead, upToSeq);
+    const removed = del.run(upToSeq).changes;
+    for (const c of counts) depths[c.kind] -= c.n;
+    return removed;
   });
 
   return {
-    append(readings) {
-      if (readings.length === 0) return;
-      appendAll(readings);
-      depth += readings.length;
+    append(kind, values) {
+      if (values.length === 0) return;
+      appendAll(kind, values);
+      depths[kind] += values.length;
     },
-    peek(n) {
-      return (select.all(n) as { seq: number; json: string }[]).map((r) => ({ seq: r.seq, reading: JSON.parse(r.json) as Reading }));
+    peekRun(max) {
+      let run: { kind: OutboxKind; values: unknown[]; seqs: number[] } | undefined;
+      // iterate(), not all(): stops reading at the first entry of another kind, so a lone alert in front of
+      // 5000 readings costs one row, not 5000.
+      for (const row of front.iterate(max) as IterableIterator<{ seq: number; kind: OutboxKind; json: string }>) {
+        if (!run) run = { kind: row.kind, values: [], seqs: [] };
+        else if (row.kind !== run.kind) break;
+        run.values.push(JSON.parse(row.json));
+        run.seqs.push(row.seq);
+      }
+      return run as OutboxRun | undefined;
     },
     remove(upToSeq) {
-      depth -= del.run(upToSeq).changes;
+      takeFront(upToSeq);
     },
     deadLetter(upToSeq, reason) {
-      const moved = deadAll(upToSeq, reason);
-      depth -= moved;
-      return moved;
+      return takeFront(upToSeq, reason);
     },
-    depth: () => depth,
+    depth: total,
+    depthByKind: () => ({ ...depths }),
     oldestAgeMs(at) {
       const row = oldest.get() as { appended_at: number } | undefined;
       return row ? Math.max(0, at - row.appended_at) : 0;
@@ -103,4 +123,46 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       if (db.open) db.close();
     },
   };
+}
+
+function isKind(kind: string): kind is OutboxKind {
+  return (OUTBOX_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Creates the tables, or brings an outbox.db of an earlier version up to date without losing its backlog:
+ * version 1 held readings only, so its rows get kind 'reading' (ADD COLUMN with a default rewrites nothing,
+ * so this is instant even for millions of rows). One transaction: a crash midway leaves version 1 intact.
+ */
+function migrate(db: Database.Database, path: string, logger: Logger): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION)
+    throw new Error(`${path} has schema version ${version}, newer than this farmwatch knows (${SCHEMA_VERSION}): run the newer version until its outbox is empty, or move the file aside`);
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        appended_at INTEGER NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'reading',
+        json TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS dead (
+        seq INTEGER PRIMARY KEY,
+        appended_at INTEGER NOT NULL,
+        failed_at INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'reading',
+        json TEXT NOT NULL
+      );
+    `);
+    let migrated = false;
+    for (const table of ['outbox', 'dead']) {
+      const columns = db.pragma(`table_info(${table})`) as { name: string }[];
+      if (columns.some((c) => c.name === 'kind')) continue;
+      db.exec(`ALTER TABLE ${table} ADD COLUMN kind TEXT NOT NULL DEFAULT 'reading'`);
+      migrated = true;
+    }
+    if (migrated) logger.info({ path }, 'outbox.db upgraded to hold alert events and command records too; its waiting readings are kept and sent first');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
 }

@@ -63,6 +63,15 @@ export interface EventQuery {
   limit?: number;
 }
 
+/**
+ * For writeAlerts/writeCommands: one stable number per event, given by the outbox (its sequence number).
+ * A store that supports it writes an event sent again with the same key once, not twice (the outbox resends
+ * after a crash or after a write whose answer was lost), and orders events of the same millisecond by key.
+ */
+export interface EventWriteOptions {
+  keys?: readonly number[];
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'influx-v1' | 'influx-v2';
   /** Checks the backend and prepares it (schema, database). Throws a StoreError that says what to do. */
@@ -72,9 +81,9 @@ export interface Store {
   history(q: HistoryQuery): Promise<HistorySeries[]>;
   latest(filter?: { site?: string; zone?: string; device?: string }): Promise<LatestValue[]>;
   raw(q: RawQuery): Promise<RawPoint[]>;
-  writeAlerts(events: AlertEvent[]): Promise<void>;
+  writeAlerts(events: AlertEvent[], options?: EventWriteOptions): Promise<void>;
   alerts(q: EventQuery): Promise<AlertEvent[]>;
-  writeCommands(records: CommandRecord[]): Promise<void>;
+  writeCommands(records: CommandRecord[], options?: EventWriteOptions): Promise<void>;
   commands(q: EventQuery & { device?: string }): Promise<CommandRecord[]>;
   close(): Promise<void>;
 }

@@ -3,34 +3,53 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../core/domain.js';
+import type { AlertEvent, Reading } from '../../core/domain.js';
 import { silentLogger } from '../../core/logger.js';
 import { createBufferedStore, type BufferedStore, type DrainClock } from '../../store/buffered-store.js';
 import { createInfluxStore } from '../../store/influx-store.js';
 import { createOutbox } from '../../store/outbox.js';
-import { StoreError, type Store } from '../../store/store.js';
+import { StoreError, type CommandRecord, type Store } from '../../store/store.js';
 import { influxql, startInfluxd, type Influxd } from '../helpers/influxd.js';
-import { BASE, reading } from './contract.js';
+import { BASE, alert, commandRecord, reading } from './contract.js';
 
 const logger = silentLogger();
 const readings = (n: number, from = 0) => Array.from({ length: n }, (_, i) => reading('shed-1-env', BASE + (from + i) * 1000, { nh3: from + i }));
 
-/** An inner store that records delivered batches and fails on demand. */
+/**
+ * An inner store that records delivered batches and fails on demand. `writes` is every successful write of
+ * any kind in the order it happened, as a short label per item: 3 for the reading nh3=3, 'a1' for alert a1,
+ * 'cmd@ts' for a command record.
+ */
 function fakeInner() {
   const delivered: Reading[][] = [];
-  const state = { down: false, refuse: (_: Reading) => false };
+  const writes: { kind: string; items: (number | string)[]; keys?: readonly number[] }[] = [];
+  const state = { down: false, refuse: (_: Reading) => false, refuseAlert: (_: AlertEvent) => false };
+  const check = (bad: boolean) => {
+    if (state.down) throw new StoreError('STORE_WRITE', 'InfluxDB at http://x is not reachable (ECONNREFUSED)', true);
+    if (bad) throw new StoreError('STORE_WRITE', 'InfluxDB rejected the write (400 field type conflict)', false);
+  };
   const store = {
     kind: 'influx-v1',
     init: async () => {},
     async writeReadings(batch: Reading[]) {
-      if (state.down) throw new StoreError('STORE_WRITE', 'InfluxDB at http://x is not reachable (ECONNREFUSED)', true);
-      if (batch.some(state.refuse)) throw new StoreError('STORE_WRITE', 'InfluxDB rejected the write (400 field type conflict)', false);
+      check(batch.some(state.refuse));
       delivered.push(batch);
+      writes.push({ kind: 'reading', items: batch.map((r) => r.metrics.nh3) });
+    },
+    async writeAlerts(events: AlertEvent[], o?: { keys?: readonly number[] }) {
+      check(events.some(state.refuseAlert));
+      writes.push({ kind: 'alert', items: events.map((e) => e.id), keys: o?.keys });
+    },
+    async writeCommands(records: CommandRecord[], o?: { keys?: readonly number[] }) {
+      check(false);
+      writes.push({ kind: 'command', items: records.map((c) => `cmd@${c.ts}`), keys: o?.keys });
     },
     close: async () => {},
   } as unknown as Store;
-  return { store, delivered, state, values: () => delivered.flat().map((r) => r.metrics.nh3) };
+  return { store, delivered, writes, state, values: () => delivered.flat().map((r) => r.metrics.nh3), items: () => writes.flatMap((w) => w.items) };
 }
+
+const alertAt = (id: string, i = 0) => alert({ id, ts: BASE + i * 1000 });
 
 /** Records back-off delays; sleeps 1 real ms so a failing drainer does not spin. */
 function fakeClock() {
@@ -115,7 +134,7 @@ describe('buffered store (outbox in front of a store)', () => {
     inner.state.down = false;
     const reopened = createOutbox({ dataDir, logger });
     expect(reopened.depth()).toBe(20);
-    expect(reopened.peek(1)[0].reading).toEqual(readings(1)[0]);
+    expect(reopened.peekRun(1)).toEqual({ kind: 'reading', values: [readings(1)[0]], seqs: [1] });
     reopened.close();
     const second = await open(inner.store);
     await second.writeReadings(readings(5, 20));
@@ -182,12 +201,141 @@ describe('buffered store (outbox in front of a store)', () => {
     await refused.close();
   });
 
+  it('delivers readings, alert events and command records in the order they were written, each run of one kind as one write', async () => {
+    const inner = fakeInner();
+    inner.state.down = true;
+    const store = await open(inner.store, { clock: fakeClock().clock });
+    await store.writeReadings(readings(3));
+    await store.writeAlerts([alertAt('a1')]);
+    await store.writeCommands([commandRecord('shed-1-env', BASE)]);
+    await store.writeReadings(readings(2, 3));
+    await store.writeAlerts([alertAt('a2'), alertAt('a3')]);
+    await store.writeAlerts([alertAt('a4')]);
+    await store.writeReadings(readings(4, 5));
+    // All on disk while the store is down, counted by kind for /health.
+    expect(store.stats()).toMatchObject({ outboxDepth: 14, outboxDepthByKind: { reading: 9, alert: 4, command: 1 } });
+    inner.state.down = false;
+    await store.flush(5000);
+    expect(inner.writes.map((w) => [w.kind, w.items])).toEqual([
+      ['reading', [0, 1, 2]],
+      ['alert', ['a1']],
+      ['command', [`cmd@${BASE}`]],
+      ['reading', [3, 4]],
+      ['alert', ['a2', 'a3', 'a4']], // two writeAlerts calls in a row go out as one write
+      ['reading', [5, 6, 7, 8]],
+    ]);
+    // Alerts and commands carry their place in the outbox, so InfluxDB stores one sent twice only once.
+    expect(inner.writes.filter((w) => w.kind !== 'reading').map((w) => w.keys)).toEqual([[4], [5], [8, 9, 10]]);
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, outboxDepthByKind: { reading: 0, alert: 0, command: 0 }, writtenTotal: 14 });
+    await store.close();
+  });
+
+  it('keeps a mixed backlog across a restart and delivers it, in order, before start-up completes', async () => {
+    const inner = fakeInner();
+    inner.state.down = true;
+    const first = await open(inner.store, { clock: fakeClock().clock });
+    await first.writeReadings(readings(2));
+    await first.writeAlerts([alertAt('raised')]);
+    await first.writeCommands([commandRecord('shed-1-env', BASE + 1)]);
+    await first.writeAlerts([alertAt('acknowledged')]);
+    await first.writeReadings(readings(2, 2));
+    await first.close();
+    expect(inner.writes).toEqual([]);
+
+    inner.state.down = false;
+    const second = await open(inner.store);
+    // init() resolved: the backlog is already in the store, so the rules engine's restart recovery reads it.
+    expect(inner.items()).toEqual([0, 1, 'raised', `cmd@${BASE + 1}`, 'acknowledged', 2, 3]);
+    await second.writeAlerts([alertAt('cleared')]);
+    await second.flush(5000);
+    expect(inner.items()).toEqual([0, 1, 'raised', `cmd@${BASE + 1}`, 'acknowledged', 2, 3, 'cleared']);
+    await second.close();
+  });
+
+  it('does not hold start-up for a backlog when InfluxDB answers but refuses writes: the backlog waits in the outbox', async () => {
+    const inner = fakeInner();
+    inner.state.down = true;
+    const first = await open(inner.store, { clock: fakeClock().clock });
+    await first.writeAlerts([alertAt('a1')]);
+    await first.close();
+    // init() succeeds (InfluxDB answers /ping) but every write fails: start-up gives up on the first failure.
+    const started = Date.now();
+    const second = await open(inner.store, { clock: fakeClock().clock });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(second.stats()).toMatchObject({ outboxDepth: 1, outboxDepthByKind: { alert: 1 }, lastError: expect.stringContaining('not reachable') });
+    inner.state.down = false;
+    await second.flush(5000);
+    expect(inner.items()).toEqual(['a1']);
+    await second.close();
+  });
+
+  it('upgrades an outbox.db of the previous version (readings only) and delivers its backlog first', async () => {
+    // The file as the previous version left it: its own schema, three readings waiting, one dead.
+    const old = new Database(join(dataDir, 'outbox.db'));
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, appended_at INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE dead (seq INTEGER PRIMARY KEY, appended_at INTEGER NOT NULL, failed_at INTEGER NOT NULL, reason TEXT NOT NULL, json TEXT NOT NULL);
+    `);
+    const insert = old.prepare('INSERT INTO outbox (appended_at, json) VALUES (?, ?)');
+    for (const r of readings(4)) insert.run(Date.now() - 60_000, JSON.stringify(r));
+    old.prepare('INSERT INTO dead SELECT seq, appended_at, ?, ?, json FROM outbox WHERE seq = 1').run(Date.now(), 'InfluxDB rejected the write (400)');
+    old.prepare('DELETE FROM outbox WHERE seq = 1').run();
+    old.close();
+
+    const outbox = createOutbox({ dataDir, logger });
+    expect(outbox.depthByKind()).toEqual({ reading: 3, alert: 0, command: 0 });
+    expect(outbox.oldestAgeMs(Date.now())).toBeGreaterThanOrEqual(60_000);
+    outbox.close();
+
+    const inner = fakeInner();
+    const store = await open(inner.store);
+    expect(inner.values()).toEqual([1, 2, 3]);
+    await store.writeAlerts([alertAt('a1')]);
+    await store.writeReadings(readings(1, 4));
+    await store.flush(5000);
+    expect(inner.items()).toEqual([1, 2, 3, 'a1', 4]);
+    expect(store.stats()).toMatchObject({ dead: 1, outboxDepth: 0 });
+    await store.close();
+
+    const db = new Database(join(dataDir, 'outbox.db'), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    const dead = db.prepare('SELECT kind, reason, json FROM dead').all() as { kind: string; reason: string; json: string }[];
+    db.close();
+    expect(dead.map((d) => [d.kind, JSON.parse(d.json).metrics.nh3, d.reason])).toEqual([['reading', 0, 'InfluxDB rejected the write (400)']]);
+    // Opening the upgraded file again changes nothing.
+    const again = createOutbox({ dataDir, logger });
+    expect(again.depth()).toBe(0);
+    again.close();
+  });
+
+  it('sets aside only the alert event the store refuses; the readings and alerts behind it are delivered in order', async () => {
+    const inner = fakeInner();
+    inner.state.down = true;
+    inner.state.refuseAlert = (e) => e.id === 'bad';
+    const store = await open(inner.store, { clock: fakeClock().clock });
+    await store.writeReadings(readings(3));
+    await store.writeAlerts([alertAt('a1'), alertAt('bad'), alertAt('a2')]);
+    await store.writeReadings(readings(3, 3));
+    inner.state.down = false;
+    await store.flush(5000);
+    expect(inner.items()).toEqual([0, 1, 2, 'a1', 'a2', 3, 4, 5]);
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 1, writtenTotal: 8 });
+    await store.close();
+    const db = new Database(join(dataDir, 'outbox.db'), { readonly: true });
+    const dead = db.prepare('SELECT kind, reason, json FROM dead').all() as { kind: string; reason: string; json: string }[];
+    db.close();
+    expect(dead.map((d) => [d.kind, JSON.parse(d.json).id])).toEqual([['alert', 'bad']]);
+    expect(dead[0].reason).toContain('400');
+  });
+
   it('gives up flushing after the timeout and says how much is still waiting', async () => {
     const inner = fakeInner();
     inner.state.down = true;
     const store = await open(inner.store, { clock: fakeClock().clock });
     await store.writeReadings(readings(3));
-    await expect(store.flush(100)).rejects.toMatchObject({ code: 'STORE_WRITE', message: expect.stringMatching(/outbox still holds 3 readings after 100 ms \(last error: .*not reachable/) });
+    await store.writeAlerts([alertAt('a1')]);
+    await expect(store.flush(100)).rejects.toMatchObject({ code: 'STORE_WRITE', message: expect.stringMatching(/outbox still holds 4 entries \(3 readings, 1 alert events\) after 100 ms \(last error: .*not reachable/) });
     await store.close();
   });
 });
@@ -212,8 +360,8 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  async function open(database: string) {
-    const influx = createInfluxStore({ kind: 'influx-v1', url: influxd.url, database, timeoutMs: 2000 }, { logger });
+  async function open(database: string, wrap: (influx: Store) => Store = (s) => s) {
+    const influx = wrap(createInfluxStore({ kind: 'influx-v1', url: influxd.url, database, timeoutMs: 2000 }, { logger }));
     delivered = [];
     // Records what InfluxDB confirmed, to check the order of delivery.
     const recording: Store = {
@@ -227,8 +375,8 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     await store.init();
   }
 
-  const count = async (database: string, field = 'nh3') => {
-    const [result] = await influxql(influxd.url, `SELECT count("${field}") FROM "telemetry"`, { db: database });
+  const count = async (database: string, field = 'nh3', measurement = 'telemetry') => {
+    const [result] = await influxql(influxd.url, `SELECT count("${field}") FROM "${measurement}"`, { db: database });
     return (result.series?.[0].values[0][1] as number | undefined) ?? 0;
   };
 
@@ -261,5 +409,34 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 1 });
     expect(await count('refused')).toBe(299);
     expect(delivered.filter((v) => v !== 123)).toEqual(Array.from({ length: 300 }, (_, i) => i).filter((i) => i !== 123));
+  });
+
+  it('stores alert events and command records once when a write InfluxDB applied is sent again, and keeps their order within a millisecond', async () => {
+    // The first alert write and the first command write reach InfluxDB but their answer is lost (as with a
+    // timeout): the outbox sends them again.
+    const lost = { alert: true, command: true };
+    const lose = (kind: keyof typeof lost) => {
+      if (!lost[kind]) return;
+      lost[kind] = false;
+      throw new StoreError('STORE_WRITE', `InfluxDB at ${influxd.url} is not reachable (timeout): write not confirmed, will retry`, true);
+    };
+    await open('resent', (influx) => ({
+      ...influx,
+      writeAlerts: async (events, o) => (await influx.writeAlerts(events, o), lose('alert')),
+      writeCommands: async (records, o) => (await influx.writeCommands(records, o), lose('command')),
+    }));
+    await store.writeReadings(readings(5));
+    // raised and acknowledged in the same millisecond: the acknowledgement was written later, so it is the newer.
+    const raised = alert({ id: 'a1', ts: BASE + 1000 });
+    const acknowledged = { ...raised, state: 'acknowledged' as const, by: 'ops' };
+    await store.writeAlerts([raised]);
+    await store.writeCommands([commandRecord('shed-1-env', BASE + 1000), commandRecord('shed-1-env', BASE + 1000, 'acked')]);
+    await store.writeAlerts([acknowledged]);
+    await store.flush(10_000);
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, failedAttempts: 2, dead: 0 });
+    expect(await count('resent', 'json', 'alert')).toBe(2);
+    expect(await count('resent', 'json', 'command')).toBe(2);
+    expect(await store.alerts({})).toEqual([acknowledged, raised]);
+    expect((await store.commands({})).map((c) => c.outcome)).toEqual(['acked', 'sent']);
   });
 });
