@@ -49,7 +49,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
   const bus = new FarmBus();
   const metrics = createMetrics();
   const choice = storeChoice(env);
-  const { store, buffered } = createStoreFor(choice, env.DATA_DIR, logger.child({ component: 'store' }));
+  const { store, buffered } = createStoreFor(choice, env.DATA_DIR, logger.child({ component: 'store' }), { highWaterEntries: env.OUTBOX_HIGH_WATER });
   await store.init();
   logger.info({ store: choice.kind, dataDir: env.DATA_DIR }, 'store ready');
 

@@ -10,9 +10,14 @@ import { createBufferedStore, type BufferedStore } from '../store/buffered-store
  * The store the settings select. InfluxDB always sits behind the on-disk outbox under DATA_DIR, so a reading
  * is durable (and acknowledged) before InfluxDB has it, and an InfluxDB outage loses nothing.
  */
-export function createStoreFor(choice: StoreChoice, dataDir: string, logger: Logger): { store: Store; buffered?: BufferedStore } {
+export function createStoreFor(
+  choice: StoreChoice,
+  dataDir: string,
+  logger: Logger,
+  options: { highWaterEntries?: number } = {},
+): { store: Store; buffered?: BufferedStore } {
   if (choice.kind === 'embedded') return { store: createSqliteStore({ dataDir, logger }) };
   const inner = createInfluxStore(choice, { logger });
-  const buffered = createBufferedStore(inner, createOutbox({ dataDir, logger }), { logger });
+  const buffered = createBufferedStore(inner, createOutbox({ dataDir, logger }), { logger, highWaterEntries: options.highWaterEntries });
   return { store: buffered, buffered };
 }

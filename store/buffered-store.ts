@@ -36,6 +36,13 @@ export interface BufferedStoreOptions {
    * write; what is left after it is still delivered, only later than the recovery reads.
    */
   startFlushMs?: number;
+  /**
+   * Backpressure: while InfluxDB takes writes but the outbox holds more than this many entries, writeReadings
+   * resolves only once the drainer has brought it back under half of it. Devices then wait for their PUBACK
+   * (QoS 1) or TCP window (QoS 0) instead of the backlog growing for ever, and the CPU goes to sending rather
+   * than queueing. While InfluxDB is failing there is no limit: the outbox is what rides out the outage.
+   */
+  highWaterEntries?: number;
   clock?: DrainClock;
 }
 
@@ -52,6 +59,8 @@ export interface BufferedStoreStats {
   consecutiveFailures: number;
   /** The error of the current run of failures; cleared once a write succeeds (health is then ok again). */
   lastError?: string;
+  /** Times a write waited for the drainer to catch up (backpressure, see highWaterEntries). */
+  backpressureWaits: number;
 }
 
 export interface BufferedStore extends Store {
@@ -87,8 +96,9 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   const retryMaxMs = options.retryMaxMs ?? 10_000;
   const closeFlushMs = options.closeFlushMs ?? 5_000;
   const startFlushMs = options.startFlushMs ?? 30_000;
+  const highWater = options.highWaterEntries ?? 50_000;
   const clock = options.clock ?? realClock;
-  const counters = { writtenTotal: 0, failedAttempts: 0, consecutiveFailures: 0, lastError: undefined as string | undefined };
+  const counters = { writtenTotal: 0, failedAttempts: 0, consecutiveFailures: 0, backpressureWaits: 0, lastError: undefined as string | undefined };
 
   let drainer: Promise<void> | undefined;
   let stopping = false;
@@ -106,6 +116,22 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   function wake() {
     wakeIdle?.();
     wakeIdle = undefined;
+  }
+
+  /** Writers held back by backpressure; released as the drainer makes progress or starts failing. */
+  let roomWaiters: (() => void)[] = [];
+  const healthy = () => drainer !== undefined && !initPending && !stopping && counters.consecutiveFailures === 0;
+  const mustWait = (limit: number) => healthy() && outbox.depth() > limit;
+  function releaseRoom() {
+    if (roomWaiters.length === 0 || mustWait(highWater / 2)) return;
+    const waiting = roomWaiters;
+    roomWaiters = [];
+    for (const release of waiting) release();
+  }
+  async function room(): Promise<void> {
+    if (!mustWait(highWater)) return;
+    counters.backpressureWaits++;
+    await new Promise<void>((resolve) => roomWaiters.push(resolve));
   }
 
   /** One write for a run of one kind; alerts and commands keyed by their outbox number (stored once if sent again). */
@@ -146,6 +172,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         // and time (a reading's time is its own; an alert's or command's carries its outbox number).
         if (abandoned) return;
         outbox.remove(lastSeq);
+        releaseRoom();
         counters.writtenTotal += count;
         if (counters.consecutiveFailures > 0) logger.info({ depth: outbox.depth() }, 'store writes succeed again; sending the backlog');
         counters.consecutiveFailures = 0;
@@ -166,6 +193,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         if (retryable) {
           const delayMs = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(counters.consecutiveFailures, 30));
           counters.consecutiveFailures++;
+          releaseRoom(); // InfluxDB failing: the outbox takes everything again
           logger.warn({ err: message, depth: outbox.depth(), retryInMs: delayMs, attempt: counters.consecutiveFailures }, `store write of ${count} ${NAMES[run.kind]} failed; they stay in the outbox`);
           await clock.sleep(delayMs, backoff.signal);
           if (backoff.signal.aborted) backoff = new AbortController();
@@ -189,6 +217,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       dead: outbox.deadCount(),
       consecutiveFailures: counters.consecutiveFailures,
       lastError: counters.lastError,
+      backpressureWaits: counters.backpressureWaits,
     };
   }
 
@@ -270,7 +299,10 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       }
     },
 
-    writeReadings: async (readings) => append('reading', readings),
+    async writeReadings(readings) {
+      append('reading', readings);
+      await room();
+    },
 
     stats,
 
@@ -295,6 +327,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         await flush(closeFlushMs).catch((err: Error) => logger.warn({ err: err.message }, 'outbox not empty at shutdown; the rest is sent after the next start'));
       }
       stopping = true;
+      releaseRoom();
       backoff.abort();
       wake();
       // Lets an in-flight write finish so its outcome is recorded, but not longer than a slow InfluxDB would hold shutdown.

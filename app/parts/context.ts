@@ -50,7 +50,7 @@ export function connectToBroker(ctx: PartContext, extra: Partial<ServiceClientOp
  */
 export async function openStore(ctx: PartContext): Promise<{ store: Store; buffered?: BufferedStore }> {
   const choice = storeChoice(ctx.env);
-  const opened = createStoreFor(choice, ctx.env.DATA_DIR, ctx.logger.child({ component: 'store' }));
+  const opened = createStoreFor(choice, ctx.env.DATA_DIR, ctx.logger.child({ component: 'store' }), { highWaterEntries: ctx.env.OUTBOX_HIGH_WATER });
   await opened.store.init();
   ctx.logger.info({ store: choice.kind, dataDir: ctx.env.DATA_DIR }, 'store ready');
   return opened;

@@ -46,6 +46,8 @@ export const EnvSettings = z.object({
   MAX_FUTURE_SKEW: Duration.default(5 * 60_000),
   MAX_PAST_AGE: Duration.default(365 * 86_400_000),
   BATCH_SIZE: Int(1).default(1000),
+  /** InfluxDB healthy but behind by more than this many outbox entries: ingest waits for it (backpressure). */
+  OUTBOX_HIGH_WATER: Int(1000).default(50_000),
   BATCH_INTERVAL: Duration.default(50),
   REJECTS_KEPT: Int(1).default(100),
   SESSION_TTL: Duration.default(12 * 3_600_000),

@@ -73,6 +73,49 @@ describe('buffered store (outbox in front of a store)', () => {
     return store;
   }
 
+  it('holds writers back while a healthy store is far behind, and lets them through once it catches up', async () => {
+    const inner = fakeInner();
+    // InfluxDB that takes writes only when the test opens the gate: the backlog cannot shrink meanwhile.
+    let openGate: () => void = () => {};
+    let gate = new Promise<void>((r) => (openGate = r));
+    const deliver = inner.store.writeReadings.bind(inner.store);
+    inner.store.writeReadings = async (batch) => {
+      await gate;
+      return deliver(batch);
+    };
+    const store = createBufferedStore(inner.store, createOutbox({ dataDir, logger }), { logger, batchSize: 10, highWaterEntries: 100 });
+    await store.init();
+    await store.writeReadings(readings(60)); // under the high-water mark: durable and resolved at once
+    let released = false;
+    const held = store.writeReadings(readings(60, 60)).then(() => (released = true)); // 120 > 100: must wait
+    await new Promise((r) => setTimeout(r, 50));
+    expect(released).toBe(false);
+    expect(store.stats()).toMatchObject({ outboxDepth: 120, backpressureWaits: 1 });
+    openGate();
+    await held;
+    expect(store.stats().outboxDepth).toBeLessThanOrEqual(50); // released at half the mark
+    await store.flush(5000);
+    expect(inner.values()).toEqual(readings(120).map((r) => r.metrics.nh3));
+    gate = Promise.resolve();
+    await store.close();
+  });
+
+  it('never holds writers back while the store is failing: the outbox takes the outage', async () => {
+    const inner = fakeInner();
+    const { clock } = fakeClock();
+    inner.state.down = true;
+    const store = createBufferedStore(inner.store, createOutbox({ dataDir, logger }), { logger, batchSize: 10, highWaterEntries: 100, clock });
+    await store.init();
+    await store.writeReadings(readings(10));
+    await new Promise((r) => setTimeout(r, 20)); // the first attempt fails
+    for (let i = 1; i < 30; i++) await store.writeReadings(readings(10, i * 10)); // 300 entries, 3x the mark
+    expect(store.stats()).toMatchObject({ outboxDepth: 300, backpressureWaits: 0 });
+    inner.state.down = false;
+    await store.flush(5000);
+    expect(inner.values()).toHaveLength(300);
+    await store.close();
+  });
+
   it('accepts readings while the store is down, then delivers all of them in order once it is back', async () => {
     const inner = fakeInner();
     const { clock, sleeps } = fakeClock();
