@@ -51,7 +51,9 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   return {
     loginRateLimit: { max: 5, timeWindowMs: 60_000 },
     trustProxy: false,
-    coalesceMs: 250,
+    // A device updates a screen at most 10 times a second, and an update waits for at most one 50 ms batching
+    // tick (dashboard/coalesce.ts): fresh enough for a wall display, never a flood for a phone.
+    coalesceMs: 100,
     maxBuckets: 5000,
     highWater: DEFAULT_HIGH_WATER,
     ...options,
