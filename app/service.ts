@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { EnvSettingsT } from '../core/config/env.js';
 import { storeChoice } from '../core/config/env.js';
@@ -6,7 +5,9 @@ import type { FarmConfigT } from '../core/config/schema.js';
 import { FarmBus } from '../core/events.js';
 import { indexFarm } from '../core/farm-index.js';
 import { createMetrics, type FarmMetrics } from '../core/observability.js';
-import { createBroker, connectionLimitsFromEnv, type Broker } from '../broker/broker.js';
+import { createBroker, type Broker } from '../broker/broker.js';
+import { brokerOptions, dashboardOptions, ingestOptions } from './options.js';
+import { metricsTextOf } from './parts/context.js';
 import { createIngest, type Ingest } from '../ingest/ingest.js';
 import { createStoreFor } from './store-factory.js';
 import type { Store } from '../store/store.js';
@@ -55,15 +56,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
 
   const ingest = createIngest(
     { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock },
-    {
-      topicRoot: env.MQTT_TOPIC_ROOT,
-      maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
-      maxFutureMs: env.MAX_FUTURE_SKEW,
-      maxPastMs: env.MAX_PAST_AGE,
-      batchSize: env.BATCH_SIZE,
-      batchIntervalMs: env.BATCH_INTERVAL,
-      rejectsKept: env.REJECTS_KEPT,
-    },
+    ingestOptions(env),
   );
 
   const broker = await createBroker(
@@ -76,15 +69,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
       onReject: ingest.recordReject,
       onDeviceDisconnect: ingest.deviceDisconnected,
     },
-    {
-      port: env.MQTT_PORT,
-      host: env.MQTT_HOST,
-      topicRoot: env.MQTT_TOPIC_ROOT,
-      tls: env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined,
-      maxMessagesPerSecond: env.MQTT_RATE_LIMIT,
-      burst: env.MQTT_RATE_BURST,
-      connectionLimits: connectionLimitsFromEnv(env),
-    },
+    brokerOptions(env),
   );
   const { port: mqttPort, tlsPort: mqttTlsPort } = await broker.start();
 
@@ -106,25 +91,12 @@ export async function startService({ env, config, logger, simulate, simulateScen
       ingest,
       logger: logger.child({ component: 'dashboard' }),
       health,
-      metricsText: async () => {
+      metricsText: metricsTextOf(metrics, buffered, () => {
         metrics.socketClients.set(dashboard.stats().liveConnections);
         metrics.devicesOnline.set(ingest.presence().filter((p) => p.status === 'online').length);
-        if (buffered) {
-          const s = buffered.stats();
-          metrics.outboxDepth.set(s.outboxDepth);
-          metrics.outboxAgeSeconds.set(s.outboxOldestAgeMs / 1000);
-        }
-        return metrics.registry.metrics();
-      },
+      }),
     },
-    {
-      port: env.HTTP_PORT,
-      host: env.HTTP_HOST,
-      sessionTtlMs: env.SESSION_TTL,
-      metricsPublic: env.METRICS_PUBLIC,
-      usersFile: `${env.DATA_DIR}/users.json`,
-      https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
-    },
+    dashboardOptions(env),
   );
   const { port: httpPort } = await dashboard.start();
 

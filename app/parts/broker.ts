@@ -1,4 +1,5 @@
-import { connectionLimitsFromEnv, createBroker } from '../../broker/broker.js';
+import { createBroker } from '../../broker/broker.js';
+import { brokerOptions } from '../options.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { metricsTextOf, type PartContext, type PartHandle } from './context.js';
 import { startOpsServer } from './ops-server.js';
@@ -20,15 +21,7 @@ export async function startBrokerPart(ctx: PartContext): Promise<PartHandle> {
       service: { username: env.MQTT_SERVICE_USERNAME, password: env.MQTT_SERVICE_PASSWORD },
       onReject: (reason) => metrics.rejected.inc({ reason }),
     },
-    {
-      port: env.MQTT_PORT,
-      host: env.MQTT_HOST,
-      topicRoot: env.MQTT_TOPIC_ROOT,
-      tls: env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined,
-      maxMessagesPerSecond: env.MQTT_RATE_LIMIT,
-      burst: env.MQTT_RATE_BURST,
-      connectionLimits: connectionLimitsFromEnv(env),
-    },
+    brokerOptions(env),
   );
   const { port, tlsPort } = await broker.start();
   if (!env.MQTT_SERVICE_PASSWORD) logger.warn('MQTT_SERVICE_PASSWORD is not set: no ingest, rules or dashboard process can log in to this broker');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { importEvents } from '../../cluster/event-bridge.js';
@@ -11,6 +10,7 @@ import { replyTopic } from '../../cluster/service-topics.js';
 import { createDashboard } from '../../dashboard/server.js';
 import { healthOf } from '../health.js';
 import { connectToBroker, metricsTextOf, openStore, type PartContext, type PartHandle } from './context.js';
+import { dashboardOptions } from '../options.js';
 
 /**
  * `--only dashboard`: the HTTP API, the live page and socket.io. Live events come from the ingest and rules
@@ -54,16 +54,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
         metrics.devicesOnline.set(ingest.presence().filter((p) => p.status === 'online').length);
       }),
     },
-    {
-      port: env.HTTP_PORT,
-      host: env.HTTP_HOST,
-      sessionTtlMs: env.SESSION_TTL,
-      metricsPublic: env.METRICS_PUBLIC,
-      https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
-      // Users changed over the API; read at start. Sessions stay per process: put several dashboards behind a
-      // load balancer with sticky sessions (cluster/README.md).
-      usersFile: `${env.DATA_DIR}/users.json`,
-    },
+    dashboardOptions(env),
   );
   // Events before the socket.io server exists would be lost anyway; subscribing last keeps start-up simple.
   const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode']);

@@ -6,6 +6,7 @@ import type { DeferredAcks } from '../../cluster/deferred-ack.js';
 import { createIngest } from '../../ingest/ingest.js';
 import { healthOf } from '../health.js';
 import { connectToBroker, metricsTextOf, openStore, type PartContext, type PartHandle } from './context.js';
+import { ingestOptions } from '../options.js';
 import { startOpsServer } from './ops-server.js';
 
 /**
@@ -20,15 +21,7 @@ export async function startIngestPart(ctx: PartContext): Promise<PartHandle> {
   const { store, buffered } = await openStore(ctx);
   const ingest = createIngest(
     { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics },
-    {
-      topicRoot: env.MQTT_TOPIC_ROOT,
-      maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
-      maxFutureMs: env.MAX_FUTURE_SKEW,
-      maxPastMs: env.MAX_PAST_AGE,
-      batchSize: env.BATCH_SIZE,
-      batchIntervalMs: env.BATCH_INTERVAL,
-      rejectsKept: env.REJECTS_KEPT,
-    },
+    ingestOptions(env),
   );
   if (!env.INSTANCE_ID)
     logger.warn(`INSTANCE_ID is not set, so this ingest process is "${ctx.instance}": set a stable INSTANCE_ID (ingest-1, ingest-2 ...) so that after a crash it resumes its MQTT session and gets its unacknowledged readings again`);

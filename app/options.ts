@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { connectionLimitsFromEnv, type BrokerOptions } from '../broker/broker.js';
+import type { EnvSettingsT } from '../core/config/env.js';
+import type { DashboardOptions } from '../dashboard/deps.js';
+import type { IngestOptions } from '../ingest/ingest.js';
+
+/**
+ * Component options from the environment, in one place for both entries: everything in one process
+ * (app/service.ts) and one component per process (app/parts/*). A setting read here means the same in both.
+ */
+export function ingestOptions(env: EnvSettingsT): IngestOptions {
+  return {
+    topicRoot: env.MQTT_TOPIC_ROOT,
+    maxPayloadBytes: env.MAX_PAYLOAD_BYTES,
+    maxFutureMs: env.MAX_FUTURE_SKEW,
+    maxPastMs: env.MAX_PAST_AGE,
+    batchSize: env.BATCH_SIZE,
+    batchIntervalMs: env.BATCH_INTERVAL,
+    rejectsKept: env.REJECTS_KEPT,
+  };
+}
+
+export function brokerOptions(env: EnvSettingsT): BrokerOptions {
+  return {
+    port: env.MQTT_PORT,
+    host: env.MQTT_HOST,
+    topicRoot: env.MQTT_TOPIC_ROOT,
+    tls: env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined,
+    maxMessagesPerSecond: env.MQTT_RATE_LIMIT,
+    burst: env.MQTT_RATE_BURST,
+    connectionLimits: connectionLimitsFromEnv(env),
+  };
+}
+
+export function dashboardOptions(env: EnvSettingsT): DashboardOptions {
+  return {
+    port: env.HTTP_PORT,
+    host: env.HTTP_HOST,
+    sessionTtlMs: env.SESSION_TTL,
+    metricsPublic: env.METRICS_PUBLIC,
+    // Users changed over the API; read at start. Sessions stay per process: several dashboard processes go
+    // behind a load balancer with sticky sessions (cluster/README.md).
+    usersFile: `${env.DATA_DIR}/users.json`,
+    https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
+  };
+}
