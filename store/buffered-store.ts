@@ -171,7 +171,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         // The batch stays in the outbox and is sent again after the restart: InfluxDB keeps one point per series
         // and time (a reading's time is its own; an alert's or command's carries its outbox number).
         if (abandoned) return;
-        outbox.remove(lastSeq);
+        await outbox.remove(lastSeq);
         releaseRoom();
         counters.writtenTotal += count;
         if (counters.consecutiveFailures > 0) logger.info({ depth: outbox.depth() }, 'store writes succeed again; sending the backlog');
@@ -200,7 +200,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         } else if (count > 1) {
           limit = Math.ceil(count / 2);
         } else {
-          outbox.deadLetter(lastSeq, message);
+          await outbox.deadLetter(lastSeq, message);
           logger.error({ err: message, kind: run.kind, entry: run.values[0], seq: lastSeq }, `store refused one of the ${NAMES[run.kind]} as invalid: moved to the dead table of outbox.db, not retried`);
         }
       }
@@ -228,9 +228,10 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     return `${outbox.depth()} entries${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
   }
 
-  function flush(timeoutMs = 30_000, flushOptions: { failFast?: boolean } = {}): Promise<void> {
-    if (!drainer) return Promise.reject(new StoreError('STORE_WRITE', 'the outbox drainer is not running: call init() first'));
-    if (idle && outbox.depth() === 0) return Promise.resolve();
+  async function flush(timeoutMs = 30_000, flushOptions: { failFast?: boolean } = {}): Promise<void> {
+    if (!drainer) throw new StoreError('STORE_WRITE', 'the outbox drainer is not running: call init() first');
+    await appendsSettled();
+    if (idle && outbox.depth() === 0) return;
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve: () => (clearTimeout(timer), resolve()),
@@ -248,14 +249,24 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     });
   }
 
-  function append<K extends OutboxKind>(kind: K, values: readonly OutboxPayloads[K][]): void {
-    try {
-      outbox.append(kind, values);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new StoreError('STORE_WRITE', `cannot append ${NAMES[kind]} to the outbox (${message}): check free space and permissions of DATA_DIR`, true);
-    }
-    wake();
+  /** Appends still being committed: flush() and close() wait for them, so they cover every write already made. */
+  const appending = new Set<Promise<void>>();
+  async function appendsSettled(): Promise<void> {
+    while (appending.size > 0) await Promise.allSettled([...appending]);
+  }
+
+  function append<K extends OutboxKind>(kind: K, values: readonly OutboxPayloads[K][]): Promise<void> {
+    const done = outbox.append(kind, values).then(
+      () => wake(),
+      (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new StoreError('STORE_WRITE', `cannot append ${NAMES[kind]} to the outbox (${message}): check free space and permissions of DATA_DIR`, true);
+      },
+    );
+    appending.add(done);
+    const forget = () => appending.delete(done);
+    done.then(forget, forget);
+    return done;
   }
 
   /** At start: the backlog from before the restart goes to InfluxDB before the rules engine reads its history. */
@@ -300,7 +311,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     },
 
     async writeReadings(readings) {
-      append('reading', readings);
+      await append('reading', readings);
       await room();
     },
 
@@ -311,17 +322,18 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     history: (q) => inner.history(q),
     latest: (filter) => inner.latest(filter),
     raw: (q) => inner.raw(q),
-    writeAlerts: async (events) => append('alert', events),
+    writeAlerts: (events) => append('alert', events),
     // Reads come from InfluxDB only: an alert event still in the outbox (InfluxDB down or catching up) is not
     // yet in the alert history (alerts()), nor a command record in commands(). The rules engine keeps its open
     // alerts in memory, so what is active is right meanwhile; only the history lags.
     alerts: (q) => inner.alerts(q),
-    writeCommands: async (records) => append('command', records),
+    writeCommands: (records) => append('command', records),
     commands: (q) => inner.commands(q),
 
     async close() {
       if (stopping) return;
       closing = true;
+      await appendsSettled();
       // A healthy InfluxDB gets the backlog now (bounded); a failing one is not waited for: the outbox keeps it.
       if (drainer && counters.consecutiveFailures === 0 && outbox.depth() > 0) {
         await flush(closeFlushMs).catch((err: Error) => logger.warn({ err: err.message }, 'outbox not empty at shutdown; the rest is sent after the next start'));
@@ -340,7 +352,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       }
       for (const w of flushWaiters) w.reject(new StoreError('STORE_WRITE', 'store closed before the outbox was empty; the rest is sent after restart'));
       flushWaiters.clear();
-      outbox.close();
+      await outbox.close();
       await inner.close();
     },
   };

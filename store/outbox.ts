@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { AlertEvent, Reading } from '../core/domain.js';
+import { createSqliteWriter, SqliteWriteError, type SqliteWriter } from './sqlite-writer.js';
 import type { CommandRecord } from './store.js';
 
 /**
@@ -11,6 +12,8 @@ import type { CommandRecord } from './store.js';
  * One queue, one row per item, numbered in arrival order whatever its kind; rows leave only from the front,
  * either delivered (remove) or set aside as undeliverable (deadLetter). The drainer reads the front as runs
  * of one kind (peekRun), so a backlog of readings still goes out in large batches.
+ * Writes (append, remove, deadLetter) run in a worker thread (store/sqlite-writer.ts), so their commits and
+ * fsyncs never hold up the event loop; reads run here on a query-only connection that never needs the write lock.
  */
 export interface OutboxPayloads {
   reading: Reading;
@@ -24,21 +27,22 @@ export const OUTBOX_KINDS = ['reading', 'alert', 'command'] as const satisfies r
 export type OutboxRun = { [K in OutboxKind]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxKind];
 
 export interface Outbox {
-  /** Synchronous and atomic: once it returns, the items are on disk, after everything appended before. */
-  append<K extends OutboxKind>(kind: K, values: readonly OutboxPayloads[K][]): void;
+  /** Atomic: once it resolves, the items are on disk (fsynced), after everything appended before. */
+  append<K extends OutboxKind>(kind: K, values: readonly OutboxPayloads[K][]): Promise<void>;
   /** The run at the front: up to `max` oldest entries, as long as they are of the first one's kind; without removing them. */
   peekRun(max: number): OutboxRun | undefined;
   /** Removes every entry up to and including `upToSeq` (delivered). */
-  remove(upToSeq: number): void;
-  /** Moves entries up to `upToSeq` to the dead table with the reason; they stay inspectable, never retried. */
-  deadLetter(upToSeq: number, reason: string): number;
-  /** Entries waiting, all kinds. */
+  remove(upToSeq: number): Promise<void>;
+  /** Moves entries up to `upToSeq` to the dead table with the reason; they stay inspectable, never retried. Resolves to how many. */
+  deadLetter(upToSeq: number, reason: string): Promise<number>;
+  /** Entries waiting (appended and committed), all kinds. */
   depth(): number;
   depthByKind(): Record<OutboxKind, number>;
   /** How long the oldest waiting entry (of any kind) has waited; 0 when empty. */
   oldestAgeMs(now: number): number;
   deadCount(): number;
-  close(): void;
+  /** Waits for the writes in flight, then closes the file. */
+  close(): Promise<void>;
 }
 
 /** 1: readings only (no kind column). 2: a kind per row. */
@@ -53,45 +57,67 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   // FULL, not NORMAL: append() is the moment a reading is acknowledged as stored (the device gets its PUBACK
   // and forgets it) and an alert or command is recorded. NORMAL could lose the last commits on power loss,
   // which is common on a farm; FULL fsyncs the WAL on every commit, and ingest batches readings so that is a
-  // few fsyncs a second.
+  // few fsyncs a second - in the writer thread.
   db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
   migrate(db, path, options.logger);
-  const insert = db.prepare('INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)');
+  // From here on this connection only reads: every write goes through the writer thread (started on the first one).
+  db.pragma('query_only = ON');
   const front = db.prepare('SELECT seq, kind, json FROM outbox ORDER BY seq LIMIT ?');
-  const kindsUpTo = db.prepare('SELECT kind, count(*) AS n FROM outbox WHERE seq <= ? GROUP BY kind');
-  const del = db.prepare('DELETE FROM outbox WHERE seq <= ?');
-  const toDead = db.prepare(
-    'INSERT OR REPLACE INTO dead (seq, appended_at, failed_at, reason, kind, json) SELECT seq, appended_at, ?, ?, kind, json FROM outbox WHERE seq <= ?',
-  );
   const oldest = db.prepare('SELECT appended_at FROM outbox ORDER BY seq LIMIT 1');
   const countDead = db.prepare('SELECT count(*) AS n FROM dead');
+  const writer: SqliteWriter = createSqliteWriter({
+    path,
+    label: `outbox ${path}`,
+    pragmas: ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000'],
+  });
 
   // count(*) is a full scan; after one at open the depths are kept in memory (only this process writes the file).
   const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0 };
-  for (const row of db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind').all() as { kind: string; n: number }[]) {
-    if (!isKind(row.kind)) throw new Error(`${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`);
-    depths[row.kind] = row.n;
+  const countByKind = db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind');
+  function recount() {
+    const counted: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0 };
+    for (const row of countByKind.all() as { kind: string; n: number }[]) {
+      if (!isKind(row.kind)) throw new Error(`${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`);
+      counted[row.kind] = row.n;
+    }
+    Object.assign(depths, counted);
+  }
+  recount();
+  /**
+   * A write SQLite refused was rolled back, but one whose writer thread died may have committed before it could
+   * answer: then count again (once no other write is in flight to be counted twice) rather than let the depths drift.
+   */
+  async function counted<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (err) {
+      if (!(err instanceof SqliteWriteError) && writer.pending() === 0 && db.open) recount();
+      throw err;
+    }
   }
   const total = () => depths.reading + depths.alert + depths.command;
   if (total() > 0) options.logger.info({ path, depth: total(), byKind: { ...depths } }, 'outbox holds entries from before the restart; they will be sent first');
 
-  const appendAll = db.transaction((kind: OutboxKind, values: readonly unknown[]) => {
-    const at = now();
-    for (const v of values) insert.run(at, kind, JSON.stringify(v));
-  });
   /** Removes (or moves to the dead table) the front up to a seq and keeps the depths right. */
-  const takeFront = db.transaction((upToSeq: number, dead?: string) => {
-    const counts = kindsUpTo.all(upToSeq) as { kind: OutboxKind; n: number }[];
-    if (dead !== undefined) toDead.run(now(), dead, upToSeq);
-    const removed = del.run(upToSeq).changes;
-    for (const c of counts) depths[c.kind] -= c.n;
-    return removed;
-  });
+  async function takeFront(upToSeq: number, dead?: string): Promise<number> {
+    const [counts, , removed] = await counted(writer.transaction([
+      { sql: 'SELECT kind, count(*) AS n FROM outbox WHERE seq <= ? GROUP BY kind', rows: [[upToSeq]], all: true },
+      {
+        sql: 'INSERT OR REPLACE INTO dead (seq, appended_at, failed_at, reason, kind, json) SELECT seq, appended_at, ?, ?, kind, json FROM outbox WHERE seq <= ?',
+        rows: dead === undefined ? [] : [[now(), dead, upToSeq]],
+      },
+      { sql: 'DELETE FROM outbox WHERE seq <= ?', rows: [[upToSeq]] },
+    ]));
+    for (const c of counts.rows as { kind: OutboxKind; n: number }[]) depths[c.kind] -= c.n;
+    return removed.changes;
+  }
 
   return {
-    append(kind, values) {
+    async append(kind, values) {
       if (values.length === 0) return;
-      appendAll(kind, values);
+      const at = now();
+      await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', rows: values.map((v) => [at, kind, JSON.stringify(v)]) }]));
       depths[kind] += values.length;
     },
     peekRun(max) {
@@ -106,8 +132,8 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       }
       return run as OutboxRun | undefined;
     },
-    remove(upToSeq) {
-      takeFront(upToSeq);
+    async remove(upToSeq) {
+      await takeFront(upToSeq);
     },
     deadLetter(upToSeq, reason) {
       return takeFront(upToSeq, reason);
@@ -119,8 +145,10 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       return row ? Math.max(0, at - row.appended_at) : 0;
     },
     deadCount: () => (countDead.get() as { n: number }).n,
-    close() {
+    async close() {
+      // The reader first, so the writer thread holds the last connection and checkpoints the WAL there.
       if (db.open) db.close();
+      await writer.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AlertEvent, Reading } from '../core/domain.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { applySchema, whereClause } from './sqlite-schema.js';
+import { createSqliteWriter, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
 import {
   StoreError,
   type CommandRecord,
@@ -17,103 +18,140 @@ import {
   type Store,
 } from './store.js';
 
-/** The embedded store: one SQLite file under DATA_DIR, used when INFLUX_URL is not set. */
+/**
+ * The embedded store: one SQLite file under DATA_DIR, used when INFLUX_URL is not set.
+ * Writes run in a worker thread (store/sqlite-writer.ts), so their commits and fsyncs never hold up the event
+ * loop (MQTT, rules); reads run here on a connection that is query-only, so it never waits for the write lock.
+ */
 export interface SqliteStoreOptions {
   dataDir: string;
   logger: Logger;
+  /** How long a write waits for a lock another process holds on farm.db before failing (retryable). */
+  busyTimeoutMs?: number;
 }
+
+// INSERT OR REPLACE on the (device, metric, ts) key: a device resending after a lost PUBACK is harmless.
+const INSERT_READING = 'INSERT OR REPLACE INTO readings (ts, site, zone, kind, device, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?)';
+// Only a newer (or equally new, replaced) reading moves "latest": late store-and-forward batches must not.
+const UPSERT_LATEST = `
+  INSERT INTO latest (device, metric, site, zone, kind, ts, value) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (device, metric) DO UPDATE SET
+    site = excluded.site, zone = excluded.zone, kind = excluded.kind, ts = excluded.ts, value = excluded.value
+  WHERE excluded.ts >= latest.ts`;
+const INSERT_ALERT = 'INSERT INTO alerts (ts, site, json) VALUES (?, ?, ?)';
+const INSERT_COMMAND = 'INSERT INTO commands (ts, site, device, json) VALUES (?, ?, ?, ?)';
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const path = join(options.dataDir, 'farm.db');
   const logger = options.logger.child({ store: 'embedded' });
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  /** Reads only (query_only): the dashboard, rules recovery and the API. */
   let db: Database.Database | undefined;
-  let statements: ReturnType<typeof prepare> | undefined;
+  let writer: SqliteWriter | undefined;
+  let opening: Promise<void> | undefined;
 
-  function prepare(d: Database.Database) {
-    return {
-      // INSERT OR REPLACE on the (device, metric, ts) key: a device resending after a lost PUBACK is harmless.
-      reading: d.prepare(
-        'INSERT OR REPLACE INTO readings (ts, site, zone, kind, device, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      // Only a newer (or equally new, replaced) reading moves "latest": late store-and-forward batches must not.
-      latest: d.prepare(`
-        INSERT INTO latest (device, metric, site, zone, kind, ts, value) VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (device, metric) DO UPDATE SET
-          site = excluded.site, zone = excluded.zone, kind = excluded.kind, ts = excluded.ts, value = excluded.value
-        WHERE excluded.ts >= latest.ts`),
-      alert: d.prepare('INSERT INTO alerts (ts, site, json) VALUES (?, ?, ?)'),
-      command: d.prepare('INSERT INTO commands (ts, site, device, json) VALUES (?, ?, ?, ?)'),
-    };
+  function reader(): Database.Database {
+    if (!db) throw new StoreError('STORE_QUERY', `embedded store ${path} is not open: call init() first`);
+    return db;
   }
 
-  function open(): { db: Database.Database; st: ReturnType<typeof prepare> } {
-    if (!db || !statements) throw new StoreError('STORE_QUERY', `embedded store ${path} is not open: call init() first`);
-    return { db, st: statements };
+  /** Failures surface as typed StoreErrors that name the file and what failed. */
+  function storeError(code: 'STORE_WRITE' | 'STORE_QUERY', what: string, err: unknown): StoreError {
+    if (err instanceof StoreError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    // SQLITE_BUSY / SQLITE_FULL / IOERR are conditions that can pass (another process, disk space freed).
+    const retryable = /BUSY|LOCKED|FULL|IOERR/.test((err as { code?: string }).code ?? '');
+    return new StoreError(code, `embedded store ${path}: ${what} failed: ${message}`, retryable);
   }
 
-  /** better-sqlite3 is synchronous: wrap each call so failures surface as typed StoreErrors. */
-  function run<T>(code: 'STORE_WRITE' | 'STORE_QUERY', what: string, fn: () => T): Promise<T> {
+  /** better-sqlite3 reads are synchronous: wrap each so failures surface as typed StoreErrors. */
+  function query<T>(what: string, fn: () => T): Promise<T> {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      if (err instanceof StoreError) return Promise.reject(err);
-      const message = err instanceof Error ? err.message : String(err);
-      // SQLITE_BUSY / SQLITE_FULL / IOERR are conditions that can pass (another process, disk space freed).
-      const retryable = /BUSY|LOCKED|FULL|IOERR/.test((err as { code?: string }).code ?? '');
-      return Promise.reject(new StoreError(code, `embedded store ${path}: ${what} failed: ${message}`, retryable));
+      return Promise.reject(storeError('STORE_QUERY', what, err));
     }
   }
 
-  const writeBatch = (readings: Reading[]) => {
-    const { db: d, st } = open();
+  /** One transaction in the writer thread; resolves once committed and fsynced. */
+  async function write(what: string, steps: { sql: string; rows: SqlValue[][] }[]): Promise<void> {
+    if (!writer) throw new StoreError('STORE_WRITE', `embedded store ${path} is not open: call init() first`);
+    try {
+      await writer.transaction(steps);
+    } catch (err) {
+      throw storeError('STORE_WRITE', what, err);
+    }
+  }
+
+  function readingSteps(readings: Reading[]) {
     // "latest" needs one upsert per device and metric, not one per reading: a batch of a chatty device's
     // readings would otherwise rewrite the same row hundreds of times (it was a tenth of the write cost).
-    const newest = new Map<string, { r: Reading; metric: string; value: number }>();
-    d.transaction(() => {
-      for (const r of readings) {
-        for (const metric in r.metrics) {
-          const value = r.metrics[metric];
-          st.reading.run(r.ts, r.site, r.zone, r.kind, r.device, metric, value);
-          const key = `${r.device}\u0000${metric}`;
-          const seen = newest.get(key);
-          if (!seen || r.ts >= seen.r.ts) newest.set(key, { r, metric, value });
-        }
+    const rows: SqlValue[][] = [];
+    const newest = new Map<string, SqlValue[]>();
+    for (const r of readings) {
+      for (const metric in r.metrics) {
+        const value = r.metrics[metric];
+        rows.push([r.ts, r.site, r.zone, r.kind, r.device, metric, value]);
+        const key = `${r.device}\u0000${metric}`;
+        const seen = newest.get(key);
+        if (!seen || r.ts >= (seen[5] as number)) newest.set(key, [r.device, metric, r.site, r.zone, r.kind, r.ts, value]);
       }
-      for (const { r, metric, value } of newest.values()) st.latest.run(r.device, metric, r.site, r.zone, r.kind, r.ts, value);
-    })();
-  };
+    }
+    return [
+      { sql: INSERT_READING, rows },
+      { sql: UPSERT_LATEST, rows: [...newest.values()] },
+    ];
+  }
+
+  async function open(): Promise<void> {
+    let d: Database.Database | undefined;
+    let w: SqliteWriter | undefined;
+    try {
+      mkdirSync(options.dataDir, { recursive: true });
+      d = new Database(path);
+      // WAL lets the dashboard read while ingest writes. FULL fsyncs every commit: a commit is the moment a
+      // QoS 1 reading is acknowledged, and a device forgets what was acknowledged, so NORMAL (sync at
+      // checkpoints only) could lose acknowledged readings on a power cut. Ingest group-commits, so this is
+      // one fsync per batch (BATCH_INTERVAL), not per reading; and it happens in the writer thread.
+      d.pragma('journal_mode = WAL');
+      d.pragma('synchronous = FULL');
+      d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      // The schema is the only write on this thread, at start-up before the writer exists; from here on
+      // this connection cannot write, so no statement of the event loop ever waits for the write lock.
+      applySchema(d);
+      d.pragma('query_only = ON');
+      w = createSqliteWriter({
+        path,
+        label: `embedded store ${path}`,
+        pragmas: ['journal_mode = WAL', 'synchronous = FULL', `busy_timeout = ${busyTimeoutMs}`],
+      });
+      await w.transaction([]); // the thread is up and has the file open
+      db = d;
+      writer = w;
+      logger.info({ path }, 'embedded store open');
+    } catch (err) {
+      d?.close();
+      await w?.close().catch(() => {});
+      const message = err instanceof Error ? err.message : String(err);
+      throw new StoreError('STORE_NO_DATABASE', `cannot open the embedded store at ${path} (${message}): check DATA_DIR exists and is writable`);
+    }
+  }
 
   return {
     kind: 'embedded',
 
-    async init() {
-      if (db) return;
-      try {
-        mkdirSync(options.dataDir, { recursive: true });
-        const d = new Database(path);
-        // WAL lets the dashboard read while ingest writes. FULL fsyncs every commit: a commit is the moment a
-        // QoS 1 reading is acknowledged, and a device forgets what was acknowledged, so NORMAL (sync at
-        // checkpoints only) could lose acknowledged readings on a power cut. Ingest group-commits, so this is
-        // one fsync per batch (BATCH_INTERVAL), not per reading.
-        d.pragma('journal_mode = WAL');
-        d.pragma('synchronous = FULL');
-        d.pragma('busy_timeout = 5000');
-        applySchema(d);
-        db = d;
-        statements = prepare(d);
-        logger.info({ path }, 'embedded store open');
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        throw new StoreError('STORE_NO_DATABASE', `cannot open the embedded store at ${path} (${message}): check DATA_DIR exists and is writable`);
-      }
+    init() {
+      if (db) return Promise.resolve();
+      opening ??= open().finally(() => (opening = undefined));
+      return opening;
     },
 
-    writeReadings: (readings) => run('STORE_WRITE', 'writing readings', () => writeBatch(readings)),
+    writeReadings: (readings) => write('writing readings', readingSteps(readings)),
 
     history(q: HistoryQuery) {
-      return run('STORE_QUERY', 'history query', () => {
+      return query('history query', () => {
         const { sql, params } = historySql(q);
-        const rows = open().db.prepare(sql).all(params) as HistoryRow[];
+        const rows = reader().prepare(sql).all(params) as HistoryRow[];
         const series = new Map<string, HistorySeries>();
         for (const row of rows) {
           let s = series.get(row.device);
@@ -125,19 +163,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     latest(filter = {}) {
-      return run('STORE_QUERY', 'latest query', () => {
+      return query('latest query', () => {
         const where = whereClause({ site: filter.site, zone: filter.zone, device: filter.device }, {});
-        return open()
-          .db.prepare(`SELECT site, zone, kind, device, metric, value, ts FROM latest ${where.sql} ORDER BY device, metric`)
+        return reader()
+          .prepare(`SELECT site, zone, kind, device, metric, value, ts FROM latest ${where.sql} ORDER BY device, metric`)
           .all(where.params) as LatestValue[];
       });
     },
 
     raw(q: RawQuery) {
-      return run('STORE_QUERY', 'raw query', () => {
+      return query('raw query', () => {
         const where = whereClause({ metric: q.metric, site: q.site, zone: q.zone, device: q.device }, { from: q.from, to: q.to });
-        return open()
-          .db.prepare(
+        return reader()
+          .prepare(
             `SELECT site, zone, kind, device, metric, value, ts FROM readings ${where.sql}
              ORDER BY ts, device, metric LIMIT @limit`,
           )
@@ -145,46 +183,45 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
-    writeAlerts: (events) =>
-      run('STORE_WRITE', 'writing alerts', () => {
-        const { db: d, st } = open();
-        d.transaction(() => events.forEach((e) => st.alert.run(e.ts, e.site, JSON.stringify(e))))();
-      }),
+    writeAlerts: (events) => write('writing alerts', [{ sql: INSERT_ALERT, rows: events.map((e) => [e.ts, e.site, JSON.stringify(e)]) }]),
 
     alerts(q: EventQuery) {
-      return run('STORE_QUERY', 'alerts query', () => {
+      return query('alerts query', () => {
         const where = whereClause({ site: q.site }, q);
-        const rows = open()
-          .db.prepare(`SELECT json FROM alerts ${where.sql} ORDER BY ts DESC, seq DESC LIMIT @limit`)
+        const rows = reader()
+          .prepare(`SELECT json FROM alerts ${where.sql} ORDER BY ts DESC, seq DESC LIMIT @limit`)
           .all({ ...where.params, limit: q.limit ?? DEFAULT_EVENT_LIMIT }) as { json: string }[];
         return rows.map((r) => JSON.parse(r.json) as AlertEvent);
       });
     },
 
     writeCommands: (records) =>
-      run('STORE_WRITE', 'writing commands', () => {
-        const { db: d, st } = open();
-        d.transaction(() => records.forEach((c) => st.command.run(c.ts, c.site, c.device, JSON.stringify(c))))();
-      }),
+      write('writing commands', [{ sql: INSERT_COMMAND, rows: records.map((c) => [c.ts, c.site, c.device, JSON.stringify(c)]) }]),
 
     commands(q) {
-      return run('STORE_QUERY', 'commands query', () => {
+      return query('commands query', () => {
         const where = whereClause({ site: q.site, device: q.device }, q);
-        const rows = open()
-          .db.prepare(`SELECT json FROM commands ${where.sql} ORDER BY ts DESC, seq DESC LIMIT @limit`)
+        const rows = reader()
+          .prepare(`SELECT json FROM commands ${where.sql} ORDER BY ts DESC, seq DESC LIMIT @limit`)
           .all({ ...where.params, limit: q.limit ?? DEFAULT_EVENT_LIMIT }) as { json: string }[];
         return rows.map((r) => JSON.parse(r.json) as CommandRecord);
       });
     },
 
     async close() {
-      if (!db) return;
-      const d = db;
+      if (!db || !writer) return;
+      const [d, w] = [db, writer];
       db = undefined;
-      statements = undefined;
-      // SQLite's recommendation for long-lived connections: refresh planner statistics on close.
-      d.pragma('optimize');
+      writer = undefined;
+      // The reader first, so the writer thread holds the last connection: its close checkpoints the WAL into
+      // farm.db there, not on this thread. It waits for the writes still pending before it.
       d.close();
+      try {
+        // SQLite's recommendation for long-lived connections: refresh planner statistics on close.
+        await w.close(['PRAGMA optimize']);
+      } catch (err) {
+        logger.warn({ path, err: (err as Error).message }, 'embedded store writer did not close cleanly; SQLite recovers the WAL at the next start');
+      }
       logger.info({ path }, 'embedded store closed');
     },
   };

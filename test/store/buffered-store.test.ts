@@ -178,7 +178,7 @@ describe('buffered store (outbox in front of a store)', () => {
     const reopened = createOutbox({ dataDir, logger });
     expect(reopened.depth()).toBe(20);
     expect(reopened.peekRun(1)).toEqual({ kind: 'reading', values: [readings(1)[0]], seqs: [1] });
-    reopened.close();
+    await reopened.close();
     const second = await open(inner.store);
     await second.writeReadings(readings(5, 20));
     await second.flush(5000);
@@ -196,7 +196,7 @@ describe('buffered store (outbox in front of a store)', () => {
     expect(inner.values()).toEqual(Array.from({ length: 200 }, (_, i) => i));
     const reopened = createOutbox({ dataDir, logger });
     expect(reopened.depth()).toBe(0);
-    reopened.close();
+    await reopened.close();
   });
 
   it('does not hold shutdown for a store that is down or hangs: the readings stay in the outbox for the next start', async () => {
@@ -214,7 +214,7 @@ describe('buffered store (outbox in front of a store)', () => {
     await new Promise((r) => setTimeout(r, 20));
     const reopened = createOutbox({ dataDir, logger });
     expect(reopened.depth()).toBe(30);
-    reopened.close();
+    await reopened.close();
   });
 
   it('starts while InfluxDB is unreachable, accepts readings, and prepares and fills it once it answers; wrong credentials still stop start-up', async () => {
@@ -329,7 +329,7 @@ describe('buffered store (outbox in front of a store)', () => {
     const outbox = createOutbox({ dataDir, logger });
     expect(outbox.depthByKind()).toEqual({ reading: 3, alert: 0, command: 0 });
     expect(outbox.oldestAgeMs(Date.now())).toBeGreaterThanOrEqual(60_000);
-    outbox.close();
+    await outbox.close();
 
     const inner = fakeInner();
     const store = await open(inner.store);
@@ -349,7 +349,7 @@ describe('buffered store (outbox in front of a store)', () => {
     // Opening the upgraded file again changes nothing.
     const again = createOutbox({ dataDir, logger });
     expect(again.depth()).toBe(0);
-    again.close();
+    await again.close();
   });
 
   it('sets aside only the alert event the store refuses; the readings and alerts behind it are delivered in order', async () => {

@@ -2,12 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
 import type { Reading } from '../../core/domain.js';
 import { createSqliteStore, historySql } from '../../store/sqlite-store.js';
-import type { HistoryQuery, Store } from '../../store/store.js';
-import { describeStoreContract } from './contract.js';
+import { StoreError, type HistoryQuery, type Store } from '../../store/store.js';
+import { BASE, commandRecord, describeStoreContract, reading } from './contract.js';
 
 const logger = silentLogger();
 
@@ -50,6 +50,68 @@ describe('embedded store on disk', () => {
     const store = createSqliteStore({ dataDir, logger });
     await expect(store.init()).rejects.toMatchObject({ code: 'STORE_NO_DATABASE', message: expect.stringContaining(`${dataDir}/farm.db`) });
     await rm(parent, { recursive: true, force: true });
+  });
+});
+
+describe('embedded store writes (in the writer thread)', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'farm-sqlite-'));
+  });
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('stores writes made without waiting in the order they were made, and close() waits for them', async () => {
+    const store = await openAt(dataDir);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 30; i++) {
+      writes.push(store.writeCommands([commandRecord('shed-1-env', BASE + (i % 3), i % 2 ? 'acked' : 'sent')]));
+      // The same device+metric+ts written twice: the later value wins.
+      writes.push(store.writeReadings([reading('shed-1-env', BASE, { nh3: i })]));
+    }
+    await store.close();
+    await Promise.all(writes);
+    const reopened = await openAt(dataDir);
+    const stored = await reopened.commands({ limit: 100 });
+    // Newest first; within one ms by the order written.
+    expect(stored.map((c) => c.outcome)).toHaveLength(30);
+    const order = [...stored].reverse().filter((c) => c.ts === BASE).map((c) => c.outcome);
+    expect(order).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => (i % 2 ? 'acked' : 'sent')));
+    expect((await reopened.latest({ device: 'shed-1-env' })).map((v) => v.value)).toEqual([29]);
+    await reopened.close();
+  });
+
+  it('turns a lock held by another process into a retryable STORE_WRITE that names the file, without stalling the service meanwhile', async () => {
+    const store = createSqliteStore({ dataDir, logger, busyTimeoutMs: 300 });
+    await store.init();
+    const other = new Database(join(dataDir, 'farm.db'));
+    other.exec('BEGIN IMMEDIATE');
+    let gapMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      gapMs = Math.max(gapMs, performance.now() - last);
+      last = performance.now();
+    }, 5);
+    const started = performance.now();
+    const err = await store.writeReadings([reading('shed-1-env', BASE, { nh3: 1 })]).catch((e: unknown) => e);
+    const waitedMs = performance.now() - started;
+    clearInterval(ticker);
+    other.exec('ROLLBACK');
+    other.close();
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: 'STORE_WRITE', retryable: true, message: `embedded store ${dataDir}/farm.db: writing readings failed: database is locked` });
+    expect(waitedMs).toBeGreaterThanOrEqual(250);
+    expect(gapMs).toBeLessThan(waitedMs); // the wait happened in the writer thread, not on the event loop
+    await store.writeReadings([reading('shed-1-env', BASE, { nh3: 2 })]); // works again once the lock is gone
+    expect((await store.latest()).map((v) => v.value)).toEqual([2]);
+    await store.close();
+  });
+
+  it('refuses writes after close() with a clear error', async () => {
+    const store = await openAt(dataDir);
+    await store.close();
+    await expect(store.writeReadings([reading('shed-1-env', BASE, { nh3: 1 })])).rejects.toMatchObject({ code: 'STORE_WRITE', message: expect.stringContaining('is not open: call init() first') });
   });
 });
 

@@ -1,0 +1,70 @@
+// The thread behind store/sqlite-writer.ts: owns the one write connection to a SQLite file and runs, for each
+// request, the given statements with the given rows in ONE transaction, then replies. better-sqlite3 is
+// synchronous, so a commit (an fsync with synchronous=FULL) here no longer holds up the service's event loop.
+//
+// Plain JavaScript on purpose: the service runs under `node --import tsx`, but vitest's transform does not reach
+// worker threads, so a .ts worker would not load in the tests. Keep it small and generic; the SQL stays in the
+// TypeScript modules that own it (store/sqlite-store.ts, store/outbox.ts).
+//
+// Protocol (structured-clone messages on parentPort, answered in order):
+//   { id, steps: [{ sql, rows: [params...], all? }] } -> { id, ok: true, results: [{ changes, rows }] }
+//                                                      | { id, ok: false, error: { message, code } }
+//   { id, close: true, finalSql: [...] }              -> { id, ok, error? }, then the thread ends
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const { path, pragmas } = workerData;
+// An error here is uncaught: the worker ends and the writer reports the message to every caller.
+const db = new Database(path);
+for (const pragma of pragmas) db.pragma(pragma);
+
+const MAX_CACHED = 64;
+const statements = new Map();
+function statement(sql) {
+  let st = statements.get(sql);
+  if (!st) {
+    if (statements.size >= MAX_CACHED) statements.clear();
+    st = db.prepare(sql);
+    statements.set(sql, st);
+  }
+  return st;
+}
+
+// IMMEDIATE: take the write lock at BEGIN, not at the first write, so a transaction that reads first
+// (the outbox counts what it removes) cannot fail halfway on a lock upgrade.
+const runSteps = db.transaction((steps) =>
+  steps.map((step) => {
+    const st = statement(step.sql);
+    let changes = 0;
+    const rows = [];
+    for (const params of step.rows) {
+      if (step.all) rows.push(...st.all(params));
+      else changes += st.run(params).changes;
+    }
+    return { changes, rows };
+  }),
+);
+
+parentPort.on('message', (msg) => {
+  if (msg.close) {
+    let error;
+    try {
+      for (const sql of msg.finalSql ?? []) db.exec(sql);
+    } catch (err) {
+      error = describe(err);
+    }
+    db.close();
+    parentPort.postMessage({ id: msg.id, ok: error === undefined, error });
+    parentPort.close();
+    return;
+  }
+  try {
+    parentPort.postMessage({ id: msg.id, ok: true, results: runSteps.immediate(msg.steps) });
+  } catch (err) {
+    parentPort.postMessage({ id: msg.id, ok: false, error: describe(err) });
+  }
+});
+
+function describe(err) {
+  return { message: err instanceof Error ? err.message : String(err), code: typeof err?.code === 'string' ? err.code : undefined };
+}

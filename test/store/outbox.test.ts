@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Reading } from '../../core/domain.js';
+import { silentLogger } from '../../core/logger.js';
+import { createOutbox, type Outbox } from '../../store/outbox.js';
+import { BASE, alert, reading } from './contract.js';
+
+const logger = silentLogger();
+const readings = (n: number, from = 0) => Array.from({ length: n }, (_, i) => reading('shed-1-env', BASE + (from + i) * 1000, { nh3: from + i }));
+
+describe('outbox on disk (writes in the writer thread)', () => {
+  let dataDir: string;
+  let outbox: Outbox | undefined;
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'farm-outbox-'));
+  });
+  afterEach(async () => {
+    await outbox?.close();
+    outbox = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const open = () => (outbox = createOutbox({ dataDir, logger }));
+
+  it('keeps appends in call order and counts them by kind once they are on disk', async () => {
+    const box = open();
+    // Not awaited one by one: the order must still be the call order.
+    await Promise.all([box.append('reading', readings(3)), box.append('alert', [alert({ id: 'a1', ts: BASE })]), box.append('reading', readings(2, 3))]);
+    expect(box.depthByKind()).toEqual({ reading: 5, alert: 1, command: 0 });
+    expect(box.peekRun(100)).toMatchObject({ kind: 'reading', seqs: [1, 2, 3] });
+    await box.remove(3);
+    expect(box.peekRun(100)).toMatchObject({ kind: 'alert', seqs: [4] });
+    expect(await box.deadLetter(4, 'refused: 400')).toBe(1);
+    expect(box.peekRun(100)).toMatchObject({ kind: 'reading', seqs: [5, 6], values: readings(2, 3) });
+    expect(box.depthByKind()).toEqual({ reading: 2, alert: 0, command: 0 });
+    expect(box.deadCount()).toBe(1);
+  });
+
+  it('keeps the depth right while appends and removals overlap', async () => {
+    const box = open();
+    await box.append('reading', readings(10));
+    const overlapping = [box.remove(4), box.append('reading', readings(5, 10)), box.remove(12), box.append('reading', readings(1, 15))];
+    await Promise.all(overlapping);
+    expect(box.depth()).toBe(4); // 16 appended, 12 removed
+    await box.close();
+    outbox = undefined;
+    const reopened = open();
+    expect(reopened.depth()).toBe(4); // the counted depth agrees with the file
+    expect(reopened.peekRun(10)?.seqs).toEqual([13, 14, 15, 16]);
+  });
+
+  it('close() waits for appends still in flight: none is lost', async () => {
+    const box = open();
+    const inFlight = Array.from({ length: 20 }, (_, i) => box.append('reading', readings(1, i)));
+    await box.close();
+    await Promise.all(inFlight);
+    outbox = undefined;
+    const reopened = open();
+    expect(reopened.depth()).toBe(20);
+    expect(reopened.peekRun(50)?.values.map((r) => (r as Reading).metrics.nh3)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('while another process holds the file locked, appends wait without stalling the event loop, and reads still answer', async () => {
+    const box = open();
+    await box.append('reading', readings(1));
+    const other = new Database(join(dataDir, 'outbox.db'));
+    other.exec('BEGIN IMMEDIATE');
+    let gapMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      gapMs = Math.max(gapMs, performance.now() - last);
+      last = performance.now();
+    }, 5);
+    let appended = false;
+    const waiting = box.append('reading', readings(1, 1)).then(() => (appended = true));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(appended).toBe(false); // still waiting for the lock (busy_timeout 5 s) ...
+    expect(box.peekRun(10)?.seqs).toEqual([1]); // ... while this thread reads on
+    other.exec('COMMIT');
+    other.close();
+    await waiting;
+    clearInterval(ticker);
+    expect(gapMs).toBeLessThan(300); // timers kept firing during the 400 ms wait
+    expect(box.depth()).toBe(2);
+  });
+});
