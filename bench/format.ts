@@ -23,6 +23,16 @@ export function ratio(value: number | undefined, reference: number | undefined):
   return `${num(value / reference, 2)}×`;
 }
 
+/**
+ * Latencies are stamped in whole milliseconds: a reference below 1 ms cannot be divided by, so the ratio is
+ * given as a lower bound against 1 ms ("≥ 36.9×") rather than as a meaningless thousands-fold figure.
+ */
+export function latencyRatio(value: number | undefined, reference: number | undefined): string {
+  if (value === undefined || reference === undefined) return 'n/a';
+  if (reference < 1) return `≥ ${num(value, 1)}× (reference < 1 ms)`;
+  return ratio(value, reference);
+}
+
 export function mb(bytes: number | undefined): number | undefined {
   return bytes === undefined ? undefined : bytes / (1024 * 1024);
 }

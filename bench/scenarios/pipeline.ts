@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOAD_METRICS, loadDeviceSpecs, loadFarm, probeSpec, writeFarm } from '../farm.js';
-import { int, num, ratio, spread, table } from '../format.js';
+import { int, latencyRatio, num, ratio, spread, table } from '../format.js';
 import { createLoadPool } from '../load/pool.js';
 import { measureStoredLatency } from '../probes/stored-latency.js';
 import { influxProbe, sqliteProbe, waitForCount, type StoreProbe } from '../probes/store.js';
@@ -160,7 +160,7 @@ export async function runPipeline(ctx: BenchContext): Promise<Section> {
         spread(acc),
         bound,
         `${spread(p50, 1)} / ${spread(p99, 1)}`,
-        `${ratio(p50?.median, refLat?.p50?.median)} / ${ratio(p99?.median, refLat?.p99?.median)}`,
+        `${latencyRatio(p50?.median, refLat?.p50?.median)} / ${latencyRatio(p99?.median, refLat?.p99?.median)}`,
         spread(summarize(runs.map((r) => r.serviceCpu)), 0),
         `${num(lost, 0)} of ${num(expected, 0)}`,
       ]);
