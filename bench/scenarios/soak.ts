@@ -10,13 +10,14 @@ import { cpuMs, rssBytes } from '../procstat.js';
 import { step } from '../progress.js';
 import { merge, newHistogram, percentile, record, slope, unpack, type Histogram } from '../stats.js';
 import { createDatabase, dropDatabase } from '../targets/influx.js';
-import { startService } from '../targets/service.js';
+import { counterTotal, startService } from '../targets/service.js';
 import { profileDir, type BenchContext, type Check, type Section } from '../context.js';
 
 /**
  * Soak (issue 6): N devices at a steady rate for a long time with dashboard clients watching, sampled every
  * interval: stored readings/s, publish -> stored p99, dashboard delivery p99, RSS and CPU of the service.
  * Memory must be flat: RSS at the end within 10 % of RSS at the start (first sample after 10 % of the soak).
+ * The V8 heap in use is sampled too: RSS follows the garbage collector's sawtooth, the heap trend shows a leak.
  */
 interface Sample {
   atSec: number;
@@ -24,6 +25,8 @@ interface Sample {
   storedP99?: number;
   dashboardP99?: number;
   rssMb: number;
+  /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes from /metrics): unlike RSS, not inflated by freed pages the allocator keeps. */
+  heapMb?: number;
   cpuPct: number;
 }
 
@@ -79,6 +82,7 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
       const now = Date.now();
       const count = await probe.count();
       const cpu = cpuMs(service.pid);
+      const heap = await service.metricsText().then((text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes'), () => undefined);
       clients.send({ type: 'measure', on: true });
       const d = await clients.next('measured', 30_000);
       const dash = unpack(d.latency as Parameters<typeof unpack>[0]);
@@ -90,13 +94,14 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
         storedP99: percentile(period, 99),
         dashboardP99: percentile(dash, 99),
         rssMb: mb(rssBytes(service.pid))!,
+        heapMb: heap ? mb(heap) : undefined,
         cpuPct: ((cpu - lastCpu) / (now - lastAt)) * 100,
       };
       period = newHistogram();
       samples.push(sample);
       [lastCount, lastAt, lastCpu] = [count, now, cpu];
       step(
-        `soak ${num(sample.atSec / 60, 1)} min: stored ${num(sample.storedPerSec)}/s | publish→stored p99 ${num(sample.storedP99)} ms | dashboard p99 ${num(sample.dashboardP99)} ms | RSS ${num(sample.rssMb)} MB | CPU ${num(sample.cpuPct)} %`,
+        `soak ${num(sample.atSec / 60, 1)} min: stored ${num(sample.storedPerSec)}/s | publish→stored p99 ${num(sample.storedP99)} ms | dashboard p99 ${num(sample.dashboardP99)} ms | RSS ${num(sample.rssMb)} MB | heap ${num(sample.heapMb)} MB | CPU ${num(sample.cpuPct)} %`,
       );
     }
     const [l, lat] = await Promise.all([load, latency]);
@@ -129,16 +134,18 @@ function soakSection(
   const start = steady[0] ?? samples[0];
   const end = samples[samples.length - 1];
   const growthMbPer10Min = slope(steady.map((x) => ({ x: x.atSec / 600, y: x.rssMb })));
+  const heapSteady = steady.filter((x) => x.heapMb !== undefined);
+  const heapGrowthMbPer10Min = heapSteady.length > 1 ? slope(heapSteady.map((x) => ({ x: x.atSec / 600, y: x.heapMb! }))) : undefined;
   const flat = start && end ? end.rssMb <= start.rssMb * 1.1 : undefined;
   const lost = Math.max(0, o.expected - o.counted);
   const worst = (f: (x: Sample) => number | undefined) => Math.max(...samples.map((x) => f(x) ?? 0));
   const checks: Check[] = [
-    { what: 'soak: memory flat (RSS at the end within 10 % of the start)', ok: flat, detail: `${num(start?.rssMb)} MB → ${num(end?.rssMb)} MB, trend ${num(growthMbPer10Min, 2)} MB per 10 min` },
+    { what: 'soak: memory flat (RSS at the end within 10 % of the start)', ok: flat, detail: `${num(start?.rssMb)} MB → ${num(end?.rssMb)} MB, trend ${num(growthMbPer10Min, 2)} MB per 10 min; V8 heap in use ${num(start?.heapMb)} → ${num(end?.heapMb)} MB, trend ${num(heapGrowthMbPer10Min, 2)} MB per 10 min` },
     { what: 'soak: no reading lost', ok: lost === 0, detail: `${num(lost, 0)} of ${num(o.expected, 0)}` },
   ];
   const body = [
     table(
-      ['devices', 'rate', 'duration', 'stored readings/s (mean)', 'publish → stored p99 (ms), whole soak / worst interval', 'dashboard p99 (ms), whole soak / worst interval', 'RSS start → end (MB)', 'RSS trend (MB / 10 min)', 'lost'],
+      ['devices', 'rate', 'duration', 'stored readings/s (mean)', 'publish → stored p99 (ms), whole soak / worst interval', 'dashboard p99 (ms), whole soak / worst interval', 'RSS start → end (MB)', 'RSS trend (MB / 10 min)', 'heap in use start → end (MB)', 'heap trend (MB / 10 min)', 'lost'],
       [
         [
           int(s.soakDevices),
@@ -149,18 +156,20 @@ function soakSection(
           `${num(percentile(o.dashboardAll, 99), 1)} / ${num(worst((x) => x.dashboardP99), 1)}`,
           `${num(start?.rssMb)} → ${num(end?.rssMb)}`,
           num(growthMbPer10Min, 2),
+          `${num(start?.heapMb)} → ${num(end?.heapMb)}`,
+          num(heapGrowthMbPer10Min, 2),
           `${num(lost, 0)} of ${num(o.expected, 0)}`,
         ],
       ],
     ),
     '',
-    `Store: ${o.store}; ${s.soakClients} dashboard clients on site ${BENCH_SITE}; a probe device publishes every 100 ms for the publish → stored latency. RSS start = first sample after 10 % of the soak.`,
+    `Store: ${o.store}; ${s.soakClients} dashboard clients on site ${BENCH_SITE}; a probe device publishes every 100 ms for the publish → stored latency. RSS start = first sample after 10 % of the soak. Heap in use: V8's, from the service's /metrics; RSS also counts freed memory the allocator has not returned yet.`,
     '',
     '<details><summary>Samples</summary>',
     '',
     table(
-      ['t (s)', 'stored/s', 'stored p99 (ms)', 'dashboard p99 (ms)', 'RSS (MB)', 'CPU (%)'],
-      samples.map((x) => [String(x.atSec), num(x.storedPerSec), num(x.storedP99, 1), num(x.dashboardP99, 1), num(x.rssMb), num(x.cpuPct)]),
+      ['t (s)', 'stored/s', 'stored p99 (ms)', 'dashboard p99 (ms)', 'RSS (MB)', 'heap in use (MB)', 'CPU (%)'],
+      samples.map((x) => [String(x.atSec), num(x.storedPerSec), num(x.storedP99, 1), num(x.dashboardP99, 1), num(x.rssMb), num(x.heapMb), num(x.cpuPct)]),
     ),
     '',
     '</details>',
