@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/domain.js';
 import { silentLogger } from '../../core/logger.js';
 import { createOutbox, type Outbox } from '../../store/outbox.js';
+import { watchEventLoop } from '../helpers/event-loop.js';
 import { BASE, alert, reading } from './contract.js';
 
 const logger = silentLogger();
@@ -67,12 +68,7 @@ describe('outbox on disk (writes in the writer thread)', () => {
     await box.append('reading', readings(1));
     const other = new Database(join(dataDir, 'outbox.db'));
     other.exec('BEGIN IMMEDIATE');
-    let gapMs = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      gapMs = Math.max(gapMs, performance.now() - last);
-      last = performance.now();
-    }, 5);
+    const loop = watchEventLoop();
     let appended = false;
     const waiting = box.append('reading', readings(1, 1)).then(() => (appended = true));
     await new Promise((r) => setTimeout(r, 400));
@@ -81,8 +77,7 @@ describe('outbox on disk (writes in the writer thread)', () => {
     other.exec('COMMIT');
     other.close();
     await waiting;
-    clearInterval(ticker);
-    expect(gapMs).toBeLessThan(300); // timers kept firing during the 400 ms wait
+    expect(loop.stop()).toBeLessThan(300); // timers kept firing during the 400 ms wait
     expect(box.depth()).toBe(2);
   });
 });

@@ -7,22 +7,11 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteWriter, SqliteWriteError, type SqliteWriter } from '../../store/sqlite-writer.js';
 import { StoreError } from '../../store/store.js';
+import { watchEventLoop } from '../helpers/event-loop.js';
 
 const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?)';
 const PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 200'];
 const DYING_WORKER = new URL('./fixtures/dying-sqlite-writer.mjs', import.meta.url);
-
-/** Fires `fn` every few ms and records the longest gap: a thread blocked on SQLite shows up as a long one. */
-function watchEventLoop() {
-  let last = performance.now();
-  let longestGapMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    longestGapMs = Math.max(longestGapMs, now - last);
-    last = now;
-  }, 5);
-  return { stop: () => (clearInterval(timer), longestGapMs) };
-}
 
 describe('SQLite writer thread', () => {
   let dir: string;

@@ -7,6 +7,7 @@ import { silentLogger } from '../../core/logger.js';
 import type { Reading } from '../../core/domain.js';
 import { createSqliteStore, historySql } from '../../store/sqlite-store.js';
 import { StoreError, type HistoryQuery, type Store } from '../../store/store.js';
+import { watchEventLoop } from '../helpers/event-loop.js';
 import { BASE, commandRecord, describeStoreContract, reading } from './contract.js';
 
 const logger = silentLogger();
@@ -87,16 +88,11 @@ describe('embedded store writes (in the writer thread)', () => {
     await store.init();
     const other = new Database(join(dataDir, 'farm.db'));
     other.exec('BEGIN IMMEDIATE');
-    let gapMs = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      gapMs = Math.max(gapMs, performance.now() - last);
-      last = performance.now();
-    }, 5);
+    const loop = watchEventLoop();
     const started = performance.now();
     const err = await store.writeReadings([reading('shed-1-env', BASE, { nh3: 1 })]).catch((e: unknown) => e);
     const waitedMs = performance.now() - started;
-    clearInterval(ticker);
+    const gapMs = loop.stop();
     other.exec('ROLLBACK');
     other.close();
     expect(err).toBeInstanceOf(StoreError);
