@@ -52,7 +52,7 @@ export async function buildDrainage(
   const zones = deps.farm.zones().filter((z) => z.site === site && (z.kind === 'drain' || z.kind === 'field'));
   const latest = await deps.store.latest({ site });
   const hw = deps.highWater;
-  const out: DrainageResponseT = { site, pipes: [], gauges: [], highWater: [], highWaterRule: { ...hw } };
+  const out: DrainageResponseT = { site, pipes: [], gauges: [], highWater: [], highWaterRule: { ...hw }, asOf: now };
 
   let siteRainInWindow = 0;
   for (const zone of zones) {

@@ -91,6 +91,7 @@ export const DrainageResponse = z.object({
   gauges: z.array(z.object({ zone: z.string(), device: z.string(), rain1hMm: z.number(), rain24hMm: z.number(), level: z.string().optional() })),
   highWater: z.array(z.object({ zone: z.string(), device: z.string(), minFill: z.number(), hours: z.number() })),
   highWaterRule: z.object({ fillPct: z.number(), hours: z.number(), dryRainMm: z.number() }),
+  asOf: z.number().describe('server time (epoch ms) the rainfall windows end at: a reading stamped later is not in the totals'),
 });
 
 // ---- readings

@@ -89,7 +89,23 @@ export function setActiveAlerts(alerts: AlertT[]): void {
   emit({ kind: 'alerts' });
 }
 
+/**
+ * Rain that arrived live recently. A drainage snapshot can be computed before such a reading and arrive after
+ * it: replacing the totals would then drop that rain until the next refresh, so it is added again.
+ */
+const RECENT_RAIN_MS = 5 * 60_000;
+let recentRain: { site: string; device: string; ts: number; mm: number }[] = [];
+
 export function setDrainage(d: DrainageResponseT): void {
+  recentRain = recentRain.filter((r) => r.ts >= Date.now() - RECENT_RAIN_MS);
+  for (const r of recentRain) {
+    if (r.site !== d.site || r.ts <= d.asOf) continue;
+    const gauge = d.gauges.find((g) => g.device === r.device);
+    if (gauge) {
+      gauge.rain1hMm += r.mm;
+      gauge.rain24hMm += r.mm;
+    }
+  }
   model.drainage.set(d.site, d);
   emit({ kind: 'drainage' });
 }
@@ -106,24 +122,28 @@ function refreshSiteSeverity(): void {
 
 export function applyReadings(batch: Reading[]): void {
   for (const r of batch) {
+    // Rainfall totals between drainage refreshes: add what fell (the server recomputes the windows every minute).
+    const rain = r.metrics.rain_mm;
+    if (rain !== undefined && rain > 0) addRain(r, rain);
     const entry = devices.get(r.device);
     if (!entry) continue;
     for (const [metric, value] of Object.entries(r.metrics)) {
       const seen = entry.device.latest[metric];
       if (!seen || r.ts >= seen.ts) entry.device.latest[metric] = { value, ts: r.ts };
-      // Rainfall totals between drainage refreshes: add what fell (the server recomputes the windows every minute).
-      if (metric === 'rain_mm' && value > 0) {
-        const gauge = model.drainage.get(r.site)?.gauges.find((g) => g.device === r.device);
-        if (gauge) {
-          gauge.rain1hMm += value;
-          gauge.rain24hMm += value;
-        }
-      }
     }
     entry.device.lastSeen = Math.max(entry.device.lastSeen ?? 0, r.ts);
     entry.device.status = 'online';
   }
   emit({ kind: 'readings', devices: batch.map((r) => r.device) });
+}
+
+function addRain(r: Reading, mm: number): void {
+  recentRain.push({ site: r.site, device: r.device, ts: r.ts, mm });
+  const gauge = model.drainage.get(r.site)?.gauges.find((g) => g.device === r.device);
+  if (gauge) {
+    gauge.rain1hMm += mm;
+    gauge.rain24hMm += mm;
+  }
 }
 
 export function applyDevices(batch: LiveDevices): void {
