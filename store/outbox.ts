@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { AlertEvent, Reading } from '../core/domain.js';
-import { createSqliteWriter, SqliteWriteError, type SqliteWriter } from './sqlite-writer.js';
+import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter } from './sqlite-writer.js';
 import type { CommandRecord } from './store.js';
 
 /**
@@ -53,24 +53,19 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   const path = join(options.dataDir, 'outbox.db');
   const now = () => options.clock?.now() ?? Date.now();
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // FULL, not NORMAL: append() is the moment a reading is acknowledged as stored (the device gets its PUBACK
-  // and forgets it) and an alert or command is recorded. NORMAL could lose the last commits on power loss,
-  // which is common on a farm; FULL fsyncs the WAL on every commit, and ingest batches readings so that is a
-  // few fsyncs a second - in the writer thread.
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  // synchronous=FULL, not NORMAL: append() is the moment a reading is acknowledged as stored (the device gets
+  // its PUBACK and forgets it) and an alert or command is recorded. NORMAL could lose the last commits on power
+  // loss, which is common on a farm; FULL fsyncs the WAL on every commit, and ingest batches readings so that is
+  // a few fsyncs a second - in the writer thread.
+  const pragmas = durablePragmas(5000);
+  for (const pragma of pragmas) db.pragma(pragma);
   migrate(db, path, options.logger);
   // From here on this connection only reads: every write goes through the writer thread (started on the first one).
   db.pragma('query_only = ON');
   const front = db.prepare('SELECT seq, kind, json FROM outbox ORDER BY seq LIMIT ?');
   const oldest = db.prepare('SELECT appended_at FROM outbox ORDER BY seq LIMIT 1');
   const countDead = db.prepare('SELECT count(*) AS n FROM dead');
-  const writer: SqliteWriter = createSqliteWriter({
-    path,
-    label: `outbox ${path}`,
-    pragmas: ['journal_mode = WAL', 'synchronous = FULL', 'busy_timeout = 5000'],
-  });
+  const writer: SqliteWriter = createSqliteWriter({ path, label: `outbox ${path}`, pragmas });
 
   // count(*) is a full scan; after one at open the depths are kept in memory (only this process writes the file).
   const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0 };

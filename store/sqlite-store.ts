@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AlertEvent, Reading } from '../core/domain.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { applySchema, whereClause } from './sqlite-schema.js';
-import { createSqliteWriter, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
+import { createSqliteWriter, durablePragmas, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
 import {
   StoreError,
   type CommandRecord,
@@ -113,18 +113,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // QoS 1 reading is acknowledged, and a device forgets what was acknowledged, so NORMAL (sync at
       // checkpoints only) could lose acknowledged readings on a power cut. Ingest group-commits, so this is
       // one fsync per batch (BATCH_INTERVAL), not per reading; and it happens in the writer thread.
-      d.pragma('journal_mode = WAL');
-      d.pragma('synchronous = FULL');
-      d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      const pragmas = durablePragmas(busyTimeoutMs);
+      for (const pragma of pragmas) d.pragma(pragma);
       // The schema is the only write on this thread, at start-up before the writer exists; from here on
       // this connection cannot write, so no statement of the event loop ever waits for the write lock.
       applySchema(d);
       d.pragma('query_only = ON');
-      w = createSqliteWriter({
-        path,
-        label: `embedded store ${path}`,
-        pragmas: ['journal_mode = WAL', 'synchronous = FULL', `busy_timeout = ${busyTimeoutMs}`],
-      });
+      w = createSqliteWriter({ path, label: `embedded store ${path}`, pragmas });
       await w.transaction([]); // the thread is up and has the file open
       db = d;
       writer = w;

@@ -50,6 +50,15 @@ export interface SqliteWriter {
   close(finalSql?: readonly string[]): Promise<void>;
 }
 
+/**
+ * The settings both connections to one file (the event loop's reader and the writer thread) open it with:
+ * WAL, so they do not block each other; synchronous=FULL, so a commit is on disk when it resolves; and how long
+ * to wait for a lock another process holds.
+ */
+export function durablePragmas(busyTimeoutMs: number): string[] {
+  return ['journal_mode = WAL', 'synchronous = FULL', `busy_timeout = ${busyTimeoutMs}`];
+}
+
 export interface SqliteWriterOptions {
   path: string;
   /** Run by the thread on its connection before the first transaction, e.g. 'synchronous = FULL'. */
