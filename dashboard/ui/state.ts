@@ -98,14 +98,7 @@ let recentRain: { site: string; device: string; ts: number; mm: number }[] = [];
 
 export function setDrainage(d: DrainageResponseT): void {
   recentRain = recentRain.filter((r) => r.ts >= Date.now() - RECENT_RAIN_MS);
-  for (const r of recentRain) {
-    if (r.site !== d.site || r.ts <= d.asOf) continue;
-    const gauge = d.gauges.find((g) => g.device === r.device);
-    if (gauge) {
-      gauge.rain1hMm += r.mm;
-      gauge.rain24hMm += r.mm;
-    }
-  }
+  for (const r of recentRain) if (r.site === d.site && r.ts > d.asOf) addToGauge(d, r.device, r.mm);
   model.drainage.set(d.site, d);
   emit({ kind: 'drainage' });
 }
@@ -139,7 +132,12 @@ export function applyReadings(batch: Reading[]): void {
 
 function addRain(r: Reading, mm: number): void {
   recentRain.push({ site: r.site, device: r.device, ts: r.ts, mm });
-  const gauge = model.drainage.get(r.site)?.gauges.find((g) => g.device === r.device);
+  const d = model.drainage.get(r.site);
+  if (d) addToGauge(d, r.device, mm);
+}
+
+function addToGauge(d: DrainageResponseT, device: string, mm: number): void {
+  const gauge = d.gauges.find((g) => g.device === device);
   if (gauge) {
     gauge.rain1hMm += mm;
     gauge.rain24hMm += mm;
