@@ -9,6 +9,7 @@ import { StoreError } from '../store/store.js';
 import { instanceId } from './parts/context.js';
 import { parsePart, startPart } from './parts/index.js';
 import { startService } from './service.js';
+import { readyLine } from './ready-line.js';
 
 /**
  * `npm start`: broker, ingest, rules and dashboard in one process (SPEC "Commands a user types").
@@ -58,7 +59,7 @@ async function main() {
     const simulate = env.SIMULATE ?? configPath === DEMO_FARM;
     logger.info({ config: configPath, simulate }, 'starting');
     const all = await startService({ env, config, logger, simulate });
-    logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort }, `ready: dashboard on http://localhost:${all.httpPort}, MQTT on port ${all.mqttPort}`);
+    logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort }, readyLine({ ...all, https: Boolean(env.TLS_CERT && env.TLS_KEY) }));
     service = all;
   }
 

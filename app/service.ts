@@ -23,7 +23,8 @@ import { countRuleEvents } from './parts/rule-metrics.js';
  * Nothing here decides anything; each component is created by its own factory with its dependencies.
  */
 export interface ServiceHandle {
-  mqttPort: number;
+  /** Plain MQTT; undefined when MQTT_PLAINTEXT=false left only MQTT over TLS. */
+  mqttPort?: number;
   mqttTlsPort?: number;
   httpPort: number;
   store: Store;
@@ -105,7 +106,9 @@ export async function startService({ env, config, logger, simulate, simulateScen
     const secrets = new Map(farm.devices().map((d) => [d.device, d.config.secret]));
     const runner = createSimulatorRunner({
       farm: config,
-      brokerUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      // Over TLS when the plain port is closed: this process talking to itself on loopback, so the certificate
+      // (issued for the public host name) is not checked.
+      ...(mqttPort !== undefined ? { brokerUrl: `mqtt://127.0.0.1:${mqttPort}` } : { brokerUrl: `mqtts://127.0.0.1:${mqttTlsPort}`, brokerTls: { rejectUnauthorized: false } }),
       secrets: (id) => secrets.get(id),
       scenario: simulateScenario ?? 'normal-day',
       seed: 1,

@@ -1,19 +1,18 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { Counter } from 'prom-client';
 import type { Logger } from 'pino';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { FarmMetrics } from '../core/observability.js';
 import type { RejectReason } from '../core/events.js';
-import { mayPublish, maySubscribe, type ServiceCredentials } from './policy.js';
+import { mayPublish, mayRetain, maySubscribe, type ServiceCredentials } from './policy.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitOptions } from './connection-limits.js';
+import { createListeners } from './listeners.js';
+import { guardPacketSizes, PacketGuardUnavailable } from './packet-guard.js';
+import { packetSizeLimits, PUBLISH, PUBLISH_OVERHEAD_BYTES } from './packet-size.js';
 
 export { connectionLimitsFromEnv } from './connection-limits.js';
-import { addressOf, createAuthenticateHook, IDENTITY, SETTLE_PENDING, type FarmClient } from './connect.js';
+import { addressOf, BROKER_ASSIGNED_ID, createAuthenticateHook, IDENTITY, type FarmClient } from './connect.js';
 
 /**
  * The embedded MQTT broker (aedes). Every client authenticates; devices are confined to their own topics.
@@ -31,7 +30,8 @@ export interface BrokerDeps {
 }
 
 export interface BrokerOptions {
-  port: number;
+  /** Plain MQTT; omitted when MQTT_PLAINTEXT=false leaves only MQTT over TLS. */
+  port?: number;
   host: string;
   topicRoot: string;
   tls?: { port: number; certFile: string; keyFile: string };
@@ -40,11 +40,19 @@ export interface BrokerOptions {
   burst: number;
   /** Connection limits per address and per device (connection-limits.ts); defaults for what is not given. */
   connectionLimits?: Partial<ConnectionLimitOptions>;
+  /** MAX_PAYLOAD_BYTES: a device's packets may announce this plus PUBLISH_OVERHEAD_BYTES (packet-size.ts). Default 64 KiB. */
+  maxPayloadBytes?: number;
+  /** MQTT_MAX_SERVICE_PACKET_BYTES: the largest packet a service component may send. Default 16 MiB. */
+  maxServicePacketBytes?: number;
 }
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Rules requests and answers between split-mode processes (a dry run over history) are the largest service packets. */
+export const DEFAULT_MAX_SERVICE_PACKET_BYTES = 16 * 1024 * 1024;
 
 export interface Broker {
   aedes: Aedes;
-  start(): Promise<{ port: number; tlsPort?: number }>;
+  start(): Promise<{ port?: number; tlsPort?: number }>;
   stop(): Promise<void>;
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>;
   connectedClients(): number;
@@ -52,8 +60,6 @@ export interface Broker {
 
 /** A client so far over its rate that its messages would wait longer than this is disconnected instead. */
 const MAX_HOLD_MS = 5_000;
-/** Same as aedes' connectTimeout: a TLS socket that has not finished its handshake by then is dropped. */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function refusedCounter(metrics: FarmMetrics): Counter<'reason'> {
   const name = 'farm_mqtt_connections_refused_total';
@@ -68,10 +74,12 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   const limits = createConnectionLimits(limitOptions);
   const refused = refusedCounter(metrics);
   const limiter = createRateLimiter({ ratePerSec: options.maxMessagesPerSecond, burst: options.burst });
-  const aedes = await Aedes.createBroker({ maxClientsIdLength: 128, connectTimeout: 10_000, drainTimeout: 10_000, heartbeatInterval: 60_000 });
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const sizeLimits = packetSizeLimits(maxPayloadBytes, options.maxServicePacketBytes ?? DEFAULT_MAX_SERVICE_PACKET_BYTES);
+  // aedes' own CONNECT timer starts only once a TLS handshake is done; listeners.ts counts from TCP accept.
+  const aedes = await Aedes.createBroker({ connectTimeout: limitOptions.connectTimeoutMs, drainTimeout: 10_000, heartbeatInterval: 60_000 });
   /** Live connections of each device, oldest first (a device may hold up to maxConnectionsPerDevice). */
   const live = new Map<string, Client[]>();
-  const sockets = new Set<Socket>();
   const warned = new Map<string, number>();
   const warnOnce = (key: string, obj: object, msg: string) => {
     const at = warned.get(key);
@@ -85,6 +93,11 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   }, 30_000);
   sweeper.unref();
 
+  // An empty client id is the broker's to assign (MQTT 3.1.1 §3.1.3.1): aedes makes a random one, nobody else's.
+  aedes.preConnect = (client, packet, done) => {
+    (client as FarmClient)[BROKER_ASSIGNED_ID] = !packet.clientId;
+    done(null, true);
+  };
   aedes.authenticate = createAuthenticateHook({ farm: deps.farm, service: deps.service, limits, logger, metrics, refused });
 
   aedes.authorizePublish = (client, packet, done) => {
@@ -94,6 +107,12 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
       const who = identity.kind === 'device' ? identity.device.device : identity.username;
       deps.onReject?.('unauthorised_topic', `${who} may not publish on this topic; the connection was closed`, packet.topic, who, packet.payload as Buffer);
       return done(new Error(`${who} may not publish on ${packet.topic}`));
+    }
+    if (packet.retain && !mayRetain(identity, options.topicRoot, packet.topic)) {
+      // Only a device's status and an actuator's state are retained (SPEC "MQTT topics"): a retained reading would
+      // be replayed to every new subscriber as if new. The reading itself is taken.
+      packet.retain = false;
+      metrics.retainCleared.inc();
     }
     if (identity.kind === 'service' || !deps.onDeviceMessage) return done(null);
     const deviceId = identity.device.device;
@@ -158,67 +177,53 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   });
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error'));
 
-  /** Every socket passes here first: the per-address cap on unauthenticated sockets is applied before MQTT parsing. */
-  function admit(socket: Socket) {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    const address = socket.remoteAddress ?? 'unknown';
-    if (!limits.admitSocket(address)) {
-      refused.inc({ reason: 'pending_limit' });
-      warnOnce(`pending|${address}`, { address, limit: limitOptions.maxPendingPerAddress }, 'too many unauthenticated MQTT connections from one address: closing new ones');
-      socket.destroy();
-      return;
+  /** A socket that passed the listener's per-address cap: the packet-size guard goes in front of aedes' parser. */
+  function handle(socket: Parameters<Aedes['handle']>[0]) {
+    const client = aedes.handle(socket) as Client;
+    try {
+      guardPacketSizes(client, {
+        limits: sizeLimits,
+        stage: () => (client as FarmClient)[IDENTITY]?.kind,
+        onRefused(r) {
+          metrics.oversizePackets.inc({ stage: r.stage });
+          const identity = (client as FarmClient)[IDENTITY];
+          const address = addressOf(client);
+          warnOnce(`oversize|${address}`, { address, clientId: client.id, stage: r.stage, announcedBytes: r.announcedBytes, limitBytes: r.limitBytes }, 'MQTT packet announced larger than allowed: connection closed before reading it');
+          if (identity?.kind === 'device' && r.packetType === PUBLISH)
+            deps.onReject?.('oversize', `a PUBLISH announced ${r.announcedBytes} bytes, more than ${r.limitBytes} (MAX_PAYLOAD_BYTES + ${PUBLISH_OVERHEAD_BYTES} for topic and header); it was not read and the connection was closed`, '', identity.device.device);
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof PacketGuardUnavailable)) throw err;
+      warnOnce('packet-guard', { err: err.message }, 'refusing MQTT connections: packet sizes cannot be checked');
     }
-    let pending = true;
-    const settle = () => {
-      if (!pending) return;
-      pending = false;
-      limits.socketSettled(address);
-    };
-    socket.once('close', settle);
-    (socket as Socket & { [SETTLE_PENDING]?: () => void })[SETTLE_PENDING] = settle;
-    aedes.handle(socket);
   }
 
-  const servers: Server[] = [];
-  const listen = (server: Server, port: number) =>
-    new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, options.host, () => resolve((server.address() as AddressInfo).port));
-    });
+  const listeners = createListeners(
+    {
+      limits,
+      handle,
+      onRefused(reason, address) {
+        refused.inc({ reason });
+        if (reason === 'pending_limit') warnOnce(`pending|${address}`, { address, limit: limitOptions.maxPendingPerAddress }, 'too many unauthenticated MQTT connections from one address: closing new ones');
+        else logger.debug({ address, timeoutMs: limitOptions.connectTimeoutMs }, 'MQTT socket did not log in in time (counted from TCP accept): closed');
+      },
+    },
+    { host: options.host, port: options.port, tls: options.tls, connectTimeoutMs: limitOptions.connectTimeoutMs },
+  );
 
   return {
     aedes,
     async start() {
-      const plain = createServer(admit);
-      servers.push(plain);
-      const port = await listen(plain, options.port);
-      let tlsPort: number | undefined;
-      if (options.tls) {
-        const secure = createTlsServer(
-          { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), handshakeTimeout: HANDSHAKE_TIMEOUT_MS },
-          admit,
-        );
-        // Tracked from the TCP connection on, so a handshake in progress does not hold up stop().
-        secure.on('connection', (raw: Socket) => {
-          sockets.add(raw);
-          raw.once('close', () => sockets.delete(raw));
-        });
-        servers.push(secure);
-        tlsPort = await listen(secure, options.tls.port);
-      }
-      logger.info({ port, tlsPort }, 'MQTT broker listening');
-      return { port, tlsPort };
+      const ports = await listeners.start();
+      logger.info({ port: ports.port, tlsPort: ports.tlsPort }, 'MQTT broker listening');
+      return ports;
     },
     async stop() {
       clearInterval(sweeper);
-      // Stop accepting first; a server's close callback only fires once its connections are gone, so do not wait yet.
-      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-      // Closes every connected client (their Last Will goes out, as for any lost connection).
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      // Sockets that never completed CONNECT are not aedes clients: drop them too.
-      for (const socket of sockets) socket.destroy();
-      await Promise.all(closed);
+      // Closes every connected client (their Last Will goes out, as for any lost connection), then sockets that
+      // never logged in and TLS handshakes in progress. Never waits for clients to hang up (README "Shutdown").
+      await listeners.stop(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
     },
     publish(topic, payload, opts) {
       return new Promise((resolve, reject) =>

@@ -4,18 +4,21 @@ import type { Logger } from 'pino';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { FarmMetrics } from '../core/observability.js';
 import type { ConnectionLimits } from './connection-limits.js';
-import { authenticate, type Identity, type ServiceCredentials } from './policy.js';
+import { authenticate, checkClientIdLength, mayUseClientId, type Identity, type ServiceCredentials } from './policy.js';
 
 /**
- * The CONNECT step (aedes' authenticate hook): bans first (cheap, before any scrypt), then credentials, then
- * client-id ownership, then the reconnect-rate check. Return codes are MQTT 3.1.1's: 2 identifier rejected,
- * 3 server unavailable (a temporary ban: the credentials may be right, try later), 4 bad user name or password.
+ * The CONNECT step (aedes' authenticate hook): the client id's length and bans first (cheap, before any scrypt),
+ * then credentials, then client-id ownership, then the reconnect-rate check. Return codes are MQTT 3.1.1's:
+ * 2 identifier rejected, 3 server unavailable (a temporary ban: the credentials may be right, try later), 4 bad user
+ * name or password, 5 not authorised (the service user has no password configured).
  */
 export const IDENTITY = Symbol('farmIdentity');
 /** Set on an accepted socket by the listener; called once the socket is no longer an unauthenticated one. */
 export const SETTLE_PENDING = Symbol('settlePending');
+/** Set by the preConnect hook: the client sent an empty client id and aedes assigned a random one. */
+export const BROKER_ASSIGNED_ID = Symbol('brokerAssignedId');
 
-export type FarmClient = Client & { [IDENTITY]?: Identity };
+export type FarmClient = Client & { [IDENTITY]?: Identity; [BROKER_ASSIGNED_ID]?: boolean };
 type GuardedConn = { remoteAddress?: string; [SETTLE_PENDING]?: () => void };
 
 export interface ConnectDeps {
@@ -31,7 +34,7 @@ export function addressOf(client: Client): string {
   return (client.conn as unknown as GuardedConn).remoteAddress ?? 'unknown';
 }
 
-/** Devices are one identity each; service components share a username, so each of their client ids counts. */
+/** The key bans are kept under: devices are one identity each; anyone else by client id (only devices get flapping bans). */
 function identityKey(service: ServiceCredentials, username: string | undefined, clientId: string): string {
   return username === undefined || username === service.username ? `client:${clientId}` : `device:${username}`;
 }
@@ -47,6 +50,12 @@ export function createAuthenticateHook(deps: ConnectDeps) {
 
   return (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void) => {
     const address = addressOf(client);
+    const length = checkClientIdLength(client.id);
+    if (!length.ok) {
+      metrics.authFailures.inc({ reason: length.reason });
+      logger.warn({ clientIdLength: client.id.length, username, address }, 'MQTT connection refused: client id too long');
+      return done(refusal(2, length.message), false);
+    }
     const key = identityKey(deps.service, username, client.id);
     const ban = limits.banFor(address, username, key);
     if (ban) {
@@ -67,13 +76,16 @@ export function createAuthenticateHook(deps: ConnectDeps) {
           }
           return done(refusal(result.reason === 'no_secret' ? 5 : 4, `connection refused: ${result.reason}`), false);
         }
-        // A device may not take over another device's session by borrowing its client id.
-        const owner = deps.farm().device(client.id);
-        if (result.identity.kind === 'device' && owner && owner.device !== result.identity.device.device) {
-          metrics.authFailures.inc({ reason: 'foreign_client_id' });
-          return done(refusal(2, 'client id belongs to another device'), false);
+        // Nobody takes over another identity's session by borrowing its client id (policy.ts mayUseClientId).
+        const clientId = mayUseClientId(deps.farm(), result.identity, client.id, (client as FarmClient)[BROKER_ASSIGNED_ID] === true);
+        if (!clientId.ok) {
+          metrics.authFailures.inc({ reason: clientId.reason });
+          logger.warn({ clientId: client.id, username, address }, `MQTT connection refused: ${clientId.message}`);
+          return done(refusal(2, clientId.message), false);
         }
-        const flapping = limits.connected(key);
+        // Service components are not counted for reconnecting: they are ours, and a ban would stop ingest or rules for
+        // its length. Devices could knock them off into such a loop only by taking their client ids, refused above.
+        const flapping = result.identity.kind === 'device' ? limits.connected(key) : undefined;
         if (flapping) {
           deps.refused.inc({ reason: 'flapping' });
           logger.warn({ clientId: client.id, username, address, untilMs: flapping.untilMs }, 'client reconnects too often: refused for a while');

@@ -18,6 +18,8 @@ export interface ConnectionLimitOptions {
   maxConnectsPerMinute: number;
   maxAuthFailuresPerMinute: number;
   banMs: number;
+  /** From TCP accept (before any TLS handshake) until the CONNECT is accepted; then the socket is closed. */
+  connectTimeoutMs: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimitOptions = {
@@ -28,6 +30,8 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimitOptions = {
   maxConnectsPerMinute: 60,
   maxAuthFailuresPerMinute: 10,
   banMs: 60_000,
+  // aedes' default is 30 s; a device on a slow mobile link still finishes a TLS handshake and its CONNECT in far less.
+  connectTimeoutMs: 10_000,
 };
 
 const WINDOW_MS = 60_000;
@@ -128,6 +132,7 @@ export function connectionLimitsFromEnv(env: {
   MQTT_MAX_CONNECTS_PER_MINUTE?: number;
   MQTT_MAX_AUTH_FAILURES_PER_MINUTE?: number;
   MQTT_BAN?: number;
+  MQTT_CONNECT_TIMEOUT?: number;
 }): Partial<ConnectionLimitOptions> {
   const set: Partial<ConnectionLimitOptions> = {
     maxPendingPerAddress: env.MQTT_MAX_PENDING_PER_ADDRESS,
@@ -135,6 +140,7 @@ export function connectionLimitsFromEnv(env: {
     maxConnectsPerMinute: env.MQTT_MAX_CONNECTS_PER_MINUTE,
     maxAuthFailuresPerMinute: env.MQTT_MAX_AUTH_FAILURES_PER_MINUTE,
     banMs: env.MQTT_BAN,
+    connectTimeoutMs: env.MQTT_CONNECT_TIMEOUT,
   };
   return Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
 }

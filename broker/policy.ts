@@ -30,13 +30,64 @@ export async function authenticate(farm: FarmIndex, service: ServiceCredentials,
   return { ok: false, reason: 'no_secret' };
 }
 
-/** A device publishes only its own telemetry, status and state; services publish anything but $SYS. */
+/** A device publishes only its own telemetry and status, an actuator also its own state; services publish anything but $SYS. */
 export function mayPublish(identity: Identity, topicRoot: string, topic: string): boolean {
   if (topic.startsWith('$')) return false;
   if (identity.kind === 'service') return true;
   const t = parseDeviceTopic(topicRoot, topic);
   const d = identity.device;
-  return !!t && t.site === d.site && t.zone === d.zone && t.device === d.device && (t.channel === 'telemetry' || t.channel === 'status' || t.channel === 'state');
+  return !!t && t.site === d.site && t.zone === d.zone && t.device === d.device && (t.channel === 'telemetry' || t.channel === 'status' || (t.channel === 'state' && d.role === 'actuator'));
+}
+
+/**
+ * What a device may have the broker retain (SPEC "MQTT topics"): its status (also its Last Will) and an actuator's
+ * state, the latest of which is what a newcomer needs. Readings are not retained: one would be replayed to every
+ * new subscriber as if new. Asked only for a publish that mayPublish allowed.
+ */
+export function mayRetain(identity: Identity, topicRoot: string, topic: string): boolean {
+  if (identity.kind === 'service') return true;
+  const channel = parseDeviceTopic(topicRoot, topic)?.channel;
+  return channel === 'status' || channel === 'state';
+}
+
+/**
+ * Client ids (MQTT 3.1.1 §3.1.3.1). The standard requires a broker to take 1 to 23 characters and allows more;
+ * device ids alone can be 64, so we take up to 128 (aedes' own check covers MQTT 3.1 only), as room for
+ * `<device id>/<suffix>`. Longer ids are refused (CONNACK 2) before the secret is checked.
+ */
+export const MAX_CLIENT_ID_LENGTH = 128;
+
+/**
+ * A client id belongs to one identity, so nobody can knock another's session off by connecting under its id (MQTT
+ * closes the older connection of a client id). A device's own id and `<device id>/<anything>` (a second connection
+ * of the device: `/` cannot occur in a device id, so the prefix is unambiguous) are that device's; every other id
+ * is the service components'. An id the broker assigned for an empty one is random and nobody's.
+ */
+export type ClientIdOwner = { kind: 'device'; device: string } | { kind: 'service' };
+
+export function clientIdOwner(farm: Pick<FarmIndex, 'device'>, clientId: string): ClientIdOwner {
+  const slash = clientId.indexOf('/');
+  const candidate = slash === -1 ? clientId : clientId.slice(0, slash);
+  return farm.device(candidate) ? { kind: 'device', device: candidate } : { kind: 'service' };
+}
+
+export type ClientIdVerdict = { ok: true } | { ok: false; reason: 'client_id_too_long' | 'foreign_client_id'; message: string };
+
+export function checkClientIdLength(clientId: string): ClientIdVerdict {
+  return clientId.length <= MAX_CLIENT_ID_LENGTH
+    ? { ok: true }
+    : { ok: false, reason: 'client_id_too_long', message: `client id is ${clientId.length} characters, at most ${MAX_CLIENT_ID_LENGTH} are allowed: use the device id` };
+}
+
+export function mayUseClientId(farm: Pick<FarmIndex, 'device'>, identity: Identity, clientId: string, brokerAssigned: boolean): ClientIdVerdict {
+  if (brokerAssigned) return { ok: true };
+  const owner = clientIdOwner(farm, clientId);
+  if (identity.kind === 'device') {
+    if (owner.kind === 'device' && owner.device === identity.device.device) return { ok: true };
+    return { ok: false, reason: 'foreign_client_id', message: `a device connects with its own id as client id (${identity.device.device}, or ${identity.device.device}/<suffix>)` };
+  }
+  if (owner.kind === 'service') return { ok: true };
+  return { ok: false, reason: 'foreign_client_id', message: `client id ${clientId} belongs to device ${owner.device}: give this service process another INSTANCE_ID` };
 }
 
 /** A device subscribes only to its own cmd topic, exactly (no wildcards). */

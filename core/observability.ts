@@ -21,6 +21,8 @@ export function createMetrics() {
     mqttClients: make.gauge('farm_mqtt_clients_connected', 'Connected MQTT clients', ['kind']),
     authFailures: make.counter('farm_mqtt_auth_failures_total', 'Refused MQTT CONNECTs', ['reason']),
     rateLimited: make.counter('farm_mqtt_rate_limited_total', 'Clients disconnected for exceeding their message rate'),
+    oversizePackets: make.counter('farm_mqtt_oversize_packets_total', 'MQTT packets announced larger than allowed, refused before reading them (the connection is closed)', ['stage']),
+    retainCleared: make.counter('farm_mqtt_retain_cleared_total', 'Device messages published with retain on a topic that is not retained (taken, not retained)'),
     refusedSubscriptions: make.counter('farm_mqtt_refused_subscriptions_total', 'Refused MQTT subscriptions'),
     outboxDepth: make.gauge('farm_outbox_depth', 'Entries (readings, alert events, command records) waiting in the on-disk outbox for InfluxDB'),
     outboxAgeSeconds: make.gauge('farm_outbox_oldest_age_seconds', 'Age of the oldest entry waiting in the outbox'),

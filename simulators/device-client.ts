@@ -6,6 +6,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
  */
 export interface DeviceClientOptions {
   brokerUrl: string;
+  brokerTls?: { rejectUnauthorized: boolean };
   device: string;
   password: string;
   statusTopic: string;
@@ -45,6 +46,7 @@ export function createDeviceClient(o: DeviceClientOptions): DeviceClient {
     reconnectPeriod: o.reconnectPeriodMs ?? 2000,
     connectTimeout: o.connectTimeoutMs ?? 10_000,
     will: { topic: o.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    ...o.brokerTls,
   };
   const client: MqttClient = connect(o.brokerUrl, options);
   let closed = false;

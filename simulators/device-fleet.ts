@@ -18,6 +18,7 @@ export type FleetChannel = 'telemetry' | 'state';
 
 export interface DeviceFleetOptions {
   brokerUrl: string;
+  brokerTls?: { rejectUnauthorized: boolean };
   topicRoot: string;
   devices: readonly FleetDevice[];
   /** QoS of telemetry (SPEC allows 0 or 1); states and status are always QoS 1. */
@@ -85,6 +86,7 @@ export function createDeviceFleet(o: DeviceFleetOptions): DeviceFleet {
     if (!info) throw new Error(`${device} is not a device of the simulated farm`);
     const client = createDeviceClient({
       brokerUrl: o.brokerUrl,
+      brokerTls: o.brokerTls,
       device,
       password,
       statusTopic: topic(device, 'status'),

@@ -23,6 +23,8 @@ export { createLoadRunner, type LoadRunner, type LoadRunnerOptions, type LoadSta
 export interface SimulatorRunnerOptions {
   farm: FarmConfigT;
   brokerUrl: string;
+  /** For an mqtts:// brokerUrl: whether to check the broker's certificate (default true). */
+  brokerTls?: { rejectUnauthorized: boolean };
   /** The plain secret of a device, or undefined when only a hash is known (the device is skipped). */
   secrets: (deviceId: string) => string | undefined;
   scenario: string | Scenario;
@@ -123,6 +125,7 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
 
   const fleet = createDeviceFleet({
     brokerUrl: o.brokerUrl,
+    brokerTls: o.brokerTls,
     topicRoot: o.topicRoot ?? 'farm',
     devices,
     telemetryQos: o.telemetryQos ?? 1,

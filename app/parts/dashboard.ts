@@ -61,7 +61,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
   const { port } = await dashboard.start();
 
   return {
-    ready: { part: 'dashboard', instance: ctx.instance, http: port, message: `dashboard on http://localhost:${port}` },
+    ready: { part: 'dashboard', instance: ctx.instance, http: port, message: `dashboard on ${env.TLS_CERT && env.TLS_KEY ? 'https' : 'http'}://localhost:${port}` },
     async stop() {
       await dashboard.stop();
       stopImport();

@@ -31,6 +31,12 @@ export const EnvSettings = z.object({
   MQTT_MAX_CONNECTS_PER_MINUTE: Int(1).optional(),
   MQTT_MAX_AUTH_FAILURES_PER_MINUTE: Int(1).optional(),
   MQTT_BAN: Duration.optional(),
+  /** From TCP accept until the CONNECT is accepted (TLS handshake included). */
+  MQTT_CONNECT_TIMEOUT: Duration.optional(),
+  /** The largest packet a service component may send to the embedded broker (a device's follow MAX_PAYLOAD_BYTES). */
+  MQTT_MAX_SERVICE_PACKET_BYTES: Int(4096).default(16 * 1024 * 1024),
+  /** With MQTT over TLS configured, `false` closes the plain MQTT port (MQTT_PORT). */
+  MQTT_PLAINTEXT: Bool.default(true),
   HTTP_PORT: Port.default(3000),
   HTTP_HOST: z.string().default('0.0.0.0'),
   INFLUX_URL: z.string().url().optional(),

@@ -12,7 +12,7 @@ export const DEMO_CONFIG = 'config/demo-farm.yaml';
 
 /** The whole service in this process on free ports, with a temporary DATA_DIR removed afterwards. */
 export async function startTestService(opts: { env?: Record<string, string>; config?: FarmConfigT; dataDir?: string; clock?: Clock } = {}): Promise<
-  ServiceHandle & { env: EnvSettingsT; dataDir: string; cleanup(): Promise<void> }
+  Omit<ServiceHandle, 'mqttPort'> & { mqttPort: number; env: EnvSettingsT; dataDir: string; cleanup(): Promise<void> }
 > {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'farm-test-'));
   const env = EnvSettings.parse({
@@ -29,6 +29,8 @@ export async function startTestService(opts: { env?: Record<string, string>; con
   const service = await startService({ env, config, logger: createLogger(env.LOG_LEVEL), simulate: false, clock: opts.clock });
   return {
     ...service,
+    // Tests of a service without a plain MQTT port (MQTT_PLAINTEXT=false) use mqttTlsPort; NaN fails loudly elsewhere.
+    mqttPort: service.mqttPort ?? Number.NaN,
     env,
     dataDir,
     async cleanup() {

@@ -121,7 +121,7 @@ describe('connection limits', () => {
   it('keeps only the newest two connections of a device that opens more', async () => {
     const clients: MqttClient[] = [];
     for (const suffix of ['a', 'b', 'c', 'd', 'e']) {
-      const r = await attempt('127.0.0.4', 'shed-3-env', secret('shed-3-env'), { clientId: `shed-3-env-${suffix}` });
+      const r = await attempt('127.0.0.4', 'shed-3-env', secret('shed-3-env'), { clientId: `shed-3-env/${suffix}` });
       expect(r.connected).toBe(true);
       clients.push(r.client);
     }
