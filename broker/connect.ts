@@ -69,8 +69,9 @@ export function createAuthenticateHook(deps: ConnectDeps) {
         if (!result.ok) {
           metrics.authFailures.inc({ reason: result.reason });
           logger.warn({ clientId: client.id, username, address, reason: result.reason }, 'MQTT connection refused');
-          // Only a wrong secret for a name that exists is a guess worth counting; unknown names cost nothing to refuse.
-          if (username !== undefined && result.reason === 'bad_secret') {
+          // Unknown names count too, per (address, name): a name that gets banned while another does not would tell
+          // which names exist, as a quicker refusal would (policy.ts authenticate).
+          if (username !== undefined && (result.reason === 'bad_secret' || result.reason === 'unknown_device')) {
             const banned = limits.authFailed(address, username);
             if (banned) logger.warn({ username, address, untilMs: banned.untilMs }, 'too many wrong secrets for this name from this address: refused for a while');
           }

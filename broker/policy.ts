@@ -1,5 +1,5 @@
 import type { FarmIndex, IndexedDevice } from '../core/farm-index.js';
-import { plainSecretMatches, verifySecret } from '../core/secrets.js';
+import { checkSecret, type StoredSecret } from '../core/secrets.js';
 import { parseDeviceTopic } from '../core/topics.js';
 
 /**
@@ -15,19 +15,22 @@ export interface ServiceCredentials {
   password?: string;
 }
 
+/**
+ * Every refusal of a name and password costs the same (core/secrets.ts checkSecret): an unknown device, a device
+ * with a plain development secret and one with a scrypt hash cannot be told apart by how long the refusal takes.
+ */
 export async function authenticate(farm: FarmIndex, service: ServiceCredentials, username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
   if (!username || !password) return { ok: false, reason: 'no_credentials' };
   const given = password.toString('utf8');
   if (username === service.username) {
-    if (service.password && plainSecretMatches(given, service.password)) return { ok: true, identity: { kind: 'service', username } };
+    if (await checkSecret(given, service.password ? { kind: 'plain', secret: service.password } : { kind: 'none' })) return { ok: true, identity: { kind: 'service', username } };
     return { ok: false, reason: service.password ? 'bad_secret' : 'no_secret' };
   }
   const device = farm.device(username);
-  if (!device) return { ok: false, reason: 'unknown_device' };
-  const { secret, secretHash } = device.config;
-  if (secretHash) return (await verifySecret(given, secretHash)) ? { ok: true, identity: { kind: 'device', device } } : { ok: false, reason: 'bad_secret' };
-  if (secret) return plainSecretMatches(given, secret) ? { ok: true, identity: { kind: 'device', device } } : { ok: false, reason: 'bad_secret' };
-  return { ok: false, reason: 'no_secret' };
+  const { secret, secretHash } = device?.config ?? {};
+  const stored: StoredSecret = secretHash ? { kind: 'hash', hash: secretHash } : secret ? { kind: 'plain', secret } : { kind: 'none' };
+  if (await checkSecret(given, stored)) return { ok: true, identity: { kind: 'device', device: device! } };
+  return { ok: false, reason: !device ? 'unknown_device' : stored.kind === 'none' ? 'no_secret' : 'bad_secret' };
 }
 
 /** A device publishes only its own telemetry and status, an actuator also its own state; services publish anything but $SYS. */

@@ -7,6 +7,8 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual, createHash, type Scry
 const KEY_LEN = 32;
 const DEFAULTS = { N: 16384, r: 8, p: 1 };
 
+export type Kdf = (secret: string, salt: Buffer, opts: ScryptOptions) => Promise<Buffer>;
+
 function scrypt(secret: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scryptCb(secret, salt, KEY_LEN, { ...opts, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
@@ -29,20 +31,46 @@ export function isSecretHash(value: string): boolean {
  */
 const verified = new Set<string>();
 
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+export async function verifySecret(secret: string, stored: string, kdf: Kdf = scrypt): Promise<boolean> {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') {
+    await spendOneVerification(secret, kdf);
+    return false;
+  }
   const memo = createHash('sha256').update(stored).update('\0').update(secret).digest('base64');
   if (verified.has(memo)) return true;
   const [, N, r, p, saltB64, hashB64] = parts;
   const expected = Buffer.from(hashB64, 'base64');
-  const key = await scrypt(secret, Buffer.from(saltB64, 'base64'), { N: Number(N), r: Number(r), p: Number(p) });
+  const key = await kdf(secret, Buffer.from(saltB64, 'base64'), { N: Number(N), r: Number(r), p: Number(p) });
   const ok = key.length === expected.length && timingSafeEqual(key, expected);
   if (ok) {
     if (verified.size > 100_000) verified.clear();
     verified.add(memo);
   }
   return ok;
+}
+
+/** What is stored for a name that someone tries to log in with: nothing (unknown name), a plain development secret, or a hash. */
+export type StoredSecret = { kind: 'none' } | { kind: 'plain'; secret: string } | { kind: 'hash'; hash: string };
+
+const DUMMY_SALT = randomBytes(16);
+
+/** The work of one failed hash check at the default cost, for refusals that have no hash to check. */
+async function spendOneVerification(secret: string, kdf: Kdf): Promise<void> {
+  await kdf(secret, DUMMY_SALT, DEFAULTS);
+}
+
+/**
+ * Checks a login (dashboard user or MQTT device) so that a refusal takes as long whatever the name: an unknown name,
+ * a plain development secret and a scrypt hash each cost one scrypt at the default cost (what provisioning writes).
+ * Otherwise a refusal in 1 ms tells an unknown or plain name from a hashed one in 25 ms. A success may be quicker
+ * (a plain match, a remembered hash check): the answer itself tells the caller that it succeeded.
+ */
+export async function checkSecret(given: string, stored: StoredSecret, kdf: Kdf = scrypt): Promise<boolean> {
+  if (stored.kind === 'hash') return verifySecret(given, stored.hash, kdf);
+  if (stored.kind === 'plain' && plainSecretMatches(given, stored.secret)) return true;
+  await spendOneVerification(given, kdf);
+  return false;
 }
 
 /** Constant-time comparison of a plain development secret. */

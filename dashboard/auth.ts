@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { UserT } from '../core/config/schema.js';
-import { hashSecret, plainSecretMatches, verifySecret } from '../core/secrets.js';
+import { checkSecret, type StoredSecret } from '../core/secrets.js';
 import { ApiError } from './errors.js';
 import { roleAllows, type Role, type Session, type SessionStore } from './sessions.js';
 
@@ -45,19 +45,13 @@ export function installAuth(app: FastifyInstance, sessions: SessionStore): void 
   });
 }
 
-let dummyHash: Promise<string> | undefined;
-
 /**
- * Checks a user name and password against the users (farm file and API changes): plain `password` (development) in constant
- * time, `passwordHash` with scrypt. An unknown name costs the same scrypt work, so timing does not reveal names.
+ * Checks a user name and password against the users (farm file and API changes). A refusal costs the same scrypt work
+ * whether the name is unknown, has a plain development `password` or a `passwordHash` (core/secrets.ts checkSecret),
+ * so timing does not reveal names.
  */
 export async function verifyLogin(findUser: (name: string) => UserT | undefined, username: string, password: string): Promise<UserT | undefined> {
   const user = findUser(username);
-  if (!user) {
-    dummyHash ??= hashSecret('not-a-user-password');
-    await verifySecret(password, await dummyHash);
-    return undefined;
-  }
-  if (user.passwordHash) return (await verifySecret(password, user.passwordHash)) ? user : undefined;
-  return user.password !== undefined && plainSecretMatches(password, user.password) ? user : undefined;
+  const stored: StoredSecret = user?.passwordHash ? { kind: 'hash', hash: user.passwordHash } : user?.password !== undefined ? { kind: 'plain', secret: user.password } : { kind: 'none' };
+  return (await checkSecret(password, stored)) ? user : undefined;
 }
