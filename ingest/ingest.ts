@@ -106,7 +106,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
       return;
     }
     if (parsed.channel === 'state') {
-      const result = validateState(payload, { now: now(), maxBytes: options.maxPayloadBytes });
+      const result = validateState(payload, { now: now(), maxBytes: options.maxPayloadBytes, maxFutureMs: options.maxFutureMs, maxPastMs: options.maxPastMs });
       if (!result.ok) return recordReject(result.reason, result.detail, topic, device.device, payload);
       bus.emit('actuatorState', { ...ref, ...result.state });
       return;

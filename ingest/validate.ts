@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ZoneKind } from '../core/domain.js';
 import type { RejectReason } from '../core/events.js';
 import { METRICS } from '../core/metrics-catalog.js';
+import { checkTimestamp, TimestampShape } from './timestamp.js';
 
 /**
  * Pure validation of a telemetry payload (SPEC "Reading"). Each reading of a batch is judged on its own:
@@ -33,8 +34,7 @@ export interface ValidationResult {
 }
 
 const MAX_BATCH = 10_000;
-const Timestamp = z.union([z.number().finite().nonnegative(), z.iso.datetime({ offset: true }), z.iso.date()]);
-const ReadingShape = z.object({ ts: Timestamp.optional(), metrics: z.record(z.string().max(64), z.custom<number | null>((v) => typeof v === 'number' || v === null, 'metric values must be numbers')) }).strict();
+const ReadingShape = z.object({ ts: TimestampShape.optional(), metrics: z.record(z.string().max(64), z.custom<number | null>((v) => typeof v === 'number' || v === null, 'metric values must be numbers')) }).strict();
 const Payload = z.union([ReadingShape, z.object({ readings: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict()]);
 
 export function validateTelemetry(payload: Buffer | string, ctx: ValidationContext): ValidationResult {
@@ -73,12 +73,10 @@ function validateOne(item: unknown, ctx: ValidationContext): ValidReading | Reje
     if (value === null) return { reason: 'out_of_range', detail: `${name} is not a finite number (JSON has no NaN or Infinity)` };
     if (!Number.isFinite(value) || value < spec.min || value > spec.max) return { reason: 'out_of_range', detail: `${name}=${value} is outside ${spec.min}…${spec.max} ${spec.unit}` };
   }
-  const ts = rawTs === undefined ? ctx.now : typeof rawTs === 'number' ? Math.round(rawTs) : Date.parse(rawTs);
-  if (!Number.isFinite(ts)) return { reason: 'schema', detail: `ts "${rawTs}" is not a time` };
-  if (ts > ctx.now + ctx.maxFutureMs) return { reason: 'future_timestamp', detail: `ts ${new Date(ts).toISOString()} is in the future: check the device clock` };
-  if (ts < ctx.now - ctx.maxPastMs) return { reason: 'stale_timestamp', detail: `ts ${new Date(ts).toISOString()} is older than MAX_PAST_AGE: check the device clock (seconds sent as ms?)` };
+  const time = checkTimestamp(rawTs, ctx);
+  if (!time.ok) return { reason: time.reason, detail: time.detail };
   // every value was checked above to be a finite number
-  return { ts, metrics: metrics as Record<string, number> };
+  return { ts: time.ts, metrics: metrics as Record<string, number> };
 }
 
 function reject(reason: RejectReason, detail: string): ValidationResult {
@@ -93,10 +91,10 @@ function describe(error: z.ZodError): string {
 
 /** Device state reports (SPEC "State"). */
 const StateShape = z
-  .object({ state: z.enum(['on', 'off']), value: z.number().min(0).max(100).optional(), ack: z.string().max(128).optional(), ts: Timestamp.optional() })
+  .object({ state: z.enum(['on', 'off']), value: z.number().min(0).max(100).optional(), ack: z.string().max(128).optional(), ts: TimestampShape.optional() })
   .strict();
 
-export function validateState(payload: Buffer, ctx: Pick<ValidationContext, 'now' | 'maxBytes'>) {
+export function validateState(payload: Buffer, ctx: Pick<ValidationContext, 'now' | 'maxBytes' | 'maxFutureMs' | 'maxPastMs'>) {
   if (payload.length > ctx.maxBytes) return { ok: false as const, reason: 'oversize' as const, detail: `payload is ${payload.length} bytes` };
   let json: unknown;
   try {
@@ -107,5 +105,7 @@ export function validateState(payload: Buffer, ctx: Pick<ValidationContext, 'now
   const parsed = StateShape.safeParse(json);
   if (!parsed.success) return { ok: false as const, reason: 'schema' as const, detail: describe(parsed.error) };
   const { ts, ...rest } = parsed.data;
-  return { ok: true as const, state: { ...rest, ts: ts === undefined ? ctx.now : typeof ts === 'number' ? ts : Date.parse(ts) } };
+  const time = checkTimestamp(ts, ctx);
+  if (!time.ok) return { ok: false as const, reason: time.reason, detail: time.detail };
+  return { ok: true as const, state: { ...rest, ts: time.ts } };
 }

@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { anyTimestampText, expectedVerdict } from '../helpers/timestamps.js';
 import { describe, expect, it } from 'vitest';
 import { validateTelemetry, type ValidationContext } from '../../ingest/validate.js';
 
@@ -80,5 +82,24 @@ describe('validateTelemetry', () => {
     expect(check({ metrics: { fill: 55, water_level: 0.4 } }, { kind: 'drain' }).readings).toHaveLength(1);
     expect(check({ metrics: { rain_mm: 2.5 } }, { kind: 'field' }).readings).toHaveLength(1);
     expect(check({ metrics: { soil_moisture: 30 } }, { kind: 'drain' }).rejects[0].reason).toBe('unknown_metric');
+  });
+});
+
+describe('timestamps across the whole number line (generated)', () => {
+  it('never throws; rejects the reading with a time reason or schema; always keeps the valid reading beside it', () => {
+    fc.assert(
+      // Plus times near now, across both edges of the window, so every verdict comes up often.
+      fc.property(fc.oneof(anyTimestampText, fc.integer({ min: NOW - 400 * 86_400_000, max: NOW + 3_600_000 }).map(String)), (tsText) => {
+        const payload = `{"readings":[{"ts":${tsText},"metrics":{"nh3":1}},{"ts":${NOW - 1000},"metrics":{"nh3":2}}]}`;
+        const r = validateTelemetry(payload, ctx());
+        const expected = expectedVerdict(tsText, NOW, 300_000, 365 * 86_400_000);
+        expect(r.readings.at(-1)).toEqual({ ts: NOW - 1000, metrics: { nh3: 2 } });
+        if (expected === 'accepted') expect(r.readings).toHaveLength(2);
+        else expect(r.rejects.map((x) => x.reason)).toEqual([expected]);
+        // A rejected reading's message says which one and can be shown (no "Invalid Date", no RangeError).
+        for (const x of r.rejects) expect(x.detail).toMatch(/^readings\[0\]: ts[ :].*(future|older|not a time)/);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
