@@ -28,12 +28,26 @@ export function zodProblems(error: z.ZodError): { path: string; message: string 
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 
+/**
+ * How far YAML aliases may expand (the yaml package's own default): a farm file uses a few for shared device
+ * settings; nine levels of nine aliases each ("billion laughs") would be 387 million strings.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 export function parseFarmConfig(text: string, source = 'config'): FarmConfigT {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] })));
   }
-  const result = FarmConfig.safeParse(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml package refuses to expand aliases beyond maxAliasCount ("billion laughs"); anything else is ours.
+    if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
+    throw new ConfigError(source, [{ path: '', message: `the file's YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb: write the values out or use fewer aliases (${err.message})` }]);
+  }
+  const result = FarmConfig.safeParse(data);
   if (!result.success) throw new ConfigError(source, zodProblems(result.error));
   return result.data;
 }

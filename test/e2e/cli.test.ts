@@ -68,4 +68,17 @@ describe('npm start', () => {
     expect(proc.output()).toContain(`${file} is invalid`);
     expect(proc.output()).toMatch(/sites\[0\]\.zones\[0\]\.kind: .*shed/);
   });
+
+  it('refuses a YAML alias bomb in the farm file with a clear error naming the cause, not a stack trace', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'farm.yaml');
+    // "Billion laughs": each level aliases the previous one nine times; expanded it would be 9^9 strings.
+    const levels = ['a0: &a0 ["lol"]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`)];
+    writeFileSync(file, `${levels.join('\n')}\nsites: *a9\n`);
+    const proc = npmStart({ FARM_CONFIG: file, DATA_DIR: dir, MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()) });
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain(`${file} is invalid`);
+    expect(proc.output()).toMatch(/aliases/i);
+    expect(proc.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
 });
