@@ -36,7 +36,7 @@ export function mosquittoPasswords(i: MosquittoFilesInput & { service: { passwor
 }
 
 /**
- * Devices may publish only their own telemetry, status (also their Last Will) and state, and read only their own
+ * Devices may publish only their own telemetry, status (also their Last Will) and, actuators, state, and read only their own
  * cmd topic (SPEC "Access control"); the service user may do anything, including `$share/...` subscriptions.
  * Mosquitto grants a device's SUBACK for a foreign topic but never delivers it a message there.
  */
@@ -53,12 +53,13 @@ export function mosquittoAcl(i: MosquittoFilesInput): string {
   return out.join('\n');
 }
 
-export function deviceAcl(root: string, d: { site: string; zone: string; device: string }): string[] {
+export function deviceAcl(root: string, d: { site: string; zone: string; device: string; role: string }): string[] {
   return [
     `user ${d.device}`,
     `topic write ${deviceTopic(root, d, 'telemetry')}`,
     `topic write ${deviceTopic(root, d, 'status')}`,
-    `topic write ${deviceTopic(root, d, 'state')}`,
+    // Only an actuator has a state (SPEC "MQTT topics"), as in the embedded broker (broker/policy.ts).
+    ...(d.role === 'actuator' ? [`topic write ${deviceTopic(root, d, 'state')}`] : []),
     `topic read ${deviceTopic(root, d, 'cmd')}`,
   ];
 }
