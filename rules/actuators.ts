@@ -1,11 +1,11 @@
 import type { CommandAction } from '../core/domain.js';
+import { holderKey, type CommandReason, type Holder } from './holders.js';
 
 /**
  * Who holds each actuator, and what it should therefore be doing. Pure: no clock, no I/O.
  *
  * Reference counting, not last-writer-wins: every active rule instance that actuates a device is a
- * holder (`rule:<id>|<scope>`), as are an operator (`manual:<user>`) and the zone's fail-safe
- * (`failsafe`). Policy:
+ * holder, as are an operator and the zone's fail-safe (holders.ts). Policy:
  * - fail-safe wins while it holds (the rules are reasoning on stale data then);
  * - otherwise on wins over off: any holder wanting on (or `set`) keeps it running, because a fan running
  *   too long costs power while a fan stopped too early costs animals; `set` holders give the highest value;
@@ -20,6 +20,11 @@ export interface Want {
   minOffMs?: number;
 }
 
+export interface Hold {
+  holder: Holder;
+  want: Want;
+}
+
 export interface Desired {
   action: CommandAction;
   value?: number;
@@ -27,7 +32,8 @@ export interface Desired {
 
 export interface LedgerEntry {
   device: string;
-  holders: Map<string, Want>;
+  /** By holderKey(holder). */
+  holds: Map<string, Hold>;
   mode: 'auto' | 'manual';
   manualUntil?: number;
   manualBy?: string;
@@ -41,39 +47,42 @@ export interface LedgerEntry {
   periodMinOffMs: number;
   /** A change held back by minOn/minOff, to retry at this time, and the reason it will carry. */
   deferUntil?: number;
-  deferReason?: string;
+  deferReason?: CommandReason;
 }
 
 export type Decision =
   | { kind: 'none' }
-  | { kind: 'command'; action: CommandAction; value?: number; holder?: string }
+  | { kind: 'command'; action: CommandAction; value?: number; holder?: Holder }
   | { kind: 'defer'; until: number };
 
 export function createEntry(device: string): LedgerEntry {
-  return { device, holders: new Map(), mode: 'auto', periodMinOnMs: 0, periodMinOffMs: 0 };
+  return { device, holds: new Map(), mode: 'auto', periodMinOnMs: 0, periodMinOffMs: 0 };
 }
 
-export function hold(e: LedgerEntry, holder: string, want: Want): void {
-  e.holders.set(holder, want);
+export function hold(e: LedgerEntry, holder: Holder, want: Want): void {
+  e.holds.set(holderKey(holder), { holder, want });
 }
 
-export function release(e: LedgerEntry, holder: string): boolean {
-  return e.holders.delete(holder);
+export function release(e: LedgerEntry, holder: Holder): boolean {
+  return e.holds.delete(holderKey(holder));
 }
 
-export function releaseManual(e: LedgerEntry): void {
-  for (const h of e.holders.keys()) if (h.startsWith('manual:')) e.holders.delete(h);
+export function operatorHolds(e: LedgerEntry): Hold[] {
+  return [...e.holds.values()].filter((h) => h.holder.kind === 'operator');
+}
+
+export function releaseOperators(e: LedgerEntry): void {
+  for (const [key, h] of e.holds) if (h.holder.kind === 'operator') e.holds.delete(key);
 }
 
 const isOn = (d: Desired | undefined) => d !== undefined && d.action !== 'off';
 
 /** The state the holders ask for, and the holder it is on behalf of (for the command's reason). */
-export function desired(e: LedgerEntry): Desired & { holder?: string } {
-  const failsafe = e.holders.get('failsafe');
-  if (failsafe) return { action: failsafe.action, value: failsafe.value, holder: 'failsafe' };
-  let on: string | undefined;
-  let set: { holder: string; value: number } | undefined;
-  for (const [holder, want] of e.holders) {
+export function desired(e: LedgerEntry): Desired & { holder?: Holder } {
+  let on: Holder | undefined;
+  let set: { holder: Holder; value: number } | undefined;
+  for (const { holder, want } of e.holds.values()) {
+    if (holder.kind === 'failsafe') return { action: want.action, value: want.value, holder };
     if (want.action === 'on') on ??= holder;
     else if (want.action === 'set' && (!set || (want.value ?? 0) > set.value)) set = { holder, value: want.value ?? 0 };
   }
@@ -92,7 +101,7 @@ export function decide(e: LedgerEntry, now: number): Decision {
   const current = e.applied ?? { action: 'off' };
   if (want.action === current.action && (want.action !== 'set' || want.value === current.value)) return { kind: 'none' };
   if (isOn(want) && !isOn(current) && e.offSince !== undefined) {
-    const minOff = Math.max(e.periodMinOffMs, ...onHolders(e).map((w) => w.minOffMs ?? 0));
+    const minOff = Math.max(e.periodMinOffMs, ...onWants(e).map((w) => w.minOffMs ?? 0));
     if (now < e.offSince + minOff) return { kind: 'defer', until: e.offSince + minOff };
   }
   if (!isOn(want) && isOn(current) && e.onSince !== undefined && now < e.onSince + e.periodMinOnMs) {
@@ -101,8 +110,8 @@ export function decide(e: LedgerEntry, now: number): Decision {
   return { kind: 'command', action: want.action, value: want.value, holder: want.holder };
 }
 
-function onHolders(e: LedgerEntry): Want[] {
-  return [...e.holders.values()].filter((w) => w.action !== 'off');
+function onWants(e: LedgerEntry): Want[] {
+  return [...e.holds.values()].map((h) => h.want).filter((w) => w.action !== 'off');
 }
 
 /** Records a command as the actuator's intended state and starts the on/off period clocks. */
@@ -123,7 +132,7 @@ export function applied(e: LedgerEntry, d: Desired, now: number): void {
 /** While on, every holder's minOn/minOff joins the period's (a rule that joins later still gets its minimum). */
 export function noteHolders(e: LedgerEntry): void {
   if (!isOn(e.applied)) return;
-  for (const w of onHolders(e)) {
+  for (const w of onWants(e)) {
     e.periodMinOnMs = Math.max(e.periodMinOnMs, w.minOnMs ?? 0);
     e.periodMinOffMs = Math.max(e.periodMinOffMs, w.minOffMs ?? 0);
   }
@@ -142,7 +151,7 @@ export function setMode(e: LedgerEntry, mode: 'auto' | 'manual', until: number |
   e.manualUntil = mode === 'manual' ? until : undefined;
   e.manualBy = mode === 'manual' ? by : undefined;
   // Back to auto: the operator's holds end with manual mode, the rules' holders decide again.
-  if (mode === 'auto') releaseManual(e);
+  if (mode === 'auto') releaseOperators(e);
 }
 
 /** Ends an expired manual period; returns whether it did (the caller then reconciles). */
@@ -150,9 +159,4 @@ export function expireManual(e: LedgerEntry, now: number): boolean {
   if (e.mode !== 'manual' || e.manualUntil === undefined || now < e.manualUntil) return false;
   setMode(e, 'auto', undefined, undefined);
   return true;
-}
-
-/** Holders as shown to operators: rule ids, `manual:<user>`, `failsafe`. */
-export function holderNames(e: LedgerEntry): string[] {
-  return [...new Set([...e.holders.keys()].map((h) => (h.startsWith('rule:') ? h.slice(5).split('|')[0] : h)))];
 }

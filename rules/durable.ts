@@ -44,7 +44,7 @@ export function createDurableState(o: { stateDir?: string; ledger: Map<string, L
       return choice.rules;
     },
     change(entry, apply) {
-      const before = { mode: entry.mode, manualUntil: entry.manualUntil, manualBy: entry.manualBy, holders: new Map(entry.holders) };
+      const before = { mode: entry.mode, manualUntil: entry.manualUntil, manualBy: entry.manualBy, holds: new Map(entry.holds) };
       apply();
       try {
         state.saveModes();

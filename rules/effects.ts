@@ -2,6 +2,7 @@ import type { AlertEvent, Command, DeviceRef } from '../core/domain.js';
 import { formatDuration } from '../core/duration.js';
 import { alertTopic } from '../core/topics.js';
 import { applied, decide, hold, noteHolders, release, type LedgerEntry } from './actuators.js';
+import { formatReason, reasonOf, type CommandReason, type Holder } from './holders.js';
 import { alertFor, changeLevel, clear, formatMessage, raise, type AlertFacts } from './alerts.js';
 import { SYSTEM_ACTUATOR, type EngineContext } from './context.js';
 import type { RuleEffect, RuleState } from './evaluate.js';
@@ -17,7 +18,11 @@ export interface Carrier {
   /** Takes or drops the instance's holds without commanding yet; the caller reconciles the returned entries. */
   hold(st: RuleState): Set<LedgerEntry>;
   release(st: RuleState): Set<LedgerEntry>;
-  reconcile(entry: LedgerEntry, now: number, reason?: string): void;
+  /**
+   * Commands what the holders now want, when it differs from what the actuator was last told. The command's
+   * reason is the deciding holder; with none (back to off), `cause`: what released it.
+   */
+  reconcile(entry: LedgerEntry, now: number, cause?: CommandReason): void;
   raiseAlert(st: RuleState, e: RuleEffect): void;
   clearAlert(st: RuleState, now: number, value?: number, note?: string): void;
   emitAlert(event: AlertEvent, targets?: NotifyTarget[]): void;
@@ -33,7 +38,7 @@ type AlertActionT = Extract<RuleT['actions'][number], { alert: unknown }>['alert
 export function createCarrier(ctx: EngineContext): Carrier {
   const alertAction = (def: RuleT): AlertActionT | undefined => def.actions.find((a): a is { alert: AlertActionT } => 'alert' in a)?.alert;
   const targetsOf = (def: RuleT): NotifyTarget[] => def.actions.flatMap((a) => ('notify' in a ? [a.notify] : []));
-  const holderOf = (st: RuleState) => `rule:${st.key}`;
+  const holderOf = (st: RuleState): Holder => ({ kind: 'rule', rule: st.rule.id, instance: st.key });
 
   /** The actuators an instance's actuate actions name: by type within its zone, or by device id anywhere. */
   function targets(st: RuleState): [LedgerEntry, ActuateActionT][] {
@@ -91,7 +96,7 @@ export function createCarrier(ctx: EngineContext): Carrier {
 
   const carrier: Carrier = {
     onEffect(st, e) {
-      const reason = `rule:${st.rule.id}`;
+      const reason: CommandReason = { kind: 'rule', rule: st.rule.id };
       if (e.kind === 'fired') {
         for (const entry of carrier.hold(st)) carrier.reconcile(entry, e.ts, reason);
         carrier.raiseAlert(st, e);
@@ -126,7 +131,7 @@ export function createCarrier(ctx: EngineContext): Carrier {
       return touched;
     },
 
-    reconcile(entry, now, reason) {
+    reconcile(entry, now, cause) {
       const d = decide(entry, now);
       if (d.kind === 'none') {
         entry.deferUntil = entry.deferReason = undefined;
@@ -134,13 +139,13 @@ export function createCarrier(ctx: EngineContext): Carrier {
       }
       if (d.kind === 'defer') {
         entry.deferUntil = d.until;
-        entry.deferReason = reason ?? entry.deferReason;
+        entry.deferReason = cause ?? entry.deferReason;
         return;
       }
       const dev = ctx.farm.device(entry.device)!;
-      const h = d.holder;
-      const why = h?.startsWith('rule:') ? `rule:${h.slice(5).split('|')[0]}` : h === 'failsafe' ? `failsafe:${dev.zone}` : (h ?? reason ?? entry.deferReason ?? 'auto');
-      ctx.dispatcher.send(dev, d.action, d.value, why, now);
+      // No holder and no cause: the actuator reported a state nobody asked for (e.g. on at start), which is drift.
+      const why = d.holder ? reasonOf(d.holder) : (cause ?? entry.deferReason ?? { kind: 'auto', cause: 'drift' });
+      ctx.dispatcher.send(dev, d.action, d.value, formatReason(why), now);
       applied(entry, d, now);
       entry.deferReason = undefined;
     },

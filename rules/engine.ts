@@ -4,7 +4,8 @@ import type { FarmBus } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { Logger } from '../core/logger.js';
 import type { CommandRecord, Store } from '../store/store.js';
-import { applied, createEntry, expireManual, hold, holderNames, releaseManual, reported, setMode, type LedgerEntry } from './actuators.js';
+import { applied, createEntry, expireManual, hold, releaseOperators, reported, setMode, type LedgerEntry } from './actuators.js';
+import { formatReason, type Holder } from './holders.js';
 import { acknowledge, createAlertBook } from './alerts.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCommandDispatcher, type Publish } from './commands.js';
@@ -26,6 +27,12 @@ import { replaceRules } from './replace.js';
 import type { RuleT } from './schema.js';
 
 export type { RulesEngineOptions } from './context.js';
+
+/** Holders as shown to operators: rule ids, `manual:<user>`, `failsafe`. */
+function holderNames(e: LedgerEntry): string[] {
+  const name = (h: Holder) => (h.kind === 'rule' ? h.rule : h.kind === 'operator' ? formatReason({ kind: 'operator', user: h.user }) : 'failsafe');
+  return [...new Set([...e.holds.values()].map((h) => name(h.holder)))];
+}
 
 export interface RulesEngineDeps {
   config: FarmConfigT;
@@ -140,7 +147,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     const believedOn = entry.applied.action !== 'off';
     if (!acked && !dispatcher.pending(s.device) && believedOn !== (s.state === 'on')) {
       applied(entry, says, now);
-      if (entry.mode === 'auto') carrier.reconcile(entry, now, 'auto');
+      if (entry.mode === 'auto') carrier.reconcile(entry, now, { kind: 'auto', cause: 'drift' });
     }
   }
 
@@ -157,7 +164,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
             logger.error({ err, device: entry.device }, 'manual mode expired but could not be saved: after a restart the actuator would be manual again until its expiry passes');
           }
           emitMode(entry, undefined);
-          carrier.reconcile(entry, now, 'auto');
+          carrier.reconcile(entry, now, { kind: 'auto', cause: 'manual-ended' });
         } else if (entry.deferUntil !== undefined && now >= entry.deferUntil) {
           carrier.reconcile(entry, now);
         }
@@ -271,10 +278,10 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       const now = clock.now();
       // The operator's hold replaces their earlier one; "off" is not a hold, it lets the rules decide again.
       durable.change(entry, () => {
-        releaseManual(entry);
-        if (action !== 'off') hold(entry, `manual:${user}`, { action, value });
+        releaseOperators(entry);
+        if (action !== 'off') hold(entry, { kind: 'operator', user }, { action, value });
       });
-      const command = dispatcher.send(ref, action, action === 'set' ? value : undefined, `manual:${user}`, now);
+      const command = dispatcher.send(ref, action, action === 'set' ? value : undefined, formatReason({ kind: 'operator', user }), now);
       applied(entry, { action, value: action === 'set' ? value : undefined }, now);
       return command;
     },
@@ -283,7 +290,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       const now = clock.now();
       durable.change(entry, () => setMode(entry, mode, mode === 'manual' ? untilMs : undefined, user));
       emitMode(entry, user);
-      if (mode === 'auto') carrier.reconcile(entry, now, 'auto');
+      if (mode === 'auto') carrier.reconcile(entry, now, { kind: 'auto', cause: 'manual-ended' });
       return view(entry);
     },
   };

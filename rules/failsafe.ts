@@ -47,9 +47,10 @@ export function createFailsafe(ctx: EngineContext, carrier: Carrier): Failsafe {
       for (const d of ctx.farm.actuators(w.site, w.zone, type)) {
         const entry = ctx.ledger.get(d.device);
         if (!entry) continue;
-        if (on) hold(entry, 'failsafe', { action });
-        else release(entry, 'failsafe');
-        carrier.reconcile(entry, now, `failsafe:${w.zone}`);
+        const holder = { kind: 'failsafe', site: w.site, zone: w.zone } as const;
+        if (on) hold(entry, holder, { action });
+        else release(entry, holder);
+        carrier.reconcile(entry, now, { kind: 'failsafe', zone: w.zone });
       }
     }
   }

@@ -1,19 +1,20 @@
 import { z } from 'zod';
-import type { LedgerEntry } from './actuators.js';
+import { hold, operatorHolds, type Hold, type LedgerEntry } from './actuators.js';
+import { formatReason, parseReason } from './holders.js';
 
 /**
  * What an operator decided about actuators, kept across restarts (DATA_DIR/actuators.json): manual mode with
- * its expiry and who set it, and operators' own holds (`manual:<user>` on / set). Rule and fail-safe holds
- * are not kept: they are rebuilt from stored readings and open alerts at start.
+ * its expiry and who set it, and operators' own holds (keyed `manual:<user>`, the operator's command reason).
+ * Rule and fail-safe holds are not kept: they are rebuilt from stored readings and open alerts at start.
  */
-const Hold = z.object({ action: z.enum(['on', 'off', 'set']), value: z.number().min(0).max(100).optional() }).strict();
+const SavedHold = z.object({ action: z.enum(['on', 'off', 'set']), value: z.number().min(0).max(100).optional() }).strict();
 
 const SavedActuator = z
   .object({
     mode: z.enum(['auto', 'manual']),
     until: z.number().optional(),
     by: z.string().optional(),
-    holds: z.record(z.string().regex(/^manual:/), Hold).optional(),
+    holds: z.record(z.string().regex(/^manual:./), SavedHold).optional(),
   })
   .strict();
 
@@ -24,11 +25,7 @@ export type SavedActuatorsT = z.output<typeof SavedActuators>;
 export function snapshotModes(ledger: Iterable<LedgerEntry>): SavedActuatorsT {
   const actuators: SavedActuatorsT['actuators'] = {};
   for (const e of ledger) {
-    const holds: Record<string, { action: 'on' | 'off' | 'set'; value?: number }> = {};
-    for (const [holder, want] of e.holders) {
-      if (!holder.startsWith('manual:')) continue;
-      holds[holder] = want.value === undefined ? { action: want.action } : { action: want.action, value: want.value };
-    }
+    const holds = Object.fromEntries(operatorHolds(e).flatMap(savedHold));
     if (e.mode === 'auto' && Object.keys(holds).length === 0) continue;
     const saved: SavedActuatorsT['actuators'][string] = { mode: e.mode };
     if (e.manualUntil !== undefined) saved.until = e.manualUntil;
@@ -55,9 +52,24 @@ export function restoreModes(ledger: Map<string, LedgerEntry>, saved: SavedActua
     e.mode = s.mode;
     e.manualUntil = s.mode === 'manual' ? s.until : undefined;
     e.manualBy = s.mode === 'manual' ? s.by : undefined;
-    for (const [holder, want] of Object.entries(s.holds ?? {})) e.holders.set(holder, { action: want.action, value: want.value });
+    for (const saved of Object.entries(s.holds ?? {})) {
+      const h = restoredHold(saved);
+      if (h) hold(e, h.holder, h.want);
+    }
   }
   return unknown;
+}
+
+/** The one pair that writes an operator's hold into the file and reads it back. */
+function savedHold({ holder, want }: Hold): [string, z.output<typeof SavedHold>][] {
+  if (holder.kind !== 'operator') return [];
+  return [[formatReason({ kind: 'operator', user: holder.user }), want.value === undefined ? { action: want.action } : { action: want.action, value: want.value }]];
+}
+
+function restoredHold([key, saved]: [string, z.output<typeof SavedHold>]): Hold | undefined {
+  const reason = parseReason(key);
+  if (reason?.kind !== 'operator') return undefined;
+  return { holder: { kind: 'operator', user: reason.user }, want: { action: saved.action, value: saved.value } };
 }
 
 /**

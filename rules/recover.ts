@@ -9,6 +9,7 @@ import { pointsToReadings, rawAll, replay, storedMetrics } from './history.js';
 import { createInstanceSet } from './instances.js';
 import type { RawPoint } from '../store/store.js';
 import { applied } from './actuators.js';
+import { parseReason, type CommandReason } from './holders.js';
 
 /**
  * Restart recovery. Nothing the engine decides may be lost with the process:
@@ -42,9 +43,9 @@ export async function seedFromStore(ctx: EngineContext): Promise<void> {
  * command undoing it after the restart carries (e.g. the rule that had switched it on). A store that cannot
  * answer is logged, not fatal: the actuators' own state reports then tell the engine where they are.
  */
-export async function seedActuators(ctx: EngineContext): Promise<Map<string, string>> {
+export async function seedActuators(ctx: EngineContext): Promise<Map<string, CommandReason>> {
   const now = ctx.clock.now();
-  const reasons = new Map<string, string>();
+  const reasons = new Map<string, CommandReason>();
   for (const entry of ctx.ledger.values()) {
     const ref = ctx.farm.device(entry.device);
     if (!ref) continue;
@@ -58,7 +59,8 @@ export async function seedActuators(ctx: EngineContext): Promise<Map<string, str
     if (!last) continue;
     const { command } = last;
     applied(entry, { action: command.action, value: command.action === 'set' ? command.value : undefined }, Math.min(command.ts, now));
-    reasons.set(entry.device, command.reason);
+    const reason = parseReason(command.reason);
+    if (reason) reasons.set(entry.device, reason);
     if (last.outcome === 'sent' || last.outcome === 'retried') ctx.dispatcher.resume(ref, command, now);
   }
   return reasons;
@@ -116,7 +118,7 @@ export function reconcileWithAlerts(ctx: EngineContext, carrier: Carrier, failsa
       }
       if (!open) continue;
       if (!st.active) adoptActive(st, open.level, now);
-      for (const entry of carrier.hold(st)) carrier.reconcile(entry, now, `rule:${rule.id}`);
+      for (const entry of carrier.hold(st)) carrier.reconcile(entry, now, { kind: 'rule', rule: rule.id });
       const levels = rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as { levels: { name?: string }[] }).levels : [];
       const was = levels.findIndex((l) => l.name === open.level);
       if (st.level !== was && st.level >= 0) carrier.onEffect(st, currentEffect(st, st.level > was ? 'escalated' : 'deescalated', now));

@@ -7,6 +7,7 @@ import type { EngineContext } from './context.js';
 import type { Carrier } from './effects.js';
 import { adoptActive, currentEffect, type RuleState } from './evaluate.js';
 import type { ReplaceRulesResult } from './handle.js';
+import type { CommandReason } from './holders.js';
 import { Rules, type RuleT } from './schema.js';
 
 /** Problems with the path to the field (`[2].when.above`) and the rule's id in the message. */
@@ -49,12 +50,13 @@ export function replaceRules(
   const nextIds = new Set(next.map((r) => r.id));
   const removed = current.filter((r) => !nextIds.has(r.id)).map((r) => r.id);
 
-  const touched = new Set<LedgerEntry>();
-  const take = (entries: Set<LedgerEntry>) => entries.forEach((e) => touched.add(e));
+  // Each touched actuator with the rule whose change touched it: the reason of an off with no holder left.
+  const touched = new Map<LedgerEntry, CommandReason>();
+  const take = (entries: Set<LedgerEntry>, rule: string) => entries.forEach((e) => touched.set(e, { kind: 'rule', rule }));
   const previous = new Map<string, RuleState>();
   for (const id of [...removed, ...changed]) {
     for (const st of ctx.set.remove(id)) {
-      take(carrier.release(st));
+      take(carrier.release(st), id);
       if (st.active) previous.set(st.key, st);
     }
   }
@@ -67,14 +69,14 @@ export function replaceRules(
       previous.delete(st.key);
       const levelName = prev.level >= 0 && prev.rule.levelLeaf >= 0 ? (prev.rule.leaves[prev.rule.levelLeaf] as { levels: { name?: string }[] }).levels[prev.level]?.name : undefined;
       adoptActive(st, levelName, prev.since ?? now);
-      take(carrier.hold(st));
+      take(carrier.hold(st), def.id);
       if (!hasAlert) carrier.closeAlert(st.key, now, 'the rule no longer raises an alert');
       else if (!alertFor(ctx.book, st.key)) carrier.raiseAlert(st, currentEffect(st, 'fired', now));
     }
   }
   // Active instances with no successor: the rule is gone, disabled, or no longer covers that device.
   for (const st of previous.values()) carrier.closeAlert(st.key, now, nextIds.has(st.rule.id) ? 'the rule changed' : 'the rule was removed');
-  for (const entry of touched) carrier.reconcile(entry, now);
+  for (const [entry, reason] of touched) carrier.reconcile(entry, now, reason);
   ctx.logger.info({ changed, kept, removed }, 'rules replaced');
   return { result: { ok: true, rules: next, changed, kept, removed }, rules: next };
 }

@@ -36,9 +36,9 @@ describe('actuator modes snapshot', () => {
   it('keeps manual mode, its expiry and operator holds, and leaves rule holds to be rebuilt', () => {
     const fan = createEntry('shed-1-fan');
     Object.assign(fan, { mode: 'manual', manualUntil: T0 + 60_000, manualBy: 'ops' });
-    hold(fan, 'rule:heat|huyang/shed-1/shed-1-env', { action: 'on' });
+    hold(fan, { kind: 'rule', rule: 'heat', instance: 'heat|huyang/shed-1/shed-1-env' }, { action: 'on' });
     const spray = createEntry('shed-1-spray');
-    hold(spray, 'manual:ops', { action: 'set', value: 40 });
+    hold(spray, { kind: 'operator', user: 'ops' }, { action: 'set', value: 40 });
     const untouched = createEntry('shed-2-fan');
     const saved = snapshotModes([fan, spray, untouched]);
     expect(saved).toEqual({
@@ -48,8 +48,8 @@ describe('actuator modes snapshot', () => {
     const ledger = new Map([['shed-1-fan', createEntry('shed-1-fan')], ['shed-1-spray', createEntry('shed-1-spray')]]);
     expect(restoreModes(ledger, { version: 1, actuators: { ...saved.actuators, 'gone-fan': { mode: 'manual' } } })).toEqual(['gone-fan']);
     expect(ledger.get('shed-1-fan')).toMatchObject({ mode: 'manual', manualUntil: T0 + 60_000, manualBy: 'ops' });
-    expect(ledger.get('shed-1-fan')!.holders.size).toBe(0);
-    expect([...ledger.get('shed-1-spray')!.holders]).toEqual([['manual:ops', { action: 'set', value: 40 }]]);
+    expect(ledger.get('shed-1-fan')!.holds.size).toBe(0);
+    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([{ holder: { kind: 'operator', user: 'ops' }, want: { action: 'set', value: 40 } }]);
   });
 });
 
