@@ -43,6 +43,12 @@ export interface ActuatorState {
 export type Severity = 'info' | 'warning' | 'critical';
 export type AlertState = 'raised' | 'escalated' | 'acknowledged' | 'cleared';
 
+/**
+ * One change of an alert (SPEC "Alert event"). `level`, `value` and `metric` are always present, null where the
+ * alert has none (an ungraded rule has no level; a silent sensor or an actuator that does not answer has no
+ * value). `value` and `metric` are those of the condition the event is about: on a raise the sub-condition that
+ * fired, on a clear the value that cleared it.
+ */
 export interface AlertEvent {
   id: string;
   rule: string;
@@ -50,12 +56,21 @@ export interface AlertEvent {
   zone: string;
   device?: string;
   severity: Severity;
-  level?: string;
+  level: string | null;
   state: AlertState;
-  value?: number;
+  value: number | null;
+  metric: string | null;
   message: string;
   ts: number;
   by?: string; // who acknowledged
+}
+
+/**
+ * An alert event as stored by an older version, which left `level`, `value` and `metric` out where there were none.
+ * Readers of the alert history pass what they read through this.
+ */
+export function withAlertDefaults(e: Omit<AlertEvent, 'level' | 'value' | 'metric'> & Partial<Pick<AlertEvent, 'level' | 'value' | 'metric'>>): AlertEvent {
+  return { ...e, level: e.level ?? null, value: e.value ?? null, metric: e.metric ?? null };
 }
 
 export type DeviceStatus = 'online' | 'offline';

@@ -120,9 +120,10 @@ export const Alert = z
     zone: z.string(),
     device: z.string().optional(),
     severity: Severity,
-    level: z.string().optional(),
+    level: z.string().nullable().describe('the graded level; null for an ungraded rule'),
     state: z.enum(['raised', 'escalated', 'acknowledged', 'cleared']),
-    value: z.number().optional(),
+    value: z.number().nullable().describe('the value of the condition the event is about (on a clear: the clearing value); null when there is none (a silent sensor)'),
+    metric: z.string().nullable().describe('the metric of that value (of an any: rule, the sub-condition that fired); null when there is none'),
     message: z.string(),
     ts: z.number(),
     by: z.string().optional(),
@@ -175,7 +176,7 @@ export const ReplaceRulesResponse = RulesResponse.extend({ changed: z.array(z.st
 export const DryRunBody = z.object({ rule: z.unknown(), from: TimeArg.default('-24h'), to: TimeArg.default('now') }).strict();
 export const DryRunResponse = z.object({
   events: z.array(
-    z.object({ ts: z.number(), kind: z.enum(['fired', 'escalated', 'deescalated', 'cleared']), site: z.string(), zone: z.string(), device: z.string().optional(), level: z.string().optional(), value: z.number().optional() }),
+    z.object({ ts: z.number(), kind: z.enum(['fired', 'escalated', 'deescalated', 'cleared']), site: z.string(), zone: z.string(), device: z.string().optional(), level: z.string().optional(), metric: z.string().optional(), value: z.number().optional() }),
   ),
 });
 export { ProblemList };

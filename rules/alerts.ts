@@ -19,9 +19,15 @@ export interface AlertFacts {
   zone: string;
   device?: string;
   severity: Severity;
-  level?: string;
-  value?: number;
+  level: string | null;
+  value: number | null;
+  metric: string | null;
   message: string;
+}
+
+/** Facts of an alert that has no level, value or metric (a built-in one: fail-safe, actuator, hold). */
+export function systemFacts(f: Omit<AlertFacts, 'level' | 'value' | 'metric'>): AlertFacts {
+  return { ...f, level: null, value: null, metric: null };
 }
 
 export function createAlertBook(): AlertBook {
@@ -44,10 +50,12 @@ export function raise(book: AlertBook, owner: string, facts: AlertFacts, now: nu
 }
 
 /**
- * A level change. Escalation always re-opens the alert for attention (state `escalated`, any
- * acknowledgement is void: it is worse than what was acknowledged). The SPEC has no `de-escalated`
- * state, so a de-escalation is also sent as `escalated` (or stays `acknowledged`), with the new, lower
- * `level` and a message saying so.
+ * A level change, as a barn controller's or ThingsBoard's operator expects it:
+ * - to a worse level: state `escalated` and any acknowledgement is void (`by` is dropped): what was acknowledged
+ *   was a milder condition, so the worse one needs its own acknowledgement;
+ * - to a milder level: the acknowledgement stands (state stays `acknowledged`, `by` kept) since the operator
+ *   already took charge of something worse; an alert nobody acknowledged is sent as `escalated` (the SPEC has
+ *   no `de-escalated` state). Either way with the new, lower `level` and "(de-escalated to …)" in the message.
  */
 export function changeLevel(book: AlertBook, owner: string, facts: Partial<AlertFacts>, up: boolean, now: number): AlertEvent | undefined {
   const open = alertFor(book, owner);

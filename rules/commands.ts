@@ -10,6 +10,8 @@ import type { BatchWriter } from './persist.js';
  * Sends actuator commands and sees them acknowledged (SPEC: the actuator publishes its state with `ack`
  * set to the command id). No ack within ackTimeoutMs: the same command (same id, so a late ack of an
  * earlier attempt still counts) is sent again, up to maxRetries times; then `onFailed` raises the alert.
+ * An ack that comes after that (a slow actuator, not a dead one), or for a command a newer one replaced, is
+ * still recorded `acked`: the command history says what the actuator really did.
  */
 export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }) => Promise<void>;
 
@@ -38,14 +40,30 @@ export interface CommandDispatcher {
    * so an actuator that did get it just acknowledges it again), with a fresh round of retries.
    */
   resume(ref: DeviceRef, command: Command, now: number): void;
-  /** An actuator's state report; returns true when it acknowledged the pending command. */
-  onState(device: string, ack: string | undefined, now: number): boolean;
+  /** After a restart: a command the history shows given up on, so that its late ack is still recorded. */
+  remember(ref: DeviceRef, command: Command): void;
+  /**
+   * An actuator's state report: `pending` when it acknowledged the command on its way, `late` when it
+   * acknowledged one given up on or replaced (recorded `acked` all the same), undefined otherwise.
+   */
+  onState(device: string, ack: string | undefined, now: number): 'pending' | 'late' | undefined;
   tick(now: number): void;
   pending(device: string): Command | undefined;
 }
 
+/** Unacknowledged commands kept per actuator for a late ack: a few are enough (each newer one replaces the last). */
+const KEEP_UNCONFIRMED = 4;
+
 export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDispatcher {
   const pending = new Map<string, Pending>();
+  const unconfirmed = new Map<string, Pending[]>();
+
+  function giveUp(p: Pending): void {
+    const list = unconfirmed.get(p.ref.device) ?? [];
+    list.push(p);
+    if (list.length > KEEP_UNCONFIRMED) list.shift();
+    unconfirmed.set(p.ref.device, list);
+  }
 
   function put(p: Pending): void {
     const payload = JSON.stringify(p.command);
@@ -64,6 +82,8 @@ export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDis
       const command: Command = { id: randomUUID(), action, reason, ts: now };
       if (action === 'set' && value !== undefined) command.value = value;
       const p: Pending = { ref: { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device }, command, attempts: 1, deadline: now + o.ackTimeoutMs };
+      const older = pending.get(ref.device);
+      if (older) giveUp(older);
       pending.set(ref.device, p); // a newer command supersedes an unacknowledged older one
       put(p);
       o.bus.emit('command', { ...p.ref, command });
@@ -78,12 +98,23 @@ export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDis
       put(p);
       record(p, 'retried', now);
     },
+    remember(ref, command) {
+      giveUp({ ref: { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device }, command, attempts: 0, deadline: 0 });
+    },
     onState(device, ack, now) {
+      if (!ack) return undefined;
       const p = pending.get(device);
-      if (!p || !ack || ack !== p.command.id) return false;
-      pending.delete(device);
-      record(p, 'acked', now);
-      return true;
+      if (p && ack === p.command.id) {
+        pending.delete(device);
+        record(p, 'acked', now);
+        return 'pending';
+      }
+      const list = unconfirmed.get(device) ?? [];
+      const i = list.findIndex((u) => u.command.id === ack);
+      if (i < 0) return undefined;
+      const [late] = list.splice(i, 1);
+      record(late, 'acked', now);
+      return 'late';
     },
     tick(now) {
       for (const [device, p] of pending) {
@@ -96,6 +127,7 @@ export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDis
           record(p, 'retried', now);
         } else {
           pending.delete(device);
+          giveUp(p);
           record(p, 'failed', now);
           o.onFailed(p.ref, p.command, p.attempts);
         }

@@ -41,6 +41,7 @@ export async function dryRun(
       const ev: DryRunEvent = { ts: e.ts, kind: e.kind, site: st.site, zone: st.zone };
       if (st.device) ev.device = st.device;
       if (e.level) ev.level = e.level;
+      if (e.metric !== undefined) ev.metric = e.metric;
       if (e.value !== undefined) ev.value = e.value;
       events.push(ev);
     },

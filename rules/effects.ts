@@ -3,7 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { alertTopic } from '../core/topics.js';
 import { applied, decide, hold, noteHolders, release, type LedgerEntry } from './actuators.js';
 import { formatReason, reasonOf, type CommandReason, type Holder } from './holders.js';
-import { alertFor, changeLevel, clear, formatMessage, raise, type AlertFacts } from './alerts.js';
+import { alertFor, changeLevel, clear, formatMessage, raise, systemFacts, type AlertFacts } from './alerts.js';
 import { SYSTEM_ACTUATOR, type EngineContext } from './context.js';
 import type { RuleEffect, RuleState } from './evaluate.js';
 import type { NotifyTarget } from './notify.js';
@@ -24,7 +24,8 @@ export interface Carrier {
    */
   reconcile(entry: LedgerEntry, now: number, cause?: CommandReason): void;
   raiseAlert(st: RuleState, e: RuleEffect): void;
-  clearAlert(st: RuleState, now: number, value?: number, note?: string): void;
+  /** The rule's condition ended: the cleared event carries the value that ended it and the clearing message. */
+  clearAlert(st: RuleState, e: RuleEffect): void;
   emitAlert(event: AlertEvent, targets?: NotifyTarget[]): void;
   /** Clears whatever alert an owner has open (rule removed or changed, restored alert without its rule). */
   closeAlert(owner: string, now: number, note: string): void;
@@ -54,12 +55,18 @@ export function createCarrier(ctx: EngineContext): Carrier {
     return out;
   }
 
-  function message(st: RuleState, e: RuleEffect, template: string | undefined): string {
+  /**
+   * The event's message from the rule's template (or a default). A clear uses the rule's `clearMessage`, else the
+   * raising template filled with the clearing value and marked "cleared: ", so it never repeats the raising value.
+   */
+  function message(st: RuleState, e: RuleEffect, action: AlertActionT | undefined): string {
     const { def } = st.rule;
     const stale = st.rule.leaves.find((l) => l.kind === 'stale');
     const onlyStale = st.rule.leaves.every((l) => l.kind === 'stale');
     const fallback = onlyStale ? 'sensor offline: no reading from {device} for {stale}' : `${def.description ?? def.id}: {metric} {value}${e.level ? ' ({level})' : ''}`;
-    return formatMessage(template ?? fallback, {
+    let template = action?.message ?? fallback;
+    if (e.kind === 'cleared') template = action?.clearMessage ?? (onlyStale ? 'cleared: {device} is reporting again' : `cleared: ${template}`);
+    return formatMessage(template, {
       value: e.value,
       level: e.level,
       metric: e.metric,
@@ -78,9 +85,10 @@ export function createCarrier(ctx: EngineContext): Carrier {
       zone: st.zone,
       device: st.device,
       severity: e.severity ?? action?.severity ?? 'info',
-      level: e.level,
-      value: e.value,
-      message: message(st, e, action?.message),
+      level: e.level ?? null,
+      value: e.value ?? null,
+      metric: e.metric ?? null,
+      message: message(st, e, action),
     };
   }
 
@@ -102,7 +110,7 @@ export function createCarrier(ctx: EngineContext): Carrier {
         carrier.raiseAlert(st, e);
       } else if (e.kind === 'cleared') {
         for (const entry of carrier.release(st)) carrier.reconcile(entry, e.ts, reason);
-        carrier.clearAlert(st, e.ts, e.value);
+        carrier.clearAlert(st, e);
       } else {
         const action = alertAction(st.rule.def);
         if (!action) return notifyOnly(st, e);
@@ -157,12 +165,14 @@ export function createCarrier(ctx: EngineContext): Carrier {
       carrier.emitAlert(raise(ctx.book, st.key, facts(st, e, action), e.ts), targetsOf(st.rule.def));
     },
 
-    clearAlert(st, now, value, note) {
+    clearAlert(st, e) {
       const action = alertAction(st.rule.def);
-      if (!action) return notifyOnly(st, { kind: 'cleared', ts: now, levelIndex: -1, value });
+      if (!action) return notifyOnly(st, e);
       const open = alertFor(ctx.book, st.key);
       if (!open) return;
-      const event = clear(ctx.book, st.key, { value: value ?? open.value, message: note ? `${open.message} (${note})` : open.message }, now);
+      const f = facts(st, e, action);
+      // A graded alert keeps its last level (it says what cleared); severity stays what was raised.
+      const event = clear(ctx.book, st.key, { value: f.value, metric: f.metric, message: f.message }, e.ts);
       if (event) carrier.emitAlert(event, targetsOf(st.rule.def));
     },
 
@@ -180,7 +190,8 @@ export function createCarrier(ctx: EngineContext): Carrier {
 
     closeAlert(owner, now, note) {
       const open = alertFor(ctx.book, owner);
-      const event = open && clear(ctx.book, owner, { message: `${open.message} (${note})` }, now);
+      // No reading ended it, so there is no clearing value to report.
+      const event = open && clear(ctx.book, owner, { value: null, metric: null, message: `cleared: ${open.message} (${note})` }, now);
       if (event) carrier.emitAlert(event, carrier.notifyTargets(event.rule));
     },
 
@@ -194,11 +205,11 @@ export function createCarrier(ctx: EngineContext): Carrier {
       if (alertFor(ctx.book, owner)) return;
       const message = `actuator not responding: ${ref.device} did not acknowledge "${command.action}" after ${attempts} attempts`;
       const now = ctx.clock.now();
-      carrier.emitAlert(raise(ctx.book, owner, { rule: SYSTEM_ACTUATOR, site: ref.site, zone: ref.zone, device: ref.device, severity: 'critical', message }, now));
+      carrier.emitAlert(raise(ctx.book, owner, systemFacts({ rule: SYSTEM_ACTUATOR, site: ref.site, zone: ref.zone, device: ref.device, severity: 'critical', message }), now));
     },
 
     actuatorHeard(device, now) {
-      const event = clear(ctx.book, `actuator|${device}`, { message: `${device} is responding again` }, now);
+      const event = clear(ctx.book, `actuator|${device}`, { message: `cleared: ${device} is responding again` }, now);
       if (event) carrier.emitAlert(event);
     },
   };

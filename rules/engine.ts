@@ -138,7 +138,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     if (!entry) return;
     const now = clock.now();
     reports.set(s.device, { state: s.state, value: s.value, ack: s.ack, ts: s.ts });
-    const acked = dispatcher.onState(s.device, s.ack, now);
+    const acked = dispatcher.onState(s.device, s.ack, now) !== undefined;
     carrier.actuatorHeard(s.device, now);
     const says = s.state === 'on' ? { action: 'on' as const, value: s.value } : { action: 'off' as const };
     if (!entry.applied) return reported(entry, says, now);

@@ -28,6 +28,11 @@ export interface RuleState extends ScopeRef {
   /** Index into the graded leaf's levels; -1 for ungraded rules or when not active. */
   level: number;
   since?: number;
+  /**
+   * The leaf whose metric and value the last effect reported: the sub-condition that fired the rule (of an
+   * `any:`, the one that holds, not the first listed), or that ended it. -1 before the first effect.
+   */
+  cause: number;
 }
 
 export type EvalInput = { type: 'reading'; reading: Reading } | { type: 'tick' };
@@ -57,7 +62,7 @@ export function createRuleState(rule: CompiledRule, ref: ScopeRef, key: string, 
       window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
     }),
   );
-  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, leaves, active: false, level: -1, since: undefined };
+  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, leaves, active: false, level: -1, since: undefined, cause: -1 };
 }
 
 export function evaluate(state: RuleState, input: EvalInput, now: number): { state: RuleState; effects: RuleEffect[] } {
@@ -167,12 +172,32 @@ function settle(state: RuleState, now: number): RuleEffect[] {
   else if (active && level !== wasLevel) kind = level > wasLevel ? 'escalated' : 'deescalated';
   if (!kind) return [];
   if (kind === 'fired') state.since = now;
+  state.cause = causeOf(state, kind);
   return [effectOf(state, kind, now)];
+}
+
+/**
+ * The sub-condition an effect is about. Firing: the graded leaf when it holds (the level is its), else the first
+ * metric condition that holds. Clearing: the one that fired it, now that it no longer holds, else the first that
+ * stopped holding (of an `all:`, the one that broke). A level change: the graded leaf.
+ */
+function causeOf(state: RuleState, kind: EffectKind): number {
+  const { rule, leaves } = state;
+  const holding = (i: number) => leaves[i].level >= 0;
+  const metricLeaves = rule.leaves.flatMap((l, i) => (l.kind === 'metric' ? [i] : []));
+  if (kind === 'escalated' || kind === 'deescalated') return rule.levelLeaf;
+  if (kind === 'fired') {
+    if (rule.levelLeaf >= 0 && holding(rule.levelLeaf)) return rule.levelLeaf;
+    return metricLeaves.find(holding) ?? rule.leaves.findIndex((_, i) => holding(i));
+  }
+  if (state.cause >= 0 && !holding(state.cause) && rule.leaves[state.cause].kind === 'metric') return state.cause;
+  return metricLeaves.find((i) => !holding(i)) ?? state.cause;
 }
 
 function effectOf(state: RuleState, kind: EffectKind, now: number): RuleEffect {
   const { rule } = state;
-  const primary = rule.leaves[rule.primaryLeaf];
+  const index = state.cause >= 0 ? state.cause : rule.primaryLeaf;
+  const leaf = rule.leaves[index];
   const spec = state.level >= 0 && rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as MetricLeaf).levels[state.level] : undefined;
   return {
     kind,
@@ -180,8 +205,8 @@ function effectOf(state: RuleState, kind: EffectKind, now: number): RuleEffect {
     level: spec?.name,
     levelIndex: state.level,
     severity: spec?.severity,
-    value: state.leaves[rule.primaryLeaf]?.value,
-    metric: primary?.kind === 'metric' ? primary.metric : undefined,
+    value: leaf?.kind === 'metric' ? state.leaves[index].value : undefined,
+    metric: leaf?.kind === 'metric' ? leaf.metric : undefined,
   };
 }
 
@@ -202,6 +227,7 @@ export function adoptActive(state: RuleState, levelName: string | undefined, now
   state.active = true;
   state.level = rule.levelLeaf >= 0 ? state.leaves[rule.levelLeaf].level : -1;
   state.since = now;
+  state.cause = rule.primaryLeaf;
   return state;
 }
 

@@ -1,7 +1,7 @@
 import type { ActuatorType } from '../core/domain.js';
 import { formatDuration } from '../core/duration.js';
 import { hold, release } from './actuators.js';
-import { alertFor, clear, raise } from './alerts.js';
+import { alertFor, clear, raise, systemFacts } from './alerts.js';
 import { SYSTEM_FAILSAFE, type EngineContext } from './context.js';
 import type { Carrier } from './effects.js';
 
@@ -62,7 +62,7 @@ export function createFailsafe(ctx: EngineContext, carrier: Carrier): Failsafe {
     if (!announce || alertFor(ctx.book, w.owner)) return;
     const what = w.actuators.map(([type, action]) => `${type} ${action}`).join(', ');
     const message = `sensor offline: no reading from ${w.zone} for ${formatDuration(w.afterMs)}; fail-safe ${what}`;
-    carrier.emitAlert(raise(ctx.book, w.owner, { rule: SYSTEM_FAILSAFE, site: w.site, zone: w.zone, severity: 'critical', message }, now));
+    carrier.emitAlert(raise(ctx.book, w.owner, systemFacts({ rule: SYSTEM_FAILSAFE, site: w.site, zone: w.zone, severity: 'critical', message }), now));
   }
 
   return {
@@ -79,7 +79,7 @@ export function createFailsafe(ctx: EngineContext, carrier: Carrier): Failsafe {
       ctx.logger.info({ site: w.site, zone: w.zone, device }, 'sensor reporting again: fail-safe ends');
       apply(w, now, false);
       const open = alertFor(ctx.book, w.owner);
-      const event = open && clear(ctx.book, w.owner, { message: `${open.message} (readings back from ${device})` }, now);
+      const event = open && clear(ctx.book, w.owner, { message: `cleared: readings back from ${device}, fail-safe ended in ${w.zone}` }, now);
       if (event) carrier.emitAlert(event);
     },
     adoptOpen(now) {

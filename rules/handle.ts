@@ -23,6 +23,8 @@ export interface DryRunEvent {
   zone: string;
   device?: string;
   level?: string;
+  /** The metric and value of the sub-condition the event is about (of an `any:`, the one that fired). */
+  metric?: string;
   value?: number;
 }
 

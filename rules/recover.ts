@@ -62,6 +62,7 @@ export async function seedActuators(ctx: EngineContext): Promise<Map<string, Com
     const reason = parseReason(command.reason);
     if (reason) reasons.set(entry.device, reason);
     if (last.outcome === 'sent' || last.outcome === 'retried') ctx.dispatcher.resume(ref, command, now);
+    else if (last.outcome === 'failed') ctx.dispatcher.remember(ref, command);
   }
   return reasons;
 }
@@ -117,7 +118,7 @@ export function reconcileWithAlerts(ctx: EngineContext, carrier: Carrier, failsa
         continue;
       }
       if (!open) continue;
-      if (!st.active) adoptActive(st, open.level, now);
+      if (!st.active) adoptActive(st, open.level ?? undefined, now);
       for (const entry of carrier.hold(st)) carrier.reconcile(entry, now, { kind: 'rule', rule: rule.id });
       const levels = rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as { levels: { name?: string }[] }).levels : [];
       const was = levels.findIndex((l) => l.name === open.level);

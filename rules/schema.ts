@@ -150,8 +150,11 @@ export const ActuateAction = z
   .refine((a) => (a.type === undefined) !== (a.device === undefined), { message: 'actuate needs exactly one of type or device' })
   .refine((a) => a.action !== 'set' || a.value !== undefined, { message: 'action set needs a value (0-100)', path: ['value'] });
 
-/** `message` may use {value}, {level}, {metric}, {site}, {zone}, {device}, {rule}. */
-export const AlertAction = z.object({ severity: Severity, message: z.string().optional() }).strict();
+/**
+ * `message` may use {value}, {level}, {metric}, {site}, {zone}, {device}, {rule}. `clearMessage` is the message of
+ * the cleared event, with the clearing value (default: "cleared: " and `message` filled with the clearing value).
+ */
+export const AlertAction = z.object({ severity: Severity, message: z.string().optional(), clearMessage: z.string().optional() }).strict();
 
 export const NotifyAction = z.object({ url: z.string().url(), headers: z.record(z.string(), z.string()).optional() }).strict();
 

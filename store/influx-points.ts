@@ -54,10 +54,10 @@ function optional(p: Point, name: string, value: string | undefined): void {
 export function alertLine(e: AlertEvent, key?: number): string {
   const p = new Point(ALERT).tag('site', e.site).tag('zone', e.zone).tag('rule', e.rule).tag('severity', e.severity).tag('state', e.state);
   p.stringField('id', oneLine(e.id)).stringField('message', oneLine(e.message)).stringField('json', JSON.stringify(e));
-  optional(p, 'level', e.level);
+  optional(p, 'level', e.level ?? undefined);
   optional(p, 'device', e.device);
   optional(p, 'by', e.by);
-  if (e.value !== undefined && Number.isFinite(e.value)) p.floatField('value', e.value);
+  if (e.value !== null && e.value !== undefined && Number.isFinite(e.value)) p.floatField('value', e.value);
   return p.timestamp(eventTime(e.ts, key)).toLineProtocol(asIs)!;
 }
 

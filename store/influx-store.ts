@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AlertEvent, ZoneKind } from '../core/domain.js';
+import { withAlertDefaults, type AlertEvent, type ZoneKind } from '../core/domain.js';
 import type { StoreChoice } from '../core/config/env.js';
 import { createInfluxHttp, type InfluxChoice } from './influx-http.js';
 import { prepareInflux } from './influx-init.js';
@@ -115,7 +115,7 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
     },
 
     writeAlerts: (events, o) => writeLines(events.map((e, i) => alertLine(e, o?.keys?.[i])), 'ns'),
-    alerts: (q) => eventsJson<AlertEvent>(ALERT, { site: q.site }, q),
+    alerts: async (q) => (await eventsJson<AlertEvent>(ALERT, { site: q.site }, q)).map(withAlertDefaults),
     writeCommands: (records, o) => writeLines(records.map((c, i) => commandLine(c, o?.keys?.[i])), 'ns'),
     commands: (q) => eventsJson<CommandRecord>(COMMAND, { site: q.site, device: q.device }, q),
 

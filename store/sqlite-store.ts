@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { AlertEvent, Reading } from '../core/domain.js';
+import { withAlertDefaults, type AlertEvent, type Reading } from '../core/domain.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { applySchema, whereClause } from './sqlite-schema.js';
 import { createSqliteWriter, durablePragmas, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
@@ -186,7 +186,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         const rows = reader()
           .prepare(`SELECT json FROM alerts ${where.sql} ORDER BY ts DESC, seq DESC LIMIT @limit`)
           .all({ ...where.params, limit: q.limit ?? DEFAULT_EVENT_LIMIT }) as { json: string }[];
-        return rows.map((r) => JSON.parse(r.json) as AlertEvent);
+        return rows.map((r) => withAlertDefaults(JSON.parse(r.json) as AlertEvent));
       });
     },
 

@@ -57,7 +57,7 @@ export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: F
   const handle: FakeRules = {
     calls,
     raise(partial) {
-      const alert: AlertEvent = { id: `alert-${++seq}`, rule: 'test-rule', severity: 'warning', state: 'raised', message: 'test alert', ts: now(), ...partial };
+      const alert: AlertEvent = { id: `alert-${++seq}`, rule: 'test-rule', severity: 'warning', state: 'raised', level: null, value: null, metric: null, message: 'test alert', ts: now(), ...partial };
       active.set(alert.id, alert);
       bus.emit('alert', alert);
       return alert;

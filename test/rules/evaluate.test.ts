@@ -197,6 +197,29 @@ describe('derived thi, all / any, schedule', () => {
   });
 });
 
+describe('the value an effect reports', () => {
+  it('of an any: rule is the sub-condition that fired, and clearing it reports the same metric at its clearing value', () => {
+    const st = stateFor({ id: 'surcharge', when: { any: [{ metric: 'water_level', above: 3 }, { metric: 'flow', above: 800 }] } }, 'pipe-1-level');
+    const effects = [
+      ...read(st, 'pipe-1-level', { water_level: 1, flow: 900 }, T0),
+      ...read(st, 'pipe-1-level', { water_level: 1, flow: 700 }, T0 + SEC),
+    ];
+    expect(effects.map((e) => [e.kind, e.metric, e.value])).toEqual([
+      ['fired', 'flow', 900],
+      ['cleared', 'flow', 700],
+    ]);
+  });
+
+  it('of an all: rule that breaks is the sub-condition that broke', () => {
+    const st = stateFor({ id: 'dry-high', when: { all: [{ metric: 'fill', above: 60 }, { metric: 'flow', below: 100 }] } }, 'pipe-1-level');
+    const effects = [...read(st, 'pipe-1-level', { fill: 65, flow: 50 }, T0), ...read(st, 'pipe-1-level', { fill: 65, flow: 300 }, T0 + SEC)];
+    expect(effects.map((e) => [e.kind, e.metric, e.value])).toEqual([
+      ['fired', 'fill', 65],
+      ['cleared', 'flow', 300],
+    ]);
+  });
+});
+
 describe('stale', () => {
   it('fires when a device has sent nothing for the stale period and clears on its next reading', () => {
     const st = stateFor({ id: 'offline', when: { stale: '10m' } }, 'shed-1-env');

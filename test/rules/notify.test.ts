@@ -38,7 +38,7 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const event: AlertEvent = { id: 'a1', rule: 'r', site: 's', zone: 'z', severity: 'warning', state: 'raised', message: 'm', ts: T0 };
+const event: AlertEvent = { id: 'a1', rule: 'r', site: 's', zone: 'z', severity: 'warning', state: 'raised', level: null, value: null, metric: null, message: 'm', ts: T0 };
 
 describe('notify webhook', () => {
   it('POSTs the alert event as JSON and retries with backoff until the endpoint accepts it', async () => {

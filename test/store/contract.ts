@@ -29,7 +29,7 @@ export function reading(device: keyof typeof PLACES | string, ts: number, metric
 }
 
 export function alert(overrides: Partial<AlertEvent> & { id: string; ts: number }): AlertEvent {
-  return { rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', state: 'raised', value: 23.5, message: 'Ammonia 23.5 ppm in shed-1', ...overrides };
+  return { rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', state: 'raised', level: null, value: 23.5, metric: 'nh3', message: 'Ammonia 23.5 ppm in shed-1', ...overrides };
 }
 
 export function commandRecord(device: string, ts: number, outcome: CommandRecord['outcome'] = 'sent'): CommandRecord {
@@ -177,7 +177,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         alert({ id: 'a1', ts: BASE + 1000 }),
         alert({ id: 'a2', ts: BASE + 2000, device: 'shed-1-env', level: 'orange', state: 'escalated', message: "line one\nit's \"quoted\"" }),
         alert({ id: 'a3', ts: BASE + 2000, device: 'shed-1-env-b', state: 'escalated' }),
-        alert({ id: 'a4', ts: BASE + 3000, site: 'city', zone: 'drain-a', rule: 'pipe-fill', severity: 'critical', device: undefined, value: undefined, by: 'ops', state: 'acknowledged' }),
+        alert({ id: 'a4', ts: BASE + 3000, site: 'city', zone: 'drain-a', rule: 'pipe-fill', severity: 'critical', device: undefined, value: null, metric: null, by: 'ops', state: 'acknowledged' }),
       ].map((e) => JSON.parse(JSON.stringify(e)) as AlertEvent);
       await store.writeAlerts(events);
       const all = await store.alerts({});
@@ -188,6 +188,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect((await store.alerts({ site: 'huyang' })).map((e) => e.id).sort()).toEqual(['a1', 'a2', 'a3']);
       expect((await store.alerts({ from: BASE + 1500, to: BASE + 3000 })).map((e) => e.id).sort()).toEqual(['a2', 'a3']);
       expect(await store.alerts({ limit: 1 })).toEqual([events[3]]);
+    });
+
+    it('reads an alert event stored without level, value and metric (older versions left them out) with them null', async () => {
+      const { level: _l, value: _v, metric: _m, ...old } = alert({ id: 'old', ts: BASE + 1000 });
+      await store.writeAlerts([old as AlertEvent]);
+      expect(await store.alerts({})).toEqual([{ ...old, level: null, value: null, metric: null }]);
     });
 
     it('keeps command records, newest first, filtered by device and site', async () => {

@@ -19,7 +19,7 @@ export function alertRow(a: AlertT): string {
   const ack = canOperate() && !acked ? `<button type="button" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
   return `<li class="alert-row sev-${esc(a.severity)}" data-testid="alert-row" data-alert-id="${esc(a.id)}" data-state="${esc(a.state)}">
       <span class="sev-chip">${esc(a.level ? tr('level', a.level) : tr('severity', a.severity))}</span>
-      <span class="alert-msg">${esc(a.message)}${a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
+      <span class="alert-msg">${esc(a.message)}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
       <span class="alert-where">${where(a)}</span>
       <span class="muted">${esc(fmtTime(a.ts, currentLang()))}</span>
       <span class="alert-state" data-testid="alert-state">${esc(acked ? t('alerts.ackedBy', { by: a.by ?? '' }) : tr('alertState', a.state))}</span>
