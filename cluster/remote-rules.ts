@@ -1,7 +1,7 @@
-import type { AlertEvent, Command, CommandAction } from '../core/domain.js';
+import type { AlertEvent, CommandAction } from '../core/domain.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { FarmMetrics } from '../core/observability.js';
-import { ActuatorError, type ActuatorView, type DryRunEvent, type ReplaceRulesResult, type RulesHandle } from '../rules/handle.js';
+import { ActuatorError, type ActuatorView, type CommandOutcome, type DryRunEvent, type HoldRequest, type ReplaceRulesResult, type RulesHandle } from '../rules/handle.js';
 import type { RuleT } from '../rules/schema.js';
 import { StoreError } from '../store/store.js';
 import { ClusterError } from './errors.js';
@@ -27,7 +27,7 @@ const STORE_CODES: readonly StoreError['code'][] = ['STORE_UNREACHABLE', 'STORE_
 
 /** The error the dashboard would have got from a local engine, rebuilt from the answer of a remote one. */
 export function reviveRulesError(e: WireError): Error {
-  if (e.name === 'ActuatorError' && (e.code === 'NOT_FOUND' || e.code === 'NOT_ACTUATOR' || e.code === 'BAD_COMMAND')) return new ActuatorError(e.code, e.message);
+  if (e.name === 'ActuatorError' && (e.code === 'NOT_FOUND' || e.code === 'NOT_ACTUATOR' || e.code === 'BAD_COMMAND' || e.code === 'OUTRANKED')) return new ActuatorError(e.code, e.message);
   // StoreError and its subclasses (e.g. the rules state file could not be written): the API answers 503.
   if (STORE_CODES.includes(e.code as StoreError['code'])) return new StoreError(e.code as StoreError['code'], e.message);
   return Object.assign(new Error(e.message), { name: e.name, code: e.code });
@@ -77,7 +77,8 @@ export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
       return answers.find((a) => a) ?? undefined;
     },
     actuators: async () => (await all<ActuatorView[]>('actuators', [])).flat(),
-    command: (deviceId: string, action: CommandAction, value: number | undefined, user: string) => call<Command>(ownerOfDevice(deviceId), 'command', [deviceId, action, value, user]),
+    command: (deviceId: string, action: CommandAction, value: number | undefined, user: string, request?: HoldRequest) =>
+      call<CommandOutcome>(ownerOfDevice(deviceId), 'command', [deviceId, action, value, user, request ?? {}]),
     setMode: (deviceId, mode, untilMs, user) => call<ActuatorView>(ownerOfDevice(deviceId), 'setMode', [deviceId, mode, untilMs, user]),
   };
 }

@@ -23,7 +23,8 @@ export function serveRules(client: MqttClient, topicRoot: string, instance: stri
       activeAlerts: () => rules.activeAlerts(),
       acknowledge: (alertId: string, user: string) => rules.acknowledge(alertId, user),
       actuators: () => rules.actuators(),
-      command: (deviceId: string, action: CommandAction, value: number | null, user: string) => rules.command(deviceId, action, opt(value), user),
+      command: (deviceId: string, action: CommandAction, value: number | null, user: string, request: { untilMs?: number | null; forMs?: number | null } | null) =>
+        rules.command(deviceId, action, opt(value), user, { untilMs: opt(request?.untilMs), forMs: opt(request?.forMs) }),
       setMode: (deviceId: string, mode: 'auto' | 'manual', untilMs: number | null, user: string) => rules.setMode(deviceId, mode, opt(untilMs), user),
     },
   });

@@ -29,9 +29,36 @@ export interface Command {
   id: string;
   action: CommandAction;
   value?: number;
-  reason: string; // "rule:<id>" | "manual:<user>" | "failsafe:<...>"
+  /** `rule:<id>` | `manual:<user>` | `failsafe:<zone>` | `auto:<cause>` (rules/holders.ts says what each means). */
+  reason: string;
   ts: number;
 }
+
+/**
+ * Who keeps an actuator in its state, as the API and the dashboard show it ("why is this on?"). `decides` marks
+ * the holder whose wish the actuator carries out (precedence: fail-safe, floor, operator, rules).
+ * - rule: an active rule instance, with the metric and reading that fired it (`since`);
+ * - operator: a person's command in auto mode, a hold that ends at `until` (then the rules take over again);
+ * - failsafe: all sensors of the zone silent (zone `failsafe`);
+ * - floor: the zone's floor (e.g. minimum ventilation) kept while one of its rules is active, even against an
+ *   operator's hold.
+ */
+export type HolderView =
+  | { kind: 'rule'; rule: string; sensor?: string; action: CommandAction; value?: number; since: number; metric: string | null; reading: number | null; decides: boolean }
+  | { kind: 'operator'; user: string; action: CommandAction; value?: number; since: number; until: number; decides: boolean }
+  | { kind: 'failsafe'; zone: string; action: CommandAction; value?: number; since: number; decides: boolean }
+  | { kind: 'floor'; floor: string; rule: string; action: CommandAction; value?: number; since: number; decides: boolean };
+
+export type OperatorHoldView = Extract<HolderView, { kind: 'operator' }>;
+
+/**
+ * An operator's hold on an actuator started or ended (FarmBus `actuatorHold`): for the audit log and the
+ * dashboard. `overrides`: the rules that held the actuator the other way when the hold started.
+ */
+export type ActuatorHoldEvent = DeviceRef & {
+  hold: Omit<OperatorHoldView, 'kind' | 'decides'>;
+  ts: number;
+} & ({ change: 'start'; overrides: string[] } | { change: 'end'; ended: 'expired' | 'replaced' | 'mode' });
 
 export interface ActuatorState {
   state: 'on' | 'off';

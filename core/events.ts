@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ActuatorState, AlertEvent, Command, DeviceRef, DeviceStatus, Reading } from './domain.js';
+import type { ActuatorHoldEvent, ActuatorState, AlertEvent, Command, DeviceRef, DeviceStatus, HolderView, Reading } from './domain.js';
 
 /**
  * Typed events between components in one process. Data flows one way: ingest emits readings and device
@@ -13,6 +13,10 @@ export interface FarmEvents {
   alert: [AlertEvent];
   reject: [RejectRecord];
   actuatorMode: [DeviceRef & { mode: 'auto' | 'manual'; until?: number; by?: string }];
+  /** An operator's hold started or ended (rules engine). */
+  actuatorHold: [ActuatorHoldEvent];
+  /** Who holds an actuator changed (a rule fired or cleared, a hold started or ended, fail-safe, floor). */
+  actuatorHolders: [DeviceRef & { holders: HolderView[]; ts: number }];
 }
 
 export type RejectReason =

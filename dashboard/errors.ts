@@ -95,7 +95,7 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; 
     return { status: 400, body: { error: 'VALIDATION', message: `${first.path || context}: ${first.message}. ${API_ERRORS.VALIDATION.hint}`, problems } };
   }
   if (err instanceof ActuatorError) {
-    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION' } as const)[err.code] ?? 'VALIDATION';
+    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION', OUTRANKED: 'CONFLICT' } as const)[err.code] ?? 'VALIDATION';
     return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
   }
   if (err instanceof UserChangeError) return { status: 400, body: { error: 'VALIDATION', message: err.message, problems: [{ path: 'body.password', message: err.message }] } };

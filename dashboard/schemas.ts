@@ -40,6 +40,22 @@ export const LoginResponse = Me.extend({ token: z.string().describe('send as Aut
 // ---- sites, devices, latest
 const LatestEntry = z.object({ value: z.number(), ts: z.number() });
 const PendingCommand = z.object({ id: z.string(), action: z.enum(['on', 'off', 'set']), value: z.number().optional(), reason: z.string(), ts: z.number() });
+const Act = z.enum(['on', 'off', 'set']);
+const holderBase = {
+  action: Act,
+  value: z.number().optional().describe('set: the value held'),
+  since: z.number().describe('when the holder took the actuator (a rule: when it fired)'),
+  decides: z.boolean().describe('this holder decides what the actuator does (precedence: failsafe, floor, operator, rule)'),
+};
+/** Who holds an actuator: "why is this on?" (core/domain.ts HolderView). */
+export const Holder = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('rule'), rule: z.string(), sensor: z.string().optional(), ...holderBase, metric: z.string().nullable(), reading: z.number().nullable().describe('the value that fired the rule') }),
+    z.object({ kind: z.literal('operator'), user: z.string(), ...holderBase, until: z.number().describe('the hold ends then and the rules take the actuator back') }),
+    z.object({ kind: z.literal('failsafe'), zone: z.string(), ...holderBase }),
+    z.object({ kind: z.literal('floor'), floor: z.string(), rule: z.string().describe('the active rule that puts the floor in force'), ...holderBase }),
+  ])
+  .meta({ id: 'Holder' });
 export const ActuatorInfo = z.object({
   mode: z.enum(['auto', 'manual']),
   manualUntil: z.number().optional(),
@@ -47,7 +63,7 @@ export const ActuatorInfo = z.object({
   value: z.number().optional(),
   stateTs: z.number().optional(),
   pending: PendingCommand.optional().describe('a command sent and not yet acknowledged'),
-  holders: z.array(z.string()),
+  holders: z.array(Holder).describe('who holds it, the deciding holder first'),
 });
 export const DeviceView = z.object({
   id: z.string(),
@@ -147,10 +163,22 @@ export const ActuatorView = ActuatorInfo.extend({ site: z.string(), zone: z.stri
 export const ActuatorsResponse = z.object({ actuators: z.array(ActuatorView) });
 export const DeviceParams = z.object({ id: Id });
 export const CommandBody = z
-  .object({ action: z.enum(['on', 'off', 'set']), value: z.number().min(0).max(100).optional().describe('fan speed or shutter opening in %; required for set') })
+  .object({
+    action: z.enum(['on', 'off', 'set']),
+    value: z.number().min(0).max(100).optional().describe('fan speed or shutter opening in %; required for set'),
+    until: z
+      .union([TimeArg, z.number().int().positive()])
+      .optional()
+      .describe('auto mode: hold the actuator until this time (ISO 8601 or epoch ms), then the rules take it back; at most 7 days ahead'),
+    forMinutes: z.number().int().min(1).max(7 * 24 * 60).optional().describe('auto mode: hold it this many minutes; default: the farm file\'s operatorHold (30 min)'),
+  })
   .strict()
-  .refine((b) => b.action !== 'set' || b.value !== undefined, { path: ['value'], message: 'action set needs a value between 0 and 100' });
-export const CommandResponse = z.object({ command: PendingCommand });
+  .refine((b) => b.action !== 'set' || b.value !== undefined, { path: ['value'], message: 'action set needs a value between 0 and 100' })
+  .refine((b) => b.until === undefined || b.forMinutes === undefined, { message: 'give until or forMinutes, not both' });
+export const CommandResponse = z.object({
+  command: PendingCommand,
+  hold: Holder.nullable().describe('auto mode: the hold the command started, with its end; null in manual mode'),
+});
 export const ModeBody = z
   .object({
     mode: z.enum(['auto', 'manual']),

@@ -73,7 +73,7 @@ export interface SiteViewInputs {
 function actuatorInfo(view: ActuatorView | undefined): ActuatorInfoT {
   if (!view) return { mode: 'auto', holders: [] };
   const { mode, manualUntil, state, value, stateTs, pending, holders } = view;
-  return { mode, manualUntil, state, value, stateTs, pending, holders: [...holders] };
+  return { mode, manualUntil, state, value, stateTs, pending, holders: holders.map((h) => ({ ...h })) };
 }
 
 function deviceView(device: IndexedDevice, inputs: { presence: Map<string, DevicePresence>; latest: Map<string, LatestValue[]>; actuators: Map<string, ActuatorView> }): DeviceViewT {

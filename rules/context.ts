@@ -1,3 +1,4 @@
+import type { FarmConfigT } from '../core/config/schema.js';
 import type { AlertEvent } from '../core/domain.js';
 import type { FarmBus } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
@@ -45,6 +46,7 @@ export const DEFAULT_OPTIONS: RulesEngineOptions = {
 
 /** What the engine's parts share; built once by createRulesEngine. */
 export interface EngineContext {
+  config: FarmConfigT;
   farm: FarmIndex;
   bus: FarmBus;
   store: Store;
@@ -68,3 +70,15 @@ export interface EngineContext {
 /** Built-in alert owners: not rules, so their `rule` field has a prefix no rule id can have. */
 export const SYSTEM_FAILSAFE = 'system:failsafe';
 export const SYSTEM_ACTUATOR = 'system:actuator';
+/** An operator's hold overriding a rule that holds the actuator the other way (rules/actuation.ts). */
+export const SYSTEM_HOLD = 'system:hold';
+
+/**
+ * The owner key of each built-in alert in the alert book (rule alerts are owned by their instance key): built here
+ * only, never parsed, so the code that raises an alert and restart recovery agree on it.
+ */
+export const systemOwner = {
+  failsafe: (site: string, zone: string) => `failsafe|${site}/${zone}`,
+  actuator: (device: string) => `actuator|${device}`,
+  hold: (device: string) => `hold|${device}`,
+};

@@ -17,13 +17,13 @@ export interface DurableState {
   load(fileRules: RuleT[]): RuleT[];
   /** Applies an operator change to an entry and saves it; undone (and the StateFileError thrown) when it cannot be saved. */
   change(entry: LedgerEntry, apply: () => void): void;
-  /** Saves the modes after a change the engine made itself (a manual period expiring). */
+  /** Saves the modes after a change the engine made itself (a hold or manual period ending), or checked first. */
   saveModes(): void;
   /** Saves a new rule set before it takes effect; throws StateFileError when it cannot. */
   saveRules(fileRules: RuleT[], next: RuleT[]): void;
 }
 
-export function createDurableState(o: { stateDir?: string; ledger: Map<string, LedgerEntry>; logger: Logger; clock: Clock }): DurableState {
+export function createDurableState(o: { stateDir?: string; ledger: Map<string, LedgerEntry>; logger: Logger; clock: Clock; operatorHoldMs: number }): DurableState {
   const { ledger, logger } = o;
   const modesFile = o.stateDir ? createStateFile(join(o.stateDir, 'actuators.json'), logger, (raw) => SavedActuators.parse(raw)) : undefined;
   const rulesFile = o.stateDir ? createStateFile(join(o.stateDir, 'rules.json'), logger, (raw) => SavedRules.parse(raw)) : undefined;
@@ -36,7 +36,7 @@ export function createDurableState(o: { stateDir?: string; ledger: Map<string, L
       else if (choice.ignored === 'invalid') logger.error({ file: rulesFile?.path, problem: choice.problem }, 'the rules saved from the API are no longer valid: using the farm file');
       const modes = modesFile?.load();
       if (modes) {
-        const foreign = restoreModes(ledger, modes);
+        const foreign = restoreModes(ledger, modes, o.clock.now(), o.operatorHoldMs);
         if (foreign.length > 0) logger.info({ devices: foreign }, 'saved modes of actuators this engine does not run (another site partition, or removed from the farm file): left as they are');
         const manual = [...ledger.values()].filter((e) => e.mode === 'manual').map((e) => e.device);
         if (manual.length > 0) logger.info({ manual }, 'actuators in manual mode since before the restart');
@@ -44,7 +44,7 @@ export function createDurableState(o: { stateDir?: string; ledger: Map<string, L
       return choice.rules;
     },
     change(entry, apply) {
-      const before = { mode: entry.mode, manualUntil: entry.manualUntil, manualBy: entry.manualBy, holds: new Map(entry.holds) };
+      const before = { mode: entry.mode, manualUntil: entry.manualUntil, manualBy: entry.manualBy, holds: new Map(entry.holds), revision: entry.revision + 1 };
       apply();
       try {
         state.saveModes();

@@ -1,11 +1,12 @@
 import type { AlertEvent, Command, DeviceRef } from '../core/domain.js';
 import { formatDuration } from '../core/duration.js';
 import { alertTopic } from '../core/topics.js';
-import { applied, decide, hold, noteHolders, release, type LedgerEntry } from './actuators.js';
-import { formatReason, reasonOf, type CommandReason, type Holder } from './holders.js';
+import { hold, noteHolders, release, type LedgerEntry } from './actuators.js';
+import type { Actuation } from './actuation.js';
+import type { CommandReason, Holder } from './holders.js';
 import { alertFor, changeLevel, clear, formatMessage, raise, systemFacts, type AlertFacts } from './alerts.js';
-import { SYSTEM_ACTUATOR, type EngineContext } from './context.js';
-import type { RuleEffect, RuleState } from './evaluate.js';
+import { SYSTEM_ACTUATOR, systemOwner, type EngineContext } from './context.js';
+import { currentEffect, type RuleEffect, type RuleState } from './evaluate.js';
 import type { NotifyTarget } from './notify.js';
 import type { ActuateActionT, RuleT } from './schema.js';
 
@@ -15,14 +16,11 @@ import type { ActuateActionT, RuleT } from './schema.js';
  */
 export interface Carrier {
   onEffect(st: RuleState, e: RuleEffect): void;
-  /** Takes or drops the instance's holds without commanding yet; the caller reconciles the returned entries. */
-  hold(st: RuleState): Set<LedgerEntry>;
+  /** Takes or drops the instance's holds without commanding yet; the caller settles the returned entries. */
+  hold(st: RuleState, now: number): Set<LedgerEntry>;
   release(st: RuleState): Set<LedgerEntry>;
-  /**
-   * Commands what the holders now want, when it differs from what the actuator was last told. The command's
-   * reason is the deciding holder; with none (back to off), `cause`: what released it.
-   */
-  reconcile(entry: LedgerEntry, now: number, cause?: CommandReason): void;
+  /** See Actuation.settle: floors re-decided, commands sent, changes announced. */
+  settle: Actuation['settle'];
   raiseAlert(st: RuleState, e: RuleEffect): void;
   /** The rule's condition ended: the cleared event carries the value that ended it and the clearing message. */
   clearAlert(st: RuleState, e: RuleEffect): void;
@@ -36,10 +34,15 @@ export interface Carrier {
 
 type AlertActionT = Extract<RuleT['actions'][number], { alert: unknown }>['alert'];
 
-export function createCarrier(ctx: EngineContext): Carrier {
+/** The changes to settle after a rule's holds moved: every touched actuator, with the rule as the reason. */
+export function touchedBy(entries: Iterable<LedgerEntry>, reason: CommandReason): [LedgerEntry, CommandReason][] {
+  return [...entries].map((e) => [e, reason]);
+}
+
+export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier {
   const alertAction = (def: RuleT): AlertActionT | undefined => def.actions.find((a): a is { alert: AlertActionT } => 'alert' in a)?.alert;
   const targetsOf = (def: RuleT): NotifyTarget[] => def.actions.flatMap((a) => ('notify' in a ? [a.notify] : []));
-  const holderOf = (st: RuleState): Holder => ({ kind: 'rule', rule: st.rule.id, instance: st.key });
+  const holderOf = (st: RuleState) => ({ kind: 'rule', rule: st.rule.id, instance: st.key }) as const satisfies Holder;
 
   /** The actuators an instance's actuate actions name: by type within its zone, or by device id anywhere. */
   function targets(st: RuleState): [LedgerEntry, ActuateActionT][] {
@@ -105,11 +108,12 @@ export function createCarrier(ctx: EngineContext): Carrier {
   const carrier: Carrier = {
     onEffect(st, e) {
       const reason: CommandReason = { kind: 'rule', rule: st.rule.id };
+      // The zone too: a floor may come into force or end with this rule, whatever it actuates itself.
       if (e.kind === 'fired') {
-        for (const entry of carrier.hold(st)) carrier.reconcile(entry, e.ts, reason);
+        carrier.settle(touchedBy(carrier.hold(st, e.ts), reason), e.ts, [st]);
         carrier.raiseAlert(st, e);
       } else if (e.kind === 'cleared') {
-        for (const entry of carrier.release(st)) carrier.reconcile(entry, e.ts, reason);
+        carrier.settle(touchedBy(carrier.release(st), reason), e.ts, [st]);
         carrier.clearAlert(st, e);
       } else {
         const action = alertAction(st.rule.def);
@@ -122,11 +126,15 @@ export function createCarrier(ctx: EngineContext): Carrier {
       }
     },
 
-    hold(st) {
+    hold(st, now) {
       const { def } = st.rule;
       const touched = new Set<LedgerEntry>();
+      // What fired it: the sub-condition the firing reported (or, for an instance adopted after a restart or a
+      // rule edit, its value now), for the "why is this on?" answer.
+      const fired = currentEffect(st, 'fired', now);
+      const facts = { since: st.since ?? now, sensor: st.device, metric: fired.metric ?? null, reading: fired.value ?? null };
       for (const [entry, act] of targets(st)) {
-        hold(entry, holderOf(st), { action: act.action, value: act.value, minOnMs: def.minOn, minOffMs: def.minOff });
+        hold(entry, { ...holderOf(st), ...facts, want: { action: act.action, value: act.value, minOnMs: def.minOn, minOffMs: def.minOff } });
         noteHolders(entry);
         touched.add(entry);
       }
@@ -139,24 +147,7 @@ export function createCarrier(ctx: EngineContext): Carrier {
       return touched;
     },
 
-    reconcile(entry, now, cause) {
-      const d = decide(entry, now);
-      if (d.kind === 'none') {
-        entry.deferUntil = entry.deferReason = undefined;
-        return;
-      }
-      if (d.kind === 'defer') {
-        entry.deferUntil = d.until;
-        entry.deferReason = cause ?? entry.deferReason;
-        return;
-      }
-      const dev = ctx.farm.device(entry.device)!;
-      // No holder and no cause: the actuator reported a state nobody asked for (e.g. on at start), which is drift.
-      const why = d.holder ? reasonOf(d.holder) : (cause ?? entry.deferReason ?? { kind: 'auto', cause: 'drift' });
-      ctx.dispatcher.send(dev, d.action, d.value, formatReason(why), now);
-      applied(entry, d, now);
-      entry.deferReason = undefined;
-    },
+    settle: (changes, now, zones) => actuation.settle(changes, now, zones),
 
     raiseAlert(st, e) {
       const action = alertAction(st.rule.def);
@@ -201,7 +192,7 @@ export function createCarrier(ctx: EngineContext): Carrier {
     },
 
     actuatorFailed(ref, command, attempts) {
-      const owner = `actuator|${ref.device}`;
+      const owner = systemOwner.actuator(ref.device);
       if (alertFor(ctx.book, owner)) return;
       const message = `actuator not responding: ${ref.device} did not acknowledge "${command.action}" after ${attempts} attempts`;
       const now = ctx.clock.now();
@@ -209,7 +200,7 @@ export function createCarrier(ctx: EngineContext): Carrier {
     },
 
     actuatorHeard(device, now) {
-      const event = clear(ctx.book, `actuator|${device}`, { message: `cleared: ${device} is responding again` }, now);
+      const event = clear(ctx.book, systemOwner.actuator(device), { message: `cleared: ${device} is responding again` }, now);
       if (event) carrier.emitAlert(event);
     },
   };

@@ -4,8 +4,8 @@ import type { FarmBus } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { Logger } from '../core/logger.js';
 import type { CommandRecord, Store } from '../store/store.js';
-import { applied, createEntry, expireManual, hold, releaseOperators, reported, setMode, type LedgerEntry } from './actuators.js';
-import { formatReason, type Holder } from './holders.js';
+import { applied, createEntry, reported, type LedgerEntry } from './actuators.js';
+import { createActuation } from './actuation.js';
 import { acknowledge, createAlertBook } from './alerts.js';
 import { systemClock, type Clock } from './clock.js';
 import { createCommandDispatcher, type Publish } from './commands.js';
@@ -17,9 +17,11 @@ import { createDurableState } from './durable.js';
 import { createCarrier } from './effects.js';
 import { evaluate } from './evaluate.js';
 import { createFailsafe } from './failsafe.js';
-import { ActuatorError, type ActuatorView, type LocalRulesHandle } from './handle.js';
+import { createFloors } from './floors.js';
+import type { LocalRulesHandle } from './handle.js';
 import { createInstanceSet } from './instances.js';
 import { createNotifier } from './notify.js';
+import { createOperators } from './operators.js';
 import { createBatchWriter } from './persist.js';
 import { rebuildRuleStates, reconcileWithAlerts, seedActuators, seedFromStore } from './recover.js';
 import { unknownReferences } from './references.js';
@@ -28,11 +30,6 @@ import type { RuleT } from './schema.js';
 
 export type { RulesEngineOptions } from './context.js';
 
-/** Holders as shown to operators: rule ids, `manual:<user>`, `failsafe`. */
-function holderNames(e: LedgerEntry): string[] {
-  const name = (h: Holder) => (h.kind === 'rule' ? h.rule : h.kind === 'operator' ? formatReason({ kind: 'operator', user: h.user }) : 'failsafe');
-  return [...new Set([...e.holds.values()].map((h) => name(h.holder)))];
-}
 
 export interface RulesEngineDeps {
   config: FarmConfigT;
@@ -79,7 +76,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
   const reports = new Map<string, ActuatorState>();
   const alertLog = createBatchWriter<AlertEvent>((events) => deps.store.writeAlerts(events), logger, 'alerts', { clock });
   const commandLog = createBatchWriter<CommandRecord>((records) => deps.store.writeCommands(records), logger, 'command records', { clock });
-  const durable = createDurableState({ stateDir: deps.stateDir, ledger, logger, clock });
+  const durable = createDurableState({ stateDir: deps.stateDir, ledger, logger, clock, operatorHoldMs: deps.config.operatorHold });
   const notifier = createNotifier({ fetch: deps.fetch ?? fetch, clock, logger, maxAttempts: opts.notifyMaxAttempts, baseDelayMs: opts.notifyBaseDelayMs });
   // The dispatcher reports failures through the carrier, which needs the context that holds the dispatcher.
   let onFailed: (ref: DeviceRef, command: Command, attempts: number) => void = () => {};
@@ -94,6 +91,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     onFailed: (ref, command, attempts) => onFailed(ref, command, attempts),
   });
   const ctx: EngineContext = {
+    config: deps.config,
     farm: deps.farm,
     bus: deps.bus,
     store: deps.store,
@@ -111,8 +109,12 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     seenAt,
     startedAt: clock.now(),
   };
-  const carrier = createCarrier(ctx);
+  const floors = createFloors(ctx);
+  // The carrier emits alerts for the actuation (hold overrides) and hands it the holds to settle.
+  const actuation = createActuation({ ...ctx, floors, emitAlert: (event) => carrier.emitAlert(event) });
+  const carrier = createCarrier(ctx, actuation);
   onFailed = carrier.actuatorFailed;
+  const operators = createOperators({ ...ctx, durable, actuation, floors, reports });
   const failsafe = createFailsafe(ctx, carrier);
   let defs: RuleT[] = deps.config.rules;
   let timer: unknown;
@@ -147,7 +149,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     const believedOn = entry.applied.action !== 'off';
     if (!acked && !dispatcher.pending(s.device) && believedOn !== (s.state === 'on')) {
       applied(entry, says, now);
-      if (entry.mode === 'auto') carrier.reconcile(entry, now, { kind: 'auto', cause: 'drift' });
+      if (entry.mode === 'auto') actuation.settle([[entry, { kind: 'auto', cause: 'drift' }]], now);
     }
   }
 
@@ -156,19 +158,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     try {
       for (const st of ctx.set.timed()) for (const e of evaluate(st, { type: 'tick' }, now).effects) carrier.onEffect(st, e);
       dispatcher.tick(now);
-      for (const entry of ledger.values()) {
-        if (expireManual(entry, now)) {
-          try {
-            durable.saveModes();
-          } catch (err) {
-            logger.error({ err, device: entry.device }, 'manual mode expired but could not be saved: after a restart the actuator would be manual again until its expiry passes');
-          }
-          emitMode(entry, undefined);
-          carrier.reconcile(entry, now, { kind: 'auto', cause: 'manual-ended' });
-        } else if (entry.deferUntil !== undefined && now >= entry.deferUntil) {
-          carrier.reconcile(entry, now);
-        }
-      }
+      operators.tick(now);
       failsafe.tick(now);
     } catch (err) {
       logger.error({ err }, 'rules tick failed');
@@ -181,35 +171,18 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     timer = clock.setTimeout(loop, opts.tickMs);
   }
 
-  function actuator(deviceId: string): { entry: LedgerEntry; ref: DeviceRef & { type?: string } } {
-    const d = deps.farm.device(deviceId);
-    if (!d) throw new ActuatorError('NOT_FOUND', `no device "${deviceId}" in the farm configuration`);
-    const entry = ledger.get(deviceId);
-    if (d.role !== 'actuator' || !entry) throw new ActuatorError('NOT_ACTUATOR', `"${deviceId}" is a sensor; only actuators take commands`);
-    return { entry, ref: { site: d.site, zone: d.zone, kind: d.kind, device: d.device, type: d.type } };
-  }
-
-  function view(entry: LedgerEntry): ActuatorView {
-    const { ref } = actuator(entry.device);
-    const r = reports.get(entry.device);
-    const v: ActuatorView = { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, type: ref.type ?? '', mode: entry.mode, holders: holderNames(entry) };
-    if (entry.manualUntil !== undefined) v.manualUntil = entry.manualUntil;
-    if (r) Object.assign(v, { state: r.state, value: r.value, stateTs: r.ts });
-    const pending = dispatcher.pending(entry.device);
-    if (pending) v.pending = pending;
-    return v;
-  }
-
-  function emitMode(entry: LedgerEntry, by: string | undefined): void {
-    const { ref } = actuator(entry.device);
-    deps.bus.emit('actuatorMode', { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, mode: entry.mode, until: entry.manualUntil, by });
-  }
-
   function warnUnknown(list: RuleT[]): void {
     for (const def of list) {
       const unknown = unknownReferences(def, deps.farm);
       if (unknown.length > 0) logger.warn({ rule: def.id, unknown }, `rule "${def.id}" names what this engine's farm does not have (${unknown.join(', ')}): it will not act there; check the ids`);
     }
+    // The farm file checks its floors against its own rules; rules replaced over the API may drop one.
+    const ids = new Set(defs.map((d) => d.id));
+    for (const z of deps.farm.zones())
+      for (const f of z.config.floors ?? []) {
+        const gone = f.while.filter((id) => !ids.has(id));
+        if (gone.length > 0) logger.warn({ zone: `${z.site}/${z.zone}`, floor: f.id, gone }, `floor "${f.id}" of ${z.zone} names rules that are not running (${gone.join(', ')}): it is never in force for them; put the rules back or edit the floor`);
+      }
   }
 
   const onReadingListener = (r: Reading) => onReading(r);
@@ -231,8 +204,13 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
         return new Set<never>();
       });
       reconcileWithAlerts(ctx, carrier, failsafe, saw);
-      // Whatever was commanded before the restart and is no longer held (or is held differently) is put right now.
-      for (const entry of ledger.values()) carrier.reconcile(entry, clock.now(), lastReasons.get(entry.device));
+      // Whatever was commanded before the restart and is no longer held (or is held differently) is put right
+      // now, and every zone's floors are decided.
+      actuation.settle(
+        [...ledger.values()].map((e) => [e, lastReasons.get(e.device)]),
+        clock.now(),
+        deps.farm.zones(),
+      );
       deps.bus.on('reading', onReadingListener);
       deps.bus.on('actuatorState', onStateListener);
       running = true;
@@ -270,28 +248,8 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       if (res?.changed) carrier.emitAlert(res.event, carrier.notifyTargets(res.event.rule));
       return res?.event;
     },
-    actuators: () => [...ledger.values()].map(view),
-    async command(deviceId, action, value, user) {
-      const { entry, ref } = actuator(deviceId);
-      if (action === 'set' && (value === undefined || !(value >= 0 && value <= 100)))
-        throw new ActuatorError('BAD_COMMAND', 'a set command needs a value from 0 to 100');
-      const now = clock.now();
-      // The operator's hold replaces their earlier one; "off" is not a hold, it lets the rules decide again.
-      durable.change(entry, () => {
-        releaseOperators(entry);
-        if (action !== 'off') hold(entry, { kind: 'operator', user }, { action, value });
-      });
-      const command = dispatcher.send(ref, action, action === 'set' ? value : undefined, formatReason({ kind: 'operator', user }), now);
-      applied(entry, { action, value: action === 'set' ? value : undefined }, now);
-      return command;
-    },
-    setMode(deviceId, mode, untilMs, user) {
-      const { entry } = actuator(deviceId);
-      const now = clock.now();
-      durable.change(entry, () => setMode(entry, mode, mode === 'manual' ? untilMs : undefined, user));
-      emitMode(entry, user);
-      if (mode === 'auto') carrier.reconcile(entry, now, { kind: 'auto', cause: 'manual-ended' });
-      return view(entry);
-    },
+    actuators: () => operators.actuators(),
+    command: (deviceId, action, value, user, request) => operators.command(deviceId, action, value, user, request),
+    setMode: (deviceId, mode, untilMs, user) => operators.setMode(deviceId, mode, untilMs, user),
   };
 }

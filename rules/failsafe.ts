@@ -2,8 +2,9 @@ import type { ActuatorType } from '../core/domain.js';
 import { formatDuration } from '../core/duration.js';
 import { hold, release } from './actuators.js';
 import { alertFor, clear, raise, systemFacts } from './alerts.js';
-import { SYSTEM_FAILSAFE, type EngineContext } from './context.js';
-import type { Carrier } from './effects.js';
+import { SYSTEM_FAILSAFE, systemOwner, type EngineContext } from './context.js';
+import { touchedBy, type Carrier } from './effects.js';
+import type { LedgerEntry } from './actuators.js';
 
 /**
  * zone.failsafe (config schema): when every sensor of a zone has been silent for `after`, its actuators
@@ -37,22 +38,24 @@ export function createFailsafe(ctx: EngineContext, carrier: Carrier): Failsafe {
     const fs = z.config.failsafe;
     const sensors = z.devices.filter((d) => d.role === 'sensor').map((d) => d.device);
     if (!fs || sensors.length === 0) continue;
-    const w: Watch = { site: z.site, zone: z.zone, owner: `failsafe|${z.site}/${z.zone}`, sensors, afterMs: fs.after, actuators: Object.entries(fs.actuators) as [ActuatorType, 'on' | 'off'][], active: false };
+    const w: Watch = { site: z.site, zone: z.zone, owner: systemOwner.failsafe(z.site, z.zone), sensors, afterMs: fs.after, actuators: Object.entries(fs.actuators) as [ActuatorType, 'on' | 'off'][], active: false };
     watches.push(w);
     for (const s of sensors) bySensor.set(s, w);
   }
 
   function apply(w: Watch, now: number, on: boolean): void {
+    const touched: LedgerEntry[] = [];
     for (const [type, action] of w.actuators) {
       for (const d of ctx.farm.actuators(w.site, w.zone, type)) {
         const entry = ctx.ledger.get(d.device);
         if (!entry) continue;
         const holder = { kind: 'failsafe', site: w.site, zone: w.zone } as const;
-        if (on) hold(entry, holder, { action });
+        if (on) hold(entry, { ...holder, since: now, want: { action } });
         else release(entry, holder);
-        carrier.reconcile(entry, now, { kind: 'failsafe', zone: w.zone });
+        touched.push(entry);
       }
     }
+    carrier.settle(touchedBy(touched, { kind: 'failsafe', zone: w.zone }), now, [w]);
   }
 
   function enter(w: Watch, now: number, announce: boolean): void {

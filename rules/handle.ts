@@ -1,4 +1,4 @@
-import type { AlertEvent, Command, CommandAction, DeviceRef } from '../core/domain.js';
+import type { AlertEvent, Command, CommandAction, DeviceRef, HolderView, OperatorHoldView } from '../core/domain.js';
 import type { RuleT } from './schema.js';
 
 /** What the rules engine offers the API and dashboard. Implemented by createRulesEngine (rules/engine.ts). */
@@ -12,8 +12,20 @@ export interface ActuatorView extends DeviceRef {
   stateTs?: number;
   /** A command sent and not yet acknowledged. */
   pending?: Command;
-  /** Who holds it on: rule ids and/or "manual:<user>". */
-  holders: string[];
+  /** Who holds it, deciding holder first ("why is this on?"): rules with what fired them, an operator's hold and its end, fail-safe, floors. */
+  holders: HolderView[];
+}
+
+/** How long an operator's command holds an actuator in auto mode: an absolute end, or a duration; neither: config `operatorHold`. */
+export interface HoldRequest {
+  untilMs?: number;
+  forMs?: number;
+}
+
+/** The command sent, and in auto mode the hold it started (null in manual mode). */
+export interface CommandOutcome {
+  command: Command;
+  hold: OperatorHoldView | null;
 }
 
 export interface DryRunEvent {
@@ -52,15 +64,19 @@ export interface RulesHandle {
   acknowledge(alertId: string, user: string): Awaitable<AlertEvent | undefined>;
   actuators(): Awaitable<ActuatorView[]>;
   /**
-   * Operator command, published at once with reason `manual:<user>`; the operator becomes a holder (an
-   * `off` drops their hold). In auto mode the next change of a rule holding the same actuator may
-   * override it, so operators switch to manual first to keep rules away. Throws ActuatorError
-   * ('NOT_FOUND' | 'NOT_ACTUATOR') for unknown ids, 'BAD_COMMAND' for `set` without a 0-100 value.
+   * Operator command, published at once with reason `manual:<user>`. In auto mode it is a hold with an end
+   * (`request`, else config `operatorHold`): above the rules until then, when the rules take the actuator back;
+   * the hold replaces any earlier operator's hold, is kept in DATA_DIR/actuators.json, announced on the bus
+   * (`actuatorHold`), and raises a `system:hold` alert while it overrides a rule holding the actuator the other
+   * way. In manual mode it is carried out and nothing else. Throws ActuatorError: NOT_FOUND / NOT_ACTUATOR for
+   * unknown ids, BAD_COMMAND for `set` without a 0-100 value or a bad end, OUTRANKED when a zone floor or the
+   * fail-safe keeps the actuator otherwise; StateFileError when the hold cannot be saved (nothing changed).
    */
-  command(deviceId: string, action: CommandAction, value: number | undefined, user: string): Promise<Command>;
+  command(deviceId: string, action: CommandAction, value: number | undefined, user: string, request?: HoldRequest): Awaitable<CommandOutcome>;
   /**
-   * Manual: rules never command the actuator (their alerts still fire). `untilMs` is an absolute epoch-ms
-   * expiry; then it reverts to auto and the holders' state is applied. Kept across a restart (with the
+   * Manual: rules, floors and fail-safe never command the actuator (their alerts still fire). `untilMs` is an
+   * absolute epoch-ms expiry; then it reverts to auto and the holders' state is applied. Either switch ends an
+   * operator's hold. Kept across a restart (with the
    * operators' own holds) in DATA_DIR/actuators.json, written before this returns; throws StateFileError
    * (a StoreError, code STORE_WRITE) when it cannot be written, and then nothing changed.
    */
@@ -69,7 +85,7 @@ export interface RulesHandle {
 
 export class ActuatorError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'NOT_ACTUATOR' | 'BAD_COMMAND',
+    readonly code: 'NOT_FOUND' | 'NOT_ACTUATOR' | 'BAD_COMMAND' | 'OUTRANKED',
     message: string,
   ) {
     super(message);
@@ -84,5 +100,6 @@ export interface LocalRulesHandle extends RulesHandle {
   activeAlerts(): AlertEvent[];
   acknowledge(alertId: string, user: string): AlertEvent | undefined;
   actuators(): ActuatorView[];
+  command(deviceId: string, action: CommandAction, value: number | undefined, user: string, request?: HoldRequest): CommandOutcome;
   setMode(deviceId: string, mode: 'auto' | 'manual', untilMs: number | undefined, user: string): ActuatorView;
 }

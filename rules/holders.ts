@@ -12,7 +12,9 @@ export type Holder =
   | { kind: 'rule'; rule: string; instance: string }
   | { kind: 'operator'; user: string }
   /** The zone's fail-safe: all its sensors silent (zone.failsafe). */
-  | { kind: 'failsafe'; site: string; zone: string };
+  | { kind: 'failsafe'; site: string; zone: string }
+  /** A floor of the zone (zone.floors), e.g. minimum ventilation. */
+  | { kind: 'floor'; site: string; zone: string; floor: string };
 
 export function holderKey(h: Holder): string {
   switch (h.kind) {
@@ -22,6 +24,8 @@ export function holderKey(h: Holder): string {
       return `operator\u0000${h.user}`;
     case 'failsafe':
       return `failsafe\u0000${h.site}\u0000${h.zone}`;
+    case 'floor':
+      return `floor\u0000${h.site}\u0000${h.zone}\u0000${h.floor}`;
   }
 }
 
@@ -73,16 +77,4 @@ export function parseReason(text: string): CommandReason | undefined {
 export function reasonForm(text: string): (typeof PREFIX)[keyof typeof PREFIX] | 'other' {
   const r = parseReason(text);
   return r ? PREFIX[r.kind] : 'other';
-}
-
-/** The reason a command carries when it carries out a holder's wish. */
-export function reasonOf(h: Holder): CommandReason {
-  switch (h.kind) {
-    case 'rule':
-      return { kind: 'rule', rule: h.rule };
-    case 'operator':
-      return { kind: 'operator', user: h.user };
-    case 'failsafe':
-      return { kind: 'failsafe', zone: h.zone };
-  }
 }

@@ -1,8 +1,8 @@
 import type { AlertEvent } from '../core/domain.js';
 import { instanceKey } from './compile.js';
 import { alertFor, restore } from './alerts.js';
-import { SYSTEM_ACTUATOR, SYSTEM_FAILSAFE, type EngineContext } from './context.js';
-import type { Carrier } from './effects.js';
+import { SYSTEM_ACTUATOR, SYSTEM_FAILSAFE, SYSTEM_HOLD, systemOwner, type EngineContext } from './context.js';
+import { touchedBy, type Carrier } from './effects.js';
 import { adoptActive, currentEffect, type RuleState } from './evaluate.js';
 import type { Failsafe } from './failsafe.js';
 import { pointsToReadings, rawAll, replay, storedMetrics } from './history.js';
@@ -25,8 +25,9 @@ import { parseReason, type CommandReason } from './holders.js';
  * instance counts as active until the ordinary clear path ends it).
  */
 export function alertOwner(e: AlertEvent): string {
-  if (e.rule === SYSTEM_FAILSAFE) return `failsafe|${e.site}/${e.zone}`;
-  if (e.rule === SYSTEM_ACTUATOR) return `actuator|${e.device}`;
+  if (e.rule === SYSTEM_FAILSAFE) return systemOwner.failsafe(e.site, e.zone);
+  if (e.rule === SYSTEM_ACTUATOR) return systemOwner.actuator(e.device ?? '');
+  if (e.rule === SYSTEM_HOLD) return systemOwner.hold(e.device ?? '');
   return instanceKey(e.rule, { site: e.site, zone: e.zone, device: e.device });
 }
 
@@ -119,7 +120,7 @@ export function reconcileWithAlerts(ctx: EngineContext, carrier: Carrier, failsa
       }
       if (!open) continue;
       if (!st.active) adoptActive(st, open.level ?? undefined, now);
-      for (const entry of carrier.hold(st)) carrier.reconcile(entry, now, { kind: 'rule', rule: rule.id });
+      carrier.settle(touchedBy(carrier.hold(st, now), { kind: 'rule', rule: rule.id }), now, [st]);
       const levels = rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as { levels: { name?: string }[] }).levels : [];
       const was = levels.findIndex((l) => l.name === open.level);
       if (st.level !== was && st.level >= 0) carrier.onEffect(st, currentEffect(st, st.level > was ? 'escalated' : 'deescalated', now));

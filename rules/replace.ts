@@ -54,8 +54,10 @@ export function replaceRules(
   const touched = new Map<LedgerEntry, CommandReason>();
   const take = (entries: Set<LedgerEntry>, rule: string) => entries.forEach((e) => touched.set(e, { kind: 'rule', rule }));
   const previous = new Map<string, RuleState>();
+  const removedOrChanged: RuleState[] = [];
   for (const id of [...removed, ...changed]) {
     for (const st of ctx.set.remove(id)) {
+      removedOrChanged.push(st);
       take(carrier.release(st), id);
       if (st.active) previous.set(st.key, st);
     }
@@ -69,14 +71,15 @@ export function replaceRules(
       previous.delete(st.key);
       const levelName = prev.level >= 0 && prev.rule.levelLeaf >= 0 ? (prev.rule.leaves[prev.rule.levelLeaf] as { levels: { name?: string }[] }).levels[prev.level]?.name : undefined;
       adoptActive(st, levelName, prev.since ?? now);
-      take(carrier.hold(st), def.id);
+      take(carrier.hold(st, now), def.id);
       if (!hasAlert) carrier.closeAlert(st.key, now, 'the rule no longer raises an alert');
       else if (!alertFor(ctx.book, st.key)) carrier.raiseAlert(st, currentEffect(st, 'fired', now));
     }
   }
   // Active instances with no successor: the rule is gone, disabled, or no longer covers that device.
   for (const st of previous.values()) carrier.closeAlert(st.key, now, nextIds.has(st.rule.id) ? 'the rule changed' : 'the rule was removed');
-  for (const [entry, reason] of touched) carrier.reconcile(entry, now, reason);
+  // Zones of every instance that went or came: a floor may end with a removed rule.
+  carrier.settle(touched, now, [...removedOrChanged, ...ctx.set.rules().flatMap((r) => (changed.includes(r.id) ? ctx.set.statesOf(r.id) : []))]);
   ctx.logger.info({ changed, kept, removed }, 'rules replaced');
   return { result: { ok: true, rules: next, changed, kept, removed }, rules: next };
 }

@@ -57,7 +57,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
     dashboardOptions(env),
   );
   // Events before the socket.io server exists would be lost anyway; subscribing last keeps start-up simple.
-  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode']);
+  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
   const { port } = await dashboard.start();
 
   return {

@@ -66,7 +66,7 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
   countRuleEvents(bus, metrics);
   await rules.start();
   const bridge = { bus, client: svc.client, topicRoot: root, metrics, logger };
-  const stopExport = exportEvents(bridge, ['command', 'alert', 'actuatorMode']);
+  const stopExport = exportEvents(bridge, ['command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
   const stopImport = await importEvents(bridge, ['reading', 'actuatorState'], sites);
   const server = serveRules(svc.client, root, ctx.instance, rules, logger);
   await server.start();

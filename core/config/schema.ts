@@ -32,6 +32,27 @@ export const FailSafe = z
   })
   .strict();
 
+/**
+ * A floor no operator command breaks, as barn climate controllers keep minimum ventilation whatever the manual
+ * override: while any of the `while` rules is active in the zone, at least `atLeast` of the zone's actuators of
+ * `type` are kept `on` (or at `set` `value`). Operators' holds that would go under it are refused, and holds that
+ * were there first are overridden while it lasts. Manual mode still takes an actuator out of automation, floors
+ * included: it is the explicit way to work on a fan.
+ */
+export const Floor = z
+  .object({
+    id: Id,
+    description: z.string().optional(),
+    type: z.enum(ACTUATOR_TYPES),
+    action: z.enum(['on', 'set']).default('on'),
+    value: z.number().min(0).max(100).optional(),
+    atLeast: z.number().int().min(1).default(1),
+    /** Rule ids: the floor is in force while an instance of one of them is active in this zone. */
+    while: z.array(Id).min(1),
+  })
+  .strict()
+  .refine((f) => f.action !== 'set' || f.value !== undefined, { path: ['value'], message: 'a floor with action set needs a value (0-100)' });
+
 export const Zone = z
   .object({
     id: Id,
@@ -39,6 +60,7 @@ export const Zone = z
     kind: z.enum(ZONE_KINDS),
     devices: z.array(Device).default([]),
     failsafe: FailSafe.optional(),
+    floors: z.array(Floor).optional(),
     /** Free-form facts the dashboard and simulators use (head count, pipe diameter, upstream pipe ...). */
     attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   })
@@ -63,6 +85,11 @@ export const FarmConfig = z
     sites: z.array(Site).min(1),
     users: z.array(User).default([]),
     rules: Rules.default([]),
+    /**
+     * How long an operator's command to an actuator in auto mode holds it when the command gives no `until` or
+     * `forMinutes` (SPEC "More routes"); then the rules take the actuator back.
+     */
+    operatorHold: Duration.default(30 * 60_000).refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'operatorHold must be between 1m and 7d' }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -72,6 +99,7 @@ export const FarmConfig = z
       site.zones.forEach((zone, zi) => {
         if (zones.has(zone.id)) ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'id'], message: `duplicate zone id "${zone.id}" in site ${site.id}` });
         zones.add(zone.id);
+        checkFloors(zone, (path, message) => ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'floors', ...path], message }));
         zone.devices.forEach((d, di) => {
           const where = `${site.id}/${zone.id}`;
           if (devices.has(d.id))
@@ -89,7 +117,21 @@ export const FarmConfig = z
     });
   });
 
+/**
+ * A floor must name an actuator type the zone has, or it would silently never hold. Rule ids it names that are not
+ * running are logged at start and after a rule replacement (rules/engine.ts), as a rule's unknown ids are.
+ */
+function checkFloors(zone: z.output<typeof Zone>, issue: (path: (string | number)[], message: string) => void): void {
+  const ids = new Set<string>();
+  (zone.floors ?? []).forEach((f, fi) => {
+    if (ids.has(f.id)) issue([fi, 'id'], `duplicate floor id "${f.id}" in zone ${zone.id}`);
+    ids.add(f.id);
+    if (!zone.devices.some((d) => d.role === 'actuator' && d.type === f.type)) issue([fi, 'type'], `zone ${zone.id} has no ${f.type} for floor "${f.id}": add one or change the type`);
+  });
+}
+
 export type FarmConfigT = z.output<typeof FarmConfig>;
+export type FloorT = z.output<typeof Floor>;
 export type SiteT = z.output<typeof Site>;
 export type ZoneT = z.output<typeof Zone>;
 export type DeviceT = z.output<typeof Device>;

@@ -27,7 +27,11 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { access: 'operator' },
         schema: {
-          ...doc('operator', 'actuators', 'Send on / off / set to an actuator; answers 202 with the command, the state follows once the actuator acknowledges'),
+          ...doc(
+            'operator',
+            'actuators',
+            'Send on / off / set to an actuator; answers 202 with the command, the state follows once the actuator acknowledges. In auto mode the command holds the actuator until `until` / `forMinutes` (default: operatorHold, 30 min), then the rules take it back; 409 CONFLICT when a zone floor (minimum ventilation) or the fail-safe keeps it otherwise',
+          ),
           params: DeviceParams,
           body: CommandBody,
           response: { 202: CommandResponse, ...errs('operator', 400, 404, 409) },
@@ -35,9 +39,14 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         requireActuator(request.params.id);
-        const { action, value } = request.body;
-        const command = await deps.rules.command(request.params.id, action, action === 'set' ? value : undefined, requestSession(request).user);
-        return reply.code(202).send({ command });
+        const { action, value, until, forMinutes } = request.body;
+        const now = ctx.now();
+        const untilMs = until === undefined ? undefined : parseTimeArg(until, now);
+        if (untilMs !== undefined && untilMs <= now) throw new ApiError('VALIDATION', '"until" is in the past; give a future time.', [{ path: 'body.until', message: 'must be in the future' }]);
+        // A duration goes to the engine as a duration: its clock decides when the hold ends.
+        const hold = { untilMs, forMs: forMinutes === undefined ? undefined : forMinutes * 60_000 };
+        const outcome = await deps.rules.command(request.params.id, action, action === 'set' ? value : undefined, requestSession(request).user, hold);
+        return reply.code(202).send(outcome);
       },
     );
 

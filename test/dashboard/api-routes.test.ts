@@ -74,7 +74,7 @@ const CASES: RouteCase[] = [
     status: 202,
     check: (j, t) => {
       expect(j.command).toMatchObject({ action: 'set', value: 60, reason: 'manual:otto' });
-      expect(t.rules.calls.at(-1)).toEqual({ method: 'command', args: ['shed-1-fan', 'set', 60, 'otto'] });
+      expect(t.rules.calls.at(-1)).toEqual({ method: 'command', args: ['shed-1-fan', 'set', 60, 'otto', { untilMs: undefined, forMs: undefined }] });
     },
   },
   {

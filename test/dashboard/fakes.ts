@@ -89,11 +89,15 @@ export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: F
       return acked;
     },
     actuators: () => [...actuators.values()].map((a) => ({ ...a, holders: [...a.holders] })),
-    async command(id, action, value, user) {
-      calls.push({ method: 'command', args: [id, action, value, user] });
+    command(id, action, value, user, request = {}) {
+      calls.push({ method: 'command', args: [id, action, value, user, request] });
       const view = actuator(id);
-      view.holders = action === 'off' ? [] : [`manual:${user}`];
-      return send(view, action, value, `manual:${user}`);
+      const since = now();
+      // Like the engine: in auto mode a command is a hold with an end (default 30 min), above any rule.
+      const hold = view.mode === 'auto' ? ({ kind: 'operator', user, action, ...(action === 'set' ? { value } : {}), since, until: request.untilMs ?? since + (request.forMs ?? 30 * 60_000), decides: true } as const) : null;
+      view.holders = hold ? [hold] : [];
+      bus.emit('actuatorHolders', { ...refOf(view), holders: view.holders, ts: since });
+      return { command: send(view, action, value, `manual:${user}`), hold };
     },
     setMode(id, mode, untilMs, user) {
       calls.push({ method: 'setMode', args: [id, mode, untilMs, user] });

@@ -56,7 +56,7 @@ describe('restart recovery', () => {
     const second = harness([ammonia], { store, clock });
     await second.engine.start();
     expect(second.engine.activeAlerts()).toMatchObject([{ id: raised.id, state: 'acknowledged', by: 'ops' }]);
-    expect(second.engine.actuators().find((a) => a.device === 'shed-2-fan')!.holders).toEqual(['shed-ammonia']);
+    expect(second.engine.actuators().find((a) => a.device === 'shed-2-fan')!.holders).toMatchObject([{ kind: 'rule', rule: 'shed-ammonia' }]);
     second.ackAll();
     second.send('shed-2-env', { nh3: 10 });
     expect(second.alerts().at(-1)).toMatchObject({ id: raised.id, state: 'cleared' });

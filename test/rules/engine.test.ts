@@ -35,7 +35,7 @@ describe('actuate', () => {
     expect(h.engine.actuators().find((a) => a.device === 'shed-1-fan')!.pending?.id).toBe(cmd.payload.id);
     h.ack('shed-1-fan', cmd.payload);
     const fan = h.engine.actuators().find((a) => a.device === 'shed-1-fan')!;
-    expect(fan).toMatchObject({ state: 'on', holders: ['shed-ammonia'], mode: 'auto' });
+    expect(fan).toMatchObject({ state: 'on', holders: [{ kind: 'rule', rule: 'shed-ammonia', sensor: 'shed-1-env', metric: 'nh3', reading: 25, since: T0, decides: true }], mode: 'auto' });
     expect(fan.pending).toBeUndefined();
     await h.engine.flush();
     expect(h.store.commandRecords.filter((r) => r.device === 'shed-1-fan').map((r) => r.outcome)).toEqual(['sent', 'acked']);
@@ -67,7 +67,7 @@ describe('actuate', () => {
     h.send('shed-1-env', { nh3: 25, temperature: 32 });
     h.ackAll();
     expect(h.commands('shed-1-fan').map((c) => c.action)).toEqual(['on']);
-    expect(h.engine.actuators().find((a) => a.device === 'shed-1-fan')!.holders.sort()).toEqual(['shed-ammonia', 'shed-heat']);
+    expect(h.engine.actuators().find((a) => a.device === 'shed-1-fan')!.holders.map((x) => (x.kind === 'rule' ? x.rule : x.kind)).sort()).toEqual(['shed-ammonia', 'shed-heat']);
     h.send('shed-1-env', { nh3: 10, temperature: 32 });
     expect(h.commands('shed-1-fan').map((c) => c.action)).toEqual(['on']); // heat still holds it
     expect(h.commands('shed-1-spray').map((c) => c.action)).toEqual(['on', 'off']); // only ammonia held the spray
@@ -123,24 +123,27 @@ describe('manual mode and operator commands', () => {
     expect(h.commands('shed-1-fan').map((c) => c.action)).toEqual(['on']); // the rule still holds it
   });
 
-  it('an operator command is published at once with reason manual:<user>; unknown ids and sensors are refused', async () => {
+  it('an operator command is published at once with reason manual:<user> and holds for operatorHold; unknown ids and sensors are refused', async () => {
     const h = await started([]);
-    const cmd = await h.engine.command('shed-2-fan', 'set', 60, 'ops');
+    const { command: cmd, hold } = h.engine.command('shed-2-fan', 'set', 60, 'ops');
     expect(h.commands('shed-2-fan')).toEqual([cmd]);
     expect(cmd).toMatchObject({ action: 'set', value: 60, reason: 'manual:ops' });
-    expect(h.engine.actuators().find((a) => a.device === 'shed-2-fan')!.holders).toEqual(['manual:ops']);
-    await expect(h.engine.command('nope', 'on', undefined, 'ops')).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(h.engine.command('shed-2-env', 'on', undefined, 'ops')).rejects.toBeInstanceOf(ActuatorError);
+    expect(hold).toEqual({ kind: 'operator', user: 'ops', action: 'set', value: 60, since: T0, until: T0 + 30 * MIN, decides: true });
+    expect(h.engine.actuators().find((a) => a.device === 'shed-2-fan')!.holders).toEqual([hold]);
+    expect(() => h.engine.command('nope', 'on', undefined, 'ops')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(() => h.engine.command('shed-2-env', 'on', undefined, 'ops')).toThrow(ActuatorError);
     expect(() => h.engine.setMode('shed-2-env', 'manual', undefined, 'ops')).toThrow(/sensor/);
   });
 
-  it('an operator hold keeps the fan on after the rule that also held it clears', async () => {
+  it('an operator hold keeps the fan on after the rule that also held it clears, until the hold ends', async () => {
     const h = await started([heat]);
     h.send('shed-2-env', { temperature: 32 });
-    await h.engine.command('shed-2-fan', 'on', undefined, 'ops');
+    h.engine.command('shed-2-fan', 'on', undefined, 'ops', { forMs: 10 * MIN });
     h.ackAll();
     h.send('shed-2-env', { temperature: 20 });
     expect(h.commands('shed-2-fan').map((c) => c.action)).toEqual(['on', 'on']);
+    h.clock.advance(10 * MIN);
+    expect(h.commands('shed-2-fan').map((c) => `${c.action}:${c.reason}`)).toEqual(['on:rule:shed-heat', 'on:manual:ops', 'off:auto:hold-ended']);
   });
 });
 

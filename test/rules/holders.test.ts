@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatReason, holderKey, parseReason, reasonOf, type CommandReason } from '../../rules/holders.js';
+import { reasonOf } from '../../rules/actuators.js';
+import { formatReason, holderKey, parseReason, type CommandReason } from '../../rules/holders.js';
 
 describe('holders and command reasons', () => {
   it('every reason form reads back as what was written', () => {
@@ -23,7 +24,9 @@ describe('holders and command reasons', () => {
     const a = { kind: 'rule', rule: 'shed-heat', instance: 'shed-heat|huyang/shed-1/env-a' } as const;
     const b = { kind: 'rule', rule: 'shed-heat', instance: 'shed-heat|huyang/shed-1/env-b' } as const;
     expect(holderKey(a)).not.toBe(holderKey(b));
-    expect(reasonOf(a)).toEqual({ kind: 'rule', rule: 'shed-heat' });
-    expect(formatReason(reasonOf({ kind: 'failsafe', site: 'huyang', zone: 'shed-1' }))).toBe('failsafe:shed-1');
+    expect(reasonOf({ ...a, want: { action: 'on' }, since: 0, metric: null, reading: null })).toEqual({ kind: 'rule', rule: 'shed-heat' });
+    expect(formatReason(reasonOf({ kind: 'failsafe', site: 'huyang', zone: 'shed-1', want: { action: 'on' }, since: 0 }))).toBe('failsafe:shed-1');
+    // A floor's commands are for the rule that put it in force: no reason form of its own.
+    expect(formatReason(reasonOf({ kind: 'floor', site: 'huyang', zone: 'shed-1', floor: 'min-vent', rule: 'shed-ammonia', want: { action: 'on' }, since: 0 }))).toBe('rule:shed-ammonia');
   });
 });

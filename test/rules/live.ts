@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import type { FarmConfigT } from '../../core/config/schema.js';
-import type { AlertEvent, Command } from '../../core/domain.js';
+import type { ActuatorHoldEvent, AlertEvent, Command } from '../../core/domain.js';
 import { connectDevice, endClient } from '../helpers/mqtt.js';
 import { waitFor } from '../helpers/ports.js';
 import { startTestService } from '../helpers/service.js';
@@ -18,6 +18,10 @@ export interface LiveFarm {
   clock: FakeClock;
   /** Every alert event the engine emitted, in order. */
   alerts: AlertEvent[];
+  /** Operator holds started and ended (FarmBus `actuatorHold`). */
+  holdEvents: ActuatorHoldEvent[];
+  /** Commands the engine sent, as it sent them (FarmBus `command`: synchronous, so absence can be asserted). */
+  sent: { device: string; command: Command }[];
   api(user: string, password: string): Promise<Api>;
   sensor(id: string): Promise<LiveSensor>;
   actuator(id: string): Promise<LiveActuator>;
@@ -46,10 +50,14 @@ export async function startLiveFarm(config: FarmConfigT, opts: { dataDir?: strin
   const clock = createFakeClock(opts.startTs ?? Date.now());
   const svc = await startTestService({ config, clock, dataDir: opts.dataDir });
   const alerts: AlertEvent[] = [];
+  const holdEvents: ActuatorHoldEvent[] = [];
+  const sent: LiveFarm['sent'] = [];
   const clients: MqttClient[] = [];
   const seenReadings = new Set<string>();
   const statesSeen = new Map<string, number>();
   svc.bus.on('alert', (e) => alerts.push(e));
+  svc.bus.on('actuatorHold', (e) => holdEvents.push(e));
+  svc.bus.on('command', (c) => sent.push({ device: c.device, command: c.command }));
   svc.bus.on('reading', (r) => seenReadings.add(`${r.device}@${r.ts}`));
   svc.bus.on('actuatorState', (s) => statesSeen.set(s.device, (statesSeen.get(s.device) ?? 0) + 1));
   const address = (id: string) => {
@@ -63,6 +71,8 @@ export async function startLiveFarm(config: FarmConfigT, opts: { dataDir?: strin
     svc,
     clock,
     alerts,
+    holdEvents,
+    sent,
     api: (user, password) => login(svc.httpPort, user, password),
     async sensor(id) {
       const { base, secret } = address(id);

@@ -22,8 +22,8 @@ describe('state file under DATA_DIR', () => {
     dir = mkdtempSync(join(tmpdir(), 'rules-state-'));
     const file = createStateFile(join(dir, 'actuators.json'), silentLogger(), (raw) => SavedActuators.parse(raw));
     expect(file.load()).toBeUndefined();
-    file.save({ version: 1, actuators: { 'shed-1-fan': { mode: 'manual', until: T0, by: 'ops' } } });
-    expect(file.load()).toEqual({ version: 1, actuators: { 'shed-1-fan': { mode: 'manual', until: T0, by: 'ops' } } });
+    file.save({ version: 2, actuators: { 'shed-1-fan': { mode: 'manual', until: T0, by: 'ops' } } });
+    expect(file.load()).toEqual({ version: 2, actuators: { 'shed-1-fan': { mode: 'manual', until: T0, by: 'ops' } } });
     expect(readdirSync(dir)).toEqual(['actuators.json']); // no temporary file left behind
     writeFileSync(join(dir, 'actuators.json'), '{"version": 1, "actuators": {"shed-1-fan": {"mode": "sideways"}}}');
     expect(file.load()).toBeUndefined();
@@ -33,31 +33,44 @@ describe('state file under DATA_DIR', () => {
 });
 
 describe('actuator modes snapshot', () => {
-  it('keeps manual mode, its expiry and operator holds, and leaves rule holds to be rebuilt', () => {
+  it('keeps manual mode, its expiry and an operator hold with its end, and leaves rule holds to be rebuilt', () => {
     const fan = createEntry('shed-1-fan');
     Object.assign(fan, { mode: 'manual', manualUntil: T0 + 60_000, manualBy: 'ops' });
-    hold(fan, { kind: 'rule', rule: 'heat', instance: 'heat|huyang/shed-1/shed-1-env' }, { action: 'on' });
+    hold(fan, { kind: 'rule', rule: 'heat', instance: 'heat|huyang/shed-1/shed-1-env', want: { action: 'on' }, since: T0, metric: 'thi', reading: 26 });
     const spray = createEntry('shed-1-spray');
-    hold(spray, { kind: 'operator', user: 'ops' }, { action: 'set', value: 40 });
+    hold(spray, { kind: 'operator', user: 'ops', want: { action: 'set', value: 40 }, since: T0, until: T0 + 30 * 60_000 });
     const untouched = createEntry('shed-2-fan');
     const saved = snapshotModes([fan, spray, untouched]);
     expect(saved).toEqual({
-      version: 1,
-      actuators: { 'shed-1-fan': { mode: 'manual', until: T0 + 60_000, by: 'ops' }, 'shed-1-spray': { mode: 'auto', holds: { 'manual:ops': { action: 'set', value: 40 } } } },
+      version: 2,
+      actuators: {
+        'shed-1-fan': { mode: 'manual', until: T0 + 60_000, by: 'ops' },
+        'shed-1-spray': { mode: 'auto', hold: { user: 'ops', action: 'set', value: 40, since: T0, until: T0 + 30 * 60_000 } },
+      },
     });
     const ledger = new Map([['shed-1-fan', createEntry('shed-1-fan')], ['shed-1-spray', createEntry('shed-1-spray')]]);
-    expect(restoreModes(ledger, { version: 1, actuators: { ...saved.actuators, 'gone-fan': { mode: 'manual' } } })).toEqual(['gone-fan']);
+    const parsed = SavedActuators.parse(JSON.parse(JSON.stringify({ version: 2, actuators: { ...saved.actuators, 'gone-fan': { mode: 'manual' } } })));
+    expect(restoreModes(ledger, parsed, T0 + 60_000, 30 * 60_000)).toEqual(['gone-fan']);
     expect(ledger.get('shed-1-fan')).toMatchObject({ mode: 'manual', manualUntil: T0 + 60_000, manualBy: 'ops' });
     expect(ledger.get('shed-1-fan')!.holds.size).toBe(0);
-    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([{ holder: { kind: 'operator', user: 'ops' }, want: { action: 'set', value: 40 } }]);
+    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([{ kind: 'operator', user: 'ops', want: { action: 'set', value: 40 }, since: T0, until: T0 + 30 * 60_000 }]);
+  });
+
+  it('reads a version 1 file, whose holds had no end: they end operatorHold after the start', () => {
+    const v1 = { version: 1, actuators: { 'shed-1-spray': { mode: 'auto', holds: { 'manual:ops': { action: 'on' } } }, 'shed-1-fan': { mode: 'manual', by: 'ops' } } };
+    const parsed = SavedActuators.parse(v1);
+    expect(parsed).toEqual({ version: 2, actuators: { 'shed-1-spray': { mode: 'auto', hold: { user: 'ops', action: 'on' } }, 'shed-1-fan': { mode: 'manual', by: 'ops' } } });
+    const ledger = new Map([['shed-1-fan', createEntry('shed-1-fan')], ['shed-1-spray', createEntry('shed-1-spray')]]);
+    restoreModes(ledger, parsed, T0, 30 * 60_000);
+    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([{ kind: 'operator', user: 'ops', want: { action: 'on', value: undefined }, since: T0, until: T0 + 30 * 60_000 }]);
   });
 });
 
 describe('modes shared by rules processes of different sites', () => {
   it("each process rewrites its own actuators and keeps the others' entries", () => {
-    const previous = { version: 1 as const, actuators: { 'pipe-pump': { mode: 'manual' as const, by: 'ops' }, 'shed-1-fan': { mode: 'manual' as const } } };
-    const mine = { version: 1 as const, actuators: {} }; // shed-1-fan went back to auto in this process
-    expect(keepForeign(mine, previous, (d) => d.startsWith('shed-'))).toEqual({ version: 1, actuators: { 'pipe-pump': { mode: 'manual', by: 'ops' } } });
+    const previous = { version: 2 as const, actuators: { 'pipe-pump': { mode: 'manual' as const, by: 'ops' }, 'shed-1-fan': { mode: 'manual' as const } } };
+    const mine = { version: 2 as const, actuators: {} }; // shed-1-fan went back to auto in this process
+    expect(keepForeign(mine, previous, (d) => d.startsWith('shed-'))).toEqual({ version: 2, actuators: { 'pipe-pump': { mode: 'manual', by: 'ops' } } });
   });
 });
 
