@@ -1,11 +1,13 @@
-import type { AlertEvent, Command, DeviceRef, DeviceStatus, Reading } from '../core/domain.js';
+import type { AlertEvent, Command, DeviceRef, DeviceStatus, HolderView, Reading } from '../core/domain.js';
 
 /** Payloads of the socket.io events the dashboard pushes (see socket.ts); shared by server and page. */
 export type LiveReadings = Reading[];
 export type LiveDevices = (DeviceRef & { status: DeviceStatus; ts: number })[];
 export type LiveActuator =
   | (DeviceRef & { change: 'state'; state: 'on' | 'off'; value?: number; ack?: string; ts: number })
-  | (DeviceRef & { change: 'mode'; mode: 'auto' | 'manual'; until?: number; by?: string; ts: number });
+  | (DeviceRef & { change: 'mode'; mode: 'auto' | 'manual'; until?: number; by?: string; ts: number })
+  /** Who holds it changed (rule fired or cleared, an operator's hold started or ended, fail-safe, floor). */
+  | (DeviceRef & { change: 'holders'; holders: HolderView[]; ts: number });
 export type LiveCommand = DeviceRef & { command: Command };
 export type LiveAlert = AlertEvent;
 export interface JoinAnswer {

@@ -15,7 +15,8 @@ import type { Session, SessionStore } from './sessions.js';
  * - A client emits `join` with the site ids it views (`{ sites: [...] }`) and then receives only those sites.
  * - Server → client events: `reading` (Reading[]: per device merged over `coalesceMs`), `device`
  *   (status changes, also batched), `actuator` (`change: 'state'` = the actuator's own confirmed state,
- *   `change: 'mode'` = auto/manual), `command` (sent, awaiting acknowledgement), `alert` (AlertEvent).
+ *   `change: 'mode'` = auto/manual, `change: 'holders'` = who holds it now, operator holds with their end),
+ *   `command` (sent, awaiting acknowledgement), `alert` (AlertEvent).
  * The socket is read-only: commands go through the HTTP API, where roles are checked.
  */
 export const JoinPayload = z.object({ sites: z.array(z.string().max(64)).max(500) }).strict();
@@ -118,6 +119,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     status: (s) => statuses.add({ ...ref(s), status: s.status as DeviceStatus, ts: s.ts }),
     actuatorState: (a) => void io.to(room(a.site)).emit('actuator', { change: 'state', ...ref(a), state: a.state, value: a.value, ack: a.ack, ts: a.ts }),
     actuatorMode: (m) => void io.to(room(m.site)).emit('actuator', { change: 'mode', ...ref(m), mode: m.mode, until: m.until, by: m.by, ts: deps.now() }),
+    actuatorHolders: (h) => void io.to(room(h.site)).emit('actuator', { change: 'holders', ...ref(h), holders: h.holders, ts: h.ts }),
     command: (c) => void io.to(room(c.site)).emit('command', { ...ref(c), command: c.command }),
     alert: (a) => void io.to(room(a.site)).emit('alert', a),
   };

@@ -2,6 +2,7 @@ import { sheepThi, thiBand } from '../../core/metrics-catalog.js';
 import { fillGrade } from '../site-view.js';
 import { $$, fmt, fmtTime } from './dom.js';
 import { currentLang, t, tr } from './i18n.js';
+import { holderLines } from './holders.js';
 import { deviceEntry, findSite, model } from './state.js';
 
 /**
@@ -10,7 +11,7 @@ import { deviceEntry, findSite, model } from './state.js';
  *   data-bind="reading"  data-device data-metric   the latest value
  *   data-bind="thi"      data-site data-zone        THI of a shed from its temperature and humidity, with band
  *   data-bind="presence" data-device                online / offline
- *   data-bind="actuator" data-device                confirmed state, mode, pending command
+ *   data-bind="actuator" data-device                confirmed state, mode, pending command, hold and why
  *   data-bind="fill"     data-device                pipe fill gauge and its grade colour
  *   data-bind="severity" data-site                  worst active alert of a site
  */
@@ -68,6 +69,18 @@ const binders: Record<string, (el: HTMLElement) => void> = {
       mode.dataset.mode = info.mode;
     }
     for (const pending of $$('[data-part="pending"]', el)) pending.hidden = !info.pending;
+    const lines = holderLines(info.holders, deviceEntry(el.dataset.device!)?.site);
+    const held = lines.find((l) => l.kind === 'operator');
+    for (const hold of $$('[data-part="hold"]', el)) {
+      hold.hidden = !held;
+      hold.textContent = held?.text ?? '';
+      hold.dataset.decides = String(held?.decides ?? false);
+    }
+    const why = lines.filter((l) => l.kind !== 'operator');
+    for (const part of $$('[data-part="why"]', el)) {
+      part.hidden = why.length === 0;
+      part.textContent = why.length > 0 ? `${t('why.label')}: ${why.map((l) => l.text).join(' · ')}` : '';
+    }
     for (const toggle of $$('[data-part="mode-toggle"]', el)) {
       toggle.textContent = info.mode === 'auto' ? t('action.toManual') : t('action.toAuto');
       toggle.dataset.to = info.mode === 'auto' ? 'manual' : 'auto';

@@ -160,6 +160,8 @@ export function applyActuator(event: LiveActuator): void {
   if (event.change === 'mode') {
     info.mode = event.mode;
     info.manualUntil = event.until;
+  } else if (event.change === 'holders') {
+    info.holders = event.holders;
   } else {
     // Only what the actuator itself reported is shown as its state (SPEC: state JSON with ack).
     info.state = event.state;

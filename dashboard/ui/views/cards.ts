@@ -53,6 +53,8 @@ export function actuator(device: DeviceViewT, controls: boolean): string {
       <span class="act-state" data-part="state" data-testid="actuator-${id}-state"></span>
       <span class="act-mode" data-part="mode" data-testid="actuator-${id}-mode"></span>
       <span class="act-pending" data-part="pending" data-testid="actuator-${id}-pending" hidden>${esc(t('pending'))}</span>
+      <span class="act-hold" data-part="hold" data-testid="actuator-${id}-hold" hidden></span>
+      <span class="act-why" data-part="why" data-testid="actuator-${id}-why" hidden></span>
       ${buttons}
     </div>`;
 }
