@@ -190,6 +190,10 @@ describe('a late acknowledgement', () => {
 describe('command reasons', () => {
   it('every command carries one of the documented forms: rule:, manual:, failsafe:, auto:<cause>', async () => {
     const [env, fan] = [shed2, fan2];
+    fan.holdAcks = false;
+    await env.send({ temperature: 34 }); // the rule holds the fan on (it may already)
+    await waitFor(() => fan.commands.at(-1)?.reason === 'rule:shed-heat' || undefined, 'the heat rule to hold the fan on');
+    farm.advance(1000);
     const n = fan.commands.length;
     await env.send({ temperature: 20 }); // the rule clears: off, for the rule
     await fan.nth(n + 1);
