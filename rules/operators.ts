@@ -69,7 +69,7 @@ export function createOperators(deps: Deps): Operators {
   }
 
   /** Saves the modes after a change; undoes it (and rethrows) when it cannot be saved, so the API does not lie. */
-  function saveOrUndo(entry: LedgerEntry, undo: () => void): void {
+  function saveOrUndo(undo: () => void): void {
     try {
       durable.saveModes();
     } catch (err) {
@@ -146,7 +146,7 @@ export function createOperators(deps: Deps): Operators {
         undo();
         throw refused;
       }
-      saveOrUndo(entry, undo);
+      saveOrUndo(undo);
       holdEnded(ref, replaced, 'replaced', now);
       const overrides = [...new Set(holdOf(entry, 'rule').filter((r) => (r.want.action === 'off') !== (action === 'off')).map((r) => r.rule))];
       deps.bus.emit('actuatorHold', { ...refOf(ref), change: 'start', overrides, hold: holdFacts(next), ts: now });
