@@ -12,8 +12,8 @@ import { mosquittoAcl, mosquittoPasswordEntry, upsertPasswordEntry } from '../cl
  */
 const HELP = `Provision a device or a user into a farm config file.
 
-Device:  npm run provision -- --config FILE --site SITE --zone ZONE --id DEVICE --role sensor|actuator
-                               [--type fan|spray|shutter|pump|valve] [--kind shed|field|drain] [--metrics a,b] [--rotate]
+Device:  npm run provision -- --config FILE --site SITE --zone ZONE --id DEVICE --role sensor|actuator|reader
+                               [--type fan|spray|shutter|pump|valve] [--at gate|pen|feeder] [--kind shed|field|drain] [--metrics a,b] [--rotate]
          Adds the device (creating the site/zone when --kind is given), stores secretHash, prints the secret once.
          --rotate gives an existing device a new secret.
          --mosquitto-dir DIR also adds the device to DIR/passwd and rewrites DIR/acl (files of npm run mosquitto-config);
@@ -45,7 +45,7 @@ export async function provision(argv: string[]): Promise<{ file: string; secret:
   const { values: a } = parseArgs({
     args: argv,
     options: {
-      config: { type: 'string' }, site: { type: 'string' }, zone: { type: 'string' }, id: { type: 'string' }, role: { type: 'string' },
+      config: { type: 'string' }, site: { type: 'string' }, zone: { type: 'string' }, id: { type: 'string' }, role: { type: 'string' }, at: { type: 'string' },
       type: { type: 'string' }, kind: { type: 'string' }, metrics: { type: 'string' }, user: { type: 'string' }, rotate: { type: 'boolean' }, help: { type: 'boolean' },
       'mosquitto-dir': { type: 'string' },
     },
@@ -100,6 +100,7 @@ export async function provision(argv: string[]): Promise<{ file: string; secret:
     entry.set('id', a.id);
     entry.set('role', a.role);
     if (a.type) entry.set('type', a.type);
+    if (a.at) entry.set('at', a.at);
     if (a.metrics) entry.set('metrics', a.metrics.split(',').map((m) => m.trim()));
     entry.delete('secret');
     entry.set('secretHash', hash);

@@ -1,6 +1,6 @@
 import type { FarmIndex, IndexedDevice } from '../core/farm-index.js';
 import { checkSecret, type StoredSecret } from '../core/secrets.js';
-import { parseDeviceTopic } from '../core/topics.js';
+import { parseDeviceTopic, PUBLISH_CHANNELS } from '../core/topics.js';
 
 /**
  * Access control (SPEC "Access control") as plain functions, injected into the broker the way aedes expects:
@@ -33,13 +33,17 @@ export async function authenticate(farm: FarmIndex, service: ServiceCredentials,
   return { ok: false, reason: !device ? 'unknown_device' : stored.kind === 'none' ? 'no_secret' : 'bad_secret' };
 }
 
-/** A device publishes only its own telemetry and status, an actuator also its own state; services publish anything but $SYS. */
+/**
+ * A device publishes only on its own topics, and only the channels of its role (core/topics.ts PUBLISH_CHANNELS):
+ * a sensor its telemetry and status, an actuator also its state, an ear-tag reader its tags and status. Services
+ * publish anything but $SYS.
+ */
 export function mayPublish(identity: Identity, topicRoot: string, topic: string): boolean {
   if (topic.startsWith('$')) return false;
   if (identity.kind === 'service') return true;
   const t = parseDeviceTopic(topicRoot, topic);
   const d = identity.device;
-  return !!t && t.site === d.site && t.zone === d.zone && t.device === d.device && (t.channel === 'telemetry' || t.channel === 'status' || (t.channel === 'state' && d.role === 'actuator'));
+  return !!t && t.site === d.site && t.zone === d.zone && t.device === d.device && PUBLISH_CHANNELS[d.role].includes(t.channel);
 }
 
 /**
@@ -93,9 +97,9 @@ export function mayUseClientId(farm: Pick<FarmIndex, 'device'>, identity: Identi
   return { ok: false, reason: 'foreign_client_id', message: `client id ${clientId} belongs to device ${owner.device}: give this service process another INSTANCE_ID` };
 }
 
-/** A device subscribes only to its own cmd topic, exactly (no wildcards). */
+/** A sensor or actuator subscribes only to its own cmd topic, exactly (no wildcards); a reader takes no commands. */
 export function maySubscribe(identity: Identity, topicRoot: string, filter: string): boolean {
   if (identity.kind === 'service') return true;
   const d = identity.device;
-  return filter === `${topicRoot}/${d.site}/${d.zone}/${d.device}/cmd`;
+  return d.role !== 'reader' && filter === `${topicRoot}/${d.site}/${d.zone}/${d.device}/cmd`;
 }

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { serviceFilter } from '../core/topics.js';
+import { INGEST_CHANNELS, serviceFilter } from '../core/topics.js';
 import type { Ingest } from '../ingest/ingest.js';
 import { handleWithDeferredAcks } from './deferred-ack.js';
 import { ingestStatsTopic } from './service-topics.js';
@@ -19,7 +19,7 @@ export interface IngestConsumerOptions {
   statsEveryMs?: number;
 }
 
-const CHANNELS = ['telemetry', 'status', 'state'] as const;
+const CHANNELS = INGEST_CHANNELS;
 
 /** Installs the message handler; call before connecting so a resumed session's redeliveries are handled. */
 export function prepareIngestConsumer(client: MqttClient, ingest: Ingest, logger: Logger) {

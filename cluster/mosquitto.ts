@@ -1,7 +1,8 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import type { FarmConfigT } from '../core/config/schema.js';
 import { indexFarm } from '../core/farm-index.js';
-import { deviceTopic } from '../core/topics.js';
+import type { DeviceRole } from '../core/domain.js';
+import { deviceTopic, PUBLISH_CHANNELS } from '../core/topics.js';
 
 /**
  * Mosquitto 2 files from the farm file: the password file, the ACL file and a mosquitto.conf using them.
@@ -53,14 +54,13 @@ export function mosquittoAcl(i: MosquittoFilesInput): string {
   return out.join('\n');
 }
 
-export function deviceAcl(root: string, d: { site: string; zone: string; device: string; role: string }): string[] {
+export function deviceAcl(root: string, d: { site: string; zone: string; device: string; role: DeviceRole }): string[] {
   return [
     `user ${d.device}`,
-    `topic write ${deviceTopic(root, d, 'telemetry')}`,
-    `topic write ${deviceTopic(root, d, 'status')}`,
-    // Only an actuator has a state (SPEC "MQTT topics"), as in the embedded broker (broker/policy.ts).
-    ...(d.role === 'actuator' ? [`topic write ${deviceTopic(root, d, 'state')}`] : []),
-    `topic read ${deviceTopic(root, d, 'cmd')}`,
+    // The channels of its role, as in the embedded broker (core/topics.ts PUBLISH_CHANNELS): only an actuator has a
+    // state, only a reader tags (SPEC "MQTT topics").
+    ...PUBLISH_CHANNELS[d.role].map((channel) => `topic write ${deviceTopic(root, d, channel)}`),
+    ...(d.role === 'reader' ? [] : [`topic read ${deviceTopic(root, d, 'cmd')}`]),
   ];
 }
 

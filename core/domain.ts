@@ -7,7 +7,12 @@ export type ZoneKind = (typeof ZONE_KINDS)[number];
 export const ACTUATOR_TYPES = ['fan', 'spray', 'shutter', 'pump', 'valve'] as const;
 export type ActuatorType = (typeof ACTUATOR_TYPES)[number];
 
-export type DeviceRole = 'sensor' | 'actuator';
+export type DeviceRole = 'sensor' | 'actuator' | 'reader';
+
+/** Where an ear-tag reader sits: a gate reader tells the direction an animal passed, a pen or feeder reader does not. */
+export const READER_PLACES = ['gate', 'pen', 'feeder'] as const;
+export type ReaderPlace = (typeof READER_PLACES)[number];
+export type GateDirection = 'in' | 'out';
 
 /** Where a device sits: every reading and event carries it. */
 export interface DeviceRef {
@@ -21,6 +26,16 @@ export interface DeviceRef {
 export interface Reading extends DeviceRef {
   ts: number; // epoch ms
   metrics: Record<string, number>;
+}
+
+/**
+ * One ear tag read by one reader at one instant (SPEC "Tag reads"): a message with N tags is N of these.
+ * (device, tag, ts) is its identity: the same read delivered twice is one read. `direction` only from a gate reader.
+ */
+export interface TagRead extends DeviceRef {
+  ts: number; // epoch ms
+  tag: string; // FDX-B: 15 digits; UHF EPC: upper-case hex
+  direction?: GateDirection;
 }
 
 export type CommandAction = 'on' | 'off' | 'set';
@@ -90,6 +105,7 @@ export interface AlertEvent {
   message: string;
   ts: number;
   by?: string; // who acknowledged
+  animal?: string; // the ear tag, for an alert about one animal (missing)
 }
 
 /**

@@ -1,10 +1,12 @@
-import type { DeviceRef, ActuatorType, ZoneKind } from './domain.js';
+import type { DeviceRef, ActuatorType, DeviceRole, ReaderPlace, ZoneKind } from './domain.js';
 import type { DeviceT, FarmConfigT, ZoneT } from './config/schema.js';
 
 /** Lookups over the farm file: who a device is and where it sits. Built once per config version. */
 export interface IndexedDevice extends DeviceRef {
-  role: 'sensor' | 'actuator';
+  role: DeviceRole;
   type?: ActuatorType;
+  /** Readers only: gate (reports in/out), pen or feeder; a reader without `at` in the file is a gate reader. */
+  at?: ReaderPlace;
   config: DeviceT;
 }
 
@@ -29,7 +31,7 @@ export function indexFarm(config: FarmConfigT): FarmIndex {
   const zones: IndexedZone[] = [];
   for (const site of config.sites) {
     for (const zone of site.zones) {
-      const devices = zone.devices.map((d) => ({ site: site.id, zone: zone.id, kind: zone.kind, device: d.id, role: d.role, type: d.type, config: d }));
+      const devices = zone.devices.map((d) => ({ site: site.id, zone: zone.id, kind: zone.kind, device: d.id, role: d.role, type: d.type, at: d.role === 'reader' ? (d.at ?? 'gate') : undefined, config: d }));
       for (const d of devices) byId.set(d.device, d);
       zones.push({ site: site.id, zone: zone.id, kind: zone.kind, config: zone, devices });
     }

@@ -1,6 +1,22 @@
+import type { DeviceRole } from './domain.js';
+
 /** Topic layout (SPEC "MQTT topics"): {root}/{site}/{zone}/{device}/{channel} and {root}/{site}/{zone}/alert. */
-export const DEVICE_CHANNELS = ['telemetry', 'status', 'cmd', 'state'] as const;
+export const DEVICE_CHANNELS = ['telemetry', 'status', 'cmd', 'state', 'tags'] as const;
 export type DeviceChannel = (typeof DEVICE_CHANNELS)[number];
+
+/**
+ * What a device of each role may publish on its own topics (SPEC "Access control"): a sensor its telemetry and
+ * status, an actuator also its state (only an actuator has one); an ear-tag reader its tag reads and status. The broker's policy,
+ * the Mosquitto ACL and ingest all ask here.
+ */
+export const PUBLISH_CHANNELS: Record<DeviceRole, readonly DeviceChannel[]> = {
+  sensor: ['telemetry', 'status'],
+  actuator: ['telemetry', 'status', 'state'],
+  reader: ['tags', 'status'],
+};
+
+/** The channels the service takes in from devices (what ingest subscribes to when it runs on its own). */
+export const INGEST_CHANNELS: readonly DeviceChannel[] = ['telemetry', 'status', 'state', 'tags'];
 
 export interface DeviceTopic {
   site: string;

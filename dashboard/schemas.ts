@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTUATOR_TYPES, ID_PATTERN, ZONE_KINDS } from '../core/domain.js';
+import { ACTUATOR_TYPES, ID_PATTERN, READER_PLACES, ZONE_KINDS } from '../core/domain.js';
 import { METRIC_NAMES } from '../core/metrics-catalog.js';
 import { parseDurationMs } from '../core/duration.js';
 import { REJECT_REASONS } from '../core/events.js';
@@ -68,8 +68,9 @@ export const ActuatorInfo = z.object({
 export const DeviceView = z.object({
   id: z.string(),
   name: z.string().optional(),
-  role: z.enum(['sensor', 'actuator']),
+  role: z.enum(['sensor', 'actuator', 'reader']),
   type: z.enum(ACTUATOR_TYPES).optional(),
+  at: z.enum(READER_PLACES).optional().describe('readers: gate (reports in/out), pen or feeder'),
   metrics: z.array(z.string()).optional(),
   status: z.enum(['online', 'offline', 'unknown']),
   statusTs: z.number().optional(),

@@ -85,6 +85,7 @@ function deviceView(device: IndexedDevice, inputs: { presence: Map<string, Devic
     name: device.config.name,
     role: device.role,
     type: device.type,
+    at: device.at,
     metrics: device.config.metrics ? [...device.config.metrics] : undefined,
     status: presence?.status ?? 'unknown',
     statusTs: presence?.statusTs,

@@ -1,3 +1,4 @@
+import type { DeviceRole } from '../core/domain.js';
 import { deviceTopic } from '../core/topics.js';
 import { STORE_AND_FORWARD_LIMIT } from './models/faults.js';
 import { createDeviceClient, type DeviceClient } from './device-client.js';
@@ -11,7 +12,7 @@ export interface FleetDevice {
   site: string;
   zone: string;
   device: string;
-  role: 'sensor' | 'actuator';
+  role: DeviceRole;
 }
 
 export type FleetChannel = 'telemetry' | 'state';

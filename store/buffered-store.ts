@@ -72,7 +72,7 @@ export interface BufferedStore extends Store {
   flush(timeoutMs?: number, options?: { failFast?: boolean }): Promise<void>;
 }
 
-const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records' };
+const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records', tagRead: 'tag reads' };
 
 export const realClock: DrainClock = {
   now: () => Date.now(),
@@ -143,6 +143,8 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         return inner.writeAlerts(run.values, { keys: run.seqs });
       case 'command':
         return inner.writeCommands(run.values, { keys: run.seqs });
+      case 'tagRead':
+        return inner.writeTagReads(run.values);
     }
   }
 
@@ -329,6 +331,14 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     alerts: (q) => inner.alerts(q),
     writeCommands: (records) => append('command', records),
     commands: (q) => inner.commands(q),
+    // Tag reads are acknowledged to the reader once in the outbox, like readings (and wait the same way while
+    // InfluxDB is far behind); an animal's timeline shows them once delivered.
+    async writeTagReads(reads) {
+      await append('tagRead', reads);
+      await room();
+    },
+    tagReads: (q) => inner.tagReads(q),
+    tagPositions: (since) => inner.tagPositions(since),
 
     async close() {
       if (stopping) return;

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import { withAlertDefaults, type AlertEvent, type ZoneKind } from '../core/domain.js';
+import { withAlertDefaults, type AlertEvent, type TagRead, type ZoneKind } from '../core/domain.js';
 import type { StoreChoice } from '../core/config/env.js';
 import { createInfluxHttp, type InfluxChoice } from './influx-http.js';
 import { prepareInflux } from './influx-init.js';
-import { ALERT, COMMAND, TELEMETRY, TELEMETRY_TAGS, alertLine, commandLine, readingLine } from './influx-points.js';
-import { ident, rows, where, type InfluxResult } from './influxql.js';
+import { ALERT, COMMAND, NO_DIRECTION, TAG_READ, TAG_READ_TAGS, TELEMETRY, TELEMETRY_TAGS, alertLine, commandLine, readingLine, tagReadLine } from './influx-points.js';
+import { epochMs, ident, rows, where, type InfluxResult } from './influxql.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
-import { StoreError, type CommandRecord, type HistorySeries, type LatestValue, type RawPoint, type Store } from './store.js';
+import { StoreError, type CommandRecord, type HistorySeries, type LatestValue, type RawPoint, type Store, type TagPosition } from './store.js';
 
 /** InfluxDB as the store (INFLUX_URL set): writes line protocol, reads with InfluxQL on both 1.x and 2.x. */
 export interface InfluxStoreOptions {
@@ -119,6 +119,32 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
     writeCommands: (records, o) => writeLines(records.map((c, i) => commandLine(c, o?.keys?.[i])), 'ns'),
     commands: (q) => eventsJson<CommandRecord>(COMMAND, { site: q.site, device: q.device }, q),
 
+    writeTagReads: (reads) => writeLines(reads.map(tagReadLine), 'ms'),
+
+    async tagReads(q) {
+      const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_RAW_LIMIT));
+      const columns = ['direction', ...TAG_READ_TAGS].map(ident).join(', ');
+      const [result] = await select(`SELECT ${columns} FROM ${ident(TAG_READ)}${where({ tag: q.tag, site: q.site, zone: q.zone, device: q.device }, q)} ORDER BY time DESC LIMIT ${limit}`);
+      const reads = (result?.series ?? []).flatMap(rows).map((r) => tagReadOf(r, Number(r.time)));
+      return reads.sort((a, b) => b.ts - a.ts || b.device.localeCompare(a.device) || a.tag.localeCompare(b.tag));
+    },
+
+    async tagPositions(since) {
+      // The newest point of each series (one reader, one tag); the newest of a tag's series is its position.
+      const [result] = await select(`SELECT last("direction") AS "direction" FROM ${ident(TAG_READ)} WHERE time >= ${epochMs(since)} GROUP BY ${TAG_READ_TAGS.map(ident).join(', ')}`);
+      const positions = new Map<string, TagPosition>();
+      const newer = (a: TagRead, b: TagRead | undefined) => !b || a.ts > b.ts || (a.ts === b.ts && a.device > b.device);
+      for (const s of result?.series ?? [])
+        for (const r of rows(s)) {
+          const read = tagReadOf({ ...s.tags, direction: r.direction }, Number(r.time));
+          const p = positions.get(read.tag) ?? { tag: read.tag, last: read };
+          if (newer(read, p.last)) p.last = read;
+          if (read.direction && newer(read, p.lastGate)) p.lastGate = read;
+          positions.set(read.tag, p);
+        }
+      return [...positions.values()];
+    },
+
     // Nothing is held open: every call is a plain HTTP request.
     async close() {},
   };
@@ -126,4 +152,11 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
 
 function deviceRef(tags: Record<string, unknown>) {
   return { site: String(tags.site), zone: String(tags.zone), kind: String(tags.kind) as ZoneKind, device: String(tags.device) };
+}
+
+function tagReadOf(r: Record<string, unknown>, ts: number): TagRead {
+  const read: TagRead = { ...deviceRef(r), ts, tag: String(r.tag) };
+  if (r.direction === 'in' || r.direction === 'out') read.direction = r.direction;
+  else if (r.direction !== NO_DIRECTION && r.direction !== undefined && r.direction !== null) throw new StoreError('STORE_QUERY', `InfluxDB holds a tag read of ${read.tag} with direction "${String(r.direction)}": only in, out and ${NO_DIRECTION} are written`);
+  return read;
 }

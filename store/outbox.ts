@@ -2,12 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { AlertEvent, Reading } from '../core/domain.js';
+import type { AlertEvent, Reading, TagRead } from '../core/domain.js';
 import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter } from './sqlite-writer.js';
 import type { CommandRecord } from './store.js';
 
 /**
- * A durable queue of what is on its way to InfluxDB - readings, alert events and actuator command records -
+ * A durable queue of what is on its way to InfluxDB - readings, alert events, actuator command records and ear-tag reads -
  * so that none of it is lost to an InfluxDB outage or a restart (kill -9 included) of this service.
  * One queue, one row per item, numbered in arrival order whatever its kind; rows leave only from the front,
  * either delivered (remove) or set aside as undeliverable (deadLetter). The drainer reads the front as runs
@@ -19,9 +19,10 @@ export interface OutboxPayloads {
   reading: Reading;
   alert: AlertEvent;
   command: CommandRecord;
+  tagRead: TagRead;
 }
 export type OutboxKind = keyof OutboxPayloads;
-export const OUTBOX_KINDS = ['reading', 'alert', 'command'] as const satisfies readonly OutboxKind[];
+export const OUTBOX_KINDS = ['reading', 'alert', 'command', 'tagRead'] as const satisfies readonly OutboxKind[];
 
 /** Consecutive entries of one kind from the front of the queue, oldest first. */
 export type OutboxRun = { [K in OutboxKind]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxKind];
@@ -68,10 +69,10 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   const writer: SqliteWriter = createSqliteWriter({ path, label: `outbox ${path}`, pragmas });
 
   // count(*) is a full scan; after one at open the depths are kept in memory (only this process writes the file).
-  const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0 };
+  const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0 };
   const countByKind = db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind');
   function recount() {
-    const counted: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0 };
+    const counted: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0 };
     for (const row of countByKind.all() as { kind: string; n: number }[]) {
       if (!isKind(row.kind)) throw new Error(`${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`);
       counted[row.kind] = row.n;
@@ -91,7 +92,7 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       throw err;
     }
   }
-  const total = () => depths.reading + depths.alert + depths.command;
+  const total = () => depths.reading + depths.alert + depths.command + depths.tagRead;
   if (total() > 0) options.logger.info({ path, depth: total(), byKind: { ...depths } }, 'outbox holds entries from before the restart; they will be sent first');
 
   /** Removes (or moves to the dead table) the front up to a seq and keeps the depths right. */

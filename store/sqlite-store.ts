@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { withAlertDefaults, type AlertEvent, type Reading } from '../core/domain.js';
+import { withAlertDefaults, type AlertEvent, type Reading, type TagRead } from '../core/domain.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { applySchema, whereClause } from './sqlite-schema.js';
 import { createSqliteWriter, durablePragmas, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
@@ -16,6 +16,7 @@ import {
   type RawPoint,
   type RawQuery,
   type Store,
+  type TagPosition,
 } from './store.js';
 
 /**
@@ -40,6 +41,50 @@ const UPSERT_LATEST = `
   WHERE excluded.ts >= latest.ts`;
 const INSERT_ALERT = 'INSERT INTO alerts (ts, site, json) VALUES (?, ?, ?)';
 const INSERT_COMMAND = 'INSERT INTO commands (ts, site, device, json) VALUES (?, ?, ?, ?)';
+// The first read of a (tag, device, ts) stands: a redelivery is the same read.
+const INSERT_TAG_READ = 'INSERT OR IGNORE INTO tag_reads (tag, device, ts, site, zone, kind, direction) VALUES (?, ?, ?, ?, ?, ?, ?)';
+const upsertTagLast = (table: string) => `
+  INSERT INTO ${table} (tag, ts, site, zone, kind, device, direction) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (tag) DO UPDATE SET ts = excluded.ts, site = excluded.site, zone = excluded.zone, kind = excluded.kind, device = excluded.device, direction = excluded.direction
+  WHERE excluded.ts > ${table}.ts OR (excluded.ts = ${table}.ts AND excluded.device > ${table}.device)`;
+const UPSERT_TAG_LAST = upsertTagLast('tag_last');
+const UPSERT_TAG_LAST_GATE = upsertTagLast('tag_last_gate');
+const TAG_COLUMNS = 'tag, device, ts, site, zone, kind, direction';
+
+interface TagRow {
+  tag: string;
+  device: string;
+  ts: number;
+  site: string;
+  zone: string;
+  kind: string;
+  direction: string | null;
+}
+
+function tagRead(row: TagRow): TagRead {
+  const r: TagRead = { site: row.site, zone: row.zone, kind: row.kind as TagRead['kind'], device: row.device, ts: row.ts, tag: row.tag };
+  if (row.direction === 'in' || row.direction === 'out') r.direction = row.direction;
+  return r;
+}
+
+/** Rows for a batch of tag reads: every read, plus one newest-read upsert per tag (and per tag's gate reads). */
+function tagReadSteps(reads: TagRead[]): { sql: string; rows: SqlValue[][] }[] {
+  const rows: SqlValue[][] = [];
+  const last = new Map<string, TagRead>();
+  const lastGate = new Map<string, TagRead>();
+  const newer = (a: TagRead, b: TagRead | undefined) => !b || a.ts > b.ts || (a.ts === b.ts && a.device > b.device);
+  for (const r of reads) {
+    rows.push([r.tag, r.device, r.ts, r.site, r.zone, r.kind, r.direction ?? null]);
+    if (newer(r, last.get(r.tag))) last.set(r.tag, r);
+    if (r.direction && newer(r, lastGate.get(r.tag))) lastGate.set(r.tag, r);
+  }
+  const upsertRow = (r: TagRead): SqlValue[] => [r.tag, r.ts, r.site, r.zone, r.kind, r.device, r.direction ?? null];
+  return [
+    { sql: INSERT_TAG_READ, rows },
+    { sql: UPSERT_TAG_LAST, rows: [...last.values()].map(upsertRow) },
+    { sql: UPSERT_TAG_LAST_GATE, rows: [...lastGate.values()].map(upsertRow) },
+  ];
+}
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const path = join(options.dataDir, 'farm.db');
@@ -200,6 +245,30 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           .prepare(`SELECT json FROM commands ${where.sql} ORDER BY ts DESC, seq DESC LIMIT @limit`)
           .all({ ...where.params, limit: q.limit ?? DEFAULT_EVENT_LIMIT }) as { json: string }[];
         return rows.map((r) => JSON.parse(r.json) as CommandRecord);
+      });
+    },
+
+    writeTagReads: (reads) => write('writing tag reads', tagReadSteps(reads)),
+
+    tagReads(q) {
+      return query('tag reads query', () => {
+        const where = whereClause({ tag: q.tag, site: q.site, zone: q.zone, device: q.device }, { from: q.from, to: q.to });
+        const rows = reader()
+          .prepare(`SELECT ${TAG_COLUMNS} FROM tag_reads ${where.sql} ORDER BY ts DESC, device DESC, tag LIMIT @limit`)
+          .all({ ...where.params, limit: q.limit ?? DEFAULT_RAW_LIMIT }) as TagRow[];
+        return rows.map(tagRead);
+      });
+    },
+
+    tagPositions(since) {
+      return query('tag positions query', () => {
+        const positions = new Map<string, TagPosition>();
+        for (const row of reader().prepare(`SELECT ${TAG_COLUMNS} FROM tag_last WHERE ts >= ?`).iterate(since) as IterableIterator<TagRow>) positions.set(row.tag, { tag: row.tag, last: tagRead(row) });
+        for (const row of reader().prepare(`SELECT ${TAG_COLUMNS} FROM tag_last_gate WHERE ts >= ?`).iterate(since) as IterableIterator<TagRow>) {
+          const p = positions.get(row.tag);
+          if (p) p.lastGate = tagRead(row);
+        }
+        return [...positions.values()];
       });
     },
 

@@ -1,4 +1,4 @@
-import type { AlertEvent, Command, DeviceRef, Reading } from '../core/domain.js';
+import type { AlertEvent, Command, DeviceRef, Reading, TagRead } from '../core/domain.js';
 
 /**
  * Where readings, alerts and commands are kept: the embedded SQLite store or InfluxDB.
@@ -72,6 +72,24 @@ export interface EventWriteOptions {
   keys?: readonly number[];
 }
 
+/** Ear-tag reads of one animal, one reader or one place, newest first. */
+export interface TagReadQuery {
+  tag?: string;
+  site?: string;
+  zone?: string;
+  device?: string;
+  from: number; // epoch ms, inclusive
+  to: number; // epoch ms, exclusive
+  limit?: number;
+}
+
+/** Where the reads of one tag leave it: its newest read by any reader, and its newest gate read (what places it). */
+export interface TagPosition {
+  tag: string;
+  last: TagRead;
+  lastGate?: TagRead;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'influx-v1' | 'influx-v2';
   /** Checks the backend and prepares it (schema, database). Throws a StoreError that says what to do. */
@@ -85,6 +103,14 @@ export interface Store {
   alerts(q: EventQuery): Promise<AlertEvent[]>;
   writeCommands(records: CommandRecord[], options?: EventWriteOptions): Promise<void>;
   commands(q: EventQuery & { device?: string }): Promise<CommandRecord[]>;
+  /** Resolves once durable. A read with the same device+tag+ts as one stored is stored once (the first stands). */
+  writeTagReads(reads: TagRead[]): Promise<void>;
+  tagReads(q: TagReadQuery): Promise<TagRead[]>;
+  /**
+   * The position of every tag read since `since` (epoch ms): what the register is rebuilt from at start.
+   * A late, older read (a reader's buffer sent after reconnecting) never moves a position back.
+   */
+  tagPositions(since: number): Promise<TagPosition[]>;
   close(): Promise<void>;
 }
 

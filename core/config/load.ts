@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FarmConfig, type FarmConfigT } from './schema.js';
 import { EnvSettings, type EnvSettingsT } from './env.js';
+import { CsvError, parseAnimalsCsv } from '../../animals/csv.js';
 
 /** A config problem: names the file, the path inside it and the reason, and says what to do. */
 export class ConfigError extends Error {
@@ -34,7 +36,8 @@ export function zodProblems(error: z.ZodError): { path: string; message: string 
  */
 const MAX_ALIAS_COUNT = 100;
 
-export function parseFarmConfig(text: string, source = 'config'): FarmConfigT {
+/** `baseDir`: where `animals.registerFile` is looked for (the farm file's folder); without it, the working directory. */
+export function parseFarmConfig(text: string, source = 'config', baseDir?: string): FarmConfigT {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] })));
@@ -47,9 +50,44 @@ export function parseFarmConfig(text: string, source = 'config'): FarmConfigT {
     if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
     throw new ConfigError(source, [{ path: '', message: `the file's YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb: write the values out or use fewer aliases (${err.message})` }]);
   }
+  const fromFile = withRegisterFile(data, source, baseDir);
   const result = FarmConfig.safeParse(data);
-  if (!result.success) throw new ConfigError(source, zodProblems(result.error));
+  if (!result.success) throw new ConfigError(source, zodProblems(result.error).map((p) => fromFile?.rename(p) ?? p));
   return result.data;
+}
+
+/**
+ * Appends the animals of `animals.registerFile` (CSV) to `animals.register` before validation, so one schema
+ * checks both; a problem with a CSV animal is reported with the CSV file and line, not a register index.
+ */
+function withRegisterFile(raw: unknown, source: string, baseDir: string | undefined) {
+  const animals = (raw as { animals?: { registerFile?: unknown; register?: unknown } } | null)?.animals;
+  if (!animals || typeof animals.registerFile !== 'string') return undefined;
+  const file = resolve(baseDir ?? '.', animals.registerFile);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(source, [{ path: 'animals.registerFile', message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code}): the path is relative to the farm file` }]);
+  }
+  let parsed;
+  try {
+    parsed = parseAnimalsCsv(text);
+  } catch (err) {
+    if (err instanceof CsvError) throw new ConfigError(source, [{ path: 'animals.registerFile', message: `${file}: ${err.message}` }]);
+    throw err;
+  }
+  if (parsed.rejected.length > 0) throw new ConfigError(source, parsed.rejected.slice(0, 20).map((r) => ({ path: `animals.registerFile (${file}) line ${r.line}`, message: r.reason })));
+  const inline = Array.isArray(animals.register) ? animals.register : [];
+  animals.register = [...inline, ...parsed.animals.map(({ line: _line, ...a }) => a)];
+  const lines = parsed.animals.map((a) => a.line);
+  return {
+    rename(p: { path: string; message: string }) {
+      const m = /^animals\.register\[(\d+)\](.*)$/.exec(p.path);
+      if (!m || Number(m[1]) < inline.length) return p;
+      return { path: `animals.registerFile (${file}) line ${lines[Number(m[1]) - inline.length]}${m[2] ? ` ${m[2].replace(/^\./, '')}` : ''}`, message: p.message };
+    },
+  };
 }
 
 export function loadFarmConfig(path: string): FarmConfigT {
@@ -59,7 +97,7 @@ export function loadFarmConfig(path: string): FarmConfigT {
   } catch (err) {
     throw new ConfigError(path, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code}); set FARM_CONFIG to a YAML farm file` }]);
   }
-  return parseFarmConfig(text, path);
+  return parseFarmConfig(text, path, dirname(path));
 }
 
 export function loadEnvSettings(env: NodeJS.ProcessEnv = process.env): EnvSettingsT {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ACTUATOR_TYPES, ID_PATTERN, ZONE_KINDS } from '../domain.js';
+import { ACTUATOR_TYPES, ID_PATTERN, READER_PLACES, ZONE_KINDS } from '../domain.js';
+import { AnimalsSection } from './animals.js';
 import { METRIC_NAMES } from '../metrics-catalog.js';
 import { Duration, Rules } from '../../rules/schema.js';
 
@@ -11,8 +12,10 @@ export const Device = z
   .object({
     id: Id,
     name: z.string().optional(),
-    role: z.enum(['sensor', 'actuator']),
+    role: z.enum(['sensor', 'actuator', 'reader']),
     type: z.enum(ACTUATOR_TYPES).optional(),
+    /** Readers: at a gate (reports in/out), a pen or a feeder (no direction). Default gate. */
+    at: z.enum(READER_PLACES).optional(),
     secret: z.string().min(8, 'a device secret needs at least 8 characters').optional(),
     secretHash: SecretHash.optional(),
     metrics: z.array(z.enum(METRIC_NAMES as [string, ...string[]])).optional(),
@@ -20,7 +23,9 @@ export const Device = z
   .strict()
   .superRefine((d, ctx) => {
     if (d.role === 'actuator' && !d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'an actuator needs a type: fan, spray, shutter, pump or valve' });
-    if (d.role === 'sensor' && d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'only actuators have a type' });
+    if (d.role !== 'actuator' && d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'only actuators have a type' });
+    if (d.role !== 'reader' && d.at) ctx.addIssue({ code: 'custom', path: ['at'], message: 'only readers have `at` (gate, pen or feeder)' });
+    if (d.role === 'reader' && d.metrics) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'a reader reports ear tags, not metrics: remove metrics' });
     if (d.secret && d.secretHash) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'give either secret or secretHash, not both' });
   });
 
@@ -84,6 +89,7 @@ export const FarmConfig = z
   .object({
     sites: z.array(Site).min(1),
     users: z.array(User).default([]),
+    animals: AnimalsSection.default({ missingAfter: 86_400_000, register: [] }),
     rules: Rules.default([]),
     /**
      * How long an operator's command to an actuator in auto mode holds it when the command gives no `until` or
@@ -110,6 +116,7 @@ export const FarmConfig = z
     });
     const sites = new Set(cfg.sites.map((s) => s.id));
     if (sites.size !== cfg.sites.length) ctx.addIssue({ code: 'custom', path: ['sites'], message: 'site ids must be unique' });
+    checkRegisterZones(cfg, ctx);
     const users = new Set<string>();
     cfg.users.forEach((u, ui) => {
       if (users.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'name'], message: `duplicate user "${u.name}"` });
@@ -130,9 +137,26 @@ function checkFloors(zone: z.output<typeof Zone>, issue: (path: (string | number
   });
 }
 
+/** Every animal's zone is a zone of the farm; a zone id used by two sites needs the animal's `site`. */
+function checkRegisterZones(cfg: { sites: { id: string; zones: { id: string }[] }[]; animals: z.output<typeof AnimalsSection> }, ctx: z.RefinementCtx): void {
+  const sitesOf = new Map<string, string[]>();
+  for (const s of cfg.sites) for (const zone of s.zones) sitesOf.set(zone.id, [...(sitesOf.get(zone.id) ?? []), s.id]);
+  const tags = new Set<string>();
+  cfg.animals.register.forEach((a, i) => {
+    const path = ['animals', 'register', i];
+    if (tags.has(a.tag)) ctx.addIssue({ code: 'custom', path: [...path, 'tag'], message: `tag ${a.tag} is registered twice: each animal once` });
+    tags.add(a.tag);
+    const sites = sitesOf.get(a.zone) ?? [];
+    if (a.site && !sites.includes(a.site)) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `site ${a.site} has no zone "${a.zone}"` });
+    else if (sites.length === 0) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `there is no zone "${a.zone}" in the farm: use a zone id from sites[].zones` });
+    else if (!a.site && sites.length > 1) ctx.addIssue({ code: 'custom', path: [...path, 'site'], message: `zone "${a.zone}" is in sites ${sites.join(' and ')}: add site: to say which` });
+  });
+}
+
 export type FarmConfigT = z.output<typeof FarmConfig>;
 export type FloorT = z.output<typeof Floor>;
 export type SiteT = z.output<typeof Site>;
 export type ZoneT = z.output<typeof Zone>;
 export type DeviceT = z.output<typeof Device>;
 export type UserT = z.output<typeof User>;
+export type { AnimalEntryT, AnimalsSectionT } from './animals.js';

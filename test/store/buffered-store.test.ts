@@ -10,7 +10,7 @@ import { createInfluxStore } from '../../store/influx-store.js';
 import { createOutbox } from '../../store/outbox.js';
 import { StoreError, type CommandRecord, type Store } from '../../store/store.js';
 import { influxql, startInfluxd, type Influxd } from '../helpers/influxd.js';
-import { BASE, alert, commandRecord, reading } from './contract.js';
+import { BASE, alert, commandRecord, reading, tagRead } from './contract.js';
 
 const logger = silentLogger();
 const readings = (n: number, from = 0) => Array.from({ length: n }, (_, i) => reading('shed-1-env', BASE + (from + i) * 1000, { nh3: from + i }));
@@ -269,7 +269,7 @@ describe('buffered store (outbox in front of a store)', () => {
     ]);
     // Alerts and commands carry their place in the outbox, so InfluxDB stores one sent twice only once.
     expect(inner.writes.filter((w) => w.kind !== 'reading').map((w) => w.keys)).toEqual([[4], [5], [8, 9, 10]]);
-    expect(store.stats()).toMatchObject({ outboxDepth: 0, outboxDepthByKind: { reading: 0, alert: 0, command: 0 }, writtenTotal: 14 });
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, outboxDepthByKind: { reading: 0, alert: 0, command: 0, tagRead: 0 }, writtenTotal: 14 });
     await store.close();
   });
 
@@ -327,7 +327,7 @@ describe('buffered store (outbox in front of a store)', () => {
     old.close();
 
     const outbox = createOutbox({ dataDir, logger });
-    expect(outbox.depthByKind()).toEqual({ reading: 3, alert: 0, command: 0 });
+    expect(outbox.depthByKind()).toEqual({ reading: 3, alert: 0, command: 0, tagRead: 0 });
     expect(outbox.oldestAgeMs(Date.now())).toBeGreaterThanOrEqual(60_000);
     await outbox.close();
 
@@ -438,6 +438,28 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     expect(await count('outage')).toBe(2100);
     expect(delivered).toEqual(Array.from({ length: 2100 }, (_, i) => i));
     expect(store.stats()).toMatchObject({ outboxDepth: 0, writtenTotal: 2100, dead: 0 });
+  });
+
+  it('accepts ear-tag reads during the outage, mixed with readings, and stores each exactly once after it (a redelivered read too)', async () => {
+    await open('tags-outage');
+    const tag = (i: number) => `982000${String(100_000_000 + i).slice(1)}`;
+    const burst = (from: number, n: number) => Array.from({ length: n }, (_, i) => tagRead('shed-1-gate', tag(from + i), BASE + 60_000 + (from + i) * 10, 'out'));
+    await store.writeTagReads(burst(0, 50));
+    await store.flush(10_000);
+    await influxd.pause();
+    for (let i = 1; i <= 10; i++) {
+      await store.writeTagReads(burst(i * 50, 50));
+      await store.writeReadings(readings(10, i * 10));
+    }
+    await store.writeTagReads(burst(100, 5)); // a reader sending again what it sent during the outage
+    expect(store.stats().outboxDepthByKind).toMatchObject({ tagRead: 505, reading: 100 });
+    await influxd.resume();
+    await store.flush(30_000);
+    expect(await count('tags-outage', 'direction', 'tag_read')).toBe(550);
+    expect(await count('tags-outage')).toBe(100);
+    const timeline = await store.tagReads({ tag: tag(123), from: BASE, to: BASE + 3_600_000 });
+    expect(timeline).toEqual([tagRead('shed-1-gate', tag(123), BASE + 60_000 + 1230, 'out')]);
+    expect(store.stats()).toMatchObject({ outboxDepth: 0, dead: 0 });
   });
 
   it('moves a reading InfluxDB refuses (400 field type conflict) to the dead table and stores the rest', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertEvent, Reading, ZoneKind } from '../../core/domain.js';
+import type { AlertEvent, Reading, TagRead, ZoneKind } from '../../core/domain.js';
 import type { CommandRecord, Store } from '../../store/store.js';
 
 /**
@@ -35,6 +35,17 @@ export function alert(overrides: Partial<AlertEvent> & { id: string; ts: number 
 export function commandRecord(device: string, ts: number, outcome: CommandRecord['outcome'] = 'sent'): CommandRecord {
   return { ...PLACES[device], device, ts, outcome, command: { id: `cmd-${device}-${ts}`, action: 'on', reason: 'rule:shed-ammonia', ts } };
 }
+
+export function tagRead(device: 'shed-1-gate' | 'shed-2-gate' | 'shed-1-feeder', tag: string, ts: number, direction?: 'in' | 'out'): TagRead {
+  const zone = device.startsWith('shed-1') ? 'shed-1' : 'shed-2';
+  const r: TagRead = { site: 'huyang', zone, kind: 'shed', device, ts, tag };
+  if (direction) r.direction = direction;
+  return r;
+}
+
+const EWE = '982000123456789';
+const RAM = '982000123456790';
+const EPC = 'E2801160600002084E3C1A2B';
 
 /** A known temperature series: two sheds, several 10-minute buckets, one empty bucket. */
 const SERIES: Reading[] = [
@@ -207,6 +218,56 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.commands({ device: 'shed-1-env' })).toEqual([records[1], records[0]]);
       expect(await store.commands({ site: 'city' })).toEqual([records[2]]);
       expect(await store.commands({ from: BASE + 1200, limit: 1 })).toEqual([records[1]]);
+    });
+
+    it('keeps ear-tag reads: an animal\'s reads newest first, filtered by tag, place, reader and time', async () => {
+      const reads = [
+        tagRead('shed-1-gate', EWE, BASE + 1000, 'out'),
+        tagRead('shed-1-gate', RAM, BASE + 1000, 'out'), // a burst: two animals in the same millisecond
+        tagRead('shed-1-gate', EPC, BASE + 1000, 'out'),
+        tagRead('shed-2-gate', EWE, BASE + 2000, 'in'),
+        tagRead('shed-1-feeder', RAM, BASE + 3000),
+      ];
+      await store.writeTagReads(reads);
+      const all = { from: BASE, to: BASE + HOUR };
+      expect(await store.tagReads({ ...all, tag: EWE })).toEqual([reads[3], reads[0]]);
+      expect(await store.tagReads({ ...all, tag: RAM })).toEqual([reads[4], reads[1]]);
+      expect((await store.tagReads({ ...all, device: 'shed-1-gate' })).map((r) => r.tag).sort()).toEqual([EWE, RAM, EPC].sort());
+      expect((await store.tagReads({ ...all, zone: 'shed-2' })).map((r) => r.tag)).toEqual([EWE]);
+      expect(await store.tagReads({ ...all, site: 'city' })).toEqual([]);
+      expect((await store.tagReads({ tag: EWE, from: BASE + 1000, to: BASE + 2000 })).map((r) => r.ts)).toEqual([BASE + 1000]);
+      expect(await store.tagReads({ ...all, limit: 2 })).toEqual([reads[4], reads[3]]);
+      expect(await store.tagReads({ ...all, tag: "x' OR '1'='1" })).toEqual([]);
+    });
+
+    it('stores a tag read delivered twice once, the first one standing', async () => {
+      const read = tagRead('shed-1-gate', EWE, BASE + 1000, 'in');
+      await store.writeTagReads([read]);
+      await store.writeTagReads([read, read]);
+      expect(await store.tagReads({ tag: EWE, from: BASE, to: BASE + HOUR })).toEqual([read]);
+    });
+
+    it('gives each tag its newest read and newest gate read, which a late older read does not move back', async () => {
+      await store.writeTagReads([tagRead('shed-1-gate', EWE, BASE + 1000, 'out'), tagRead('shed-2-gate', EWE, BASE + 5000, 'in'), tagRead('shed-1-feeder', EWE, BASE + 9000)]);
+      await store.writeTagReads([tagRead('shed-1-gate', RAM, BASE + 2000, 'in')]);
+      // A reader's buffer sent after it reconnected: older than what is known.
+      await store.writeTagReads([tagRead('shed-1-gate', EWE, BASE + 3000, 'in'), tagRead('shed-1-feeder', RAM, BASE + 500)]);
+      const byTag = new Map((await store.tagPositions(BASE)).map((p) => [p.tag, p]));
+      expect(byTag.get(EWE)).toEqual({ tag: EWE, last: tagRead('shed-1-feeder', EWE, BASE + 9000), lastGate: tagRead('shed-2-gate', EWE, BASE + 5000, 'in') });
+      expect(byTag.get(RAM)).toEqual({ tag: RAM, last: tagRead('shed-1-gate', RAM, BASE + 2000, 'in'), lastGate: tagRead('shed-1-gate', RAM, BASE + 2000, 'in') });
+      expect(byTag.size).toBe(2);
+      expect((await store.tagPositions(BASE + 4000)).map((p) => p.tag)).toEqual([EWE]);
+    });
+
+    it('still has the tag reads and every animal\'s position after the service restarts on the same data', async () => {
+      await store.writeTagReads([tagRead('shed-1-gate', EWE, BASE + 1000, 'in'), tagRead('shed-1-feeder', RAM, BASE + 2000)]);
+      await store.close();
+      store = await sut.reopen();
+      sut.store = store;
+      expect((await store.tagReads({ from: BASE, to: BASE + HOUR })).map((r) => r.tag)).toEqual([RAM, EWE]);
+      const positions = await store.tagPositions(BASE);
+      expect(positions.find((p) => p.tag === EWE)?.lastGate).toEqual(tagRead('shed-1-gate', EWE, BASE + 1000, 'in'));
+      expect(positions.find((p) => p.tag === RAM)?.lastGate).toBeUndefined();
     });
 
     it('still has readings, latest values and alerts after the service restarts on the same data', async () => {

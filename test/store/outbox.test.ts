@@ -29,13 +29,13 @@ describe('outbox on disk (writes in the writer thread)', () => {
     const box = open();
     // Not awaited one by one: the order must still be the call order.
     await Promise.all([box.append('reading', readings(3)), box.append('alert', [alert({ id: 'a1', ts: BASE })]), box.append('reading', readings(2, 3))]);
-    expect(box.depthByKind()).toEqual({ reading: 5, alert: 1, command: 0 });
+    expect(box.depthByKind()).toEqual({ reading: 5, alert: 1, command: 0, tagRead: 0 });
     expect(box.peekRun(100)).toMatchObject({ kind: 'reading', seqs: [1, 2, 3] });
     await box.remove(3);
     expect(box.peekRun(100)).toMatchObject({ kind: 'alert', seqs: [4] });
     expect(await box.deadLetter(4, 'refused: 400')).toBe(1);
     expect(box.peekRun(100)).toMatchObject({ kind: 'reading', seqs: [5, 6], values: readings(2, 3) });
-    expect(box.depthByKind()).toEqual({ reading: 2, alert: 0, command: 0 });
+    expect(box.depthByKind()).toEqual({ reading: 2, alert: 0, command: 0, tagRead: 0 });
     expect(box.deadCount()).toBe(1);
   });
 
