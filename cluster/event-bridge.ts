@@ -25,7 +25,8 @@ export interface BridgeDeps {
 
 function whereOf(event: BridgedEvent, payload: unknown): { site?: string; zone?: string; device?: string } {
   if (event === 'reject') return {};
-  const p = payload as { site?: string; zone?: string; device?: string };
+  // A batch of tag reads comes from one reader: its first read says where.
+  const p = (Array.isArray(payload) ? payload[0] : payload) as { site?: string; zone?: string; device?: string };
   return { site: p.site, zone: p.zone, device: p.device };
 }
 

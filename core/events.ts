@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ActuatorHoldEvent, ActuatorState, AlertEvent, Command, DeviceRef, DeviceStatus, HolderView, Reading } from './domain.js';
+import type { ActuatorHoldEvent, ActuatorState, AlertEvent, Command, DeviceRef, DeviceStatus, HolderView, Reading, TagRead } from './domain.js';
 
 /**
  * Typed events between components in one process. Data flows one way: ingest emits readings and device
@@ -17,6 +17,19 @@ export interface FarmEvents {
   actuatorHold: [ActuatorHoldEvent];
   /** Who holds an actuator changed (a rule fired or cleared, a hold started or ended, fail-safe, floor). */
   actuatorHolders: [DeviceRef & { holders: HolderView[]; ts: number }];
+  /** The new reads of one tag-read message (one reader, one instant); a redelivered read is not emitted again. */
+  tagReads: [TagRead[]];
+  /** A zone's live head count changed (animals/ herd). */
+  headCount: [HeadCountEvent];
+}
+
+export interface HeadCountEvent {
+  site: string;
+  zone: string;
+  headCount: number;
+  /** Animals whose last gate read was `out` through this zone's gate (out at pasture). */
+  out: number;
+  ts: number;
 }
 
 export type RejectReason =

@@ -26,6 +26,7 @@ export function createMetrics() {
     refusedSubscriptions: make.counter('farm_mqtt_refused_subscriptions_total', 'Refused MQTT subscriptions'),
     outboxDepth: make.gauge('farm_outbox_depth', 'Entries (readings, alert events, command records) waiting in the on-disk outbox for InfluxDB'),
     outboxAgeSeconds: make.gauge('farm_outbox_oldest_age_seconds', 'Age of the oldest entry waiting in the outbox'),
+    tagReads: make.counter('farm_tag_reads_total', 'Ear-tag reads accepted (new) or recognised as a read already taken (duplicate: a redelivery)', ['outcome']),
     ruleEvaluations: make.counter('farm_rule_evaluations_total', 'Readings evaluated by the rules engine'),
     alerts: make.counter('farm_alert_events_total', 'Alert events', ['state', 'severity']),
     commands: make.counter('farm_actuator_commands_total', 'Actuator commands sent', ['reason']),
@@ -36,6 +37,7 @@ export function createMetrics() {
     rpcCalls: make.counter('farm_cluster_rpc_total', 'Requests to the rules processes over MQTT (split mode)', ['method', 'outcome']),
   };
   for (const reason of REJECT_REASONS) metrics.rejected.inc({ reason }, 0);
+  for (const outcome of ['accepted', 'duplicate']) metrics.tagReads.inc({ outcome }, 0);
   return metrics;
 }
 

@@ -225,7 +225,14 @@ export const PutUserResponse = z.object({ user: UserInfo, created: z.boolean() }
 
 // ---- rejects
 export const RejectsResponse = z.object({
-  stats: z.object({ accepted: z.number(), messages: z.number(), batches: z.number(), rejected: z.record(z.string(), z.number()) }),
+  stats: z.object({
+    accepted: z.number(),
+    messages: z.number(),
+    batches: z.number(),
+    tagReads: z.number().describe('ear-tag reads taken'),
+    tagDuplicates: z.number().describe('ear-tag reads delivered again (same reader, tag, ts): stored and counted once'),
+    rejected: z.record(z.string(), z.number()),
+  }),
   rejects: z.array(z.object({ reason: z.enum(REJECT_REASONS as [string, ...string[]]), detail: z.string(), topic: z.string(), device: z.string().optional(), ts: z.number(), sample: z.string().optional() })),
 });
 

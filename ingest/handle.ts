@@ -7,6 +7,8 @@ export interface IngestStats {
   messages: number; // telemetry messages seen
   rejected: Record<RejectReason, number>;
   batches: number; // store write batches
+  tagReads?: number; // ear-tag reads taken (new ones; one message may carry many)
+  tagDuplicates?: number; // ear-tag reads delivered again (same reader, tag, ts): stored and counted once
 }
 
 export interface DevicePresence extends DeviceRef {

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
-import type { DeviceRef, Reading } from '../core/domain.js';
+import type { DeviceRef, Reading, TagRead } from '../core/domain.js';
 import type { FarmBus, RejectReason, RejectRecord } from '../core/events.js';
 import { REJECT_REASONS } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { FarmMetrics } from '../core/observability.js';
-import { parseDeviceTopic } from '../core/topics.js';
+import { parseDeviceTopic, PUBLISH_CHANNELS } from '../core/topics.js';
 import type { Store } from '../store/store.js';
 import { createBatcher } from './batcher.js';
 import type { DevicePresence, IngestHandle, IngestStats } from './handle.js';
 import { validateState, validateTelemetry } from './validate.js';
+import { validateTagReads } from './validate-tags.js';
+import { createRecentReads, readKey } from './recent-reads.js';
 
 /**
  * The ingest pipeline: a message from a device topic is validated, its readings are written to the store in
@@ -48,7 +50,8 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   const { store, bus, logger, metrics } = deps;
   const now = () => deps.clock?.now() ?? Date.now();
   const counts = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-  const stats = { accepted: 0, messages: 0, batches: 0 };
+  const stats = { accepted: 0, messages: 0, batches: 0, tagReads: 0, tagDuplicates: 0 };
+  const recentReads = createRecentReads();
   const rejects: RejectRecord[] = [];
   const presence = new Map<string, DevicePresence>();
 
@@ -66,6 +69,24 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
         throw err;
       } finally {
         end();
+      }
+    },
+    { maxSize: options.batchSize, maxDelayMs: options.batchIntervalMs },
+  );
+
+  // Tag reads have their own batcher (their own store call); the same group commit, so a burst of hundreds of
+  // reads a second is a few transactions, each acknowledged (PUBACK) once durable.
+  const tagBatcher = createBatcher<TagRead>(
+    async (reads) => {
+      try {
+        await store.writeTagReads(reads);
+        metrics.batches.inc({ outcome: 'ok' });
+      } catch (err) {
+        metrics.batches.inc({ outcome: 'error' });
+        // The reader resends what was not acknowledged: those reads must then count as new, not as duplicates.
+        recentReads.forget(reads.map((r) => readKey(r.device, r.tag, r.ts)));
+        logger.error({ err, reads: reads.length }, 'store write of tag reads failed; the readers will resend unacknowledged QoS 1 reads');
+        throw err;
       }
     },
     { maxSize: options.batchSize, maxDelayMs: options.batchIntervalMs },
@@ -91,7 +112,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     if (!parsed) return recordReject('unauthorised_topic', 'not a device topic', topic, sender, payload);
     const device = deps.farm().device(parsed.device);
     if (!device) return recordReject('unknown_device', `device ${parsed.device} is not in the farm config: provision it first`, topic, sender, payload);
-    if ((sender && sender !== device.device) || device.site !== parsed.site || device.zone !== parsed.zone || parsed.channel === 'cmd')
+    if ((sender && sender !== device.device) || device.site !== parsed.site || device.zone !== parsed.zone || !PUBLISH_CHANNELS[device.role].includes(parsed.channel))
       return recordReject('unauthorised_topic', `${sender ?? 'sender'} may not publish on ${topic}`, topic, sender, payload);
     const ref: DeviceRef = { site: device.site, zone: device.zone, kind: device.kind, device: device.device };
     metrics.messages.inc({ channel: parsed.channel });
@@ -111,6 +132,8 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
       bus.emit('actuatorState', { ...ref, ...result.state });
       return;
     }
+
+    if (parsed.channel === 'tags') return handleTags(ref, device.at ?? 'gate', topic, payload);
 
     stats.messages++;
     const started = process.hrtime.bigint();
@@ -140,6 +163,29 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
+  async function handleTags(ref: DeviceRef, at: 'gate' | 'pen' | 'feeder', topic: string, payload: Buffer): Promise<void> {
+    stats.messages++;
+    const result = validateTagReads(payload, { at, now: now(), maxBytes: options.maxPayloadBytes, maxFutureMs: options.maxFutureMs, maxPastMs: options.maxPastMs });
+    for (const r of result.rejects) recordReject(r.reason, r.detail, topic, ref.device, payload);
+    if (!result.reads) return;
+    const { ts, direction, tags } = result.reads;
+    const reads: TagRead[] = tags.map((tag) => (direction ? { ...ref, ts, tag, direction } : { ...ref, ts, tag }));
+    const fresh = reads.filter((r) => !recentReads.seen(readKey(r.device, r.tag, r.ts)));
+    const duplicates = reads.length - fresh.length;
+    if (duplicates > 0) {
+      stats.tagDuplicates += duplicates;
+      metrics.tagReads.inc({ outcome: 'duplicate' }, duplicates);
+    }
+    const p = seen(ref);
+    p.lastSeen = Math.max(p.lastSeen ?? 0, ts);
+    // The herd and the dashboard see new reads at once; a duplicate is written again (the store keeps one) so
+    // that its PUBACK, too, waits for durability, but it is neither emitted nor counted as a read.
+    if (fresh.length > 0) bus.emit('tagReads', fresh);
+    await tagBatcher.add(reads);
+    stats.tagReads += fresh.length;
+    metrics.tagReads.inc({ outcome: 'accepted' }, fresh.length);
+  }
+
   return {
     handleMessage,
     recordReject,
@@ -156,7 +202,11 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     rejects: () => rejects.slice(),
     presence: () =>
       deps.farm().devices().map((d) => ({ ...(presence.get(d.device) ?? { site: d.site, zone: d.zone, kind: d.kind, device: d.device, status: 'unknown' as const }) })),
-    flush: () => batcher.flush(),
-    stop: () => batcher.flush(),
+    flush: async () => {
+      await Promise.all([batcher.flush(), tagBatcher.flush()]);
+    },
+    stop: async () => {
+      await Promise.all([batcher.flush(), tagBatcher.flush()]);
+    },
   };
 }

@@ -12,6 +12,7 @@ async function farm() {
         { id: 'env-a', role: 'sensor', secret: 'plain-secret-a' },
         { id: 'env-b', role: 'sensor', secretHash },
         { id: 'fan-a', role: 'actuator', type: 'fan' },
+        { id: 'gate-a', role: 'reader', secret: 'plain-secret-g' },
       ] }] }],
     }),
   );
@@ -72,6 +73,19 @@ describe('MQTT access policy', () => {
     expect(mayUseClientId(f, svc, 'env-a', false)).toMatchObject({ ok: false, reason: 'foreign_client_id' });
     expect(checkClientIdLength('x'.repeat(MAX_CLIENT_ID_LENGTH))).toEqual({ ok: true });
     expect(checkClientIdLength('x'.repeat(MAX_CLIENT_ID_LENGTH + 1))).toMatchObject({ ok: false, reason: 'client_id_too_long' });
+  });
+
+  it('lets an ear-tag reader publish only its own tags and status, and subscribe to nothing', async () => {
+    const f = await farm();
+    const g: Identity = { kind: 'device', device: f.device('gate-a')! };
+    expect(mayPublish(g, 'farm', 'farm/s1/z1/gate-a/tags')).toBe(true);
+    expect(mayPublish(g, 'farm', 'farm/s1/z1/gate-a/status')).toBe(true);
+    for (const t of ['farm/s1/z1/gate-a/telemetry', 'farm/s1/z1/gate-a/state', 'farm/s1/z1/gate-a/cmd', 'farm/s1/z1/env-a/tags', 'farm/s1/z2/gate-a/tags', 'farm/s1/z1/alert'])
+      expect(mayPublish(g, 'farm', t), t).toBe(false);
+    expect(maySubscribe(g, 'farm', 'farm/s1/z1/gate-a/cmd')).toBe(false);
+    // A sensor may not pass itself off as a reader.
+    expect(mayPublish({ kind: 'device', device: f.device('env-a')! }, 'farm', 'farm/s1/z1/env-a/tags')).toBe(false);
+    expect(mayRetain(g, 'farm', 'farm/s1/z1/gate-a/tags')).toBe(false); // reads are never retained
   });
 
   it('lets a device subscribe only to its own cmd topic', async () => {
