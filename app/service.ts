@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import { createRulesEngine } from '../rules/engine.js';
 import type { Clock } from '../rules/clock.js';
 import { createDashboard } from '../dashboard/server.js';
+import { createHerd, type Herd } from '../animals/herd.js';
 import { createSimulatorRunner } from '../simulators/runner.js';
 import { healthOf } from './health.js';
 import { countRuleEvents } from './parts/rule-metrics.js';
@@ -29,6 +30,7 @@ export interface ServiceHandle {
   httpPort: number;
   store: Store;
   ingest: Ingest;
+  herd: Herd;
   broker: Broker;
   bus: FarmBus;
   metrics: FarmMetrics;
@@ -55,6 +57,10 @@ export async function startService({ env, config, logger, simulate, simulateScen
   await store.init();
   logger.info({ store: choice.kind, dataDir: env.DATA_DIR }, 'store ready');
 
+  // The herd is rebuilt from the stored tag reads before anything can move it (ingest) or judge it (rules).
+  const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), clock, dataDir: env.DATA_DIR });
+  await herd.start();
+
   const ingest = createIngest(
     { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock },
     ingestOptions(env),
@@ -75,7 +81,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
   const { port: mqttPort, tlsPort: mqttTlsPort } = await broker.start();
 
   const rules = createRulesEngine(
-    { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR },
+    { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR, herd },
     { topicRoot: env.MQTT_TOPIC_ROOT },
   );
   countRuleEvents(bus, metrics);
@@ -90,6 +96,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
       store,
       rules,
       ingest,
+      herd,
       logger: logger.child({ component: 'dashboard' }),
       health,
       metricsText: metricsTextOf(metrics, buffered, () => {
@@ -127,6 +134,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
     httpPort,
     store,
     ingest,
+    herd,
     broker,
     bus,
     metrics,
@@ -138,6 +146,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
         await broker.stop();
         await ingest.stop();
         await rules.stop();
+        herd.stop();
         await store.close();
       })();
       return stopping;

@@ -5,6 +5,7 @@ import type { FarmIndex } from '../core/farm-index.js';
 import type { IngestHandle } from '../ingest/handle.js';
 import type { RulesHandle } from '../rules/handle.js';
 import type { Store } from '../store/store.js';
+import type { Herd } from '../animals/herd.js';
 import { DEFAULT_HIGH_WATER, type HighWaterRule } from './drainage.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { SessionStore } from './sessions.js';
@@ -18,6 +19,8 @@ export interface DashboardDeps {
   store: Store;
   rules: RulesHandle;
   ingest: IngestHandle;
+  /** The ear-tag register and head counts (animals/herd.ts): the Animals routes and each zone's headCount. */
+  herd: Pick<Herd, 'list' | 'animal' | 'headCounts' | 'importCsv' | 'missingAfterMs'>;
   logger: Logger;
   health: () => Promise<{ status: 'ok' | 'degraded' | 'down'; checks: Record<string, unknown> }>;
   /** Prometheus text exposition of the whole process. */

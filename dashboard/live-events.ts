@@ -10,6 +10,8 @@ export type LiveActuator =
   | (DeviceRef & { change: 'holders'; holders: HolderView[]; ts: number });
 export type LiveCommand = DeviceRef & { command: Command };
 export type LiveAlert = AlertEvent;
+/** A zone's head count changed (batched: per zone the newest in each 50 ms tick). */
+export type LiveHeadCounts = { site: string; zone: string; headCount: number; out: number; ts: number }[];
 export interface JoinAnswer {
   ok: boolean;
   sites?: string[];

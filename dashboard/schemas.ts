@@ -85,6 +85,9 @@ export const ZoneView = z.object({
   kind: z.enum(ZONE_KINDS),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   fillLevels: z.array(LevelView).optional().describe('drain zones: fill thresholds from the rules, lowest first'),
+  headCount: z.number().optional().describe('sheds (and zones holding animals): animals whose last gate read put them in the zone; compare attributes.headCount'),
+  animalsOut: z.number().optional().describe('animals whose last gate read took them out through this zone\'s gate (out at pasture)'),
+  unknownTags: z.number().optional().describe('of headCount, tags the register does not know'),
   devices: z.array(DeviceView),
 });
 export const SiteView = z.object({
@@ -136,6 +139,7 @@ export const Alert = z
     site: z.string(),
     zone: z.string(),
     device: z.string().optional(),
+    animal: z.string().optional().describe('the ear tag, for an alert about one animal (missing)'),
     severity: Severity,
     level: z.string().nullable().describe('the graded level; null for an ungraded rule'),
     state: z.enum(['raised', 'escalated', 'acknowledged', 'cleared']),
@@ -246,3 +250,53 @@ export type CommandT = z.infer<typeof PendingCommand>;
 export type AlertT = z.infer<typeof Alert>;
 export type ReadingsResponseT = z.infer<typeof ReadingsResponse>;
 export type DrainageResponseT = z.infer<typeof DrainageResponse>;
+
+// ---- animals
+const TagParam = z.string().min(1).max(124).regex(/^[0-9A-Za-z]+$/, 'a tag is an FDX-B number (15 digits) or a UHF EPC (hex)');
+export const AnimalView = z.object({
+  tag: z.string(),
+  scheme: z.enum(['fdx-b', 'epc']),
+  known: z.boolean().describe('false: a tag the register does not know (kept and listed, never dropped)'),
+  group: z.string().optional(),
+  born: z.string().optional(),
+  sex: z.enum(['f', 'm']).optional(),
+  site: z.string().optional(),
+  home: z.string().optional().describe('the zone the animal belongs to (register)'),
+  location: z.enum(['in', 'out', 'unplaced']).describe('in: in zone; out: left through zone\'s gate (out at pasture); unplaced: never read at a gate'),
+  zone: z.string().optional().describe('where its last gate read put it (in), or the zone it went out of'),
+  since: z.number().optional().describe('time of that gate read'),
+  lastSeen: z.number().optional().describe('time of its newest read by any reader'),
+  lastSeenBy: z.string().optional(),
+  lastSeenZone: z.string().optional(),
+  missing: z.boolean().describe('not read for animals.missingAfter'),
+});
+export const AnimalsQuery = z
+  .object({
+    site: Id.optional(),
+    zone: Id.optional().describe('the zone the animal is in, went out of, or (never read at a gate) belongs to'),
+    group: z.string().min(1).max(64).optional(),
+    q: z.string().min(1).max(124).optional().describe('part of a tag or group'),
+    show: z.enum(['all', 'registered', 'unknown', 'missing']).default('all').describe('unknown: tags read but not in the register'),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+export const AnimalsResponse = z.object({ total: z.number(), animals: z.array(AnimalView) });
+export const AnimalParams = z.object({ tag: TagParam });
+export const AnimalQuery = z.object({ from: TimeArg.default('-30d'), to: TimeArg.default('now'), limit: z.coerce.number().int().min(1).max(5000).default(1000) }).strict();
+const TagReadView = z.object({ ts: z.number(), device: z.string(), site: z.string(), zone: z.string(), direction: z.enum(['in', 'out']).optional() });
+export const AnimalResponse = z.object({
+  animal: AnimalView,
+  reads: z.array(TagReadView).describe('newest first'),
+  moves: z.array(TagReadView.required({ direction: true })).describe('gate reads that changed where the animal is, newest first'),
+});
+export const ImportBody = z.string().min(1, 'send the CSV as the body (Content-Type: text/csv)').describe('CSV: header tag,group,born,sex,zone (optional site), one animal a line');
+export const ImportResponse = z.object({
+  lines: z.number(),
+  added: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  rejected: z.array(z.object({ line: z.number(), reason: z.string(), text: z.string() })),
+});
+export type AnimalViewT = z.infer<typeof AnimalView>;
+export type AnimalResponseT = z.infer<typeof AnimalResponse>;

@@ -10,6 +10,7 @@ import { installJsonBodyParser } from './json-body.js';
 import { createLoginLimiter } from './login-limiter.js';
 import { registerOpenApi } from './openapi.js';
 import { actuatorsRoutes } from './routes/actuators.js';
+import { animalsRoutes } from './routes/animals.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { opsRoutes } from './routes/ops.js';
 import { readingsRoutes } from './routes/readings.js';
@@ -69,7 +70,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   installAuth(app, sessions);
   registerOpenApi(app);
   void app.register(async (api) => {
-    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes]) await api.register(routes(ctx));
+    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes, animalsRoutes]) await api.register(routes(ctx));
   });
   const page = registerPage(app);
 

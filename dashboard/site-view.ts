@@ -68,6 +68,8 @@ export interface SiteViewInputs {
   latest: readonly LatestValue[];
   actuators: readonly ActuatorView[];
   activeAlerts: readonly AlertEvent[];
+  /** Live head counts per zone (animals/herd.ts). */
+  headCounts?: readonly { site: string; zone: string; headCount: number; out: number; unknown: number }[];
 }
 
 function actuatorInfo(view: ActuatorView | undefined): ActuatorInfoT {
@@ -106,12 +108,19 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return map;
 }
 
+/** Sheds always carry their head count (0 before any gate read); other zones only while animals are in or out of them. */
+function headOf(h: { headCount: number; out: number; unknown: number } | undefined, kind: string): Pick<ZoneViewT, 'headCount' | 'animalsOut' | 'unknownTags'> {
+  if (kind !== 'shed' && !(h && (h.headCount > 0 || h.out > 0))) return {};
+  return { headCount: h?.headCount ?? 0, animalsOut: h?.out ?? 0, unknownTags: h?.unknown ?? 0 };
+}
+
 export function buildSiteViews(inputs: SiteViewInputs, onlySite?: string): SiteViewT[] {
   const lookups = {
     presence: new Map(inputs.presence.map((p) => [p.device, p])),
     latest: groupBy(inputs.latest, (v) => v.device),
     actuators: new Map(inputs.actuators.map((a) => [a.device, a])),
   };
+  const heads = new Map((inputs.headCounts ?? []).map((h) => [`${h.site}/${h.zone}`, h]));
   const alertsBySite = groupBy(inputs.activeAlerts, (a) => a.site);
   return inputs.config.sites
     .filter((site) => !onlySite || site.id === onlySite)
@@ -124,6 +133,7 @@ export function buildSiteViews(inputs: SiteViewInputs, onlySite?: string): SiteV
           kind: zone.kind,
           attributes: zoneConfig.attributes ? { ...zoneConfig.attributes } : undefined,
           fillLevels: zone.kind === 'drain' ? fillLevels(inputs.rules, zone) : undefined,
+          ...headOf(heads.get(`${site.id}/${zone.zone}`), zone.kind),
           devices: zone.devices.map((d) => deviceView(d, lookups)),
         };
       });

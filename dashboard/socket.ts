@@ -111,6 +111,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     for (const [site, items] of bySite) io.to(room(site)).emit(event, items);
   };
   const readings = createCoalescer<Reading>({ intervalMs: deps.coalesceMs, key: (r) => r.device, merge: mergeReadings, flush: (b) => toSites('reading', b) });
+  const heads = createCoalescer<FarmEvents['headCount'][0]>({ intervalMs: deps.coalesceMs, key: (h) => `${h.site}/${h.zone}`, merge: newest, flush: (b) => toSites('headCount', b) });
   const statuses = createCoalescer<StatusEvent>({ intervalMs: deps.coalesceMs, key: (s) => s.device, merge: newest, flush: (b) => toSites('device', b) });
 
   const ref = (d: DeviceRef) => ({ site: d.site, zone: d.zone, kind: d.kind, device: d.device });
@@ -122,6 +123,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     actuatorHolders: (h) => void io.to(room(h.site)).emit('actuator', { change: 'holders', ...ref(h), holders: h.holders, ts: h.ts }),
     command: (c) => void io.to(room(c.site)).emit('command', { ...ref(c), command: c.command }),
     alert: (a) => void io.to(room(a.site)).emit('alert', a),
+    headCount: (h) => heads.add(h),
   };
   for (const [event, fn] of Object.entries(listeners)) deps.bus.on(event as keyof FarmEvents, fn as never);
 
@@ -132,6 +134,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
       for (const [event, fn] of Object.entries(listeners)) deps.bus.off(event as keyof FarmEvents, fn as never);
       readings.stop();
       statuses.stop();
+      heads.stop();
       io.disconnectSockets(true);
       // io.close() would also close the HTTP server, which fastify owns and closes itself.
       io.engine.close();

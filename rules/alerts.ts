@@ -18,6 +18,8 @@ export interface AlertFacts {
   site: string;
   zone: string;
   device?: string;
+  /** The ear tag, for an alert about one animal. */
+  animal?: string;
   severity: Severity;
   level: string | null;
   value: number | null;
@@ -42,8 +44,9 @@ export function alertFor(book: AlertBook, owner: string): AlertEvent | undefined
 export function raise(book: AlertBook, owner: string, facts: AlertFacts, now: number): AlertEvent {
   const open = alertFor(book, owner);
   if (open) return open; // one open alert per owner: a second raise is the same alert
-  let id = `${facts.rule}:${facts.site}:${facts.zone}:${facts.device ?? '-'}:${now}`;
-  for (let n = 2; book.active.has(id); n++) id = `${facts.rule}:${facts.site}:${facts.zone}:${facts.device ?? '-'}:${now}-${n}`;
+  const subject = facts.device ?? facts.animal ?? '-';
+  let id = `${facts.rule}:${facts.site}:${facts.zone}:${subject}:${now}`;
+  for (let n = 2; book.active.has(id); n++) id = `${facts.rule}:${facts.site}:${facts.zone}:${subject}:${now}-${n}`;
   const event: AlertEvent = clean({ id, ...facts, state: 'raised', ts: now });
   track(book, owner, event);
   return event;

@@ -72,6 +72,9 @@ export const SYSTEM_FAILSAFE = 'system:failsafe';
 export const SYSTEM_ACTUATOR = 'system:actuator';
 /** An operator's hold overriding a rule that holds the actuator the other way (rules/actuation.ts). */
 export const SYSTEM_HOLD = 'system:hold';
+/** The herd's alerts (rules/herd-watch.ts). */
+export const SYSTEM_ANIMAL_MISSING = 'system:animal-missing';
+export const SYSTEM_HEAD_COUNT = 'system:head-count';
 
 /**
  * The owner key of each built-in alert in the alert book (rule alerts are owned by their instance key): built here
@@ -81,4 +84,6 @@ export const systemOwner = {
   failsafe: (site: string, zone: string) => `failsafe|${site}/${zone}`,
   actuator: (device: string) => `actuator|${device}`,
   hold: (device: string) => `hold|${device}`,
+  animal: (tag: string) => `animal|${tag}`,
+  headCount: (site: string, zone: string) => `headcount|${site}/${zone}`,
 };

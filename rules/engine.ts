@@ -19,6 +19,7 @@ import { evaluate } from './evaluate.js';
 import { createFailsafe } from './failsafe.js';
 import { createFloors } from './floors.js';
 import type { LocalRulesHandle } from './handle.js';
+import { createHerdWatch, type HerdSource } from './herd-watch.js';
 import { createInstanceSet } from './instances.js';
 import { createNotifier } from './notify.js';
 import { createOperators } from './operators.js';
@@ -46,6 +47,8 @@ export interface RulesEngineDeps {
    * (DATA_DIR: actuators.json, rules.json). Without it they last as long as the process.
    */
   stateDir?: string;
+  /** The herd (animals/herd.ts): with it, the missing-animal and head-count alerts are raised here. */
+  herd?: HerdSource;
 }
 
 export type RulesEngine = LocalRulesHandle & {
@@ -116,6 +119,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
   onFailed = carrier.actuatorFailed;
   const operators = createOperators({ ...ctx, durable, actuation, floors, reports });
   const failsafe = createFailsafe(ctx, carrier);
+  const herdWatch = deps.herd ? createHerdWatch(ctx, carrier, deps.herd) : undefined;
   let defs: RuleT[] = deps.config.rules;
   let timer: unknown;
   let running = false;
@@ -160,6 +164,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       dispatcher.tick(now);
       operators.tick(now);
       failsafe.tick(now);
+      herdWatch?.tick(now);
     } catch (err) {
       logger.error({ err }, 'rules tick failed');
     }

@@ -1,7 +1,7 @@
 import type { AlertEvent } from '../core/domain.js';
 import { instanceKey } from './compile.js';
 import { alertFor, restore } from './alerts.js';
-import { SYSTEM_ACTUATOR, SYSTEM_FAILSAFE, SYSTEM_HOLD, systemOwner, type EngineContext } from './context.js';
+import { SYSTEM_ACTUATOR, SYSTEM_ANIMAL_MISSING, SYSTEM_FAILSAFE, SYSTEM_HEAD_COUNT, SYSTEM_HOLD, systemOwner, type EngineContext } from './context.js';
 import { touchedBy, type Carrier } from './effects.js';
 import { adoptActive, currentEffect, type RuleState } from './evaluate.js';
 import type { Failsafe } from './failsafe.js';
@@ -28,6 +28,8 @@ export function alertOwner(e: AlertEvent): string {
   if (e.rule === SYSTEM_FAILSAFE) return systemOwner.failsafe(e.site, e.zone);
   if (e.rule === SYSTEM_ACTUATOR) return systemOwner.actuator(e.device ?? '');
   if (e.rule === SYSTEM_HOLD) return systemOwner.hold(e.device ?? '');
+  if (e.rule === SYSTEM_ANIMAL_MISSING) return systemOwner.animal(e.animal ?? '');
+  if (e.rule === SYSTEM_HEAD_COUNT) return systemOwner.headCount(e.site, e.zone);
   return instanceKey(e.rule, { site: e.site, zone: e.zone, device: e.device });
 }
 

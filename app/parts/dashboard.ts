@@ -8,6 +8,7 @@ import { createRemoteRules, reviveRulesError } from '../../cluster/remote-rules.
 import { createRpcClient } from '../../cluster/rpc.js';
 import { replyTopic } from '../../cluster/service-topics.js';
 import { createDashboard } from '../../dashboard/server.js';
+import { createHerd } from '../../animals/herd.js';
 import { healthOf } from '../health.js';
 import { connectToBroker, metricsTextOf, openStore, type PartContext, type PartHandle } from './context.js';
 import { dashboardOptions } from '../options.js';
@@ -31,6 +32,9 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
   const rules = createRemoteRules({ rpc, members, farm, topicRoot: root, metrics });
   const ingest = createIngestView({ bus, client: svc.client, farm, topicRoot: root, rejectsKept: env.REJECTS_KEPT });
   await ingest.start();
+  // Its own copy of the herd, rebuilt from the store and kept current by the tag reads ingest passes on.
+  const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), dataDir: env.DATA_DIR });
+  await herd.start();
 
   const siteIds = config.sites.map((s) => s.id);
   const dashboard = createDashboard(
@@ -41,6 +45,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
       store,
       rules,
       ingest,
+      herd,
       logger: logger.child({ component: 'dashboard' }),
       health: async () => {
         const h = await healthOf({ store, buffered, brokerClients: 0 });
@@ -57,7 +62,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
     dashboardOptions(env),
   );
   // Events before the socket.io server exists would be lost anyway; subscribing last keeps start-up simple.
-  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
+  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads']);
   const { port } = await dashboard.start();
 
   return {
@@ -65,6 +70,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
     async stop() {
       await dashboard.stop();
       stopImport();
+      herd.stop();
       ingest.stop();
       rpc.stop();
       members.stop();

@@ -33,7 +33,7 @@ export async function startIngestPart(ctx: PartContext): Promise<PartHandle> {
     logger.warn('the broker offers no MQTT v5 shared subscriptions: subscribing plainly, so run exactly ONE ingest process against it (each would store every reading)');
     shareGroup = undefined;
   }
-  const stopExport = exportEvents({ bus, client: svc.client, topicRoot: env.MQTT_TOPIC_ROOT, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject']);
+  const stopExport = exportEvents({ bus, client: svc.client, topicRoot: env.MQTT_TOPIC_ROOT, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'tagReads']);
   const consumer = { topicRoot: env.MQTT_TOPIC_ROOT, shareGroup, instance: ctx.instance };
   const filters = await subscribeDeviceTopics(svc.client, consumer);
   const stopStats = publishIngestStats(svc.client, ingest, consumer);

@@ -8,6 +8,7 @@ import { announceMember, memberWill, watchRulesMembers, withdrawMember } from '.
 import { overlapWith, ownedSites, partitionConfig, type RulesMember } from '../../cluster/partition.js';
 import { serveRules } from '../../cluster/rules-server.js';
 import { createRulesEngine } from '../../rules/engine.js';
+import { createHerd } from '../../animals/herd.js';
 import { healthOf } from '../health.js';
 import { countRuleEvents } from './rule-metrics.js';
 import { connectToBroker, metricsTextOf, openStore, type PartContext, type PartHandle } from './context.js';
@@ -59,15 +60,18 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
     await refuse(overlapWith(me, earlier));
   }
 
+  // The herd of this partition's sites, for the missing-animal and head-count alerts (fed by bridged tag reads).
+  const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), dataDir: env.DATA_DIR });
+  await herd.start();
   const rules = createRulesEngine(
-    { config, farm, bus, store, publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined), logger: logger.child({ component: 'rules' }), stateDir: rulesStateDir(env.DATA_DIR, sites) },
+    { config, farm, bus, store, publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined), logger: logger.child({ component: 'rules' }), stateDir: rulesStateDir(env.DATA_DIR, sites), herd },
     { topicRoot: root },
   );
   countRuleEvents(bus, metrics);
   await rules.start();
   const bridge = { bus, client: svc.client, topicRoot: root, metrics, logger };
   const stopExport = exportEvents(bridge, ['command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
-  const stopImport = await importEvents(bridge, ['reading', 'actuatorState'], sites);
+  const stopImport = await importEvents(bridge, ['reading', 'actuatorState', 'tagReads'], sites);
   const server = serveRules(svc.client, root, ctx.instance, rules, logger);
   await server.start();
   // A broker restarted without persistence has forgotten the retained membership: say it again on every reconnect.
@@ -92,6 +96,7 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
       server.stop();
       stopImport();
       await rules.stop();
+      herd.stop();
       stopExport();
       members.stop();
       await withdrawMember(svc.client, root, ctx.instance).catch(() => undefined);

@@ -13,7 +13,7 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   async function views(site?: string) {
     const latest = await deps.store.latest(site ? { site } : undefined);
     return buildSiteViews(
-      { config: deps.config, farm: deps.farm, rules: await deps.rules.rules(), presence: deps.ingest.presence(), latest, actuators: await deps.rules.actuators(), activeAlerts: await deps.rules.activeAlerts() },
+      { config: deps.config, farm: deps.farm, rules: await deps.rules.rules(), presence: deps.ingest.presence(), latest, actuators: await deps.rules.actuators(), activeAlerts: await deps.rules.activeAlerts(), headCounts: deps.herd.headCounts(site) },
       site,
     );
   }

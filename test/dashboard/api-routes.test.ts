@@ -1,6 +1,6 @@
 import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestDashboard, seedHistory, type TestDashboard, type TestRole } from './fixtures.js';
+import { buildTestDashboard, seedHistory, seedTagReads, TAGS, type TestDashboard, type TestRole } from './fixtures.js';
 
 /**
  * Every route of the API: needs a login, enforces its role, answers a 400 naming the bad field, and does its job.
@@ -133,7 +133,49 @@ const CASES: RouteCase[] = [
       expect(login.statusCode).toBe(401);
     },
   },
+  {
+    method: 'GET',
+    url: '/api/animals?zone=shed-1',
+    role: 'viewer',
+    invalid: { url: '/api/animals?show=lost', path: 'querystring.show' },
+    check: (j) => {
+      expect(j.total).toBe(4);
+      const byTag = Object.fromEntries(j.animals.map((a: any) => [a.tag, a]));
+      expect(byTag[TAGS.ewe]).toMatchObject({ known: true, group: 'ewes', location: 'in', zone: 'shed-1', lastSeenBy: 'shed-1-gate', missing: false });
+      expect(byTag[TAGS.lamb]).toMatchObject({ location: 'out', zone: 'shed-1' });
+      expect(byTag[TAGS.stray]).toMatchObject({ known: false, location: 'in', zone: 'shed-1' });
+    },
+  },
+  {
+    method: 'GET',
+    url: `/api/animals/${TAGS.lamb}`,
+    role: 'viewer',
+    invalid: { url: '/api/animals/not-a-tag!', path: 'params.tag' },
+    check: (j) => {
+      expect(j.animal).toMatchObject({ tag: TAGS.lamb, location: 'out' });
+      expect(j.reads.map((r: any) => r.direction)).toEqual(['out', 'in']);
+      expect(j.moves.map((m: any) => [m.direction, m.zone])).toEqual([['out', 'shed-1'], ['in', 'shed-1']]);
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/animals/import',
+    role: 'admin',
+    body: `tag,group,born,sex,zone\n982000000000010,ewes,2025-02-01,f,shed-1\n${TAGS.ewe},old-ewes,2025-03-02,f,shed-1\n12345,ewes,,f,shed-1\n`,
+    invalid: { body: 'id,flock\n1,a\n', path: 'body' },
+    check: async (j, t) => {
+      expect(j).toEqual({ lines: 3, added: 1, updated: 1, unchanged: 0, rejected: [{ line: 4, reason: expect.stringContaining('FDX-B'), text: '12345,ewes,,f,shed-1' }] });
+      const res = await t.dashboard.app.inject({ url: '/api/animals?group=old-ewes', headers: await t.auth('viewer') });
+      expect(res.json().animals.map((a: any) => a.tag)).toEqual([TAGS.ewe]);
+    },
+  },
 ];
+
+/** The CSV import takes text/csv; every other route JSON. */
+function payload(body: unknown): { payload?: string | object; headers: Record<string, string> } {
+  if (typeof body === 'string') return { payload: body, headers: { 'content-type': 'text/csv' } };
+  return { payload: body as object, headers: {} };
+}
 
 const BELOW: Record<TestRole, TestRole | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
 
@@ -146,6 +188,14 @@ async function fresh(): Promise<TestDashboard> {
   d.bus.emit('reading', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: Date.now(), metrics: { nh3: 12 } });
   d.rules.raise({ site: 'huyang', zone: 'shed-1', severity: 'warning', message: 'warm' });
   d.rules.raise({ site: 'city', zone: 'pipe-a', severity: 'critical', level: 'red', message: 'Pipe A fill 90 %' });
+  const now = Date.now();
+  await seedTagReads(d, [
+    { tag: TAGS.ewe, ts: now - 3_600_000, direction: 'in' },
+    { tag: TAGS.ram, ts: now - 3_500_000, direction: 'in' },
+    { tag: TAGS.lamb, ts: now - 3_400_000, direction: 'in' },
+    { tag: TAGS.lamb, ts: now - 600_000, direction: 'out' },
+    { tag: TAGS.stray, ts: now - 500_000, direction: 'in' },
+  ]);
   d.ingest.addReject({ reason: 'out_of_range', detail: 'nh3 900 is outside 0..500', topic: 'farm/huyang/shed-1/shed-1-env/telemetry', device: 'shed-1-env', ts: Date.now() });
   return d;
 }
@@ -164,7 +214,7 @@ afterAll(async () => t.close());
 describe('every API route', () => {
   it('is in this table (so each one is tested below)', () => {
     const api = routes.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
-    const covered = CASES.map((c) => `${c.method} ${c.url.split('?')[0].replace('/api/sites/city', '/api/sites/:site').replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id').replace(/\/api\/users\/[^/]+/, '/api/users/:name').replace('ALERT', ':id')}`);
+    const covered = CASES.map((c) => `${c.method} ${c.url.split('?')[0].replace('/api/sites/city', '/api/sites/:site').replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id').replace(/\/api\/users\/[^/]+/, '/api/users/:name').replace(/\/api\/animals\/\d+$/, '/api/animals/:tag').replace('ALERT', ':id')}`);
     expect(api.length).toBeGreaterThan(10);
     for (const route of api) if (route !== 'POST /api/login') expect(covered, route).toContain(route);
   });
@@ -185,7 +235,8 @@ describe('every API route', () => {
   for (const c of CASES) {
     describe(`${c.method} ${c.url.split('?')[0]}`, () => {
       it('answers 401 without a login', async () => {
-        const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: c.body as object });
+        const p = payload(c.body);
+        const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: p.payload, headers: p.headers });
         expect(res.statusCode).toBe(401);
         expect(res.json().error).toBe('UNAUTHENTICATED');
       });
@@ -193,14 +244,16 @@ describe('every API route', () => {
       const below = BELOW[c.role];
       if (below)
         it(`answers 403 to a ${below}`, async () => {
-          const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: c.body as object, headers: await t.auth(below) });
+          const p = payload(c.body);
+          const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: p.payload, headers: { ...p.headers, ...(await t.auth(below)) } });
           expect(res.statusCode).toBe(403);
           expect(res.json().message).toMatch(new RegExp(`needs the ${c.role} role`));
         });
 
       if (c.invalid)
         it(`answers 400 naming ${c.invalid.path} for bad input`, async () => {
-          const res = await t.dashboard.app.inject({ method: c.method, url: c.invalid!.url ?? urlFor(c, t), payload: (c.invalid!.body ?? c.body) as object, headers: await t.auth('admin') });
+          const p = payload(c.invalid!.body ?? c.body);
+          const res = await t.dashboard.app.inject({ method: c.method, url: c.invalid!.url ?? urlFor(c, t), payload: p.payload, headers: { ...p.headers, ...(await t.auth('admin')) } });
           expect(res.statusCode).toBe(400);
           expect(['VALIDATION', 'RULES_INVALID']).toContain(res.json().error);
           expect(res.json().problems.map((p: { path: string }) => p.path).join(' ')).toContain(c.invalid!.path);
@@ -209,7 +262,8 @@ describe('every API route', () => {
       it(`does its job for a ${c.role}`, async () => {
         const d = await fresh();
         try {
-          const res = await d.dashboard.app.inject({ method: c.method, url: urlFor(c, d), payload: c.body as object, headers: await d.auth(c.role) });
+          const p = payload(c.body);
+          const res = await d.dashboard.app.inject({ method: c.method, url: urlFor(c, d), payload: p.payload, headers: { ...p.headers, ...(await d.auth(c.role)) } });
           expect(res.statusCode, res.body).toBe(c.status ?? 200);
           await c.check?.(res.json(), d);
         } finally {

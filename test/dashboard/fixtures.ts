@@ -7,12 +7,16 @@ import { indexFarm } from '../../core/farm-index.js';
 import { silentLogger } from '../../core/logger.js';
 import { createDashboard, type DashboardDeps, type DashboardOptions } from '../../dashboard/server.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
+import { createHerd, type Herd } from '../../animals/herd.js';
 import type { Store } from '../../store/store.js';
 import { createFakeIngest, createFakeRules, type FakeIngest, type FakeRules } from './fakes.js';
 
 /** Dev passwords of the test users (plain, as the farm file allows for development). */
 export const PASSWORDS = { viewer: 'viewer-password', operator: 'operator-password', admin: 'admin-password' } as const;
 export type TestRole = keyof typeof PASSWORDS;
+
+/** The test farm's register: three sheep of shed-1. */
+export const TAGS = { ewe: '982000000000001', ram: '982000000000002', lamb: '982000000000003', stray: '982000000000999' } as const;
 
 /** A small farm: one lake-sheep site with a shed and a field, one drainage site with two pipes and a rain gauge. */
 export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown[] }> = {}): FarmConfigT {
@@ -31,7 +35,9 @@ export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown
               { id: 'shed-1-fan', role: 'actuator', type: 'fan', secretHash: 'scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==' },
               { id: 'shed-1-spray', role: 'actuator', type: 'spray' },
               { id: 'shed-1-shutter', role: 'actuator', type: 'shutter' },
+              { id: 'shed-1-gate', role: 'reader', secret: 'dev-only-secret-gate' },
             ],
+            attributes: { headCount: 3 },
           },
           { id: 'field-1', name: 'North field', kind: 'field', devices: [{ id: 'field-1-soil', role: 'sensor', metrics: ['soil_moisture', 'soil_temperature'] }] },
         ],
@@ -46,6 +52,14 @@ export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown
         ],
       },
     ],
+    animals: {
+      missingAfter: '24h',
+      register: [
+        { tag: TAGS.ewe, group: 'ewes', born: '2025-03-02', sex: 'f', zone: 'shed-1' },
+        { tag: TAGS.ram, group: 'rams', born: '2024-04-11', sex: 'm', zone: 'shed-1' },
+        { tag: TAGS.lamb, group: 'lambs', born: '2026-01-20', sex: 'f', zone: 'shed-1' },
+      ],
+    },
     users: extra.users ?? [
       { name: 'vera', role: 'viewer', password: PASSWORDS.viewer },
       { name: 'otto', role: 'operator', password: PASSWORDS.operator },
@@ -75,6 +89,7 @@ export interface TestDashboard {
   bus: FarmBus;
   /** The real embedded store (SQLite) in a temporary directory. */
   store: Store;
+  herd: Herd;
   rules: FakeRules;
   ingest: FakeIngest;
   dashboard: ReturnType<typeof createDashboard>;
@@ -111,6 +126,8 @@ export async function buildTestDashboard(
   const now = () => (clock.real ? Date.now() : clock.now);
   const rules = createFakeRules({ bus, farm, config, now, ackDelayMs: extra.ackDelayMs ?? 50 });
   const ingest = createFakeIngest({ bus, farm, store });
+  const herd = createHerd({ config, farm, store, bus, logger: silentLogger(), clock: { now }, dataDir });
+  await herd.start();
   const deps: DashboardDeps = {
     config,
     farm,
@@ -118,6 +135,7 @@ export async function buildTestDashboard(
     store,
     rules,
     ingest,
+    herd,
     logger: silentLogger(),
     health: extra.health ?? (async () => ({ status: 'ok', checks: { store: 'ok' } })),
     metricsText: async () => '# HELP farm_readings_total Readings stored\n# TYPE farm_readings_total counter\nfarm_readings_total 3\n',
@@ -138,10 +156,11 @@ export async function buildTestDashboard(
   const close = () =>
     (closed ??= (async () => {
       await dashboard.stop();
+      herd.stop();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     })());
-  return { deps, bus, store, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
+  return { deps, bus, store, herd, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
 }
 
 /** History for charts and the drainage view: `hours` of readings every `stepMin` minutes ending at `end`. */
@@ -158,4 +177,11 @@ export async function seedHistory(t: TestDashboard, end: number, hours = 24, ste
     );
   }
   await t.store.writeReadings(readings);
+}
+
+/** Gate reads through shed-1's gate, stored and given to the herd as ingest would. */
+export async function seedTagReads(t: TestDashboard, reads: { tag: string; ts: number; direction: 'in' | 'out' }[]): Promise<void> {
+  const full = reads.map((r) => ({ site: 'huyang', zone: 'shed-1', kind: 'shed' as const, device: 'shed-1-gate', ...r }));
+  await t.store.writeTagReads(full);
+  t.bus.emit('tagReads', full);
 }

@@ -10,6 +10,7 @@ import { silentLogger } from '../../core/logger.js';
 import { createDashboard, type DashboardHandle } from '../../dashboard/server.js';
 import { createRulesEngine, type RulesEngine } from '../../rules/engine.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
+import { createHerd } from '../../animals/herd.js';
 import type { Store } from '../../store/store.js';
 import { DEMO_CONFIG } from '../helpers/service.js';
 import { createFakeIngest } from './fakes.js';
@@ -137,8 +138,10 @@ beforeAll(async () => {
   rules = createRulesEngine({ config, farm, bus, store, publish: async () => {}, logger, stateDir: dataDir }, { topicRoot: 'farm' });
   await rules.start();
   const ingest = createFakeIngest({ bus, farm, store });
+  const herd = createHerd({ config, farm, store, bus, logger, dataDir });
+  await herd.start();
   dashboard = createDashboard(
-    { config, farm, bus, store, rules, ingest, logger, health: async () => ({ status: 'ok', checks: {} }), metricsText: async () => 'farm_up 1\n' },
+    { config, farm, bus, store, rules, ingest, herd, logger, health: async () => ({ status: 'ok', checks: {} }), metricsText: async () => 'farm_up 1\n' },
     { port: 0, host: '127.0.0.1', sessionTtlMs: 3_600_000, metricsPublic: false, loginRateLimit: { max: 1_000_000, timeWindowMs: 60_000 }, usersFile: join(dataDir, 'users.json') },
   );
   dashboard.app.addHook('onRoute', (r) => void routes.push(r));
