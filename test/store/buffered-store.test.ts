@@ -442,7 +442,7 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
 
   it('accepts ear-tag reads during the outage, mixed with readings, and stores each exactly once after it (a redelivered read too)', async () => {
     await open('tags-outage');
-    const tag = (i: number) => `982000${String(100_000_000 + i).slice(1)}`;
+    const tag = (i: number) => `982000${String(1_000_000_000 + i).slice(1)}`;
     const burst = (from: number, n: number) => Array.from({ length: n }, (_, i) => tagRead('shed-1-gate', tag(from + i), BASE + 60_000 + (from + i) * 10, 'out'));
     await store.writeTagReads(burst(0, 50));
     await store.flush(10_000);
