@@ -15,7 +15,7 @@ export interface FleetDevice {
   role: DeviceRole;
 }
 
-export type FleetChannel = 'telemetry' | 'state';
+export type FleetChannel = 'telemetry' | 'state' | 'tags';
 
 export interface DeviceFleetOptions {
   brokerUrl: string;
@@ -54,7 +54,7 @@ export function createDeviceFleet(o: DeviceFleetOptions): DeviceFleet {
   const held = new Map<string, { channel: FleetChannel; payload: Record<string, unknown> | string }[]>();
   let sending = 0;
   let waiters: (() => void)[] = [];
-  const topic = (device: string, channel: 'telemetry' | 'status' | 'cmd' | 'state') => deviceTopic(o.topicRoot, where.get(device)!, channel);
+  const topic = (device: string, channel: 'telemetry' | 'status' | 'cmd' | 'state' | 'tags') => deviceTopic(o.topicRoot, where.get(device)!, channel);
 
   const heldForLive = () => {
     let n = 0;

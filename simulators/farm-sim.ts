@@ -4,7 +4,8 @@ import { type Scenario, type ScenarioName, getScenario } from './scenarios.js';
 import { type ZoneModel, type ZoneSim, buildFarm } from './zones.js';
 import { readSensor, stepZones } from './zone-step.js';
 import { type ActuatorSimState, applyCommand, parseCommand, statePayload } from './models/actuator.js';
-import { type FaultSpec, type SensorFaultState, applySensorFaults, initialFaultState, neverAcks } from './models/faults.js';
+import { type FaultSpec, type SensorFaultState, applySensorFaults, initialFaultState, neverAcks, READER_FAULTS } from './models/faults.js';
+import { createFlock, type Flock } from './models/flock.js';
 import { createRng, deriveSeed } from './models/rng.js';
 import { localHour, outdoorAt } from './models/weather.js';
 
@@ -33,7 +34,7 @@ export interface SimMessage {
   site: string;
   zone: string;
   device: string;
-  channel: 'telemetry' | 'state';
+  channel: 'telemetry' | 'state' | 'tags';
   /** An object is sent as JSON; a string is sent as is (a deliberately malformed payload). */
   payload: Record<string, unknown> | string;
 }
@@ -81,13 +82,15 @@ export interface FarmSimulation {
   actuator(deviceId: string): ActuatorSimState | undefined;
   /** The true state of a zone's model, for tests and summaries. */
   zone(site: string, zone: string): ZoneModel | undefined;
+  /** The flocks walking through gate readers (models/flock.ts). */
+  readonly flock: Flock;
 }
 
 function assignFaults(requested: FaultSpec[], devices: SimDevice[]): FaultSpec[] {
   const taken = new Set(requested.filter((f) => f.device).map((f) => f.device));
   return requested.map((f) => {
     if (f.device) return f;
-    const role: DeviceRole = f.kind === 'never-ack' ? 'actuator' : 'sensor';
+    const role: DeviceRole = f.kind === 'never-ack' ? 'actuator' : READER_FAULTS.includes(f.kind) ? 'reader' : 'sensor';
     const candidates = devices.filter((d) => d.role === role);
     const pick = candidates.find((d) => !taken.has(d.device)) ?? candidates[0];
     if (pick) taken.add(pick.device);
@@ -128,6 +131,21 @@ export function createFarmSimulation(options: FarmSimulationOptions): FarmSimula
   let t = 0;
 
   const ts = () => Math.round(startTs + t * 1000);
+
+  // Each shed with a gate reader walks its register's animals through that gate twice a day.
+  const gateSheds = options.farm.sites.flatMap((site) =>
+    site.zones.flatMap((z) => {
+      const gate = z.devices.find((d) => d.role === 'reader' && (d.at ?? 'gate') === 'gate');
+      if (!gate) return [];
+      const animals = options.farm.animals.register.filter((a) => a.zone === z.id && (!a.site || a.site === site.id));
+      return [{ site: site.id, zone: z.id, gate: gate.id, animals }];
+    }),
+  );
+  const flock = createFlock(gateSheds, faults, seed);
+  const localHourAt = (tSec: number) => localHour(startTs + tSec * 1000, scenario.weather.utcOffsetHours);
+  function emitGateReads(out: SimOutput[]): void {
+    for (const r of flock.advance(t, startTs, localHourAt)) out.push({ site: r.site, zone: r.zone, device: r.device, channel: 'tags', payload: r.payload });
+  }
 
   function emitDue(out: SimOutput[]): void {
     for (const { zone, sensor } of sensors) {
@@ -172,10 +190,12 @@ export function createFarmSimulation(options: FarmSimulationOptions): FarmSimula
       const out: SimOutput[] = [];
       const target = t + Math.max(0, dtSec);
       emitDue(out);
+      emitGateReads(out);
       while (t < target - 1e-9) {
         const nextDue = Math.min(...nextReport.values());
         stepTo(Math.min(target, t + maxStepSec, nextDue > t ? nextDue : target));
         emitDue(out);
+        emitGateReads(out);
       }
       return out;
     },
@@ -189,5 +209,6 @@ export function createFarmSimulation(options: FarmSimulationOptions): FarmSimula
     },
     actuator: (id) => actuators.get(id)?.state,
     zone: (site, zone) => zones.find((z) => z.site === site && z.zone === zone)?.model,
+    flock,
   };
 }

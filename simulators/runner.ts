@@ -63,6 +63,8 @@ export interface RunnerStats {
   sent: number;
   telemetry: number;
   states: number;
+  /** Tag-read messages of gate readers. */
+  tagMessages: number;
   commands: number;
   acked: number;
   errors: number;
@@ -107,7 +109,7 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
   const startTs = clock ? clock.now() : (o.startTs ?? defaultStartTs(Date.now(), speed, o.durationSec));
   const simulation = createFarmSimulation({ farm: o.farm, scenario: o.scenario, seed: o.seed, speed, startTs, reportEverySec: o.reportEverySec, faults: o.faults });
   const devices = simulation.devices();
-  const s: RunnerStats = { devices: devices.length, skipped: 0, connected: 0, sent: 0, telemetry: 0, states: 0, commands: 0, acked: 0, errors: 0, ratePerSec: 0, simTs: simulation.now(), simElapsedSec: 0, wallElapsedMs: 0, stalls: 0, finished: false };
+  const s: RunnerStats = { devices: devices.length, skipped: 0, connected: 0, sent: 0, telemetry: 0, states: 0, tagMessages: 0, commands: 0, acked: 0, errors: 0, ratePerSec: 0, simTs: simulation.now(), simElapsedSec: 0, wallElapsedMs: 0, stalls: 0, finished: false };
   let wallStart = 0;
   let tick: NodeJS.Timeout | undefined;
   let progress: NodeJS.Timeout | undefined;
@@ -145,6 +147,7 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
     onSent: (_device, channel) => {
       s.sent++;
       if (channel === 'telemetry') s.telemetry++;
+      else if (channel === 'tags') s.tagMessages++;
       else s.states++;
     },
     onError: (err, device, fatal) => {

@@ -6,7 +6,9 @@ import { clamp, round } from './units.js';
  * Device faults on demand, applied between a model's true reading and the wire. Each fault is pure:
  * (fault state, reading, time, rng) → (fault state, what the device emits).
  */
-export const FAULT_KINDS = ['stuck', 'spike', 'dropout', 'out-of-range', 'malformed', 'never-ack', 'reconnect-batch'] as const;
+export const FAULT_KINDS = ['stuck', 'spike', 'dropout', 'out-of-range', 'malformed', 'never-ack', 'reconnect-batch', 'missed-reads', 'lost-tag'] as const;
+/** Faults of an ear-tag gate reader (models/flock.ts), not of a sensor's readings. */
+export const READER_FAULTS: readonly FaultKind[] = ['missed-reads', 'lost-tag'];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultSpec {
@@ -106,7 +108,7 @@ function malformed(r: TimedReading, rng: Rng): string {
  * has ended makes the device come back online and flush what it stored.
  */
 export function applySensorFaults(faults: readonly FaultSpec[], state: SensorFaultState, reading: TimedReading, tSec: number, rng: Rng): { state: SensorFaultState; emissions: Emission[] } {
-  const active = faults.find((f) => f.kind !== 'never-ack' && isActive(f, tSec));
+  const active = faults.find((f) => f.kind !== 'never-ack' && !READER_FAULTS.includes(f.kind) && isActive(f, tSec));
   const emissions: Emission[] = [];
   let next: SensorFaultState = active?.kind === 'stuck' ? state : { ...state, stuck: undefined };
 
