@@ -14,6 +14,7 @@ import { deviceEntry, findSite, model } from './state.js';
  *   data-bind="actuator" data-device                confirmed state, mode, pending command, hold and why
  *   data-bind="fill"     data-device                pipe fill gauge and its grade colour
  *   data-bind="severity" data-site                  worst active alert of a site
+ *   data-bind="heads"    data-site data-zone        live head count next to the expected (attributes.headCount)
  */
 export function shedThi(siteId: string, zoneId: string): number | undefined {
   const zone = findSite(siteId)?.zones.find((z) => z.id === zoneId);
@@ -98,6 +99,23 @@ const binders: Record<string, (el: HTMLElement) => void> = {
     const label = $$('[data-part="label"]', el)[0];
     if (label) setText(label, fill === undefined ? '—' : `${fmt(fill, 0)}%`);
     el.title = `${t('metric.fill')}: ${t(`level.${grade}` as 'level.blue')}`;
+  },
+  heads(el) {
+    const zone = findSite(el.dataset.site!)?.zones.find((z) => z.id === el.dataset.zone);
+    if (!zone) return;
+    const n = zone.headCount ?? 0;
+    const expected = typeof zone.attributes?.headCount === 'number' ? zone.attributes.headCount : undefined;
+    const out = zone.animalsOut ?? 0;
+    const value = $$('[data-part="value"]', el)[0];
+    if (value) setText(value, expected === undefined ? String(n) : t('heads.value', { n, expected }));
+    const outEl = $$('[data-part="out"]', el)[0];
+    if (outEl) {
+      outEl.textContent = out > 0 ? t('heads.out', { n: out }) : '';
+      outEl.hidden = out === 0;
+    }
+    // Short of the expected with the flock home (fewer out than in) is what a shepherd looks for.
+    el.dataset.state = expected === undefined || n === expected ? 'ok' : out > n ? 'out' : 'differs';
+    el.title = t('heads.title', { n, expected: expected ?? '—', out });
   },
   severity(el) {
     const site = findSite(el.dataset.site!);

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Reading } from '../../core/domain.js';
-import type { JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveDevices } from '../live-events.js';
-import { applyActuator, applyAlert, applyCommand, applyDevices, applyReadings, setConn } from './state.js';
+import type { JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts } from '../live-events.js';
+import { applyActuator, applyAlert, applyCommand, applyDevices, applyHeadCounts, applyReadings, setConn } from './state.js';
 
 /**
  * The live connection: authenticated by the session cookie, joined to the sites on screen, reconnecting by
@@ -55,6 +55,7 @@ export function connectLive(callbacks: LiveCallbacks): void {
   s.on('actuator', (event: LiveActuator) => applyActuator(event));
   s.on('command', (event: LiveCommand) => applyCommand(event));
   s.on('alert', (alert: LiveAlert) => applyAlert(alert));
+  s.on('headCount', (batch: LiveHeadCounts) => applyHeadCounts(batch));
 }
 
 /** The sites the current view shows; the server then sends only their events. */

@@ -9,6 +9,7 @@ import { connectLive, disconnectLive, viewSites } from './live.js';
 import { installShell, markNav, showConn, showSignedIn } from './shell.js';
 import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, model, setActiveAlerts, setSites, subscribe } from './state.js';
 import { alertsView } from './views/alerts.js';
+import { animalsView, animalView } from './views/animals.js';
 import { drainageView } from './views/drainage.js';
 import { historyView, RANGES, type Range } from './views/history.js';
 import { loginView } from './views/login.js';
@@ -27,6 +28,8 @@ function viewFor(hash: string): View {
   if (parts[0] === 'site' && parts[1] && parts[2] === 'drainage') return drainageView(parts[1]);
   if (parts[0] === 'site' && parts[1]) return siteView(parts[1]);
   if (parts[0] === 'alerts') return alertsView();
+  if (parts[0] === 'animals' && parts[1]) return animalView(parts[1]);
+  if (parts[0] === 'animals') return animalsView(new URLSearchParams(query));
   if (parts[0] === 'history' && parts[1] && parts[2]) {
     const range = new URLSearchParams(query).get('range');
     return historyView(parts[1], parts[2], (RANGES as readonly string[]).includes(range ?? '') ? (range as Range) : '24h');

@@ -1,5 +1,5 @@
 import type { Reading } from '../../core/domain.js';
-import type { LiveActuator, LiveAlert, LiveCommand, LiveDevices } from '../live-events.js';
+import type { LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts } from '../live-events.js';
 import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SiteViewT, ZoneViewT } from '../schemas.js';
 
 /**
@@ -7,7 +7,7 @@ import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SiteViewT, ZoneViewT 
  * and subscribe to changes; nothing here touches the DOM.
  */
 export type ConnState = 'connecting' | 'connected' | 'disconnected';
-export type Change = { kind: 'readings'; devices: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' };
+export type Change = { kind: 'readings'; devices: string[] } | { kind: 'heads'; zones: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' };
 
 export interface DeviceEntry {
   site: SiteViewT;
@@ -184,4 +184,15 @@ export function applyAlert(alert: LiveAlert): void {
   else model.activeAlerts.set(alert.id, alert);
   refreshSiteSeverity();
   emit({ kind: 'alert', alert });
+}
+
+/** Live head counts: the zone's headCount on the page follows the gate reads. */
+export function applyHeadCounts(batch: LiveHeadCounts): void {
+  for (const h of batch) {
+    const zone = findSite(h.site)?.zones.find((z) => z.id === h.zone);
+    if (!zone) continue;
+    zone.headCount = h.headCount;
+    zone.animalsOut = h.out;
+  }
+  emit({ kind: 'heads', zones: batch.map((h) => `${h.site}/${h.zone}`) });
 }

@@ -27,6 +27,12 @@ export function reading(device: string, metric: string, options: { label?: boole
   return `<${tag} class="metric"${href}>${label}${value}</${tag}>`;
 }
 
+/** A shed's live head count next to its expected count (animals whose last gate read put them in it). */
+export function heads(site: string, zone: ZoneViewT): string {
+  if (zone.headCount === undefined) return '';
+  return `<span class="metric heads" data-bind="heads" data-site="${esc(site)}" data-zone="${esc(zone.id)}" data-testid="heads-${esc(zone.id)}"><span class="label">${esc(t('heads.label'))}</span><span class="value" data-part="value">—</span><span class="unit" data-part="out" hidden></span></span>`;
+}
+
 export function presence(device: string): string {
   return `<span class="presence" data-bind="presence" data-device="${esc(device)}" data-testid="presence-${esc(device)}"></span>`;
 }
@@ -70,6 +76,7 @@ export function zoneCard(site: SiteViewT, zone: ZoneViewT, options: { controls: 
   const actuators = zone.devices.filter((d) => d.role === 'actuator');
   return `<section class="card zone zone-${esc(zone.kind)}" data-testid="zone-${esc(zone.id)}">
       <header class="card-head"><a href="#/site/${esc(site.id)}/zone/${esc(zone.id)}">${zoneTitle(zone)}</a>${zone.kind === 'shed' ? thi(site.id, zone.id) : ''}</header>
+      ${heads(site.id, zone)}
       ${sensorsBlock(site, zone)}
       ${actuators.length > 0 ? `<div class="actuators">${actuators.map((a) => actuator(a, options.controls)).join('')}</div>` : ''}
     </section>`;

@@ -2,7 +2,7 @@ import type { AlertT, SiteViewT, ZoneViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
 import { t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
-import { actuator, pipeGauge, pipesOf, reading, sensorMetrics, thi, zoneTitle } from './cards.js';
+import { actuator, heads, pipeGauge, pipesOf, reading, sensorMetrics, thi, zoneTitle } from './cards.js';
 import { gaugesTable, hasDrainage, highWaterList, levelLabel } from './drain-parts.js';
 import { DRAINAGE_REFRESH_MS, loadDrainage, reloadDrainageSoon, touchesDrainage } from './drainage.js';
 import type { View } from './view.js';
@@ -27,7 +27,7 @@ function zoneRow(site: SiteViewT, zone: ZoneViewT): string {
   const actuators = zone.devices.filter((d) => d.role === 'actuator').map((d) => actuator(d, false)).join('');
   return `<div class="zone-row zone-${esc(zone.kind)}" data-testid="overview-zone-${esc(zone.id)}">
       <div class="zone-line"><a class="zone-name" href="#/site/${esc(site.id)}/zone/${esc(zone.id)}">${zoneTitle(zone)}</a>${zone.kind === 'shed' ? thi(site.id, zone.id) : ''}</div>
-      <div class="metrics">${values}</div>
+      <div class="metrics">${heads(site.id, zone)}${values}</div>
       ${actuators ? `<div class="actuators compact">${actuators}</div>` : ''}
     </div>`;
 }
