@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../core/duration.js';
 
 /** Command line of `npm run bench`: parsed and checked here; every error says what to type instead. */
-export const SCENARIOS = ['broker', 'pipeline', 'rules', 'dashboard', 'memory', 'soak', 'all'] as const;
+export const SCENARIOS = ['broker', 'pipeline', 'rules', 'dashboard', 'memory', 'soak', 'tags', 'all'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -45,14 +45,16 @@ Scenarios (default: all):
   memory      service RSS with 10,000 connected devices
   soak        2,000 devices for 30 minutes at a steady rate with dashboard clients: throughput, p99, RSS
               at start and end (not part of "all")
-  all         broker, pipeline, rules, dashboard, memory
+  tags        ear tags at the park's scale: 45,000 sheep, 150 gate readers sending every flock out and in
+              at 500 reads/s: reads acknowledged and stored per second, RSS, head counts, restart
+  all         broker, pipeline, rules, dashboard, memory, tags
 
 Options:
   --runs <n>          runs per figure; the median is reported with min and max (default 3; --quick: 1)
   --quick             tiny sizes and short phases, to check the script works (about 2-4 minutes for all)
   --duration <d>      length of each measured phase, e.g. 20s (soak: the whole soak, e.g. 30m)
-  --devices <n>       simulated devices for broker/pipeline (default 1000), memory (10000) or soak (2000)
-  --rate <n>          readings/s of the soak (default 1000)
+  --devices <n>       simulated devices for broker/pipeline (default 1000), memory (10000) or soak (2000); animals for tags (45000)
+  --rate <n>          readings/s of the soak (default 1000); tag reads/s of tags (default 500)
   --clients <n>       socket.io clients for dashboard (default 200) or soak (default 50)
   --store <s>         embedded | influx | both: stores for pipeline (default both) and soak (default embedded)
   --workers <n>       load-generator processes (default 1)

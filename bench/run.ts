@@ -13,6 +13,7 @@ import { runMemory } from './scenarios/memory.js';
 import { runPipeline } from './scenarios/pipeline.js';
 import { runRules } from './scenarios/rules.js';
 import { runSoak } from './scenarios/soak.js';
+import { runTags } from './scenarios/tags.js';
 import { sizesFor } from './sizes.js';
 import { mosquittoMissing } from './targets/brokers.js';
 import { influxdMissing, startBenchInfluxd, type Influxd } from './targets/influx.js';
@@ -60,12 +61,16 @@ async function scenarios(ctx: BenchContext, profiled: (name: string) => void): P
     case 'soak':
       await add('soak', () => runSoak(ctx));
       break;
+    case 'tags':
+      await add('tags', () => runTags(ctx));
+      break;
     case 'all':
       await add('broker', () => runBroker(ctx, { mosquitto: true, influx: withInflux }));
       await add('pipeline', () => runPipeline(ctx));
       await add('rules', () => runRules(ctx));
       await add('dashboard', () => runDashboard(ctx));
       await add('memory', () => runMemory(ctx));
+      await add('tags', () => runTags(ctx));
       break;
   }
   return out;

@@ -37,6 +37,10 @@ export interface Sizes {
   soakMs: number;
   soakClients: number;
   soakSampleMs: number;
+  /** Ear tags: animals in the register, sheds (one gate reader each), reads/s over all gates. */
+  tagAnimals: number;
+  tagSheds: number;
+  tagRate: number;
 }
 
 const FULL: Sizes = {
@@ -66,6 +70,10 @@ const FULL: Sizes = {
   soakMs: 30 * 60_000,
   soakClients: 50,
   soakSampleMs: 30_000,
+  // The Huyang park of the seed stories: 45,000 sheep; 150 sheds of 300.
+  tagAnimals: 45_000,
+  tagSheds: 150,
+  tagRate: 500,
 };
 
 const QUICK: Sizes = {
@@ -92,6 +100,9 @@ const QUICK: Sizes = {
   soakMs: 60_000,
   soakClients: 5,
   soakSampleMs: 10_000,
+  tagAnimals: 3000,
+  tagSheds: 10,
+  tagRate: 300,
 };
 
 export function sizesFor(o: BenchOptions): Sizes {
@@ -109,7 +120,11 @@ export function sizesFor(o: BenchOptions): Sizes {
     else if (o.scenario === 'soak') s.soakDevices = o.devices;
     else s.devices = o.devices;
   }
-  if (o.rate !== undefined) s.soakRate = o.rate;
+  if (o.rate !== undefined) {
+    if (o.scenario === 'tags') s.tagRate = o.rate;
+    else s.soakRate = o.rate;
+  }
+  if (o.scenario === 'tags' && o.devices !== undefined) s.tagAnimals = o.devices;
   if (o.clients !== undefined) {
     if (o.scenario === 'soak') s.soakClients = o.clients;
     else s.dashboardClients = o.clients;

@@ -8,6 +8,7 @@ import { HELP, UsageError, parseCliArgs, type CliOptions } from './cli-args.js';
 import { SCENARIO_NAMES, getScenario } from './scenarios.js';
 import { createSimulatorRunner, type RunnerStats } from './runner.js';
 import { createLoadRunner, type LoadDevice, type LoadStats } from './load-runner.js';
+import { createTagLoadRunner, gateReadersOf } from './tag-load.js';
 
 /** `npm run simulate`: plays a scenario (or load mode) against a broker, with progress and a summary. */
 
@@ -83,7 +84,7 @@ function printScenarioSummary(name: string, st: RunnerStats, interrupted: boolea
     `${interrupted ? 'Stopped' : 'Finished'} scenario ${name}`,
     `  simulated      ${span(st.simElapsedSec)} in ${(st.wallElapsedMs / 1000).toFixed(1)} s real`,
     `  devices        ${st.devices} (${st.skipped} skipped: no plain secret)`,
-    `  messages sent  ${st.sent} (${st.telemetry} telemetry, ${st.states} states), ${(st.sent / Math.max(0.001, st.wallElapsedMs / 1000)).toFixed(1)}/s`,
+    `  messages sent  ${st.sent} (${st.telemetry} telemetry, ${st.states} states, ${st.tagMessages} tag reads), ${(st.sent / Math.max(0.001, st.wallElapsedMs / 1000)).toFixed(1)}/s`,
     `  commands       ${st.commands} received, ${st.acked} acknowledged`,
     `  errors         ${st.errors}${st.lastError ? ` (last: ${st.lastError})` : ''}`,
     memoryLine(),
@@ -138,6 +139,31 @@ async function runLoad(opts: CliOptions, farm: FarmConfigT | undefined, secrets:
   return st.sent === 0 && st.errors > 0 ? 1 : 0;
 }
 
+async function runTagLoad(opts: CliOptions, farm: FarmConfigT, secrets: (id: string) => string | undefined): Promise<number> {
+  const write = progressWriter(opts.quiet);
+  const runner = createTagLoadRunner({
+    brokerUrl: opts.broker,
+    readers: gateReadersOf(farm, secrets),
+    ratePerSec: opts.rate,
+    qos: opts.qos,
+    topicRoot: opts.topicRoot,
+    onProgress: (st) => write(`[tag load ${st.readers} gates, ${st.animals} animals @ ${opts.rate}/s] connected ${st.connected} | reads sent ${st.sentReads}, acknowledged ${st.ackedReads} (${st.ratePerSec.toFixed(0)}/s) | errors ${st.errors}`),
+  });
+  const interrupted = onSigint(() => runner.stop());
+  await runner.start();
+  const st = await runner.done;
+  if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\n');
+  const lines = [
+    `${interrupted() ? 'Stopped' : 'Finished'} tag load run`,
+    `  gate readers   ${st.readers}, ${st.animals} animals`,
+    `  reads          ${st.ackedReads} acknowledged of ${st.sentReads} sent in ${st.messages} messages; passes took ${st.passMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} = ${st.ratePerSec.toFixed(0)} reads/s`,
+    `  errors         ${st.errors}${st.lastError ? ` (last: ${st.lastError})` : ''}`,
+    memoryLine(),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return st.ackedReads === 0 ? 1 : 0;
+}
+
 function printLoadSummary(st: LoadStats, interrupted: boolean): void {
   const lines = [
     `${interrupted ? 'Stopped' : 'Finished'} load run`,
@@ -184,6 +210,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     const needsFarm = opts.load === undefined || !opts.loadSecret;
     const farm = needsFarm || opts.config ? loadFarmConfigSafe(opts.config, needsFarm) : undefined;
     const secrets = farm ? secretsFor(farm, fileSecrets) : (id: string) => fileSecrets[id];
+    if (opts.tagLoad) return await runTagLoad(opts, farm!, secrets);
     return opts.load !== undefined ? await runLoad(opts, farm, secrets) : await runScenario(opts, farm!, secrets);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof RangeError) {
