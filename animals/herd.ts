@@ -97,6 +97,7 @@ export interface Herd {
 }
 
 const DAY_MS = 86_400_000;
+const REBUILD_RETRY_MS = 10_000;
 
 export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
   const now = () => deps.clock?.now() ?? Date.now();
@@ -167,6 +168,33 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
   }
 
   const listener = (reads: TagRead[]) => onReads(reads);
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  /**
+   * Places from the store. A store that cannot answer (InfluxDB down while the service restarts) must not keep
+   * the service from starting: the herd starts from the register and live reads, and asks again every
+   * REBUILD_RETRY_MS until it can. Merging later is safe: only newer reads move an animal.
+   */
+  async function rebuild(at: number): Promise<void> {
+    try {
+      const positions = await deps.store.tagPositions(at - (options.positionsLookbackMs ?? 400 * DAY_MS));
+      const changed = new Set<string>();
+      for (const p of positions) {
+        const before = model.tags.get(p.tag)?.lastGate;
+        restorePosition(model, p.tag, p.last, p.lastGate);
+        const after = model.tags.get(p.tag)?.lastGate;
+        if (after !== before) for (const r of [before, after]) if (r?.direction) changed.add(zoneKey(r.site, r.zone));
+      }
+      if (changed.size > 0) emitCounts([...changed], now());
+      deps.logger.info({ registered, tags: model.tags.size, positions: positions.length }, 'herd ready: register loaded, places rebuilt from the stored tag reads');
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, retryInMs: REBUILD_RETRY_MS }, 'cannot read the tag reads to rebuild head counts: starting from the register and live reads, and trying again');
+      if (stopped) return;
+      retry = setTimeout(() => void rebuild(at), REBUILD_RETRY_MS);
+      retry.unref();
+    }
+  }
 
   return {
     missingAfterMs,
@@ -185,12 +213,12 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
         const { importedAt, ...entry } = a;
         put({ ...entry, source: 'import' }, importedAt);
       }
-      const positions = await deps.store.tagPositions(at - (options.positionsLookbackMs ?? 400 * DAY_MS));
-      for (const p of positions) restorePosition(model, p.tag, p.last, p.lastGate);
       deps.bus.on('tagReads', listener);
-      deps.logger.info({ registered, tags: model.tags.size, positions: positions.length }, 'herd ready: register loaded, positions rebuilt from the stored tag reads');
+      await rebuild(at);
     },
     stop() {
+      stopped = true;
+      clearTimeout(retry);
       deps.bus.off('tagReads', listener);
     },
     list(f) {

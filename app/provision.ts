@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
 import { ConfigError, parseFarmConfig } from '../core/config/load.js';
@@ -109,7 +109,7 @@ export async function provision(argv: string[]): Promise<{ file: string; secret:
   }
 
   const text = doc.toString({ lineWidth: 0 });
-  const config = parseFarmConfig(text, file); // never write a file the service would refuse
+  const config = parseFarmConfig(text, file, dirname(file)); // never write a file the service would refuse
   const mosquittoDir = a['mosquitto-dir'];
   if (mosquittoDir && a.user) fail('--mosquitto-dir is for devices: dashboard users do not log in to the broker');
   if (mosquittoDir && !existsSync(join(mosquittoDir, 'passwd'))) fail(`${mosquittoDir}/passwd does not exist: create the files first with npm run mosquitto-config -- --out ${mosquittoDir}`);

@@ -127,6 +127,28 @@ describe('the herd: where each animal is', () => {
     expect(again.herd.animal(tag(2))).toMatchObject({ location: 'out', zone: 'shed-1' });
   });
 
+  it('starts while the store cannot answer, and rebuilds the places once it can', async () => {
+    const w = world();
+    await started(w);
+    w.read('shed-1-gate', [1, 2, 3], 'in');
+    w.herd.stop();
+    const store = w.store;
+    const real = store.tagPositions.bind(store);
+    let failing = true;
+    store.tagPositions = async (since) => {
+      if (failing) throw new Error('InfluxDB is not reachable');
+      return real(since);
+    };
+    const again = world(store, w.clock);
+    await started(again); // does not throw
+    expect(again.herd.headCount('huyang', 'shed-1').headCount).toBe(0);
+    failing = false;
+    // The herd asks again every 10 s (a real timer): wait for the count it then emits.
+    await new Promise<void>((resolve) => again.bus.on('headCount', (h) => h.zone === 'shed-1' && h.headCount === 3 && resolve()));
+    expect(again.herd.headCount('huyang', 'shed-1').headCount).toBe(3);
+    expect(again.heads).toContain('shed-1:3/0');
+  }, 20_000);
+
   it('imports a CSV: adds and updates animals, reports every bad line, and keeps the import across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'farm-herd-'));
     try {

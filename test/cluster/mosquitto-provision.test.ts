@@ -23,6 +23,7 @@ describe('provisioning a device into the Mosquitto files', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'farm-mq-provision-'));
     copyFileSync('config/demo-farm.yaml', config());
+    copyFileSync('config/demo-animals.csv', join(dir, 'demo-animals.csv')); // the farm file's registerFile, next to it
     mosquitto = await startMosquitto(mq()); // generated from the demo farm by npm run mosquitto-config
   });
   afterAll(async () => {

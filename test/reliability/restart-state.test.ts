@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), 'farm-restart-'));
 const configPath = join(dir, 'farm.yaml');
 const SUSTAIN_MS = 20_000;
 const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as Record<string, unknown>;
+// The demo's register file is named relative to the demo farm file: from this copy, name it absolutely.
+demo.animals = { ...(demo.animals as object), registerFile: resolve('config/demo-animals.csv') };
 writeFileSync(
   configPath,
   stringify({

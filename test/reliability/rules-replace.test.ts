@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, endClient } from '../helpers/mqtt.js';
@@ -65,9 +65,9 @@ describe('invalid rules', () => {
   });
 
   it('in the farm file stop start-up with the file, the path in it and the reason', async () => {
-    const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as { rules: Record<string, unknown>[] };
+    const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as { rules: Record<string, unknown>[]; animals: object };
     const file = join(dir, 'farm.yaml');
-    writeFileSync(file, stringify({ ...demo, rules: [{ ...demo.rules[0], when: { metric: 'nh3', above: 'high' } }, ...demo.rules.slice(1)] }));
+    writeFileSync(file, stringify({ ...demo, animals: { ...demo.animals, registerFile: resolve('config/demo-animals.csv') }, rules: [{ ...demo.rules[0], when: { metric: 'nh3', above: 'high' } }, ...demo.rules.slice(1)] }));
     const proc = spawnService({ ...(await servicePorts()), DATA_DIR: join(dir, 'data'), FARM_CONFIG: file });
     expect((await proc.exited).code).toBe(2);
     expect(proc.output()).toContain(`${file} is invalid`);
