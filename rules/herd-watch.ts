@@ -9,8 +9,8 @@ import type { Carrier } from './effects.js';
  * acknowledged, cleared; on the alert topic, in the store, restored after a restart):
  * - an animal of the register no reader has seen for `animals.missingAfter` (default 24 h; a never-read animal
  *   counts from when it was registered); cleared by its next read;
- * - a zone whose count has differed from its expected `attributes.headCount` for longer than 1 h; cleared once
- *   it matches again.
+ * - a zone with a gate reader whose count has differed from its expected `attributes.headCount` for longer than
+ *   1 h; cleared once it matches again.
  * The count compared (`countedFor`): the animals in the zone, except while most of its flock is out at pasture
  * (more animals went out through its gate than are in it): then those out count as accounted for, so a flock
  * grazing all day raises nothing, while a sheep that did not come back in the evening does, an hour later.
@@ -41,8 +41,10 @@ export function expectedHeadCount(attributes: Record<string, unknown> | undefine
 }
 
 export function createHerdWatch(ctx: EngineContext, carrier: Carrier, herd: HerdSource): HerdWatch {
+  // Only zones counted at a gate: a shed with an expected headCount but no gate reader has no count to compare.
   const zones = ctx.farm
     .zones()
+    .filter((z) => z.devices.some((d) => d.role === 'reader' && d.at === 'gate'))
     .map((z) => ({ site: z.site, zone: z.zone, expected: expectedHeadCount(z.config.attributes), owner: systemOwner.headCount(z.site, z.zone) }))
     .filter((z): z is { site: string; zone: string; expected: number; owner: string } => z.expected !== undefined);
   const differsSince = new Map<string, number>();

@@ -25,6 +25,8 @@ const config = FarmConfig.parse({
       zones: [
         { id: 'shed-1', kind: 'shed', attributes: { headCount: 4 }, devices: [{ id: 'shed-1-gate', role: 'reader' }, { id: 'shed-1-feeder', role: 'reader', at: 'feeder' }] },
         { id: 'shed-2', kind: 'shed', attributes: { headCount: 4 }, devices: [{ id: 'shed-2-gate', role: 'reader' }] },
+        // Expected 50, but nothing counts it: never a head-count alert.
+        { id: 'shed-3', kind: 'shed', attributes: { headCount: 50 }, devices: [{ id: 'shed-3-feeder', role: 'reader', at: 'feeder' }] },
       ],
     },
   ],
@@ -122,7 +124,7 @@ describe('the herd: where each animal is', () => {
     w.herd.stop();
     const again = world(w.store, w.clock);
     await started(again);
-    expect(again.herd.headCounts('huyang').map((h) => [h.zone, h.headCount, h.out])).toEqual([['shed-1', 2, 1], ['shed-2', 5, 0]]);
+    expect(again.herd.headCounts('huyang').map((h) => [h.zone, h.headCount, h.out])).toEqual([['shed-1', 2, 1], ['shed-2', 5, 0], ['shed-3', 0, 0]]);
     expect(again.herd.animal(tag(1))).toMatchObject({ location: 'in', zone: 'shed-2' });
     expect(again.herd.animal(tag(2))).toMatchObject({ location: 'out', zone: 'shed-1' });
   });
@@ -207,6 +209,7 @@ describe('herd alerts (through the rules engine)', () => {
     w.clock.advance(3000);
     const raised = w.alerts.filter((a) => a.rule === 'system:head-count');
     expect(raised).toEqual([expect.objectContaining({ state: 'raised', zone: 'shed-1', value: 3, severity: 'warning', message: expect.stringMatching(/head count of shed-1 is 3, expected 4 \(1 missing\)/) })]);
+    // shed-3 expects 50 and counts 0, but has no gate reader: nothing to compare.
     expect(w.alerts.some((a) => a.rule === 'system:animal-missing')).toBe(false);
     // Acknowledged like any alert, then cleared when the straggler comes in.
     const acked = engines[0].acknowledge(raised[0].id, 'ops');

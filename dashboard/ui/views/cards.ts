@@ -29,7 +29,8 @@ export function reading(device: string, metric: string, options: { label?: boole
 
 /** A shed's live head count next to its expected count (animals whose last gate read put them in it). */
 export function heads(site: string, zone: ZoneViewT): string {
-  if (zone.headCount === undefined) return '';
+  // Counted only where a gate reader counts: a shed without one has an expected head count but no live one.
+  if (zone.headCount === undefined || !zone.devices.some((d) => d.role === 'reader' && (d.at ?? 'gate') === 'gate')) return '';
   return `<span class="metric heads" data-bind="heads" data-site="${esc(site)}" data-zone="${esc(zone.id)}" data-testid="heads-${esc(zone.id)}"><span class="label">${esc(t('heads.label'))}</span><span class="value" data-part="value">—</span><span class="unit" data-part="out" hidden></span></span>`;
 }
 
