@@ -55,6 +55,8 @@ function world(store: MemoryStore = createMemoryStore(), clock: FakeClock = crea
 }
 
 let engines: RulesEngine[] = [];
+/** What the engines published over MQTT (topic, parsed payload). */
+const published: { topic: string; payload: AlertEvent }[] = [];
 let herds: Herd[] = [];
 afterEach(async () => {
   for (const e of engines) await e.stop();
@@ -67,7 +69,8 @@ async function started(w: ReturnType<typeof world>, withRules = false) {
   await w.herd.start();
   herds.push(w.herd);
   if (!withRules) return undefined;
-  const engine = createRulesEngine({ config, farm, bus: w.bus, store: w.store, clock: w.clock, logger: silentLogger(), publish: async () => {}, herd: w.herd }, { topicRoot: 'farm' });
+  const publish = async (topic: string, payload: string) => void published.push({ topic, payload: JSON.parse(payload) });
+  const engine = createRulesEngine({ config, farm, bus: w.bus, store: w.store, clock: w.clock, logger: silentLogger(), publish, herd: w.herd }, { topicRoot: 'farm' });
   await engine.start();
   engines.push(engine);
   return engine;
@@ -217,6 +220,11 @@ describe('herd alerts (through the rules engine)', () => {
     w.read('shed-1-gate', [4], 'in');
     w.clock.advance(1000);
     expect(w.alerts.at(-1)).toMatchObject({ id: raised[0].id, state: 'cleared' });
+    // On the zone's alert topic and in the store, each step of its life.
+    const states = ['raised', 'acknowledged', 'cleared'];
+    expect(published.filter((p) => p.payload.id === raised[0].id).map((p) => [p.topic, p.payload.state])).toEqual(states.map((st) => ['farm/huyang/shed-1/alert', st]));
+    await engines[0].flush();
+    expect(w.store.alertEvents.filter((e) => e.id === raised[0].id).map((e) => e.state)).toEqual(states);
   });
 
   it('keeps an open head-count alert across a restart of the service, and does not raise it twice', async () => {
