@@ -187,7 +187,7 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
         if (after !== before) for (const r of [before, after]) if (r?.direction) changed.add(zoneKey(r.site, r.zone));
       }
       if (changed.size > 0) emitCounts([...changed], now());
-      deps.logger.info({ registered, tags: model.tags.size, positions: positions.length }, 'herd ready: register loaded, places rebuilt from the stored tag reads');
+      deps.logger.info({ registered, tags: model.tags.size, positions: positions.length }, 'herd rebuilt: register loaded and places taken from the stored tag reads');
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, retryInMs: REBUILD_RETRY_MS }, 'cannot read the tag reads to rebuild head counts: starting from the register and live reads, and trying again');
       if (stopped) return;
