@@ -224,7 +224,7 @@ export const PutUserResponse = z.object({ user: UserInfo, created: z.boolean() }
 
 // ---- rejects
 export const RejectsResponse = z.object({
-  stats: z.object({ accepted: z.number(), messages: z.number(), batches: z.number(), rejected: z.record(z.string(), z.number()) }),
+  stats: z.object({ accepted: z.number(), duplicates: z.number(), messages: z.number(), batches: z.number(), rejected: z.record(z.string(), z.number()) }),
   rejects: z.array(z.object({ reason: z.enum(REJECT_REASONS as [string, ...string[]]), detail: z.string(), topic: z.string(), device: z.string().optional(), ts: z.number(), sample: z.string().optional() })),
 });
 
