@@ -8,7 +8,7 @@ import { parseDeviceTopic } from '../core/topics.js';
 import type { Store } from '../store/store.js';
 import { createBatcher } from './batcher.js';
 import type { DevicePresence, IngestHandle, IngestStats } from './handle.js';
-import { createReadingLedger, type ReadingLedger } from './ledger.js';
+import { createStoreLedger, type ReadingLedger } from './ledger.js';
 import { validateState, validateTelemetry } from './validate.js';
 
 /**
@@ -52,15 +52,13 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   const now = () => deps.clock?.now() ?? Date.now();
   const counts = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
   const stats = { accepted: 0, duplicates: 0, messages: 0, batches: 0 };
-  const ledger =
-    deps.ledger ??
-    createReadingLedger({ lookup: async (device, from, to) => store.raw({ device, from, to: to + 1, limit: 1_000_000 }) });
+  const ledger = deps.ledger ?? createStoreLedger(store);
   /** Once, before the first reading: what the store held at start, so a batch replayed after a restart is known. */
   let seeding: Promise<void> | undefined;
   const seedLedger = () =>
     store.latest().then(
       (values) => ledger.seed(values),
-      (err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings: values sent again from before this start are recognised only by the store'),
+      (err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory'),
     );
   /** Per device, the write of its newest accepted values: a duplicate is acknowledged only once its original is durable. */
   const lastWrite = new Map<string, Promise<void>>();

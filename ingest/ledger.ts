@@ -1,5 +1,6 @@
 import type { Reading } from '../core/domain.js';
 import { METRIC_NAMES } from '../core/metrics-catalog.js';
+import type { Store } from '../store/store.js';
 
 /**
  * Which values were already accepted, so a value sent again (a QoS 1 redelivery, a store-and-forward batch resent
@@ -204,4 +205,14 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
     },
     size: () => held + overflow.size,
   };
+}
+
+/**
+ * A ledger backed by a store: older keys are looked up there, and `seed` reads what it held at start. Used by
+ * ingest, and in split mode by the rules and dashboard processes on the readings they import (cluster/event-bridge.ts),
+ * since two ingest processes behind a shared subscription can each take one copy of a value.
+ */
+export function createStoreLedger(store: Pick<Store, 'raw' | 'latest'>, options: Omit<LedgerOptions, 'lookup'> = {}): ReadingLedger & { seedFromStore(): Promise<void> } {
+  const ledger = createReadingLedger({ ...options, lookup: (device, from, to) => store.raw({ device, from, to: to + 1, limit: 1_000_000 }) });
+  return { ...ledger, seedFromStore: async () => ledger.seed(await store.latest()) };
 }
