@@ -117,14 +117,28 @@ export const ReadingsQuery = DeviceFilter.extend({
   to: TimeArg.default('now'),
   every: DurationArg.optional().describe('bucket width; omitted = about 200 buckets over the range'),
 });
-const Bucket = z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number() });
+const Bucket = z.object({
+  ts: z.number().describe('bucket start; buckets of 1 h or more start at local boundaries of the series\' site zone (1d: local midnight)'),
+  mean: z.number(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number(),
+  sum: z.number().optional().describe('increment metrics (rain_mm) only: the total that fell in the bucket'),
+});
 export const ReadingsResponse = z.object({
   metric: z.string(),
   unit: z.string(),
   from: z.number(),
   to: z.number(),
   everyMs: z.number(),
-  series: z.array(z.object({ device: z.string(), buckets: z.array(Bucket) })),
+  series: z.array(
+    z.object({
+      device: z.string(),
+      site: z.string(),
+      timeZone: z.string().describe("the IANA zone of the device's site, whose local days and hours cut this series' buckets"),
+      buckets: z.array(Bucket),
+    }),
+  ),
 });
 
 // ---- alerts
