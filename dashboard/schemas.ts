@@ -89,6 +89,7 @@ export const ZoneView = z.object({
 export const SiteView = z.object({
   id: z.string(),
   name: z.string().optional(),
+  timeZone: z.string().describe("IANA zone: times of this site are shown in it (SPEC: the site's zone, never the viewer's or the server's)"),
   activeAlerts: z.number(),
   worstSeverity: Severity.optional(),
   zones: z.array(ZoneView),
@@ -104,10 +105,21 @@ export const LatestResponse = z.object({
 export const DrainageResponse = z.object({
   site: z.string(),
   pipes: z.array(z.object({ zone: z.string(), device: z.string(), fill: z.number().optional(), ts: z.number().optional(), level: z.string() })),
-  gauges: z.array(z.object({ zone: z.string(), device: z.string(), rain1hMm: z.number(), rain24hMm: z.number(), level: z.string().optional() })),
+  gauges: z.array(
+    z.object({
+      zone: z.string(),
+      device: z.string(),
+      rain1hMm: z.number(),
+      rain24hMm: z.number(),
+      rainTodayMm: z.number().describe("rain since local midnight in the site's zone (dayStart)"),
+      level: z.string().optional(),
+    }),
+  ),
   highWater: z.array(z.object({ zone: z.string(), device: z.string(), minFill: z.number(), hours: z.number() })),
   highWaterRule: z.object({ fillPct: z.number(), hours: z.number(), dryRainMm: z.number() }),
   asOf: z.number().describe('server time (epoch ms) the rainfall windows end at: a reading stamped later is not in the totals'),
+  timeZone: z.string().describe("the site's IANA time zone"),
+  dayStart: z.number().describe("local midnight of today in the site's zone (epoch ms): where rainTodayMm starts"),
 });
 
 // ---- readings
