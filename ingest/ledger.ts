@@ -7,9 +7,10 @@ import type { Store } from '../store/store.js';
  * after a lost PUBACK, a replay after a crash) is acknowledged but not stored, evaluated or shown twice (SPEC:
  * readings are idempotent per device, metric and ts; the first accepted value stands).
  *
- * Bounded memory: per device the `perDevice` newest timestamps (default 256) with a bit per metric, plus the last
- * `overflow` keys pushed out of those (default 65,536 farm-wide), about 16 bytes per key: at most
- * devices x 4 KB + 1 MB. Every key newer than what a device's window pushed out (and newer than what the store
+ * Bounded memory: per device the `perDevice` newest timestamps (default 256) with a bit per metric (16 bytes each),
+ * plus the last `overflow` keys pushed out of those (default 65,536 farm-wide, about 150 bytes each): at most about
+ * 4 KB per device + 10 MB (measured: 1,000 devices with full windows and a full overflow hold 13.7 MB of heap, and
+ * admitting a reading costs about 1 us). Every key newer than what a device's window pushed out (and newer than what the store
  * held at start, `seed`) is known here, so a miss there means new. Older keys that are no longer held are looked
  * up in the store (`lookup`, one range query per message), which is also how a batch replayed after a restart is
  * recognised.
@@ -59,8 +60,12 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
   const overflowMax = options.overflow ?? 65_536;
   const devices = new Map<string, DeviceKeys>();
   const seeded = new Map<string, number>();
-  /** "device\0ts" -> metric bits, oldest first. */
+  /** "device\0ts" -> metric bits of keys pushed out of the per-device windows; the oldest leave first. */
   const overflow = new Map<string, number>();
+  // Insertion order kept in a ring: deleting a Map's first entry over and over makes finding the next first one
+  // slow (V8 skips the deleted slots), 30 us a reading at 65,536 entries against 0.7 us with the ring.
+  const overflowOrder: (string | undefined)[] = new Array(overflowMax);
+  let overflowNext = 0;
   let held = 0;
 
   function keysOf(device: string): DeviceKeys {
@@ -112,8 +117,15 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
       held--;
       if (oldTs > d.floor) d.floor = oldTs;
       const key = `${device}\u0000${oldTs}`;
-      overflow.set(key, (overflow.get(key) ?? 0) | oldBits);
-      if (overflow.size > overflowMax) overflow.delete(overflow.keys().next().value!);
+      const spilled = overflow.get(key);
+      if (spilled !== undefined) overflow.set(key, spilled | oldBits);
+      else {
+        const leaving = overflowOrder[overflowNext];
+        if (leaving !== undefined) overflow.delete(leaving);
+        overflowOrder[overflowNext] = key;
+        overflowNext = (overflowNext + 1) % overflowMax;
+        overflow.set(key, oldBits);
+      }
     }
   }
 
