@@ -32,6 +32,11 @@ export function fmtTime(ts: number | undefined, lang: string, timeZone = 'UTC'):
   return `${new Intl.DateTimeFormat(lang, options).format(ts)} ${zoneLabel(timeZone, ts)}`;
 }
 
+/** A wall-clock time of day at the site, with its zone: "00:00 UTC+8". */
+export function fmtClock(ts: number, lang: string, timeZone = 'UTC'): string {
+  return `${new Intl.DateTimeFormat(lang, { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ts)} ${zoneLabel(timeZone, ts)}`;
+}
+
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function toast(message: string, kind: 'error' | 'info' = 'error'): void {

@@ -185,7 +185,7 @@ describe('the dashboard on the whole service with real devices', () => {
     await seeText(operator, 'fill-legend', 'red > 85 %');
     // Times are the site's (Zhejiang, UTC+8) and say so, though the browser runs in UTC.
     await seeText(operator, 'site-zone', 'Times in Asia/Shanghai (UTC+8)');
-    await seeText(operator, 'rain-today-head', /Today\s*since 00:00:00 UTC\+8/);
+    await seeText(operator, 'rain-today-since', 'Today: since 00:00 UTC+8');
     await seeText(operator, 'rain-rain-1-gauge-today', /^\d+\.\d$/);
     expect(await operator.getByTestId('drainage-alerts').getByTestId('alert-time').first().textContent()).toMatch(/^\d\d:\d\d:\d\d UTC\+8$/);
     await shot(operator, 'drainage');

@@ -1,5 +1,5 @@
 import type { DrainageResponseT } from '../../schemas.js';
-import { esc, fmt, fmtTime } from '../dom.js';
+import { esc, fmt, fmtClock } from '../dom.js';
 import { currentLang, t } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 
@@ -31,7 +31,7 @@ function gaugeName(device: string, zone: string): string {
 export function gaugesTable(d: DrainageResponseT): string {
   if (d.gauges.length === 0) return '';
   // The site's calendar day: "since 00:00 UTC+8", whatever zone the browser is in.
-  const today = t('drain.rainTodaySince', { time: fmtTime(d.dayStart, currentLang(), d.timeZone) });
+  const today = t('drain.rainTodaySince', { time: fmtClock(d.dayStart, currentLang(), d.timeZone) });
   const rows = d.gauges
     .map((g) => {
       const id = esc(g.device);
@@ -41,7 +41,7 @@ export function gaugesTable(d: DrainageResponseT): string {
       return `<tr><td><a href="#/history/${id}/rain_mm">${esc(gaugeName(g.device, g.zone))}</a></td><td class="num" data-testid="rain-${id}-1h">${fmt(g.rain1hMm)}</td><td class="num" data-testid="rain-${id}-24h">${fmt(g.rain24hMm)}</td><td class="num" data-testid="rain-${id}-today">${fmt(g.rainTodayMm)}</td><td>${level}</td></tr>`;
     })
     .join('');
-  return `<section class="drain-block" data-testid="rain-gauges"><h3>${esc(t('drain.gauges'))} (mm)</h3><div class="table-wrap"><table class="table rain-table"><thead><tr><th></th><th class="num">${esc(t('drain.rain1h'))}</th><th class="num">${esc(t('drain.rain24h'))}</th><th class="num" title="${esc(today)}" data-testid="rain-today-head">${esc(t('drain.rainToday'))}<br><span class="muted small">${esc(today)}</span></th><th>${esc(t('drain.level'))}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+  return `<section class="drain-block" data-testid="rain-gauges"><h3>${esc(t('drain.gauges'))} (mm)</h3><p class="muted small" data-testid="rain-today-since">${esc(today)}</p><div class="table-wrap"><table class="table rain-table"><thead><tr><th></th><th class="num">${esc(t('drain.rain1h'))}</th><th class="num">${esc(t('drain.rain24h'))}</th><th class="num" title="${esc(today)}">${esc(t('drain.rainToday'))}</th><th>${esc(t('drain.level'))}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
 export function highWaterList(d: DrainageResponseT): string {
