@@ -1,6 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { Reading } from '../core/domain.js';
 import type { FarmBus, FarmEvents } from '../core/events.js';
+import type { ReadingLedger } from '../ingest/ledger.js';
 import type { FarmMetrics } from '../core/observability.js';
 import { eventFilters, eventTopic, parseEventTopic, type BridgedEvent } from './service-topics.js';
 
@@ -21,6 +23,16 @@ export interface BridgeDeps {
   topicRoot: string;
   metrics: FarmMetrics;
   logger: Logger;
+}
+
+/**
+ * Readings imported from several ingest processes: behind a shared subscription two copies of one value (a device
+ * resending) can land on two ingest processes, each of which takes its copy. The consumer passes them through a
+ * ledger of its own, so its components see each value once; `duplicate` says how many values it stopped.
+ */
+export interface ImportedReadings {
+  ledger: Pick<ReadingLedger, 'admit'>;
+  duplicate(values: number): void;
 }
 
 function whereOf(event: BridgedEvent, payload: unknown): { site?: string; zone?: string; device?: string } {
@@ -49,8 +61,18 @@ export function exportEvents(deps: BridgeDeps, events: readonly BridgedEvent[]):
  * Subscribes to the given events (limited to `sites` when given) and emits them on the local bus.
  * Resolves once the broker has granted the subscriptions.
  */
-export async function importEvents(deps: BridgeDeps, events: readonly BridgedEvent[], sites?: readonly string[]): Promise<() => void> {
+export async function importEvents(deps: BridgeDeps, events: readonly BridgedEvent[], sites?: readonly string[], readings?: ImportedReadings): Promise<() => void> {
   const wanted = new Set(events);
+  const emitReading = (reading: Reading) => {
+    if (!readings) return void deps.bus.emit('reading', reading);
+    const pass = (admitted: { fresh: Reading[]; duplicates: number }) => {
+      if (admitted.duplicates > 0) readings.duplicate(admitted.duplicates);
+      for (const r of admitted.fresh) deps.bus.emit('reading', r);
+    };
+    const admitted = readings.ledger.admit([reading]);
+    if (admitted instanceof Promise) void admitted.then(pass, (err: Error) => deps.logger.error({ err: err.message }, 'could not check an imported reading for duplicates'));
+    else pass(admitted);
+  };
   const onMessage = (topic: string, payload: Buffer) => {
     const event = parseEventTopic(deps.topicRoot, topic);
     if (!event || !wanted.has(event) || payload.length === 0) return;
@@ -62,7 +84,8 @@ export async function importEvents(deps: BridgeDeps, events: readonly BridgedEve
       return;
     }
     deps.metrics.serviceEvents.inc({ direction: 'in', event });
-    deps.bus.emit(event, value as never);
+    if (event === 'reading') emitReading(value as Reading);
+    else deps.bus.emit(event, value as never);
   };
   deps.client.on('message', onMessage);
   const filters = events.flatMap((event) => eventFilters(deps.topicRoot, event, event === 'reject' ? undefined : sites));

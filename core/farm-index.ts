@@ -24,11 +24,14 @@ export interface FarmIndex {
   zones(): IndexedZone[];
   zone(site: string, zone: string): IndexedZone | undefined;
   actuators(site: string, zone: string, type?: ActuatorType): IndexedDevice[];
+  /** The site's IANA time zone (config `timezone`, default UTC); UTC for a site the farm does not have. */
+  timeZone(site: string): string;
 }
 
 export function indexFarm(config: FarmConfigT): FarmIndex {
   const byId = new Map<string, IndexedDevice>();
   const zones: IndexedZone[] = [];
+  const timeZones = new Map(config.sites.map((s) => [s.id, s.timezone ?? 'UTC']));
   for (const site of config.sites) {
     for (const zone of site.zones) {
       const devices = zone.devices.map((d) => ({ site: site.id, zone: zone.id, kind: zone.kind, device: d.id, role: d.role, type: d.type, at: d.role === 'reader' ? (d.at ?? 'gate') : undefined, config: d }));
@@ -44,5 +47,6 @@ export function indexFarm(config: FarmConfigT): FarmIndex {
     zones: () => zones,
     zone: (site, zone) => byZone.get(zoneKey(site, zone)),
     actuators: (site, zone, type) => (byZone.get(zoneKey(site, zone))?.devices ?? []).filter((d) => d.role === 'actuator' && (!type || d.type === type)),
+    timeZone: (site) => timeZones.get(site) ?? 'UTC',
   };
 }

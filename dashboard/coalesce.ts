@@ -1,4 +1,5 @@
 import type { Reading } from '../core/domain.js';
+import { isIncrement } from '../core/metrics-catalog.js';
 
 /**
  * Merges bursts before they go to browsers. Two limits:
@@ -90,10 +91,15 @@ export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
   };
 }
 
-/** Readings of one device merge metric by metric; the newest value of each metric wins. */
+/**
+ * Readings of one device merge metric by metric: a level keeps its newest value, an increment (rain_mm) adds up,
+ * so two rain reports within one screen update show what fell in both (core/metrics-catalog.ts says which is which).
+ */
 export function mergeReadings(older: Reading, newer: Reading): Reading {
   const [first, second] = newer.ts >= older.ts ? [older, newer] : [newer, older];
-  return { ...second, metrics: { ...first.metrics, ...second.metrics } };
+  const metrics = { ...first.metrics, ...second.metrics };
+  for (const metric in first.metrics) if (metric in second.metrics && isIncrement(metric)) metrics[metric] = first.metrics[metric] + second.metrics[metric];
+  return { ...second, metrics };
 }
 
 /** For state-like events only the newest counts. */

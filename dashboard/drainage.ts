@@ -1,5 +1,6 @@
 import type { AlertEvent } from '../core/domain.js';
 import type { FarmIndex, IndexedDevice } from '../core/farm-index.js';
+import { DAY_MS, HOUR_MS, startOfLocalDay } from '../core/site-time.js';
 import type { RuleT } from '../rules/schema.js';
 import type { HistoryBucket, LatestValue, Store } from '../store/store.js';
 import type { DrainageResponseT } from './schemas.js';
@@ -20,10 +21,10 @@ export interface HighWaterRule {
 
 export const DEFAULT_HIGH_WATER: HighWaterRule = { fillPct: 50, hours: 6, dryRainMm: 1 };
 
-const HOUR_MS = 3_600_000;
 
+/** What fell in the buckets: their sums (rain_mm is an increment, so its buckets carry one). */
 export function bucketsTotal(buckets: readonly HistoryBucket[]): number {
-  return buckets.reduce((sum, b) => sum + b.mean * b.count, 0);
+  return buckets.reduce((sum, b) => sum + (b.sum ?? b.mean * b.count), 0);
 }
 
 /** Lowest fill over the window, or undefined when the data do not cover it (a silent sensor is not "high water"). */
@@ -52,14 +53,18 @@ export async function buildDrainage(
   const zones = deps.farm.zones().filter((z) => z.site === site && (z.kind === 'drain' || z.kind === 'field'));
   const latest = await deps.store.latest({ site });
   const hw = deps.highWater;
-  const out: DrainageResponseT = { site, pipes: [], gauges: [], highWater: [], highWaterRule: { ...hw }, asOf: now };
+  // "Today" is the site's calendar day (SPEC "Identity"): from local midnight, whatever zone the server runs in.
+  const timeZone = deps.farm.timeZone(site);
+  const dayStart = startOfLocalDay(timeZone, now);
+  const out: DrainageResponseT = { site, pipes: [], gauges: [], highWater: [], highWaterRule: { ...hw }, asOf: now, timeZone, dayStart };
 
   let siteRainInWindow = 0;
   for (const zone of zones) {
     for (const device of zone.devices.filter((d) => measures(d, 'rain_mm', latest))) {
-      const [lastHour, lastDay] = await Promise.all([
+      const [lastHour, lastDay, today] = await Promise.all([
         deps.store.history({ device: device.device, metric: 'rain_mm', from: now - HOUR_MS, to: now + 1, everyMs: HOUR_MS }),
         deps.store.history({ device: device.device, metric: 'rain_mm', from: now - 24 * HOUR_MS, to: now + 1, everyMs: HOUR_MS }),
+        deps.store.history({ device: device.device, metric: 'rain_mm', from: dayStart, to: now + 1, everyMs: DAY_MS, timeZone }),
       ]);
       const dayBuckets = lastDay.flatMap((s) => s.buckets);
       siteRainInWindow += bucketsTotal(dayBuckets.filter((b) => b.ts >= now - hw.hours * HOUR_MS));
@@ -72,6 +77,7 @@ export async function buildDrainage(
         device: device.device,
         rain1hMm: round1(bucketsTotal(lastHour.flatMap((s) => s.buckets))),
         rain24hMm: round1(bucketsTotal(dayBuckets)),
+        rainTodayMm: round1(bucketsTotal(today.flatMap((s) => s.buckets))),
         level: worst ? (worst.level ?? worst.severity) : undefined,
       });
     }

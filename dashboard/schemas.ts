@@ -93,6 +93,7 @@ export const ZoneView = z.object({
 export const SiteView = z.object({
   id: z.string(),
   name: z.string().optional(),
+  timeZone: z.string().describe("IANA zone: times of this site are shown in it (SPEC: the site's zone, never the viewer's or the server's)"),
   activeAlerts: z.number(),
   worstSeverity: Severity.optional(),
   zones: z.array(ZoneView),
@@ -108,10 +109,21 @@ export const LatestResponse = z.object({
 export const DrainageResponse = z.object({
   site: z.string(),
   pipes: z.array(z.object({ zone: z.string(), device: z.string(), fill: z.number().optional(), ts: z.number().optional(), level: z.string() })),
-  gauges: z.array(z.object({ zone: z.string(), device: z.string(), rain1hMm: z.number(), rain24hMm: z.number(), level: z.string().optional() })),
+  gauges: z.array(
+    z.object({
+      zone: z.string(),
+      device: z.string(),
+      rain1hMm: z.number(),
+      rain24hMm: z.number(),
+      rainTodayMm: z.number().describe("rain since local midnight in the site's zone (dayStart)"),
+      level: z.string().optional(),
+    }),
+  ),
   highWater: z.array(z.object({ zone: z.string(), device: z.string(), minFill: z.number(), hours: z.number() })),
   highWaterRule: z.object({ fillPct: z.number(), hours: z.number(), dryRainMm: z.number() }),
   asOf: z.number().describe('server time (epoch ms) the rainfall windows end at: a reading stamped later is not in the totals'),
+  timeZone: z.string().describe("the site's IANA time zone"),
+  dayStart: z.number().describe("local midnight of today in the site's zone (epoch ms): where rainTodayMm starts"),
 });
 
 // ---- readings
@@ -121,14 +133,28 @@ export const ReadingsQuery = DeviceFilter.extend({
   to: TimeArg.default('now'),
   every: DurationArg.optional().describe('bucket width; omitted = about 200 buckets over the range'),
 });
-const Bucket = z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number() });
+const Bucket = z.object({
+  ts: z.number().describe('bucket start; buckets of 1 h or more start at local boundaries of the series\' site zone (1d: local midnight)'),
+  mean: z.number(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number(),
+  sum: z.number().optional().describe('increment metrics (rain_mm) only: the total that fell in the bucket'),
+});
 export const ReadingsResponse = z.object({
   metric: z.string(),
   unit: z.string(),
   from: z.number(),
   to: z.number(),
   everyMs: z.number(),
-  series: z.array(z.object({ device: z.string(), buckets: z.array(Bucket) })),
+  series: z.array(
+    z.object({
+      device: z.string(),
+      site: z.string(),
+      timeZone: z.string().describe("the IANA zone of the device's site, whose local days and hours cut this series' buckets"),
+      buckets: z.array(Bucket),
+    }),
+  ),
 });
 
 // ---- alerts
@@ -231,6 +257,7 @@ export const PutUserResponse = z.object({ user: UserInfo, created: z.boolean() }
 export const RejectsResponse = z.object({
   stats: z.object({
     accepted: z.number(),
+    duplicates: z.number(),
     messages: z.number(),
     batches: z.number(),
     tagReads: z.number().describe('ear-tag reads taken'),

@@ -4,6 +4,7 @@ import type { RejectReason, RejectRecord } from '../core/events.js';
 /** What ingest offers the API and dashboard: counters, the last rejects, device presence. */
 export interface IngestStats {
   accepted: number; // readings stored (one message may carry many)
+  duplicates: number; // values (device, metric, ts) already accepted that came again
   messages: number; // telemetry messages seen
   rejected: Record<RejectReason, number>;
   batches: number; // store write batches

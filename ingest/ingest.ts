@@ -8,6 +8,7 @@ import { parseDeviceTopic, PUBLISH_CHANNELS } from '../core/topics.js';
 import type { Store } from '../store/store.js';
 import { createBatcher } from './batcher.js';
 import type { DevicePresence, IngestHandle, IngestStats } from './handle.js';
+import { createStoreLedger, type ReadingLedger } from './ledger.js';
 import { validateState, validateTelemetry } from './validate.js';
 import { validateTagReads } from './validate-tags.js';
 import { createRecentReads, readKey } from './recent-reads.js';
@@ -24,6 +25,8 @@ export interface IngestDeps {
   logger: Logger;
   metrics: FarmMetrics;
   clock?: { now(): number };
+  /** Which values were already accepted; by default one backed by `store` (ledger.ts). */
+  ledger?: ReadingLedger;
 }
 
 export interface IngestOptions {
@@ -50,8 +53,18 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   const { store, bus, logger, metrics } = deps;
   const now = () => deps.clock?.now() ?? Date.now();
   const counts = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
-  const stats = { accepted: 0, messages: 0, batches: 0, tagReads: 0, tagDuplicates: 0 };
+  const stats = { accepted: 0, duplicates: 0, messages: 0, batches: 0, tagReads: 0, tagDuplicates: 0 };
   const recentReads = createRecentReads();
+  const ledger = deps.ledger ?? createStoreLedger(store);
+  /** Once, before the first reading: what the store held at start, so a batch replayed after a restart is known. */
+  let seeding: Promise<void> | undefined;
+  const seedLedger = () =>
+    store.latest().then(
+      (values) => ledger.seed(values),
+      (err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory'),
+    );
+  /** Per device, the write of its newest accepted values: a duplicate is acknowledged only once its original is durable. */
+  const lastWrite = new Map<string, Promise<void>>();
   const rejects: RejectRecord[] = [];
   const presence = new Map<string, DevicePresence>();
 
@@ -155,11 +168,31 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
       if (r.ts > lastSeen) lastSeen = r.ts;
     }
     p.lastSeen = lastSeen;
+    await (seeding ??= seedLedger());
+    // Values sent again (QoS 1 redelivery, a batch resent after a lost PUBACK) are acknowledged but go no further.
+    const { fresh, duplicates } = await ledger.admit(readings);
+    if (duplicates > 0) {
+      stats.duplicates += duplicates;
+      metrics.duplicates.inc(duplicates);
+    }
     // Rules and the dashboard see a reading as soon as it is valid; the PUBACK waits for the store.
-    for (const reading of readings) bus.emit('reading', reading);
-    await batcher.add(readings);
-    stats.accepted += readings.length;
-    metrics.accepted.inc(readings.length);
+    for (const reading of fresh) bus.emit('reading', reading);
+    const waits: Promise<void>[] = [];
+    if (duplicates > 0) {
+      const original = lastWrite.get(ref.device);
+      if (original) waits.push(original);
+    }
+    if (fresh.length > 0) {
+      const write = batcher.add(fresh);
+      lastWrite.set(ref.device, write);
+      const settle = () => lastWrite.get(ref.device) === write && lastWrite.delete(ref.device);
+      // Not durable, so not accepted: a resend of these values must be taken again.
+      write.then(settle, () => (ledger.forget(fresh), settle()));
+      waits.push(write);
+    }
+    await Promise.all(waits);
+    stats.accepted += fresh.length;
+    metrics.accepted.inc(fresh.length);
     metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 

@@ -58,7 +58,17 @@ export type RulesEngine = LocalRulesHandle & {
   flush(): Promise<void>;
   /** Runs one tick now (the tick loop does this every tickMs). */
   tick(): void;
+  /** What each instance of a rule holds now: its leaves' values (a window's aggregate), active, level (-1: none). */
+  instanceStates(ruleId: string): InstanceView[];
 };
+
+export interface InstanceView {
+  key: string;
+  device?: string;
+  active: boolean;
+  level: number;
+  values: (number | undefined)[];
+}
 
 /**
  * The rules engine: listens to readings and actuator states on the FarmBus, evaluates rules with the pure
@@ -236,6 +246,8 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       await Promise.all([alertLog.flush(), commandLog.flush(), notifier.idle()]);
     },
     tick,
+    instanceStates: (ruleId) =>
+      ctx.set.statesOf(ruleId).map((st) => ({ key: st.key, device: st.device, active: st.active, level: st.level, values: st.leaves.map((l) => l.value) })),
     rules: () => defs,
     replaceRules(raw) {
       const persist = (next: RuleT[]) => durable.saveRules(deps.config.rules, next);

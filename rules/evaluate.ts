@@ -23,6 +23,8 @@ export interface LeafState {
 export interface RuleState extends ScopeRef {
   rule: CompiledRule;
   key: string;
+  /** The site's IANA zone: the rule's `schedule` is wall-clock time there. */
+  timeZone: string;
   leaves: LeafState[];
   active: boolean;
   /** Index into the graded leaf's levels; -1 for ungraded rules or when not active. */
@@ -50,7 +52,14 @@ export interface RuleEffect {
 }
 
 /** `lastSeen` gives when a device (or, with no device, any sensor of the instance's zone) last reported, for stale conditions. */
-export function createRuleState(rule: CompiledRule, ref: ScopeRef, key: string, now: number, lastSeen: (device?: string) => number | undefined = () => undefined): RuleState {
+export function createRuleState(
+  rule: CompiledRule,
+  ref: ScopeRef,
+  key: string,
+  now: number,
+  lastSeen: (device?: string) => number | undefined = () => undefined,
+  timeZone = 'UTC',
+): RuleState {
   // Every field present from the start: one object shape keeps the hot loop monomorphic (fast) in V8.
   const leaves = rule.leaves.map(
     (leaf): LeafState => ({
@@ -62,7 +71,7 @@ export function createRuleState(rule: CompiledRule, ref: ScopeRef, key: string, 
       window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
     }),
   );
-  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, leaves, active: false, level: -1, since: undefined, cause: -1 };
+  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, timeZone, leaves, active: false, level: -1, since: undefined, cause: -1 };
 }
 
 export function evaluate(state: RuleState, input: EvalInput, now: number): { state: RuleState; effects: RuleEffect[] } {
@@ -160,7 +169,7 @@ function holds(node: CondNode, leaves: LeafState[]): boolean {
 
 function settle(state: RuleState, now: number): RuleEffect[] {
   const { rule } = state;
-  const active = inSchedule(rule.def.schedule, now) && holds(rule.tree, state.leaves);
+  const active = inSchedule(rule.def.schedule, now, state.timeZone) && holds(rule.tree, state.leaves);
   const level = active && rule.levelLeaf >= 0 ? state.leaves[rule.levelLeaf].level : -1;
   const wasActive = state.active;
   const wasLevel = state.level;

@@ -78,7 +78,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     if (!m) states.set(r.id, (m = new Map()));
     let st = m.get(key);
     if (!st) {
-      st = createRuleState(r, ref, key, now, (device) => lastSeen(ref.site, ref.zone, device));
+      st = createRuleState(r, ref, key, now, (device) => lastSeen(ref.site, ref.zone, device), farm.timeZone(ref.site));
       m.set(key, st);
       index(st);
     }

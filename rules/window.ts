@@ -1,13 +1,16 @@
 /**
  * Sliding time window over one metric: sum, mean, max, min and rate over (now - windowMs, now].
  *
- * Memory is bounded: samples closer together than windowMs / MAX_BUCKETS share a bucket, so a 24 h
- * rainfall window holds at most ~512 buckets however often the gauge reports. Results are exact while
- * samples are further apart than that resolution (a 1 h window: 7 s), and otherwise off by at most
- * one bucket's worth at the old edge.
+ * Exact, so a windowed rule counts what the store holds for the same span (a late sample in its place, one
+ * already outside the window not at all), and the restart replay from the store rebuilds the same sums: each
+ * timestamp keeps its own bucket while the window holds at most EXACT_SAMPLES of them (a 1 h window with a
+ * report every 3.5 s, a 24 h window with one a minute). Beyond that, memory stays bounded: samples closer
+ * together than windowMs / MAX_BUCKETS then share a bucket (a 24 h window at most ~512 buckets however often the
+ * gauge reports), and the sum is off by at most one bucket's worth at the old edge.
  */
 export type Agg = 'sum' | 'mean' | 'max' | 'min' | 'rate';
 
+export const EXACT_SAMPLES = 1024;
 export const MAX_BUCKETS = 512;
 
 interface Bucket {
@@ -31,7 +34,28 @@ export interface WindowState {
 }
 
 export function createWindow(windowMs: number): WindowState {
-  return { windowMs, resolutionMs: Math.max(1, Math.floor(windowMs / MAX_BUCKETS)), buckets: [], sum: 0, count: 0 };
+  return { windowMs, resolutionMs: 1, buckets: [], sum: 0, count: 0 };
+}
+
+/** Too many timestamps to keep apart: from now on samples share buckets of windowMs / MAX_BUCKETS. */
+function coarsen(w: WindowState): void {
+  w.resolutionMs = Math.max(1, Math.floor(w.windowMs / MAX_BUCKETS));
+  const merged: Bucket[] = [];
+  for (const k of w.buckets) {
+    const start = k.firstTs - (k.firstTs % w.resolutionMs);
+    const last = merged[merged.length - 1];
+    if (!last || last.start !== start) {
+      merged.push({ ...k, start });
+      continue;
+    }
+    last.lastTs = k.lastTs;
+    last.lastValue = k.lastValue;
+    last.sum += k.sum;
+    last.count += k.count;
+    last.min = Math.min(last.min, k.min);
+    last.max = Math.max(last.max, k.max);
+  }
+  w.buckets = merged;
 }
 
 /** Adds a sample; a sample already outside the window (late batch) is ignored. */
@@ -55,6 +79,7 @@ export function addSample(w: WindowState, ts: number, value: number, now: number
   }
   w.sum += value;
   w.count++;
+  if (w.resolutionMs === 1 && w.buckets.length > EXACT_SAMPLES && (evict(w, now), w.buckets.length > EXACT_SAMPLES)) coarsen(w);
 }
 
 /** Drops buckets whose newest sample has left the window; returns whether anything was dropped. */

@@ -5,6 +5,7 @@ import { createInfluxHttp, type InfluxChoice } from './influx-http.js';
 import { prepareInflux } from './influx-init.js';
 import { ALERT, COMMAND, NO_DIRECTION, TAG_READ, TAG_READ_TAGS, TELEMETRY, TELEMETRY_TAGS, alertLine, commandLine, readingLine, tagReadLine } from './influx-points.js';
 import { epochMs, ident, rows, where, type InfluxResult } from './influxql.js';
+import { influxHistory } from './influx-history.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { StoreError, type CommandRecord, type HistorySeries, type LatestValue, type RawPoint, type Store, type TagPosition } from './store.js';
 
@@ -59,21 +60,8 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
     },
 
     async history(q) {
-      const every = Math.trunc(q.everyMs);
-      if (!(every > 0)) throw new StoreError('STORE_QUERY', `history bucket width must be a positive number of ms, got ${q.everyMs}`);
-      const f = ident(q.metric);
-      // fill(none): InfluxDB would otherwise report empty buckets (count 0, mean null) where the device was silent.
-      const [result] = await select(
-        `SELECT mean(${f}) AS "mean", min(${f}) AS "min", max(${f}) AS "max", count(${f}) AS "count" FROM ${ident(TELEMETRY)}` +
-          `${where({ site: q.site, zone: q.zone, device: q.device }, q)} GROUP BY time(${every}ms), "device" fill(none)`,
-      );
-      const series: HistorySeries[] = (result?.series ?? []).map((s) => ({
-        device: s.tags?.device ?? '',
-        buckets: rows(s)
-          .filter((r) => Number(r.count) > 0)
-          .map((r) => ({ ts: Number(r.time), mean: Number(r.mean), min: Number(r.min), max: Number(r.max), count: Number(r.count) })),
-      }));
-      return series.filter((s) => s.buckets.length > 0).sort((a, b) => a.device.localeCompare(b.device));
+      if (!(Math.trunc(q.everyMs) > 0)) throw new StoreError('STORE_QUERY', `history bucket width must be a positive number of ms, got ${q.everyMs}`);
+      return influxHistory(select, q);
     },
 
     async latest(filter = {}) {

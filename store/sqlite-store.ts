@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { withAlertDefaults, type AlertEvent, type Reading, type TagRead } from '../core/domain.js';
+import { isIncrement } from '../core/metrics-catalog.js';
+import { DAY_MS, LOCAL_BUCKETS_FROM_MS, offsetSegments } from '../core/site-time.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { applySchema, whereClause } from './sqlite-schema.js';
 import { createSqliteWriter, durablePragmas, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
@@ -10,6 +12,7 @@ import {
   StoreError,
   type CommandRecord,
   type EventQuery,
+  type HistoryBucket,
   type HistoryQuery,
   type HistorySeries,
   type LatestValue,
@@ -31,14 +34,15 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-// INSERT OR REPLACE on the (device, metric, ts) key: a device resending after a lost PUBACK is harmless.
-const INSERT_READING = 'INSERT OR REPLACE INTO readings (ts, site, zone, kind, device, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?)';
-// Only a newer (or equally new, replaced) reading moves "latest": late store-and-forward batches must not.
+// INSERT OR IGNORE on the (device, metric, ts) key: a value sent again is stored once and the first value stands
+// (SPEC: readings are idempotent).
+const INSERT_READING = 'INSERT OR IGNORE INTO readings (ts, site, zone, kind, device, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?)';
+// Only a newer reading moves "latest": late store-and-forward batches and values sent again must not.
 const UPSERT_LATEST = `
   INSERT INTO latest (device, metric, site, zone, kind, ts, value) VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (device, metric) DO UPDATE SET
     site = excluded.site, zone = excluded.zone, kind = excluded.kind, ts = excluded.ts, value = excluded.value
-  WHERE excluded.ts >= latest.ts`;
+  WHERE excluded.ts > latest.ts`;
 const INSERT_ALERT = 'INSERT INTO alerts (ts, site, json) VALUES (?, ?, ?)';
 const INSERT_COMMAND = 'INSERT INTO commands (ts, site, device, json) VALUES (?, ?, ?, ?)';
 // The first read of a (tag, device, ts) stands: a redelivery is the same read.
@@ -196,7 +200,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         for (const row of rows) {
           let s = series.get(row.device);
           if (!s) series.set(row.device, (s = { device: row.device, buckets: [] }));
-          s.buckets.push({ ts: row.bucket, mean: row.mean, min: row.min, max: row.max, count: row.count });
+          const bucket: HistoryBucket = { ts: row.bucket, mean: row.mean, min: row.min, max: row.max, count: row.count };
+          if (row.sum !== undefined) bucket.sum = row.sum;
+          s.buckets.push(bucket);
         }
         return [...series.values()];
       });
@@ -298,17 +304,48 @@ interface HistoryRow {
   min: number;
   max: number;
   count: number;
+  sum?: number;
 }
 
-/** The history statement, exported so a test can check its query plan uses an index. */
+/**
+ * The history statement, exported so a test can check its query plan uses an index. Buckets of one hour or longer
+ * in a zone other than UTC follow core/site-time.ts bucketStart (InfluxDB's tz() rule), written in SQL: the zone's
+ * offset is a CASE over the stretches of constant offset around the range (one for Asia/Shanghai), the start is
+ * the local-epoch truncation, moved by the offset difference at that start when it is smaller than the width.
+ */
 export function historySql(q: HistoryQuery): { sql: string; params: Record<string, string | number> } {
   const every = Math.trunc(q.everyMs);
   if (!(every > 0)) throw new StoreError('STORE_QUERY', `history bucket width must be a positive number of ms, got ${q.everyMs}`);
   const where = whereClause({ metric: q.metric, site: q.site, zone: q.zone, device: q.device }, { from: q.from, to: q.to });
-  return {
-    // better-sqlite3 binds JS numbers as REAL, so '/' would not floor; '%' works on integers.
-    sql: `SELECT device, ts - (ts % @every) AS bucket, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) AS count
+  const sum = isIncrement(q.metric) ? ', sum(value) AS sum' : '';
+  const aggregates = `avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) AS count${sum}`;
+  const zone = q.timeZone ?? 'UTC';
+  if (zone === 'UTC' || every < LOCAL_BUCKETS_FROM_MS) {
+    return {
+      // better-sqlite3 binds JS numbers as REAL, so '/' would not floor; '%' works on integers.
+      sql: `SELECT device, ts - (ts % @every) AS bucket, ${aggregates}
           FROM readings ${where.sql} GROUP BY device, bucket ORDER BY device, bucket`,
+      params: { ...where.params, every },
+    };
+  }
+  // Offsets from a day before the first possible bucket start to a day after the range.
+  const segments = offsetSegments(zone, q.from - every - DAY_MS, q.to + DAY_MS);
+  const offsetAt = (x: string) =>
+    segments.length === 1
+      ? String(segments[0].offsetMs)
+      : `CASE ${segments.slice(0, -1).map((s) => `WHEN ${x} < ${s.to} THEN ${s.offsetMs}`).join(' ')} ELSE ${segments[segments.length - 1].offsetMs} END`;
+  const bucket =
+    segments.length === 1
+      ? `ts - ((ts + ${segments[0].offsetMs}) % @every)`
+      : `raw + CASE WHEN z <> zr AND abs(z - zr) < @every THEN z - zr ELSE 0 END`;
+  const source =
+    segments.length === 1
+      ? `readings ${where.sql}`
+      : `(SELECT device, value, z, raw, ${offsetAt('raw')} AS zr FROM
+           (SELECT device, value, z, ts - ((ts + z) % @every) AS raw FROM
+             (SELECT device, value, ts, ${offsetAt('ts')} AS z FROM readings ${where.sql})))`;
+  return {
+    sql: `SELECT device, ${bucket} AS bucket, ${aggregates} FROM ${source} GROUP BY device, bucket ORDER BY device, bucket`,
     params: { ...where.params, every },
   };
 }

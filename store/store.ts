@@ -12,6 +12,11 @@ export interface HistoryQuery {
   from: number; // epoch ms, inclusive
   to: number; // epoch ms, exclusive
   everyMs: number; // bucket width
+  /**
+   * IANA zone whose wall clock cuts buckets of one hour or longer (a `1d` bucket starts at local midnight, 23 h or
+   * 25 h long on DST days; see core/site-time.ts bucketStart); default UTC. Both stores cut the same buckets.
+   */
+  timeZone?: string;
 }
 
 export interface HistoryBucket {
@@ -20,6 +25,8 @@ export interface HistoryBucket {
   min: number;
   max: number;
   count: number;
+  /** Total of the bucket, for increment metrics only (rain_mm: the mm that fell in it). */
+  sum?: number;
 }
 
 export interface HistorySeries {
@@ -94,7 +101,10 @@ export interface Store {
   readonly kind: 'embedded' | 'influx-v1' | 'influx-v2';
   /** Checks the backend and prepares it (schema, database). Throws a StoreError that says what to do. */
   init(): Promise<void>;
-  /** Resolves once the readings are durable. Readings with the same device+metric+ts overwrite (idempotent). */
+  /**
+   * Resolves once the readings are durable. A value whose device+metric+ts is already stored is stored once: the
+   * embedded store keeps the first value, InfluxDB the last (ingest sends each value once, see ingest/ledger.ts).
+   */
   writeReadings(readings: Reading[]): Promise<void>;
   history(q: HistoryQuery): Promise<HistorySeries[]>;
   latest(filter?: { site?: string; zone?: string; device?: string }): Promise<LatestValue[]>;

@@ -1,6 +1,7 @@
 import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { importEvents } from '../../cluster/event-bridge.js';
+import { createStoreLedger } from '../../ingest/ledger.js';
 import { createIngestView } from '../../cluster/ingest-view.js';
 import { watchRulesMembers } from '../../cluster/membership.js';
 import { coverage } from '../../cluster/partition.js';
@@ -62,7 +63,11 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
     dashboardOptions(env),
   );
   // Events before the socket.io server exists would be lost anyway; subscribing last keeps start-up simple.
-  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads']);
+  // Screens show each value once even when two ingest processes both took a copy; the rules process counts those.
+  const ledger = createStoreLedger(store);
+  await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));
+  const readings = { ledger, duplicate: (n: number) => metrics.serviceEvents.inc({ direction: 'dropped', event: 'reading' }, n) };
+  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads'], undefined, readings);
   const { port } = await dashboard.start();
 
   return {

@@ -4,6 +4,7 @@ import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { ClusterError } from '../../cluster/errors.js';
 import { exportEvents, importEvents } from '../../cluster/event-bridge.js';
+import { createStoreLedger } from '../../ingest/ledger.js';
 import { announceMember, memberWill, watchRulesMembers, withdrawMember } from '../../cluster/membership.js';
 import { overlapWith, ownedSites, partitionConfig, type RulesMember } from '../../cluster/partition.js';
 import { serveRules } from '../../cluster/rules-server.js';
@@ -71,7 +72,10 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
   await rules.start();
   const bridge = { bus, client: svc.client, topicRoot: root, metrics, logger };
   const stopExport = exportEvents(bridge, ['command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
-  const stopImport = await importEvents(bridge, ['reading', 'actuatorState', 'tagReads'], sites);
+  // This process owns its sites, so it is where a value two ingest processes both took is stopped and counted.
+  const ledger = createStoreLedger(store);
+  await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));
+  const stopImport = await importEvents(bridge, ['reading', 'actuatorState', 'tagReads'], sites, { ledger, duplicate: (n) => metrics.duplicates.inc(n) });
   const server = serveRules(svc.client, root, ctx.instance, rules, logger);
   await server.start();
   // A broker restarted without persistence has forgotten the retained membership: say it again on every reconnect.

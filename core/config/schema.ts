@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACTUATOR_TYPES, ID_PATTERN, READER_PLACES, ZONE_KINDS } from '../domain.js';
 import { AnimalsSection } from './animals.js';
 import { METRIC_NAMES } from '../metrics-catalog.js';
+import { canonicalTimeZone } from '../site-time.js';
 import { Duration, Rules } from '../../rules/schema.js';
 
 /** The farm file (SPEC "Configuration file"): the one schema every component reads. */
@@ -71,8 +72,22 @@ export const Zone = z
   })
   .strict();
 
+/** An IANA zone name (Asia/Shanghai), kept in its canonical spelling: InfluxDB's tz() wants it exactly. */
+export const TimeZone = z.string().transform((name, ctx) => {
+  const zone = canonicalTimeZone(name);
+  if (zone) return zone;
+  ctx.addIssue({ code: 'custom', message: `"${name}" is not an IANA time zone: use a name like Asia/Shanghai, Europe/Berlin or UTC` });
+  return z.NEVER;
+});
+
 export const Site = z
-  .object({ id: Id, name: z.string().optional(), zones: z.array(Zone).min(1) })
+  .object({
+    id: Id,
+    name: z.string().optional(),
+    /** Schedules, calendar days, history buckets of 1 h or more and the times the dashboard shows follow it. */
+    timezone: TimeZone.default('UTC'),
+    zones: z.array(Zone).min(1),
+  })
   .strict();
 
 export const User = z

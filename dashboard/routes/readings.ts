@@ -8,7 +8,12 @@ import { autoEveryMs, bucketCount, parseTimeArg } from '../time.js';
 import { doc, errs } from './doc.js';
 import { checkDeviceFilter } from './lookup.js';
 
-/** Readings history of one metric, aggregated by the store into buckets of `every` (mean, min, max, count). */
+/**
+ * Readings history of one metric, aggregated by the store into buckets of `every` (mean, min, max, count, and sum
+ * for increments). Each series is cut in the time zone of its own site (SPEC "Identity"): a query spanning sites in
+ * different zones asks the store once per site, so every device's `1d` buckets start at its own local midnight, and
+ * each series says its site and zone.
+ */
 export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
@@ -33,7 +38,18 @@ export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           throw new ApiError('TOO_MANY_BUCKETS', `That asks for ${buckets} buckets; at most ${ctx.options.maxBuckets} are allowed. Use a larger "every" or a shorter range.`, [
             { path: 'querystring.every', message: `gives ${buckets} buckets (max ${ctx.options.maxBuckets})` },
           ]);
-        const series = await ctx.deps.store.history({ site: q.site, zone: q.zone, device: q.device, metric: q.metric, from, to, everyMs });
+        const { farm } = ctx.deps;
+        const sites = q.device ? [farm.device(q.device)!.site] : q.site ? [q.site] : [...new Set(farm.zones().filter((z) => !q.zone || z.zone === q.zone).map((z) => z.site))];
+        const zones = new Set(sites.map((s) => farm.timeZone(s)));
+        const filter = { zone: q.zone, device: q.device, metric: q.metric, from, to, everyMs };
+        const found =
+          zones.size <= 1
+            ? await ctx.deps.store.history({ ...filter, site: q.site, timeZone: [...zones][0] ?? 'UTC' })
+            : (await Promise.all(sites.map((site) => ctx.deps.store.history({ ...filter, site, timeZone: farm.timeZone(site) })))).flat().sort((a, b) => a.device.localeCompare(b.device));
+        const series = found.map((s) => {
+          const site = farm.device(s.device)?.site ?? q.site ?? '';
+          return { device: s.device, site, timeZone: farm.timeZone(site), buckets: s.buckets };
+        });
         return { metric: q.metric, unit: METRICS[q.metric]?.unit ?? '', from, to, everyMs, series };
       },
     );

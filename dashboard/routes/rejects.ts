@@ -10,8 +10,8 @@ export function rejectsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/rejects',
       { config: { access: 'operator' }, schema: { ...doc('operator', 'ingest', 'The last rejected inputs, newest first, and counts by reason'), response: { 200: RejectsResponse, ...errs('operator') } } },
       async () => {
-        const { accepted, messages, batches, rejected, tagReads, tagDuplicates } = ctx.deps.ingest.stats();
-        return { stats: { accepted, messages, batches, tagReads: tagReads ?? 0, tagDuplicates: tagDuplicates ?? 0, rejected: { ...rejected } }, rejects: ctx.deps.ingest.rejects() };
+        const { accepted, duplicates, messages, batches, rejected, tagReads, tagDuplicates } = ctx.deps.ingest.stats();
+        return { stats: { accepted, duplicates, messages, batches, tagReads: tagReads ?? 0, tagDuplicates: tagDuplicates ?? 0, rejected: { ...rejected } }, rejects: ctx.deps.ingest.rejects() };
       },
     );
   };

@@ -41,7 +41,7 @@ const binders: Record<string, (el: HTMLElement) => void> = {
     const entry = deviceEntry(el.dataset.device!);
     const v = entry?.device.latest[el.dataset.metric!];
     setText(el, fmt(v?.value));
-    el.title = v ? fmtTime(v.ts, currentLang()) : '';
+    el.title = v ? fmtTime(v.ts, currentLang(), entry?.site.timeZone) : '';
   },
   thi(el) {
     const thi = shedThi(el.dataset.site!, el.dataset.zone!);
@@ -50,11 +50,12 @@ const binders: Record<string, (el: HTMLElement) => void> = {
     el.dataset.band = band ?? '';
   },
   presence(el) {
-    const d = deviceEntry(el.dataset.device!)?.device;
+    const entry = deviceEntry(el.dataset.device!);
+    const d = entry?.device;
     const status = d?.status ?? 'unknown';
     el.dataset.status = status;
     el.textContent = tr('status', status);
-    el.title = d?.lastSeen ? t('common.lastSeen', { t: fmtTime(d.lastSeen, currentLang()) }) : '';
+    el.title = d?.lastSeen ? t('common.lastSeen', { t: fmtTime(d.lastSeen, currentLang(), entry?.site.timeZone) }) : '';
   },
   actuator(el) {
     const info = deviceEntry(el.dataset.device!)?.device.actuator;

@@ -1,3 +1,4 @@
+import { startOfLocalDay, zoneLabel } from '../../core/site-time.js';
 /** Small DOM helpers for the page: escaping, number and time formatting, a toast. */
 export function esc(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -18,11 +19,22 @@ export function fmt(value: number | undefined, digits?: number): string {
   return value.toFixed(d);
 }
 
-export function fmtTime(ts: number | undefined, lang: string): string {
+/**
+ * A time as the site tells it (SPEC: times shown are in the site's zone and say which): "13:51:02 UTC+8", or with
+ * the date when it is not today there, "Nov 29, 13:51 UTC+8". Never the browser's or the server's zone.
+ */
+export function fmtTime(ts: number | undefined, lang: string, timeZone = 'UTC'): string {
   if (!ts) return '—';
-  const d = new Date(ts);
-  const sameDay = new Date().toDateString() === d.toDateString();
-  return sameDay ? d.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : d.toLocaleString(lang, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const sameDay = startOfLocalDay(timeZone, Date.now()) === startOfLocalDay(timeZone, ts);
+  const options: Intl.DateTimeFormatOptions = sameDay
+    ? { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
+    : { timeZone, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+  return `${new Intl.DateTimeFormat(lang, options).format(ts)} ${zoneLabel(timeZone, ts)}`;
+}
+
+/** A wall-clock time of day at the site, with its zone: "00:00 UTC+8". */
+export function fmtClock(ts: number, lang: string, timeZone = 'UTC'): string {
+  return `${new Intl.DateTimeFormat(lang, { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ts)} ${zoneLabel(timeZone, ts)}`;
 }
 
 let toastTimer: ReturnType<typeof setTimeout> | undefined;

@@ -1,4 +1,5 @@
 import type { Reading } from '../../core/domain.js';
+import { startOfLocalDay, startOfNextLocalDay } from '../../core/site-time.js';
 import type { LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts } from '../live-events.js';
 import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SiteViewT, ZoneViewT } from '../schemas.js';
 
@@ -98,7 +99,7 @@ let recentRain: { site: string; device: string; ts: number; mm: number }[] = [];
 
 export function setDrainage(d: DrainageResponseT): void {
   recentRain = recentRain.filter((r) => r.ts >= Date.now() - RECENT_RAIN_MS);
-  for (const r of recentRain) if (r.site === d.site && r.ts > d.asOf) addToGauge(d, r.device, r.mm);
+  for (const r of recentRain) if (r.site === d.site && r.ts > d.asOf) addToGauge(d, r.device, r.mm, r.ts);
   model.drainage.set(d.site, d);
   emit({ kind: 'drainage' });
 }
@@ -133,14 +134,21 @@ export function applyReadings(batch: Reading[]): void {
 function addRain(r: Reading, mm: number): void {
   recentRain.push({ site: r.site, device: r.device, ts: r.ts, mm });
   const d = model.drainage.get(r.site);
-  if (d) addToGauge(d, r.device, mm);
+  if (d) addToGauge(d, r.device, mm, r.ts);
 }
 
-function addToGauge(d: DrainageResponseT, device: string, mm: number): void {
+/** Live rain into the snapshot's totals; "today" is the site's calendar day, so it starts again at local midnight. */
+function addToGauge(d: DrainageResponseT, device: string, mm: number, ts: number): void {
+  const nextDay = startOfNextLocalDay(d.timeZone, d.dayStart);
+  if (ts >= nextDay) {
+    d.dayStart = startOfLocalDay(d.timeZone, ts);
+    for (const g of d.gauges) g.rainTodayMm = 0;
+  }
   const gauge = d.gauges.find((g) => g.device === device);
   if (gauge) {
     gauge.rain1hMm += mm;
     gauge.rain24hMm += mm;
+    if (ts >= d.dayStart) gauge.rainTodayMm += mm;
   }
 }
 

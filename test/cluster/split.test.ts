@@ -166,6 +166,36 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     expect(metricValue(await metricsOf(http.dashboard), 'farm_socketio_clients')).toBe(1);
   });
 
+  it('a reading sent twice is stored, evaluated and shown once, whichever ingest process each copy lands on', async () => {
+    const gauge = await device('rain-3-gauge');
+    const sum = async (name: string, metric: string) => metricValue(await metricsOf(http[name]), metric) ?? 0;
+    const before = { dups: (await sum('ingest-1', 'farm_readings_duplicate_total')) + (await sum('ingest-2', 'farm_readings_duplicate_total')) + (await sum('rules-drain', 'farm_readings_duplicate_total')) };
+    const shown: Reading[] = [];
+    socket!.on('reading', (batch: Reading[]) => shown.push(...batch.filter((r) => r.device === 'rain-3-gauge')));
+    const t0 = Date.now() - 30 * 60_000;
+    // Four 3 mm readings, each published twice back to back: Mosquitto hands consecutive messages of the shared
+    // subscription to the two ingest processes in turn, so the copies land on different processes.
+    for (let i = 0; i < 4; i++) {
+      const payload = JSON.stringify({ ts: t0 + i * 60_000, metrics: { rain_mm: 3 } });
+      await gauge.publishAsync('farm/xihu-drain/rain-3/rain-3-gauge/telemetry', payload, { qos: 1 });
+      await gauge.publishAsync('farm/xihu-drain/rain-3/rain-3-gauge/telemetry', payload, { qos: 1 });
+    }
+    const counted = await waitFor(async () => {
+      const d = { i1: await sum('ingest-1', 'farm_readings_duplicate_total'), i2: await sum('ingest-2', 'farm_readings_duplicate_total'), rules: await sum('rules-drain', 'farm_readings_duplicate_total') };
+      return d.i1 + d.i2 + d.rules - before.dups === 4 ? d : undefined;
+    }, 'four duplicates counted where they were stopped (an ingest process, or the rules process owning the site)', 30_000);
+    console.log('duplicates stopped at', counted);
+    await gauge.publishAsync('farm/xihu-drain/rain-3/rain-3-gauge/telemetry', JSON.stringify({ ts: t0 + 10 * 60_000, metrics: { rain_mm: 0 } }), { qos: 1 });
+    await waitFor(() => shown.find((r) => r.ts === t0 + 10 * 60_000), 'the marker reading on the dashboard socket', 30_000);
+    await waitFor(async () => ((await count('rain_mm', 'rain-3-gauge')) === 5 ? true : undefined), 'five distinct rain points in InfluxDB', 30_000);
+    // Stored once: InfluxDB keeps one point per series and time; the dashboard showed 12 mm, not 24.
+    expect(await count('rain_mm', 'rain-3-gauge')).toBe(5);
+    expect(shown.reduce((mm, r) => mm + (r.metrics.rain_mm ?? 0), 0)).toBe(12);
+    // Evaluated once: 24 mm would raise the demo's blue "Heavy rain" grade (20 mm in 1 h).
+    const { body } = await api('/api/alerts?state=active');
+    expect((body.alerts as AlertEvent[]).filter((a) => a.device === 'rain-3-gauge')).toEqual([]);
+  });
+
   it('a rules process claiming a site another one owns refuses to start and says why', async () => {
     const intruder = await start('rules-intruder', 'rules', { RULES_SITES: 'xihu-drain' });
     const { code } = await intruder.exited;

@@ -183,6 +183,11 @@ describe('the dashboard on the whole service with real devices', () => {
     await operator.locator('h1[data-site="xihu-drain"][data-severity="critical"]').waitFor({ timeout: 10_000 });
     await operator.getByTestId('drainage-alerts').getByTestId('alert-row').filter({ hasText: 'pipe-05-level at 91 % fill (red)' }).waitFor();
     await seeText(operator, 'fill-legend', 'red > 85 %');
+    // Times are the site's (Zhejiang, UTC+8) and say so, though the browser runs in UTC.
+    await seeText(operator, 'site-zone', 'Times in Asia/Shanghai (UTC+8)');
+    await seeText(operator, 'rain-today-since', 'Today: since 00:00 UTC+8');
+    await seeText(operator, 'rain-rain-1-gauge-today', /^\d+\.\d$/);
+    expect(await operator.getByTestId('drainage-alerts').getByTestId('alert-time').first().textContent()).toMatch(/^\d\d:\d\d:\d\d UTC\+8$/);
     await shot(operator, 'drainage');
   });
 
@@ -215,6 +220,9 @@ describe('the dashboard on the whole service with real devices', () => {
     await seeText(operator, 'site-xihu-drain-status', '严重');
     expect(await operator.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     await shot(operator, 'overview-zh');
+    await go(operator, '#/site/huyang');
+    await seeText(operator, 'site-zone', '时间为 Asia/Shanghai (UTC+8)');
+    await go(operator, '#/');
     await operator.reload();
     await seeText(operator, 'nav-overview', '总览');
     await seeText(operator, 'conn-status', '实时');

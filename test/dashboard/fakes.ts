@@ -120,7 +120,7 @@ export interface FakeIngest extends IngestHandle {
 export function createFakeIngest(deps: { bus: FarmBus; farm: FarmIndex; store: Store }): FakeIngest {
   const presence = new Map<string, DevicePresence>(deps.farm.devices().map((d) => [d.device, { ...refOf(d), status: 'unknown' }]));
   const rejects: RejectRecord[] = [];
-  const stats: IngestStats = { accepted: 0, messages: 0, batches: 0, rejected: { malformed_json: 0, schema: 0, out_of_range: 0, unknown_metric: 0, oversize: 0, unauthorised_topic: 0, unknown_device: 0, future_timestamp: 0, stale_timestamp: 0 } };
+  const stats: IngestStats = { accepted: 0, duplicates: 0, messages: 0, batches: 0, rejected: { malformed_json: 0, schema: 0, out_of_range: 0, unknown_metric: 0, oversize: 0, unauthorised_topic: 0, unknown_device: 0, future_timestamp: 0, stale_timestamp: 0 } };
   deps.bus.on('status', (s) => presence.set(s.device, { ...refOf(s), status: s.status, statusTs: s.ts, lastSeen: presence.get(s.device)?.lastSeen }));
   deps.bus.on('reading', (r) => {
     stats.accepted += 1;

@@ -99,6 +99,17 @@ describe('coalescing live readings', () => {
   it('keeps the newest value of a metric even when readings arrive out of order', () => {
     expect(mergeReadings(reading(NOW + 5, { nh3: 2 }), reading(NOW, { nh3: 1, co2: 400 })).metrics).toEqual({ nh3: 2, co2: 400 });
   });
+
+  it('shows the sum of two rain reports that arrive within one 50 ms tick, and the newest level', () => {
+    const timers: (() => void)[] = [];
+    const flushed: Reading[][] = [];
+    const c = createCoalescer<Reading>({ intervalMs: 50, key: (r) => r.device, merge: mergeReadings, flush: (b) => flushed.push(b), setTimer: (fn) => timers.push(fn), clearTimer: () => {} });
+    c.add(reading(NOW, { rain_mm: 6, temperature: 20 }, 'rain-1-gauge'));
+    c.add(reading(NOW + 20, { rain_mm: 2.5, temperature: 21 }, 'rain-1-gauge'));
+    c.add(reading(NOW + 10, { rain_mm: 0.5, temperature: 19 }, 'rain-1-gauge')); // late: counts in the sum, not as the level
+    timers[0]();
+    expect(flushed).toEqual([[{ site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'rain-1-gauge', ts: NOW + 20, metrics: { rain_mm: 9, temperature: 21 } }]]);
+  });
 });
 
 describe('sessions and failed-login limit', () => {

@@ -186,14 +186,26 @@ describe('derived thi, all / any, schedule', () => {
     expect(kinds(read(any, 'shed-1-env', { nh3: 5, h2s: 1 }, T0 + 2 * MIN))).toEqual(['cleared']);
   });
 
-  it('a schedule limits the rule to its time-of-day window (local time, wrapping midnight)', () => {
-    const at = (h: number, m = 0) => new Date(2024, 5, 3, h, m).getTime(); // a Monday, local time
+  it("a schedule follows the site's zone, not the server's: a Zhejiang farm's night rule runs 22:00-06:00 Beijing time", () => {
+    // Beijing time is UTC+8 all year: 22:00 on Monday 3 June 2024 is 14:00 UTC.
+    const at = (h: number, m = 0) => Date.UTC(2024, 5, 3, h - 8, m);
     const st = stateFor({ id: 'night', when: { metric: 'temperature', above: 25 }, schedule: { from: '22:00', to: '06:00' } }, 'shed-1-env', at(20));
     expect(read(st, 'shed-1-env', { temperature: 30 }, at(21))).toEqual([]);
     expect(kinds(tick(st, at(22)))).toEqual(['fired']);
     expect(tick(st, at(23, 59))).toEqual([]);
     expect(tick(st, at(24 + 5, 59))).toEqual([]);
     expect(kinds(tick(st, at(24 + 6)))).toEqual(['cleared']);
+  });
+
+  it('a schedule keeps to the wall clock across a DST change (Europe/Berlin, clocks back on 27 October 2024)', () => {
+    // 22:00 CEST on Saturday 26 October is 20:00 UTC; 06:00 CET on Sunday is 05:00 UTC: a 9-hour night.
+    const st = stateFor({ id: 'night', when: { metric: 'fill', above: 50 }, schedule: { from: '22:00', to: '06:00', days: ['sat'] } }, 'pipe-1-level', Date.UTC(2024, 9, 26, 12));
+    expect(read(st, 'pipe-1-level', { fill: 80 }, Date.UTC(2024, 9, 26, 19, 59))).toEqual([]);
+    expect(kinds(tick(st, Date.UTC(2024, 9, 26, 20)))).toEqual(['fired']);
+    expect(tick(st, Date.UTC(2024, 9, 27, 4, 59))).toEqual([]);
+    expect(kinds(tick(st, Date.UTC(2024, 9, 27, 5)))).toEqual(['cleared']);
+    // Not on Sunday night (days: [sat]).
+    expect(tick(st, Date.UTC(2024, 9, 27, 21, 30))).toEqual([]);
   });
 });
 

@@ -22,6 +22,7 @@ export function farmConfig(rules: unknown[] = []): FarmConfigT {
     sites: [
       {
         id: 'huyang',
+        timezone: 'Asia/Shanghai',
         zones: [
           {
             id: 'shed-1',
@@ -45,6 +46,7 @@ export function farmConfig(rules: unknown[] = []): FarmConfigT {
       },
       {
         id: 'city',
+        timezone: 'Europe/Berlin',
         zones: [
           { id: 'pipe-1', kind: 'drain', devices: [{ id: 'pipe-1-level', role: 'sensor', secret: 'dev-only-secret' }] },
           { id: 'pipe-2', kind: 'drain', devices: [{ id: 'pipe-2-level', role: 'sensor', secret: 'dev-only-secret' }] },
@@ -73,7 +75,7 @@ export function stateFor(raw: Record<string, unknown>, device: string, now = T0)
   const compiled = compileRule(rule(raw));
   const d = farm.device(device)!;
   const ref = compiled.def.per === 'zone' ? { site: d.site, zone: d.zone, kind: d.kind } : { site: d.site, zone: d.zone, kind: d.kind, device };
-  return createRuleState(compiled, ref, instanceKey(compiled.id, ref), now);
+  return createRuleState(compiled, ref, instanceKey(compiled.id, ref), now, undefined, farm.timeZone(d.site));
 }
 
 export interface Published {

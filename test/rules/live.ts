@@ -78,9 +78,14 @@ export async function startLiveFarm(config: FarmConfigT, opts: { dataDir?: strin
       const { base, secret } = address(id);
       const client = await connectDevice(svc.mqttPort, id, secret);
       clients.push(client);
+      let lastTs = -Infinity;
       return {
         async send(metrics) {
+          // A device stamps each reading with its own instant: one stamped like the previous is a resend of it
+          // (SPEC: readings are idempotent, the first value stands), so two sends at one clock reading step 1 ms.
+          if (clock.now() <= lastTs) clock.advance(lastTs + 1 - clock.now());
           const ts = clock.now();
+          lastTs = ts;
           await client.publishAsync(`${base}/telemetry`, JSON.stringify({ ts, metrics }), { qos: 1 });
           await waitFor(() => seenReadings.has(`${id}@${ts}`), `the rules engine to evaluate ${id}'s reading at ${ts}`);
         },

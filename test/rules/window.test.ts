@@ -40,6 +40,16 @@ describe('sliding window', () => {
     expect(aggregate(w, 'sum', 24 * HOUR - 1000)).toBe(86_400);
   });
 
+  it('counts exactly what fell in (now - window, now], a second either side of the edge, at any report rate below one every 3.5 s', () => {
+    const w = createWindow(HOUR);
+    for (let t = 0; t < 2 * HOUR; t += 4000) addSample(w, t, 0.25, t);
+    const now = 2 * HOUR - 4000 + 1000;
+    // Samples at t with now - 1 h < t <= now: from 3600 s + 1 s to the last one.
+    const inWindow = Array.from({ length: 2 * HOUR / 4000 }, (_, i) => i * 4000).filter((t) => t > now - HOUR && t <= now).length;
+    expect(aggregate(w, 'sum', now)).toBe(inWindow * 0.25);
+    expect(aggregate(w, 'sum', now + 3000)).toBe((inWindow - 1) * 0.25);
+  });
+
   it('takes a late sample into its place and ignores one already outside the window', () => {
     const w = createWindow(HOUR);
     addSample(w, 30 * MIN, 5, 30 * MIN);

@@ -170,6 +170,28 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect((await store.raw({ metric: 'nh3', from: BASE, to: BASE + HOUR, limit: 2 })).map((p) => p.value)).toEqual([1, 2]);
     });
 
+    it("adds up an increment (rain_mm) in each bucket and cuts day buckets at the site's local midnight", async () => {
+      // Rain every hour from local midnight of 24 October across Europe/Berlin's autumn change (clocks back at
+      // 01:00 UTC on 25 October 2026), 0.5 mm each.
+      const t0 = Date.UTC(2026, 9, 23, 22);
+      const rain = Array.from({ length: 72 }, (_, i) => reading('drain-a-1', t0 + i * HOUR, { rain_mm: 0.5 }));
+      await store.writeReadings(rain);
+      const q = { device: 'drain-a-1', metric: 'rain_mm', from: t0, to: t0 + 72 * HOUR, everyMs: 24 * HOUR };
+      const days = (series: { buckets: { ts: number; sum?: number; count: number }[] }[]) => series[0].buckets.map((b) => [new Date(b.ts).toISOString(), b.sum, b.count]);
+      // Local midnights: 25 October is 25 h long (22:00 UTC to 23:00 UTC the next day).
+      expect(days(await store.history({ ...q, timeZone: 'Europe/Berlin' }))).toEqual([
+        ['2026-10-23T22:00:00.000Z', 12, 24],
+        ['2026-10-24T22:00:00.000Z', 12.5, 25],
+        ['2026-10-25T23:00:00.000Z', 11.5, 23],
+      ]);
+      expect(days(await store.history({ ...q, timeZone: 'Asia/Shanghai' })).map((d) => d[0])).toEqual(['2026-10-23T16:00:00.000Z', '2026-10-24T16:00:00.000Z', '2026-10-25T16:00:00.000Z', '2026-10-26T16:00:00.000Z']);
+      expect(days(await store.history(q)).map((d) => d[0])).toEqual(['2026-10-23T00:00:00.000Z', '2026-10-24T00:00:00.000Z', '2026-10-25T00:00:00.000Z', '2026-10-26T00:00:00.000Z']);
+      // A level has no sum; buckets under an hour are cut in UTC whatever the zone.
+      await store.writeReadings([reading('drain-a-1', t0 + 20 * MIN, { water_level: 1 })]);
+      const [level] = await store.history({ ...q, metric: 'water_level', everyMs: 30 * MIN, timeZone: 'Asia/Kolkata' });
+      expect(level.buckets).toEqual([{ ts: t0, mean: 1, min: 1, max: 1, count: 1 }]);
+    });
+
     it('counts a reading written twice (a device resending) only once', async () => {
       await store.writeReadings(SERIES);
       await store.writeReadings(SERIES);

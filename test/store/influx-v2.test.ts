@@ -127,7 +127,7 @@ describe('InfluxDB 2.x store (against a stand-in HTTP server)', () => {
           {
             statement_id: 0,
             series: [
-              { name: 'telemetry', tags: { device: 'shed-1-env' }, columns: ['time', 'mean', 'min', 'max', 'count'], values: [[BASE, 21, 20, 22, 2], [BASE + 600_000, null, null, null, 0]] },
+              { name: 'telemetry', tags: { device: 'shed-1-env' }, columns: ['time', 'count', 'sum', 'min', 'max'], values: [[BASE, 2, 42, 20, 22], [BASE + 600_000, 0, null, null, null]] },
             ],
           },
         ],
@@ -140,7 +140,7 @@ describe('InfluxDB 2.x store (against a stand-in HTTP server)', () => {
     expect(q.params).toEqual({ db: 'farm', epoch: 'ms' });
     expect(q.headers.authorization).toBe(`Token ${TOKEN}`);
     expect(new URLSearchParams(q.body).get('q')).toBe(
-      'SELECT mean("temperature") AS "mean", min("temperature") AS "min", max("temperature") AS "max", count("temperature") AS "count" ' +
+      'SELECT count("temperature") AS "count", sum("temperature") AS "sum", min("temperature") AS "min", max("temperature") AS "max" ' +
         `FROM "telemetry" WHERE time >= ${BASE}ms AND time < ${BASE + 3_600_000}ms AND "site" = 'huy\\'ang' GROUP BY time(600000ms), "device" fill(none)`,
     );
   });

@@ -68,7 +68,7 @@ describe('embedded store writes (in the writer thread)', () => {
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 30; i++) {
       writes.push(store.writeCommands([commandRecord('shed-1-env', BASE + (i % 3), i % 2 ? 'acked' : 'sent')]));
-      // The same device+metric+ts written twice: the later value wins.
+      // The same device+metric+ts written again: the first value stands (SPEC: readings are idempotent).
       writes.push(store.writeReadings([reading('shed-1-env', BASE, { nh3: i })]));
     }
     await store.close();
@@ -79,7 +79,8 @@ describe('embedded store writes (in the writer thread)', () => {
     expect(stored.map((c) => c.outcome)).toHaveLength(30);
     const order = [...stored].reverse().filter((c) => c.ts === BASE).map((c) => c.outcome);
     expect(order).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => (i % 2 ? 'acked' : 'sent')));
-    expect((await reopened.latest({ device: 'shed-1-env' })).map((v) => v.value)).toEqual([29]);
+    expect((await reopened.latest({ device: 'shed-1-env' })).map((v) => v.value)).toEqual([0]);
+    expect((await reopened.raw({ device: 'shed-1-env', from: BASE, to: BASE + 1 })).map((p) => p.value)).toEqual([0]);
     await reopened.close();
   });
 

@@ -21,7 +21,7 @@ export function alertRow(a: AlertT): string {
       <span class="sev-chip">${esc(a.level ? tr('level', a.level) : tr('severity', a.severity))}</span>
       <span class="alert-msg">${esc(a.message)}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
       <span class="alert-where">${where(a)}</span>
-      <span class="muted">${esc(fmtTime(a.ts, currentLang()))}</span>
+      <span class="muted" data-testid="alert-time">${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</span>
       <span class="alert-state" data-testid="alert-state">${esc(acked ? t('alerts.ackedBy', { by: a.by ?? '' }) : tr('alertState', a.state))}</span>
       ${ack}
     </li>`;
@@ -40,7 +40,7 @@ function historyTable(history: AlertT[]): string {
   if (history.length === 0) return `<p class="muted">${esc(t('alerts.noHistory'))}</p>`;
   const rows = history
     .slice(0, 200)
-    .map((a) => `<tr class="sev-${esc(a.severity)}"><td>${esc(fmtTime(a.ts, currentLang()))}</td><td>${esc(tr('severity', a.severity))}</td><td>${esc(tr('alertState', a.state))}</td><td>${esc(a.message)}</td><td>${where(a)}</td></tr>`)
+    .map((a) => `<tr class="sev-${esc(a.severity)}"><td>${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</td><td>${esc(tr('severity', a.severity))}</td><td>${esc(tr('alertState', a.state))}</td><td>${esc(a.message)}</td><td>${where(a)}</td></tr>`)
     .join('');
   const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere'].map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`).join('');
   return `<div class="table-wrap"><table class="table" data-testid="alert-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;

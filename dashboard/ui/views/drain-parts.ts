@@ -1,6 +1,6 @@
 import type { DrainageResponseT } from '../../schemas.js';
-import { esc, fmt } from '../dom.js';
-import { t } from '../i18n.js';
+import { esc, fmt, fmtClock } from '../dom.js';
+import { currentLang, t } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 
 /**
@@ -30,16 +30,18 @@ function gaugeName(device: string, zone: string): string {
 
 export function gaugesTable(d: DrainageResponseT): string {
   if (d.gauges.length === 0) return '';
+  // The site's calendar day: "since 00:00 UTC+8", whatever zone the browser is in.
+  const today = t('drain.rainTodaySince', { time: fmtClock(d.dayStart, currentLang(), d.timeZone) });
   const rows = d.gauges
     .map((g) => {
       const id = esc(g.device);
       const level = g.level
         ? `<span class="level level-${esc(g.level)}" data-testid="rain-${id}-level">${esc(levelLabel(g.level))}</span>`
         : `<span class="muted" data-testid="rain-${id}-level">${esc(t('drain.levelNone'))}</span>`;
-      return `<tr><td><a href="#/history/${id}/rain_mm">${esc(gaugeName(g.device, g.zone))}</a></td><td class="num" data-testid="rain-${id}-1h">${fmt(g.rain1hMm)}</td><td class="num" data-testid="rain-${id}-24h">${fmt(g.rain24hMm)}</td><td>${level}</td></tr>`;
+      return `<tr><td><a href="#/history/${id}/rain_mm">${esc(gaugeName(g.device, g.zone))}</a></td><td class="num" data-testid="rain-${id}-1h">${fmt(g.rain1hMm)}</td><td class="num" data-testid="rain-${id}-24h">${fmt(g.rain24hMm)}</td><td class="num" data-testid="rain-${id}-today">${fmt(g.rainTodayMm)}</td><td>${level}</td></tr>`;
     })
     .join('');
-  return `<section class="drain-block" data-testid="rain-gauges"><h3>${esc(t('drain.gauges'))} (mm)</h3><div class="table-wrap"><table class="table rain-table"><thead><tr><th></th><th class="num">${esc(t('drain.rain1h'))}</th><th class="num">${esc(t('drain.rain24h'))}</th><th>${esc(t('drain.level'))}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+  return `<section class="drain-block" data-testid="rain-gauges"><h3>${esc(t('drain.gauges'))} (mm)</h3><p class="muted small" data-testid="rain-today-since">${esc(today)}</p><div class="table-wrap"><table class="table rain-table"><thead><tr><th></th><th class="num">${esc(t('drain.rain1h'))}</th><th class="num">${esc(t('drain.rain24h'))}</th><th class="num" title="${esc(today)}">${esc(t('drain.rainToday'))}</th><th>${esc(t('drain.level'))}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
 export function highWaterList(d: DrainageResponseT): string {

@@ -1,5 +1,6 @@
 import uPlot from 'uplot';
 import { METRICS } from '../../../core/metrics-catalog.js';
+import { zoneLabel } from '../../../core/site-time.js';
 import type { ReadingsResponseT } from '../../schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
@@ -36,6 +37,8 @@ interface Chart {
 /** The x axis spans the range asked for, so a sparse series still reads as "the last 24 h" (not an auto-zoom). */
 function drawChart(el: HTMLElement, first: ReadingsResponseT, size: { width: number; height: number }, small: boolean): Chart {
   let span = { from: first.from, to: first.to };
+  // The time axis reads in the site's zone (as its buckets are cut), never the browser's.
+  const timeZone = first.series[0]?.timeZone ?? 'UTC';
   const axis = { stroke: '#9fb0c0', grid: { stroke: 'rgba(160,180,200,0.12)' }, ticks: { stroke: 'rgba(160,180,200,0.2)' }, font: small ? '12px system-ui' : '14px system-ui' };
   const unit = METRICS[first.metric]?.unit ?? first.unit;
   const options: uPlot.Options = {
@@ -43,7 +46,8 @@ function drawChart(el: HTMLElement, first: ReadingsResponseT, size: { width: num
     legend: { show: !small },
     cursor: { show: !small },
     scales: { x: { time: true, range: () => [span.from / 1000, span.to / 1000] } },
-    axes: [axis, { ...axis, label: small ? undefined : unit, size: 60 }],
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone),
+    axes: [{ ...axis, label: small ? undefined : `${timeZone} (${zoneLabel(timeZone, span.to)})` }, { ...axis, label: small ? undefined : unit, size: 60 }],
     series: [
       {},
       { label: t('history.mean'), stroke: '#4fc3f7', width: 2, points: { show: points(first) < 3 } },

@@ -1,3 +1,4 @@
+import { zoneLabel } from '../../../core/site-time.js';
 import type { SiteViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
 import { t, tr } from '../i18n.js';
@@ -36,7 +37,12 @@ export function siteView(siteId: string): View {
 }
 
 export function titleWithSeverity(site: SiteViewT, sub?: string): string {
-  return `<h1 class="view-title" data-bind="severity" data-site="${esc(site.id)}"><a href="#/site/${esc(site.id)}">${esc(site.name ?? site.id)}</a>${sub ? ` / ${sub}` : ''} <span class="alert-count" data-part="count"></span></h1>`;
+  return `<h1 class="view-title" data-bind="severity" data-site="${esc(site.id)}"><a href="#/site/${esc(site.id)}">${esc(site.name ?? site.id)}</a>${sub ? ` / ${sub}` : ''} <span class="alert-count" data-part="count"></span></h1>${siteZoneNote(site)}`;
+}
+
+/** Which zone the times of a site are told in: "Times in Asia/Shanghai (UTC+8)". */
+export function siteZoneNote(site: Pick<SiteViewT, 'timeZone'>): string {
+  return `<p class="muted small" data-testid="site-zone">${esc(t('common.timesIn', { zone: `${site.timeZone} (${zoneLabel(site.timeZone, Date.now())})` }))}</p>`;
 }
 
 /** One zone (a shed, a field, a pipe): its card with controls, its active alerts (acknowledge here) and 24 h charts. */
