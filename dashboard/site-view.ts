@@ -4,6 +4,7 @@ import type { FarmConfigT } from '../core/config/schema.js';
 import type { DevicePresence } from '../ingest/handle.js';
 import type { ActuatorView } from '../rules/handle.js';
 import type { ConditionT, MetricConditionT, RuleT } from '../rules/schema.js';
+import { scopeCoversZone } from '../rules/scope.js';
 import type { LatestValue } from '../store/store.js';
 import type { ActuatorInfoT, DeviceViewT, SiteViewT, ZoneViewT } from './schemas.js';
 
@@ -27,10 +28,6 @@ export function metricConditions(condition: ConditionT): MetricConditionT[] {
   return [];
 }
 
-export function ruleApplies(rule: RuleT, zone: Pick<IndexedZone, 'site' | 'zone' | 'kind'>): boolean {
-  const s = rule.scope ?? {};
-  return (!s.site || s.site === zone.site) && (!s.zone || s.zone === zone.zone) && (!s.kind || s.kind === zone.kind);
-}
 
 /** Grades of pipe fill when no rule defines them (SPEC example: above 50 yellow, 70 orange, 85 red). */
 export const DEFAULT_FILL_LEVELS = [
@@ -40,9 +37,9 @@ export const DEFAULT_FILL_LEVELS = [
 ];
 
 /** Fill thresholds for a drain zone, taken from the first enabled rule with graded `levels` on `fill` that covers it. */
-export function fillLevels(rules: readonly RuleT[], zone: Pick<IndexedZone, 'site' | 'zone' | 'kind'>): { name: string; above: number }[] {
+export function fillLevels(rules: readonly RuleT[], zone: Pick<IndexedZone, 'site' | 'zone' | 'kind'> & { devices: readonly { device: string }[] }): { name: string; above: number }[] {
   for (const rule of rules) {
-    if (rule.enabled === false || !ruleApplies(rule, zone)) continue;
+    if (rule.enabled === false || !scopeCoversZone(rule.scope ?? {}, zone)) continue;
     for (const c of metricConditions(rule.when)) {
       if (c.metric !== 'fill' || !c.levels) continue;
       const levels = c.levels.filter((l) => l.above !== undefined).map((l) => ({ name: l.name, above: l.above as number }));

@@ -1,6 +1,7 @@
 import type { Severity, ZoneKind } from '../core/domain.js';
 import type { Agg } from './window.js';
 import type { ConditionT, RuleT } from './schema.js';
+import { scopeCovers, type ScopeRef } from './scope.js';
 
 /**
  * A rule turned into what the evaluator runs: the condition tree flattened into leaves (each with its
@@ -56,12 +57,7 @@ export interface CompiledRule {
   timed: boolean;
 }
 
-export interface ScopeRef {
-  site: string;
-  zone: string;
-  kind: ZoneKind;
-  device?: string;
-}
+export type { ScopeRef } from './scope.js';
 
 export function compileRule(def: RuleT): CompiledRule {
   const leaves: Leaf[] = [];
@@ -117,8 +113,7 @@ function metricLeaf(c: Extract<ConditionT, { metric: string }>): MetricLeaf {
 }
 
 export function scopeMatches(rule: CompiledRule, ref: ScopeRef): boolean {
-  const s = rule.def.scope;
-  return (!s.site || s.site === ref.site) && (!s.zone || s.zone === ref.zone) && (!s.kind || s.kind === ref.kind) && (!s.device || !ref.device || s.device === ref.device);
+  return scopeCovers(rule.def.scope, ref);
 }
 
 /** State is kept per rule and scope instance: one per sensor device, or one per zone for `per: zone`. */

@@ -96,6 +96,8 @@ export const User = z
     role: z.enum(['viewer', 'operator', 'admin']),
     password: z.string().min(8, 'a password needs at least 8 characters').optional(),
     passwordHash: SecretHash.optional(),
+    /** The sites this user may see (SPEC "Access control"); omitted = every site. */
+    sites: z.array(Id).min(1, 'give at least one site, or leave sites out for every site').optional(),
   })
   .strict()
   .refine((u) => (u.password === undefined) !== (u.passwordHash === undefined), { message: 'a user needs exactly one of password or passwordHash' });
@@ -136,6 +138,9 @@ export const FarmConfig = z
     cfg.users.forEach((u, ui) => {
       if (users.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'name'], message: `duplicate user "${u.name}"` });
       users.add(u.name);
+      u.sites?.forEach((site, si) => {
+        if (!sites.has(site)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'sites', si], message: `there is no site "${site}" in this file (sites: ${[...sites].join(', ')})` });
+      });
     });
   });
 

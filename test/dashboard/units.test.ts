@@ -148,15 +148,26 @@ describe('sessions and failed-login limit', () => {
   });
 });
 
+const PIPE_A = { site: 'city', zone: 'pipe-a', kind: 'drain' as const, devices: [{ device: 'pipe-a-level' }] };
+
 describe('site view helpers', () => {
   it('grades pipe fill blue below the first level, then by the rule levels', () => {
-    const levels = fillLevels(testFarmConfig().rules, { site: 'city', zone: 'pipe-a', kind: 'drain' });
+    const levels = fillLevels(testFarmConfig().rules, PIPE_A);
     expect(levels.map((l) => l.name)).toEqual(['yellow', 'orange', 'red']);
     expect([10, 55, 75, 90, undefined].map((f) => fillGrade(f, levels))).toEqual(['blue', 'yellow', 'orange', 'red', 'blue']);
   });
 
   it('falls back to 50 / 70 / 85 when no rule grades fill', () => {
-    expect(fillLevels([], { site: 'city', zone: 'pipe-a', kind: 'drain' })).toEqual(DEFAULT_FILL_LEVELS);
+    expect(fillLevels([], PIPE_A)).toEqual(DEFAULT_FILL_LEVELS);
+  });
+
+  it('takes fill levels only from a rule scoped to this zone, also when it is scoped by device (as the rules engine scopes it)', () => {
+    const graded = (device: string) =>
+      testFarmConfig({
+        rules: [{ id: 'one-pipe', scope: { device }, when: { metric: 'fill', levels: [{ name: 'red', above: 40 }] }, actions: [{ alert: { severity: 'critical' } }] }],
+      }).rules;
+    expect(fillLevels(graded('pipe-a-level'), PIPE_A)).toEqual([{ name: 'red', above: 40 }]);
+    expect(fillLevels(graded('pipe-b-level'), PIPE_A)).toEqual(DEFAULT_FILL_LEVELS);
   });
 
   it('takes the worst severity of the active alerts', () => {
