@@ -44,9 +44,11 @@ export function dashboardOptions(env: EnvSettingsT): DashboardOptions {
     host: env.HTTP_HOST,
     sessionTtlMs: env.SESSION_TTL,
     metricsPublic: env.METRICS_PUBLIC,
-    // Users changed over the API; read at start. Sessions stay per process: several dashboard processes go
-    // behind a load balancer with sticky sessions (cluster/README.md).
+    // Users changed over the API; read at start.
     usersFile: `${env.DATA_DIR}/users.json`,
+    // Sessions, display tokens, share links and the audit log (access.db): they survive a restart.
+    dataDir: env.DATA_DIR,
+    publicUrl: env.PUBLIC_URL,
     https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
   };
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { UserT } from '../core/config/schema.js';
 import { checkSecret, type StoredSecret } from '../core/secrets.js';
 import { ApiError } from './errors.js';
-import { roleAllows, type Role, type Session, type SessionStore } from './sessions.js';
+import type { Credentials } from './access/credentials.js';
+import { roleAllows, type Role, type Session } from './sessions.js';
 
 /**
  * Who is calling and whether they may: one onRequest hook for every route. A route states what it needs in
@@ -33,11 +34,11 @@ export function requestSession(request: FastifyRequest): Session {
   return request.session;
 }
 
-export function installAuth(app: FastifyInstance, sessions: SessionStore): void {
+export function installAuth(app: FastifyInstance, credentials: Pick<Credentials, 'resolve'>): void {
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (request) => {
     const access: Access = request.routeOptions.config?.access ?? 'viewer';
-    request.session = sessions.get(presentedToken(request.headers.authorization, request.cookies)) ?? null;
+    request.session = credentials.resolve(presentedToken(request.headers.authorization, request.cookies)) ?? null;
     if (access === 'public') return;
     if (!request.session) throw new ApiError('UNAUTHENTICATED');
     if (!roleAllows(request.session.role, access))

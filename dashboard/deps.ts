@@ -7,6 +7,10 @@ import type { RulesHandle } from '../rules/handle.js';
 import type { Store } from '../store/store.js';
 import type { Herd } from '../animals/herd.js';
 import { DEFAULT_HIGH_WATER, type HighWaterRule } from './drainage.js';
+import type { AuditLog } from './access/audit.js';
+import type { Credentials } from './access/credentials.js';
+import type { DisplayTokens } from './access/displays.js';
+import type { ShareLinks } from './access/shares.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { SessionStore } from './sessions.js';
 import type { UserDirectory } from './users.js';
@@ -46,9 +50,18 @@ export interface DashboardOptions {
   highWater?: HighWaterRule;
   /** Where users added or changed over the API are kept (DATA_DIR/users.json); without it, until restart. */
   usersFile?: string;
+  /**
+   * DATA_DIR: sessions, display tokens, share links and the audit log are kept in access.db there. Without it
+   * they live in a temporary directory and last as long as the process.
+   */
+  dataDir?: string;
+  /** The dashboard's address as users reach it (PUBLIC_URL), for share and display links; else the request's own. */
+  publicUrl?: string;
+  /** Requests per client address per minute to the share page and its API (GET /share/…, GET /api/share/…). */
+  shareRateLimit?: { max: number; timeWindowMs: number };
 }
 
-export type ResolvedOptions = Required<Omit<DashboardOptions, 'https' | 'usersFile'>> & Pick<DashboardOptions, 'https' | 'usersFile'>;
+export type ResolvedOptions = Required<Omit<DashboardOptions, 'https' | 'usersFile' | 'dataDir' | 'publicUrl'>> & Pick<DashboardOptions, 'https' | 'usersFile' | 'dataDir' | 'publicUrl'>;
 
 export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   return {
@@ -61,6 +74,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     coalesceMs: 50,
     maxBuckets: 5000,
     highWater: DEFAULT_HIGH_WATER,
+    shareRateLimit: { max: 60, timeWindowMs: 60_000 },
     ...options,
   };
 }
@@ -70,6 +84,11 @@ export interface RouteContext {
   deps: DashboardDeps;
   options: ResolvedOptions;
   sessions: SessionStore;
+  displays: DisplayTokens;
+  shares: ShareLinks;
+  /** Routes record through `config.audit` (access/audit-hook.ts); this is for what happens outside a request. */
+  audit: AuditLog;
+  credentials: Credentials;
   loginLimiter: LoginLimiter;
   users: UserDirectory;
   now: () => number;

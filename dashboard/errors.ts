@@ -20,6 +20,7 @@ export const API_ERRORS = {
   NOT_ACTUATOR: { status: 409, hint: 'Only actuators (fan, spray, shutter, pump, valve) take commands.' },
   CONFLICT: { status: 409, hint: 'The request conflicts with the current state; the message says which.' },
   TOO_MANY_ATTEMPTS: { status: 429, hint: 'Too many failed logins: wait before trying again.' },
+  TOO_MANY_REQUESTS: { status: 429, hint: 'Too many requests from this address: wait a minute and try again.' },
   STORE_UNAVAILABLE: { status: 503, hint: 'The readings store is not answering; check /health and try again shortly.' },
   RULES_UNAVAILABLE: { status: 503, hint: 'The rules engine runs in another process that did not answer (split mode, cluster/README.md); check /health.' },
   INTERNAL: { status: 500, hint: 'Unexpected error; the server log has the details.' },

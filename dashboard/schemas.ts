@@ -34,7 +34,13 @@ export const DurationArg = z
 
 // ---- auth
 export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
-export const Me = z.object({ user: z.string(), role: Role, expiresAt: z.number() });
+export const Me = z.object({
+  user: z.string().describe('the user name, or the name of a wall display'),
+  role: Role,
+  kind: z.enum(['login', 'display']).describe('display: a wall display\'s read-only token'),
+  expiresAt: z.number().optional().describe('absent for a display token without an end'),
+  sites: z.array(z.string()).optional().describe('the sites this session may see; absent = every site'),
+});
 export const LoginResponse = Me.extend({ token: z.string().describe('send as Authorization: Bearer <token>; also set as the farm_session cookie') });
 
 // ---- sites, devices, latest
@@ -127,8 +133,12 @@ export const DrainageResponse = z.object({
 });
 
 // ---- readings
+export const ExportFormat = z.enum(['json', 'csv']).optional().describe('csv: a CSV download (also with Accept: text/csv)');
+export const ExportLang = z.enum(['en', 'zh', 'zh-CN']).optional().describe('language of the CSV header; default from Accept-Language');
 export const ReadingsQuery = DeviceFilter.extend({
-  metric: MetricName,
+  metric: MetricName.optional().describe('required for JSON; a CSV export without it has every metric'),
+  format: ExportFormat,
+  lang: ExportLang,
   from: TimeArg.default('-24h'),
   to: TimeArg.default('now'),
   every: DurationArg.optional().describe('bucket width; omitted = about 200 buckets over the range'),
@@ -182,7 +192,9 @@ export const AlertsQuery = z
     site: Id.optional(),
     from: TimeArg.optional().describe(`history only (state=all); default -24h. ${TIME_ARG_HELP}`),
     to: TimeArg.optional(),
-    limit: z.coerce.number().int().min(1).max(5000).default(500),
+    limit: z.coerce.number().int().min(1).max(5000).optional().describe('default 500; a CSV export without it has every event in the range'),
+    format: ExportFormat,
+    lang: ExportLang,
   })
   .strict();
 export const AlertsResponse = z.object({ alerts: z.array(Alert) });
@@ -242,13 +254,25 @@ export { ProblemList };
 
 // ---- users
 export const UserName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'user names are 1-64 letters, digits, _ . and -');
-export const UserInfo = z.object({ name: z.string(), role: Role, source: z.enum(['farm-file', 'api']).describe('farm-file: as in the farm file; api: added or changed over the API') });
+export const UserInfo = z.object({
+  name: z.string(),
+  role: Role,
+  sites: z.array(z.string()).optional().describe('the sites the user may see; absent = every site'),
+  source: z.enum(['farm-file', 'api']).describe('farm-file: as in the farm file; api: added or changed over the API'),
+});
 export const UsersResponse = z.object({ users: z.array(UserInfo) });
 export const UserParams = z.object({ name: UserName });
 export const PutUserBody = z
   .object({
     role: Role,
     password: z.string().min(10, 'a password needs at least 10 characters').max(256).optional().describe('required for a new user; stored only as a scrypt hash'),
+    sites: z
+      .array(Id)
+      .min(1, 'give at least one site, or null for every site')
+      .max(500)
+      .nullable()
+      .optional()
+      .describe('the sites the user may see: a list, or null for every site; absent keeps the current sites (every site for a new user of an admin of every site)'),
   })
   .strict();
 export const PutUserResponse = z.object({ user: UserInfo, created: z.boolean() });
@@ -327,3 +351,95 @@ export const ImportResponse = z.object({
 });
 export type AnimalViewT = z.infer<typeof AnimalView>;
 export type AnimalResponseT = z.infer<typeof AnimalResponse>;
+
+// ---- share links, display tokens, audit log
+export const TokenId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an id from the list');
+export const TokenState = z.enum(['active', 'expired', 'revoked']);
+export const ShareBody = z
+  .object({
+    site: Id,
+    zone: Id,
+    metrics: z.array(MetricName).min(1).max(20).optional().describe('the metrics to show; absent = every metric of the zone'),
+    expiresInDays: z.number().int().min(1).max(400).default(30).describe('the link works for this many days (default 30)'),
+  })
+  .strict();
+export const ShareInfo = z.object({
+  id: z.string(),
+  site: z.string(),
+  zone: z.string(),
+  metrics: z.array(z.string()).optional(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  revokedAt: z.number().optional(),
+  revokedBy: z.string().optional(),
+  lastUsedAt: z.number().optional().describe('last time the link was opened (to the minute)'),
+  uses: z.number(),
+  state: TokenState,
+});
+export const ShareCreated = z.object({ id: z.string(), token: z.string().describe('shown once; only its hash is kept'), url: z.string(), share: ShareInfo });
+export const SharesResponse = z.object({ shares: z.array(ShareInfo) });
+export const IdParams = z.object({ id: TokenId });
+export const TokenParams = z.object({ token: z.string().min(1).max(200) });
+const SharedSeries = z.object({ device: z.string(), name: z.string().optional(), metric: z.string(), unit: z.string() });
+export const SharedZone = z.object({
+  site: z.object({ id: z.string(), name: z.string().optional(), timezone: z.string() }),
+  zone: z.object({ id: z.string(), name: z.string().optional(), kind: z.enum(ZONE_KINDS) }),
+  values: z.array(SharedSeries.extend({ value: z.number().optional(), ts: z.number().optional() })),
+  history: z.array(SharedSeries.extend({ buckets: z.array(z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number() })) })),
+  from: z.number(),
+  to: z.number(),
+  everyMs: z.number(),
+  expiresAt: z.number(),
+});
+export const DisplayBody = z
+  .object({
+    name: z.string().trim().min(1).max(64).describe('which screen, e.g. "control room wall"'),
+    sites: z.array(Id).min(1).max(500).optional().describe('the sites the screen shows; absent = yours (every site for an admin of every site)'),
+    expiresInDays: z.number().int().min(1).max(3650).optional().describe('absent = until revoked'),
+  })
+  .strict();
+export const DisplayInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  sites: z.array(z.string()).optional(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+  expiresAt: z.number().optional(),
+  revokedAt: z.number().optional(),
+  revokedBy: z.string().optional(),
+  lastUsedAt: z.number().optional(),
+  uses: z.number(),
+  state: TokenState,
+});
+export const DisplayCreated = z.object({ id: z.string(), token: z.string().describe('shown once; only its hash is kept'), url: z.string(), display: DisplayInfo });
+export const DisplaysResponse = z.object({ displays: z.array(DisplayInfo) });
+export const AuditQueryString = z
+  .object({
+    from: TimeArg.optional().describe(`default -7d. ${TIME_ARG_HELP}`),
+    to: TimeArg.optional(),
+    user: z.string().max(80).optional().describe('who acted (a user name, display:<name>, (unknown user))'),
+    action: z.string().max(40).optional().describe('e.g. login, actuator.command, share.create'),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+export const AuditEntryView = z.object({
+  seq: z.number(),
+  ts: z.number(),
+  actor: z.string(),
+  address: z.string().optional(),
+  action: z.string(),
+  site: z.string().optional(),
+  target: z.string().optional(),
+  outcome: z.enum(['ok', 'refused', 'failed']),
+  status: z.number().optional(),
+  code: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export const AuditResponse = z.object({ entries: z.array(AuditEntryView) });
+
+export type ShareInfoT = z.infer<typeof ShareInfo>;
+export type SharedZoneT = z.infer<typeof SharedZone>;
+export type DisplayInfoT = z.infer<typeof DisplayInfo>;
+export type AuditEntryT = z.infer<typeof AuditEntryView>;
+export type UserInfoT = z.infer<typeof UserInfo>;

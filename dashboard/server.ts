@@ -1,28 +1,40 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Server } from 'socket.io';
+import { createAuditLog } from './access/audit.js';
+import { installAudit } from './access/audit-hook.js';
+import { createCredentials } from './access/credentials.js';
+import { openAccessDb } from './access/db.js';
+import { createDisplayTokens } from './access/displays.js';
+import { createShareLinks } from './access/shares.js';
+import { installSiteScope, type RouteEntry } from './access/site-scope.js';
 import { installAuth } from './auth.js';
 import { resolveOptions, type DashboardDeps, type DashboardOptions, type RouteContext } from './deps.js';
-import { registerErrorHandler } from './errors.js';
+import { ApiError, registerErrorHandler } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createLoginLimiter } from './login-limiter.js';
-import { registerOpenApi } from './openapi.js';
+import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { actuatorsRoutes } from './routes/actuators.js';
 import { animalsRoutes } from './routes/animals.js';
 import { alertsRoutes } from './routes/alerts.js';
+import { auditRoutes } from './routes/audit.js';
+import { displaysRoutes } from './routes/displays.js';
 import { opsRoutes } from './routes/ops.js';
 import { readingsRoutes } from './routes/readings.js';
 import { rejectsRoutes } from './routes/rejects.js';
 import { rulesRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
+import { sharePublicRoutes, shareRateLimit } from './routes/share-public.js';
+import { sharesRoutes } from './routes/shares.js';
 import { sitesRoutes } from './routes/sites.js';
-import { createSessionStore } from './sessions.js';
-import { createUserDirectory } from './users.js';
 import { usersRoutes } from './routes/users.js';
+import { createSessionStore } from './sessions.js';
 import { attachLive } from './socket.js';
 import { registerPage } from './static.js';
+import { createUserDirectory } from './users.js';
 
 export type { DashboardDeps, DashboardOptions } from './deps.js';
 
@@ -33,18 +45,27 @@ export interface DashboardHandle {
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;
   stats(): { sessions: number; liveConnections: number };
+  /** Every registered route with its declarations (access, site, audit), once the app is ready. */
+  routes(): readonly RouteEntry[];
 }
 
 /**
  * The HTTP API, the live page and socket.io on one fastify server. Wiring only: each concern lives in its own
- * file (auth, errors, openapi, routes/*, socket, static) and gets what it needs from `deps`.
+ * file (auth, access/*, errors, openapi, routes/*, socket, static) and gets what it needs from `deps`.
+ * Hook order: auth (onRequest: who, which role), validation, site scope (preHandler: which sites, 404 outside
+ * them), the handler, the audit log (onSend).
  */
 export function createDashboard(deps: DashboardDeps, dashboardOptions: DashboardOptions): DashboardHandle {
   const options = resolveOptions(dashboardOptions);
   const now = deps.now ?? Date.now;
-  const sessions = createSessionStore({ ttlMs: options.sessionTtlMs, now });
+  const db = openAccessDb({ dataDir: options.dataDir });
   const users = createUserDirectory(deps.config.users, { file: options.usersFile, logger: deps.logger });
-  const ctx: RouteContext = { deps, options, sessions, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, now };
+  const sessions = createSessionStore({ db, findUser: users.find }, { ttlMs: options.sessionTtlMs, now });
+  const displays = createDisplayTokens({ db, logger: deps.logger, now });
+  const shares = createShareLinks({ db, logger: deps.logger, now });
+  const audit = createAuditLog({ db, logger: deps.logger, now });
+  const credentials = createCredentials(sessions, displays);
+  const ctx: RouteContext = { deps, options, sessions, displays, shares, audit, credentials, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, now };
 
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -67,15 +88,25 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: options.https ? [] : null } },
     hsts: Boolean(options.https),
   });
-  installAuth(app, sessions);
+  // Only the routes that ask for it (config.rateLimit): the share page and display links, reachable without login.
+  void app.register(fastifyRateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new ApiError('TOO_MANY_REQUESTS', `Too many requests from this address: try again in ${Math.ceil(context.ttl / 1000)} s.`),
+  });
+  // After the plugins above (lifecycle hooks run in the order they are added: cookies are parsed before auth);
+  // their onRoute checks apply to every route registered from here on.
+  installAuth(app, credentials);
+  const routeTable = installSiteScope(app, { config: deps.config, farm: deps.farm, activeAlerts: () => deps.rules.activeAlerts() }, [{ prefix: DOCS_PREFIX, why: 'the API documentation, no site data' }]);
+  installAudit(app, audit);
   registerOpenApi(app);
   void app.register(async (api) => {
-    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes, animalsRoutes]) await api.register(routes(ctx));
+    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes, animalsRoutes, sharesRoutes, sharePublicRoutes, displaysRoutes, auditRoutes])
+      await api.register(routes(ctx));
   });
-  const page = registerPage(app);
+  const page = registerPage(app, { shareIsOpen: (token) => Boolean(shares.open(token)), shareRateLimit: shareRateLimit(ctx) });
 
-  const live = attachLive({ app, bus: deps.bus, config: deps.config, sessions, coalesceMs: options.coalesceMs, now });
-  const sweeper = setInterval(() => sessions.sweep(), 60_000);
+  const live = attachLive({ app, bus: deps.bus, config: deps.config, credentials, coalesceMs: options.coalesceMs, now });
+  const sweeper = setInterval(() => void sessions.sweep().catch((err: Error) => deps.logger.warn({ err: err.message }, 'expired sessions not removed; retried in a minute')), 60_000);
   sweeper.unref();
 
   return {
@@ -86,14 +117,16 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
       await app.listen({ port: options.port, host: options.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : options.port;
-      app.log.info({ port, https: Boolean(options.https) }, 'dashboard listening');
+      app.log.info({ port, https: Boolean(options.https), accessDb: db.path }, 'dashboard listening');
       return { port };
     },
     async stop() {
       clearInterval(sweeper);
       await live.stop();
       await app.close();
+      await db.close();
     },
     stats: () => ({ sessions: sessions.size(), liveConnections: live.connections() }),
+    routes: () => routeTable,
   };
 }

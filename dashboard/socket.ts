@@ -4,15 +4,20 @@ import { z } from 'zod';
 import type { FarmConfigT } from '../core/config/schema.js';
 import type { DeviceRef, DeviceStatus, Reading } from '../core/domain.js';
 import type { FarmBus, FarmEvents } from '../core/events.js';
+import type { Credentials } from './access/credentials.js';
+import { scopeOf } from './access/site-scope.js';
 import { SESSION_COOKIE } from './auth.js';
 import { createCoalescer, mergeReadings, newest } from './coalesce.js';
-import type { Session, SessionStore } from './sessions.js';
+import type { Session } from './sessions.js';
 
 /**
  * Live updates over socket.io on the dashboard's own HTTP server.
  * - A connection needs a live session: the farm_session cookie or `auth: { token }` in the handshake; it is
  *   closed when the session is logged out or expires.
- * - A client emits `join` with the site ids it views (`{ sites: [...] }`) and then receives only those sites.
+ * - A client emits `join` with the site ids it views (`{ sites: [...] }`) and then receives only those sites;
+ *   a site outside a site-limited session's sites is answered like a site that does not exist (`unknown`).
+ * - Every minute each connection's session is looked up again, so one revoked or ended by another dashboard
+ *   process (sharing DATA_DIR) closes too.
  * - Server → client events: `reading` (Reading[]: per device merged over `coalesceMs`), `device`
  *   (status changes, also batched), `actuator` (`change: 'state'` = the actuator's own confirmed state,
  *   `change: 'mode'` = auto/manual, `change: 'holders'` = who holds it now, operator holds with their end),
@@ -25,8 +30,10 @@ export interface LiveDeps {
   app: FastifyInstance;
   bus: FarmBus;
   config: FarmConfigT;
-  sessions: SessionStore;
+  credentials: Credentials;
   coalesceMs: number;
+  /** How often live connections re-check their session. */
+  recheckMs?: number;
   now: () => number;
 }
 
@@ -57,13 +64,12 @@ type StatusEvent = FarmEvents['status'][0];
 
 export function attachLive(deps: LiveDeps): LiveHandle {
   const io = new Server(deps.app.server, { serveClient: false, maxHttpBufferSize: 16 * 1024, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
-  const siteIds = new Set(deps.config.sites.map((s) => s.id));
-  const byToken = new Map<string, Set<Socket>>();
+  const byId = new Map<string, Set<Socket>>();
 
   io.use((socket, next) => {
     const cookies = deps.app.parseCookie(socket.handshake.headers.cookie ?? '');
     const given = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : cookies[SESSION_COOKIE];
-    const session = deps.sessions.get(given);
+    const session = deps.credentials.resolve(given);
     if (!session) return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: 'Log in first (POST /api/login); the session may have expired.' } }));
     socket.data.session = session;
     next();
@@ -71,39 +77,52 @@ export function attachLive(deps: LiveDeps): LiveHandle {
 
   io.on('connection', (socket) => {
     const session = socket.data.session as Session;
-    const sockets = byToken.get(session.token) ?? new Set<Socket>();
+    const sockets = byId.get(session.id) ?? new Set<Socket>();
     sockets.add(socket);
-    byToken.set(session.token, sockets);
+    byId.set(session.id, sockets);
     // Ends the connection when its session expires, even if the client never makes another HTTP request.
-    const expiry = setTimeout(() => {
-      socket.emit('session-ended', { reason: 'expired' });
-      socket.disconnect(true);
-    }, Math.max(0, session.expiresAt - deps.now()));
-    expiry.unref();
+    const expiry =
+      session.expiresAt === undefined
+        ? undefined
+        : setTimeout(() => {
+            socket.emit('session-ended', { reason: 'expired' });
+            socket.disconnect(true);
+          }, Math.min(2 ** 31 - 1, Math.max(0, session.expiresAt - deps.now())));
+    expiry?.unref();
+    const scope = scopeOf(session, deps.config);
 
     socket.on('join', (payload: unknown, ack?: unknown) => {
       const parsed = JoinPayload.safeParse(payload);
       const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => {};
       if (!parsed.success) return reply({ ok: false, error: 'VALIDATION', message: 'join expects { sites: ["site-id", ...] }' });
-      const wanted = new Set(parsed.data.sites.filter((s) => siteIds.has(s)));
+      const wanted = new Set(parsed.data.sites.filter((s) => scope.allows(s)));
       for (const r of socket.rooms) if (r.startsWith('site:') && !wanted.has(r.slice(5))) socket.leave(r);
       for (const s of wanted) socket.join(room(s));
-      reply({ ok: true, sites: [...wanted], unknown: parsed.data.sites.filter((s) => !siteIds.has(s)) });
+      reply({ ok: true, sites: [...wanted], unknown: parsed.data.sites.filter((s) => !wanted.has(s)) });
     });
 
     socket.on('disconnect', () => {
       clearTimeout(expiry);
       sockets.delete(socket);
-      if (sockets.size === 0) byToken.delete(session.token);
+      if (sockets.size === 0) byId.delete(session.id);
     });
   });
 
-  deps.sessions.onEnd((session, reason) => {
-    for (const socket of byToken.get(session.token) ?? []) {
+  const endAll = (id: string, reason: string) => {
+    for (const socket of byId.get(id) ?? []) {
       socket.emit('session-ended', { reason });
       socket.disconnect(true);
     }
-  });
+  };
+  deps.credentials.onEnd((session, reason) => endAll(session.id, reason));
+  const recheck = setInterval(() => {
+    for (const [id, sockets] of byId) {
+      const first = sockets.values().next().value as Socket | undefined;
+      const session = first?.data.session as Session | undefined;
+      if (session && !deps.credentials.current(session)) endAll(id, 'revoked');
+    }
+  }, deps.recheckMs ?? 60_000);
+  recheck.unref();
 
   const toSites = <T extends { site: string }>(event: string, batch: T[]) => {
     const bySite = new Map<string, T[]>();
@@ -131,6 +150,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     io,
     connections: () => io.engine.clientsCount,
     async stop() {
+      clearInterval(recheck);
       for (const [event, fn] of Object.entries(listeners)) deps.bus.off(event as keyof FarmEvents, fn as never);
       readings.stop();
       statuses.stop();

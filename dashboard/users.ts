@@ -17,15 +17,24 @@ import type { Role } from './sessions.js';
 export interface UserInfo {
   name: string;
   role: Role;
+  /** The sites the user may see; absent = every site. */
+  sites?: string[];
   /** 'farm-file': as in the farm file; 'api': added or changed over the API. */
   source: 'farm-file' | 'api';
+}
+
+/** A change to a user: `sites` absent keeps the user's sites (every site for a new user), `null` gives every site. */
+export interface UserChange {
+  role: Role;
+  password?: string;
+  sites?: string[] | null;
 }
 
 export interface UserDirectory {
   find(name: string): UserT | undefined;
   list(): UserInfo[];
-  /** Adds a user (needs a password) or changes an existing one's role and/or password. */
-  put(name: string, change: { role: Role; password?: string }): Promise<{ user: UserInfo; created: boolean }>;
+  /** Adds a user (needs a password) or changes an existing one's role, password and/or sites. */
+  put(name: string, change: UserChange): Promise<{ user: UserInfo; created: boolean }>;
   remove(name: string): boolean;
 }
 
@@ -40,7 +49,7 @@ export class UserChangeError extends Error {
 }
 
 const Overlay = z.object({
-  users: z.array(z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), passwordHash: z.string().refine(isSecretHash) })),
+  users: z.array(z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), passwordHash: z.string().refine(isSecretHash), sites: z.array(z.string()).optional() })),
   removed: z.array(z.string()),
 });
 type OverlayT = z.infer<typeof Overlay>;
@@ -116,10 +125,10 @@ export function createUserDirectory(configUsers: readonly UserT[], options: { fi
     }
     const all = new Map<string, { user: UserT; source: UserInfo['source'] }>();
     for (const u of configUsers) if (!overlay.removed.includes(u.name)) all.set(u.name, { user: u, source: 'farm-file' });
-    for (const u of overlay.users) all.set(u.name, { user: { name: u.name, role: u.role, passwordHash: u.passwordHash }, source: 'api' });
+    for (const u of overlay.users) all.set(u.name, { user: { name: u.name, role: u.role, passwordHash: u.passwordHash, sites: u.sites }, source: 'api' });
     return all;
   };
-  const info = (e: { user: UserT; source: UserInfo['source'] }): UserInfo => ({ name: e.user.name, role: e.user.role, source: e.source });
+  const info = (e: { user: UserT; source: UserInfo['source'] }): UserInfo => ({ name: e.user.name, role: e.user.role, ...(e.user.sites ? { sites: [...e.user.sites] } : {}), source: e.source });
 
   function commit(next: OverlayT): void {
     if (options.file) saveOverlay(options.file, next);
@@ -134,9 +143,10 @@ export function createUserDirectory(configUsers: readonly UserT[], options: { fi
       const existing = current().get(name)?.user;
       if (!existing && !change.password) throw new UserChangeError('PASSWORD_REQUIRED', `There is no user "${name}" yet: a new user needs a password.`);
       const passwordHash = change.password ? await hashSecret(change.password) : (existing!.passwordHash ?? (await hashSecret(existing!.password!)));
-      const entry = { name, role: change.role, passwordHash };
+      const sites = change.sites === undefined ? existing?.sites : (change.sites ?? undefined);
+      const entry = { name, role: change.role, passwordHash, ...(sites ? { sites: [...sites] } : {}) };
       commit({ users: [...overlay.users.filter((u) => u.name !== name), entry], removed: overlay.removed.filter((n) => n !== name) });
-      return { user: { name, role: change.role, source: 'api' }, created: !existing };
+      return { user: { name, role: change.role, ...(sites ? { sites: [...sites] } : {}), source: 'api' }, created: !existing };
     },
     remove(name) {
       if (!current().has(name)) return false;

@@ -1,3 +1,4 @@
+import { rawPages } from '../store/pages.js';
 import type { Reading } from '../core/domain.js';
 import type { RawPoint, RawQuery, Store } from '../store/store.js';
 import type { CompiledRule } from './compile.js';
@@ -12,16 +13,8 @@ const PAGE = 50_000;
 /** All points of a raw query, paged by time: the store caps one answer (DEFAULT_RAW_LIMIT). */
 export async function rawAll(store: Store, q: RawQuery): Promise<RawPoint[]> {
   const out: RawPoint[] = [];
-  let from = q.from;
-  for (;;) {
-    const page = await store.raw({ ...q, from, limit: PAGE });
-    if (page.length < PAGE) return out.concat(page);
-    const lastTs = page[page.length - 1].ts;
-    const before = page.filter((p) => p.ts < lastTs);
-    // A page of one instant only would loop forever; take it whole and step past it.
-    out.push(...(before.length > 0 ? before : page));
-    from = before.length > 0 ? lastTs : lastTs + 1;
-  }
+  for await (const page of rawPages(store, q, PAGE)) out.push(...page);
+  return out;
 }
 
 /** Metrics to fetch for a rule: thi is derived, so its inputs are fetched too. */

@@ -57,6 +57,8 @@ export const EnvSettings = z.object({
   BATCH_INTERVAL: Duration.default(50),
   REJECTS_KEPT: Int(1).default(100),
   SESSION_TTL: Duration.default(12 * 3_600_000),
+  /** The dashboard's address as users reach it (share and display links, links in notifications). */
+  PUBLIC_URL: z.string().url().optional(),
   METRICS_PUBLIC: Bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Split mode (npm start -- --only PART, cluster/README.md): one component per process over MQTT_URL.

@@ -1,4 +1,4 @@
-import type { RouteOptions } from 'fastify';
+import type { RouteEntry } from '../../dashboard/access/site-scope.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestDashboard, seedHistory, seedTagReads, TAGS, type TestDashboard, type TestRole } from './fixtures.js';
 
@@ -111,6 +111,55 @@ const CASES: RouteCase[] = [
     check: (j) => expect(j.users).toEqual([{ name: 'ada', role: 'admin', source: 'farm-file' }, { name: 'otto', role: 'operator', source: 'farm-file' }, { name: 'vera', role: 'viewer', source: 'farm-file' }]),
   },
   {
+    method: 'POST',
+    url: '/api/shares',
+    role: 'operator',
+    body: { site: 'huyang', zone: 'field-1', metrics: ['soil_moisture'], expiresInDays: 90 },
+    invalid: { body: { site: 'huyang', zone: 'field-1', expiresInDays: 0 }, path: 'body.expiresInDays' },
+    status: 201,
+    check: async (j, t) => {
+      expect(j).toMatchObject({ id: expect.any(String), token: expect.any(String), url: expect.stringMatching(/\/share\/[\w-]{40,}$/), share: { site: 'huyang', zone: 'field-1', metrics: ['soil_moisture'], state: 'active', createdBy: 'otto' } });
+      const shared = await t.dashboard.app.inject({ url: `/api/share/${j.token}` });
+      expect(shared.json()).toMatchObject({ zone: { id: 'field-1', name: 'North field' }, values: [{ metric: 'soil_moisture', value: 31 }] });
+    },
+  },
+  { method: 'GET', url: '/api/shares', role: 'operator', check: (j) => expect(j.shares).toEqual([expect.objectContaining({ id: expect.any(String), site: 'huyang', zone: 'shed-1', state: 'active' })]) },
+  {
+    method: 'DELETE',
+    url: '/api/shares/SHARE',
+    role: 'operator',
+    invalid: { url: '/api/shares/not%20an%20id', path: 'params.id' },
+    check: (j) => expect(j).toMatchObject({ state: 'revoked', revokedBy: 'otto' }),
+  },
+  {
+    method: 'POST',
+    url: '/api/displays',
+    role: 'admin',
+    body: { name: 'control room wall', sites: ['city'] },
+    invalid: { body: { name: '' }, path: 'body.name' },
+    status: 201,
+    check: async (j, t) => {
+      expect(j).toMatchObject({ token: expect.any(String), url: expect.stringMatching(/\/display\/[\w-]{40,}$/), display: { name: 'control room wall', sites: ['city'], state: 'active' } });
+      const me = await t.dashboard.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${j.token}` } });
+      expect(me.json()).toEqual({ user: 'control room wall', role: 'viewer', kind: 'display', sites: ['city'] });
+    },
+  },
+  { method: 'GET', url: '/api/displays', role: 'admin', check: (j) => expect(j.displays).toEqual([expect.objectContaining({ name: 'hall screen', state: 'active' })]) },
+  {
+    method: 'DELETE',
+    url: '/api/displays/DISPLAY',
+    role: 'admin',
+    invalid: { url: '/api/displays/not%20an%20id', path: 'params.id' },
+    check: (j) => expect(j).toMatchObject({ name: 'hall screen', state: 'revoked', revokedBy: 'ada' }),
+  },
+  {
+    method: 'GET',
+    url: '/api/audit?action=login',
+    role: 'admin',
+    invalid: { url: '/api/audit?limit=0', path: 'querystring.limit' },
+    check: (j) => expect(j.entries[0]).toMatchObject({ actor: 'ada', action: 'login', outcome: 'ok', status: 200, address: '127.0.0.1' }),
+  },
+  {
     method: 'PUT',
     url: '/api/users/nina',
     role: 'admin',
@@ -180,7 +229,7 @@ function payload(body: unknown): { payload?: string | object; headers: Record<st
 const BELOW: Record<TestRole, TestRole | undefined> = { viewer: undefined, operator: 'viewer', admin: 'operator' };
 
 let t: TestDashboard;
-const routes: RouteOptions[] = [];
+let routes: readonly RouteEntry[] = [];
 
 async function fresh(): Promise<TestDashboard> {
   const d = await buildTestDashboard();
@@ -197,30 +246,49 @@ async function fresh(): Promise<TestDashboard> {
     { tag: TAGS.stray, ts: now - 500_000, direction: 'in' },
   ]);
   d.ingest.addReject({ reason: 'out_of_range', detail: 'nh3 900 is outside 0..500', topic: 'farm/huyang/shed-1/shed-1-env/telemetry', device: 'shed-1-env', ts: Date.now() });
+  const { share } = await d.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'shed-1' }, headers: await d.auth('operator') }).then((r) => r.json());
+  const { display } = await d.dashboard.app.inject({ method: 'POST', url: '/api/displays', payload: { name: 'hall screen' }, headers: await d.auth('admin') }).then((r) => r.json());
+  fixtures.set(d, { share: share.id, display: display.id });
   return d;
 }
 
+const fixtures = new WeakMap<TestDashboard, { share: string; display: string }>();
+
 function urlFor(c: RouteCase, d: TestDashboard): string {
-  return c.url.replace('ALERT', d.rules.activeAlerts()[0]?.id ?? 'none');
+  const ids = fixtures.get(d);
+  return c.url
+    .replace('ALERT', d.rules.activeAlerts()[0]?.id ?? 'none')
+    .replace('SHARE', ids?.share ?? 'none')
+    .replace('DISPLAY', ids?.display ?? 'none');
 }
 
 beforeAll(async () => {
   t = await fresh();
-  t.dashboard.app.addHook('onRoute', (r) => void routes.push(r));
   await t.dashboard.app.ready();
+  routes = t.dashboard.routes();
 });
 afterAll(async () => t.close());
 
 describe('every API route', () => {
   it('is in this table (so each one is tested below)', () => {
     const api = routes.filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
-    const covered = CASES.map((c) => `${c.method} ${c.url.split('?')[0].replace('/api/sites/city', '/api/sites/:site').replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id').replace(/\/api\/users\/[^/]+/, '/api/users/:name').replace(/\/api\/animals\/\d+$/, '/api/animals/:tag').replace('ALERT', ':id')}`);
+    const covered = CASES.map(
+      (c) =>
+        `${c.method} ${c.url
+          .split('?')[0]
+          .replace('/api/sites/city', '/api/sites/:site')
+          .replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id')
+          .replace(/\/api\/users\/[^/]+/, '/api/users/:name')
+          .replace(/\/api\/animals\/\d+$/, '/api/animals/:tag')
+          .replace(/ALERT|SHARE|DISPLAY/, ':id')}`,
+    );
     expect(api.length).toBeGreaterThan(10);
-    for (const route of api) if (route !== 'POST /api/login') expect(covered, route).toContain(route);
+    // Login and the share link's own API are tested in api-auth.test.ts and shares.test.ts.
+    for (const route of api) if (route !== 'POST /api/login' && route !== 'GET /api/share/:token') expect(covered, route).toContain(route);
   });
 
   it('needs a login, except /health, /metrics, the page and POST /api/login', async () => {
-    const publicRoutes = new Set(['GET /health', 'GET /metrics', 'POST /api/login', 'GET /', 'GET /app.js', 'GET /app.css']);
+    const publicRoutes = new Set(['GET /health', 'GET /metrics', 'POST /api/login', 'GET /', 'GET /app.js', 'GET /app.css', 'GET /share/:token', 'GET /share.js', 'GET /share.css', 'GET /api/share/:token', 'GET /display/:token']);
     for (const r of routes) {
       for (const method of [r.method].flat()) {
         if (method === 'HEAD') continue;

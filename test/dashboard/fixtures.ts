@@ -141,7 +141,7 @@ export async function buildTestDashboard(
     metricsText: async () => '# HELP farm_readings_total Readings stored\n# TYPE farm_readings_total counter\nfarm_readings_total 3\n',
     now,
   };
-  const dashboard = createDashboard(deps, { port: 0, host: '127.0.0.1', sessionTtlMs: 3_600_000, metricsPublic: true, ...options });
+  const dashboard = createDashboard(deps, { port: 0, host: '127.0.0.1', sessionTtlMs: 3_600_000, metricsPublic: true, dataDir, ...options });
   const tokens = new Map<TestRole, string>();
   async function token(role: TestRole): Promise<string> {
     const cached = tokens.get(role);

@@ -8,6 +8,7 @@ import { bucketsTotal, sustainedMinimum } from '../../dashboard/drainage.js';
 import { toErrorReply } from '../../dashboard/errors.js';
 import { ActuatorError } from '../../rules/handle.js';
 import { createLoginLimiter } from '../../dashboard/login-limiter.js';
+import { openAccessDb } from '../../dashboard/access/db.js';
 import { createSessionStore, roleAllows } from '../../dashboard/sessions.js';
 import { DEFAULT_FILL_LEVELS, fillGrade, fillLevels, worstSeverity } from '../../dashboard/site-view.js';
 import { autoEveryMs, bucketCount, parseTimeArg } from '../../dashboard/time.js';
@@ -113,16 +114,22 @@ describe('coalescing live readings', () => {
 });
 
 describe('sessions and failed-login limit', () => {
-  it('ends a session after its lifetime and tells listeners', () => {
+  it('ends a session after its lifetime and tells listeners', async () => {
     let now = NOW;
-    const sessions = createSessionStore({ ttlMs: 1000, now: () => now });
-    const ended: string[] = [];
-    sessions.onEnd((s, reason) => ended.push(`${s.user}:${reason}`));
-    const s = sessions.create('otto', 'operator');
-    expect(sessions.get(s.token)?.user).toBe('otto');
-    now += 1000;
-    expect(sessions.get(s.token)).toBeUndefined();
-    expect(ended).toEqual(['otto:expired']);
+    const db = openAccessDb({});
+    try {
+      const otto = { name: 'otto', role: 'operator' as const, password: 'operator-password' };
+      const sessions = createSessionStore({ db, findUser: (n) => (n === 'otto' ? otto : undefined) }, { ttlMs: 1000, now: () => now });
+      const ended: string[] = [];
+      sessions.onEnd((s, reason) => ended.push(`${s.user}:${reason}`));
+      const { token } = await sessions.create(otto);
+      expect(sessions.get(token)?.user).toBe('otto');
+      now += 1000;
+      expect(sessions.get(token)).toBeUndefined();
+      expect(ended).toEqual(['otto:expired']);
+    } finally {
+      await db.close();
+    }
   });
 
   it('ranks roles viewer < operator < admin', () => {
