@@ -4,6 +4,7 @@ import type { FarmIndex } from '../../core/farm-index.js';
 import type { AlertEvent } from '../../core/domain.js';
 import { ApiError } from '../errors.js';
 import type { Session } from '../sessions.js';
+import { noteAudit } from './audit-hook.js';
 import { NOT_FOUND } from './not-found.js';
 
 /**
@@ -33,8 +34,8 @@ export type SiteOf =
   | { by: 'device'; param: string }
   /** An active alert's id in the path: the alert's site. */
   | { by: 'alert'; param: string }
-  /** Optional `site`, `zone`, `device` filters: each must exist within the user's sites; request.scope.sites are the sites to read. */
-  | { by: 'filters'; in: 'query' | 'body' }
+  /** `site`, `zone`, `device` filters (those in `keys`): each must exist within the user's sites; request.scope.sites are the sites to read. */
+  | { by: 'filters'; in: 'query' | 'body'; keys: readonly FilterKey[] }
   /**
    * Anything else that belongs to sites (a share link, a display token, a user, rules in a body): `claim` says
    * which sites, or undefined when there is no such thing (the handler then answers its own 404). `what`
@@ -42,13 +43,15 @@ export type SiteOf =
    */
   | { by: 'resource'; what: string; claim(request: FastifyRequest): Awaitable<ResourceClaim | undefined> };
 
+export type FilterKey = 'site' | 'zone' | 'device';
+
 export const siteOf = {
   none: (why: string): SiteOf => ({ by: 'none', why }),
   list: (): SiteOf => ({ by: 'list' }),
   site: (param = 'site'): SiteOf => ({ by: 'site', param }),
   device: (param = 'id'): SiteOf => ({ by: 'device', param }),
   alert: (param = 'id'): SiteOf => ({ by: 'alert', param }),
-  filters: (where: 'query' | 'body' = 'query'): SiteOf => ({ by: 'filters', in: where }),
+  filters: (where: 'query' | 'body' = 'query', keys: readonly FilterKey[] = ['site', 'zone', 'device']): SiteOf => ({ by: 'filters', in: where, keys }),
   resource: (what: string, claim: (request: FastifyRequest) => Awaitable<ResourceClaim | undefined>): SiteOf => ({ by: 'resource', what, claim }),
 };
 
@@ -98,43 +101,51 @@ function narrow(base: SiteScope, sites: readonly string[], named: readonly strin
   return { ...base, sites, named };
 }
 
-/** Resolves a declaration for one request: throws the 404 of a thing outside the user's sites. */
+/**
+ * Resolves a declaration for one request: throws the 404 of a thing outside the user's sites. The audit log still
+ * learns which site such a refused attempt aimed at, so that site's admins see it and other sites' do not.
+ */
 export async function resolveScope(declared: SiteOf, request: FastifyRequest, deps: SiteScopeDeps): Promise<SiteScope> {
   const base = scopeOf(request.session, deps.config);
   const params = (request.params ?? {}) as Record<string, string | undefined>;
+  const refuse = (message: string, site?: string): never => {
+    if (site) noteAudit(request, { site });
+    throw new ApiError('NOT_FOUND', message);
+  };
   switch (declared.by) {
     case 'none':
     case 'list':
       return base;
     case 'site': {
       const site = params[declared.param] ?? '';
-      if (!base.allows(site)) throw new ApiError('NOT_FOUND', NOT_FOUND.site(site));
+      if (!base.allows(site)) refuse(NOT_FOUND.site(site), site);
       return narrow(base, [site], [site]);
     }
     case 'device': {
       const id = params[declared.param] ?? '';
       const device = deps.farm.device(id);
-      if (!device || !base.allows(device.site)) throw new ApiError('NOT_FOUND', NOT_FOUND.device(id));
+      if (!device || !base.allows(device.site)) return refuse(NOT_FOUND.device(id), device?.site);
       return narrow(base, [device.site], [device.site]);
     }
     case 'alert': {
       const id = params[declared.param] ?? '';
       const alert = (await deps.activeAlerts()).find((a) => a.id === id);
-      if (!alert || !base.allows(alert.site)) throw new ApiError('NOT_FOUND', NOT_FOUND.alert(id));
+      if (!alert || !base.allows(alert.site)) return refuse(NOT_FOUND.alert(id), alert?.site);
       return narrow(base, [alert.site], [alert.site]);
     }
     case 'filters': {
-      const f = ((declared.in === 'query' ? request.query : request.body) ?? {}) as { site?: string; zone?: string; device?: string };
-      if (f.site && !base.allows(f.site)) throw new ApiError('NOT_FOUND', NOT_FOUND.site(f.site));
+      const given = ((declared.in === 'query' ? request.query : request.body) ?? {}) as Partial<Record<FilterKey, string>>;
+      const f = Object.fromEntries(declared.keys.map((k) => [k, given[k]])) as Partial<Record<FilterKey, string>>;
+      if (f.site && !base.allows(f.site)) refuse(NOT_FOUND.site(f.site), f.site);
       let sites = f.site ? [f.site] : base.sites;
       if (f.zone) {
         const zone = f.zone;
         sites = [...new Set(deps.farm.zones().filter((z) => z.zone === zone && sites.includes(z.site)).map((z) => z.site))];
-        if (sites.length === 0) throw new ApiError('NOT_FOUND', NOT_FOUND.zone(zone, f.site));
+        if (sites.length === 0) refuse(NOT_FOUND.zone(zone, f.site), f.site);
       }
       if (f.device) {
         const device = deps.farm.device(f.device);
-        if (!device || !base.allows(device.site)) throw new ApiError('NOT_FOUND', NOT_FOUND.device(f.device));
+        if (!device || !base.allows(device.site)) return refuse(NOT_FOUND.device(f.device), device?.site);
         sites = [device.site];
       }
       return narrow(base, sites, f.site || f.zone || f.device ? sites : []);
@@ -142,7 +153,7 @@ export async function resolveScope(declared: SiteOf, request: FastifyRequest, de
     case 'resource': {
       const claim = await declared.claim(request);
       if (!claim) return base;
-      if (claim.sites === 'all' ? base.limited : claim.sites.some((s) => !base.allows(s))) throw new ApiError('NOT_FOUND', claim.notFound);
+      if (claim.sites === 'all' ? base.limited : claim.sites.some((s) => !base.allows(s))) refuse(claim.notFound, claim.sites === 'all' ? undefined : claim.sites[0]);
       return narrow(base, claim.sites === 'all' ? base.sites : claim.sites, claim.sites === 'all' ? [] : claim.sites);
     }
   }

@@ -79,7 +79,7 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.get(
       '/api/commands',
       {
-        config: { site: siteOf.filters('query') },
+        config: { site: siteOf.filters('query', ['site', 'device']) },
         schema: { ...doc('viewer', 'actuators', 'Commands sent to actuators and their outcome, newest first'), querystring: CommandsQuery, response: { 200: CommandsResponse, ...errs('viewer', 400, 404, 503) } },
       },
       async (request) => {

@@ -24,7 +24,7 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.get(
       '/api/alerts',
       {
-        config: { site: siteOf.filters('query') },
+        config: { site: siteOf.filters('query', ['site']) },
         schema: {
           ...doc('viewer', 'alerts', 'Active alerts, worst first (state=active), or alert events from history (state=all); CSV with ?format=csv or Accept: text/csv'),
           querystring: AlertsQuery,

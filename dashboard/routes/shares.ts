@@ -22,7 +22,7 @@ export function sharesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post(
       '/api/shares',
       {
-        config: { access: 'operator', site: siteOf.filters('body'), audit: 'share.create' },
+        config: { access: 'operator', site: siteOf.filters('body', ['site', 'zone']), audit: 'share.create' },
         schema: {
           ...doc('operator', 'shares', "Share one zone read-only (e.g. with a plot's renter): answers the link's token and URL, shown once"),
           body: ShareBody,

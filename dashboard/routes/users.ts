@@ -27,11 +27,10 @@ export function usersRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     if (!own.limited) return undefined;
     const { name } = request.params as { name: string };
     const existing = ctx.users.find(name);
-    if (existing && !manages(own, existing.sites)) return { sites: 'all' as const, notFound: NOT_FOUND.user(name) };
+    if (existing && !manages(own, existing.sites)) return { sites: existing.sites ?? ('all' as const), notFound: NOT_FOUND.user(name) };
     const wanted = (request.body as { sites?: string[] | null } | undefined)?.sites;
     const outside = wanted?.find((s) => !own.allows(s));
-    if (outside) return { sites: [outside], notFound: NOT_FOUND.site(outside) };
-    return { sites: existing?.sites ?? [], notFound: NOT_FOUND.user(name) };
+    return outside ? { sites: [outside], notFound: NOT_FOUND.site(outside) } : undefined;
   };
 
   return async (app) => {
