@@ -155,8 +155,8 @@ export function attachLive(deps: LiveDeps): LiveHandle {
       readings.stop();
       statuses.stop();
       heads.stop();
-      io.disconnectSockets(true);
-      // io.close() would also close the HTTP server, which fastify owns and closes itself.
+      // Closing the transports (not a socket.io disconnect) tells browsers the service went away, so they
+      // reconnect by themselves once it is back; io.close() would also close fastify's HTTP server.
       io.engine.close();
     },
   };

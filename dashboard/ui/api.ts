@@ -16,7 +16,7 @@ export function whenUnauthenticated(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, options: { quiet401?: boolean } = {}): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, options: { quiet401?: boolean } = {}): Promise<T> {
   const res = await fetch(path, {
     method,
     credentials: 'same-origin',
@@ -34,3 +34,5 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?
 
 export const get = <T>(path: string, options?: { quiet401?: boolean }) => api<T>('GET', path, undefined, options);
 export const post = <T>(path: string, body?: unknown, options?: { quiet401?: boolean }) => api<T>('POST', path, body ?? {}, options);
+export const put = <T>(path: string, body: unknown) => api<T>('PUT', path, body);
+export const del = <T>(path: string) => api<T>('DELETE', path);

@@ -42,9 +42,15 @@ export function connectLive(callbacks: LiveCallbacks): void {
     joinedSites = new Set();
     join();
   });
+  let ended = false;
+  s.on('session-ended', () => (ended = true));
   s.on('disconnect', (reason) => {
     setConn('disconnected');
-    if (reason === 'io server disconnect') callbacks.sessionEnded();
+    if (reason !== 'io server disconnect') return; // socket.io reconnects by itself
+    // The server closed it: because the session ended (it says so first), or because it is stopping (a
+    // restart); then try again, as socket.io does not after a server-side disconnect.
+    if (ended) callbacks.sessionEnded();
+    else setTimeout(() => s === socket && s.connect(), 1000);
   });
   s.on('connect_error', (err) => {
     setConn('disconnected');

@@ -7,9 +7,13 @@ import { esc, toast } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { connectLive, disconnectLive, viewSites } from './live.js';
 import { installShell, markNav, showConn, showSignedIn } from './shell.js';
-import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, model, setActiveAlerts, setSites, subscribe } from './state.js';
+import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, hasRole, model, setActiveAlerts, setSites, subscribe } from './state.js';
 import { alertsView } from './views/alerts.js';
 import { animalsView, animalView } from './views/animals.js';
+import { auditView } from './views/audit.js';
+import { displaysView } from './views/displays.js';
+import { sharesView } from './views/shares.js';
+import { usersView } from './views/users.js';
 import { drainageView } from './views/drainage.js';
 import { historyView, RANGES, type Range } from './views/history.js';
 import { loginView } from './views/login.js';
@@ -30,6 +34,10 @@ function viewFor(hash: string): View {
   if (parts[0] === 'alerts') return alertsView();
   if (parts[0] === 'animals' && parts[1]) return animalView(parts[1]);
   if (parts[0] === 'animals') return animalsView(new URLSearchParams(query));
+  if (parts[0] === 'users' && hasRole('admin')) return usersView();
+  if (parts[0] === 'displays' && hasRole('admin')) return displaysView();
+  if (parts[0] === 'audit' && hasRole('admin')) return auditView();
+  if (parts[0] === 'shares' && hasRole('operator')) return sharesView();
   if (parts[0] === 'history' && parts[1] && parts[2]) {
     const range = new URLSearchParams(query).get('range');
     return historyView(parts[1], parts[2], (RANGES as readonly string[]).includes(range ?? '') ? (range as Range) : '24h');

@@ -1,7 +1,7 @@
 import { post } from './api.js';
 import { $ } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
-import { model } from './state.js';
+import { hasRole, model } from './state.js';
 
 /**
  * The frame around every view: navigation, live-connection indicator, language switch, big-screen mode, user
@@ -49,15 +49,25 @@ async function toggleBigScreen(): Promise<void> {
 
 export function showSignedIn(signedIn: boolean): void {
   for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-signed-in]'))) el.hidden = !signedIn;
+  // Links to pages a role cannot use are not shown (the API refuses them anyway).
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-needs]'))) el.hidden = !signedIn || !hasRole(el.dataset.needs as 'operator' | 'admin');
   const user = $('[data-testid="current-user"]');
   if (user) user.textContent = model.me ? `${model.me.user} · ${model.me.role}` : '';
 }
 
+/**
+ * The live connection's state in the top bar. When it is lost (the service restarts or the network drops), the
+ * page keeps what it shows, greyed under a banner, until socket.io reconnects by itself and the views refetch.
+ */
 export function showConn(): void {
   const el = $('[data-testid="conn-status"]');
   if (!el) return;
   el.dataset.state = model.conn;
   el.textContent = t(`conn.${model.conn}`);
+  const lost = model.conn === 'disconnected' && model.me !== null;
+  document.body.classList.toggle('stale', lost);
+  const banner = $('[data-testid="conn-lost"]');
+  if (banner) banner.hidden = !lost;
 }
 
 export function markNav(hash: string): void {

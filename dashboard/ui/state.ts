@@ -40,6 +40,10 @@ export function canOperate(): boolean {
   return model.me?.role === 'operator' || model.me?.role === 'admin';
 }
 
+export function hasRole(role: 'operator' | 'admin'): boolean {
+  return role === 'operator' ? canOperate() : model.me?.role === 'admin';
+}
+
 function indexSites(sites: SiteViewT[]): void {
   model.sites = sites;
   devices.clear();

@@ -46,6 +46,12 @@ function historyTable(history: AlertT[]): string {
   return `<div class="table-wrap"><table class="table" data-testid="alert-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+/** The active alerts, or the last 24 hours of alert events, as CSV (times in each site's zone). */
+function csvLink(state: 'active' | 'all'): string {
+  const q = new URLSearchParams({ state, format: 'csv', lang: currentLang(), ...(state === 'all' ? { from: '-24h' } : {}) });
+  return `<a class="button small" download data-testid="download-alerts-${state}" href="/api/alerts?${esc(q.toString())}">⤓ ${esc(t('export.csv'))}</a>`;
+}
+
 export function alertsView(): View {
   let history: AlertT[] = [];
   const paintActive = (root: HTMLElement) => {
@@ -56,8 +62,8 @@ export function alertsView(): View {
     sites: () => model.sites.map((s) => s.id),
     async render(root) {
       root.innerHTML = `<h1 class="view-title">${esc(t('nav.alerts'))}</h1>
-        <section class="card" data-testid="alerts-panel"><h2>${esc(t('alerts.active'))}</h2><div data-slot="active"></div></section>
-        <section class="card"><h2>${esc(t('alerts.history'))}</h2><div data-slot="history"><p class="muted">${esc(t('common.loading'))}</p></div></section>`;
+        <section class="card" data-testid="alerts-panel"><div class="card-head"><h2>${esc(t('alerts.active'))}</h2>${csvLink('active')}</div><div data-slot="active"></div></section>
+        <section class="card"><div class="card-head"><h2>${esc(t('alerts.history'))}</h2>${csvLink('all')}</div><div data-slot="history"><p class="muted">${esc(t('common.loading'))}</p></div></section>`;
       paintActive(root);
       history = (await get<{ alerts: AlertT[] }>('/api/alerts?state=all&from=-24h&limit=500')).alerts;
       const slot = root.querySelector<HTMLElement>('[data-slot="history"]');

@@ -4,7 +4,7 @@ import { zoneLabel } from '../../../core/site-time.js';
 import type { ReadingsResponseT } from '../../schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
-import { t, tr } from '../i18n.js';
+import { currentLang, t, tr } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 import { sensorMetrics } from './cards.js';
 import type { View } from './view.js';
@@ -24,6 +24,11 @@ async function fetchHistory(device: string, metric: string, range: Range): Promi
 function toData(res: ReadingsResponseT): uPlot.AlignedData {
   const buckets = res.series[0]?.buckets ?? [];
   return [buckets.map((b) => b.ts / 1000), buckets.map((b) => b.mean), buckets.map((b) => b.min), buckets.map((b) => b.max)];
+}
+
+/** Every reading of the chart's range as CSV (times in the site's zone, header in the page's language). */
+function csvUrl(device: string, metric: string, range: Range): string {
+  return `/api/readings?${new URLSearchParams({ device, metric, from: `-${range}`, to: 'now', format: 'csv', lang: currentLang() })}`;
 }
 
 const points = (res: ReadingsResponseT) => res.series[0]?.buckets.length ?? 0;
@@ -108,6 +113,7 @@ export function historyView(device: string, metric: string, range: Range): View 
         <div class="toolbar">
           <div class="tabs">${metrics.map((m) => `<a href="${link(m, range)}" class="${m === metric ? 'active' : ''}" data-testid="metric-${esc(m)}">${esc(tr('metric', m))}</a>`).join('')}</div>
           <div class="tabs">${RANGES.map((r) => `<a href="${link(metric, r)}" class="${r === range ? 'active' : ''}" data-testid="range-${r}">${r}</a>`).join('')}</div>
+          <a class="button" data-testid="download-csv" download href="${esc(csvUrl(device, metric, range))}">⤓ ${esc(t('export.csv'))}</a>
         </div>
         <section class="card"><div class="chart" data-testid="history-chart"><p class="muted">${esc(t('common.loading'))}</p></div></section>`;
       const el = root.querySelector<HTMLElement>('.chart')!;
