@@ -87,9 +87,10 @@ export const USER_NAMES: Record<TestRole, string> = { viewer: 'vera', operator: 
 export interface TestDashboard {
   deps: DashboardDeps;
   bus: FarmBus;
-  /** The real embedded store (SQLite) in a temporary directory. */
+  /** The real embedded store (SQLite) in a temporary directory, which also holds access.db (sessions, audit ...). */
   store: Store;
   herd: Herd;
+  dataDir: string;
   rules: FakeRules;
   ingest: FakeIngest;
   dashboard: ReturnType<typeof createDashboard>;
@@ -160,7 +161,7 @@ export async function buildTestDashboard(
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     })());
-  return { deps, bus, store, herd, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
+  return { deps, bus, store, dataDir, herd, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
 }
 
 /** History for charts and the drainage view: `hours` of readings every `stepMin` minutes ending at `end`. */
