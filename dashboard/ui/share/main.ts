@@ -105,7 +105,7 @@ function render(): void {
       )
       .join('')}
     <footer class="share-foot">
-      <p>${esc(t('share.readOnly'))}. ${esc(t('share.validUntil', { t: fmtZoned(d.expiresAt, d.site.timezone, lang, 'date') }))} ${esc(t('share.timesIn', { tz: d.site.timezone }))}</p>
+      <p>${esc(t('share.readOnly'))} ${esc(t('share.validUntil', { t: fmtZoned(d.expiresAt, d.site.timezone, lang, 'date') }))} ${esc(t('share.timesIn', { tz: d.site.timezone }))}</p>
     </footer>`;
   root.querySelector('[data-testid="share-lang"]')?.addEventListener('click', () => {
     setLang(currentLang() === 'en' ? 'zh-CN' : 'en');

@@ -13,8 +13,15 @@ import type { View } from './view.js';
 const ACTIONS = ['login', 'logout', 'alert.ack', 'actuator.command', 'actuator.mode', 'rules.replace', 'user.put', 'user.remove', 'share.create', 'share.revoke', 'display.create', 'display.revoke', 'display.open'];
 const PERIODS = ['24h', '7d', '30d'] as const;
 
+function detailValue(e: AuditEntryT, key: string, v: unknown): string {
+  if (Array.isArray(v)) return v.join(', ');
+  if (typeof v === 'boolean') return t(v ? 'audit.detail.yes' : 'audit.detail.no');
+  if (typeof v === 'number' && /At$|until/.test(key)) return fmtZoned(v, zoneOf(findSite(e.site ?? '') ?? model.sites[0]), currentLang());
+  return String(v);
+}
+
 function details(e: AuditEntryT): string {
-  const parts = Object.entries(e.detail ?? {}).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'number' && /at$|until/i.test(k) ? fmtZoned(v, zoneOf(findSite(e.site ?? '') ?? model.sites[0]), currentLang()) : String(v)}`);
+  const parts = Object.entries(e.detail ?? {}).map(([k, v]) => `${tr('audit.detail', k)}: ${detailValue(e, k, v)}`);
   if (e.code) parts.unshift(e.code);
   return parts.join(' · ');
 }
