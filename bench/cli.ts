@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../core/duration.js';
 
 /** Command line of `npm run bench`: parsed and checked here; every error says what to type instead. */
-export const SCENARIOS = ['broker', 'pipeline', 'rules', 'dashboard', 'memory', 'soak', 'tags', 'all'] as const;
+export const SCENARIOS = ['broker', 'pipeline', 'rules', 'dashboard', 'memory', 'soak', 'tags', 'export', 'all'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -16,6 +16,7 @@ export interface BenchOptions {
   devices?: number;
   rate?: number;
   clients?: number;
+  rows?: number;
   stores: ('embedded' | 'influx')[];
   refs: boolean;
   help: boolean;
@@ -47,6 +48,8 @@ Scenarios (default: all):
               at start and end (not part of "all")
   tags        ear tags at the park's scale: 45,000 sheep, 150 gate readers sending every flock out and in
               at 500 reads/s: reads acknowledged and stored per second, RSS, head counts, restart
+  export      a CSV export of 1,000,000 stored readings (a year of one device) over GET /api/readings:
+              the service's peak memory while it streams, and the time it takes (not part of "all")
   all         broker, pipeline, rules, dashboard, memory, tags
 
 Options:
@@ -54,6 +57,7 @@ Options:
   --quick             tiny sizes and short phases, to check the script works (about 2-4 minutes for all)
   --duration <d>      length of each measured phase, e.g. 20s (soak: the whole soak, e.g. 30m)
   --devices <n>       simulated devices for broker/pipeline (default 1000), memory (10000) or soak (2000); animals for tags (45000)
+  --rows <n>          readings in the export scenario (default 1000000)
   --rate <n>          readings/s of the soak (default 1000); tag reads/s of tags (default 500)
   --clients <n>       socket.io clients for dashboard (default 200) or soak (default 50)
   --store <s>         embedded | influx | both: stores for pipeline (default both) and soak (default embedded)
@@ -94,6 +98,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         devices: { type: 'string' },
         rate: { type: 'string' },
         clients: { type: 'string' },
+        rows: { type: 'string' },
         store: { type: 'string' },
         workers: { type: 'string' },
         'no-refs': { type: 'boolean', default: false },
@@ -131,6 +136,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     devices: positiveInt('devices', values.devices),
     rate: positiveInt('rate', values.rate),
     clients: positiveInt('clients', values.clients),
+    rows: positiveInt('rows', values.rows),
     stores: storeText === 'both' ? ['embedded', 'influx'] : [storeText as 'embedded' | 'influx'],
     refs: !values['no-refs'],
     help: values.help,

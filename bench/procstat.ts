@@ -20,6 +20,14 @@ export function rssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/** The process's peak resident set size since it started (VmHWM, "high water mark"). */
+export function peakRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  if (!match) throw new Error(`no VmHWM for pid ${pid}: is it still running?`);
+  return Number(match[1]) * 1024;
+}
+
 /** CPU use of `pid` between start() and stop(), in % of one core. */
 export function cpuMeter(pid: number): { stop(): number } {
   const t0 = Date.now();

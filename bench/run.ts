@@ -9,6 +9,7 @@ import { findProfiles, profileMarkdown, summarizeProfiles } from './profile.js';
 import { step } from './progress.js';
 import { runBroker } from './scenarios/broker.js';
 import { runDashboard } from './scenarios/dashboard.js';
+import { runExport } from './scenarios/export.js';
 import { runMemory } from './scenarios/memory.js';
 import { runPipeline } from './scenarios/pipeline.js';
 import { runRules } from './scenarios/rules.js';
@@ -63,6 +64,9 @@ async function scenarios(ctx: BenchContext, profiled: (name: string) => void): P
       break;
     case 'tags':
       await add('tags', () => runTags(ctx));
+      break;
+    case 'export':
+      await add('export', () => runExport(ctx));
       break;
     case 'all':
       await add('broker', () => runBroker(ctx, { mosquitto: true, influx: withInflux }));

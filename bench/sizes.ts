@@ -41,6 +41,8 @@ export interface Sizes {
   tagAnimals: number;
   tagSheds: number;
   tagRate: number;
+  /** Stored readings of one device that the export scenario downloads as CSV. */
+  exportRows: number;
 }
 
 const FULL: Sizes = {
@@ -74,6 +76,7 @@ const FULL: Sizes = {
   tagAnimals: 45_000,
   tagSheds: 150,
   tagRate: 500,
+  exportRows: 1_000_000,
 };
 
 const QUICK: Sizes = {
@@ -103,6 +106,7 @@ const QUICK: Sizes = {
   tagAnimals: 3000,
   tagSheds: 10,
   tagRate: 300,
+  exportRows: 100_000,
 };
 
 export function sizesFor(o: BenchOptions): Sizes {
@@ -125,6 +129,7 @@ export function sizesFor(o: BenchOptions): Sizes {
     else s.soakRate = o.rate;
   }
   if (o.scenario === 'tags' && o.devices !== undefined) s.tagAnimals = o.devices;
+  if (o.rows !== undefined) s.exportRows = o.rows;
   if (o.clients !== undefined) {
     if (o.scenario === 'soak') s.soakClients = o.clients;
     else s.dashboardClients = o.clients;

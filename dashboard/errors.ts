@@ -111,11 +111,16 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; 
   return { status: 500, body: { error: 'INTERNAL', message: API_ERRORS.INTERNAL.hint } };
 }
 
+/** Share and display tokens travel in paths (/share/{token}): logs get the path without them. */
+export function redactTokens(url: string): string {
+  return url.replace(/^(\/(?:api\/)?share\/|\/display\/)[^/?#]+/, '$1<token>');
+}
+
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const { status, body, headers } = toErrorReply(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.debug({ code: body.error, url: request.url }, body.message);
+    if (status >= 500) request.log.error({ err, url: redactTokens(request.url) }, 'request failed');
+    else request.log.debug({ code: body.error, url: redactTokens(request.url) }, body.message);
     if (headers) reply.headers(headers);
     return reply.code(status).type('application/json').send(JSON.stringify(body));
   });

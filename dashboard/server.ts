@@ -13,7 +13,7 @@ import { createShareLinks } from './access/shares.js';
 import { installSiteScope, type RouteEntry } from './access/site-scope.js';
 import { installAuth } from './auth.js';
 import { resolveOptions, type DashboardDeps, type DashboardOptions, type RouteContext } from './deps.js';
-import { ApiError, registerErrorHandler } from './errors.js';
+import { ApiError, redactTokens, registerErrorHandler } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import { createLoginLimiter } from './login-limiter.js';
 import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
@@ -79,7 +79,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   registerErrorHandler(app);
   installJsonBodyParser(app);
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode >= 500) request.log.warn({ url: request.url, status: reply.statusCode }, 'request failed');
+    if (reply.statusCode >= 500) request.log.warn({ url: redactTokens(request.url), status: reply.statusCode }, 'request failed');
   });
 
   void app.register(fastifyCookie);
