@@ -163,8 +163,9 @@ describe('admin pages', () => {
     await admin.locator('[data-testid="audit-row"][data-action="login"][data-outcome="ok"]').first().waitFor();
     await admin.getByTestId('audit-action').selectOption('user.put');
     await admin.getByTestId('audit-apply').click();
-    await admin.locator('[data-testid="audit-row"]', { hasText: 'pipe-crew' }).waitFor();
-    expect(await admin.locator('[data-testid="audit-row"]').count()).toBe(1);
+    // The filtered list replaces the whole one: only the user change is left.
+    await expect.poll(() => admin.locator('[data-testid="audit-row"]').count()).toBe(1);
+    await admin.locator('[data-testid="audit-row"][data-action="user.put"]', { hasText: 'pipe-crew' }).waitFor();
     await shot(admin, 'audit');
     await admin.getByTestId('lang-switch').click();
     await admin.getByText('审计日志').first().waitFor();
@@ -177,6 +178,7 @@ describe('admin pages', () => {
 describe('CSV download buttons', () => {
   it('on the history page: the chart range as CSV, header in the page language', async () => {
     await go(admin, '#/history/field-1-soil/soil_moisture?range=24h');
+    await admin.locator('[data-testid="history-chart"][data-points]').waitFor();
     const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByTestId('download-csv').click()]);
     const text = readFileSync((await download.path())!, 'utf8');
     const lines = text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
