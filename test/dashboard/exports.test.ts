@@ -29,9 +29,9 @@ beforeAll(async () => {
     );
   await t.store.writeReadings(readings);
   await t.store.writeAlerts([
-    { id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', state: 'raised', value: 31, message: 'Ammonia 31 ppm, "high"', ts: START + 5 * 60_000 },
-    { id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', state: 'acknowledged', value: 31, message: 'Ammonia 31 ppm, "high"', ts: START + 6 * 60_000, by: 'otto' },
-    { id: 'p1', rule: 'pipe-fill', site: 'city', zone: 'pipe-a', device: 'pipe-a-level', severity: 'critical', level: 'red', state: 'raised', value: 90, message: '=fill 90 %', ts: START + 7 * 60_000 },
+    { id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, metric: 'nh3', state: 'raised', value: 31, message: 'Ammonia 31 ppm, "high"', ts: START + 5 * 60_000 },
+    { id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, metric: 'nh3', state: 'acknowledged', value: 31, message: 'Ammonia 31 ppm, "high"', ts: START + 6 * 60_000, by: 'otto' },
+    { id: 'p1', rule: 'pipe-fill', site: 'city', zone: 'pipe-a', device: 'pipe-a-level', severity: 'critical', level: 'red', metric: 'fill', state: 'raised', value: 90, message: '=fill 90 %', ts: START + 7 * 60_000 },
   ]);
   const { port } = await t.dashboard.start();
   base = `http://127.0.0.1:${port}`;
