@@ -53,7 +53,7 @@ async function login(username: string, password: string): Promise<string> {
 }
 
 async function publish(nh3: number): Promise<void> {
-  const device = await connectDevice(Number(env.MQTT_PORT), 'shed-1-env', 'dev-only-shed-1-env', { clientId: `shed-1-env-${nh3}` });
+  const device = await connectDevice(Number(env.MQTT_PORT), 'shed-1-env', 'dev-only-shed-1-env');
   await device.publishAsync('farm/huyang/shed-1/shed-1-env/telemetry', JSON.stringify({ metrics: { nh3, temperature: 21, humidity: 60 } }), { qos: 1 });
   await endClient(device);
 }
