@@ -91,6 +91,14 @@ export function scopeOf(session: Pick<Session, 'sites'> | null | undefined, conf
   return { limited, allows: (site) => allowed.has(site) && all.includes(site), sites, named };
 }
 
+/**
+ * Whether something limited to `sites` (absent = every site: a user, a display token) lies within the scope:
+ * what a site-limited admin may see and manage.
+ */
+export function manages(scope: Pick<SiteScope, 'limited' | 'allows'>, sites: readonly string[] | undefined): boolean {
+  return !scope.limited || (sites !== undefined && sites.every((s) => scope.allows(s)));
+}
+
 /** Store queries for what a scope may read: the query as is for every site, or one per allowed site. */
 export function perSite<Q extends { site?: string }>(scope: SiteScope, q: Q): Q[] {
   if (q.site || !scope.limited) return [q];

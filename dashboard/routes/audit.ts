@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { siteOf } from '../access/site-scope.js';
+import { manages, siteOf } from '../access/site-scope.js';
 import type { RouteContext } from '../deps.js';
-import { AuditQueryString, AuditResponse } from '../schemas.js';
+import { AuditQueryString, AuditResponse } from '../access/schemas.js';
 import { parseTimeArg } from '../time.js';
 import { doc, errs } from './doc.js';
 
@@ -25,14 +25,13 @@ export function auditRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const q = request.query;
         const { scope } = request;
         const now = ctx.now();
-        const within = (sites: readonly string[] | undefined) => sites !== undefined && sites.every((s) => scope.allows(s));
         const visible = scope.limited
           ? {
               sites: scope.sites,
               actors: [
                 request.session!.user,
-                ...ctx.users.list().filter((u) => within(u.sites)).map((u) => u.name),
-                ...ctx.displays.list().filter((d) => within(d.sites)).map((d) => `display:${d.name}`),
+                ...ctx.users.list().filter((u) => manages(scope, u.sites)).map((u) => u.name),
+                ...ctx.displays.list().filter((d) => manages(scope, d.sites)).map((d) => `display:${d.name}`),
               ],
             }
           : undefined;

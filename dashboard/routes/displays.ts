@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { noteAudit } from '../access/audit-hook.js';
 import { NOT_FOUND } from '../access/not-found.js';
-import { scopeOf, siteOf, type SiteScope } from '../access/site-scope.js';
+import { manages, scopeOf, siteOf } from '../access/site-scope.js';
 import { requestSession, SESSION_COOKIE } from '../auth.js';
 import type { RouteContext } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { DisplayBody, DisplayCreated, DisplayInfo, DisplaysResponse, IdParams, TokenParams } from '../schemas.js';
+import { DisplayBody, DisplayCreated, DisplayInfo, DisplaysResponse, IdParams, TokenParams } from '../access/schemas.js';
 import { publicBase } from './public-base.js';
 import { shareRateLimit } from './share-public.js';
 import { doc, errs } from './doc.js';
@@ -22,7 +22,6 @@ const COOKIE_MAX_DAYS = 400;
  */
 export function displaysRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   const { config } = ctx.deps;
-  const manages = (scope: Pick<SiteScope, 'limited' | 'allows'>, sites: readonly string[] | undefined) => !scope.limited || (sites !== undefined && sites.every((s) => scope.allows(s)));
 
   return async (app) => {
     app.post(

@@ -6,7 +6,7 @@ import { METRICS } from '../../core/metrics-catalog.js';
 import type { RouteContext } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { siteTimeZone } from '../export/site-time.js';
-import { SharedZone, TokenParams } from '../schemas.js';
+import { SharedZone, TokenParams } from '../access/schemas.js';
 import { doc, errs } from './doc.js';
 
 const HOUR_MS = 3_600_000;

@@ -6,7 +6,7 @@ import { zoneSensorMetrics } from '../access/zone-metrics.js';
 import { requestSession } from '../auth.js';
 import type { RouteContext } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { IdParams, ShareBody, ShareCreated, ShareInfo, SharesResponse } from '../schemas.js';
+import { IdParams, ShareBody, ShareCreated, ShareInfo, SharesResponse } from '../access/schemas.js';
 import { publicBase } from './public-base.js';
 import { doc, errs } from './doc.js';
 

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { noteAudit } from '../access/audit-hook.js';
 import { NOT_FOUND } from '../access/not-found.js';
-import { scopeOf, siteOf, type SiteScope } from '../access/site-scope.js';
+import { manages, scopeOf, siteOf } from '../access/site-scope.js';
 import { requestSession } from '../auth.js';
 import type { RouteContext } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -18,8 +18,6 @@ import { doc, errs } from './doc.js';
  */
 export function usersRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   const { config } = ctx.deps;
-  /** Whether this scope's admin may see and manage a user with these sites (absent = every site). */
-  const manages = (scope: Pick<SiteScope, 'limited' | 'allows'>, sites: readonly string[] | undefined) => !scope.limited || (sites !== undefined && sites.every((s) => scope.allows(s)));
 
   /** The user named in the path, and the sites a PUT would give: one outside the admin's answers as a user or site that does not exist. */
   const claim = (request: FastifyRequest) => {

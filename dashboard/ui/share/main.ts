@@ -1,7 +1,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './share.css';
 import uPlot from 'uplot';
-import type { SharedZoneT } from '../../schemas.js';
+import type { SharedZoneT } from '../../access/schemas.js';
 import { esc, fmt } from '../dom.js';
 import { currentLang, setLang, t, tr } from '../i18n.js';
 import { fmtZoned } from '../zoned-time.js';

@@ -1,4 +1,4 @@
-import type { AuditEntryT } from '../../schemas.js';
+import type { AuditEntryT } from '../../access/schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
 import { currentLang, t, tr } from '../i18n.js';

@@ -1,4 +1,4 @@
-import type { DisplayInfoT } from '../../schemas.js';
+import type { DisplayInfoT } from '../../access/schemas.js';
 import { ApiFailure, del, get, post } from '../api.js';
 import { esc, toast } from '../dom.js';
 import { t } from '../i18n.js';

@@ -1,5 +1,5 @@
 import { METRICS } from '../../../core/metrics-catalog.js';
-import type { ShareInfoT } from '../../schemas.js';
+import type { ShareInfoT } from '../../access/schemas.js';
 import { ApiFailure, del, get, post } from '../api.js';
 import { esc, toast } from '../dom.js';
 import { t, tr } from '../i18n.js';
