@@ -57,6 +57,8 @@ export interface AnimalView {
 
 export interface AnimalFilter {
   site?: string;
+  /** Only animals in these sites (a site-limited user's); an animal placed in no site is left out. */
+  sites?: readonly string[];
   zone?: string;
   group?: string;
   q?: string;
@@ -155,6 +157,7 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
 
   function matches(v: AnimalView, f: AnimalFilter): boolean {
     if (f.site && v.site !== f.site) return false;
+    if (f.sites && (!v.site || !f.sites.includes(v.site))) return false;
     if (f.zone && (v.zone ?? v.home) !== f.zone) return false;
     if (f.group && v.group !== f.group) return false;
     if (f.show === 'registered' && !v.known) return false;

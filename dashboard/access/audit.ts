@@ -23,7 +23,8 @@ export const AUDIT_ACTIONS = [
   'display.create',
   'display.revoke',
   'display.open',
-  // Next: 'silence.create', 'silence.remove', 'animals.import' ... (add the action here, then use it in config.audit).
+  'animals.import',
+  // Next: 'silence.create', 'silence.remove' ... (add the action here, then use it in config.audit).
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

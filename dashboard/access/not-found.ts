@@ -10,4 +10,5 @@ export const NOT_FOUND = {
   share: (id: string) => `There is no share link "${id}". GET /api/shares lists them.`,
   display: (id: string) => `There is no display token "${id}". GET /api/displays lists them.`,
   user: (name: string) => `There is no user "${name}". GET /api/users lists them.`,
+  animal: (tag: string) => `No animal or read with tag "${tag}". GET /api/animals?q= searches the register.`,
 };

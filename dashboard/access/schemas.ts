@@ -34,10 +34,10 @@ export const IdParams = z.object({ id: TokenId });
 export const TokenParams = z.object({ token: z.string().min(1).max(200) });
 const SharedSeries = z.object({ device: z.string(), name: z.string().optional(), metric: z.string(), unit: z.string() });
 export const SharedZone = z.object({
-  site: z.object({ id: z.string(), name: z.string().optional(), timezone: z.string() }),
+  site: z.object({ id: z.string(), name: z.string().optional(), timeZone: z.string().describe("the site's IANA zone: the page tells times in it") }),
   zone: z.object({ id: z.string(), name: z.string().optional(), kind: z.enum(ZONE_KINDS) }),
   values: z.array(SharedSeries.extend({ value: z.number().optional(), ts: z.number().optional() })),
-  history: z.array(SharedSeries.extend({ buckets: z.array(z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number() })) })),
+  history: z.array(SharedSeries.extend({ buckets: z.array(z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number(), sum: z.number().optional() })) })),
   from: z.number(),
   to: z.number(),
   everyMs: z.number(),

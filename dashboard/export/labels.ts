@@ -21,6 +21,7 @@ const HEADERS = {
   min: { en: 'min', zh: '最小值' },
   max: { en: 'max', zh: '最大值' },
   count: { en: 'count', zh: '读数个数' },
+  sum: { en: 'sum', zh: '合计' },
   rule: { en: 'rule', zh: '规则' },
   severity: { en: 'severity', zh: '严重程度' },
   level: { en: 'level', zh: '等级' },

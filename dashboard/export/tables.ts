@@ -23,7 +23,7 @@ function* chunked<T>(items: readonly T[], line: (item: T) => string): Generator<
 }
 export interface TableOptions {
   lang: ExportLang;
-  /** The time zone of a site (siteTimeZone). */
+  /** The time zone of a site (FarmIndex.timeZone). */
   timeZoneOf(site: string): string;
   /** The time zone named in the header, when every row is in it. */
   headerTimeZone?: string;
@@ -48,9 +48,9 @@ export async function* readingsTable(pages: AsyncIterable<RawPoint[]>, options: 
   for await (const page of pages) yield* chunked(page, (p) => csvLine([time(p.site, p.ts), p.site, p.zone, p.device, p.metric, p.value, unit(p.metric)]));
 }
 
-export const BUCKET_COLUMNS: Column[] = ['time', 'site', 'zone', 'device', 'metric', 'mean', 'min', 'max', 'count', 'unit'];
+export const BUCKET_COLUMNS: Column[] = ['time', 'site', 'zone', 'device', 'metric', 'mean', 'min', 'max', 'count', 'sum', 'unit'];
 
-/** History buckets (`every` given): one row per device and bucket, the bucket's start as its time. */
+/** History buckets (`every` given): one row per device and bucket, the bucket's start as its time; `sum` for increments (rain_mm). */
 export async function* bucketsTable(
   series: AsyncIterable<{ metric: string; series: HistorySeries[] }>,
   where: (device: string) => { site: string; zone: string } | undefined,
@@ -62,7 +62,7 @@ export async function* bucketsTable(
     for (const s of list) {
       const at = where(s.device);
       if (!at) continue;
-      yield* chunked(s.buckets, (b) => csvLine([time(at.site, b.ts), at.site, at.zone, s.device, metric, b.mean, b.min, b.max, b.count, unit(metric)]));
+      yield* chunked(s.buckets, (b) => csvLine([time(at.site, b.ts), at.site, at.zone, s.device, metric, b.mean, b.min, b.max, b.count, b.sum, unit(metric)]));
     }
   }
 }

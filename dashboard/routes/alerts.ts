@@ -8,7 +8,6 @@ import type { RouteContext } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { sendCsv, wantsCsv } from '../export/csv.js';
 import { exportLang } from '../export/labels.js';
-import { siteTimeZone } from '../export/site-time.js';
 import { alertsTable } from '../export/tables.js';
 import { AckResponse, AlertParams, AlertsQuery, AlertsResponse } from '../schemas.js';
 import { parseTimeArg } from '../time.js';
@@ -19,7 +18,6 @@ const DEFAULT_LIMIT = 500;
 
 /** Active alerts (from the rules engine), alert history (from the store), acknowledging; CSV exports of both. */
 export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
-  const site = (id: string) => ctx.deps.config.sites.find((s) => s.id === id);
   return async (app) => {
     app.get(
       '/api/alerts',
@@ -52,8 +50,9 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           return { alerts: alerts.sort((a, b) => b.ts - a.ts).slice(0, limit) };
         }
 
-        const zones = new Set(scope.sites.map((s) => siteTimeZone(site(s))));
-        const options = { lang: exportLang(q.lang, request.headers['accept-language']), timeZoneOf: (s: string) => siteTimeZone(site(s)), headerTimeZone: zones.size === 1 ? [...zones][0] : undefined };
+        const { farm } = ctx.deps;
+        const zones = new Set(scope.sites.map((s) => farm.timeZone(s)));
+        const options = { lang: exportLang(q.lang, request.headers['accept-language']), timeZoneOf: (s: string) => farm.timeZone(s), headerTimeZone: zones.size === 1 ? [...zones][0] : undefined };
         const pages =
           q.state === 'active'
             ? (async function* () {

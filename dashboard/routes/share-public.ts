@@ -5,7 +5,6 @@ import { zoneSensorMetrics } from '../access/zone-metrics.js';
 import { METRICS } from '../../core/metrics-catalog.js';
 import type { RouteContext } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { siteTimeZone } from '../export/site-time.js';
 import { SharedZone, TokenParams } from '../access/schemas.js';
 import { doc, errs } from './doc.js';
 
@@ -44,7 +43,7 @@ export function sharePublicRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       await Promise.all(
         sensors.flatMap((s) =>
           s.metrics.map(async (metric) => {
-            const [series] = await deps.store.history({ site: share.site, zone: share.zone, device: s.device, metric, from, to, everyMs: HOUR_MS });
+            const [series] = await deps.store.history({ site: share.site, zone: share.zone, device: s.device, metric, from, to, everyMs: HOUR_MS, timeZone: deps.farm.timeZone(share.site) });
             return series && series.buckets.length > 0 ? [{ device: s.device, name: s.name, metric, unit: METRICS[metric]?.unit ?? '', buckets: series.buckets }] : [];
           }),
         ),
@@ -52,7 +51,7 @@ export function sharePublicRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     ).flat();
     const zoneConfig = site.zones.find((z) => z.id === share.zone)!;
     return {
-      site: { id: site.id, name: site.name, timezone: siteTimeZone(site) },
+      site: { id: site.id, name: site.name, timeZone: deps.farm.timeZone(site.id) },
       zone: { id: zone.zone, name: zoneConfig.name, kind: zone.kind },
       values,
       history,

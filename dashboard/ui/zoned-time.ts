@@ -21,7 +21,7 @@ export function fmtZoned(ts: number | undefined, timeZone: string, lang: Lang, s
   return format.format(ts);
 }
 
-/** A site's time zone as the API gives it (default UTC, as on the server). */
-export function zoneOf(site: object | undefined): string {
-  return (site as { timezone?: string } | undefined)?.timezone ?? 'UTC';
+/** A site's time zone as the API gives it (`timeZone`; UTC for a site the page does not know). */
+export function zoneOf(site: { timeZone?: string } | undefined): string {
+  return site?.timeZone ?? 'UTC';
 }

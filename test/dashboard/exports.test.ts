@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell } from '../../dashboard/export/csv.js';
-import { utcOffsetMinutes, zonedIsoFormatter } from '../../dashboard/export/site-time.js';
+import { zonedIsoFormatter } from '../../dashboard/export/site-time.js';
+import { FarmConfig } from '../../core/config/schema.js';
 import { EXPORT_PAGE } from '../../dashboard/routes/readings.js';
 import type { RawQuery } from '../../store/store.js';
 import { buildTestDashboard, testFarmConfig, type TestDashboard } from './fixtures.js';
@@ -17,9 +18,8 @@ let t: TestDashboard;
 let base: string;
 
 beforeAll(async () => {
-  const config = testFarmConfig();
-  // Site time zones come with the farm file's `timezone` (SPEC "Identity"); the export reads it as the farm file gives it.
-  Object.assign(config.sites[0], { timezone: 'Asia/Shanghai' });
+  const farm = testFarmConfig();
+  const config = FarmConfig.parse({ ...farm, sites: [{ ...farm.sites[0], timezone: 'Asia/Shanghai' }, farm.sites[1]] });
   t = await buildTestDashboard({}, { config });
   const readings = [];
   for (let i = 0; i < 30; i++)
@@ -75,9 +75,9 @@ describe('CSV export of readings', () => {
 
   it('with every, has the buckets (mean, min, max, count) instead of every reading', async () => {
     const { lines } = await csv(`/api/readings?device=shed-1-env&metric=temperature&${range}&every=10m&format=csv`);
-    expect(lines[0]).toBe('time (Asia/Shanghai),site,zone,device,metric,mean,min,max,count,unit');
+    expect(lines[0]).toBe('time (Asia/Shanghai),site,zone,device,metric,mean,min,max,count,sum,unit');
     expect(lines).toHaveLength(4);
-    expect(lines[1]).toBe('2024-11-22T08:00:00+08:00,huyang,shed-1,shed-1-env,temperature,20.45,20,20.9,10,°C');
+    expect(lines[1]).toBe('2024-11-22T08:00:00+08:00,huyang,shed-1,shed-1-env,temperature,20.45,20,20.9,10,,°C');
   });
 
   it('keeps the JSON answer for the chart (metric still required there)', async () => {
@@ -164,7 +164,7 @@ describe('time and cell formatting', () => {
     expect(berlin(Date.parse('2024-03-31T01:00:00Z'))).toBe('2024-03-31T03:00:00+02:00');
     expect(zonedIsoFormatter('Asia/Kathmandu')(Date.parse('2024-11-22T00:00:00.250Z'))).toBe('2024-11-22T05:45:00.250+05:45');
     expect(zonedIsoFormatter('America/St_Johns')(Date.parse('2024-01-01T12:00:00Z'))).toBe('2024-01-01T08:30:00-03:30');
-    expect(utcOffsetMinutes('UTC', 0)).toBe(0);
+    expect(zonedIsoFormatter('UTC')(0)).toBe('1970-01-01T00:00:00+00:00');
   });
 
   it('quotes commas, quotes and line breaks, and defuses text a spreadsheet would run as a formula', () => {

@@ -51,7 +51,7 @@ describe('a share link', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(body.site).toEqual({ id: 'huyang', name: 'Huyang lake-sheep farm', timezone: 'UTC' });
+    expect(body.site).toEqual({ id: 'huyang', name: 'Huyang lake-sheep farm', timeZone: 'UTC' });
     expect(body.zone).toEqual({ id: 'field-1', name: 'North field', kind: 'field' });
     expect(body.values).toEqual([{ device: 'field-1-soil', metric: 'soil_moisture', unit: '% vol', value: expect.any(Number), ts: expect.any(Number) }]);
     expect(body.history).toHaveLength(1);

@@ -2,7 +2,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteOf } from '../../dashboard/access/site-scope.js';
 import { siteOf } from '../../dashboard/access/site-scope.js';
-import { buildTestDashboard, PASSWORDS, seedHistory, testFarmConfig, type TestDashboard } from './fixtures.js';
+import { buildTestDashboard, PASSWORDS, seedHistory, TAGS, testFarmConfig, type TestDashboard } from './fixtures.js';
 
 /**
  * A user limited to the drainage site ("city") must never learn that the farm site ("huyang") exists. This walks
@@ -16,13 +16,14 @@ import { buildTestDashboard, PASSWORDS, seedHistory, testFarmConfig, type TestDa
 const CITY_ADMIN = { name: 'cia', password: 'city-admin-password' };
 const FARM_HAND = { name: 'farmhand-li', password: 'farm-hand-password' };
 /** Strings that only huyang's data contains. */
-const HIDDEN = ['huyang', 'Huyang', 'shed-1', 'field-1', 'Shed 1', 'North field', 'shed-ammonia', 'farm-wall', 'farmhand-li'];
+const HIDDEN = ['huyang', 'Huyang', 'shed-1', 'field-1', 'Shed 1', 'North field', 'shed-ammonia', 'farm-wall', 'farmhand-li', TAGS.ewe, TAGS.ram];
 const GHOST = { site: 'atlantis', zone: 'ghost-zone', device: 'ghost-device', alert: 'ghost-alert', id: 'ghostid', user: 'ghost-user' };
 
-type Payload = Record<string, unknown> | unknown[];
+type Payload = Record<string, unknown> | unknown[] | string;
 interface Probe {
   query?: Record<string, string>;
   body?: Payload;
+  contentType?: string;
   /** More requests with other inputs, each checked for leaks as well (e.g. the CSV export of the same route). */
   variants?: { query?: Record<string, string>; body?: Payload }[];
 }
@@ -44,6 +45,8 @@ const PROBES: Record<string, Probe> = {
   'POST /api/displays': { body: { name: 'city wall' } },
   'POST /api/login': { body: { username: CITY_ADMIN.name, password: CITY_ADMIN.password } },
   'GET /api/audit': { query: { from: '-1d' } },
+  'GET /api/animals': { variants: [{ query: { show: 'unknown' } }, { query: { show: 'missing' } }] },
+  'POST /api/animals/import': { body: 'tag,group,born,sex,zone\n982000000000555,ewes,2025-02-01,f,pipe-a\n', contentType: 'text/csv' },
 };
 
 let t: TestDashboard;
@@ -99,7 +102,7 @@ afterAll(async () => t?.close());
 /** The request aimed at one of huyang's things, and the same aimed at a thing that does not exist. */
 function aimed(route: { method: string; url: string }, declared: SiteOf, probe: Probe): { hidden: Req; ghost: Req; ids: [string, string] }[] {
   const fill = (values: Record<string, string>) => route.url.replace(/:(\w+)/g, (_, name: string) => values[name] ?? 'x');
-  const req = (url: string, query = probe.query, body = probe.body): Req => ({ method: route.method, url: withQuery(url, query), body });
+  const req = (url: string, query = probe.query, body = probe.body): Req => ({ method: route.method, url: withQuery(url, query), body, contentType: probe.contentType });
   switch (declared.by) {
     case 'site':
       return [{ hidden: req(fill({ [declared.param]: 'huyang' })), ghost: req(fill({ [declared.param]: GHOST.site })), ids: ['huyang', GHOST.site] }];
@@ -127,6 +130,7 @@ function aimed(route: { method: string; url: string }, declared: SiteOf, probe: 
           const body = (site: string) => (route.url === '/api/rules' ? [naming(site)] : { rule: naming(site) });
           return { hidden: req(route.url, probe.query, body('huyang')), ghost: req(route.url, probe.query, body(GHOST.site)), ids: ['huyang', GHOST.site] };
         },
+        animal: () => ({ hidden: req(fill({ tag: TAGS.ewe })), ghost: req(fill({ tag: '982000000000777' })), ids: [TAGS.ewe, '982000000000777'] }),
         'display-sites': () => ({ hidden: req(route.url, probe.query, { name: 'x', sites: ['huyang'] }), ghost: req(route.url, probe.query, { name: 'x', sites: [GHOST.site] }), ids: ['huyang', GHOST.site] }),
       };
       const target = targets[declared.what];
@@ -143,10 +147,11 @@ interface Req {
   method: string;
   url: string;
   body?: Payload;
+  contentType?: string;
 }
 
 async function send(r: Req, headers: Record<string, string>) {
-  return t.dashboard.app.inject({ method: r.method as 'GET', url: r.url, payload: r.body as object, headers });
+  return t.dashboard.app.inject({ method: r.method as 'GET', url: r.url, payload: r.body as object, headers: r.contentType ? { ...headers, 'content-type': r.contentType } : headers });
 }
 
 describe('a user limited to one site, on every registered route', () => {
@@ -171,7 +176,7 @@ describe('a user limited to one site, on every registered route', () => {
 
       const fillX = route.url.replace(/:(\w+)/g, (_, name: string) => (name === 'site' ? 'city' : name === 'name' ? 'newbie' : name === 'id' && route.url.includes('actuators') ? 'pipe-a-level' : 'x'));
       for (const input of [{ query: probe.query, body: probe.body }, ...(probe.variants ?? [])]) {
-        const res = await send({ method: route.method, url: withQuery(fillX, input.query), body: input.body }, headers);
+        const res = await send({ method: route.method, url: withQuery(fillX, input.query), body: input.body, contentType: probe.contentType }, headers);
         expect(res.statusCode, `${key}: ${res.body.slice(0, 300)}`).toBeLessThan(500);
         if (res.statusCode === 400) throw new Error(`${key} refused the walk's request (${res.body.slice(0, 200)}): give it valid input in PROBES`);
         expect(leaks(res.body), `${key} ${withQuery(fillX, input.query)} names huyang: ${res.body.slice(0, 400)}`).toEqual([]);

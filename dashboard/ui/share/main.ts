@@ -43,7 +43,7 @@ function tiles(d: SharedZoneT): string {
       (v) => `<div class="share-tile" data-testid="share-value-${esc(v.metric)}">
         <div class="label">${esc(tr('metric', v.metric))}${several(v.metric) ? ` · ${esc(v.name ?? v.device)}` : ''}</div>
         <div><span class="value">${esc(fmt(v.value))}</span><span class="unit">${esc(v.unit)}</span></div>
-        <div class="when">${esc(t('share.updated', { t: fmtZoned(v.ts, d.site.timezone, lang, 'time') }))}</div>
+        <div class="when">${esc(t('share.updated', { t: fmtZoned(v.ts, d.site.timeZone, lang, 'time') }))}</div>
       </div>`,
     )
     .join('');
@@ -67,7 +67,7 @@ function drawCharts(d: SharedZoneT): void {
         legend: { show: false },
         cursor: { show: true, drag: { x: false, y: false } },
         // The x axis in the site's time zone, whatever the phone's own zone.
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), d.site.timezone),
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), d.site.timeZone),
         scales: { x: { time: true, range: () => [d.from / 1000, d.to / 1000] } },
         axes: [axis, { ...axis, size: 48 }],
         series: [
@@ -105,7 +105,7 @@ function render(): void {
       )
       .join('')}
     <footer class="share-foot">
-      <p>${esc(t('share.readOnly'))} ${esc(t('share.validUntil', { t: fmtZoned(d.expiresAt, d.site.timezone, lang, 'date') }))} ${esc(t('share.timesIn', { tz: d.site.timezone }))}</p>
+      <p>${esc(t('share.readOnly'))} ${esc(t('share.validUntil', { t: fmtZoned(d.expiresAt, d.site.timeZone, lang, 'date') }))} ${esc(t('share.timesIn', { tz: d.site.timeZone }))}</p>
     </footer>`;
   root.querySelector('[data-testid="share-lang"]')?.addEventListener('click', () => {
     setLang(currentLang() === 'en' ? 'zh-CN' : 'en');
