@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,9 @@ import { launchChromium, logIn, seeText, shot } from './browser.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'farm-sessions-'));
 const dataDir = join(dir, 'data');
-const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as { users: { name: string; role: string; password: string }[] };
+const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as { users: { name: string; role: string; password: string }[]; animals?: object };
+// The demo names its ear-tag register relative to itself; the copies below live elsewhere.
+demo.animals = { ...demo.animals, registerFile: resolve('config/demo-animals.csv') };
 const farmFile = (viewerRole: string) => {
   const path = join(dir, `farm-${viewerRole}.yaml`);
   writeFileSync(path, stringify({ ...demo, users: demo.users.map((u) => (u.name === 'viewer' ? { ...u, role: viewerRole } : u)) }));
