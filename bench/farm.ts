@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { loadFarmConfig } from '../core/config/load.js';
 import type { FarmConfigT } from '../core/config/schema.js';
 import { indexFarm } from '../core/farm-index.js';
+import { mapLocalText, type LocalText } from '../core/local-text.js';
 import { compileRule } from '../rules/compile.js';
 import { createInstanceSet } from '../rules/instances.js';
 import type { LoadDeviceSpec } from './load/protocol.js';
@@ -71,7 +72,7 @@ export function scaledDemoFarm(copies: number): Raw {
       sites.push({
         ...site,
         id: copyId(site.id, k),
-        name: `${site.name ?? site.id} (copy ${k})`,
+        name: mapLocalText((site.name as LocalText | undefined) ?? site.id, (name) => `${name} (copy ${k})`),
         zones: (site.zones as Raw[]).map((z) => ({
           ...z,
           devices: (z.devices as Raw[]).map((d) => {

@@ -102,7 +102,10 @@ export interface AlertEvent {
   state: AlertState;
   value: number | null;
   metric: string | null;
+  /** In the rule's default language (English when the rule gives both). */
   message: string;
+  /** Both languages, when the rule's alert message is `{ en, zh }`: the page and notifications pick one. */
+  messages?: { en: string; zh: string };
   ts: number;
   by?: string; // who acknowledged
   animal?: string; // the ear tag, for an alert about one animal (missing)

@@ -10,6 +10,8 @@ import { parseTimeArg, TIME_ARG_HELP } from './time.js';
  * generated from them, so the documentation cannot drift from what the server accepts. The page imports the
  * inferred types only (no zod in the browser bundle).
  */
+/** A name shown to people: a plain string, or both languages (the page shows the viewer's). */
+export const LocalTextView = z.union([z.string(), z.object({ en: z.string(), zh: z.string() })]).meta({ id: 'LocalText' });
 export const Id = z.string().regex(ID_PATTERN, 'ids are lower-case letters, digits, _ and -');
 export const Role = z.enum(['viewer', 'operator', 'admin']);
 export const Severity = z.enum(['info', 'warning', 'critical']);
@@ -73,7 +75,7 @@ export const ActuatorInfo = z.object({
 });
 export const DeviceView = z.object({
   id: z.string(),
-  name: z.string().optional(),
+  name: LocalTextView.optional(),
   role: z.enum(['sensor', 'actuator', 'reader']),
   type: z.enum(ACTUATOR_TYPES).optional(),
   at: z.enum(READER_PLACES).optional().describe('readers: gate (reports in/out), pen or feeder'),
@@ -87,7 +89,7 @@ export const DeviceView = z.object({
 export const LevelView = z.object({ name: z.string(), above: z.number() });
 export const ZoneView = z.object({
   id: z.string(),
-  name: z.string().optional(),
+  name: LocalTextView.optional(),
   kind: z.enum(ZONE_KINDS),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   fillLevels: z.array(LevelView).optional().describe('drain zones: fill thresholds from the rules, lowest first'),
@@ -98,8 +100,9 @@ export const ZoneView = z.object({
 });
 export const SiteView = z.object({
   id: z.string(),
-  name: z.string().optional(),
+  name: LocalTextView.optional(),
   timeZone: z.string().describe("IANA zone: times of this site are shown in it (SPEC: the site's zone, never the viewer's or the server's)"),
+  language: z.enum(['en', 'zh-CN']).describe("the language of the site's notifications"),
   activeAlerts: z.number(),
   worstSeverity: Severity.optional(),
   zones: z.array(ZoneView),
@@ -182,6 +185,7 @@ export const Alert = z
     value: z.number().nullable().describe('the value of the condition the event is about (on a clear: the clearing value); null when there is none (a silent sensor)'),
     metric: z.string().nullable().describe('the metric of that value (of an any: rule, the sub-condition that fired); null when there is none'),
     message: z.string(),
+    messages: z.object({ en: z.string(), zh: z.string() }).optional().describe('both languages, when the rule gives its message in both'),
     ts: z.number(),
     by: z.string().optional(),
   })

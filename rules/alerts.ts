@@ -25,6 +25,7 @@ export interface AlertFacts {
   value: number | null;
   metric: string | null;
   message: string;
+  messages?: { en: string; zh: string };
 }
 
 /** Facts of an alert that has no level, value or metric (a built-in one: fail-safe, actuator, hold). */

@@ -9,6 +9,7 @@ import { SYSTEM_ACTUATOR, systemOwner, type EngineContext } from './context.js';
 import { currentEffect, type RuleEffect, type RuleState } from './evaluate.js';
 import type { NotifyTarget } from './notify.js';
 import type { ActuateActionT, RuleT } from './schema.js';
+import { mapLocalText, type LocalText } from '../core/local-text.js';
 
 /**
  * Carries out what the evaluator decided: holds and releases actuators (then commands them when the
@@ -59,26 +60,36 @@ export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier
   }
 
   /**
-   * The event's message from the rule's template (or a default). A clear uses the rule's `clearMessage`, else the
-   * raising template filled with the clearing value and marked "cleared: ", so it never repeats the raising value.
+   * The event's message from the rule's template (or a default), in every language the template has. A clear uses
+   * the rule's `clearMessage`, else the raising template filled with the clearing value and marked "cleared: ", so it
+   * never repeats the raising value.
    */
-  function message(st: RuleState, e: RuleEffect, action: AlertActionT | undefined): string {
+  function message(st: RuleState, e: RuleEffect, action: AlertActionT | undefined): Pick<AlertFacts, 'message' | 'messages'> {
     const { def } = st.rule;
     const stale = st.rule.leaves.find((l) => l.kind === 'stale');
     const onlyStale = st.rule.leaves.every((l) => l.kind === 'stale');
     const fallback = onlyStale ? 'sensor offline: no reading from {device} for {stale}' : `${def.description ?? def.id}: {metric} {value}${e.level ? ' ({level})' : ''}`;
-    let template = action?.message ?? fallback;
-    if (e.kind === 'cleared') template = action?.clearMessage ?? (onlyStale ? 'cleared: {device} is reporting again' : `cleared: ${template}`);
-    return formatMessage(template, {
-      value: e.value,
-      level: e.level,
-      metric: e.metric,
-      site: st.site,
-      zone: st.zone,
-      device: st.device ?? st.zone,
-      rule: def.id,
-      stale: stale?.kind === 'stale' ? formatDuration(stale.staleMs) : undefined,
-    });
+    const raising: LocalText = action?.message ?? fallback;
+    let template = raising;
+    if (e.kind === 'cleared') template = action?.clearMessage ?? (onlyStale ? 'cleared: {device} is reporting again' : mapLocalText(raising, (t, lang) => (lang === 'zh-CN' ? `已解除：${t}` : `cleared: ${t}`)));
+    const fill = (text: string) =>
+      formatMessage(text, {
+        value: e.value,
+        level: e.level,
+        metric: e.metric,
+        site: st.site,
+        zone: st.zone,
+        device: st.device ?? st.zone,
+        rule: def.id,
+        stale: stale?.kind === 'stale' ? formatDuration(stale.staleMs) : undefined,
+      });
+    if (typeof template === 'string') return { message: fill(template) };
+    return { message: fill(template.en), messages: { en: fill(template.en), zh: fill(template.zh) } };
+  }
+
+  /** Appends a note to an alert's text, in each of its languages. */
+  function noted(f: Pick<AlertFacts, 'message' | 'messages'>, en: string, zh: string): Pick<AlertFacts, 'message' | 'messages'> {
+    return { message: `${f.message} ${en}`, messages: f.messages && { en: `${f.messages.en} ${en}`, zh: `${f.messages.zh}${zh}` } };
   }
 
   function facts(st: RuleState, e: RuleEffect, action: AlertActionT | undefined): AlertFacts {
@@ -91,7 +102,7 @@ export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier
       level: e.level ?? null,
       value: e.value ?? null,
       metric: e.metric ?? null,
-      message: message(st, e, action),
+      ...message(st, e, action),
     };
   }
 
@@ -118,9 +129,9 @@ export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier
       } else {
         const action = alertAction(st.rule.def);
         if (!action) return notifyOnly(st, e);
-        const f = facts(st, e, action);
         const up = e.kind === 'escalated';
-        if (e.level) f.message += up ? ` (escalated to ${e.level})` : ` (de-escalated to ${e.level})`;
+        let f = facts(st, e, action);
+        if (e.level) f = { ...f, ...(up ? noted(f, `(escalated to ${e.level})`, `（升级为 ${e.level}）`) : noted(f, `(de-escalated to ${e.level})`, `（降级为 ${e.level}）`)) };
         const event = changeLevel(ctx.book, st.key, f, up, e.ts);
         if (event) carrier.emitAlert(event, targetsOf(st.rule.def));
       }
@@ -163,7 +174,7 @@ export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier
       if (!open) return;
       const f = facts(st, e, action);
       // A graded alert keeps its last level (it says what cleared); severity stays what was raised.
-      const event = clear(ctx.book, st.key, { value: f.value, metric: f.metric, message: f.message }, e.ts);
+      const event = clear(ctx.book, st.key, { value: f.value, metric: f.metric, message: f.message, messages: f.messages }, e.ts);
       if (event) carrier.emitAlert(event, targetsOf(st.rule.def));
     },
 
@@ -182,7 +193,8 @@ export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier
     closeAlert(owner, now, note) {
       const open = alertFor(ctx.book, owner);
       // No reading ended it, so there is no clearing value to report.
-      const event = open && clear(ctx.book, owner, { value: null, metric: null, message: `cleared: ${open.message} (${note})` }, now);
+      const text = open && { message: `cleared: ${open.message} (${note})`, messages: open.messages && { en: `cleared: ${open.messages.en} (${note})`, zh: `已解除：${open.messages.zh}（${note}）` } };
+      const event = open && clear(ctx.book, owner, { value: null, metric: null, ...text }, now);
       if (event) carrier.emitAlert(event, carrier.notifyTargets(event.rule));
     },
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ACTUATOR_TYPES, ZONE_KINDS } from '../core/domain.js';
 import { parseDurationMs } from '../core/duration.js';
 import { METRIC_NAMES } from '../core/metrics-catalog.js';
+import { LocalText } from '../core/config/local-text.js';
 
 /** The rule language (SPEC "Configuration file"): conditions, actions, scope. Durations are parsed to ms here. */
 export const Duration = z
@@ -153,8 +154,9 @@ export const ActuateAction = z
 /**
  * `message` may use {value}, {level}, {metric}, {site}, {zone}, {device}, {rule}. `clearMessage` is the message of
  * the cleared event, with the clearing value (default: "cleared: " and `message` filled with the clearing value).
+ * Each is a plain text or `{ en, zh }`.
  */
-export const AlertAction = z.object({ severity: Severity, message: z.string().optional(), clearMessage: z.string().optional() }).strict();
+export const AlertAction = z.object({ severity: Severity, message: LocalText.optional(), clearMessage: LocalText.optional() }).strict();
 
 export const NotifyAction = z.object({ url: z.string().url(), headers: z.record(z.string(), z.string()).optional() }).strict();
 

@@ -4,6 +4,9 @@ import { AnimalsSection } from './animals.js';
 import { METRIC_NAMES } from '../metrics-catalog.js';
 import { canonicalTimeZone } from '../site-time.js';
 import { Duration, Rules } from '../../rules/schema.js';
+import { Channel, NotificationRoute } from '../../notifications/schema.js';
+import { LANGUAGES, type Language, type LocalText as LocalTextT } from '../local-text.js';
+import { LocalText } from './local-text.js';
 
 /** The farm file (SPEC "Configuration file"): the one schema every component reads. */
 const Id = z.string().regex(ID_PATTERN, 'ids are lower-case letters, digits, _ and -, starting with a letter or digit (max 64)');
@@ -12,7 +15,7 @@ const SecretHash = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A
 export const Device = z
   .object({
     id: Id,
-    name: z.string().optional(),
+    name: LocalText.optional(),
     role: z.enum(['sensor', 'actuator', 'reader']),
     type: z.enum(ACTUATOR_TYPES).optional(),
     /** Readers: at a gate (reports in/out), a pen or a feeder (no direction). Default gate. */
@@ -62,7 +65,7 @@ export const Floor = z
 export const Zone = z
   .object({
     id: Id,
-    name: z.string().optional(),
+    name: LocalText.optional(),
     kind: z.enum(ZONE_KINDS),
     devices: z.array(Device).default([]),
     failsafe: FailSafe.optional(),
@@ -83,9 +86,11 @@ export const TimeZone = z.string().transform((name, ctx) => {
 export const Site = z
   .object({
     id: Id,
-    name: z.string().optional(),
+    name: LocalText.optional(),
     /** Schedules, calendar days, history buckets of 1 h or more and the times the dashboard shows follow it. */
     timezone: TimeZone.default('UTC'),
+    /** The language of the site's notifications (the page follows each viewer's choice). Default en. */
+    language: z.enum(LANGUAGES as [Language, ...Language[]], { error: 'language is en or zh-CN' }).default('en'),
     zones: z.array(Zone).min(1),
   })
   .strict();
@@ -113,6 +118,8 @@ export const FarmConfig = z
      * `forMinutes` (SPEC "More routes"); then the rules take the actuator back.
      */
     operatorHold: Duration.default(30 * 60_000).refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, { message: 'operatorHold must be between 1m and 7d' }),
+    channels: z.array(Channel).default([]),
+    notifications: z.array(NotificationRoute).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -142,6 +149,7 @@ export const FarmConfig = z
         if (!sites.has(site)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'sites', si], message: `there is no site "${site}" in this file (sites: ${[...sites].join(', ')})` });
       });
     });
+    checkNotificationRefs(cfg, ctx);
   });
 
 /**
@@ -173,6 +181,32 @@ function checkRegisterZones(cfg: { sites: { id: string; zones: { id: string }[] 
   });
 }
 
+/** Channels have unique ids, and routes name channels, sites and zones the file has. */
+function checkNotificationRefs(cfg: { sites: { id: string; zones: { id: string }[] }[]; channels: { id: string }[]; notifications: z.output<typeof NotificationRoute>[] }, ctx: z.RefinementCtx): void {
+  const channels = new Set<string>();
+  cfg.channels.forEach((c, i) => {
+    if (channels.has(c.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicate channel id "${c.id}"` });
+    channels.add(c.id);
+  });
+  const known = [...channels].join(', ') || 'none defined';
+  cfg.notifications.forEach((route, ri) => {
+    const refs: [string, (string | number)[]][] = [
+      ...route.channels.map((c, i): [string, (string | number)[]] => [c, ['channels', i]]),
+      ...(route.escalate?.channels ?? []).map((c, i): [string, (string | number)[]] => [c, ['escalate', 'channels', i]]),
+    ];
+    for (const [id, path] of refs)
+      if (!channels.has(id)) ctx.addIssue({ code: 'custom', path: ['notifications', ri, ...path], message: `no channel "${id}" under channels: (defined: ${known})` });
+    const sites = route.match.site ?? cfg.sites.map((s) => s.id);
+    route.match.site?.forEach((site, i) => {
+      if (!cfg.sites.some((s) => s.id === site)) ctx.addIssue({ code: 'custom', path: ['notifications', ri, 'match', 'site', i], message: `no site "${site}" in sites:` });
+    });
+    route.match.zone?.forEach((zone, i) => {
+      if (!cfg.sites.some((s) => sites.includes(s.id) && s.zones.some((z) => z.id === zone)))
+        ctx.addIssue({ code: 'custom', path: ['notifications', ri, 'match', 'zone', i], message: `no zone "${zone}" in ${route.match.site ? `site ${route.match.site.join(', ')}` : 'any site'}` });
+    });
+  });
+}
+
 export type FarmConfigT = z.output<typeof FarmConfig>;
 export type FloorT = z.output<typeof Floor>;
 export type SiteT = z.output<typeof Site>;
@@ -180,3 +214,5 @@ export type ZoneT = z.output<typeof Zone>;
 export type DeviceT = z.output<typeof Device>;
 export type UserT = z.output<typeof User>;
 export type { AnimalEntryT, AnimalsSectionT } from './animals.js';
+export type { LocalTextT };
+export { LocalText };

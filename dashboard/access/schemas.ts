@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZONE_KINDS } from '../../core/domain.js';
-import { Id, MetricName, TimeArg } from '../schemas.js';
+import { Id, LocalTextView, MetricName, TimeArg } from '../schemas.js';
 import { TIME_ARG_HELP } from '../time.js';
 
 /** Request and response shapes of share links, display tokens and the audit log (validation and OpenAPI). */
@@ -32,10 +32,10 @@ export const ShareCreated = z.object({ id: z.string(), token: z.string().describ
 export const SharesResponse = z.object({ shares: z.array(ShareInfo) });
 export const IdParams = z.object({ id: TokenId });
 export const TokenParams = z.object({ token: z.string().min(1).max(200) });
-const SharedSeries = z.object({ device: z.string(), name: z.string().optional(), metric: z.string(), unit: z.string() });
+const SharedSeries = z.object({ device: z.string(), name: LocalTextView.optional(), metric: z.string(), unit: z.string() });
 export const SharedZone = z.object({
-  site: z.object({ id: z.string(), name: z.string().optional(), timeZone: z.string().describe("the site's IANA zone: the page tells times in it") }),
-  zone: z.object({ id: z.string(), name: z.string().optional(), kind: z.enum(ZONE_KINDS) }),
+  site: z.object({ id: z.string(), name: LocalTextView.optional(), timeZone: z.string().describe("the site's IANA zone: the page tells times in it") }),
+  zone: z.object({ id: z.string(), name: LocalTextView.optional(), kind: z.enum(ZONE_KINDS) }),
   values: z.array(SharedSeries.extend({ value: z.number().optional(), ts: z.number().optional() })),
   history: z.array(SharedSeries.extend({ buckets: z.array(z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number(), sum: z.number().optional() })) })),
   from: z.number(),

@@ -1,4 +1,5 @@
 /** English and Simplified Chinese; the choice is kept in localStorage. Missing Chinese entries fall back to English. */
+import { localText, type LocalText } from '../../core/local-text.js';
 export type Lang = 'en' | 'zh-CN';
 
 const en = {
@@ -615,4 +616,14 @@ export function tr(prefix: string, name: string): string {
 /** Elements in the page shell carry data-i18n="key" and are re-labelled on a switch. */
 export function translateStatic(root: ParentNode = document): void {
   for (const el of Array.from(root.querySelectorAll<HTMLElement>('[data-i18n]'))) el.textContent = t(el.dataset.i18n as MessageKey);
+}
+
+/** A site's, zone's or device's name in the page's language (names may be `{ en, zh }`), else its id. */
+export function named(thing: { id: string; name?: LocalText } | undefined, fallback = ''): string {
+  return localText(thing?.name, lang) ?? thing?.id ?? fallback;
+}
+
+/** An alert's message in the page's language, when its rule gives both. */
+export function alertText(alert: { message: string; messages?: { en: string; zh: string } }): string {
+  return localText(alert.messages ?? alert.message, lang);
 }

@@ -1,9 +1,10 @@
 import 'uplot/dist/uPlot.min.css';
+import { localText } from '../../../core/local-text.js';
 import './share.css';
 import uPlot from 'uplot';
 import type { SharedZoneT } from '../../access/schemas.js';
 import { esc, fmt } from '../dom.js';
-import { currentLang, setLang, t, tr } from '../i18n.js';
+import { currentLang, named, setLang, t, tr } from '../i18n.js';
 import { fmtZoned } from '../zoned-time.js';
 
 /**
@@ -31,7 +32,7 @@ async function fetchShare(): Promise<Outcome> {
   }
 }
 
-const zoneName = (d: SharedZoneT) => d.zone.name ?? d.zone.id;
+const zoneName = (d: SharedZoneT) => named(d.zone);
 const seriesKey = (s: { device: string; metric: string }) => `${s.device}/${s.metric}`;
 
 function tiles(d: SharedZoneT): string {
@@ -41,7 +42,7 @@ function tiles(d: SharedZoneT): string {
   return d.values
     .map(
       (v) => `<div class="share-tile" data-testid="share-value-${esc(v.metric)}">
-        <div class="label">${esc(tr('metric', v.metric))}${several(v.metric) ? ` · ${esc(v.name ?? v.device)}` : ''}</div>
+        <div class="label">${esc(tr('metric', v.metric))}${several(v.metric) ? ` · ${esc(localText(v.name, currentLang()) ?? v.device)}` : ''}</div>
         <div><span class="value">${esc(fmt(v.value))}</span><span class="unit">${esc(v.unit)}</span></div>
         <div class="when">${esc(t('share.updated', { t: fmtZoned(v.ts, d.site.timeZone, lang, 'time') }))}</div>
       </div>`,
@@ -93,14 +94,14 @@ function render(): void {
   const several = (metric: string) => d.history.filter((h) => h.metric === metric).length > 1;
   root.innerHTML = `
     <header class="share-head">
-      <div><p class="share-site">${esc(d.site.name ?? d.site.id)}</p><h1 data-testid="share-zone">${esc(zoneName(d))}</h1></div>
+      <div><p class="share-site">${esc(named(d.site))}</p><h1 data-testid="share-zone">${esc(zoneName(d))}</h1></div>
       <button type="button" class="share-lang" data-testid="share-lang">${esc(t('lang.other'))}</button>
     </header>
     <p class="share-note" data-testid="share-unreachable" ${unreachable ? '' : 'hidden'}>${esc(t('share.unreachable'))}</p>
     <section class="share-values" data-testid="share-values">${tiles(d)}</section>
     ${d.history
       .map(
-        (s) => `<section class="share-chart-card"><h2>${esc(t('share.week', { metric: tr('metric', s.metric) }))}${several(s.metric) ? ` · ${esc(s.name ?? s.device)}` : ''} <span class="muted">(${esc(s.unit)})</span></h2>
+        (s) => `<section class="share-chart-card"><h2>${esc(t('share.week', { metric: tr('metric', s.metric) }))}${several(s.metric) ? ` · ${esc(localText(s.name, currentLang()) ?? s.device)}` : ''} <span class="muted">(${esc(s.unit)})</span></h2>
           <div class="share-chart" data-testid="share-chart-${esc(s.metric)}" data-points="${s.buckets.length}" data-chart="${esc(seriesKey(s))}"></div></section>`,
       )
       .join('')}

@@ -1,7 +1,7 @@
 import type { AlertT } from '../../schemas.js';
 import { get } from '../api.js';
 import { esc, fmt, fmtTime } from '../dom.js';
-import { currentLang, t, tr } from '../i18n.js';
+import { alertText, currentLang, named, t, tr } from '../i18n.js';
 import { canOperate, findSite, model } from '../state.js';
 import type { View } from './view.js';
 
@@ -11,7 +11,7 @@ const SEVERITIES = ['critical', 'warning', 'info'] as const;
 function where(a: AlertT): string {
   const site = findSite(a.site);
   const zone = site?.zones.find((z) => z.id === a.zone);
-  return `<a href="#/site/${esc(a.site)}/zone/${esc(a.zone)}">${esc(site?.name ?? a.site)} / ${esc(zone?.name ?? a.zone)}</a>`;
+  return `<a href="#/site/${esc(a.site)}/zone/${esc(a.zone)}">${esc(named(site, a.site))} / ${esc(named(zone, a.zone))}</a>`;
 }
 
 export function alertRow(a: AlertT): string {
@@ -19,7 +19,7 @@ export function alertRow(a: AlertT): string {
   const ack = canOperate() && !acked ? `<button type="button" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
   return `<li class="alert-row sev-${esc(a.severity)}" data-testid="alert-row" data-alert-id="${esc(a.id)}" data-state="${esc(a.state)}">
       <span class="sev-chip">${esc(a.level ? tr('level', a.level) : tr('severity', a.severity))}</span>
-      <span class="alert-msg">${esc(a.message)}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
+      <span class="alert-msg">${esc(alertText(a))}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
       <span class="alert-where">${where(a)}</span>
       <span class="muted" data-testid="alert-time">${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</span>
       <span class="alert-state" data-testid="alert-state">${esc(acked ? t('alerts.ackedBy', { by: a.by ?? '' }) : tr('alertState', a.state))}</span>
@@ -40,7 +40,7 @@ function historyTable(history: AlertT[]): string {
   if (history.length === 0) return `<p class="muted">${esc(t('alerts.noHistory'))}</p>`;
   const rows = history
     .slice(0, 200)
-    .map((a) => `<tr class="sev-${esc(a.severity)}"><td>${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</td><td>${esc(tr('severity', a.severity))}</td><td>${esc(tr('alertState', a.state))}</td><td>${esc(a.message)}</td><td>${where(a)}</td></tr>`)
+    .map((a) => `<tr class="sev-${esc(a.severity)}"><td>${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</td><td>${esc(tr('severity', a.severity))}</td><td>${esc(tr('alertState', a.state))}</td><td>${esc(alertText(a))}</td><td>${where(a)}</td></tr>`)
     .join('');
   const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere'].map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`).join('');
   return `<div class="table-wrap"><table class="table" data-testid="alert-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;

@@ -1,7 +1,7 @@
 import type { AnimalResponseT, AnimalViewT } from '../../schemas.js';
 import { get } from '../api.js';
 import { esc, fmtTime } from '../dom.js';
-import { currentLang, t, tr } from '../i18n.js';
+import { currentLang, named, t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
 import type { View } from './view.js';
 
@@ -14,7 +14,7 @@ const PAGE = 200;
 function zoneName(site: string | undefined, zone: string | undefined): string {
   if (!zone) return '—';
   const z = site ? findSite(site)?.zones.find((x) => x.id === zone) : undefined;
-  return z?.name ?? zone;
+  return z ? named(z) : zone;
 }
 
 /** "in Shed 1", "out of Shed 1 (pasture)", "not yet read at a gate". */
@@ -39,7 +39,7 @@ function row(a: AnimalViewT): string {
 
 function zoneOptions(selected: string): string {
   const sheds = model.sites.flatMap((s) => s.zones.filter((z) => z.kind === 'shed' || z.headCount !== undefined).map((z) => ({ site: s, zone: z })));
-  return `<option value="">${esc(t('animals.allZones'))}</option>${sheds.map(({ site, zone }) => `<option value="${esc(zone.id)}"${zone.id === selected ? ' selected' : ''}>${esc(site.name ?? site.id)} / ${esc(zone.name ?? zone.id)}</option>`).join('')}`;
+  return `<option value="">${esc(t('animals.allZones'))}</option>${sheds.map(({ site, zone }) => `<option value="${esc(zone.id)}"${zone.id === selected ? ' selected' : ''}>${esc(named(site))} / ${esc(named(zone))}</option>`).join('')}`;
 }
 
 export function animalsView(initial: URLSearchParams = new URLSearchParams()): View {

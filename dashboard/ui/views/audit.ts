@@ -1,7 +1,7 @@
 import type { AuditEntryT } from '../../access/schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
-import { currentLang, t, tr } from '../i18n.js';
+import { currentLang, named, t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
 import { fmtZoned, zoneOf } from '../zoned-time.js';
 import type { View } from './view.js';
@@ -34,7 +34,7 @@ export function auditView(): View {
     return `<tr data-testid="audit-row" data-action="${esc(e.action)}" data-outcome="${esc(e.outcome)}">
       <td>${esc(fmtZoned(e.ts, zone, currentLang()))}${zone !== defaultZone() ? ` <span class="muted">(${esc(zone)})</span>` : ''}</td>
       <td>${esc(e.actor)}</td><td class="muted">${esc(e.address ?? '')}</td><td>${esc(tr('audit.action', e.action))}</td>
-      <td>${esc(e.site ? (findSite(e.site)?.name ?? e.site) : '')}</td><td>${esc(e.target ?? '')}</td>
+      <td>${esc(e.site ? named(findSite(e.site), e.site) : '')}</td><td>${esc(e.target ?? '')}</td>
       <td class="outcome-${esc(e.outcome)}">${esc(tr('audit.outcome', e.outcome))}${e.status ? ` <span class="muted">${e.status}</span>` : ''}</td><td class="small">${esc(details(e))}</td></tr>`;
   };
 

@@ -1,7 +1,7 @@
 import { METRICS } from '../../../core/metrics-catalog.js';
 import type { DeviceViewT, SiteViewT, ZoneViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
-import { t, tr } from '../i18n.js';
+import { t, tr, named } from '../i18n.js';
 import { canOperate } from '../state.js';
 
 /** HTML for the building blocks every view shares: metric tiles, zone cards, actuator controls, pipe gauges. */
@@ -9,7 +9,7 @@ const METRIC_ORDER = ['temperature', 'humidity', 'nh3', 'h2s', 'co2', 'light', '
 const DEFAULT_METRICS: Record<string, string[]> = { shed: ['temperature', 'humidity', 'nh3'], field: ['soil_moisture', 'soil_temperature'], drain: ['fill'] };
 
 export function zoneTitle(zone: ZoneViewT): string {
-  return esc(zone.name ?? zone.id);
+  return esc(named(zone));
 }
 
 export function sensorMetrics(device: DeviceViewT, kind: string): string[] {
@@ -56,7 +56,7 @@ export function actuator(device: DeviceViewT, controls: boolean): string {
         </div>`
       : '';
   return `<div class="actuator" data-bind="actuator" data-device="${id}" data-testid="actuator-${id}">
-      <span class="act-name">${esc(device.name ?? tr('actuator', device.type ?? ''))}</span>
+      <span class="act-name">${esc(device.name ? named(device) : tr('actuator', device.type ?? ''))}</span>
       <span class="act-state" data-part="state" data-testid="actuator-${id}-state"></span>
       <span class="act-mode" data-part="mode" data-testid="actuator-${id}-mode"></span>
       <span class="act-pending" data-part="pending" data-testid="actuator-${id}-pending" hidden>${esc(t('pending'))}</span>
@@ -69,7 +69,7 @@ export function actuator(device: DeviceViewT, controls: boolean): string {
 export function sensorsBlock(site: SiteViewT, zone: ZoneViewT, options: { link?: boolean } = {}): string {
   return zone.devices
     .filter((d) => d.role === 'sensor')
-    .map((d) => `<div class="sensor"><div class="sensor-head"><span class="device-id">${esc(d.name ?? d.id)}</span>${presence(d.id)}</div><div class="metrics">${sensorMetrics(d, zone.kind).map((m) => reading(d.id, m, options)).join('')}</div></div>`)
+    .map((d) => `<div class="sensor"><div class="sensor-head"><span class="device-id">${esc(named(d))}</span>${presence(d.id)}</div><div class="metrics">${sensorMetrics(d, zone.kind).map((m) => reading(d.id, m, options)).join('')}</div></div>`)
     .join('');
 }
 

@@ -1,6 +1,6 @@
 import type { DrainageResponseT } from '../../schemas.js';
 import { esc, fmt, fmtClock } from '../dom.js';
-import { currentLang, t } from '../i18n.js';
+import { currentLang, named, t } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 
 /**
@@ -25,7 +25,7 @@ export function levelLegend(levels: readonly { name: string; above: number }[] =
 
 function gaugeName(device: string, zone: string): string {
   const entry = deviceEntry(device);
-  return entry?.zone.name ?? zone;
+  return entry ? named(entry.zone) : zone;
 }
 
 export function gaugesTable(d: DrainageResponseT): string {

@@ -1,7 +1,7 @@
 import type { DrainageResponseT } from '../../schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, named } from '../i18n.js';
 import { findSite, model, setDrainage } from '../state.js';
 import { pipeGauge, pipesOf } from './cards.js';
 import { gaugesTable, highWaterList, levelLegend } from './drain-parts.js';
@@ -62,7 +62,7 @@ export function drainageView(siteId: string): View {
         return;
       }
       root.innerHTML = `${titleWithSeverity(site, esc(t('kind.drain')))}
-        <section class="card"><h2>${esc(t('drain.pipes'))}</h2><div class="gauges big" data-testid="drainage-pipes">${pipesOf(site).map((p) => pipeGauge(p.device, p.zone.name ?? p.zone.id)).join('')}</div>
+        <section class="card"><h2>${esc(t('drain.pipes'))}</h2><div class="gauges big" data-testid="drainage-pipes">${pipesOf(site).map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>
           ${levelLegend(site.zones.find((z) => z.kind === 'drain')?.fillLevels)}</section>
         <section class="card" data-testid="drainage-alerts"><h2>${esc(t('alerts.active'))}</h2><div data-slot="site-alerts"></div></section>
         <div class="zone-grid" data-slot="tables"><p class="muted">${esc(t('common.loading'))}</p></div>`;

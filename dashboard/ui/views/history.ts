@@ -4,7 +4,7 @@ import { zoneLabel } from '../../../core/site-time.js';
 import type { ReadingsResponseT } from '../../schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
-import { currentLang, t, tr } from '../i18n.js';
+import { currentLang, named, t, tr } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 import { sensorMetrics } from './cards.js';
 import type { View } from './view.js';
@@ -107,8 +107,8 @@ export function historyView(device: string, metric: string, range: Range): View 
     async render(root) {
       const metrics = entry ? sensorMetrics(entry.device, entry.zone.kind) : [metric];
       const link = (m: string, r: Range) => `#/history/${encodeURIComponent(device)}/${encodeURIComponent(m)}?range=${r}`;
-      root.innerHTML = `<h1 class="view-title">${esc(t('history.title'))}: ${esc(entry?.device.name ?? device)}${
-        entry ? ` <a class="small" href="#/site/${esc(entry.site.id)}/zone/${esc(entry.zone.id)}">${esc(entry.zone.name ?? entry.zone.id)}</a>` : ''
+      root.innerHTML = `<h1 class="view-title">${esc(t('history.title'))}: ${esc(entry ? named(entry.device) : device)}${
+        entry ? ` <a class="small" href="#/site/${esc(entry.site.id)}/zone/${esc(entry.zone.id)}">${esc(named(entry.zone))}</a>` : ''
       }</h1>
         <div class="toolbar">
           <div class="tabs">${metrics.map((m) => `<a href="${link(m, range)}" class="${m === metric ? 'active' : ''}" data-testid="metric-${esc(m)}">${esc(tr('metric', m))}</a>`).join('')}</div>

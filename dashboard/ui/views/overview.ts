@@ -1,6 +1,6 @@
 import type { AlertT, SiteViewT, ZoneViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
-import { t, tr } from '../i18n.js';
+import { alertText, named, t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
 import { actuator, heads, pipeGauge, pipesOf, reading, sensorMetrics, thi, zoneTitle } from './cards.js';
 import { gaugesTable, hasDrainage, highWaterList, levelLabel } from './drain-parts.js';
@@ -43,10 +43,10 @@ function siteCard(site: SiteViewT): string {
   const drains = !hasDrainage(site)
     ? ''
     : `<h3><a href="#/site/${esc(site.id)}/drainage" data-testid="open-drainage-${esc(site.id)}">${esc(t('kind.drain'))} →</a></h3>
-       ${pipes.length > 0 ? `<div class="gauges compact">${pipes.map((p) => pipeGauge(p.device, p.zone.name ?? p.zone.id)).join('')}</div>` : ''}
+       ${pipes.length > 0 ? `<div class="gauges compact">${pipes.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : ''}
        <div class="drain-tables" data-slot="drain-${esc(site.id)}"></div>`;
   return `<article class="card site-card" data-bind="severity" data-site="${esc(site.id)}" data-testid="site-${esc(site.id)}">
-      <header class="site-head"><a href="#/site/${esc(site.id)}">${esc(site.name ?? site.id)}</a><span class="site-status" data-part="count" data-testid="site-${esc(site.id)}-status"></span></header>
+      <header class="site-head"><a href="#/site/${esc(site.id)}">${esc(named(site))}</a><span class="site-status" data-part="count" data-testid="site-${esc(site.id)}-status"></span></header>
       <p class="muted small">${esc(t('site.devicesOnline', { n: online, total: devices.length }))}</p>
       ${section('shed')}${section('field')}${drains}
     </article>`;
@@ -55,7 +55,7 @@ function siteCard(site: SiteViewT): string {
 function where(a: AlertT): string {
   const site = findSite(a.site);
   const zone = site?.zones.find((z) => z.id === a.zone);
-  return `${site?.name ?? a.site} / ${zone?.name ?? a.zone}`;
+  return `${named(site, a.site)} / ${named(zone, a.zone)}`;
 }
 
 /** The few worst active alerts, so a glance at the wall tells what needs doing. */
@@ -67,7 +67,7 @@ function alertStrip(): string {
     .map(
       (a) => `<a class="strip-alert sev-${esc(a.severity)}" data-state="${esc(a.state)}" href="#/site/${esc(a.site)}/zone/${esc(a.zone)}" data-testid="overview-alert">
         <span class="sev-chip">${esc(a.level ? levelLabel(a.level) : tr('severity', a.severity))}</span>
-        <span class="strip-msg">${esc(a.message)}</span><span class="strip-where">${esc(where(a))}</span></a>`,
+        <span class="strip-msg">${esc(alertText(a))}</span><span class="strip-where">${esc(where(a))}</span></a>`,
     )
     .join('');
   const more = active.length > STRIP_MAX ? `<a class="strip-more" href="#/alerts">${esc(t('alerts.more', { n: active.length - STRIP_MAX }))}</a>` : '';

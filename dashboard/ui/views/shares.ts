@@ -2,7 +2,7 @@ import { METRICS } from '../../../core/metrics-catalog.js';
 import type { ShareInfoT } from '../../access/schemas.js';
 import { ApiFailure, del, get, post } from '../api.js';
 import { esc, toast } from '../dom.js';
-import { t, tr } from '../i18n.js';
+import { named, t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
 import { zoneOf } from '../zoned-time.js';
 import { sensorMetrics } from './cards.js';
@@ -19,7 +19,7 @@ function zoneChoices(): { key: string; label: string; metrics: string[] }[] {
   return model.sites.flatMap((site) =>
     site.zones.map((zone) => ({
       key: zoneKey(site.id, zone.id),
-      label: `${site.name ?? site.id} / ${zone.name ?? zone.id}`,
+      label: `${named(site)} / ${named(zone)}`,
       metrics: [...new Set(zone.devices.filter((d) => d.role === 'sensor').flatMap((d) => sensorMetrics(d, zone.kind)))].filter((m) => m in METRICS),
     })),
   );
@@ -29,7 +29,7 @@ export function sharesView(): View {
   let shares: ShareInfoT[] = [];
   const zoneLabel = (s: ShareInfoT) => {
     const site = findSite(s.site);
-    return `${site?.name ?? s.site} / ${site?.zones.find((z) => z.id === s.zone)?.name ?? s.zone}`;
+    return `${named(site, s.site)} / ${named(site?.zones.find((z) => z.id === s.zone), s.zone)}`;
   };
   const table = () =>
     shares.length === 0

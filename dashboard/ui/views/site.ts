@@ -1,7 +1,7 @@
 import { zoneLabel } from '../../../core/site-time.js';
 import type { SiteViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
-import { t, tr } from '../i18n.js';
+import { t, tr, named } from '../i18n.js';
 import { findSite, model } from '../state.js';
 import { alertRow } from './alerts.js';
 import { pipeGauge, pipesOf, sensorMetrics, zoneCard, zoneTitle } from './cards.js';
@@ -27,7 +27,7 @@ export function siteView(siteId: string): View {
       const drains =
         pipes.length === 0
           ? ''
-          : `<h2>${esc(t('kind.drain'))} <a class="small" href="#/site/${esc(site.id)}/drainage" data-testid="open-drainage">${esc(t('site.drainage'))} →</a></h2><div class="card gauges">${pipes.map((p) => pipeGauge(p.device, p.zone.name ?? p.zone.id)).join('')}</div>`;
+          : `<h2>${esc(t('kind.drain'))} <a class="small" href="#/site/${esc(site.id)}/drainage" data-testid="open-drainage">${esc(t('site.drainage'))} →</a></h2><div class="card gauges">${pipes.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>`;
       root.innerHTML = `${titleWithSeverity(site)}${section('shed')}${section('field')}${drains}`;
     },
     onChange(change, root) {
@@ -37,7 +37,7 @@ export function siteView(siteId: string): View {
 }
 
 export function titleWithSeverity(site: SiteViewT, sub?: string): string {
-  return `<h1 class="view-title" data-bind="severity" data-site="${esc(site.id)}"><a href="#/site/${esc(site.id)}">${esc(site.name ?? site.id)}</a>${sub ? ` / ${sub}` : ''} <span class="alert-count" data-part="count"></span></h1>${siteZoneNote(site)}`;
+  return `<h1 class="view-title" data-bind="severity" data-site="${esc(site.id)}"><a href="#/site/${esc(site.id)}">${esc(named(site))}</a>${sub ? ` / ${sub}` : ''} <span class="alert-count" data-part="count"></span></h1>${siteZoneNote(site)}`;
 }
 
 /** Which zone the times of a site are told in: "Times in Asia/Shanghai (UTC+8)". */

@@ -1,5 +1,6 @@
+import type { LocalText } from '../../../core/local-text.js';
 import { esc } from '../dom.js';
-import { currentLang, t, tr } from '../i18n.js';
+import { currentLang, named, t, tr } from '../i18n.js';
 import { fmtZoned } from '../zoned-time.js';
 
 /** Pieces shared by the share-link and display-token pages: state, times, the link shown once. */
@@ -27,9 +28,9 @@ export function wireCopy(root: HTMLElement, done: (message: string) => void): vo
 }
 
 /** Site checkboxes for the sites this user sees. */
-export function siteChecks(name: string, sites: { id: string; name?: string }[], checked: readonly string[] = []): string {
+export function siteChecks(name: string, sites: { id: string; name?: LocalText }[], checked: readonly string[] = []): string {
   return `<div class="checks" data-testid="${esc(name)}-sites">${sites
-    .map((s) => `<label><input type="checkbox" name="${esc(name)}-site" value="${esc(s.id)}"${checked.includes(s.id) ? ' checked' : ''}> ${esc(s.name ?? s.id)}</label>`)
+    .map((s) => `<label><input type="checkbox" name="${esc(name)}-site" value="${esc(s.id)}"${checked.includes(s.id) ? ' checked' : ''}> ${esc(named(s))}</label>`)
     .join('')}</div>`;
 }
 

@@ -1,7 +1,7 @@
 import type { UserInfoT } from '../../schemas.js';
 import { ApiFailure, del, get, put } from '../api.js';
 import { esc, toast } from '../dom.js';
-import { t, tr } from '../i18n.js';
+import { named, t, tr } from '../i18n.js';
 import { findSite, model } from '../state.js';
 import { checkedValues, siteChecks } from './tokens.js';
 import type { View } from './view.js';
@@ -11,7 +11,7 @@ import type { View } from './view.js';
  * others. Click a name to load it into the form; an admin of some sites manages users of those sites only.
  */
 function sitesText(sites: string[] | undefined): string {
-  return sites ? sites.map((s) => findSite(s)?.name ?? s).join(', ') : t('sites.all');
+  return sites ? sites.map((s) => named(findSite(s), s)).join(', ') : t('sites.all');
 }
 
 export function usersView(): View {
