@@ -4,6 +4,9 @@ import type { EnvSettingsT } from '../core/config/env.js';
 import { ConfigError } from '../core/config/load.js';
 import type { DashboardOptions } from '../dashboard/deps.js';
 import type { IngestOptions } from '../ingest/ingest.js';
+import { ConfigError } from '../core/config/load.js';
+import type { FarmConfigT } from '../core/config/schema.js';
+import type { NotificationsOptions } from '../notifications/notifications.js';
 
 /**
  * Component options from the environment, in one place for both entries: everything in one process
@@ -51,4 +54,15 @@ export function dashboardOptions(env: EnvSettingsT): DashboardOptions {
     publicUrl: env.PUBLIC_URL,
     https: env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT), key: readFileSync(env.TLS_KEY) } : undefined,
   };
+}
+
+/**
+ * Notifications (SMTP_URL, PUBLIC_URL, grouping). An email channel without a mail server could never deliver:
+ * that stops start-up with what to set, in the processes that send (one process, or the rules processes).
+ */
+export function notificationsOptions(env: EnvSettingsT, config: Pick<FarmConfigT, 'channels'>): Partial<NotificationsOptions> {
+  const mail = config.channels.filter((c) => c.type === 'email').map((c) => c.id);
+  if (mail.length > 0 && !env.SMTP_URL)
+    throw new ConfigError('environment', [{ path: 'SMTP_URL', message: `the email channel${mail.length > 1 ? 's' : ''} ${mail.join(', ')} need${mail.length > 1 ? '' : 's'} a mail server: set SMTP_URL (e.g. smtp://user:pass@mail.example.org:587), or remove the channel` }]);
+  return { smtpUrl: env.SMTP_URL, publicUrl: env.PUBLIC_URL, group: { waitMs: env.NOTIFY_GROUP_WAIT, intervalMs: env.NOTIFY_GROUP_INTERVAL } };
 }

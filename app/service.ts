@@ -6,7 +6,9 @@ import { FarmBus } from '../core/events.js';
 import { indexFarm } from '../core/farm-index.js';
 import { createMetrics, type FarmMetrics } from '../core/observability.js';
 import { createBroker, type Broker } from '../broker/broker.js';
-import { brokerOptions, dashboardOptions, ingestOptions } from './options.js';
+import { join } from 'node:path';
+import { brokerOptions, dashboardOptions, ingestOptions, notificationsOptions } from './options.js';
+import { createNotifications } from '../notifications/notifications.js';
 import { metricsTextOf } from './parts/context.js';
 import { createIngest, type Ingest } from '../ingest/ingest.js';
 import { createStoreFor } from './store-factory.js';
@@ -80,12 +82,20 @@ export async function startService({ env, config, logger, simulate, simulateScen
   );
   const { port: mqttPort, tlsPort: mqttTlsPort } = await broker.start();
 
+  // Notifications listen before the rules engine starts: alerts it clears or raises while recovering are notified.
+  const notifications = createNotifications(
+    { config, farm, bus, logger, clock, journalPath: join(env.DATA_DIR, 'notifications.db') },
+    notificationsOptions(env, config),
+  );
+  notifications.start();
+
   const rules = createRulesEngine(
     { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR, herd },
     { topicRoot: env.MQTT_TOPIC_ROOT },
   );
   countRuleEvents(bus, metrics);
   await rules.start();
+  notifications.reconcile(rules.activeAlerts());
 
   const health = () => healthOf({ store, buffered, brokerClients: broker.connectedClients() });
   const dashboard = createDashboard(
@@ -95,6 +105,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
       bus,
       store,
       rules,
+      notifications,
       ingest,
       herd,
       logger: logger.child({ component: 'dashboard' }),
@@ -147,6 +158,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
         await ingest.stop();
         await rules.stop();
         herd.stop();
+        await notifications.stop();
         await store.close();
       })();
       return stopping;

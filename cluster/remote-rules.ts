@@ -4,6 +4,7 @@ import type { FarmMetrics } from '../core/observability.js';
 import { ActuatorError, type ActuatorView, type CommandOutcome, type DryRunEvent, type HoldRequest, type ReplaceRulesResult, type RulesHandle } from '../rules/handle.js';
 import type { RuleT } from '../rules/schema.js';
 import { StoreError } from '../store/store.js';
+import { NotificationsError } from '../notifications/handle.js';
 import { ClusterError } from './errors.js';
 import type { MembersView } from './membership.js';
 import { ownerOf, type RulesMember } from './partition.js';
@@ -28,6 +29,7 @@ const STORE_CODES: readonly StoreError['code'][] = ['STORE_UNREACHABLE', 'STORE_
 /** The error the dashboard would have got from a local engine, rebuilt from the answer of a remote one. */
 export function reviveRulesError(e: WireError): Error {
   if (e.name === 'ActuatorError' && (e.code === 'NOT_FOUND' || e.code === 'NOT_ACTUATOR' || e.code === 'BAD_COMMAND' || e.code === 'OUTRANKED')) return new ActuatorError(e.code, e.message);
+  if (e.name === 'NotificationsError' && (e.code === 'NOT_FOUND' || e.code === 'BAD_SILENCE')) return new NotificationsError(e.code, e.message);
   // StoreError and its subclasses (e.g. the rules state file could not be written): the API answers 503.
   if (STORE_CODES.includes(e.code as StoreError['code'])) return new StoreError(e.code as StoreError['code'], e.message);
   return Object.assign(new Error(e.message), { name: e.name, code: e.code });

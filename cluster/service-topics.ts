@@ -9,6 +9,7 @@ import type { FarmEvents } from '../core/events.js';
  *   {root}/_svc/ingest/{instance}                         retained ingest counters
  *   {root}/_svc/members/rules/{instance}                  retained: which sites a rules process owns
  *   {root}/_svc/rpc/rules/{instance}                      requests to one rules process
+ *   {root}/_svc/rpc/notifications/{instance}              requests to one rules process's notifications
  *   {root}/_svc/rpc/reply/{instance}                      answers to the process that asked
  */
 export type BridgedEvent = keyof FarmEvents;
@@ -43,6 +44,7 @@ export const ingestStatsFilter = (root: string) => `${svcRoot(root)}/ingest/+`;
 export const rulesMemberTopic = (root: string, instance: string) => `${svcRoot(root)}/members/rules/${instance}`;
 export const rulesMembersFilter = (root: string) => `${svcRoot(root)}/members/rules/+`;
 export const rulesRequestTopic = (root: string, instance: string) => `${svcRoot(root)}/rpc/rules/${instance}`;
+export const notificationsRequestTopic = (root: string, instance: string) => `${svcRoot(root)}/rpc/notifications/${instance}`;
 export const replyTopic = (root: string, instance: string) => `${svcRoot(root)}/rpc/reply/${instance}`;
 
 /** The last topic level (an instance id in the topics above). */

@@ -4,6 +4,7 @@ import type { FarmBus } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { IngestHandle } from '../ingest/handle.js';
 import type { RulesHandle } from '../rules/handle.js';
+import type { NotificationsHandle } from '../notifications/handle.js';
 import type { Store } from '../store/store.js';
 import type { Herd } from '../animals/herd.js';
 import { DEFAULT_HIGH_WATER, type HighWaterRule } from './drainage.js';
@@ -22,6 +23,8 @@ export interface DashboardDeps {
   bus: FarmBus;
   store: Store;
   rules: RulesHandle;
+  /** Silences, deliveries and channel tests (notifications/handle.ts); remote in a split deployment. */
+  notifications: NotificationsHandle;
   ingest: IngestHandle;
   /** The ear-tag register and head counts (animals/herd.ts): the Animals routes and each zone's headCount. */
   herd: Pick<Herd, 'list' | 'animal' | 'headCounts' | 'importCsv' | 'missingAfterMs'>;

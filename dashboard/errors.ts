@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ActuatorError } from '../rules/handle.js';
 import { StoreError } from '../store/store.js';
 import { UserChangeError } from './users.js';
+import { NotificationsError } from '../notifications/handle.js';
 
 /**
  * Every error the API answers with, in one place: a stable code, the HTTP status and a message that tells
@@ -97,6 +98,10 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; 
   }
   if (err instanceof ActuatorError) {
     const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION', OUTRANKED: 'CONFLICT' } as const)[err.code] ?? 'VALIDATION';
+    return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
+  }
+  if (err instanceof NotificationsError) {
+    const code = err.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'VALIDATION';
     return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
   }
   if (err instanceof UserChangeError) return { status: 400, body: { error: 'VALIDATION', message: err.message, problems: [{ path: 'body.password', message: err.message }] } };

@@ -188,6 +188,10 @@ export const Alert = z
     messages: z.object({ en: z.string(), zh: z.string() }).optional().describe('both languages, when the rule gives its message in both'),
     ts: z.number(),
     by: z.string().optional(),
+    silence: z
+      .object({ id: z.string(), endsAt: z.number(), reason: z.string() })
+      .optional()
+      .describe('active alerts only: the silence holding its notifications back (it is still recorded and shown)'),
   })
   .meta({ id: 'AlertEvent' });
 export const AlertsQuery = z
@@ -256,6 +260,72 @@ export const DryRunResponse = z.object({
 });
 export { ProblemList };
 
+// ---- silences and notifications
+const SilenceMatchBody = z
+  .object({ site: Id.optional(), zone: Id.optional(), device: Id.optional(), rule: z.string().min(1).max(100).optional() })
+  .strict()
+  .refine((m) => Object.values(m).some((v) => v !== undefined), { message: 'name at least one of site, zone, device or rule' });
+export const Silence = z
+  .object({
+    id: z.string(),
+    match: z.object({ site: z.string().optional(), zone: z.string().optional(), device: z.string().optional(), rule: z.string().optional() }),
+    reason: z.string(),
+    startsAt: z.number(),
+    endsAt: z.number().describe('the silence ends by itself then'),
+    createdBy: z.string(),
+    createdAt: z.number(),
+    endedAt: z.number().optional().describe('ended early by endedBy'),
+    endedBy: z.string().optional(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'Silence' });
+export const SilencesQuery = z.object({ state: z.enum(['active', 'all']).default('active').describe('all: also those that ended in the last 7 days') }).strict();
+export const SilencesResponse = z.object({ silences: z.array(Silence) });
+export const SilenceBody = z
+  .object({
+    match: SilenceMatchBody,
+    reason: z.string().trim().min(1, 'say why (it is shown with the silence)').max(500),
+    until: TimeArg.optional().describe('the silence ends then'),
+    forMinutes: z.number().int().min(1).max(30 * 24 * 60).optional().describe('the silence ends after this many minutes'),
+    from: TimeArg.optional().describe('a maintenance window that starts later; default now'),
+  })
+  .strict()
+  .refine((b) => (b.until === undefined) !== (b.forMinutes === undefined), { message: 'give until or forMinutes (one of them)', path: ['until'] });
+export const SilenceParams = z.object({ id: z.string().min(1).max(100) });
+export const SilenceResponse = z.object({ silence: Silence });
+export const Delivery = z
+  .object({
+    id: z.string(),
+    channel: z.string(),
+    channelType: z.string(),
+    site: z.string().optional(),
+    kind: z.enum(['alerts', 'test']),
+    outcome: z.enum(['grouping', 'queued', 'retrying', 'sent', 'failed', 'silenced']),
+    ts: z.number().describe('when the delivery was made (the first alert of its group came in)'),
+    attempts: z.number(),
+    sendAfter: z.number().optional(),
+    lastAttemptAt: z.number().optional(),
+    nextAttemptAt: z.number().optional(),
+    sentAt: z.number().optional(),
+    error: z.string().optional(),
+    silence: z.string().optional(),
+    title: z.string().optional(),
+    alerts: z.array(z.object({ id: z.string(), reason: z.enum(['raised', 'escalated', 'repeat', 'escalate', 'cleared']) })),
+  })
+  .meta({ id: 'Delivery' });
+export const DeliveriesQuery = z
+  .object({
+    alert: z.string().min(1).max(200).optional(),
+    channel: Id.optional(),
+    from: TimeArg.optional().describe(`default -7d. ${TIME_ARG_HELP}`),
+    to: TimeArg.optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(500),
+  })
+  .strict();
+export const DeliveriesResponse = z.object({ deliveries: z.array(Delivery) });
+export const ChannelParams = z.object({ id: Id });
+export const ChannelTestResponse = z.object({ delivery: Delivery });
+
 // ---- users
 export const UserName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'user names are 1-64 letters, digits, _ . and -');
 export const UserInfo = z.object({
@@ -303,6 +373,8 @@ export type ActuatorInfoT = z.infer<typeof ActuatorInfo>;
 export type ActuatorViewT = z.infer<typeof ActuatorView>;
 export type CommandT = z.infer<typeof PendingCommand>;
 export type AlertT = z.infer<typeof Alert>;
+export type SilenceT = z.infer<typeof Silence>;
+export type DeliveryT = z.infer<typeof Delivery>;
 export type ReadingsResponseT = z.infer<typeof ReadingsResponse>;
 export type DrainageResponseT = z.infer<typeof DrainageResponse>;
 

@@ -22,6 +22,7 @@ import { animalsRoutes } from './routes/animals.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { displaysRoutes } from './routes/displays.js';
+import { notificationsRoutes } from './routes/notifications.js';
 import { opsRoutes } from './routes/ops.js';
 import { readingsRoutes } from './routes/readings.js';
 import { rejectsRoutes } from './routes/rejects.js';
@@ -100,7 +101,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   installAudit(app, audit);
   registerOpenApi(app);
   void app.register(async (api) => {
-    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes, animalsRoutes, sharesRoutes, sharePublicRoutes, displaysRoutes, auditRoutes])
+    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes, animalsRoutes, sharesRoutes, sharePublicRoutes, displaysRoutes, auditRoutes, notificationsRoutes])
       await api.register(routes(ctx));
   });
   const page = registerPage(app, { shareIsOpen: (token) => Boolean(shares.open(token)), shareRateLimit: shareRateLimit(ctx) });

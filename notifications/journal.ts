@@ -118,8 +118,8 @@ export function openJournal(path: string) {
     silencesAll: db.prepare<[number], { json: string }>('SELECT json FROM silences WHERE ends_at >= ? ORDER BY ends_at'),
     silencePut: db.prepare('INSERT OR REPLACE INTO silences (id, ends_at, json) VALUES (?, ?, ?)'),
     silencesPrune: db.prepare('DELETE FROM silences WHERE ends_at < ?'),
-    openGroup: db.prepare<[string, string], Row>("SELECT * FROM deliveries WHERE status = 'grouping' AND site IS ? AND channel = ? ORDER BY id LIMIT 1"),
-    lastFlush: db.prepare<[string, string], { t: number | null }>('SELECT MAX(flushed_at) AS t FROM deliveries WHERE site IS ? AND channel = ?'),
+    openGroup: db.prepare<[string | null, string], Row>("SELECT * FROM deliveries WHERE status = 'grouping' AND site IS ? AND channel = ? ORDER BY id LIMIT 1"),
+    lastFlush: db.prepare<[string | null, string], { t: number | null }>('SELECT MAX(flushed_at) AS t FROM deliveries WHERE site IS ? AND channel = ?'),
     insert: db.prepare(
       'INSERT INTO deliveries (channel, site, kind, status, created_at, send_after, silence, message, flushed_at) VALUES (@channel, @site, @kind, @status, @created_at, @send_after, @silence, @message, @flushed_at)',
     ),

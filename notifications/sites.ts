@@ -4,7 +4,7 @@ import { localText, type Language } from '../core/local-text.js';
 import type { MessageContext } from './message.js';
 
 /** What a message needs to know about a site: its language, its time zone and the names people know its places by. */
-export function siteTimeZone(site: { timezone?: string } | undefined): string {
+export function siteTimeZone(site: { id: string; timezone?: string } | undefined): string {
   return site?.timezone ?? 'UTC';
 }
 

@@ -6,6 +6,7 @@ import { createIngestView } from '../../cluster/ingest-view.js';
 import { watchRulesMembers } from '../../cluster/membership.js';
 import { coverage } from '../../cluster/partition.js';
 import { createRemoteRules, reviveRulesError } from '../../cluster/remote-rules.js';
+import { createRemoteNotifications } from '../../cluster/notifications-rpc.js';
 import { createRpcClient } from '../../cluster/rpc.js';
 import { replyTopic } from '../../cluster/service-topics.js';
 import { createDashboard } from '../../dashboard/server.js';
@@ -31,6 +32,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
   const rpc = createRpcClient({ client: svc.client, protocolVersion: svc.protocolVersion, replyTopic: replyTopic(root, ctx.instance), timeoutMs: env.RPC_TIMEOUT, logger, revive: reviveRulesError });
   await rpc.start();
   const rules = createRemoteRules({ rpc, members, farm, topicRoot: root, metrics });
+  const notifications = createRemoteNotifications({ rpc, members, topicRoot: root, metrics });
   const ingest = createIngestView({ bus, client: svc.client, farm, topicRoot: root, rejectsKept: env.REJECTS_KEPT });
   await ingest.start();
   // Its own copy of the herd, rebuilt from the store and kept current by the tag reads ingest passes on.
@@ -45,6 +47,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
       bus,
       store,
       rules,
+      notifications,
       ingest,
       herd,
       logger: logger.child({ component: 'dashboard' }),

@@ -8,6 +8,9 @@ import { createStoreLedger } from '../../ingest/ledger.js';
 import { announceMember, memberWill, watchRulesMembers, withdrawMember } from '../../cluster/membership.js';
 import { overlapWith, ownedSites, partitionConfig, type RulesMember } from '../../cluster/partition.js';
 import { serveRules } from '../../cluster/rules-server.js';
+import { serveNotifications } from '../../cluster/notifications-rpc.js';
+import { createNotifications } from '../../notifications/notifications.js';
+import { notificationsOptions } from '../options.js';
 import { createRulesEngine } from '../../rules/engine.js';
 import { createHerd } from '../../animals/herd.js';
 import { healthOf } from '../health.js';
@@ -61,15 +64,20 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
     await refuse(overlapWith(me, earlier));
   }
 
+  const stateDir = rulesStateDir(env.DATA_DIR, sites);
+  // Notifications run where the alerts are: this process's sites, its own journal next to its other state files.
+  const notifications = createNotifications({ config, farm, bus, logger, journalPath: join(stateDir, 'notifications.db') }, notificationsOptions(env, config));
+  notifications.start();
   // The herd of this partition's sites, for the missing-animal and head-count alerts (fed by bridged tag reads).
   const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), dataDir: env.DATA_DIR });
   await herd.start();
   const rules = createRulesEngine(
-    { config, farm, bus, store, publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined), logger: logger.child({ component: 'rules' }), stateDir: rulesStateDir(env.DATA_DIR, sites), herd },
+    { config, farm, bus, store, publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined), logger: logger.child({ component: 'rules' }), stateDir },
     { topicRoot: root },
   );
   countRuleEvents(bus, metrics);
   await rules.start();
+  notifications.reconcile(rules.activeAlerts());
   const bridge = { bus, client: svc.client, topicRoot: root, metrics, logger };
   const stopExport = exportEvents(bridge, ['command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
   // This process owns its sites, so it is where a value two ingest processes both took is stopped and counted.
@@ -78,6 +86,8 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
   const stopImport = await importEvents(bridge, ['reading', 'actuatorState', 'tagReads'], sites, { ledger, duplicate: (n) => metrics.duplicates.inc(n) });
   const server = serveRules(svc.client, root, ctx.instance, rules, logger);
   await server.start();
+  const notifyServer = serveNotifications(svc.client, root, ctx.instance, notifications, logger);
+  await notifyServer.start();
   // A broker restarted without persistence has forgotten the retained membership: say it again on every reconnect.
   const reannounce = () => void announceMember(svc.client, root, me).catch(() => undefined);
   svc.client.on('connect', reannounce);
@@ -98,9 +108,11 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
     async stop() {
       svc.client.off('connect', reannounce);
       server.stop();
+      notifyServer.stop();
       stopImport();
       await rules.stop();
       herd.stop();
+      await notifications.stop();
       stopExport();
       members.stop();
       await withdrawMember(svc.client, root, ctx.instance).catch(() => undefined);

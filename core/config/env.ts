@@ -57,8 +57,14 @@ export const EnvSettings = z.object({
   BATCH_INTERVAL: Duration.default(50),
   REJECTS_KEPT: Int(1).default(100),
   SESSION_TTL: Duration.default(12 * 3_600_000),
-  /** The dashboard's address as users reach it (share and display links, links in notifications). */
-  PUBLIC_URL: z.string().url().optional(),
+  /** The mail server of email channels: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:pass@host:587 or smtps://user:pass@host:465' }).optional(),
+  /** The dashboard's address as users reach it (https://farm.example.org): links in notifications. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected the address users open the dashboard at, e.g. https://farm.example.org' }).optional(),
+  /** A site's first notification to a channel waits this long for companions (a storm goes out as one message). */
+  NOTIFY_GROUP_WAIT: Duration.default(10_000),
+  /** ...and the next one to the same channel no sooner than this after the previous. */
+  NOTIFY_GROUP_INTERVAL: Duration.default(60_000),
   METRICS_PUBLIC: Bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Split mode (npm start -- --only PART, cluster/README.md): one component per process over MQTT_URL.

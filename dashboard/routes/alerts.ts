@@ -12,6 +12,7 @@ import { alertsTable } from '../export/tables.js';
 import { AckResponse, AlertParams, AlertsQuery, AlertsResponse } from '../schemas.js';
 import { parseTimeArg } from '../time.js';
 import { doc, errs } from './doc.js';
+import { silenceFor } from '../../notifications/silences.js';
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 const DEFAULT_LIMIT = 500;
@@ -44,7 +45,16 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const queries = perSite(scope, { site: q.site });
 
         if (!csv) {
-          if (q.state === 'active') return { alerts: await active() };
+          if (q.state === 'active') {
+            // Each says which silence holds its notifications back (it is still recorded and shown).
+            const [alerts, silences] = await Promise.all([active(), ctx.deps.notifications.silences()]);
+            return {
+              alerts: alerts.map((a) => {
+                const s = silenceFor(a, silences, now);
+                return s ? { ...a, silence: { id: s.id, endsAt: s.endsAt, reason: s.reason } } : a;
+              }),
+            };
+          }
           const limit = q.limit ?? DEFAULT_LIMIT;
           const alerts = (await Promise.all(queries.map((f) => ctx.deps.store.alerts({ ...f, from, to, limit })))).flat();
           return { alerts: alerts.sort((a, b) => b.ts - a.ts).slice(0, limit) };

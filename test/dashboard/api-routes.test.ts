@@ -218,6 +218,59 @@ const CASES: RouteCase[] = [
       expect(res.json().animals.map((a: any) => a.tag)).toEqual([TAGS.ewe]);
     },
   },
+  {
+    method: 'POST',
+    url: '/api/silences',
+    role: 'operator',
+    body: { match: { site: 'city', zone: 'pipe-a' }, forMinutes: 90, reason: 'dredging pipe A' },
+    invalid: { body: { match: {}, forMinutes: 90, reason: 'x' }, path: 'body.match' },
+    status: 201,
+    check: async (j, t) => {
+      expect(j.silence).toMatchObject({ match: { site: 'city', zone: 'pipe-a' }, reason: 'dredging pipe A', createdBy: 'otto', active: true });
+      expect(j.silence.endsAt - j.silence.startsAt).toBe(90 * 60_000);
+      // The pipe alert is still listed, marked silenced.
+      const alerts = (await t.dashboard.app.inject({ url: '/api/alerts?state=active', headers: await t.auth('viewer') })).json().alerts;
+      expect(alerts.find((a: any) => a.zone === 'pipe-a').silence).toMatchObject({ id: j.silence.id, reason: 'dredging pipe A' });
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/silences?state=all',
+    role: 'viewer',
+    invalid: { url: '/api/silences?state=soon', path: 'querystring.state' },
+    check: (j) => expect(j.silences.map((s: any) => [s.match, s.reason, s.active])).toEqual([[{ rule: 'no-such-rule' }, 'test', true]]),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/silences/SILENCE',
+    role: 'operator',
+    check: (j) => expect(j.silence).toMatchObject({ endedBy: 'otto', active: false }),
+  },
+  {
+    method: 'GET',
+    url: '/api/notifications?alert=ALERT',
+    role: 'viewer',
+    invalid: { url: '/api/notifications?from=yesterday-ish', path: 'querystring.from' },
+    check: async (j, t) => {
+      // The city alert goes to the duty-hook channel (grouped for 100 ms in this fixture).
+      const city = t.rules.activeAlerts().find((a) => a.site === 'city')!;
+      const { waitFor } = await import('../helpers/ports.js');
+      const list = await waitFor(async () => {
+        const res = await t.dashboard.app.inject({ url: `/api/notifications?alert=${encodeURIComponent(city.id)}`, headers: await t.auth('viewer') });
+        const d = res.json().deliveries;
+        return d.length > 0 && d[0].attempts > 0 ? d : undefined;
+      }, 'a delivery attempt');
+      expect(list[0]).toMatchObject({ channel: 'duty-hook', channelType: 'webhook', site: 'city', alerts: [{ id: city.id, reason: 'raised' }] });
+      expect(Array.isArray(j.deliveries)).toBe(true);
+    },
+  },
+  {
+    method: 'POST',
+    url: '/api/channels/duty-hook/test',
+    role: 'admin',
+    invalid: { url: '/api/channels/Not_An_Id!/test', path: 'params.id' },
+    check: (j) => expect(j.delivery).toMatchObject({ channel: 'duty-hook', kind: 'test', attempts: 1, outcome: 'retrying', error: expect.stringMatching(/could not reach the receiver/) }),
+  },
 ];
 
 /** The CSV import takes text/csv; every other route JSON. */
@@ -248,18 +301,20 @@ async function fresh(): Promise<TestDashboard> {
   d.ingest.addReject({ reason: 'out_of_range', detail: 'nh3 900 is outside 0..500', topic: 'farm/huyang/shed-1/shed-1-env/telemetry', device: 'shed-1-env', ts: Date.now() });
   const { share } = await d.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'shed-1' }, headers: await d.auth('operator') }).then((r) => r.json());
   const { display } = await d.dashboard.app.inject({ method: 'POST', url: '/api/displays', payload: { name: 'hall screen' }, headers: await d.auth('admin') }).then((r) => r.json());
-  fixtures.set(d, { share: share.id, display: display.id });
+  const silence = await d.notifications.addSilence({ match: { rule: 'no-such-rule' }, endsAt: Date.now() + 3_600_000, reason: 'test' }, 'otto');
+  fixtures.set(d, { share: share.id, display: display.id, silence: silence.id });
   return d;
 }
 
-const fixtures = new WeakMap<TestDashboard, { share: string; display: string }>();
+const fixtures = new WeakMap<TestDashboard, { share: string; display: string; silence: string }>();
 
 function urlFor(c: RouteCase, d: TestDashboard): string {
   const ids = fixtures.get(d);
   return c.url
     .replace('ALERT', d.rules.activeAlerts()[0]?.id ?? 'none')
     .replace('SHARE', ids?.share ?? 'none')
-    .replace('DISPLAY', ids?.display ?? 'none');
+    .replace('DISPLAY', ids?.display ?? 'none')
+    .replace('SILENCE', ids?.silence ?? 'none');
 }
 
 beforeAll(async () => {
@@ -280,7 +335,8 @@ describe('every API route', () => {
           .replace(/\/api\/actuators\/[^/]+/, '/api/actuators/:id')
           .replace(/\/api\/users\/[^/]+/, '/api/users/:name')
           .replace(/\/api\/animals\/\d+$/, '/api/animals/:tag')
-          .replace(/ALERT|SHARE|DISPLAY/, ':id')}`,
+          .replace('/api/channels/duty-hook', '/api/channels/:id')
+          .replace(/ALERT|SHARE|DISPLAY|SILENCE/, ':id')}`,
     );
     expect(api.length).toBeGreaterThan(10);
     // Login and the share link's own API are tested in api-auth.test.ts and shares.test.ts.

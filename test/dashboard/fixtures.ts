@@ -6,6 +6,7 @@ import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { silentLogger } from '../../core/logger.js';
 import { createDashboard, type DashboardDeps, type DashboardOptions } from '../../dashboard/server.js';
+import { createNotifications, type Notifications } from '../../notifications/notifications.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import { createHerd, type Herd } from '../../animals/herd.js';
 import type { Store } from '../../store/store.js';
@@ -19,7 +20,7 @@ export type TestRole = keyof typeof PASSWORDS;
 export const TAGS = { ewe: '982000000000001', ram: '982000000000002', lamb: '982000000000003', stray: '982000000000999' } as const;
 
 /** A small farm: one lake-sheep site with a shed and a field, one drainage site with two pipes and a rain gauge. */
-export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown[] }> = {}): FarmConfigT {
+export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown[]; channelUrl: string }> = {}): FarmConfigT {
   return FarmConfig.parse({
     sites: [
       {
@@ -60,6 +61,9 @@ export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown
         { tag: TAGS.lamb, group: 'lambs', born: '2026-01-20', sex: 'f', zone: 'shed-1' },
       ],
     },
+    // Nothing listens on port 9 (discard) unless a test gives a receiver: deliveries there are retried.
+    channels: [{ id: 'duty-hook', type: 'webhook', url: extra.channelUrl ?? 'http://127.0.0.1:9/hook' }],
+    notifications: [{ match: { site: 'city' }, channels: ['duty-hook'] }],
     users: extra.users ?? [
       { name: 'vera', role: 'viewer', password: PASSWORDS.viewer },
       { name: 'otto', role: 'operator', password: PASSWORDS.operator },
@@ -94,6 +98,8 @@ export interface TestDashboard {
   rules: FakeRules;
   ingest: FakeIngest;
   dashboard: ReturnType<typeof createDashboard>;
+  /** The real notifications component (journal in memory), fed by the fake rules' alerts. */
+  notifications: Notifications;
   clock: { now: number; advance(ms: number): void; real: boolean };
   /** Logs in over the API and answers the bearer token. */
   token(role: TestRole): Promise<string>;
@@ -129,12 +135,18 @@ export async function buildTestDashboard(
   const ingest = createFakeIngest({ bus, farm, store });
   const herd = createHerd({ config, farm, store, bus, logger: silentLogger(), clock: { now }, dataDir });
   await herd.start();
+  const notifications = createNotifications(
+    { config, farm, bus, logger: silentLogger(), clock: { now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } },
+    { group: { waitMs: 100, intervalMs: 500 }, tickMs: 50, attemptTimeoutMs: 1000, testWaitMs: 2000, publicUrl: 'http://farm.test' },
+  );
+  notifications.start();
   const deps: DashboardDeps = {
     config,
     farm,
     bus,
     store,
     rules,
+    notifications,
     ingest,
     herd,
     logger: silentLogger(),
@@ -158,10 +170,11 @@ export async function buildTestDashboard(
     (closed ??= (async () => {
       await dashboard.stop();
       herd.stop();
+      await notifications.stop();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     })());
-  return { deps, bus, store, dataDir, herd, rules, ingest, dashboard, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
+  return { deps, bus, store, dataDir, herd, rules, ingest, dashboard, notifications, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
 }
 
 /** History for charts and the drainage view: `hours` of readings every `stepMin` minutes ending at `end`. */

@@ -8,6 +8,7 @@ import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { silentLogger } from '../../core/logger.js';
 import { createDashboard, type DashboardHandle } from '../../dashboard/server.js';
+import { createNotifications, type Notifications } from '../../notifications/notifications.js';
 import { createRulesEngine, type RulesEngine } from '../../rules/engine.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import { createHerd } from '../../animals/herd.js';
@@ -27,6 +28,7 @@ const config = loadFarmConfig(DEMO_CONFIG);
 let dataDir: string;
 let store: Store;
 let rules: RulesEngine;
+let notifications: Notifications;
 let dashboard: DashboardHandle;
 const routes: RouteOptions[] = [];
 let adminToken = '';
@@ -61,6 +63,7 @@ const BASE_BODIES: Record<string, unknown> = {
   'PUT /api/rules': [GOOD_RULE],
   'POST /api/rules/dry-run': { rule: GOOD_RULE, from: '-1h', to: 'now' },
   'PUT /api/users/:name': { role: 'viewer', password: 'fuzzed-password-1' },
+  'POST /api/silences': { match: { site: 'xihu-drain', zone: 'pipe-03' }, forMinutes: 60, reason: 'dredging' },
 };
 const PARAM_VALUES: Record<string, string[]> = { id: ['shed-1-fan', 'shed-1-env'], site: ['huyang', 'xihu-drain'], name: ['viewer', 'nobody'], '*': ['index.html', 'swagger-ui.css'] };
 
@@ -135,13 +138,15 @@ beforeAll(async () => {
   const bus = new FarmBus();
   store = createSqliteStore({ dataDir, logger });
   await store.init();
+  notifications = createNotifications({ config, farm, bus, logger, journalPath: join(dataDir, 'notifications.db') }, { testWaitMs: 500 });
+  notifications.start();
   rules = createRulesEngine({ config, farm, bus, store, publish: async () => {}, logger, stateDir: dataDir }, { topicRoot: 'farm' });
   await rules.start();
   const ingest = createFakeIngest({ bus, farm, store });
   const herd = createHerd({ config, farm, store, bus, logger, dataDir });
   await herd.start();
   dashboard = createDashboard(
-    { config, farm, bus, store, rules, ingest, herd, logger, health: async () => ({ status: 'ok', checks: {} }), metricsText: async () => 'farm_up 1\n' },
+    { config, farm, bus, store, rules, notifications, ingest, herd, logger, health: async () => ({ status: 'ok', checks: {} }), metricsText: async () => 'farm_up 1\n' },
     { port: 0, host: '127.0.0.1', sessionTtlMs: 3_600_000, metricsPublic: false, loginRateLimit: { max: 1_000_000, timeWindowMs: 60_000 }, usersFile: join(dataDir, 'users.json') },
   );
   dashboard.app.addHook('onRoute', (r) => void routes.push(r));
@@ -152,6 +157,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dashboard?.stop();
   await rules?.stop();
+  await notifications?.stop();
   await store?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
