@@ -1,13 +1,13 @@
 import 'uplot/dist/uPlot.min.css';
 import './app.css';
-import type { ActuatorViewT, AlertT, CommandT, MeT, SiteViewT } from '../schemas.js';
+import type { ActuatorViewT, AlertT, CommandT, MeT, SilenceT, SiteViewT } from '../schemas.js';
 import { ApiFailure, get, post, whenUnauthenticated } from './api.js';
 import { patch, patchNow } from './bind.js';
 import { esc, toast } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { connectLive, disconnectLive, viewSites } from './live.js';
 import { installShell, markNav, showConn, showSignedIn } from './shell.js';
-import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, hasRole, model, setActiveAlerts, setSites, subscribe } from './state.js';
+import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, hasRole, model, setActiveAlerts, setSilences, setSites, subscribe } from './state.js';
 import { alertsView } from './views/alerts.js';
 import { animalsView, animalView } from './views/animals.js';
 import { auditView } from './views/audit.js';
@@ -31,7 +31,7 @@ function viewFor(hash: string): View {
   if (parts[0] === 'site' && parts[1] && parts[2] === 'zone' && parts[3]) return zoneView(parts[1], parts[3]);
   if (parts[0] === 'site' && parts[1] && parts[2] === 'drainage') return drainageView(parts[1]);
   if (parts[0] === 'site' && parts[1]) return siteView(parts[1]);
-  if (parts[0] === 'alerts') return alertsView();
+  if (parts[0] === 'alerts') return alertsView(new URLSearchParams(query).get('alert') ?? undefined);
   if (parts[0] === 'animals' && parts[1]) return animalView(parts[1]);
   if (parts[0] === 'animals') return animalsView(new URLSearchParams(query));
   if (parts[0] === 'users' && hasRole('admin')) return usersView();
@@ -64,9 +64,14 @@ function route(): void {
 }
 
 async function loadData(): Promise<void> {
-  const [sites, alerts] = await Promise.all([get<{ sites: SiteViewT[] }>('/api/sites'), get<{ alerts: AlertT[] }>('/api/alerts?state=active')]);
+  const [sites, alerts, silences] = await Promise.all([
+    get<{ sites: SiteViewT[] }>('/api/sites'),
+    get<{ alerts: AlertT[] }>('/api/alerts?state=active'),
+    get<{ silences: SilenceT[] }>('/api/silences').catch(() => ({ silences: [] })),
+  ]);
   setSites(sites.sites);
   setActiveAlerts(alerts.alerts);
+  setSilences(silences.silences);
 }
 
 /** Sites the page has just started to listen to: fetch their state (and the alerts) as of now. */

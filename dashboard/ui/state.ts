@@ -1,14 +1,14 @@
 import type { Reading } from '../../core/domain.js';
 import { startOfLocalDay, startOfNextLocalDay } from '../../core/site-time.js';
 import type { LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts } from '../live-events.js';
-import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SiteViewT, ZoneViewT } from '../schemas.js';
+import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SilenceT, SiteViewT, ZoneViewT } from '../schemas.js';
 
 /**
  * What the page knows: the sites as the API answered them, kept current by live events. Views render from it
  * and subscribe to changes; nothing here touches the DOM.
  */
 export type ConnState = 'connecting' | 'connected' | 'disconnected';
-export type Change = { kind: 'readings'; devices: string[] } | { kind: 'heads'; zones: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' };
+export type Change = { kind: 'readings'; devices: string[] } | { kind: 'heads'; zones: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' | 'silences' };
 
 export interface DeviceEntry {
   site: SiteViewT;
@@ -21,6 +21,8 @@ export const model = {
   sites: [] as SiteViewT[],
   activeAlerts: new Map<string, AlertT>(),
   drainage: new Map<string, DrainageResponseT>(),
+  /** Active silences (GET /api/silences): alerts they match are marked silenced wherever they are shown. */
+  silences: [] as SilenceT[],
   conn: 'connecting' as ConnState,
 };
 
@@ -207,4 +209,9 @@ export function applyHeadCounts(batch: LiveHeadCounts): void {
     zone.animalsOut = h.out;
   }
   emit({ kind: 'heads', zones: batch.map((h) => `${h.site}/${h.zone}`) });
+}
+
+export function setSilences(list: SilenceT[]): void {
+  model.silences = list;
+  emit({ kind: 'silences' });
 }

@@ -51,7 +51,7 @@ export function drainageView(siteId: string): View {
     const slot = root.querySelector<HTMLElement>('[data-slot="site-alerts"]');
     if (!slot) return;
     const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId).sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.ts - a.ts);
-    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map(alertRow).join('')}</ul>`;
+    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map((a) => alertRow(a)).join('')}</ul>`;
   };
   return {
     sites: () => [siteId],

@@ -52,7 +52,7 @@ export function zoneView(siteId: string, zoneId: string): View {
     const slot = root.querySelector<HTMLElement>('[data-slot="zone-alerts"]');
     if (!slot) return;
     const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId && a.zone === zoneId).sort((a, b) => b.ts - a.ts);
-    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map(alertRow).join('')}</ul>`;
+    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map((a) => alertRow(a)).join('')}</ul>`;
   };
   return {
     sites: () => [siteId],
