@@ -34,7 +34,7 @@ export function alertRow(a: AlertT, extra = ''): string {
   const acked = a.state === 'acknowledged';
   const silence = silenceOf(a);
   const ack = canOperate() && !acked ? `<button type="button" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
-  const silenced = silence ? `<span class="silenced" data-testid="alert-silenced">🔕 ${esc(t('alerts.silenced', { until: fmtTime(silence.endsAt, currentLang()), reason: silence.reason }))}</span>` : '';
+  const silenced = silence ? `<span class="silenced" data-testid="alert-silenced">${esc(t('alerts.silenced', { until: fmtTime(silence.endsAt, currentLang()), reason: silence.reason }))}</span>` : '';
   return `<li class="alert-row sev-${esc(a.severity)}${silence ? ' is-silenced' : ''}" data-testid="alert-row" data-alert-id="${esc(a.id)}" data-state="${esc(a.state)}">
       <span class="sev-chip">${esc(a.level ? tr('level', a.level) : tr('severity', a.severity))}</span>
       <span class="alert-msg">${esc(alertText(a))}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
