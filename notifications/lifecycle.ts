@@ -110,6 +110,8 @@ export function onAlertEvent(prev: Tracked | undefined, alert: AlertEvent, ctx: 
   }
   if (alert.state === 'acknowledged') return prev ? { ...none, tracked: { ...prev, alert, due: [] } } : none;
   if (!prev || prev.silence) return begin(ctx, alert, alert.state === 'raised' ? 'raised' : 'escalated', prev?.told ?? []);
+  // The same raise again (a restart's recovery announcing an open alert): it was notified already.
+  if (alert.state === 'raised' && prev.alert.state !== 'acknowledged') return { ...none, tracked: { ...prev, alert } };
   // Escalated (or de-escalated) while being notified.
   const routes = ctx.matches(alert);
   const silence = ctx.silenceOf(alert);

@@ -100,6 +100,13 @@ describe('notification lifecycle of one alert', () => {
     expect(onAlertEvent(quiet, alert({ state: 'cleared' }), ctx(T0 + 2 * MIN, () => 'sil-2')).sends).toEqual([]);
   });
 
+  it('the same raise again (recovery after a restart) sends nothing and keeps the timers', () => {
+    const t = raise();
+    const again = onAlertEvent(t, alert({ ts: T0 + MIN }), ctx(T0 + MIN));
+    expect(again.sends).toEqual([]);
+    expect(again.tracked!.due).toEqual(t.due);
+  });
+
   it('a clear of an alert nobody was told about sends nothing', () => {
     expect(onAlertEvent(undefined, alert({ state: 'cleared' }), ctx(T0)).sends).toEqual([]);
   });
