@@ -218,6 +218,9 @@ describe('the dashboard on the whole service with real devices', () => {
     await seeText(operator, 'actuator-shed-1-fan-state', '关');
     await seeText(operator, 'actuator-shed-1-fan-mode', '手动');
     await seeText(operator, 'site-xihu-drain-status', '严重');
+    // Names the farm file gives in both languages follow the switch.
+    await seeText(operator, 'site-huyang', '湖羊养殖场');
+    await seeText(operator, 'site-huyang', '1号羊舍');
     expect(await operator.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     await shot(operator, 'overview-zh');
     await go(operator, '#/site/huyang');
