@@ -107,3 +107,15 @@ notifications:
     expect('alert' in action && action.alert.message).toEqual({ en: 'Ammonia {value} ppm', zh: '氨气 {value} ppm' });
   });
 });
+
+describe('environment for notifications', () => {
+  it('an email channel without SMTP_URL stops start-up saying what to set; PUBLIC_URL must be an http(s) address', async () => {
+    const { notificationsOptions } = await import('../../app/options.js');
+    const { loadEnvSettings } = await import('../../core/config/load.js');
+    const cfg = parseFarmConfig(farm(`channels:\n  - { id: duty-mail, type: email, to: ["duty@example.org"] }`));
+    expect(() => notificationsOptions(loadEnvSettings({}), cfg)).toThrow(/SMTP_URL: the email channel duty-mail needs a mail server: set SMTP_URL/);
+    expect(notificationsOptions(loadEnvSettings({ SMTP_URL: 'smtp://u:p@mail.example.org:587', PUBLIC_URL: 'https://farm.example.org' }), cfg)).toMatchObject({ smtpUrl: 'smtp://u:p@mail.example.org:587', publicUrl: 'https://farm.example.org', group: { waitMs: 10_000, intervalMs: 60_000 } });
+    expect(() => loadEnvSettings({ PUBLIC_URL: 'farm.example.org' })).toThrow(/PUBLIC_URL/);
+    expect(() => loadEnvSettings({ SMTP_URL: 'http://mail.example.org' })).toThrow(/SMTP_URL: expected smtp:/);
+  });
+});
