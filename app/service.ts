@@ -84,7 +84,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
 
   // Notifications listen before the rules engine starts: alerts it clears or raises while recovering are notified.
   const notifications = createNotifications(
-    { config, farm, bus, logger, clock, journalPath: join(env.DATA_DIR, 'notifications.db') },
+    { config, farm, bus, logger, clock, metrics, journalPath: join(env.DATA_DIR, 'notifications.db') },
     notificationsOptions(env, config),
   );
   notifications.start();

@@ -4,6 +4,7 @@ import type { AlertEvent } from '../core/domain.js';
 import type { FarmBus } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { Logger } from '../core/logger.js';
+import type { FarmMetrics } from '../core/observability.js';
 import { systemClock, type Clock } from '../rules/clock.js';
 import { senderFor, type ChannelPayload, type ChannelSend } from './channels/index.js';
 import { createMailer, type Mailer } from './channels/email.js';
@@ -37,6 +38,8 @@ export interface NotificationsDeps {
   fetch?: typeof fetch;
   /** The journal file (DATA_DIR/notifications.db); without it, kept in memory for the life of the process. */
   journalPath?: string;
+  /** Counts attempts on /metrics (farm_notification_attempts_total{channel,outcome}). */
+  metrics?: Pick<FarmMetrics, 'notifications'>;
 }
 
 export interface NotificationsOptions {
@@ -227,6 +230,7 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
         const attempts = d.attempts + 1;
         const next = afterAttempt(outcome, attempts, now, opts.retry);
         journal.recordAttempt(d.id, { status: next.status, attempts, at: now, nextAttemptAt: next.status === 'retrying' ? next.nextAttemptAt : undefined, error: next.status === 'sent' ? undefined : next.error });
+        deps.metrics?.notifications.inc({ channel: d.channel, outcome: next.status });
         const where = { channel: d.channel, delivery: d.id, attempts, alerts: d.items.map((i) => i.alertId) };
         if (next.status === 'failed') logger.error({ ...where, error: next.error }, `notification to channel ${d.channel} failed`);
         else if (next.status === 'retrying') logger.warn({ ...where, error: next.error, nextAttemptAt: next.nextAttemptAt }, `notification to channel ${d.channel} will be tried again`);

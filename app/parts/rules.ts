@@ -66,7 +66,7 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
 
   const stateDir = rulesStateDir(env.DATA_DIR, sites);
   // Notifications run where the alerts are: this process's sites, its own journal next to its other state files.
-  const notifications = createNotifications({ config, farm, bus, logger, journalPath: join(stateDir, 'notifications.db') }, notificationsOptions(env, config));
+  const notifications = createNotifications({ config, farm, bus, logger, metrics, journalPath: join(stateDir, 'notifications.db') }, notificationsOptions(env, config));
   notifications.start();
   // The herd of this partition's sites, for the missing-animal and head-count alerts (fed by bridged tag reads).
   const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), dataDir: env.DATA_DIR });

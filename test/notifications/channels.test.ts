@@ -4,6 +4,7 @@ import type { AlertEvent } from '../../core/domain.js';
 import { FarmBus } from '../../core/events.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { silentLogger } from '../../core/logger.js';
+import { createMetrics } from '../../core/observability.js';
 import { createNotifications, type Notifications } from '../../notifications/notifications.js';
 import { waitFor } from '../helpers/ports.js';
 import { dingTalkStandIn, hangingReceiver, smtpStandIn, webhookStandIn, weComStandIn, type Receiver } from './receivers.js';
@@ -23,6 +24,7 @@ let smtp: Awaited<ReturnType<typeof smtpStandIn>>;
 let bus: FarmBus;
 let n: Notifications;
 let config: FarmConfigT;
+const metrics = createMetrics();
 
 function farm(): FarmConfigT {
   const pipes = Array.from({ length: 11 }, (_, i) => {
@@ -57,7 +59,7 @@ beforeAll(async () => {
   config = farm();
   bus = new FarmBus();
   n = createNotifications(
-    { config, farm: indexFarm(config), bus, logger: silentLogger() },
+    { config, farm: indexFarm(config), bus, logger: silentLogger(), metrics },
     { smtpUrl: smtp.url, publicUrl: 'http://farm.test:3000', group: { waitMs: 300, intervalMs: 1000 }, tickMs: 50, attemptTimeoutMs: 3000, retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 1000 } },
   );
   n.start();
@@ -94,6 +96,9 @@ describe('notification channels', () => {
     expect(hang.requests()).toBeGreaterThanOrEqual(1);
     const sent = (await deliveriesOf('nh3-1')).filter((d) => d.outcome === 'sent').map((d) => d.channel).sort();
     expect(sent).toEqual(['duty-mail', 'shed-group']);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('farm_notification_attempts_total{channel="shed-group",outcome="sent"} 1');
+    expect(text).toContain('farm_notification_attempts_total{channel="wrong-secret",outcome="failed"} 1');
   });
 
   it('a storm over eleven pipes goes to the WeCom group and the duty webhook as one message each, listing all eleven', async () => {
