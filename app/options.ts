@@ -4,7 +4,6 @@ import type { EnvSettingsT } from '../core/config/env.js';
 import { ConfigError } from '../core/config/load.js';
 import type { DashboardOptions } from '../dashboard/deps.js';
 import type { IngestOptions } from '../ingest/ingest.js';
-import { ConfigError } from '../core/config/load.js';
 import type { FarmConfigT } from '../core/config/schema.js';
 import type { NotificationsOptions } from '../notifications/notifications.js';
 
