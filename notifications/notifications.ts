@@ -6,15 +6,15 @@ import type { FarmIndex } from '../core/farm-index.js';
 import type { Logger } from '../core/logger.js';
 import type { FarmMetrics } from '../core/observability.js';
 import { systemClock, type Clock } from '../rules/clock.js';
-import { senderFor, type ChannelPayload, type ChannelSend } from './channels/index.js';
+import { senderFor, type ChannelSend } from './channels/index.js';
+import { createDispatcher } from './dispatcher.js';
 import { createMailer, type Mailer } from './channels/email.js';
 import { DEFAULT_GROUP_TIMING, groupSendTime, type GroupTiming } from './grouping.js';
 import { NotificationsError, type DeliveryView, type NotificationsHandle } from './handle.js';
 import { openJournal, type Delivery, type DeliveryItem, type Journal } from './journal.js';
 import { onAlertEvent, onTick, rematch, type DecideContext, type Decision, type Send, type Tracked } from './lifecycle.js';
-import { alertLink, composeMessage, testMessage } from './message.js';
-import { DEFAULT_RATE_PER_MINUTE, fullBucket, takeToken, type Bucket } from './rate-limit.js';
-import { afterAttempt, DEFAULT_RETRY, type AttemptOutcome, type RetryPolicy } from './retry.js';
+import { composeMessage, testMessage } from './message.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { matchingRoutes } from './routing.js';
 import { silenceActive, silenceFor, type Silence } from './silences.js';
 import { messageContextFor, siteTimeZone } from './sites.js';
@@ -92,12 +92,11 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
   const journal: Journal = openJournal(deps.journalPath ?? ':memory:');
   const tracked = new Map<string, Tracked>();
   let silences: Silence[] = [];
-  const buckets = new Map<string, Bucket>();
-  const busy = new Set<string>();
-  const inFlight = new Map<number, { abort: AbortController; done: Promise<void> }>();
-  const waiters = new Map<number, () => void>();
+  const dispatcher = createDispatcher({ journal, channels, senders, clock, logger, metrics: deps.metrics, retry: opts.retry, attemptTimeoutMs: opts.attemptTimeoutMs, publicUrl: opts.publicUrl });
+  const pump = () => {
+    if (state !== 'stopped') dispatcher.pump();
+  };
   let pending: AlertEvent[] = [];
-  let draining: Promise<void> | undefined;
   let timer: unknown;
   let state: 'idle' | 'running' | 'stopped' = 'idle';
 
@@ -186,65 +185,6 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
     }
   }
 
-  function payloadOf(d: Delivery): ChannelPayload {
-    return {
-      message: d.message!,
-      site: d.site,
-      test: d.kind === 'test',
-      alerts: d.items.map((i) => ({ reason: i.reason, link: alertLink(opts.publicUrl, i.alertId), alert: i.alert })),
-    };
-  }
-
-  /** Starts an attempt on every channel that is free, has something due and may send now. */
-  function pump(): void {
-    if (state === 'stopped') return;
-    const now = clock.now();
-    for (const channel of journal.waitingChannels()) {
-      if (busy.has(channel)) continue;
-      const config = channels.get(channel);
-      const send = senders.get(channel);
-      const next = journal.nextToSend(channel, now);
-      if (!next) continue;
-      if (!config || !send) {
-        journal.recordAttempt(next.id, { status: 'failed', attempts: next.attempts, at: now, error: `channel "${channel}" is no longer in the farm file` });
-        continue;
-      }
-      const perMinute = config.ratePerMinute ?? DEFAULT_RATE_PER_MINUTE[config.type];
-      const token = takeToken(buckets.get(channel) ?? fullBucket(perMinute, now), perMinute, now);
-      buckets.set(channel, token.bucket);
-      if (!token.ok) continue; // the tick tries again
-      attempt(next, send);
-    }
-  }
-
-  function attempt(d: Delivery, send: ChannelSend): void {
-    busy.add(d.channel);
-    const abort = new AbortController();
-    const timeout = clock.setTimeout(() => abort.abort(), opts.attemptTimeoutMs);
-    const done = send(payloadOf(d), abort.signal)
-      .catch((err: Error): AttemptOutcome => ({ kind: 'retry', error: err.message }))
-      .then((outcome) => {
-        clock.clearTimeout(timeout);
-        if (state === 'stopped' && abort.signal.aborted) return; // cut short by stop(): tried again after the restart
-        const now = clock.now();
-        const attempts = d.attempts + 1;
-        const next = afterAttempt(outcome, attempts, now, opts.retry);
-        journal.recordAttempt(d.id, { status: next.status, attempts, at: now, nextAttemptAt: next.status === 'retrying' ? next.nextAttemptAt : undefined, error: next.status === 'sent' ? undefined : next.error });
-        deps.metrics?.notifications.inc({ channel: d.channel, outcome: next.status });
-        const where = { channel: d.channel, delivery: d.id, attempts, alerts: d.items.map((i) => i.alertId) };
-        if (next.status === 'failed') logger.error({ ...where, error: next.error }, `notification to channel ${d.channel} failed`);
-        else if (next.status === 'retrying') logger.warn({ ...where, error: next.error, nextAttemptAt: next.nextAttemptAt }, `notification to channel ${d.channel} will be tried again`);
-      })
-      .catch((err: Error) => logger.error({ err, delivery: d.id }, 'could not record a notification attempt'))
-      .finally(() => {
-        busy.delete(d.channel);
-        inFlight.delete(d.id);
-        waiters.get(d.id)?.();
-        pump();
-      });
-    inFlight.set(d.id, { abort, done });
-  }
-
   function tick(): void {
     if (state === 'stopped') return;
     const now = clock.now();
@@ -316,8 +256,7 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
       deps.bus.off('alert', listener);
       if (timer !== undefined) clock.clearTimeout(timer);
       handlePendingNow();
-      for (const f of inFlight.values()) f.abort.abort();
-      await Promise.allSettled([...inFlight.values()].map((f) => f.done));
+      await dispatcher.stop();
       mailer?.close();
       journal.close();
     },
@@ -337,8 +276,8 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
     async idle() {
       for (;;) {
         await new Promise<void>((r) => queueMicrotask(r));
-        if (pending.length === 0 && inFlight.size === 0) return;
-        await Promise.allSettled([...inFlight.values()].map((f) => f.done));
+        if (pending.length === 0 && !dispatcher.busy()) return;
+        await dispatcher.idle();
       }
     },
 
@@ -379,12 +318,11 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
       const timeZone = siteTimeZone(deps.config.sites[0]);
       const id = journal.create({ channel: channelId, kind: 'test', status: 'queued', createdAt: now, message: testMessage(channelId, user, now, timeZone) });
       logger.info({ channel: channelId, user }, 'channel test requested');
-      const finished = new Promise<void>((resolve) => waiters.set(id, resolve));
+      const finished = dispatcher.attempted(id);
       pump();
       let timeout: unknown;
       await Promise.race([finished, new Promise<void>((resolve) => (timeout = clock.setTimeout(resolve, opts.testWaitMs)))]);
       clock.clearTimeout(timeout);
-      waiters.delete(id);
       return view(journal.delivery(id)!);
     },
   };
