@@ -44,7 +44,7 @@ export function alertLink(publicUrl: string | undefined, alertId: string): strin
 const round = (v: number) => String(Math.round(v * 100) / 100);
 
 function valueText(a: AlertEvent, lang: Language): string | undefined {
-  if (a.value === undefined) return undefined;
+  if (a.value === null || a.value === undefined) return undefined;
   const w = words(lang);
   const unit = a.metric ? METRICS[a.metric]?.unit : undefined;
   const metric = a.metric ? (w.metric[a.metric] ?? a.metric) : undefined;

@@ -52,7 +52,7 @@ function farm(): FarmConfigT {
 }
 
 const T = Date.now();
-const alert = (over: Partial<AlertEvent>): AlertEvent => ({ id: 'x', rule: 'r', site: 'huyang', zone: 'shed-1', severity: 'warning', state: 'raised', message: 'm', ts: T, ...over });
+const alert = (over: Partial<AlertEvent>): AlertEvent => ({ id: 'x', rule: 'r', site: 'huyang', zone: 'shed-1', severity: 'warning', level: null, value: null, metric: null, state: 'raised', message: 'm', ts: T, ...over });
 
 beforeAll(async () => {
   [ding, wecom, hook, hang, smtp] = await Promise.all([dingTalkStandIn(SECRET), weComStandIn('dev-only-key'), webhookStandIn(), hangingReceiver(), smtpStandIn()]);

@@ -40,7 +40,7 @@ function start(clock: FakeClock): { n: Notifications; bus: FarmBus } {
   return { n, bus };
 }
 
-const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ id: 'nh3-a', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', severity: 'warning', state: 'raised', value: 26, metric: 'nh3', message: 'Ammonia 26 ppm', ts: T0, ...over });
+const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ id: 'nh3-a', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', severity: 'warning', level: null, state: 'raised', value: 26, metric: 'nh3', message: 'Ammonia 26 ppm', ts: T0, ...over });
 
 /**
  * Moves the clock in 5 s steps and lets every send started in a step finish before the next (the receivers answer

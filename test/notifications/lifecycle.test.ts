@@ -17,7 +17,7 @@ function ctx(now: number, silenced: (a: AlertEvent) => string | undefined = () =
   return { routes, matches: (a) => matchingRoutes(routes, a, a.zone.startsWith('pipe') ? 'drain' : 'shed'), silenceOf: silenced, now };
 }
 
-const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', state: 'raised', value: 25, metric: 'nh3', message: 'Ammonia 25 ppm', ts: T0, ...over });
+const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, state: 'raised', value: 25, metric: 'nh3', message: 'Ammonia 25 ppm', ts: T0, ...over });
 
 function raise(now = T0): Tracked {
   return onAlertEvent(undefined, alert(), ctx(now)).tracked!;
