@@ -17,7 +17,7 @@ import { composeMessage, testMessage } from './message.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { matchingRoutes } from './routing.js';
 import { silenceActive, silenceFor, type Silence } from './silences.js';
-import { messageContextFor, siteTimeZone } from './sites.js';
+import { messageContextFor } from './sites.js';
 
 /**
  * Notifications of alerts (SPEC `channels`, `notifications`, silences): listens to `alert` events on the FarmBus,
@@ -315,7 +315,7 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
     async testChannel(channelId, user) {
       if (!channels.has(channelId)) throw new NotificationsError('NOT_FOUND', `There is no channel "${channelId}" in the farm file (channels: ${[...channels.keys()].join(', ') || 'none'}).`);
       const now = clock.now();
-      const timeZone = siteTimeZone(deps.config.sites[0]);
+      const timeZone = deps.farm.timeZone(deps.config.sites[0]?.id ?? '');
       const id = journal.create({ channel: channelId, kind: 'test', status: 'queued', createdAt: now, message: testMessage(channelId, user, now, timeZone) });
       logger.info({ channel: channelId, user }, 'channel test requested');
       const finished = dispatcher.attempted(id);

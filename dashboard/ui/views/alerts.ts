@@ -34,7 +34,7 @@ export function alertRow(a: AlertT, extra = ''): string {
   const acked = a.state === 'acknowledged';
   const silence = silenceOf(a);
   const ack = canOperate() && !acked ? `<button type="button" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
-  const silenced = silence ? `<span class="silenced" data-testid="alert-silenced">${esc(t('alerts.silenced', { until: fmtTime(silence.endsAt, currentLang()), reason: silence.reason }))}</span>` : '';
+  const silenced = silence ? `<span class="silenced" data-testid="alert-silenced">${esc(t('alerts.silenced', { until: fmtTime(silence.endsAt, currentLang(), zoneOf(a.site)), reason: silence.reason }))}</span>` : '';
   return `<li class="alert-row sev-${esc(a.severity)}${silence ? ' is-silenced' : ''}" data-testid="alert-row" data-alert-id="${esc(a.id)}" data-state="${esc(a.state)}">
       <span class="sev-chip">${esc(a.level ? tr('level', a.level) : tr('severity', a.severity))}</span>
       <span class="alert-msg">${esc(alertText(a))}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
@@ -47,11 +47,16 @@ export function alertRow(a: AlertT, extra = ''): string {
     </li>`;
 }
 
+/** Times are told in the site's zone (a silence by rule alone, or a test delivery, in the first site's). */
+function zoneOf(site: string | undefined): string | undefined {
+  return (site ? findSite(site) : undefined)?.timeZone ?? model.sites[0]?.timeZone;
+}
+
 function deliveriesLine(list: DeliveryT[] | undefined): string {
   if (!list || list.length === 0) return '';
   const items = list
     .map((d) => {
-      const detail = d.outcome === 'sent' ? fmtTime(d.sentAt, currentLang()) : d.attempts > 1 ? t('notify.attempts', { n: d.attempts }) : '';
+      const detail = d.outcome === 'sent' ? fmtTime(d.sentAt, currentLang(), zoneOf(d.site)) : d.attempts > 1 ? t('notify.attempts', { n: d.attempts }) : '';
       const title = d.error ? ` title="${esc(d.error)}"` : '';
       return `<span class="delivery outcome-${esc(d.outcome)}" data-testid="delivery" data-channel="${esc(d.channel)}" data-outcome="${esc(d.outcome)}"${title}>${esc(d.channel)}: ${esc(tr('outcome', d.outcome))}${detail ? ` · ${esc(detail)}` : ''}</span>`;
     })
@@ -94,9 +99,10 @@ function silencesPanel(): string {
   const head = ['silence.colWhat', 'silence.colReason', 'silence.colUntil', 'silence.colBy'].map((k) => `<th>${esc(t(k as MessageKey))}</th>`).join('');
   const rows = list
     .map((s) => {
-      const pending = s.startsAt > Date.now() ? ` (${t('silence.pending', { from: fmtTime(s.startsAt, currentLang()) })})` : '';
+      const zone = zoneOf(s.match.site);
+      const pending = s.startsAt > Date.now() ? ` (${t('silence.pending', { from: fmtTime(s.startsAt, currentLang(), zone) })})` : '';
       const end = canOperate() ? `<button type="button" class="ghost" data-view-action="silence-end" data-silence-id="${esc(s.id)}" data-testid="silence-end">${esc(t('silence.end'))}</button>` : '';
-      return `<tr data-testid="silence-row" data-silence-id="${esc(s.id)}"><td>${esc(matchText(s))}</td><td>${esc(s.reason)}</td><td>${esc(fmtTime(s.endsAt, currentLang()) + pending)}</td><td>${esc(s.createdBy)}</td><td>${end}</td></tr>`;
+      return `<tr data-testid="silence-row" data-silence-id="${esc(s.id)}"><td>${esc(matchText(s))}</td><td>${esc(s.reason)}</td><td>${esc(fmtTime(s.endsAt, currentLang(), zone) + pending)}</td><td>${esc(s.createdBy)}</td><td>${end}</td></tr>`;
     })
     .join('');
   return `<div class="table-wrap"><table class="table" data-testid="silences-table"><thead><tr>${head}<th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
@@ -189,7 +195,7 @@ export function alertsView(focus?: string): View {
     const match = scope === 'device' ? { site: alert.site, zone: alert.zone, device: alert.device } : scope === 'zone' ? { site: alert.site, zone: alert.zone } : scope === 'site' ? { site: alert.site } : { rule: alert.rule };
     const { silence } = await post<{ silence: SilenceT }>('/api/silences', { match, forMinutes: Number(data.get('minutes')), reason: String(data.get('reason') ?? '') });
     formFor = undefined;
-    toast(t('silence.created', { until: fmtTime(silence.endsAt, currentLang()) }), 'info');
+    toast(t('silence.created', { until: fmtTime(silence.endsAt, currentLang(), zoneOf(alert.site)) }), 'info');
     await loadSilences();
     await loadDeliveries();
   }
