@@ -19,7 +19,8 @@ export function fullBucket(perMinute: number, now: number): Bucket {
 
 /** Takes one token if there is one; otherwise says how long until there is. */
 export function takeToken(bucket: Bucket, perMinute: number, now: number): { ok: true; bucket: Bucket } | { ok: false; waitMs: number; bucket: Bucket } {
+  // Refilled from the last take, not from the last look: adding up small fractions would drift below a whole token.
   const refilled = Math.min(capacity(perMinute), bucket.tokens + ((now - bucket.at) * perMinute) / 60_000);
-  if (refilled >= 1) return { ok: true, bucket: { tokens: refilled - 1, at: now } };
-  return { ok: false, waitMs: Math.ceil(((1 - refilled) * 60_000) / perMinute), bucket: { tokens: refilled, at: now } };
+  if (refilled >= 1 - 1e-9) return { ok: true, bucket: { tokens: Math.max(0, refilled - 1), at: now } };
+  return { ok: false, waitMs: Math.ceil(((1 - refilled) * 60_000) / perMinute), bucket };
 }

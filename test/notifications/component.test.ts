@@ -99,4 +99,27 @@ describe('notifications on an injected clock', () => {
     expect(history).toHaveLength(group.received.length + phone.received.length);
     await n.stop();
   });
+
+  it('a channel takes no more than its rate: three sites messages at once go out 10 s apart at 6 a minute', async () => {
+    const clock = createFakeClock(T0);
+    const cfg = FarmConfig.parse({
+      sites: ['a', 'b', 'c'].map((id) => ({ id, zones: [{ id: 'shed-1', kind: 'shed', devices: [{ id: `${id}-env`, role: 'sensor' }] }] })),
+      channels: [{ id: 'slow', type: 'webhook', url: `${phone.url}/slow`, ratePerMinute: 6 }],
+      notifications: [{ channels: ['slow'] }],
+    });
+    const bus = new FarmBus();
+    const n = createNotifications({ config: cfg, farm: indexFarm(cfg), bus, logger: silentLogger(), clock }, { tickMs: 1000 });
+    n.start();
+    const before = phone.received.length;
+    for (const site of ['a', 'b', 'c']) bus.emit('alert', alert({ id: `${site}-1`, site }));
+    await n.idle();
+    await advance(clock, n, 10_000); // the group wait: all three are due now
+    expect(phone.received.length - before).toBe(1);
+    await advance(clock, n, 10_000);
+    expect(phone.received.length - before).toBe(2);
+    await advance(clock, n, 10_000);
+    expect(phone.received.length - before).toBe(3);
+    expect(phone.received.slice(before).map((r) => r.body.site).sort()).toEqual(['a', 'b', 'c']);
+    await n.stop();
+  });
 });
