@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDevice, endClient } from '../helpers/mqtt.js';
@@ -52,7 +52,8 @@ describe('split topology on the embedded broker and the shared SQLite store', ()
     dir = mkdtempSync(join(tmpdir(), 'farm-split-embedded-'));
     hook = await webhookStandIn();
     const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(dir, 'farm.yaml'), stringify({ ...demo, channels: [{ id: 'duty-hook', type: 'webhook', url: `${hook.url}/duty` }], notifications: [{ match: { site: 'huyang' }, channels: ['duty-hook'] }] }));
+    const animals = { ...(demo.animals as object), registerFile: resolve('config/demo-animals.csv') };
+    writeFileSync(join(dir, 'farm.yaml'), stringify({ ...demo, animals, channels: [{ id: 'duty-hook', type: 'webhook', url: `${hook.url}/duty` }], notifications: [{ match: { site: 'huyang' }, channels: ['duty-hook'] }] }));
     mqttPort = await freePort();
     const broker = await start('broker', 'broker', { MQTT_PORT: String(mqttPort), MQTT_HOST: '127.0.0.1' });
     await waitHealthy(broker, http.broker);
