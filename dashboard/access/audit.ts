@@ -24,7 +24,10 @@ export const AUDIT_ACTIONS = [
   'display.revoke',
   'display.open',
   'animals.import',
-  // Next: 'silence.create', 'silence.remove' ... (add the action here, then use it in config.audit).
+  'silence.create',
+  'silence.end',
+  'channel.test',
+  // Next: add the action here, then use it in config.audit.
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

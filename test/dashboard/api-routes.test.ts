@@ -231,6 +231,9 @@ const CASES: RouteCase[] = [
       // The pipe alert is still listed, marked silenced.
       const alerts = (await t.dashboard.app.inject({ url: '/api/alerts?state=active', headers: await t.auth('viewer') })).json().alerts;
       expect(alerts.find((a: any) => a.zone === 'pipe-a').silence).toMatchObject({ id: j.silence.id, reason: 'dredging pipe A' });
+      // In the audit log, with who, where and what.
+      const audit = (await t.dashboard.app.inject({ url: '/api/audit?action=silence.create', headers: await t.auth('admin') })).json();
+      expect(audit.entries[0]).toMatchObject({ actor: 'otto', action: 'silence.create', site: 'city', target: j.silence.id, outcome: 'ok', detail: { reason: 'dredging pipe A' } });
     },
   },
   {
@@ -244,7 +247,11 @@ const CASES: RouteCase[] = [
     method: 'DELETE',
     url: '/api/silences/SILENCE',
     role: 'operator',
-    check: (j) => expect(j.silence).toMatchObject({ endedBy: 'otto', active: false }),
+    check: async (j, t) => {
+      expect(j.silence).toMatchObject({ endedBy: 'otto', active: false });
+      const audit = (await t.dashboard.app.inject({ url: '/api/audit?action=silence.end', headers: await t.auth('admin') })).json();
+      expect(audit.entries[0]).toMatchObject({ actor: 'otto', action: 'silence.end', target: j.silence.id, outcome: 'ok' });
+    },
   },
   {
     method: 'GET',
@@ -269,7 +276,11 @@ const CASES: RouteCase[] = [
     url: '/api/channels/duty-hook/test',
     role: 'admin',
     invalid: { url: '/api/channels/Not_An_Id!/test', path: 'params.id' },
-    check: (j) => expect(j.delivery).toMatchObject({ channel: 'duty-hook', kind: 'test', attempts: 1, outcome: 'retrying', error: expect.stringMatching(/could not reach the receiver/) }),
+    check: async (j, t) => {
+      expect(j.delivery).toMatchObject({ channel: 'duty-hook', kind: 'test', attempts: 1, outcome: 'retrying', error: expect.stringMatching(/could not reach the receiver/) });
+      const audit = (await t.dashboard.app.inject({ url: '/api/audit?action=channel.test', headers: await t.auth('admin') })).json();
+      expect(audit.entries[0]).toMatchObject({ actor: 'ada', action: 'channel.test', target: 'duty-hook', outcome: 'ok', detail: { outcome: 'retrying' } });
+    },
   },
 ];
 

@@ -47,10 +47,13 @@ const PROBES: Record<string, Probe> = {
   'GET /api/audit': { query: { from: '-1d' } },
   'GET /api/animals': { variants: [{ query: { show: 'unknown' } }, { query: { show: 'missing' } }] },
   'POST /api/animals/import': { body: 'tag,group,born,sex,zone\n982000000000555,ewes,2025-02-01,f,pipe-a\n', contentType: 'text/csv' },
+  'POST /api/silences': { body: { match: { site: 'city', zone: 'pipe-b' }, forMinutes: 30, reason: 'walk' } },
+  'GET /api/silences': { variants: [{ query: { state: 'all' } }] },
+  'GET /api/notifications': { query: { from: '-1d' } },
 };
 
 let t: TestDashboard;
-let hidden: { alert: string; share: string; shareToken: string; display: string };
+let hidden: { alert: string; share: string; shareToken: string; display: string; silence: string };
 const tokens = new Map<string, string>();
 
 async function login(user: { name: string; password: string }): Promise<string> {
@@ -94,7 +97,10 @@ beforeAll(async () => {
   expect((await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-fan/command', payload: { action: 'on' }, headers: farmHand })).statusCode).toBe(202);
   const share = (await t.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'shed-1' }, headers: farmHand })).json();
   const display = (await t.dashboard.app.inject({ method: 'POST', url: '/api/displays', payload: { name: 'farm-wall', sites: ['huyang'] }, headers: admin })).json();
-  hidden = { alert: alert.id, share: share.id, shareToken: share.token, display: display.id };
+  // A silence of huyang's shed, and one by rule alone (every site): neither is the city admin's to see or end.
+  const silence = (await t.dashboard.app.inject({ method: 'POST', url: '/api/silences', payload: { match: { site: 'huyang', zone: 'shed-1' }, forMinutes: 60, reason: 'shed-1 cleaning' }, headers: farmHand })).json().silence;
+  expect((await t.dashboard.app.inject({ method: 'POST', url: '/api/silences', payload: { match: { rule: 'shed-ammonia' }, forMinutes: 60, reason: 'sensor swap' }, headers: admin })).statusCode).toBe(201);
+  hidden = { alert: alert.id, share: share.id, shareToken: share.token, display: display.id, silence: silence.id };
   await t.dashboard.app.ready();
 }, 60_000);
 afterAll(async () => t?.close());
@@ -131,6 +137,13 @@ function aimed(route: { method: string; url: string }, declared: SiteOf, probe: 
           return { hidden: req(route.url, probe.query, body('huyang')), ghost: req(route.url, probe.query, body(GHOST.site)), ids: ['huyang', GHOST.site] };
         },
         animal: () => ({ hidden: req(fill({ tag: TAGS.ewe })), ghost: req(fill({ tag: '982000000000777' })), ids: [TAGS.ewe, '982000000000777'] }),
+        silence: () => ({ hidden: req(fill({ id: hidden.silence })), ghost: req(fill({ id: GHOST.id })), ids: [hidden.silence, GHOST.id] }),
+        'silence-match': () => {
+          const body = (site: string) => ({ ...(probe.body as Record<string, unknown>), match: { site } });
+          return { hidden: req(route.url, probe.query, body('huyang')), ghost: req(route.url, probe.query, body(GHOST.site)), ids: ['huyang', GHOST.site] };
+        },
+        // Channels are farm-wide: to an admin of some sites only, one that exists answers as one that does not.
+        channel: () => ({ hidden: req(fill({ id: 'duty-hook' })), ghost: req(fill({ id: 'ghost-channel' })), ids: ['duty-hook', 'ghost-channel'] }),
         'display-sites': () => ({ hidden: req(route.url, probe.query, { name: 'x', sites: ['huyang'] }), ghost: req(route.url, probe.query, { name: 'x', sites: [GHOST.site] }), ids: ['huyang', GHOST.site] }),
       };
       const target = targets[declared.what];
