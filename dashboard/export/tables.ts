@@ -1,4 +1,5 @@
 import type { AlertEvent } from '../../core/domain.js';
+import { localText } from '../../core/local-text.js';
 import { METRICS } from '../../core/metrics-catalog.js';
 import type { HistorySeries, RawPoint } from '../../store/store.js';
 import { csvLine } from './csv.js';
@@ -72,5 +73,7 @@ export const ALERT_COLUMNS: Column[] = ['time', 'site', 'zone', 'device', 'rule'
 export async function* alertsTable(pages: AsyncIterable<AlertEvent[]>, options: TableOptions): AsyncGenerator<string> {
   const time = timeFormat(options);
   yield csvLine(headerCells(ALERT_COLUMNS, options.lang, options.headerTimeZone));
-  for await (const page of pages) yield* chunked(page, (a) => csvLine([time(a.site, a.ts), a.site, a.zone, a.device, a.rule, a.severity, a.level, a.state, a.value, a.message, a.by, a.id]));
+  // A rule's message given in both languages is exported in the export's language.
+  const message = (a: AlertEvent) => localText(a.messages ?? a.message, options.lang === 'zh' ? 'zh-CN' : 'en');
+  for await (const page of pages) yield* chunked(page, (a) => csvLine([time(a.site, a.ts), a.site, a.zone, a.device, a.rule, a.severity, a.level, a.state, a.value, message(a), a.by, a.id]));
 }

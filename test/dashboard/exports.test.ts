@@ -155,6 +155,14 @@ describe('CSV export of alerts', () => {
     const { lines } = await csv('/api/alerts?state=active&format=csv');
     expect(lines).toEqual(['time,site,zone,device,rule,severity,level,state,value,message,by,alert id', '2024-11-22T00:00:00+00:00,city,pipe-b,pipe-b-level,test-rule,critical,red,raised,95,Pipe B fill 95 %,,live-1']);
   });
+
+  it('a message the rule gives in both languages is exported in the export language', async () => {
+    t.rules.raise({ id: 'live-2', site: 'city', zone: 'pipe-a', device: 'pipe-a-level', severity: 'warning', message: 'Pipe A fill 72 %', messages: { en: 'Pipe A fill 72 %', zh: 'A管充满度 72 %' }, value: 72, ts: START });
+    const en = await csv('/api/alerts?state=active&site=city&format=csv');
+    expect(en.lines.find((l) => l.endsWith(',live-2'))).toContain(',Pipe A fill 72 %,');
+    const zh = await csv('/api/alerts?state=active&site=city&format=csv&lang=zh');
+    expect(zh.lines.find((l) => l.endsWith(',live-2'))).toContain(',A管充满度 72 %,');
+  });
 });
 
 describe('time and cell formatting', () => {
