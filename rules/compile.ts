@@ -1,6 +1,6 @@
-import type { Severity, ZoneKind } from '../core/domain.js';
+import type { ActuatorType, Severity } from '../core/domain.js';
 import type { Agg } from './window.js';
-import type { ConditionT, RuleT } from './schema.js';
+import { enterOf, type ConditionT, type RuleT, type ThresholdT } from './schema.js';
 import { scopeCovers, type ScopeRef } from './scope.js';
 
 /**
@@ -9,22 +9,36 @@ import { scopeCovers, type ScopeRef } from './scope.js';
  */
 export interface LevelSpec {
   name?: string;
-  /** true: crossed when value > enter; false: when value < enter. */
+  /** true: crossed when value > enter (>= with inclusive); false: when value < enter (<=). */
   up: boolean;
+  /** atLeast / atMost: the threshold itself counts as crossed. */
+  inclusive: boolean;
   enter: number;
   /** Held while the value has not passed this (hysteresis); equals enter when none is given. */
   clear: number;
   severity?: Severity;
 }
 
+/** A level as written: its thresholds may name a value of the instance's zone, resolved per instance (zone-values.ts). */
+export type LevelDef = Omit<LevelSpec, 'enter' | 'clear'> & { enter: ThresholdT; clear: ThresholdT };
+
+export interface BaselineSpec {
+  days: number;
+  minDays: number;
+  dryAfterMs: number;
+  rain: string[];
+}
+
 export interface MetricLeaf {
   kind: 'metric';
   metric: string;
   device?: string;
-  levels: LevelSpec[];
+  levels: LevelDef[];
   forMs: number;
   clearForMs: number;
-  window?: { ms: number; agg: Agg };
+  /** `hours`: only samples at these local minutes of the day count ([fromMin, toMin), wrapping midnight). */
+  window?: { ms: number; agg: Agg; base?: ThresholdT; hours?: { fromMin: number; toMin: number } };
+  baseline?: BaselineSpec;
 }
 
 export interface StaleLeaf {
@@ -33,7 +47,15 @@ export interface StaleLeaf {
   device?: string;
 }
 
-export type Leaf = MetricLeaf | StaleLeaf;
+export interface ActuatorLeaf {
+  kind: 'actuator';
+  type: ActuatorType;
+  is: 'on' | 'off';
+  forMs: number;
+  device?: string;
+}
+
+export type Leaf = MetricLeaf | StaleLeaf | ActuatorLeaf;
 export type CondNode = { leaf: number } | { all: CondNode[] } | { any: CondNode[] };
 
 export interface CompiledRule {
@@ -44,9 +66,12 @@ export interface CompiledRule {
   leaves: Leaf[];
   tree: CondNode;
   metrics: string[];
-  /** Devices named by a condition (`device:`), read whichever instance is evaluated. */
+  /** Devices named by a condition (`device:`, a baseline's rain gauges), read whichever instance is evaluated. */
   pinned: string[];
   hasStale: boolean;
+  hasActuator: boolean;
+  /** Some threshold names a zone value: each instance resolves its own (zone-values.ts). */
+  zoneRefs: string[];
   /** The graded leaf whose level names the rule's level (the first one); -1 if none. */
   levelLeaf: number;
   /** The leaf whose value an alert reports. */
@@ -64,43 +89,49 @@ export function compileRule(def: RuleT): CompiledRule {
   const walk = (c: ConditionT): CondNode => {
     if ('all' in c) return { all: c.all.map(walk) };
     if ('any' in c) return { any: c.any.map(walk) };
-    leaves.push('stale' in c ? { kind: 'stale', staleMs: c.stale, device: c.device } : metricLeaf(c));
+    if ('stale' in c) leaves.push({ kind: 'stale', staleMs: c.stale, device: c.device });
+    else if ('actuator' in c) leaves.push({ kind: 'actuator', type: c.actuator, is: c.is, forMs: c.for ?? 0, device: c.device });
+    else leaves.push(metricLeaf(c));
     return { leaf: leaves.length - 1 };
   };
   const tree = walk(def.when);
   const metricLeaves = leaves.filter((l): l is MetricLeaf => l.kind === 'metric');
   const levelLeaf = leaves.findIndex((l) => l.kind === 'metric' && l.levels[0].name !== undefined);
   const firstMetric = leaves.findIndex((l) => l.kind === 'metric');
-  const historyMs = Math.max(0, ...metricLeaves.map((l) => l.forMs + (l.window?.ms ?? 0) + l.clearForMs));
+  const historyMs = Math.max(
+    0,
+    ...metricLeaves.map((l) => l.forMs + (l.window?.ms ?? 0) + l.clearForMs + (l.baseline ? l.baseline.days * 86_400_000 + l.baseline.dryAfterMs : 0)),
+  );
+  const zoneRefs = metricLeaves.flatMap((l) => [...l.levels.flatMap((v) => [v.enter, v.clear]), l.window?.base].flatMap((t) => (t !== undefined && typeof t !== 'number' ? [t.zone] : [])));
+  const pinned = leaves.flatMap((l) => (l.kind === 'metric' ? [...(l.device ? [l.device] : []), ...(l.baseline?.rain ?? [])] : l.kind === 'stale' && l.device ? [l.device] : []));
   return {
     id: def.id,
     def,
     json: canonicalJson(def),
     leaves,
     tree,
-    metrics: [...new Set(metricLeaves.map((l) => l.metric))],
-    pinned: [...new Set(leaves.map((l) => l.device).filter((d): d is string => d !== undefined))],
+    metrics: [...new Set(metricLeaves.flatMap((l) => (l.baseline ? [l.metric, 'rain_mm'] : [l.metric])))],
+    pinned: [...new Set(pinned)],
     hasStale: leaves.some((l) => l.kind === 'stale'),
+    hasActuator: leaves.some((l) => l.kind === 'actuator'),
+    zoneRefs: [...new Set(zoneRefs)],
     levelLeaf,
     primaryLeaf: levelLeaf >= 0 ? levelLeaf : Math.max(0, firstMetric),
     historyMs,
-    timed: def.schedule !== undefined || leaves.some((l) => l.kind === 'stale' || l.forMs > 0 || l.clearForMs > 0 || l.window !== undefined),
+    timed:
+      def.schedule !== undefined ||
+      leaves.some((l) => l.kind === 'stale' || l.kind === 'actuator' || l.forMs > 0 || l.clearForMs > 0 || l.window !== undefined),
   };
 }
 
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
 function metricLeaf(c: Extract<ConditionT, { metric: string }>): MetricLeaf {
-  let levels: LevelSpec[];
-  if (c.levels) {
-    levels = c.levels.map((l) =>
-      l.above !== undefined
-        ? { name: l.name, up: true, enter: l.above, clear: l.clearBelow ?? l.above, severity: l.severity }
-        : { name: l.name, up: false, enter: l.below!, clear: l.clearAbove ?? l.below!, severity: l.severity },
-    );
-  } else if (c.above !== undefined) {
-    levels = [{ up: true, enter: c.above, clear: c.clearBelow ?? c.above }];
-  } else {
-    levels = [{ up: false, enter: c.below!, clear: c.clearAbove ?? c.below! }];
-  }
+  const levelOf = (t: Parameters<typeof enterOf>[0], name?: string, severity?: Severity): LevelDef => {
+    const enter = enterOf(t)!;
+    return { name, up: enter.up, inclusive: enter.inclusive, enter: enter.value, clear: (enter.up ? t.clearBelow : t.clearAbove) ?? enter.value, severity };
+  };
+  const levels = c.levels ? c.levels.map((l) => levelOf(l, l.name, l.severity)) : [levelOf(c)];
   return {
     kind: 'metric',
     metric: c.metric,
@@ -108,7 +139,11 @@ function metricLeaf(c: Extract<ConditionT, { metric: string }>): MetricLeaf {
     levels,
     forMs: c.for ?? 0,
     clearForMs: c.clearFor ?? 0,
-    window: c.window !== undefined && c.agg !== undefined ? { ms: c.window, agg: c.agg } : undefined,
+    window:
+      c.window !== undefined && c.agg !== undefined
+        ? { ms: c.window, agg: c.agg, base: c.base, hours: c.hours && { fromMin: minutesOf(c.hours.from), toMin: minutesOf(c.hours.to) } }
+        : undefined,
+    baseline: c.baseline && { days: c.baseline.days, minDays: c.baseline.minDays, dryAfterMs: c.baseline.dryAfter, rain: c.baseline.rain },
   };
 }
 

@@ -40,7 +40,8 @@ export const DEFAULT_OPTIONS: RulesEngineOptions = {
   notifyMaxAttempts: 5,
   notifyBaseDelayMs: 1000,
   recoverMinMs: 10 * 60_000,
-  recoverMaxMs: 7 * 86_400_000,
+  // A baseline condition learns from 14 days of dry weather plus the dry day before them (rules/baseline.ts).
+  recoverMaxMs: 16 * 86_400_000,
   restoreAlertsMs: 30 * 86_400_000,
 };
 

@@ -1,13 +1,25 @@
 import type { Reading } from '../core/domain.js';
 import { sheepThi } from '../core/metrics-catalog.js';
+import { dewPointC, wetBulbC } from '../core/psychrometrics.js';
 
 /**
- * Adds derived metrics to a reading so rules can use them like measured ones. `thi` (sheep
- * temperature-humidity index, SPEC "Derived metric") needs temperature and humidity in the same reading;
- * a reading that already carries thi (computed upstream) is left as it is.
+ * Adds derived metrics to a reading so rules can use them like measured ones, from temperature and humidity in
+ * the same reading: `thi` (sheep temperature-humidity index, SPEC "Derived metric"), `dew_point` (Magnus) and
+ * `wet_bulb` (Stull 2011), all in core/. A reading that already carries thi (computed upstream) is left as it is.
  */
+export const DERIVED_FROM: Readonly<Record<string, readonly string[]>> = {
+  thi: ['temperature', 'humidity'],
+  dew_point: ['temperature', 'humidity'],
+  wet_bulb: ['temperature', 'humidity'],
+};
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
 export function withDerivedMetrics(reading: Reading): Reading {
   const { temperature, humidity } = reading.metrics;
   if (temperature === undefined || humidity === undefined || reading.metrics.thi !== undefined) return reading;
-  return { ...reading, metrics: { ...reading.metrics, thi: Math.round(sheepThi(temperature, humidity) * 100) / 100 } };
+  const metrics: Record<string, number> = { ...reading.metrics, thi: round2(sheepThi(temperature, humidity)), dew_point: round2(dewPointC(temperature, humidity)) };
+  const wet = wetBulbC(temperature, humidity);
+  if (wet !== undefined) metrics.wet_bulb = round2(wet);
+  return { ...reading, metrics };
 }

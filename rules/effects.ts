@@ -1,5 +1,6 @@
 import type { AlertEvent, Command, DeviceRef } from '../core/domain.js';
 import { formatDuration } from '../core/duration.js';
+import { ppmToMgM3 } from '../core/gas-units.js';
 import { alertTopic } from '../core/topics.js';
 import { hold, noteHolders, release, type LedgerEntry } from './actuators.js';
 import type { Actuation } from './actuation.js';
@@ -82,6 +83,7 @@ export function createCarrier(ctx: EngineContext, actuation: Actuation): Carrier
         device: st.device ?? st.zone,
         rule: def.id,
         stale: stale?.kind === 'stale' ? formatDuration(stale.staleMs) : undefined,
+        mg_m3: e.metric !== undefined && e.metric !== null && e.value !== undefined && e.value !== null ? ppmToMgM3(e.metric, e.value) : undefined,
       });
     if (typeof template === 'string') return { message: fill(template) };
     return { message: fill(template.en), messages: { en: fill(template.en), zh: fill(template.zh) } };

@@ -15,7 +15,7 @@ import { withDerivedMetrics } from './derived.js';
 import { dryRun } from './dry-run.js';
 import { createDurableState } from './durable.js';
 import { createCarrier } from './effects.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, type ActuatorReport, type RuleState } from './evaluate.js';
 import { createFailsafe } from './failsafe.js';
 import { createFloors } from './floors.js';
 import type { LocalRulesHandle } from './handle.js';
@@ -149,11 +149,32 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     }
   }
 
+  /** Actuator conditions ("a fan on for 20 min") follow what the actuators report. */
+  function watchActuators(report: ActuatorReport, states: Iterable<RuleState>, now: number): void {
+    for (const st of states) for (const e of evaluate(st, { type: 'actuator', report }, now).effects) carrier.onEffect(st, e);
+  }
+
+  /** Tells instances that watch actuators what every actuator last reported (new instances after start or a replace). */
+  function feedKnownReports(now: number): void {
+    for (const [device, r] of reports) {
+      const d = deps.farm.device(device);
+      if (d?.type) watchActuators({ site: d.site, zone: d.zone, device, type: d.type, on: r.state === 'on' }, ctx.set.watchingActuators(), now);
+    }
+  }
+
   function onActuatorState(s: DeviceRef & ActuatorState): void {
     const entry = ledger.get(s.device);
     if (!entry) return;
     const now = clock.now();
     reports.set(s.device, { state: s.state, value: s.value, ack: s.ack, ts: s.ts });
+    const type = deps.farm.device(s.device)?.type;
+    if (type) {
+      try {
+        watchActuators({ site: s.site, zone: s.zone, device: s.device, type, on: s.state === 'on' }, ctx.set.watchingActuators(), now);
+      } catch (err) {
+        logger.error({ err, device: s.device }, 'evaluating an actuator state failed');
+      }
+    }
     const acked = dispatcher.onState(s.device, s.ack, now) !== undefined;
     carrier.actuatorHeard(s.device, now);
     const says = s.state === 'on' ? { action: 'on' as const, value: s.value } : { action: 'off' as const };
@@ -213,7 +234,11 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       // they start from what the store could give, and readings are kept in the outbox meanwhile.
       await seedFromStore(ctx).catch((err: Error) => logger.error({ err: err.message }, 'cannot read last readings and open alerts at start: starting without them'));
       const lastReasons = await seedActuators(ctx);
-      for (const def of defs) if (def.enabled) ctx.set.add(compileRule(def), ctx.startedAt);
+      for (const def of defs) {
+        if (!def.enabled) continue;
+        ctx.set.add(compileRule(def), ctx.startedAt);
+        for (const p of ctx.set.problems(def.id)) logger.warn({ rule: def.id, site: p.site, zone: p.zone }, `rule "${def.id}" does not apply to ${p.site}/${p.zone}: ${p.problem}`);
+      }
       const saw = await rebuildRuleStates(ctx).catch((err: Error) => {
         logger.error({ err: err.message }, 'cannot read stored readings at start: rule conditions start fresh');
         return new Set<never>();
@@ -252,6 +277,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     replaceRules(raw) {
       const persist = (next: RuleT[]) => durable.saveRules(deps.config.rules, next);
       const { result, rules } = replaceRules(ctx, carrier, defs, raw, persist);
+      if (result.ok) feedKnownReports(clock.now());
       if (rules) {
         defs = rules;
         warnUnknown(result.ok ? defs.filter((d) => result.changed.includes(d.id)) : []);

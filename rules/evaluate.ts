@@ -1,7 +1,10 @@
-import type { Reading, Severity } from '../core/domain.js';
-import type { CompiledRule, CondNode, LevelSpec, MetricLeaf, ScopeRef } from './compile.js';
+import type { ActuatorType, Reading, Severity } from '../core/domain.js';
+import { localClock } from '../core/site-time.js';
+import { createBaseline, isDry, learn, localDayHour, noteRain, reference, seen, type BaselineState } from './baseline.js';
+import type { ActuatorLeaf, CompiledRule, CondNode, LevelSpec, MetricLeaf, ScopeRef } from './compile.js';
 import { inSchedule } from './schedule.js';
 import { addSample, aggregate, createWindow, evict, type WindowState } from './window.js';
+import { resolveLeaves, type LeafSpec } from './zone-values.js';
 
 /**
  * The pure decision of the rules engine: `evaluate(state, input, now) -> { state, effects }`.
@@ -18,6 +21,8 @@ export interface LeafState {
   /** Metric leaves: ts of the newest reading used; stale leaves: when the device was last heard. */
   lastTs?: number;
   window?: WindowState;
+  /** A baseline condition's learned levels; an actuator condition's view of each matching actuator (on or not). */
+  aux?: BaselineState | Map<string, boolean>;
 }
 
 export interface RuleState extends ScopeRef {
@@ -26,6 +31,8 @@ export interface RuleState extends ScopeRef {
   /** The site's IANA zone: the rule's `schedule` is wall-clock time there. */
   timeZone: string;
   leaves: LeafState[];
+  /** Per leaf: the thresholds of this instance's zone (zone values filled in). */
+  specs: LeafSpec[];
   active: boolean;
   /** Index into the graded leaf's levels; -1 for ungraded rules or when not active. */
   level: number;
@@ -37,7 +44,16 @@ export interface RuleState extends ScopeRef {
   cause: number;
 }
 
-export type EvalInput = { type: 'reading'; reading: Reading } | { type: 'tick' };
+/** What an actuator reported (its own state report): actuator conditions watch it. */
+export interface ActuatorReport {
+  site: string;
+  zone: string;
+  device: string;
+  type: ActuatorType;
+  on: boolean;
+}
+
+export type EvalInput = { type: 'reading'; reading: Reading } | { type: 'tick' } | { type: 'actuator'; report: ActuatorReport };
 
 export type EffectKind = 'fired' | 'escalated' | 'deescalated' | 'cleared';
 
@@ -59,6 +75,7 @@ export function createRuleState(
   now: number,
   lastSeen: (device?: string) => number | undefined = () => undefined,
   timeZone = 'UTC',
+  specs: LeafSpec[] = specsWithoutZone(rule),
 ): RuleState {
   // Every field present from the start: one object shape keeps the hot loop monomorphic (fast) in V8.
   const leaves = rule.leaves.map(
@@ -69,9 +86,17 @@ export function createRuleState(
       value: undefined,
       lastTs: leaf.kind === 'stale' ? (lastSeen(leaf.device ?? ref.device) ?? now) : undefined,
       window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
+      aux: leaf.kind === 'metric' && leaf.baseline ? createBaseline() : leaf.kind === 'actuator' ? new Map<string, boolean>() : undefined,
     }),
   );
-  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, timeZone, leaves, active: false, level: -1, since: undefined, cause: -1 };
+  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, timeZone, leaves, specs, active: false, level: -1, since: undefined, cause: -1 };
+}
+
+/** The thresholds of a rule that names no zone value (a rule that does must be resolved per zone: zone-values.ts). */
+function specsWithoutZone(rule: CompiledRule): LeafSpec[] {
+  const resolved = resolveLeaves(rule, {});
+  if ('problem' in resolved) throw new Error(`rule "${rule.id}" needs its zone's values: ${resolved.problem}`);
+  return resolved.specs;
 }
 
 export function evaluate(state: RuleState, input: EvalInput, now: number): { state: RuleState; effects: RuleEffect[] } {
@@ -82,6 +107,11 @@ export function evaluate(state: RuleState, input: EvalInput, now: number): { sta
     for (let i = 0; i < rule.leaves.length; i++) {
       const leaf = rule.leaves[i];
       const ls = state.leaves[i];
+      if (leaf.kind === 'actuator') continue;
+      if (leaf.kind === 'metric' && leaf.baseline) {
+        if (readBaseline(state, i, leaf, r, now)) touched = true;
+        continue;
+      }
       if (!accepts(state, leaf.device, r)) continue;
       if (leaf.kind === 'stale') {
         // A device is alive when something arrives, whatever its timestamp (store-and-forward batches).
@@ -94,20 +124,91 @@ export function evaluate(state: RuleState, input: EvalInput, now: number): { sta
       if (v === undefined) continue;
       touched = true;
       if (ls.window) {
+        const hours = leaf.window!.hours;
+        if (hours && !inHours(hours, localClock(state.timeZone, r.ts).minuteOfDay)) continue;
         addSample(ls.window, r.ts, v, now);
-        ls.value = aggregate(ls.window, leaf.window!.agg, now);
+        ls.value = aggregate(ls.window, leaf.window!.agg, now, state.specs[i].base);
       } else {
         if (ls.lastTs !== undefined && r.ts < ls.lastTs) continue; // late reading: a newer value already holds
         ls.value = v;
         ls.lastTs = r.ts;
       }
-      step(leaf, ls, now);
+      step(state.specs[i].levels, leaf, ls, now);
+    }
+    if (!touched) return { state, effects: [] };
+  } else if (input.type === 'actuator') {
+    let touched = false;
+    for (let i = 0; i < rule.leaves.length; i++) {
+      const leaf = rule.leaves[i];
+      if (leaf.kind === 'actuator' && watches(state, leaf, input.report)) {
+        actuatorReport(leaf, state.leaves[i], input.report, now);
+        touched = true;
+      }
     }
     if (!touched) return { state, effects: [] };
   } else {
-    for (let i = 0; i < rule.leaves.length; i++) tickLeaf(rule.leaves[i], state.leaves[i], now);
+    for (let i = 0; i < rule.leaves.length; i++) tickLeaf(state, i, now);
   }
   return { state, effects: settle(state, now) };
+}
+
+/** `hours` of a window: [fromMin, toMin) of the local day, wrapping midnight when from > to. */
+function inHours(h: { fromMin: number; toMin: number }, minute: number): boolean {
+  if (h.fromMin === h.toMin) return true;
+  return h.fromMin < h.toMin ? minute >= h.fromMin && minute < h.toMin : minute >= h.fromMin || minute < h.toMin;
+}
+
+/**
+ * A baseline leaf: gauges' readings tell it when it last rained; its own device's readings are learned when dry
+ * and judged against the level learned for their local hour. While it is not dry weather (or too little is
+ * learned) the leaf keeps its level: rain neither raises nor clears a silting alert. Returns whether it was touched.
+ */
+function readBaseline(state: RuleState, i: number, leaf: MetricLeaf, r: Reading, now: number): boolean {
+  const spec = leaf.baseline!;
+  const ls = state.leaves[i];
+  const b = ls.aux as BaselineState;
+  if (spec.rain.includes(r.device)) {
+    const mm = r.metrics.rain_mm;
+    if (mm === undefined) return false;
+    noteRain(b, r.ts, mm);
+    if (!isDry(b, spec, now)) ls.pendingLevel = ls.pendingSince = undefined;
+    return true;
+  }
+  if (!accepts(state, undefined, r)) return false;
+  const v = r.metrics[leaf.metric];
+  if (v === undefined) return false;
+  seen(b, r.ts);
+  const at = localDayHour(state.timeZone, r.ts);
+  const ref = reference(b, spec, at);
+  if (isDry(b, spec, r.ts)) learn(b, spec, at, v);
+  if (ls.lastTs !== undefined && r.ts < ls.lastTs) return true; // a late reading teaches, but a newer value is judged
+  ls.lastTs = r.ts;
+  if (ref === undefined || !isDry(b, spec, now)) {
+    ls.pendingLevel = ls.pendingSince = undefined;
+    return true;
+  }
+  ls.value = Math.round((v - ref) * 1000) / 1000;
+  step(state.specs[i].levels, leaf, ls, now);
+  return true;
+}
+
+function watches(state: RuleState, leaf: ActuatorLeaf, a: ActuatorReport): boolean {
+  if (leaf.device) return a.device === leaf.device;
+  return a.type === leaf.type && a.site === state.site && a.zone === state.zone;
+}
+
+/** An actuator condition holds once some matching actuator has been in the wanted state for `for` without a break. */
+function actuatorReport(leaf: ActuatorLeaf, ls: LeafState, a: ActuatorReport, now: number): void {
+  const devices = ls.aux as Map<string, boolean>;
+  devices.set(a.device, a.on);
+  const wanted = [...devices.values()].some((on) => on === (leaf.is === 'on'));
+  if (!wanted) {
+    ls.level = -1;
+    ls.pendingSince = undefined;
+    return;
+  }
+  ls.pendingSince ??= now;
+  if (now - ls.pendingSince >= leaf.forMs) ls.level = 0;
 }
 
 function accepts(state: RuleState, pinned: string | undefined, r: Reading): boolean {
@@ -116,17 +217,24 @@ function accepts(state: RuleState, pinned: string | undefined, r: Reading): bool
   return r.site === state.site && r.zone === state.zone;
 }
 
-function tickLeaf(leaf: CompiledRule['leaves'][number], ls: LeafState, now: number): void {
+function tickLeaf(state: RuleState, i: number, now: number): void {
+  const leaf = state.rule.leaves[i];
+  const ls = state.leaves[i];
   if (leaf.kind === 'stale') {
     ls.level = now - ls.lastTs! >= leaf.staleMs ? 0 : -1;
     return;
   }
+  if (leaf.kind === 'actuator') {
+    if (ls.pendingSince !== undefined && now - ls.pendingSince >= leaf.forMs) ls.level = 0;
+    return;
+  }
   if (ls.window) {
     // Only re-aggregate when samples aged out (or never computed): keeps a tick cheap for hundreds of rules.
-    if (evict(ls.window, now) || ls.value === undefined) ls.value = aggregate(ls.window, leaf.window!.agg, now);
-    step(leaf, ls, now);
+    // degreeHours grows with time itself, so it is recomputed on every tick.
+    if (evict(ls.window, now) || ls.value === undefined || leaf.window!.agg === 'degreeHours') ls.value = aggregate(ls.window, leaf.window!.agg, now, state.specs[i].base);
+    step(state.specs[i].levels, leaf, ls, now);
   } else if (ls.pendingLevel !== undefined) {
-    step(leaf, ls, now);
+    step(state.specs[i].levels, leaf, ls, now);
   }
 }
 
@@ -137,17 +245,19 @@ function tickLeaf(leaf: CompiledRule['leaves'][number], ls: LeafState, now: numb
 export function targetLevel(levels: LevelSpec[], value: number, current: number): number {
   for (let i = levels.length - 1; i >= 0; i--) {
     const l = levels[i];
-    const crossed = l.up ? value > l.enter : value < l.enter;
-    const held = i <= current && (l.up ? value >= l.clear : value <= l.clear);
+    // Inclusive thresholds forgive float rounding: fifty 0.2 mm tips sum to 9.999999999999998, which is 10 mm.
+    const tol = l.inclusive ? 1e-9 * Math.max(1, Math.abs(l.enter)) : 0;
+    const crossed = l.up ? (l.inclusive ? value >= l.enter - tol : value > l.enter) : l.inclusive ? value <= l.enter + tol : value < l.enter;
+    const held = i <= current && (l.up ? value >= l.clear - tol : value <= l.clear + tol);
     if (crossed || held) return i;
   }
   return -1;
 }
 
 /** Moves the leaf toward its target level once the value has asked for it for `for` (up) or `clearFor` (down). */
-function step(leaf: MetricLeaf, ls: LeafState, now: number): void {
+function step(levels: LevelSpec[], leaf: MetricLeaf, ls: LeafState, now: number): void {
   if (ls.value === undefined) return;
-  const target = targetLevel(leaf.levels, ls.value, ls.level);
+  const target = targetLevel(levels, ls.value, ls.level);
   if (target === ls.level) {
     ls.pendingLevel = ls.pendingSince = undefined; // the condition broke: the sustain timer starts over
     return;
@@ -207,7 +317,7 @@ function effectOf(state: RuleState, kind: EffectKind, now: number): RuleEffect {
   const { rule } = state;
   const index = state.cause >= 0 ? state.cause : rule.primaryLeaf;
   const leaf = rule.leaves[index];
-  const spec = state.level >= 0 && rule.levelLeaf >= 0 ? (rule.leaves[rule.levelLeaf] as MetricLeaf).levels[state.level] : undefined;
+  const spec = state.level >= 0 && rule.levelLeaf >= 0 ? state.specs[rule.levelLeaf].levels[state.level] : undefined;
   return {
     kind,
     ts: now,
@@ -228,7 +338,7 @@ export function adoptActive(state: RuleState, levelName: string | undefined, now
   const { rule } = state;
   rule.leaves.forEach((leaf, i) => {
     const ls = state.leaves[i];
-    if (leaf.kind === 'stale') return;
+    if (leaf.kind === 'stale' || leaf.kind === 'actuator') return;
     const named = i === rule.levelLeaf ? leaf.levels.findIndex((l) => l.name === levelName) : -1;
     ls.level = named >= 0 ? named : 0;
     ls.pendingLevel = ls.pendingSince = undefined;

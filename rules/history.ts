@@ -2,7 +2,7 @@ import { rawPages } from '../store/pages.js';
 import type { Reading } from '../core/domain.js';
 import type { RawPoint, RawQuery, Store } from '../store/store.js';
 import type { CompiledRule } from './compile.js';
-import { withDerivedMetrics } from './derived.js';
+import { DERIVED_FROM, withDerivedMetrics } from './derived.js';
 import { evaluate, type RuleEffect, type RuleState } from './evaluate.js';
 import type { InstanceSet } from './instances.js';
 
@@ -17,9 +17,9 @@ export async function rawAll(store: Store, q: RawQuery): Promise<RawPoint[]> {
   return out;
 }
 
-/** Metrics to fetch for a rule: thi is derived, so its inputs are fetched too. */
+/** Metrics to fetch for a rule: derived ones (thi, dew_point, wet_bulb) need their inputs fetched too. */
 export function storedMetrics(metrics: string[]): string[] {
-  return [...new Set(metrics.flatMap((m) => (m === 'thi' ? ['thi', 'temperature', 'humidity'] : [m])))];
+  return [...new Set(metrics.flatMap((m) => [m, ...(DERIVED_FROM[m] ?? [])]))];
 }
 
 /** Queries that cover what one rule reads between from and to (the rule's scope, its pinned devices). */
@@ -29,7 +29,11 @@ export function ruleQueries(rule: CompiledRule, from: number, to: number): RawQu
   const queries: RawQuery[] = [];
   for (const leaf of rule.leaves) {
     if (leaf.kind === 'stale') queries.push(leaf.device ? { device: leaf.device, from, to } : scoped);
-    else for (const metric of storedMetrics([leaf.metric])) queries.push(leaf.device ? { device: leaf.device, metric, from, to } : { ...scoped, metric });
+    else if (leaf.kind === 'actuator') continue;
+    else {
+      for (const gauge of leaf.baseline?.rain ?? []) queries.push({ device: gauge, metric: 'rain_mm', from, to });
+      for (const metric of storedMetrics([leaf.metric])) queries.push(leaf.device ? { device: leaf.device, metric, from, to } : { ...scoped, metric });
+    }
   }
   // Two leaves on the same metric and scope need the data once.
   return [...new Map(queries.map((q) => [JSON.stringify(q), q])).values()];

@@ -2,6 +2,7 @@ import type { Reading } from '../core/domain.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import { instanceKey, scopeMatches, type CompiledRule, type ScopeRef } from './compile.js';
 import { createRuleState, type RuleState } from './evaluate.js';
+import { attributesMatch, resolveLeaves, zoneValues, type LeafSpec } from './zone-values.js';
 
 /**
  * The live rule instances and the index that sends a reading only to the rules that can use it: per
@@ -22,6 +23,10 @@ export interface InstanceSet {
   timed(): Iterable<RuleState>;
   /** Puts a prepared state in place of the instance with the same key (restart recovery). */
   replace(state: RuleState): void;
+  /** Zones a rule's scope covers where its thresholds cannot be made (a zone value missing, levels out of order). */
+  problems(id: string): { site: string; zone: string; problem: string }[];
+  /** Instances with actuator conditions (fed the actuators' state reports). */
+  watchingActuators(): Iterable<RuleState>;
 }
 
 /** When a device last reported; undefined device: any sensor of the zone. */
@@ -42,6 +47,27 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
   const byScope = new Map<string, Map<string, RuleState>>();
   let zoneRoutes = new Map<string, ZoneRoutes>();
   let byPinned = new Map<string, CompiledRule[]>();
+  // A rule's thresholds in each zone (zone values filled in), or undefined where the rule does not apply.
+  let specsByZone = new Map<string, LeafSpec[] | undefined>();
+  let refused = new Map<string, { site: string; zone: string; problem: string }[]>();
+
+  /**
+   * Whether a rule applies in a zone beyond site / zone / kind: the zone has the attributes `scope.attributes`
+   * names and every zone value its thresholds name (a zone the farm file does not have has none).
+   */
+  function zoneSpecs(r: CompiledRule, site: string, zone: string): LeafSpec[] | undefined {
+    const key = `${r.id}|${site}/${zone}`;
+    if (specsByZone.has(key)) return specsByZone.get(key);
+    const z = farm.zone(site, zone);
+    let specs: LeafSpec[] | undefined;
+    if (attributesMatch(r.def.scope.attributes, z?.config.attributes) && (z || (!r.def.scope.attributes && r.zoneRefs.length === 0))) {
+      const resolved = resolveLeaves(r, z ? zoneValues(z.kind, z.config.attributes) : {});
+      if ('specs' in resolved) specs = resolved.specs;
+      else refused.set(r.id, [...(refused.get(r.id) ?? []), { site, zone, problem: resolved.problem }]);
+    }
+    specsByZone.set(key, specs);
+    return specs;
+  }
 
   /** A rule whose every condition reads one named device (a site rain gauge) has that one instance. */
   const pinnedOnly = (r: CompiledRule) => r.pinned.length === 1 && r.leaves.every((l) => l.device !== undefined);
@@ -49,6 +75,8 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
   function reindex(): void {
     zoneRoutes = new Map();
     byPinned = new Map();
+    specsByZone = new Map();
+    refused = new Map();
     for (const r of rules.values()) for (const d of r.pinned) byPinned.set(d, [...(byPinned.get(d) ?? []), r]);
   }
 
@@ -58,7 +86,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     if (z) return z;
     z = { byMetric: new Map(), anyReading: [], byMetricSet: new Map() };
     for (const r of rules.values()) {
-      if (pinnedOnly(r) || !scopeMatches(r, { site, zone, kind })) continue;
+      if (pinnedOnly(r) || !scopeMatches(r, { site, zone, kind }) || !zoneSpecs(r, site, zone)) continue;
       for (const m of r.metrics) z.byMetric.set(m, [...(z.byMetric.get(m) ?? []), r]);
       if (r.hasStale) z.anyReading.push(r);
     }
@@ -78,7 +106,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     if (!m) states.set(r.id, (m = new Map()));
     let st = m.get(key);
     if (!st) {
-      st = createRuleState(r, ref, key, now, (device) => lastSeen(ref.site, ref.zone, device), farm.timeZone(ref.site));
+      st = createRuleState(r, ref, key, now, (device) => lastSeen(ref.site, ref.zone, device), farm.timeZone(ref.site), zoneSpecs(r, ref.site, ref.zone));
       m.set(key, st);
       index(st);
     }
@@ -108,17 +136,17 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
   function scopeRefs(r: CompiledRule): ScopeRef[] {
     if (pinnedOnly(r)) {
       const d = farm.device(r.pinned[0]);
-      return d ? [{ site: d.site, zone: d.zone, kind: d.kind, device: d.device }] : [];
+      return d && zoneSpecs(r, d.site, d.zone) ? [{ site: d.site, zone: d.zone, kind: d.kind, device: d.device }] : [];
     }
     if (r.def.per === 'zone') {
       return farm
         .zones()
-        .filter((z) => scopeMatches(r, { site: z.site, zone: z.zone, kind: z.kind }) && (!r.def.scope.device || z.devices.some((d) => d.device === r.def.scope.device)))
+        .filter((z) => scopeMatches(r, { site: z.site, zone: z.zone, kind: z.kind }) && (!r.def.scope.device || z.devices.some((d) => d.device === r.def.scope.device)) && zoneSpecs(r, z.site, z.zone))
         .map((z) => ({ site: z.site, zone: z.zone, kind: z.kind }));
     }
     return farm
       .devices()
-      .filter((d) => d.role === 'sensor' && scopeMatches(r, d))
+      .filter((d) => d.role === 'sensor' && scopeMatches(r, d) && zoneSpecs(r, d.site, d.zone))
       .map((d) => ({ site: d.site, zone: d.zone, kind: d.kind, device: d.device }));
   }
 
@@ -153,7 +181,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
       if (pinned) {
         const already = new Set(out);
         for (const r of pinned) {
-          if (pinnedOnly(r) && !states.get(r.id)?.size) ensure(r, { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device }, now);
+          if (pinnedOnly(r) && !states.get(r.id)?.size && zoneSpecs(r, reading.site, reading.zone)) ensure(r, { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device }, now);
           for (const st of states.get(r.id)?.values() ?? []) if (!already.has(st)) out.push(st);
         }
       }
@@ -161,6 +189,14 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     },
     *timed() {
       for (const [id, m] of states) if (rules.get(id)?.timed) yield* m.values();
+    },
+    problems(id) {
+      const r = rules.get(id);
+      if (r) for (const z of farm.zones()) if (scopeMatches(r, { site: z.site, zone: z.zone, kind: z.kind })) zoneSpecs(r, z.site, z.zone);
+      return refused.get(id) ?? [];
+    },
+    *watchingActuators() {
+      for (const [id, m] of states) if (rules.get(id)?.hasActuator) yield* m.values();
     },
     replace(st) {
       let m = states.get(st.rule.id);

@@ -16,13 +16,28 @@ export const Duration = z
     }
   });
 
-/** Metrics a rule may name: the canonical ones plus the derived sheep THI (SPEC "Derived metric"). */
-export const DERIVED_METRICS = ['thi'] as const;
+/**
+ * Metrics a rule may name: the canonical ones plus the derived ones (rules/derived.ts): the sheep THI (SPEC
+ * "Derived metric"), dew point and wet-bulb temperature of a shed's air.
+ */
+export const DERIVED_METRICS = ['thi', 'dew_point', 'wet_bulb'] as const;
 export const RULE_METRICS: readonly string[] = [...METRIC_NAMES, ...DERIVED_METRICS];
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'ids are lower-case letters, digits, _ and -, starting with a letter or digit');
 const Severity = z.enum(['info', 'warning', 'critical']);
-const Agg = z.enum(['sum', 'mean', 'max', 'min', 'rate']);
+const Agg = z.enum(['sum', 'mean', 'max', 'min', 'rate', 'degreeHours']);
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'write times as HH:MM');
+
+/**
+ * A threshold: a number, or a value of the instance's zone (`{ zone: designDepthM }`, optionally `plus` an
+ * offset), so one rule gives every pipe its own limits and every shed its animal group's THI bands
+ * (rules/zone-values.ts lists the values). A zone that lacks the value gets no instance of the rule.
+ */
+export const Threshold = z.union([z.number(), z.object({ zone: z.string().min(1), plus: z.number().optional() }).strict()], {
+  error: 'expected a number, or a zone value such as { zone: designDepthM, plus: -0.05 }',
+});
+export type ThresholdT = z.output<typeof Threshold>;
+const num = (t: ThresholdT | undefined): number | undefined => (typeof t === 'number' ? t : undefined);
 // A typo in a metric name would make a rule silently never fire, so it is an error here.
 const MetricName = z.string().refine((m) => RULE_METRICS.includes(m), { message: `unknown metric: use one of ${RULE_METRICS.join(', ')}` });
 
@@ -34,82 +49,144 @@ const MetricName = z.string().refine((m) => RULE_METRICS.includes(m), { message:
 export const Level = z
   .object({
     name: z.string().min(1),
-    above: z.number().optional(),
-    below: z.number().optional(),
-    clearBelow: z.number().optional(),
-    clearAbove: z.number().optional(),
+    above: Threshold.optional(),
+    below: Threshold.optional(),
+    atLeast: Threshold.optional(),
+    atMost: Threshold.optional(),
+    clearBelow: Threshold.optional(),
+    clearAbove: Threshold.optional(),
     severity: Severity.optional(),
   })
   .strict()
-  .superRefine((l, ctx) => {
-    if ((l.above === undefined) === (l.below === undefined)) ctx.addIssue({ code: 'custom', message: 'a level needs exactly one of above or below' });
-    if (l.clearBelow !== undefined && (l.above === undefined || l.clearBelow > l.above))
-      ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: 'clearBelow goes with above and must not exceed it' });
-    if (l.clearAbove !== undefined && (l.below === undefined || l.clearAbove < l.below))
-      ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: 'clearAbove goes with below and must not be under it' });
-  });
+  .superRefine((l, ctx) => checkThresholds(l, ctx, 'a level needs exactly one of above, below, atLeast or atMost'));
+
+type Thresholds = { above?: ThresholdT; below?: ThresholdT; atLeast?: ThresholdT; atMost?: ThresholdT; clearBelow?: ThresholdT; clearAbove?: ThresholdT };
+
+/** The threshold that fires a condition or level: which key, and whether it rises (above/atLeast). */
+export function enterOf(t: Thresholds): { key: 'above' | 'below' | 'atLeast' | 'atMost'; value: ThresholdT; up: boolean; inclusive: boolean } | undefined {
+  if (t.above !== undefined) return { key: 'above', value: t.above, up: true, inclusive: false };
+  if (t.atLeast !== undefined) return { key: 'atLeast', value: t.atLeast, up: true, inclusive: true };
+  if (t.below !== undefined) return { key: 'below', value: t.below, up: false, inclusive: false };
+  if (t.atMost !== undefined) return { key: 'atMost', value: t.atMost, up: false, inclusive: true };
+  return undefined;
+}
+
+/**
+ * Exactly one of above / atLeast (rising) or below / atMost (falling); clearBelow goes with a rising threshold
+ * and must not exceed it, clearAbove with a falling one and must not be under it (checked when both are numbers;
+ * zone values are checked per zone when the instance is made).
+ */
+function checkThresholds(t: Thresholds, ctx: z.RefinementCtx, none: string | undefined): void {
+  const given = (['above', 'below', 'atLeast', 'atMost'] as const).filter((k) => t[k] !== undefined);
+  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]], message: `use one of above, below, atLeast or atMost, not ${given.join(' and ')}` });
+  if (given.length === 0 && none) ctx.addIssue({ code: 'custom', message: none });
+  const enter = enterOf(t);
+  if (t.clearBelow !== undefined) {
+    if (!enter?.up) ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: 'clearBelow goes with above or atLeast' });
+    else if (num(t.clearBelow) !== undefined && num(enter.value) !== undefined && num(t.clearBelow)! > num(enter.value)!)
+      ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: `clearBelow (${num(t.clearBelow)}) must not exceed ${enter.key} (${num(enter.value)})` });
+  }
+  if (t.clearAbove !== undefined) {
+    if (!enter || enter.up) ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: 'clearAbove goes with below or atMost' });
+    else if (num(t.clearAbove) !== undefined && num(enter.value) !== undefined && num(t.clearAbove)! < num(enter.value)!)
+      ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: `clearAbove (${num(t.clearAbove)}) must not be under ${enter.key} (${num(enter.value)})` });
+  }
+}
 
 /** Time-of-day window in the service's local time: `{from: "22:00", to: "06:00"}` wraps midnight; `days` name the day a window starts. */
 export const Schedule = z
   .object({
-    from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'write times as HH:MM'),
-    to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'write times as HH:MM'),
+    from: HHMM,
+    to: HHMM,
     days: z.array(z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'])).optional(),
   })
   .strict();
 
+/**
+ * A learned dry-weather reference: the condition's value becomes the reading minus the level this device showed
+ * at the same local hour of day on past dry days (median of those days' hourly means). A sample is dry weather
+ * when none of the `rain` gauges has reported rain for `dryAfter`; the condition is judged only then, and only
+ * once `minDays` such days are known for the hour. Rain leaves its state as it is (an open alert stays open).
+ */
+export const Baseline = z
+  .object({
+    days: z.number().int().min(1).max(60).default(14),
+    minDays: z.number().int().min(1).default(7),
+    dryAfter: Duration.default(86_400_000),
+    rain: z.array(Id).min(1),
+  })
+  .strict()
+  .refine((b) => b.minDays <= b.days, { message: 'minDays cannot exceed days', path: ['minDays'] });
+
 export const MetricCondition = z
   .object({
     metric: MetricName,
-    above: z.number().optional(),
-    below: z.number().optional(),
-    clearBelow: z.number().optional(),
-    clearAbove: z.number().optional(),
+    above: Threshold.optional(),
+    below: Threshold.optional(),
+    atLeast: Threshold.optional(),
+    atMost: Threshold.optional(),
+    clearBelow: Threshold.optional(),
+    clearAbove: Threshold.optional(),
     for: Duration.optional(),
     clearFor: Duration.optional(),
     window: Duration.optional(),
     agg: Agg.optional(),
+    /** `agg: degreeHours`: the base above which value × hours add up (THI-hours above the comfort limit). */
+    base: Threshold.optional(),
+    /** Only samples taken in this local time-of-day window count in the window (e.g. the night's hours). */
+    hours: z.object({ from: HHMM, to: HHMM }).strict().optional(),
+    baseline: Baseline.optional(),
     levels: z.array(Level).min(1).optional(),
     /** Read this device instead of the one the rule instance watches (e.g. the site's rain gauge). */
     device: Id.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
-    const thresholds = [c.above, c.below].filter((v) => v !== undefined).length;
-    if (c.levels && thresholds > 0) ctx.addIssue({ code: 'custom', path: ['levels'], message: 'use either levels or above/below, not both' });
-    if (!c.levels && thresholds !== 1) ctx.addIssue({ code: 'custom', message: 'a metric condition needs exactly one of above, below or levels' });
-    if (c.clearBelow !== undefined && c.above === undefined) ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: 'clearBelow goes with above' });
-    if (c.clearAbove !== undefined && c.below === undefined) ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: 'clearAbove goes with below' });
-    if (c.clearBelow !== undefined && c.above !== undefined && c.clearBelow > c.above)
-      ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: `clearBelow (${c.clearBelow}) must not exceed above (${c.above})` });
-    if (c.clearAbove !== undefined && c.below !== undefined && c.clearAbove < c.below)
-      ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: `clearAbove (${c.clearAbove}) must not be below below (${c.below})` });
+    const thresholds = (['above', 'below', 'atLeast', 'atMost'] as const).filter((k) => c[k] !== undefined).length;
+    if (c.levels && thresholds > 0) ctx.addIssue({ code: 'custom', path: ['levels'], message: 'use either levels or above/below/atLeast/atMost, not both' });
+    if (c.levels && (c.clearBelow !== undefined || c.clearAbove !== undefined))
+      ctx.addIssue({ code: 'custom', path: [c.clearBelow !== undefined ? 'clearBelow' : 'clearAbove'], message: 'with levels, give each level its own clearBelow / clearAbove' });
+    if (!c.levels) checkThresholds(c, ctx, 'a metric condition needs exactly one of above, below, atLeast, atMost or levels');
     if ((c.window === undefined) !== (c.agg === undefined)) ctx.addIssue({ code: 'custom', path: [c.window === undefined ? 'window' : 'agg'], message: 'window and agg go together' });
     if (c.window === 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'a window must be longer than 0' });
+    if ((c.agg === 'degreeHours') !== (c.base !== undefined)) ctx.addIssue({ code: 'custom', path: ['base'], message: 'agg degreeHours needs a base (the value above which hours count), and base goes only with it' });
+    if (c.hours && !c.window) ctx.addIssue({ code: 'custom', path: ['hours'], message: 'hours picks the samples of a window: give window and agg too' });
+    if (c.baseline && (c.window || c.device)) ctx.addIssue({ code: 'custom', path: ['baseline'], message: 'a baseline condition reads its own device, without window or device' });
     if (c.levels) checkLevelOrder(c.levels, ctx);
   });
 
 /** Graded levels escalate in list order, so thresholds must get strictly worse and point one way. */
 function checkLevelOrder(levels: z.output<typeof Level>[], ctx: z.RefinementCtx): void {
-  const up = levels[0].above !== undefined;
+  const up = enterOf(levels[0])?.up;
   const names = new Set<string>();
   levels.forEach((l, i) => {
-    if ((l.above !== undefined) !== up) ctx.addIssue({ code: 'custom', path: ['levels', i], message: 'all levels of a condition use above, or all use below' });
+    const enter = enterOf(l);
+    if (enter && enter.up !== up) ctx.addIssue({ code: 'custom', path: ['levels', i], message: 'all levels of a condition rise (above / atLeast), or all fall (below / atMost)' });
     if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['levels', i, 'name'], message: `duplicate level name "${l.name}"` });
     names.add(l.name);
-    if (i === 0) return;
-    const prev = up ? levels[i - 1].above : levels[i - 1].below;
-    const cur = up ? l.above : l.below;
+    if (i === 0 || !enter) return;
+    const prev = num(enterOf(levels[i - 1])?.value);
+    const cur = num(enter.value);
     if (prev !== undefined && cur !== undefined && (up ? cur <= prev : cur >= prev))
-      ctx.addIssue({ code: 'custom', path: ['levels', i, up ? 'above' : 'below'], message: 'list levels from mildest to worst: each threshold must be beyond the previous one' });
+      ctx.addIssue({ code: 'custom', path: ['levels', i, enter.key], message: 'list levels from mildest to worst: each threshold must be beyond the previous one' });
   });
 }
 
 export const StaleCondition = z.object({ stale: Duration, device: Id.optional() }).strict();
 
+/**
+ * What an actuator of the instance's zone is doing, from its own state reports: `{actuator: fan, is: on, for: 20m}`
+ * holds once a fan of the zone has reported on for 20 min (any of them, when the zone has several). With
+ * `device`, that actuator wherever it is.
+ */
+export const ActuatorCondition = z
+  .object({ actuator: z.enum(ACTUATOR_TYPES), is: z.enum(['on', 'off']), for: Duration.optional(), device: Id.optional() })
+  .strict();
+
 export type MetricConditionT = z.output<typeof MetricCondition>;
 export type StaleConditionT = z.output<typeof StaleCondition>;
-export type ConditionT = MetricConditionT | StaleConditionT | { all: ConditionT[] } | { any: ConditionT[] };
+export type ActuatorConditionT = z.output<typeof ActuatorCondition>;
+export type ConditionT = MetricConditionT | StaleConditionT | ActuatorConditionT | { all: ConditionT[] } | { any: ConditionT[] };
 
 const AllCondition = z.object({ all: z.array(z.lazy(() => Condition)).min(1) }).strict();
 const AnyCondition = z.object({ any: z.array(z.lazy(() => Condition)).min(1) }).strict();
@@ -137,7 +214,17 @@ function byKey<T>(pick: (o: Record<string, unknown>) => z.ZodType | string) {
 }
 
 export const Condition: z.ZodType<ConditionT, unknown> = byKey<ConditionT>((o) =>
-  'all' in o ? AllCondition : 'any' in o ? AnyCondition : 'stale' in o ? StaleCondition : 'metric' in o ? MetricCondition : 'a condition needs metric, stale, all or any',
+  'all' in o
+    ? AllCondition
+    : 'any' in o
+      ? AnyCondition
+      : 'stale' in o
+        ? StaleCondition
+        : 'actuator' in o
+          ? ActuatorCondition
+          : 'metric' in o
+            ? MetricCondition
+            : 'a condition needs metric, stale, actuator, all or any',
 );
 
 export const ActuateAction = z
@@ -152,9 +239,10 @@ export const ActuateAction = z
   .refine((a) => a.action !== 'set' || a.value !== undefined, { message: 'action set needs a value (0-100)', path: ['value'] });
 
 /**
- * `message` may use {value}, {level}, {metric}, {site}, {zone}, {device}, {rule}. `clearMessage` is the message of
- * the cleared event, with the clearing value (default: "cleared: " and `message` filled with the clearing value).
- * Each is a plain text or `{ en, zh }`.
+ * `message` may use {value}, {level}, {metric}, {site}, {zone}, {device}, {rule}, and {mg_m3}: a gas value (nh3,
+ * h2s) in mg/m³ at 20 °C and 101.325 kPa (core/gas-units.ts). `clearMessage` is the message of the cleared event,
+ * with the clearing value (default: "cleared: " and `message` filled with the clearing value). Each is a plain text
+ * or `{ en, zh }`.
  */
 export const AlertAction = z.object({ severity: Severity, message: LocalText.optional(), clearMessage: LocalText.optional() }).strict();
 
@@ -170,7 +258,14 @@ export const Action: z.ZodType<ActionT, unknown> = byKey<ActionT>((o) =>
 );
 
 export const Scope = z
-  .object({ site: Id.optional(), zone: Id.optional(), kind: z.enum(ZONE_KINDS).optional(), device: Id.optional() })
+  .object({
+    site: Id.optional(),
+    zone: Id.optional(),
+    kind: z.enum(ZONE_KINDS).optional(),
+    device: Id.optional(),
+    /** Zones whose attributes have these values (`{ type: sump }`, `{ type: pipe, sewer: storm }`). */
+    attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
   .strict();
 
 export const Rule = z

@@ -8,7 +8,10 @@
  * together than windowMs / MAX_BUCKETS then share a bucket (a 24 h window at most ~512 buckets however often the
  * gauge reports), and the sum is off by at most one bucket's worth at the old edge.
  */
-export type Agg = 'sum' | 'mean' | 'max' | 'min' | 'rate';
+export type Agg = 'sum' | 'mean' | 'max' | 'min' | 'rate' | 'degreeHours';
+
+/** A sample counts for degree-hours until the next one, but no longer than this (a silent sensor accrues nothing). */
+export const DEGREE_HOURS_MAX_HOLD_MS = 3_600_000;
 
 export const EXACT_SAMPLES = 1024;
 export const MAX_BUCKETS = 512;
@@ -101,10 +104,11 @@ export function evict(w: WindowState, now: number): boolean {
  * aggregates have no value then. `rate` is the change per hour between the oldest and newest sample
  * (e.g. water_level rising 0.4 m/h) and needs two samples at different times.
  */
-export function aggregate(w: WindowState, agg: Agg, now: number): number | undefined {
+export function aggregate(w: WindowState, agg: Agg, now: number, base = 0): number | undefined {
   evict(w, now);
   const b = w.buckets;
   if (agg === 'sum') return w.sum;
+  if (agg === 'degreeHours') return degreeHours(w, base, now);
   if (w.count === 0) return undefined;
   switch (agg) {
     case 'mean':
@@ -120,4 +124,20 @@ export function aggregate(w: WindowState, agg: Agg, now: number): number | undef
       return hours > 0 ? (last.lastValue - first.firstValue) / hours : undefined;
     }
   }
+}
+
+/**
+ * Heat load as degree-hours: the area of the value above `base` over the window (THI-hours above the comfort
+ * limit, the cumulative "THI-day" of Front. Anim. Sci. 3:946592, 2022, doi:10.3389/fanim.2022.946592).
+ * Each sample (a bucket's mean) holds until the next one, at most DEGREE_HOURS_MAX_HOLD_MS. An empty window is 0.
+ */
+function degreeHours(w: WindowState, base: number, now: number): number {
+  const b = w.buckets;
+  let total = 0;
+  for (let i = 0; i < b.length; i++) {
+    const until = i + 1 < b.length ? b[i + 1].firstTs : now;
+    const heldMs = Math.min(Math.max(0, until - b[i].firstTs), DEGREE_HOURS_MAX_HOLD_MS);
+    total += Math.max(0, b[i].sum / b[i].count - base) * (heldMs / 3_600_000);
+  }
+  return Math.round(total * 100) / 100;
 }
