@@ -23,6 +23,8 @@ export interface LeafState {
   window?: WindowState;
   /** A baseline condition's learned levels; an actuator condition's view of each matching actuator (on or not). */
   aux?: BaselineState | Map<string, boolean>;
+  /** A window over some hours of the day: since when samples have been watched (it is judged once it spans the window). */
+  watchedSince?: number;
 }
 
 export interface RuleState extends ScopeRef {
@@ -87,6 +89,7 @@ export function createRuleState(
       lastTs: leaf.kind === 'stale' ? (lastSeen(leaf.device ?? ref.device) ?? now) : undefined,
       window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
       aux: leaf.kind === 'metric' && leaf.baseline ? createBaseline() : leaf.kind === 'actuator' ? new Map<string, boolean>() : undefined,
+      watchedSince: undefined,
     }),
   );
   return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, timeZone, leaves, specs, active: false, level: -1, since: undefined, cause: -1 };
@@ -125,9 +128,10 @@ export function evaluate(state: RuleState, input: EvalInput, now: number): { sta
       touched = true;
       if (ls.window) {
         const hours = leaf.window!.hours;
-        if (hours && !inHours(hours, localClock(state.timeZone, r.ts).minuteOfDay)) continue;
-        addSample(ls.window, r.ts, v, now);
-        ls.value = aggregate(ls.window, leaf.window!.agg, now, state.specs[i].base);
+        if (hours && (ls.watchedSince === undefined || r.ts < ls.watchedSince)) ls.watchedSince = r.ts;
+        // A sample outside the window's hours is not counted, but it moves the judgement on.
+        if (!hours || inHours(hours, localClock(state.timeZone, r.ts).minuteOfDay)) addSample(ls.window, r.ts, v, now);
+        ls.value = windowValue(state, i, now);
       } else {
         if (ls.lastTs !== undefined && r.ts < ls.lastTs) continue; // late reading: a newer value already holds
         ls.value = v;
@@ -150,6 +154,18 @@ export function evaluate(state: RuleState, input: EvalInput, now: number): { sta
     for (let i = 0; i < rule.leaves.length; i++) tickLeaf(state, i, now);
   }
   return { state, effects: settle(state, now) };
+}
+
+/**
+ * A window's aggregate. A window over some hours of the day ("the coolest THI of last night") is judged only once
+ * it has been watched for nearly its whole length (95 %): the first evening after a start must not count as a night.
+ */
+function windowValue(state: RuleState, i: number, now: number): number | undefined {
+  const leaf = state.rule.leaves[i] as MetricLeaf;
+  const ls = state.leaves[i];
+  const w = leaf.window!;
+  if (w.hours && (ls.watchedSince === undefined || now - ls.watchedSince < 0.95 * w.ms)) return undefined;
+  return aggregate(ls.window!, w.agg, now, state.specs[i].base);
 }
 
 /** `hours` of a window: [fromMin, toMin) of the local day, wrapping midnight when from > to. */
@@ -231,7 +247,7 @@ function tickLeaf(state: RuleState, i: number, now: number): void {
   if (ls.window) {
     // Only re-aggregate when samples aged out (or never computed): keeps a tick cheap for hundreds of rules.
     // degreeHours grows with time itself, so it is recomputed on every tick.
-    if (evict(ls.window, now) || ls.value === undefined || leaf.window!.agg === 'degreeHours') ls.value = aggregate(ls.window, leaf.window!.agg, now, state.specs[i].base);
+    if (evict(ls.window, now) || ls.value === undefined || leaf.window!.agg === 'degreeHours' || leaf.window!.hours) ls.value = windowValue(state, i, now);
     step(state.specs[i].levels, leaf, ls, now);
   } else if (ls.pendingLevel !== undefined) {
     step(state.specs[i].levels, leaf, ls, now);

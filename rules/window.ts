@@ -107,7 +107,8 @@ export function evict(w: WindowState, now: number): boolean {
 export function aggregate(w: WindowState, agg: Agg, now: number, base = 0): number | undefined {
   evict(w, now);
   const b = w.buckets;
-  if (agg === 'sum') return w.sum;
+  // Sums of 0.2 mm tips drift in the last bits (49.99999999999995): rounded to a millionth, what a person reads.
+  if (agg === 'sum') return Math.round(w.sum * 1e6) / 1e6;
   if (agg === 'degreeHours') return degreeHours(w, base, now);
   if (w.count === 0) return undefined;
   switch (agg) {

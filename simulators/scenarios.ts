@@ -3,10 +3,10 @@ import type { ShedParams, ShedStart } from './models/shed.js';
 import type { FieldParams } from './models/field.js';
 import type { WeatherProfile } from './models/weather.js';
 import { WEATHER } from './models/weather.js';
-import { type RainSeries, dailyShower, dry, typhoonSeries } from './models/rainfall.js';
+import { type RainSeries, cloudburst, dailyShower, dry, inFaHangzhou, showers } from './models/rainfall.js';
 
 /** The named situations the simulator can play: weather, starting conditions, actuators and faults. */
-export const SCENARIO_NAMES = ['normal-day', 'heat-wave', 'ammonia-buildup', 'typhoon', 'blocked-pipe', 'sensor-faults'] as const;
+export const SCENARIO_NAMES = ['normal-day', 'summer-week', 'heat-wave', 'ammonia-buildup', 'typhoon', 'cloudburst', 'blocked-pipe', 'sensor-faults'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ActuatorStart {
@@ -44,7 +44,14 @@ export interface Scenario {
   field(index: number): FieldSetup;
   /** Silt one pipe even if no zone says so (the config's `silted` attribute always applies). */
   siltOnePipe: boolean;
+  /** One pipe (chosen by the seed) silts up during the run, after the days its dry-weather level is learned on. */
+  silting?: { startSec: number; rampSec: number; blockage: number };
   faults(devices: DeviceList): FaultSpec[];
+  /**
+   * When the scenario happened, or a fitting local time for it (ISO 8601 with offset): the default start of a
+   * run in simulated time (`--report`), so a replayed storm falls on its own dates and local hours.
+   */
+  start?: string;
 }
 
 export class UnknownScenarioError extends Error {
@@ -56,6 +63,7 @@ export class UnknownScenarioError extends Error {
 }
 
 const HOUR = 3600;
+const DAY = 24 * HOUR;
 const summerShed: ShedSetup = { fan: { state: 'off' }, spray: { state: 'off' }, shutter: { state: 'on', value: 30 } };
 const noFaults = (): FaultSpec[] => [];
 
@@ -70,6 +78,24 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     field: () => ({ start: { soilMoisturePct: 27 } }),
     siltOnePipe: false,
     faults: noFaults,
+    start: '2021-05-25T00:00:00+08:00',
+  },
+  'summer-week': {
+    name: 'summer-week',
+    description:
+      'A typical Hangzhou July week (CMA 1981-2010 normals: about 33.5 °C by day, 25.5 °C at night, humid): sheds warm day and night, two afternoon thundershowers (≈ 15 and ≈ 24 mm), pipes otherwise at dry-weather flow.',
+    durationSec: 7 * DAY,
+    weather: WEATHER.summer,
+    rain: () =>
+      showers([
+        { startSec: 1 * DAY + 15 * HOUR, returnPeriodYears: 0.2, durationMin: 30 },
+        { startSec: 4 * DAY + 16 * HOUR, returnPeriodYears: 0.33, durationMin: 40 },
+      ]),
+    shed: () => ({ ...summerShed, shutter: { state: 'on', value: 60 }, start: { temperatureC: 28, humidityPct: 80 } }),
+    field: () => ({ start: { soilMoisturePct: 26 } }),
+    siltOnePipe: false,
+    faults: noFaults,
+    start: '2021-07-05T00:00:00+08:00',
   },
   'heat-wave': {
     name: 'heat-wave',
@@ -99,26 +125,44 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   typhoon: {
     name: 'typhoon',
     description:
-      'An In-Fa-like typhoon: 8 h of outer rain bands (blue rainstorm signal), a ramp (yellow, orange) into 3.5 h of 50–70 mm/h (red) that surcharges the pipes, then a dry day in which the pipes drain and the 12 h and 24 h rain totals fall back.',
-    // Long enough for every demo rain rule to clear: the 24 h total falls below 50 mm about 23 h after the rain.
-    durationSec: 38 * HOUR,
+      'Typhoon In-Fa as Hangzhou measured it, 23-26 July 2021: ≈ 255 mm over three and a half days, hours mostly under 10 mm, one burst with a 24 mm hour (rainstorm signals blue, yellow, orange; a heavy-rainstorm day), then a dry day and a half in which every rain grade clears.',
+    // The rain ends on 26 July 18:00; the 24 h total falls back under its grades a day later.
+    durationSec: 4.5 * DAY + 6 * HOUR,
     weather: WEATHER.typhoon,
-    rain: (seed) => typhoonSeries({ seed }),
+    rain: (seed) => inFaHangzhou({ seed }),
+    start: '2021-07-23T00:00:00+08:00',
     shed: () => ({ fan: { state: 'off' }, spray: { state: 'off' }, shutter: { state: 'on', value: 10 }, start: { temperatureC: 27, humidityPct: 90 } }),
     field: () => ({ start: { soilMoisturePct: 30 } }),
     siltOnePipe: false,
     faults: noFaults,
   },
+  cloudburst: {
+    name: 'cloudburst',
+    description:
+      'The cloudburst of 30 July 2021: a hot afternoon, then 95.3 mm in one hour (Beigaofeng, Hangzhou), ≈ 110 mm in all: every rain grade up to red at once, storm pipes surcharge, the sump fills; then a day in which it all clears.',
+    durationSec: 2 * DAY,
+    weather: WEATHER.summer,
+    rain: () => cloudburst({ startSec: 15.5 * HOUR }),
+    shed: () => ({ ...summerShed, shutter: { state: 'on', value: 60 }, start: { temperatureC: 29, humidityPct: 75 } }),
+    field: () => ({ start: { soilMoisturePct: 24 } }),
+    siltOnePipe: false,
+    faults: noFaults,
+    start: '2021-07-30T00:00:00+08:00',
+  },
   'blocked-pipe': {
     name: 'blocked-pipe',
-    description: 'Dry weather; one pipe is silted and holds its level above 60 % for hours while the others run low.',
-    durationSec: 12 * HOUR,
-    weather: WEATHER.dry,
-    rain: () => dry,
+    description:
+      'Eleven days: nine clean ones (one afternoon shower) from which every pipe\'s dry-weather level by hour of day is learned, then one pipe (chosen by the seed) silts up over six hours on the tenth morning and holds water; the others carry on as before.',
+    durationSec: 11 * DAY,
+    weather: WEATHER.mild,
+    rain: () => showers([{ startSec: 3 * DAY + 15 * HOUR, returnPeriodYears: 0.25, durationMin: 30 }]),
     shed: () => summerShed,
     field: () => ({ start: { soilMoisturePct: 24 } }),
-    siltOnePipe: true,
+    siltOnePipe: false,
+    // A pipe learned by day 9 on 7 dry days for every hour (the first day is watched, not learned; the shower takes a day out).
+    silting: { startSec: 9 * DAY + 9 * HOUR, rampSec: 6 * HOUR, blockage: 0.6 },
     faults: noFaults,
+    start: '2021-10-04T00:00:00+08:00',
   },
   'sensor-faults': {
     name: 'sensor-faults',

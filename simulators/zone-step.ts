@@ -42,7 +42,11 @@ export function stepZones(zones: ZoneSim[], ctx: StepContext, dtSec: number): vo
       const irrigationPct = valves && pumps ? (maxLevel(z, 'pump') > 0 ? maxLevel(z, 'valve') : 0) : Math.max(maxLevel(z, 'valve'), maxLevel(z, 'pump'));
       m.state = field.step(m.state, { outdoor: ctx.outdoor, irrigationPct }, dtSec);
     } else if (m.kind === 'pipe') {
-      m.state = drainage.stepPipe(m.state, { rainMmPerHour: ctx.outdoor.rainMmPerHour, upstreamM3s, localHour: ctx.localHour }, dtSec);
+      if (z.silting) m.state = { ...m.state, params: { ...m.state.params, blockage: siltAt(z.silting, ctx.tSec) } };
+      // A sump downstream that has filled above this pipe's invert backs water up into it (as of the last step).
+      const down = z.downstream ? bySite.get(`${z.site}/${z.downstream}`) : undefined;
+      const outlet = down?.model.kind === 'sump' ? drainage.sumpOutlet(down.model.state, maxLevel(down, 'pump')) : undefined;
+      m.state = drainage.stepPipe(m.state, { rainMmPerHour: ctx.outdoor.rainMmPerHour, upstreamM3s, localHour: ctx.localHour, ...outlet }, dtSec);
     } else if (m.kind === 'sump') {
       m.state = drainage.stepSump(m.state, { rainMmPerHour: ctx.outdoor.rainMmPerHour, upstreamM3s, pumpPct: maxLevel(z, 'pump') }, dtSec);
     }
@@ -50,6 +54,11 @@ export function stepZones(zones: ZoneSim[], ctx: StepContext, dtSec: number): vo
       if (s.gauge) s.gauge.state = drainage.stepGauge(s.gauge.state, ctx.rainAt(ctx.tSec - s.gauge.lagSec) * s.gauge.factor, dtSec);
     }
   }
+}
+
+function siltAt(s: NonNullable<ZoneSim['silting']>, tSec: number): number {
+  if (tSec <= s.startSec) return 0;
+  return s.blockage * Math.min(1, (tSec - s.startSec) / Math.max(1, s.rampSec));
 }
 
 /** The true metrics a sensor would measure now, before faults; consumes the sensor's own noise stream. */

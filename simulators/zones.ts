@@ -52,6 +52,10 @@ export interface ZoneSim {
   actuators: ActuatorBinding[];
   /** Zones (same site) whose outflow enters this one. */
   upstream: string[];
+  /** The zone this one drains into (the inverse of `upstream`), for backwater from a sump. */
+  downstream?: string;
+  /** A pipe that silts up during the run: its blockage grows from 0 to `blockage` over rampSec from startSec. */
+  silting?: { startSec: number; rampSec: number; blockage: number };
 }
 
 export interface BuiltFarm {
@@ -75,6 +79,11 @@ function shedModel(z: ZoneT, setup: ReturnType<Scenario['shed']>, outdoor: Outdo
 function pipeParams(z: ZoneT, silted: boolean): drainage.PipeParams {
   const a = z.attributes;
   const given: Partial<drainage.PipeParams> = {};
+  // A separate sewage pipe carries sewage all day and little rain; a storm pipe the other way round.
+  if (attr(a, 'sewer') === 'sewage') Object.assign(given, { rainShare: 0.1, baseFlowShare: 0.2 });
+  else if (attr(a, 'sewer') === 'storm') given.baseFlowShare = 0.02;
+  const ground = numberAttr(a, 'depth_m', 'depth_below_ground_m', 'invert_depth_m');
+  if (ground !== undefined) given.depthBelowGroundM = ground;
   const d = diameterM(a);
   if (d !== undefined) given.diameterM = d;
   const slope = numberAttr(a, 'slope');
@@ -163,6 +172,7 @@ export function buildFarm(farm: FarmConfigT, scenario: Scenario, seed: number, o
         const params = drainage.defaultSumpParams({
           ...(numberAttr(z.attributes, 'area_m2') !== undefined && { areaM2: numberAttr(z.attributes, 'area_m2') }),
           ...(numberAttr(z.attributes, 'depth_m') !== undefined && { depthM: numberAttr(z.attributes, 'depth_m') }),
+          ...(numberAttr(z.attributes, 'inlet_level_m') !== undefined && { inletLevelM: numberAttr(z.attributes, 'inlet_level_m') }),
           ...(numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h') !== undefined && { pumpCapacityM3h: numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h') }),
           ...(numberAttr(z.attributes, 'catchment_ha') !== undefined && { catchmentHa: numberAttr(z.attributes, 'catchment_ha') }),
         });
@@ -183,16 +193,21 @@ export function buildFarm(farm: FarmConfigT, scenario: Scenario, seed: number, o
     }
   }
   if (scenario.siltOnePipe) siltOnePipe(zones, seed);
+  if (scenario.silting) siltDuringRun(zones, seed, scenario.silting);
   const ordered = flowOrder(zones, warnings);
+  for (const z of ordered) for (const u of z.upstream) {
+    const up = ordered.find((o) => o.site === z.site && o.zone === u);
+    if (up) up.downstream = z.zone;
+  }
   shareCatchments(ordered, explicitCatchment);
   sizeSumps(ordered, sizedByUpstream);
   return { zones: ordered, warnings };
 }
 
 /**
- * A pumping station at the end of a trunk sewer is built to pump what the trunk can bring: without a
- * `pump_m3h`, its pump gets 1.2 × the full capacity of the pipes draining into it, and a wet well that
- * the full inflow fills at about 10 m/h.
+ * A pumping station at the end of a trunk sewer: without a `pump_m3h`, its pump takes 0.9 × the full-bore capacity
+ * of the pipes draining into it (a storm beyond their design fills the sump and backs water up the trunk), and a
+ * wet well that the full inflow fills at about 3 m/h (a level sensor reporting every few minutes keeps up with it).
  */
 function sizeSumps(ordered: ZoneSim[], sized: Set<string>): void {
   for (const z of ordered) {
@@ -202,8 +217,8 @@ function sizeSumps(ordered: ZoneSim[], sized: Set<string>): void {
       .reduce((sum, m) => sum + (m?.kind === 'pipe' ? drainage.fullCapacityM3s(m.state.params) * 3600 : 0), 0);
     if (upstreamM3h === 0) continue;
     const p = z.model.state.params;
-    const pumpCapacityM3h = Math.max(p.pumpCapacityM3h, 1.2 * upstreamM3h);
-    const params = { ...p, pumpCapacityM3h, areaM2: Math.max(p.areaM2, pumpCapacityM3h / 10) };
+    const pumpCapacityM3h = Math.max(p.pumpCapacityM3h, 0.9 * upstreamM3h);
+    const params = { ...p, pumpCapacityM3h, areaM2: Math.max(p.areaM2, upstreamM3h / 3) };
     z.model = { kind: 'sump', state: drainage.initialSumpState(params) };
   }
 }
@@ -224,6 +239,14 @@ function shareCatchments(ordered: ZoneSim[], explicit: Set<string>): void {
       contributing.set(key, own + upstreamHa);
     } else if (z.model.kind === 'sump') contributing.set(key, z.model.state.params.catchmentHa + upstreamHa);
   }
+}
+
+/** One pipe, chosen by the seed, silts up while the scenario plays (learned as clean before). */
+function siltDuringRun(zones: ZoneSim[], seed: number, silting: NonNullable<Scenario['silting']>): void {
+  const pipes = zones.filter((z) => z.model.kind === 'pipe');
+  if (pipes.length === 0) return;
+  const chosen = createRng(deriveSeed(seed, 'silt')).pick(pipes);
+  chosen.silting = silting;
 }
 
 /** The blocked-pipe scenario silts one pipe (chosen by the seed) unless the config already marks one. */

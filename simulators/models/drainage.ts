@@ -19,6 +19,12 @@ export interface PipeParams {
   lagMin: number;
   /** Dry-weather flow (sewage, infiltration) as a share of full capacity. */
   baseFlowShare: number;
+  /**
+   * Share of the catchment's rain runoff that enters the pipe: 1 for a storm (or combined) pipe; for a separate
+   * sewage pipe only rain-derived infiltration and inflow, commonly 5-20 % of the rain on its area (U.S. EPA
+   * SSOAP toolbox, RDII; here 10 %).
+   */
+  rainShare: number;
   /** Silt/blockage as a share of the pipe height (0 = clean). */
   blockage: number;
   /** Plan area of the manholes that store surcharge, m². */
@@ -46,6 +52,10 @@ export interface PipeInputs {
   upstreamM3s: number;
   /** Farm-local hour, for the daily rhythm of dry-weather flow. */
   localHour: number;
+  /** Water depth at the outlet above this pipe's invert (a sump filling up behind it), m: backwater. */
+  tailwaterM?: number;
+  /** Most the outlet can take, m³/s (a full sump takes only what its pump removes). */
+  outflowLimitM3s?: number;
 }
 
 export const DESIGN_RAIN_MM_PER_HOUR = 45; // roughly a 3–5-year storm of one hour in East China
@@ -92,6 +102,7 @@ export function defaultPipeParams(overrides: Partial<PipeParams> = {}): PipePara
   return {
     lagMin: 20,
     baseFlowShare: 0.05,
+    rainShare: 1,
     blockage: 0,
     manholeAreaM2: 12,
     depthBelowGroundM: 3.5,
@@ -109,7 +120,7 @@ export function stepPipe(s: PipeState, inputs: PipeInputs, dtSec: number): PipeS
   const p = s.params;
   const capacity = fullCapacityM3s(p) * Math.pow(1 - p.blockage, 1.5);
   // Linear reservoir: the surface store drains with time constant k, so the pipe answers rain with a lag.
-  const runoffM3s = (p.runoffCoefficient * inputs.rainMmPerHour * p.catchmentHa * 1e4) / 1000 / 3600;
+  const runoffM3s = (p.rainShare * p.runoffCoefficient * inputs.rainMmPerHour * p.catchmentHa * 1e4) / 1000 / 3600;
   const k = p.lagMin * 60;
   const surfaceM3 = relax(s.surfaceM3, runoffM3s * k, 1 / k, dtSec);
   const surfaceOut = surfaceM3 / k;
@@ -118,14 +129,16 @@ export function stepPipe(s: PipeState, inputs: PipeInputs, dtSec: number): PipeS
   // Sewage and infiltration scale with the pipe's own catchment, so flows add up along a trunk line.
   const baseFlow = ((p.baseFlowShare * fullCapacityM3s(p) * p.catchmentHa) / designCatchmentHa(p)) * rhythm;
   const inflow = surfaceOut + baseFlow + inputs.upstreamM3s + s.surchargeM3 / dtSec;
-  const outflowM3s = Math.min(inflow, capacity);
+  const outflowM3s = Math.min(inflow, capacity, inputs.outflowLimitM3s ?? Infinity);
   const excessM3 = Math.max(0, (inflow - outflowM3s) * dtSec);
   const manholeCapacityM3 = p.manholeAreaM2 * Math.max(0, p.depthBelowGroundM - p.diameterM);
   const surchargeM3 = Math.min(excessM3, manholeCapacityM3);
   const flowDepth = relativeDepth(outflowM3s / capacity);
-  const fill = surchargeM3 > 0 ? 1 : p.blockage + (1 - p.blockage) * flowDepth;
+  // Backwater: the water at the outlet stands in the pipe at least as high as it stands there.
+  const tailwaterM = Math.max(0, inputs.tailwaterM ?? 0);
+  const fill = surchargeM3 > 0 ? 1 : Math.max(p.blockage + (1 - p.blockage) * flowDepth, Math.min(1, tailwaterM / p.diameterM));
   const aboveCrown = surchargeM3 / p.manholeAreaM2;
-  const waterLevelM = Math.min(p.depthBelowGroundM, fill * p.diameterM + aboveCrown);
+  const waterLevelM = Math.min(p.depthBelowGroundM, Math.max(fill * p.diameterM + aboveCrown, tailwaterM));
   const floodedM3 = s.floodedM3 + (excessM3 - surchargeM3);
   return { params: p, surfaceM3, surchargeM3, floodedM3, outflowM3s, fillPct: fill * 100, waterLevelM };
 }
@@ -146,6 +159,8 @@ export function readPipe(s: PipeState, rng: Rng): Record<string, number> {
 export interface SumpParams {
   areaM2: number;
   depthM: number;
+  /** Height of the incoming pipes' invert above the sump floor, m: above it the sump backs water up the pipes. */
+  inletLevelM: number;
   pumpCapacityM3h: number;
   catchmentHa: number;
   runoffCoefficient: number;
@@ -168,7 +183,8 @@ export interface SumpInputs {
 }
 
 export function defaultSumpParams(overrides: Partial<SumpParams> = {}): SumpParams {
-  return { areaM2: 150, depthM: 4, pumpCapacityM3h: 1500, catchmentHa: 2, runoffCoefficient: 0.85, lagMin: 15, baseInflowM3h: 20, ...overrides };
+  const depthM = overrides.depthM ?? 4;
+  return { areaM2: 150, depthM, inletLevelM: depthM * 0.5, pumpCapacityM3h: 1500, catchmentHa: 2, runoffCoefficient: 0.85, lagMin: 15, baseInflowM3h: 20, ...overrides };
 }
 
 export function initialSumpState(params: SumpParams, levelM = params.depthM * 0.3): SumpState {
@@ -191,6 +207,16 @@ export function stepSump(s: SumpState, inputs: SumpInputs, dtSec: number): SumpS
     levelM: Math.min(volume, capacityM3) / p.areaM2,
     pumpedM3h: (pumpedM3 / dtSec) * 3600,
     overflowM3: s.overflowM3 + Math.max(0, volume - capacityM3),
+  };
+}
+
+/** What a pipe draining into this sump meets at its outlet: backwater depth above its invert, and what the sump can take. */
+export function sumpOutlet(s: SumpState, pumpPct: number): { tailwaterM: number; outflowLimitM3s: number } {
+  const p = s.params;
+  const full = s.levelM >= p.depthM - 0.01;
+  return {
+    tailwaterM: Math.max(0, s.levelM - p.inletLevelM),
+    outflowLimitM3s: full ? ((clamp(pumpPct, 0, 100) / 100) * p.pumpCapacityM3h) / 3600 : Infinity,
   };
 }
 

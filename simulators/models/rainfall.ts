@@ -116,3 +116,77 @@ export function rainDepthMm(series: RainSeries, fromSec: number, toSec: number, 
   }
   return total;
 }
+
+/**
+ * Typhoon In-Fa (No. 6 of 2021) as Hangzhou measured it: 230-290 mm over 23-26 July 2021, mostly under 10 mm/h,
+ * the wettest hour about 24 mm (Hangzhou Daily reports of the city's gauges). In-Fa crawled: a day and a half of
+ * outer bands, a wet 25 July with one burst, a tapering 26 July. From t = 0 at 23 July 00:00 local the series gives
+ * ≈ 30 mm on the 23rd, ≈ 75 mm on the 24th, ≈ 115 mm on the 25th (a burst of 14, 24, 16 mm from 12:00: 54 mm in
+ * 3 h) and ≈ 35 mm on the 26th, ≈ 255 mm in all; every other hour stays under 10 mm.
+ */
+export interface InFaOptions {
+  seed: number;
+  startSec?: number;
+}
+
+/** Mean intensity (mm/h) of each stretch from 23 July 00:00 local, and the burst's hourly depths. */
+const IN_FA_STRETCHES: { toHour: number; mmPerHour: number }[] = [
+  { toHour: 10, mmPerHour: 0 },
+  { toHour: 24, mmPerHour: 2.2 },
+  { toHour: 48, mmPerHour: 3.1 },
+  { toHour: 60, mmPerHour: 2.8 },
+  { toHour: 63, mmPerHour: 0 }, // the burst, below
+  { toHour: 72, mmPerHour: 3.6 },
+  { toHour: 90, mmPerHour: 1.9 },
+];
+const IN_FA_BURST = { fromHour: 60, mm: [14, 24, 16] };
+export const IN_FA_RAIN_END_HOUR = 90;
+
+/** The depth (mm) In-Fa's series gives in local hour `hour` after its start (before sub-hourly wander). */
+export function inFaHourlyMm(seed: number, hour: number): number {
+  if (hour < 0 || hour >= IN_FA_RAIN_END_HOUR) return 0;
+  const burst = hour - IN_FA_BURST.fromHour;
+  if (burst >= 0 && burst < IN_FA_BURST.mm.length) return IN_FA_BURST.mm[burst];
+  const mean = IN_FA_STRETCHES.find((s) => hour < s.toHour)!.mmPerHour;
+  // Rain bands: some hours twice the mean, some near nothing, never 10 mm.
+  return clamp(mean * (1 + 0.7 * smoothNoise(seed, hour / 2.5)), 0, 9.5);
+}
+
+export function inFaHangzhou(opts: InFaOptions): RainSeries {
+  const start = opts.startSec ?? 0;
+  return (tSec) => {
+    const t = tSec - start;
+    if (t < 0) return 0;
+    const hour = Math.floor(t / 3600);
+    // Within an hour the intensity wanders ±25 % around the hour's depth (bands pass every ~15 min).
+    return inFaHourlyMm(opts.seed, hour) * (1 + 0.25 * smoothNoise(opts.seed ^ 0x5a, t / 900));
+  };
+}
+
+/**
+ * The cloudburst that flooded Hangzhou's streets a few days after In-Fa: 95.3 mm in one hour at Beigaofeng on
+ * 30 July 2021 (Hangzhou Daily). Half an hour of build-up (≈ 6 mm), the hour itself as a sin² pulse peaking near
+ * 190 mm/h, then 40 min of tail (≈ 9 mm): ≈ 110 mm, so 3 h hold more than 100 mm (CMA red).
+ */
+export const CLOUDBURST_PEAK_HOUR_MM = 95.3;
+
+export function cloudburst(opts: { startSec: number }): RainSeries {
+  return (tSec) => {
+    const t = (tSec - opts.startSec) / 3600; // hours since the build-up began
+    if (t < 0) return 0;
+    if (t < 0.5) return 24 * (t / 0.5);
+    const peak = t - 0.5;
+    if (peak < 1) return CLOUDBURST_PEAK_HOUR_MM * 2 * Math.sin(Math.PI * peak) ** 2;
+    const tail = peak - 1;
+    if (tail < 2 / 3) return 27 * (1 - tail / (2 / 3));
+    return 0;
+  };
+}
+
+/** When the cloudburst's rain stops, seconds after its build-up began. */
+export const CLOUDBURST_DURATION_SEC = (0.5 + 1 + 2 / 3) * 3600;
+
+/** Afternoon thundershowers on chosen days (Chicago storms): a summer week's rain. */
+export function showers(list: { startSec: number; returnPeriodYears: number; durationMin: number }[]): RainSeries {
+  return sumSeries(...list.map((s) => chicagoHyetograph({ returnPeriodYears: s.returnPeriodYears, durationMin: s.durationMin, startSec: s.startSec })));
+}

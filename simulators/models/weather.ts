@@ -26,11 +26,13 @@ export interface WeatherProfile {
   utcOffsetHours: number;
   sunriseHour: number;
   sunsetHour: number;
+  /** Day-to-day wander of the daily minimum and maximum, ± °C (smooth, seeded): no two days of a week alike. */
+  dayToDayC?: number;
 }
 
 const HANGZHOU = { utcOffsetHours: 8, sunriseHour: 5.25, sunsetHour: 19 };
 
-export const WEATHER: Record<'mild' | 'cool' | 'heat-wave' | 'typhoon' | 'dry', WeatherProfile> = {
+export const WEATHER: Record<'mild' | 'cool' | 'heat-wave' | 'typhoon' | 'dry' | 'summer', WeatherProfile> = {
   mild: { name: 'mild', tMinC: 19, tMaxC: 28, dewDepressionC: 2, clearSkyPeakWm2: 900, cloudCover: 0.4, windMs: 2.5, ...HANGZHOU },
   // Late autumn: Hangzhou's November normals are about 18 °C by day and 10 °C at night (CMA 1981–2010);
   // the weather in which sheds are kept closed and ammonia builds up.
@@ -39,6 +41,10 @@ export const WEATHER: Record<'mild' | 'cool' | 'heat-wave' | 'typhoon' | 'dry', 
   'heat-wave': { name: 'heat-wave', tMinC: 29, tMaxC: 40, dewDepressionC: 4, clearSkyPeakWm2: 980, cloudCover: 0.1, windMs: 1.5, ...HANGZHOU },
   typhoon: { name: 'typhoon', tMinC: 24, tMaxC: 27, dewDepressionC: 0.5, clearSkyPeakWm2: 900, cloudCover: 1, windMs: 14, ...HANGZHOU },
   dry: { name: 'dry', tMinC: 17, tMaxC: 29, dewDepressionC: 6, clearSkyPeakWm2: 920, cloudCover: 0.15, windMs: 2, ...HANGZHOU },
+  // A typical Hangzhou July: CMA climate normals 1981-2010 for Hangzhou (station 58457) give a mean daily maximum
+  // of about 33.5 °C, a mean minimum of about 25.5 °C and mean relative humidity near 75 %. Dew point ≈ 24 °C
+  // makes about 90 % at dawn and 55 % in the afternoon; days wander ±1.5 °C around the normals.
+  summer: { name: 'summer', tMinC: 25.5, tMaxC: 33.5, dewDepressionC: 1.5, clearSkyPeakWm2: 950, cloudCover: 0.45, windMs: 2.2, dayToDayC: 1.5, ...HANGZHOU },
 };
 
 /** Farm-local hour of day (0..24) of an epoch-ms instant. */
@@ -91,8 +97,11 @@ export function outdoorAt(p: WeatherProfile, tsMs: number, seed: number, rainMmP
   const raining = rainMmPerHour > 0.1;
   const cloud = raining ? 1 : Math.min(1, Math.max(0, p.cloudCover + 0.25 * smoothNoise(seed ^ 0x51, slow)));
   const rainCooling = raining ? Math.min(3, 0.1 * rainMmPerHour) : 0;
-  const temperatureC = diurnalTemperatureC(p, hour) + 0.6 * smoothNoise(seed ^ 0x7e, slow) - rainCooling;
-  const dewPointC = Math.min(temperatureC, p.tMinC - p.dewDepressionC + 0.5 * smoothNoise(seed ^ 0x3d, slow / 4));
+  const day = (tsMs / 3_600_000 + p.utcOffsetHours) / 24;
+  const shift = (p.dayToDayC ?? 0) * smoothNoise(seed ^ 0x2b, day);
+  const today = shift === 0 ? p : { ...p, tMinC: p.tMinC + shift, tMaxC: p.tMaxC + shift };
+  const temperatureC = diurnalTemperatureC(today, hour) + 0.6 * smoothNoise(seed ^ 0x7e, slow) - rainCooling;
+  const dewPointC = Math.min(temperatureC, today.tMinC - p.dewDepressionC + 0.5 * smoothNoise(seed ^ 0x3d, slow / 4));
   const humidityPct = raining ? Math.max(relativeHumidityPct(temperatureC, dewPointC), 92) : relativeHumidityPct(temperatureC, dewPointC);
   const solarWm2 = clearSkySolarWm2(p, hour) * cloudFactor(cloud);
   const windMs = Math.max(0, p.windMs * (1 + 0.4 * smoothNoise(seed ^ 0x1f, tsMs / 300_000)));

@@ -106,10 +106,13 @@ describe('degree-hours and hours of the day', () => {
     const warm = { temperature: 27, humidity: 85 }; // THI 26.4
     const cool = { temperature: 18, humidity: 60 }; // THI 17.6
     const t = LOCAL_MIDNIGHT - 2 * HOUR; // 22:00 local
-    // a warm night fires once the first night sample is in
-    expect(kinds(send(set, 'shed-env', warm, t))).toEqual(['fired']);
-    // a cool afternoon (14:00 local) is not night: it does not count
-    expect(send(set, 'shed-env', cool, t + 16 * HOUR)).toEqual([]);
+    // A warm night, then a day with a cool afternoon (14:00 local: not night, it does not count). Nothing is judged
+    // until the window has been watched for (95 % of) its 24 h: the first evening after a start is not a night.
+    const effects: RuleEffect[] = [];
+    for (let h = 0; h <= 23; h++) effects.push(...send(set, 'shed-env', h === 16 ? cool : warm, t + h * HOUR));
+    expect(kinds(effects)).toEqual(['fired']);
+    expect(effects[0].ts).toBe(t + 23 * HOUR); // 21:00 local, the first sample 22.8 h after the first
+    expect(st.active).toBe(true);
     // a cool hour the next night (03:00 local) is recovery
     expect(kinds(send(set, 'shed-env', cool, t + 29 * HOUR))).toEqual(['cleared']);
   });
