@@ -99,16 +99,17 @@ export function collectReport(bus: ReportSource, timeZoneOf: (site: string) => s
     const tz = timeZoneOf(e.site);
     let a = alerts.get(e.id);
     if (!a) {
-      a = { id: e.id, rule: e.rule, site: e.site, zone: e.zone, device: e.device, severity: e.severity, level: e.level, levels: [], value: e.value, message: e.message, raised: e.ts, raisedLocal: isoInZone(tz, e.ts) };
+      a = { id: e.id, rule: e.rule, site: e.site, zone: e.zone, device: e.device, severity: e.severity, level: e.level ?? undefined, levels: [], value: e.value ?? undefined, message: e.message, raised: e.ts, raisedLocal: isoInZone(tz, e.ts) };
       alerts.set(e.id, a);
     }
-    if (SEVERITY_RANK[e.severity] > SEVERITY_RANK[a.severity]) a.severity = e.severity;
-    if (e.level && e.state !== 'cleared' && a.levels.at(-1)?.level !== e.level) {
-      a.levels.push({ level: e.level, ts: e.ts });
-      if (a.level === undefined || levelRank(e.rule, e.level) > levelRank(e.rule, a.level)) a.level = e.level;
+    const rec = a;
+    if (SEVERITY_RANK[e.severity] > SEVERITY_RANK[rec.severity]) rec.severity = e.severity;
+    if (e.level && e.state !== 'cleared' && rec.levels.at(-1)?.level !== e.level) {
+      rec.levels.push({ level: e.level, ts: e.ts });
+      if (rec.level === undefined || levelRank(e.rule, e.level) > levelRank(e.rule, rec.level)) rec.level = e.level;
     }
-    if (e.state === 'acknowledged') a.acknowledged ??= e.ts;
-    if (e.state === 'cleared') Object.assign(a, { cleared: e.ts, clearedLocal: isoInZone(tz, e.ts) });
+    if (e.state === 'acknowledged') rec.acknowledged ??= e.ts;
+    if (e.state === 'cleared') Object.assign(rec, { cleared: e.ts, clearedLocal: isoInZone(tz, e.ts) });
   });
   bus.on('command', (c) => {
     if (actuations.has(c.command.id)) return; // a retry repeats the id

@@ -52,7 +52,14 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
 
   beforeAll(async () => {
     const config = loadFarmConfig(DEMO_CONFIG);
-    config.rules = config.rules.map((r) => (r.id === 'shed-ammonia' ? { ...r, when: { ...r.when, for: 1000 }, minOn: 2000 } : r));
+    // Sustain and minimum on-times shortened for a test in real time: `for` 1 s, minOn 2 s.
+    config.rules = config.rules.map((r) =>
+      r.id === 'shed-ammonia'
+        ? { ...r, when: { ...r.when, for: 1000 }, minOn: 2000 }
+        : r.id === 'shed-deodorise' && 'all' in r.when
+          ? { ...r, when: { all: r.when.all.map((c) => ('metric' in c && c.metric === 'nh3' ? { ...c, for: 1000 } : c)) }, minOn: 2000 }
+          : r,
+    );
     ammoniaRule = config.rules.find((r) => r.id === 'shed-ammonia')!;
     svc = await startTestService({ config });
     svc.bus.on('alert', (e) => liveAlerts.push(e));
@@ -67,13 +74,14 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
 
   it('switches spray and fan on past the threshold, raises the alert, and undoes both below clearBelow; all of it in the store', async () => {
     // The rule under test is the demo farm's, thresholds unchanged.
-    expect(ammoniaRule.when).toMatchObject({ metric: 'nh3', above: 20, clearBelow: 15 });
+    expect(ammoniaRule.when).toMatchObject({ metric: 'nh3', atLeast: 20, clearBelow: 15 });
     const start = Date.now();
     const published: { ts: number; nh3: number }[] = [];
     const publish = async (nh3: number) => {
       const ts = Date.now();
       published.push({ ts, nh3 });
-      await sensor.publishAsync(SENSOR.topic, JSON.stringify({ ts, metrics: { nh3, temperature: 18 } }), { qos: 1 });
+      // A mild, dry shed (18 °C, 60 %RH): the deodorising spray is allowed, and no heat rule has a say.
+      await sensor.publishAsync(SENSOR.topic, JSON.stringify({ ts, metrics: { nh3, temperature: 18, humidity: 60 } }), { qos: 1 });
     };
     const onCommands = () => [fan, spray].every((a) => a.received.some((r) => r.command.action === 'on'));
 
@@ -91,14 +99,14 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
       15_000,
       250,
     );
-    for (const a of [fan, spray]) {
+    for (const [a, rule] of [[fan, 'shed-ammonia'], [spray, 'shed-deodorise']] as const) {
       expect(a.received).toHaveLength(1);
-      expect(a.received[0].command).toMatchObject({ action: 'on', reason: 'rule:shed-ammonia' });
+      expect(a.received[0].command).toMatchObject({ action: 'on', reason: `rule:${rule}` });
       expect(a.received[0].qos).toBe(1);
       expect(a.received[0].at - rose).toBeGreaterThanOrEqual(1000); // not before `for` had passed
     }
     const raised = await waitFor(() => liveAlerts.find((e) => e.rule === 'shed-ammonia' && e.state === 'raised'), 'the ammonia alert');
-    expect(raised).toMatchObject({ site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', message: 'Ammonia 24 ppm in shed-1' });
+    expect(raised).toMatchObject({ site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', message: 'Ammonia 24 ppm (17 mg/m³) in shed-1' });
 
     // Hovering between clearBelow (15) and the threshold (20): hysteresis, no command, no clear.
     await publish(18);
@@ -111,8 +119,8 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
     const fell = Date.now();
     await publish(11);
     await waitFor(() => [fan, spray].every((a) => a.received.some((r) => r.command.action === 'off')) || undefined, 'off commands at the fan and the spray');
-    for (const a of [fan, spray]) {
-      expect(a.received.map((r) => `${r.command.action}:${r.command.reason}`)).toEqual(['on:rule:shed-ammonia', 'off:rule:shed-ammonia']);
+    for (const [a, rule] of [[fan, 'shed-ammonia'], [spray, 'shed-deodorise']] as const) {
+      expect(a.received.map((r) => `${r.command.action}:${r.command.reason}`)).toEqual([`on:rule:${rule}`, `off:rule:${rule}`]);
       expect(a.received[1].at).toBeGreaterThanOrEqual(fell);
     }
     const cleared = await waitFor(() => liveAlerts.find((e) => e.rule === 'shed-ammonia' && e.state === 'cleared'), 'the alert cleared');
