@@ -26,6 +26,10 @@ export interface CliOptions {
   quiet: boolean;
   list: boolean;
   help: boolean;
+  /** Run the service in this process on the simulator's clock and write a JSON report of what it did here. */
+  report?: string;
+  /** With --report: only these sites of the farm file. */
+  sites?: string[];
 }
 
 export class UsageError extends Error {
@@ -45,6 +49,11 @@ Usage: npm run simulate -- [options]
   --seed <n>            same seed, same series (default 1)
   --duration <d>        how long to play, simulated: 90s, 30m, 6h (default: the scenario's length);
                         in load mode, real seconds of publishing (default 60)
+  --days <n>            how long to play, in simulated days (the same as --duration <n>d)
+  --report <file>       run the service in this process on the simulator's clock (no broker needed), play the
+                        scenario as fast as the service takes it, and write a JSON report of every alert (rule,
+                        zone, level, raised, acknowledged, cleared) and actuation, with alerts per zone and day
+  --sites <a,b>         with --report: only these sites of the farm file (faster when the others do not matter)
   --start <iso|now>     simulated start time; timestamps follow it. Default: now at speed 1; faster, early
                         enough that the last reading is stamped now (the service rejects readings stamped
                         more than MAX_FUTURE_SKEW ahead of its clock)
@@ -78,6 +87,7 @@ minutes. For rules judged in simulated time, run the service in-process on the s
 
 Examples:
   npm run simulate -- --scenario typhoon --speed 60 --seed 7
+  npm run simulate -- --scenario summer-week --days 7 --report summer-week.json
   npm run simulate -- --scenario sensor-faults --fault never-ack:shed-2-fan
   npm run simulate -- --load 10000 --rate 5000 --duration 60 --broker mqtt://127.0.0.1:1883
   npm run simulate -- --tag-load --rate 500 --config park.yaml
@@ -111,6 +121,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         speed: { type: 'string' },
         seed: { type: 'string' },
         duration: { type: 'string' },
+        days: { type: 'string' },
+        report: { type: 'string' },
+        sites: { type: 'string' },
         start: { type: 'string' },
         'report-every': { type: 'string' },
         broker: { type: 'string' },
@@ -155,11 +168,17 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (values.days !== undefined && values.duration !== undefined) throw new UsageError('give either --days or --duration, not both');
+  const days = values.days === undefined ? undefined : positiveNumber('days', values.days, 1);
+  if (values.sites !== undefined && values.report === undefined) throw new UsageError('--sites goes with --report (the in-process run)');
+  if (values.report !== undefined && load !== undefined) throw new UsageError('--report plays a scenario; it does not go with --load');
   return {
     scenario,
+    report: values.report,
+    sites: values.sites?.split(',').map((x) => x.trim()).filter(Boolean),
     speed: positiveNumber('speed', values.speed, 1),
     seed,
-    durationSec: values.duration === undefined ? undefined : parseDurationSec('duration', values.duration),
+    durationSec: days !== undefined ? days * 86_400 : values.duration === undefined ? undefined : parseDurationSec('duration', values.duration),
     startTs,
     reportEverySec: values['report-every'] === undefined ? undefined : parseDurationSec('report-every', values['report-every']),
     broker: values.broker ?? env.MQTT_URL ?? 'mqtt://127.0.0.1:1883',

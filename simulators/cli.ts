@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadFarmConfig } from '../core/config/load.js';
@@ -9,6 +9,8 @@ import { SCENARIO_NAMES, getScenario } from './scenarios.js';
 import { createSimulatorRunner, type RunnerStats } from './runner.js';
 import { createLoadRunner, type LoadDevice, type LoadStats } from './load-runner.js';
 import { createTagLoadRunner, gateReadersOf } from './tag-load.js';
+import { runInProcess } from './in-process.js';
+import type { ScenarioReport } from './report.js';
 
 /** `npm run simulate`: plays a scenario (or load mode) against a broker, with progress and a summary. */
 
@@ -77,6 +79,48 @@ async function runScenario(opts: CliOptions, farm: FarmConfigT, secrets: (id: st
   if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\n');
   printScenarioSummary(scenario.name, final, interrupted());
   return final.connected === 0 && final.sent === 0 && final.errors > 0 ? 1 : 0;
+}
+
+/** --report: the whole service in this process on the simulator's clock; the report to a file, a summary to stdout. */
+async function runReport(opts: CliOptions & { report: string }, farm: FarmConfigT): Promise<number> {
+  const scenario = getScenario(opts.scenario);
+  const unknown = (opts.sites ?? []).filter((s) => !farm.sites.some((x) => x.id === s));
+  if (unknown.length > 0) throw new UsageError(`--sites: the farm file has no site ${unknown.join(', ')} (it has ${farm.sites.map((s) => s.id).join(', ')})`);
+  const durationSec = opts.durationSec ?? scenario.durationSec;
+  const write = progressWriter(opts.quiet);
+  process.stderr.write(`playing ${scenario.name} for ${span(durationSec)} simulated against the service in this process (simulated clock)\n`);
+  const report = await runInProcess({
+    farm,
+    scenario: scenario.name,
+    seed: opts.seed,
+    durationSec,
+    startTs: opts.startTs,
+    sites: opts.sites,
+    reportEverySec: opts.reportEverySec,
+    onProgress: (st) => write(`[${scenario.name}] sim ${hhmm(st.simTs)} (+${span(st.simElapsedSec)}/${span(durationSec)}) | devices ${st.connected} | sent ${st.sent} (${st.ratePerSec.toFixed(0)}/s) | commands ${st.commands}`),
+  });
+  if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\n');
+  try {
+    writeFileSync(opts.report, JSON.stringify(report, null, 2) + '\n');
+  } catch (err) {
+    throw new UsageError(`cannot write the report to ${opts.report}: ${(err as Error).message}`);
+  }
+  printReportSummary(report, opts.report);
+  return report.runner.errors > 0 && report.runner.sent === 0 ? 1 : 0;
+}
+
+function printReportSummary(r: ScenarioReport, file: string): void {
+  const byRule = new Map<string, number>();
+  for (const a of r.alerts) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
+  const lines = [
+    `Finished scenario ${r.scenario}: ${r.startLocal} to ${r.endLocal} (${r.timeZone})`,
+    `  alerts         ${r.alerts.length}${byRule.size ? ` (${[...byRule].map(([rule, n]) => `${rule} ${n}`).join(', ')})` : ''}`,
+    `  most per zone  ${r.budget.maxPerZoneDay} raised in one local day`,
+    `  actuations     ${r.actuations.length}`,
+    `  readings       ${r.runner.sent} sent, ${r.runner.rejected} rejected, ${r.runner.stalls} stalled steps`,
+    `  report         ${file}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 function printScenarioSummary(name: string, st: RunnerStats, interrupted: boolean): void {
@@ -211,6 +255,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     const farm = needsFarm || opts.config ? loadFarmConfigSafe(opts.config, needsFarm) : undefined;
     const secrets = farm ? secretsFor(farm, fileSecrets) : (id: string) => fileSecrets[id];
     if (opts.tagLoad) return await runTagLoad(opts, farm!, secrets);
+    if (opts.report !== undefined) return await runReport({ ...opts, report: opts.report }, farm!);
     return opts.load !== undefined ? await runLoad(opts, farm, secrets) : await runScenario(opts, farm!, secrets);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof RangeError) {

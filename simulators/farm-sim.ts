@@ -84,6 +84,14 @@ export interface FarmSimulation {
   zone(site: string, zone: string): ZoneModel | undefined;
   /** The flocks walking through gate readers (models/flock.ts). */
   readonly flock: Flock;
+  /** What the scenario did that the service is expected to notice: when its rain stops, which pipe silts up and when. */
+  facts(): ScenarioFacts;
+}
+
+export interface ScenarioFacts {
+  /** The last instant of rain in the scenario's series (gauges see it up to 10 min later), epoch ms. */
+  lastRainTs?: number;
+  silting?: { site: string; zone: string; fromTs: number };
 }
 
 function assignFaults(requested: FaultSpec[], devices: SimDevice[]): FaultSpec[] {
@@ -210,5 +218,14 @@ export function createFarmSimulation(options: FarmSimulationOptions): FarmSimula
     actuator: (id) => actuators.get(id)?.state,
     zone: (site, zone) => zones.find((z) => z.site === site && z.zone === zone)?.model,
     flock,
+    facts() {
+      let lastRainSec: number | undefined;
+      for (let t = 0; t <= scenario.durationSec; t += 60) if (rain(t) > 0) lastRainSec = t;
+      const silted = zones.find((z) => z.silting);
+      return {
+        lastRainTs: lastRainSec === undefined ? undefined : startTs + (lastRainSec + 60) * 1000,
+        silting: silted?.silting && { site: silted.site, zone: silted.zone, fromTs: startTs + silted.silting.startSec * 1000 },
+      };
+    },
   };
 }

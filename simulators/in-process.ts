@@ -49,7 +49,11 @@ export async function runInProcess(o: InProcessOptions): Promise<ScenarioReport>
   const env = EnvSettings.parse({ DATA_DIR: dataDir, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', BATCH_INTERVAL: '2ms' });
   const service = await startService({ env, config: farm, logger, simulate: false, clock });
   const ranks = levelRanks(farm);
-  const collector = collectReport(service.bus, (site) => index.timeZone(site), (rule, level) => ranks.get(`${rule}|${level}`) ?? 0);
+  const collector = collectReport(service.bus, {
+    timeZoneOf: (site) => index.timeZone(site),
+    levelRank: (rule, level) => ranks.get(`${rule}|${level}`) ?? 0,
+    actuatorType: (device) => index.device(device)?.type,
+  });
   const secrets = new Map(index.devices().map((d) => [d.device, d.config.secret]));
   const runner = createSimulatorRunner({
     farm,
@@ -79,6 +83,7 @@ export async function runInProcess(o: InProcessOptions): Promise<ScenarioReport>
       end: clock.now(),
       sites: farm.sites.map((s) => s.id),
       runner: { stalls: stats.stalls, errors: stats.errors, sent: stats.sent, rejected },
+      facts: runner.simulation.facts(),
     });
   } finally {
     await runner.stop();

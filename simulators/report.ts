@@ -1,5 +1,6 @@
 import type { AlertEvent, Command, DeviceRef, Severity } from '../core/domain.js';
 import { offsetMs } from '../core/site-time.js';
+import type { ScenarioFacts } from './farm-sim.js';
 
 /**
  * What a scenario made the service do, as a JSON report (`npm run simulate -- --report FILE`): every alert with its
@@ -33,6 +34,8 @@ export interface ActuationRecord {
   site: string;
   zone: string;
   device: string;
+  /** fan, spray, shutter, pump or valve. */
+  type?: string;
   action: Command['action'];
   value?: number;
   reason: string;
@@ -65,6 +68,8 @@ export interface ScenarioReport {
   /** Alerts raised per zone and local day; the `system:` ones (a silent actuator, fail-safe) are faults and left out. */
   budget: { perZoneDay: ZoneDay[]; maxPerZoneDay: number };
   runner: { stalls: number; errors: number; sent: number; rejected: number };
+  /** What the scenario did (from the simulation): when its rain stopped, which pipe silted up from when. */
+  facts: ScenarioFacts;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
@@ -88,11 +93,16 @@ export interface ReportCollector {
   report(meta: Omit<ScenarioReport, 'alerts' | 'actuations' | 'budget' | 'startLocal' | 'endLocal'>): ScenarioReport;
 }
 
-/**
- * Listens to the service's bus for alerts, commands and acknowledgements. `timeZoneOf` gives a site's zone,
- * `levelRank` where a level stands in its rule's list (mildest first), to tell the worst level reached.
- */
-export function collectReport(bus: ReportSource, timeZoneOf: (site: string) => string, levelRank: (rule: string, level: string) => number): ReportCollector {
+/** What the collector needs to know about the farm and its rules. */
+export interface ReportFarm {
+  timeZoneOf(site: string): string;
+  /** Where a level stands in its rule's list (mildest first), to tell the worst level an alert reached. */
+  levelRank(rule: string, level: string): number;
+  actuatorType(device: string): string | undefined;
+}
+
+/** Listens to the service's bus for alerts, commands and acknowledgements. */
+export function collectReport(bus: ReportSource, { timeZoneOf, levelRank, actuatorType }: ReportFarm): ReportCollector {
   const alerts = new Map<string, AlertRecord>();
   const actuations = new Map<string, ActuationRecord>();
   bus.on('alert', (e) => {
@@ -114,7 +124,7 @@ export function collectReport(bus: ReportSource, timeZoneOf: (site: string) => s
   bus.on('command', (c) => {
     if (actuations.has(c.command.id)) return; // a retry repeats the id
     const { id, action, value, reason, ts } = c.command;
-    actuations.set(id, { id, site: c.site, zone: c.zone, device: c.device, action, value, reason, ts, local: isoInZone(timeZoneOf(c.site), ts) });
+    actuations.set(id, { id, site: c.site, zone: c.zone, device: c.device, type: actuatorType(c.device), action, value, reason, ts, local: isoInZone(timeZoneOf(c.site), ts) });
   });
   bus.on('actuatorState', (s) => {
     const a = s.ack ? actuations.get(s.ack) : undefined;

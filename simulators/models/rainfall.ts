@@ -45,53 +45,6 @@ export function chicagoHyetograph(opts: { idf?: Idf; returnPeriodYears: number; 
   };
 }
 
-/**
- * A typhoon's rain at one place: outer rain bands for most of a day, a ramp as the core arrives, hours of
- * 50–70 mm/h with embedded bands, a taper, then nothing.
- * Typhoon In-Fa (No. 6 of 2021) crawled across northern Zhejiang on 24–27 July 2021: a day and more of
- * outer-band rain, then sustained extreme rain near its centre, with multi-day totals of several hundred
- * mm; the second-wettest tropical cyclone on record in China. This series keeps that shape in one day:
- * the outer bands alone pass 50 mm in 12 h (CMA blue rainstorm signal) before any 6 h holds 50 mm
- * (yellow), the ramp passes 50 mm in 3 h (orange) and the core 100 mm in 3 h (red).
- */
-export interface TyphoonOptions {
-  seed: number;
-  startSec?: number;
-  /** Outer rain bands: hours and mean intensity (mm/h). */
-  outerHours?: number;
-  outerMmPerHour?: number;
-  rampHours?: number;
-  coreHours?: number;
-  coreMmPerHour?: number;
-  taperHours?: number;
-}
-
-export function typhoonSeries(opts: TyphoonOptions): RainSeries {
-  const start = opts.startSec ?? 0;
-  const outer = (opts.outerHours ?? 8) * 3600;
-  const outerMean = opts.outerMmPerHour ?? 6.5;
-  const ramp = (opts.rampHours ?? 1.5) * 3600;
-  const core = (opts.coreHours ?? 3.5) * 3600;
-  const mean = opts.coreMmPerHour ?? 62;
-  const taper = (opts.taperHours ?? 0.5) * 3600;
-  return (tSec) => {
-    const t = tSec - start;
-    if (t < 0) return 0;
-    const band = smoothNoise(opts.seed, t / 900); // rain bands pass every ~15 min
-    if (t < outer) return clamp(outerMean * (1 + 0.6 * band), 0.5, 2.5 * outerMean);
-    if (t < outer + ramp) return outerMean + (mean - outerMean) * ((t - outer) / ramp) + 6 * band;
-    if (t < outer + ramp + core) return clamp(mean + 14 * band, mean - 18, mean + 25);
-    const intoTaper = t - outer - ramp - core;
-    if (intoTaper < taper) return Math.max(0, mean * (1 - intoTaper / taper) + 4 * band);
-    return 0;
-  };
-}
-
-/** When the rain of a typhoon series with these options stops, seconds after its start. */
-export function typhoonRainEndSec(opts: Omit<TyphoonOptions, 'seed' | 'startSec'> = {}): number {
-  return ((opts.outerHours ?? 8) + (opts.rampHours ?? 1.5) + (opts.coreHours ?? 3.5) + (opts.taperHours ?? 0.5)) * 3600;
-}
-
 /** Showers on an ordinary day: a short Chicago storm each afternoon of modest return period. */
 export function dailyShower(opts: { startSec: number; returnPeriodYears?: number; durationMin?: number; periodSec?: number }): RainSeries {
   const storm = chicagoHyetograph({ returnPeriodYears: opts.returnPeriodYears ?? 0.5, durationMin: opts.durationMin ?? 40 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,9 +9,9 @@ import { farm, gaugeZone, SECRET, shedZone } from './fixtures.js';
 import { startTestBroker, type TestBroker } from './test-broker.js';
 
 /** Runs `simulators/cli.ts` as a user would (through tsx) and returns its exit code and output. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, script = 'simulators/cli.ts'): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'simulators/cli.ts', ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -34,6 +34,28 @@ describe('simulate command line', () => {
     expect(() => parseCliArgs(['--bogus'], {})).toThrow(/--help/);
   });
 
+  it('--report runs the service in this process on the simulated clock and writes what it did; report-table makes the README row', async () => {
+    expect(() => parseCliArgs(['--days', '2', '--duration', '3h'], {})).toThrow(/either --days or --duration/);
+    expect(() => parseCliArgs(['--sites', 'xihu-drain'], {})).toThrow(/--sites goes with --report/);
+    expect(parseCliArgs(['--days', '2', '--report', 'r.json', '--sites', 'a, b'], {})).toMatchObject({ durationSec: 172_800, report: 'r.json', sites: ['a', 'b'] });
+    const file = join(mkdtempSync(join(tmpdir(), 'sim-report-')), 'cloudburst.json');
+    const run = await cli(['--scenario', 'cloudburst', '--days', '1', '--sites', 'xihu-drain', '--report', file, '--quiet'], {}, 120_000);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Finished scenario cloudburst: 2021-07-30T00:00:00\+08:00 to 2021-07-31T00:00:00\+08:00 \(Asia\/Shanghai\)/);
+    expect(run.stdout).toMatch(/report +.*cloudburst\.json/);
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    expect(report).toMatchObject({ scenario: 'cloudburst', sites: ['xihu-drain'], runner: { stalls: 0, rejected: 0 } });
+    const first = report.alerts[0];
+    expect(Object.keys(first)).toEqual(expect.arrayContaining(['rule', 'zone', 'level', 'raised', 'raisedLocal', 'cleared']));
+    expect(first.raisedLocal).toMatch(/^2021-07-30T1\d:\d\d:\d\d\+08:00$/);
+    expect(report.actuations[0]).toMatchObject({ device: 'sump-1-pump', type: 'pump', action: 'on', reason: 'rule:sump-pump', acked: expect.any(Number) });
+    const table = await cli([file], {}, 30_000, 'simulators/report-table.ts');
+    expect(table.stdout.split('\n')[2]).toMatch(/^\| `cloudburst` \| 2021-07-30, 1 d, xihu-drain \| \d+: .*rainstorm-1h 3.* \| \d \| 2: pump 2 \|$/);
+    const unknown = await cli(['--scenario', 'cloudburst', '--sites', 'nowhere', '--report', file]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/--sites: the farm file has no site nowhere \(it has huyang, tianmu, xihu-drain\)/);
+  });
+
   it('--help explains the options and exits 0; a bad scenario exits 2 naming the choices', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
@@ -41,7 +63,7 @@ describe('simulate command line', () => {
     expect(help.stdout).toMatch(/--load <n>/);
     const bad = await cli(['--scenario', 'earthquake']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/choose one of normal-day, heat-wave/);
+    expect(bad.stderr).toMatch(/choose one of normal-day, summer-week, heat-wave/);
   });
 
   it('plays a scenario against a broker, shows progress and prints a summary', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as drainage from '../../simulators/models/drainage.js';
-import { chicagoHyetograph, rainDepthMm, typhoonSeries, typhoonRainEndSec, idfMeanMmPerMin, EAST_CHINA_IDF } from '../../simulators/models/rainfall.js';
+import { chicagoHyetograph, rainDepthMm, idfMeanMmPerMin, EAST_CHINA_IDF, inFaHangzhou, IN_FA_RAIN_END_HOUR, cloudburst, CLOUDBURST_DURATION_SEC } from '../../simulators/models/rainfall.js';
 
 const storm = chicagoHyetograph({ returnPeriodYears: 2, durationMin: 60, startSec: 1800 });
 
@@ -86,17 +86,48 @@ describe('drainage model', () => {
     expect(rainDepthMm(s, 0, 7200, 10)).toBeCloseTo(idfDepth, -1);
   });
 
-  it('the typhoon series: outer bands pass 50 mm in 12 h before any 6 h does, then hours above 50 mm/h, then it stops', () => {
-    const s = typhoonSeries({ seed: 7 });
-    const depth = (fromH: number, toH: number) => rainDepthMm(s, fromH * 3600, toH * 3600);
-    // Outer bands: the CMA blue signal (50 mm in 12 h) comes before the yellow (50 mm in 6 h).
-    expect(depth(0, 8)).toBeGreaterThan(45);
-    for (let h = 6; h <= 8; h++) expect(depth(h - 6, h)).toBeLessThan(50);
-    const hourly = Array.from({ length: 16 }, (_, h) => depth(h, h + 1));
-    expect(hourly.filter((mm) => mm > 50).length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...hourly.slice(0, 8))).toBeLessThan(15);
-    expect(typhoonRainEndSec()).toBe(13.5 * 3600);
-    expect(depth(13.5, 40)).toBe(0);
-    expect(depth(0, 13.5)).toBeGreaterThan(250); // In-Fa left several hundred mm
+  it('In-Fa as Hangzhou measured it: 230-290 mm over 23-26 July, hours mostly under 10 mm, the wettest about 24 mm', () => {
+    for (const seed of [1, 7, 42]) {
+      const s = inFaHangzhou({ seed });
+      const hourly = Array.from({ length: 110 }, (_, h) => rainDepthMm(s, h * 3600, (h + 1) * 3600, 30));
+      const total = hourly.reduce((a, b) => a + b, 0);
+      expect(total, `seed ${seed}`).toBeGreaterThan(230);
+      expect(total, `seed ${seed}`).toBeLessThan(290);
+      const wet = hourly.filter((mm) => mm > 0);
+      expect(wet.filter((mm) => mm < 10).length / wet.length).toBeGreaterThan(0.9);
+      expect(Math.max(...hourly)).toBeGreaterThan(21);
+      expect(Math.max(...hourly)).toBeLessThan(27);
+      // A day of ≥ 100 mm (GB/T 28592 heavy rainstorm) on the 25th; it ends on the 26th at 18:00
+      const day = (d: number) => hourly.slice(d * 24, d * 24 + 24).reduce((a, b) => a + b, 0);
+      expect(day(2)).toBeGreaterThan(100);
+      expect(rainDepthMm(s, IN_FA_RAIN_END_HOUR * 3600, 120 * 3600)).toBe(0);
+    }
+  });
+
+  it('the Beigaofeng cloudburst: 95.3 mm in its wettest hour, about 110 mm in all, then nothing', () => {
+    const s = cloudburst({ startSec: 3600 });
+    const wettest = Math.max(...Array.from({ length: 180 }, (_, m) => rainDepthMm(s, 3600 + m * 60, 3600 + m * 60 + 3600, 10)));
+    expect(wettest).toBeGreaterThan(95);
+    expect(wettest).toBeLessThan(100);
+    expect(rainDepthMm(s, 0, 6 * 3600, 10)).toBeCloseTo(110, -1);
+    expect(rainDepthMm(s, 3600 + CLOUDBURST_DURATION_SEC, 10 * 3600)).toBe(0);
+  });
+
+  it('backwater: a pipe whose outlet sump has filled above its invert stands as high as the sump, and a full sump takes only what it pumps', () => {
+    const pipe = drainage.defaultPipeParams({ diameterM: 1.0 });
+    const dry = drainage.stepPipe(drainage.initialPipeState(pipe), { rainMmPerHour: 0, upstreamM3s: 0, localHour: 12 }, 60);
+    expect(dry.waterLevelM).toBeLessThan(0.3);
+    const backed = drainage.stepPipe(drainage.initialPipeState(pipe), { rainMmPerHour: 0, upstreamM3s: 0, localHour: 12, tailwaterM: 0.7 }, 60);
+    expect(backed.waterLevelM).toBeCloseTo(0.7, 2);
+    expect(backed.fillPct).toBeCloseTo(70, 0);
+    const sump = drainage.initialSumpState(drainage.defaultSumpParams({ depthM: 4, inletLevelM: 3 }), 4);
+    const outlet = drainage.sumpOutlet(sump, 0);
+    expect(outlet).toEqual({ tailwaterM: 1, outflowLimitM3s: 0 });
+    // a storm into a full sump with its pump off: the water stays in the pipe, above the crown, and surcharges
+    let s = drainage.initialPipeState(pipe);
+    for (let i = 0; i < 30; i++) s = drainage.stepPipe(s, { rainMmPerHour: 30, upstreamM3s: 0, localHour: 12, ...outlet }, 60);
+    expect(s.outflowM3s).toBe(0);
+    expect(s.fillPct).toBe(100);
+    expect(s.waterLevelM).toBeGreaterThan(1);
   });
 });
