@@ -94,11 +94,19 @@ export function scaledDemoFarm(copies: number): Raw {
         ...rule,
         id: copyId(rule.id, k),
         scope: { ...scope, ...(scope.site ? { site: copyId(scope.site, k) } : {}), ...(scope.device ? { device: copyId(scope.device, k) } : {}) },
+        when: renameBaselineGauges(rule.when as Raw, k),
       });
   }
   // The copies share zone ids, so the demo's register (by zone) would be ambiguous: the rules bench needs no animals.
   const { animals: _animals, ...rest } = demo;
   return { ...rest, sites, rules };
+}
+
+/** A silting rule's rain gauges are devices of its site: each copy watches its own. */
+function renameBaselineGauges(when: Raw, k: number): Raw {
+  const baseline = when.baseline as Raw | undefined;
+  if (!baseline) return when;
+  return { ...when, baseline: { ...baseline, rain: (baseline.rain as string[]).map((g) => copyId(g, k)) } };
 }
 
 /** Sensors of a scaled farm as load devices. Field sensors leave rain_mm out so each reading carries exactly one count metric. */

@@ -136,14 +136,15 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
 
     // The other partition: a drain reading is judged by the drain rules process.
     const pipe = await device('pipe-01-level');
-    await pipe.publishAsync('farm/xihu-drain/pipe-01/pipe-01-level/telemetry', JSON.stringify({ metrics: { fill: 90, water_level: 0.7 } }), { qos: 1 });
-    await waitFor(() => live.alerts.find((a) => a.rule === 'drain-fill' && a.level === 'red'), 'the red fill alert on the dashboard socket', 30_000);
+    // Pipe 01 (storm, DN800, invert 2.5 m deep) surcharged to 1.6 m: within 1 m of the street, red.
+    await pipe.publishAsync('farm/xihu-drain/pipe-01/pipe-01-level/telemetry', JSON.stringify({ metrics: { fill: 100, water_level: 1.6 } }), { qos: 1 });
+    await waitFor(() => live.alerts.find((a) => a.rule === 'storm-pipe-level' && a.level === 'red'), 'the red pipe-level alert on the dashboard socket', 30_000);
 
     // The REST API answers from both rules processes (MQTT request/response) ...
     const alerts = await waitFor(async () => {
       const { body } = await api('/api/alerts?state=active');
       const list = body.alerts as AlertEvent[];
-      return list.some((a) => a.rule === 'shed-h2s') && list.some((a) => a.rule === 'drain-fill') ? list : undefined;
+      return list.some((a) => a.rule === 'shed-h2s') && list.some((a) => a.rule === 'storm-pipe-level') ? list : undefined;
     }, 'both alerts from GET /api/alerts');
     expect(alerts.every((a) => a.state !== 'cleared')).toBe(true);
     const { body: acts } = await api('/api/actuators');
