@@ -37,3 +37,13 @@ export function thiBands(attributes: Record<string, string | number | boolean> |
   const group = attributes?.animalGroup;
   return ANIMAL_GROUPS.includes(group as AnimalGroup) ? THI_BANDS[group as AnimalGroup] : MARAI_2007;
 }
+
+export type ThiBand = 'none' | 'moderate' | 'severe' | 'extreme';
+
+/** The heat-stress band of a THI for a group's bands (the page shows it next to each shed's THI). */
+export function thiBandOf(thi: number, bands: ThiBands): ThiBand {
+  if (thi < bands.comfort) return 'none';
+  if (thi < bands.severe) return 'moderate';
+  if (thi < bands.extreme) return 'severe';
+  return 'extreme';
+}

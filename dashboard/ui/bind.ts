@@ -1,4 +1,6 @@
-import { sheepThi, thiBand } from '../../core/metrics-catalog.js';
+import { thiBandOf, thiBands } from '../../core/animal-groups.js';
+import { ppmToMgM3 } from '../../core/gas-units.js';
+import { sheepThi } from '../../core/metrics-catalog.js';
 import { fillGrade } from '../site-view.js';
 import { $$, fmt, fmtTime } from './dom.js';
 import { currentLang, t, tr } from './i18n.js';
@@ -9,7 +11,8 @@ import { deviceEntry, findSite, model } from './state.js';
  * Views render their structure once; live values are filled into elements marked with data-bind, so an update
  * never rebuilds the DOM (inputs keep focus, buttons keep their listeners). `patch` runs at most once per frame.
  *   data-bind="reading"  data-device data-metric   the latest value
- *   data-bind="thi"      data-site data-zone        THI of a shed from its temperature and humidity, with band
+ *   data-bind="mgm3"     data-device data-metric   a gas's latest value in mg/m³ (20 °C, 101.325 kPa)
+ *   data-bind="thi"      data-site data-zone        THI of a shed from its temperature and humidity, with its animal group's band
  *   data-bind="presence" data-device                online / offline
  *   data-bind="actuator" data-device                confirmed state, mode, pending command, hold and why
  *   data-bind="fill"     data-device                pipe fill gauge and its grade colour
@@ -43,9 +46,14 @@ const binders: Record<string, (el: HTMLElement) => void> = {
     setText(el, fmt(v?.value));
     el.title = v ? fmtTime(v.ts, currentLang(), entry?.site.timeZone) : '';
   },
+  mgm3(el) {
+    const v = deviceEntry(el.dataset.device!)?.device.latest[el.dataset.metric!];
+    setText(el, fmt(v === undefined ? undefined : ppmToMgM3(el.dataset.metric!, v.value)));
+  },
   thi(el) {
     const thi = shedThi(el.dataset.site!, el.dataset.zone!);
-    const band = thi === undefined ? undefined : thiBand(thi);
+    const zone = findSite(el.dataset.site!)?.zones.find((z) => z.id === el.dataset.zone);
+    const band = thi === undefined ? undefined : thiBandOf(thi, thiBands(zone?.attributes));
     setText(el, thi === undefined ? '—' : `${fmt(thi)} · ${t(`thi.${band}` as 'thi.none')}`);
     el.dataset.band = band ?? '';
   },

@@ -93,6 +93,8 @@ describe('dashboard in a browser, fed by stand-ins', () => {
     await seeText(operator, 'reading-shed-1-env-nh3', '7.7');
     emitReading('shed-1-env', { nh3: 9.9 });
     await seeText(operator, 'reading-shed-1-env-nh3', '9.9');
+    // and in mg/m³, the unit of the Chinese standards (20 °C, 101.325 kPa): 9.9 × 17.031 / 24.06
+    await seeText(operator, 'reading-shed-1-env-nh3-mgm3', '7.0');
   });
 
   it('the API documentation is browsable at /api/docs after login', async () => {

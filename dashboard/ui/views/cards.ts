@@ -1,3 +1,4 @@
+import { GAS_MOLAR_MASS } from '../../../core/gas-units.js';
 import { METRICS } from '../../../core/metrics-catalog.js';
 import type { DeviceViewT, SiteViewT, ZoneViewT } from '../../schemas.js';
 import { esc } from '../dom.js';
@@ -20,7 +21,12 @@ export function sensorMetrics(device: DeviceViewT, kind: string): string[] {
 
 export function reading(device: string, metric: string, options: { label?: boolean; link?: boolean } = {}): string {
   const unit = METRICS[metric]?.unit ?? '';
-  const value = `<span class="value" data-bind="reading" data-device="${esc(device)}" data-metric="${esc(metric)}" data-testid="reading-${esc(device)}-${esc(metric)}">—</span><span class="unit">${esc(unit)}</span>`;
+  // Gases also in mg/m³, the unit of the Chinese standards (core/gas-units.ts).
+  const mg =
+    GAS_MOLAR_MASS[metric] === undefined
+      ? ''
+      : ` <span class="alt" title="${esc(t('unit.mgm3Help'))}"><span class="value" data-bind="mgm3" data-device="${esc(device)}" data-metric="${esc(metric)}" data-testid="reading-${esc(device)}-${esc(metric)}-mgm3">—</span><span class="unit">mg/m³</span></span>`;
+  const value = `<span class="value" data-bind="reading" data-device="${esc(device)}" data-metric="${esc(metric)}" data-testid="reading-${esc(device)}-${esc(metric)}">—</span><span class="unit">${esc(unit)}</span>${mg}`;
   const label = options.label === false ? '' : `<span class="label">${esc(tr('metric', metric))}</span>`;
   const tag = options.link === false ? 'span' : 'a';
   const href = options.link === false ? '' : ` href="#/history/${esc(device)}/${esc(metric)}"`;

@@ -1,6 +1,6 @@
 import type { DrainageResponseT } from '../../schemas.js';
 import { esc, fmt, fmtClock } from '../dom.js';
-import { currentLang, named, t } from '../i18n.js';
+import { currentLang, named, t, tr } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 
 /**
@@ -9,8 +9,9 @@ import { deviceEntry } from '../state.js';
  */
 export const LEVELS = ['blue', 'yellow', 'orange', 'red'] as const;
 
+/** A level's name in the page's language: the warning colours, GB/T 28592's day grades (暴雨 …), heat-stress grades. */
 export function levelLabel(level: string): string {
-  return (LEVELS as readonly string[]).includes(level) ? t(`level.${level}` as 'level.blue') : level;
+  return tr('level', level);
 }
 
 /** The colours with the thresholds they stand for, e.g. "blue < 50 %, yellow > 50 %, orange > 70 %, red > 85 %". */
