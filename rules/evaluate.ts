@@ -1,9 +1,11 @@
 import type { ActuatorType, Reading, Severity } from '../core/domain.js';
 import { localClock } from '../core/site-time.js';
-import { createBaseline, isDry, learn, localDayHour, noteRain, reference, seen, type BaselineState } from './baseline.js';
-import type { ActuatorLeaf, CompiledRule, CondNode, LevelSpec, MetricLeaf, ScopeRef } from './compile.js';
+import { createBaseline, type BaselineState } from './baseline.js';
+import type { CompiledRule, CondNode, ScopeRef } from './compile.js';
+import { step } from './levels.js';
 import { inSchedule } from './schedule.js';
-import { addSample, aggregate, createWindow, evict, type WindowState } from './window.js';
+import { actuatorReport, inHours, readBaseline, watches, windowValue } from './special-leaves.js';
+import { addSample, createWindow, evict, type WindowState } from './window.js';
 import { resolveLeaves, type LeafSpec } from './zone-values.js';
 
 /**
@@ -102,6 +104,8 @@ function specsWithoutZone(rule: CompiledRule): LeafSpec[] {
   return resolved.specs;
 }
 
+export { targetLevel } from './levels.js';
+
 export function evaluate(state: RuleState, input: EvalInput, now: number): { state: RuleState; effects: RuleEffect[] } {
   const { rule } = state;
   if (input.type === 'reading') {
@@ -156,77 +160,6 @@ export function evaluate(state: RuleState, input: EvalInput, now: number): { sta
   return { state, effects: settle(state, now) };
 }
 
-/**
- * A window's aggregate. A window over some hours of the day ("the coolest THI of last night") is judged only once
- * it has been watched for nearly its whole length (95 %): the first evening after a start must not count as a night.
- */
-function windowValue(state: RuleState, i: number, now: number): number | undefined {
-  const leaf = state.rule.leaves[i] as MetricLeaf;
-  const ls = state.leaves[i];
-  const w = leaf.window!;
-  if (w.hours && (ls.watchedSince === undefined || now - ls.watchedSince < 0.95 * w.ms)) return undefined;
-  return aggregate(ls.window!, w.agg, now, state.specs[i].base);
-}
-
-/** `hours` of a window: [fromMin, toMin) of the local day, wrapping midnight when from > to. */
-function inHours(h: { fromMin: number; toMin: number }, minute: number): boolean {
-  if (h.fromMin === h.toMin) return true;
-  return h.fromMin < h.toMin ? minute >= h.fromMin && minute < h.toMin : minute >= h.fromMin || minute < h.toMin;
-}
-
-/**
- * A baseline leaf: gauges' readings tell it when it last rained; its own device's readings are learned when dry
- * and judged against the level learned for their local hour. While it is not dry weather (or too little is
- * learned) the leaf keeps its level: rain neither raises nor clears a silting alert. Returns whether it was touched.
- */
-function readBaseline(state: RuleState, i: number, leaf: MetricLeaf, r: Reading, now: number): boolean {
-  const spec = leaf.baseline!;
-  const ls = state.leaves[i];
-  const b = ls.aux as BaselineState;
-  if (spec.rain.includes(r.device)) {
-    const mm = r.metrics.rain_mm;
-    if (mm === undefined) return false;
-    noteRain(b, r.ts, mm);
-    if (!isDry(b, spec, now)) ls.pendingLevel = ls.pendingSince = undefined;
-    return true;
-  }
-  if (!accepts(state, undefined, r)) return false;
-  const v = r.metrics[leaf.metric];
-  if (v === undefined) return false;
-  seen(b, r.ts);
-  const at = localDayHour(state.timeZone, r.ts);
-  const ref = reference(b, spec, at);
-  if (isDry(b, spec, r.ts)) learn(b, spec, at, v);
-  if (ls.lastTs !== undefined && r.ts < ls.lastTs) return true; // a late reading teaches, but a newer value is judged
-  ls.lastTs = r.ts;
-  if (ref === undefined || !isDry(b, spec, now)) {
-    ls.pendingLevel = ls.pendingSince = undefined;
-    return true;
-  }
-  ls.value = Math.round((v - ref) * 1000) / 1000;
-  step(state.specs[i].levels, leaf, ls, now);
-  return true;
-}
-
-function watches(state: RuleState, leaf: ActuatorLeaf, a: ActuatorReport): boolean {
-  if (leaf.device) return a.device === leaf.device;
-  return a.type === leaf.type && a.site === state.site && a.zone === state.zone;
-}
-
-/** An actuator condition holds once some matching actuator has been in the wanted state for `for` without a break. */
-function actuatorReport(leaf: ActuatorLeaf, ls: LeafState, a: ActuatorReport, now: number): void {
-  const devices = ls.aux as Map<string, boolean>;
-  devices.set(a.device, a.on);
-  const wanted = [...devices.values()].some((on) => on === (leaf.is === 'on'));
-  if (!wanted) {
-    ls.level = -1;
-    ls.pendingSince = undefined;
-    return;
-  }
-  ls.pendingSince ??= now;
-  if (now - ls.pendingSince >= leaf.forMs) ls.level = 0;
-}
-
 function accepts(state: RuleState, pinned: string | undefined, r: Reading): boolean {
   if (pinned) return r.device === pinned;
   if (state.device) return r.device === state.device;
@@ -251,39 +184,6 @@ function tickLeaf(state: RuleState, i: number, now: number): void {
     step(state.specs[i].levels, leaf, ls, now);
   } else if (ls.pendingLevel !== undefined) {
     step(state.specs[i].levels, leaf, ls, now);
-  }
-}
-
-/**
- * The level the value asks for: the worst level whose threshold it crosses, except that levels up to the
- * current one are kept until the value passes their clear threshold (hysteresis, so no chatter).
- */
-export function targetLevel(levels: LevelSpec[], value: number, current: number): number {
-  for (let i = levels.length - 1; i >= 0; i--) {
-    const l = levels[i];
-    // Inclusive thresholds forgive float rounding: fifty 0.2 mm tips sum to 9.999999999999998, which is 10 mm.
-    const tol = l.inclusive ? 1e-9 * Math.max(1, Math.abs(l.enter)) : 0;
-    const crossed = l.up ? (l.inclusive ? value >= l.enter - tol : value > l.enter) : l.inclusive ? value <= l.enter + tol : value < l.enter;
-    const held = i <= current && (l.up ? value >= l.clear - tol : value <= l.clear + tol);
-    if (crossed || held) return i;
-  }
-  return -1;
-}
-
-/** Moves the leaf toward its target level once the value has asked for it for `for` (up) or `clearFor` (down). */
-function step(levels: LevelSpec[], leaf: MetricLeaf, ls: LeafState, now: number): void {
-  if (ls.value === undefined) return;
-  const target = targetLevel(levels, ls.value, ls.level);
-  if (target === ls.level) {
-    ls.pendingLevel = ls.pendingSince = undefined; // the condition broke: the sustain timer starts over
-    return;
-  }
-  const up = target > ls.level;
-  if (ls.pendingLevel === undefined || ls.pendingLevel > ls.level !== up) ls.pendingSince = now;
-  ls.pendingLevel = target;
-  if (now - ls.pendingSince! >= (up ? leaf.forMs : leaf.clearForMs)) {
-    ls.level = target;
-    ls.pendingLevel = ls.pendingSince = undefined;
   }
 }
 

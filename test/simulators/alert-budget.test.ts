@@ -1,22 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScenarioReport } from '../../simulators/report.js';
 import { isFault, scenarioReport } from './report-run.js';
 
 /**
- * The alert budget (issue 13): on an ordinary day and in a typical Hangzhou July week, the demo farm played against
- * the whole service raises at most one alert per zone and local day, faults apart. An alert that fires every few
- * hours for the weather is one an operator mutes. Whole farm (sheds, fields, drains), reports every 5 simulated
- * minutes, from the service's own events.
+ * The alert budget (issue 13): in a typical Hangzhou July week the demo farm played against the whole service
+ * raises at most one alert per zone and local day, faults apart (normal-day: normal-day-budget.test.ts). An alert
+ * that fires every few hours for the weather is one an operator mutes. Whole farm (sheds, fields, drains), reports
+ * every 5 simulated minutes, from the service's own events.
  */
-let day: ScenarioReport;
 let week: ScenarioReport;
 
+// A simulated week of the whole farm takes two to seven minutes here, depending on what else the machine runs.
 beforeAll(async () => {
-  day = await scenarioReport('normal-day');
   week = await scenarioReport('summer-week');
-}, 600_000);
-
-afterAll(() => {});
+}, 900_000);
 
 const zoneDays = (r: ScenarioReport) => {
   const counts = new Map<string, number>();
@@ -27,24 +24,14 @@ const zoneDays = (r: ScenarioReport) => {
   return counts;
 };
 
-describe('alert budget', () => {
-  it('both runs played every reading: no stalls, no rejects, no faults', () => {
-    for (const r of [day, week]) {
-      expect(r.runner, r.scenario).toMatchObject({ stalls: 0, errors: 0, rejected: 0 });
-      expect(r.alerts.filter(isFault), r.scenario).toEqual([]);
-    }
+describe('alert budget: summer-week', () => {
+  it('played every reading: no stalls, no rejects, no faults', () => {
+    expect(week.runner).toMatchObject({ stalls: 0, errors: 0, rejected: 0 });
+    expect(week.alerts.filter(isFault)).toEqual([]);
     expect(week.endLocal).toBe('2021-07-12T00:00:00+08:00');
   });
 
-  it('normal-day: no zone raises more than one alert in the day, and the sheds, fields and sump did their work', () => {
-    expect([...zoneDays(day)].filter(([, n]) => n > 1)).toEqual([]);
-    expect(day.budget.maxPerZoneDay).toBeLessThanOrEqual(1);
-    const types = new Set(day.actuations.map((a) => a.type));
-    expect(types).toContain('fan');
-    expect(types).toContain('pump');
-  });
-
-  it('summer-week: no zone raises more than one alert a day; the heat is one alert per shed for the hot spell, not one per afternoon', () => {
+  it('no zone raises more than one alert a day; the heat is one alert per shed for the hot spell, not one per afternoon', () => {
     expect([...zoneDays(week)].filter(([, n]) => n > 1)).toEqual([]);
     expect(week.budget.maxPerZoneDay).toBeLessThanOrEqual(1);
     const heat = week.alerts.filter((a) => a.rule === 'shed-heat-stress');
