@@ -13,15 +13,18 @@ import { startActuator, startSensor, type TestActuator, type TestSensor } from '
  * The whole service as a user meets it: broker, ingest, SQLite store, the real rules engine with the demo
  * farm's rules, the dashboard; devices are real MQTT clients (the simulated farm, plus the shed-1 devices and
  * one pipe driven by this test) and the page runs in headless Chromium.
- * One change to the demo rules: shed-ammonia's `for: 30s` becomes 3 s, so "NH3 stays above 20 ppm" is seen
- * within seconds instead of half a minute; everything else is the bundled demo farm.
+ * One change to the demo rules: the `for: 30s` of shed-ammonia (fans) and shed-deodorise (spray) becomes 3 s, so
+ * "NH3 stays at 20 ppm or more" is seen within seconds instead of half a minute; everything else is the bundled
+ * demo farm.
  * Screenshots of the overview, a shed, the drainage view and the alerts panel go to test-artifacts/dashboard/.
  */
 const config = loadFarmConfig(DEMO_CONFIG);
 const ammonia = config.rules.find((r) => r.id === 'shed-ammonia');
-if (!ammonia || !('metric' in ammonia.when) || ammonia.when.metric !== 'nh3' || ammonia.when.above !== 20)
-  throw new Error('The demo farm no longer has the shed-ammonia rule (nh3 above 20 ppm) this test is written against: update the test.');
+const deodorise = config.rules.find((r) => r.id === 'shed-deodorise');
+if (!ammonia || !('metric' in ammonia.when) || ammonia.when.metric !== 'nh3' || ammonia.when.atLeast !== 20 || !deodorise || !('all' in deodorise.when))
+  throw new Error('The demo farm no longer has the shed-ammonia and shed-deodorise rules (nh3 from 20 ppm) this test is written against: update the test.');
 ammonia.when.for = 3000;
+for (const c of deodorise.when.all) if ('metric' in c && c.metric === 'nh3') c.for = 3000;
 const farm = indexFarm(config);
 
 const USERS = { operator: ['ops', 'dev-only-operator'], viewer: ['viewer', 'dev-only-viewer'], admin: ['admin', 'dev-only-admin'] } as const;
@@ -123,7 +126,7 @@ describe('the dashboard on the whole service with real devices', () => {
     await env.send({ nh3: 26 });
     nh3Timer = setInterval(() => void env.send({ nh3: 26 }).catch(() => {}), 1000);
 
-    await operator.getByTestId('zone-alerts').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm in shed-1' }).waitFor({ timeout: 10_000 });
+    await operator.getByTestId('zone-alerts').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in shed-1' }).waitFor({ timeout: 10_000 });
     await operator.getByTestId('actuator-shed-1-fan-pending').waitFor({ state: 'visible', timeout: 10_000 });
     expect(fan.commands.at(-1)).toMatchObject({ action: 'on', reason: 'rule:shed-ammonia' });
     expect(await operator.getByTestId('actuator-shed-1-fan-state').textContent()).toBe('Off');
@@ -140,9 +143,9 @@ describe('the dashboard on the whole service with real devices', () => {
 
   it('the alerts panel lists the alert by severity and the operator acknowledges it', async () => {
     await go(operator, '#/alerts');
-    const row = operator.getByTestId('alerts-panel').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm in shed-1' });
+    const row = operator.getByTestId('alerts-panel').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in shed-1' });
     await row.waitFor();
-    await operator.getByTestId('alert-history').filter({ hasText: 'Ammonia 26 ppm in shed-1' }).waitFor();
+    await operator.getByTestId('alert-history').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in shed-1' }).waitFor();
     await shot(operator, 'alerts');
     await row.getByTestId('ack-button').click();
     await operator.getByTestId('alert-row').filter({ hasText: 'acknowledged by ops' }).waitFor();
@@ -173,15 +176,16 @@ describe('the dashboard on the whole service with real devices', () => {
   });
 
   it('the drainage view shows each pipe as a coloured gauge, the rain gauges and the warning of a full pipe', async () => {
-    await pipe.send({ fill: 91, water_level: 0.73, flow: 420 });
+    // Pipe 05, a DN800 sewer 3 m under the street, surcharged to 2.1 m: within 1 m of the street, red
+    await pipe.send({ fill: 100, water_level: 2.1, flow: 420 });
     await go(operator, '#/site/xihu-drain/drainage');
     await operator.locator('[data-testid="pipe-pipe-05-level"][data-grade="red"]').waitFor();
-    await seeText(operator, 'pipe-pipe-05-level-fill', '91%');
+    await seeText(operator, 'pipe-pipe-05-level-fill', '100%');
     await seeText(operator, 'pipe-pipe-01-level-fill', /^\d+%$/, 15_000);
     expect(await operator.locator('[data-testid="pipe-pipe-01-level"]').getAttribute('data-grade')).toMatch(/^(blue|yellow|orange|red)$/);
     await seeText(operator, 'rain-rain-1-gauge-1h', /^\d+\.\d$/);
     await operator.locator('h1[data-site="xihu-drain"][data-severity="critical"]').waitFor({ timeout: 10_000 });
-    await operator.getByTestId('drainage-alerts').getByTestId('alert-row').filter({ hasText: 'pipe-05-level at 91 % fill (red)' }).waitFor();
+    await operator.getByTestId('drainage-alerts').getByTestId('alert-row').filter({ hasText: 'pipe-05-level water level 2.1 m (red)' }).waitFor();
     await seeText(operator, 'fill-legend', 'red > 85 %');
     // Times are the site's (Zhejiang, UTC+8) and say so, though the browser runs in UTC.
     await seeText(operator, 'site-zone', 'Times in Asia/Shanghai (UTC+8)');
