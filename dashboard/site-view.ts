@@ -36,13 +36,22 @@ export const DEFAULT_FILL_LEVELS = [
   { name: 'red', above: 85 },
 ];
 
-/** Fill thresholds for a drain zone, taken from the first enabled rule with graded `levels` on `fill` that covers it. */
-export function fillLevels(rules: readonly RuleT[], zone: Pick<IndexedZone, 'site' | 'zone' | 'kind'> & { devices: readonly { device: string }[] }): { name: string; above: number }[] {
+/**
+ * Fill thresholds for a drain zone, taken from the first enabled rule with graded `levels` on `fill` (plain
+ * numbers, above or atLeast) that covers it.
+ */
+export function fillLevels(
+  rules: readonly RuleT[],
+  zone: Pick<IndexedZone, 'site' | 'zone' | 'kind'> & { devices: readonly { device: string }[]; config?: Pick<IndexedZone['config'], 'attributes'> },
+): { name: string; above: number }[] {
   for (const rule of rules) {
     if (rule.enabled === false || !scopeCoversZone(rule.scope ?? {}, zone)) continue;
     for (const c of metricConditions(rule.when)) {
       if (c.metric !== 'fill' || !c.levels) continue;
-      const levels = c.levels.filter((l) => l.above !== undefined).map((l) => ({ name: l.name, above: l.above as number }));
+      const levels = c.levels.flatMap((l) => {
+        const t = l.above ?? l.atLeast;
+        return typeof t === 'number' ? [{ name: l.name, above: t }] : [];
+      });
       if (levels.length > 0) return levels.sort((a, b) => a.above - b.above);
     }
   }

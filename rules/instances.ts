@@ -2,7 +2,8 @@ import type { Reading } from '../core/domain.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import { instanceKey, scopeMatches, type CompiledRule, type ScopeRef } from './compile.js';
 import { createRuleState, type RuleState } from './evaluate.js';
-import { attributesMatch, resolveLeaves, zoneValues, type LeafSpec } from './zone-values.js';
+import { attributesMatch } from './scope.js';
+import { resolveLeaves, zoneValues, type LeafSpec } from './zone-values.js';
 
 /**
  * The live rule instances and the index that sends a reading only to the rules that can use it: per

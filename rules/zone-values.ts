@@ -26,12 +26,6 @@ export function zoneValues(kind: string, attributes: Attributes): Record<string,
   return out;
 }
 
-/** A rule's `scope.attributes` against a zone's attributes: every named attribute has that value. */
-export function attributesMatch(wanted: Attributes, attributes: Attributes): boolean {
-  if (!wanted) return true;
-  return Object.entries(wanted).every(([k, v]) => attributes?.[k] === v);
-}
-
 /** What one instance evaluates with: per leaf, its levels and degree-hours base with zone values filled in. */
 export interface LeafSpec {
   levels: LevelSpec[];
