@@ -3,7 +3,7 @@ import { instanceKey } from './compile.js';
 import { alertFor, restore } from './alerts.js';
 import { SYSTEM_ACTUATOR, SYSTEM_ANIMAL_MISSING, SYSTEM_FAILSAFE, SYSTEM_HEAD_COUNT, SYSTEM_HOLD, systemOwner, type EngineContext } from './context.js';
 import { touchedBy, type Carrier } from './effects.js';
-import { adoptActive, currentEffect, type RuleState } from './evaluate.js';
+import { adoptActive, currentEffect, evaluate, type RuleState } from './evaluate.js';
 import type { Failsafe } from './failsafe.js';
 import { pointsToReadings, rawAll, replay, storedMetrics } from './history.js';
 import { createInstanceSet } from './instances.js';
@@ -99,10 +99,27 @@ export async function rebuildRuleStates(ctx: EngineContext): Promise<Set<RuleSta
         const seen = leaf.device ? ctx.lastSeen.get(leaf.device) : ctx.seenAt(st.site, st.zone, st.device);
         st.leaves[i].lastTs = Math.max(st.leaves[i].lastTs ?? 0, seen ?? ctx.startedAt);
       });
+      if (rule.hasActuator) seedActuatorConditions(ctx, st, now);
       ctx.set.replace(st);
     }
   }
   return saw;
+}
+
+/**
+ * Actuator conditions ("a fan on for 30 min") start from what each actuator was last commanded, and since when
+ * (seedActuators read it from the command history): a restart does not clear and raise again an alert that needs
+ * the fans to have run. Their next state reports take over.
+ */
+function seedActuatorConditions(ctx: EngineContext, st: RuleState, now: number): void {
+  for (const entry of ctx.ledger.values()) {
+    const d = ctx.farm.device(entry.device);
+    if (!entry.applied || !d?.type) continue;
+    const on = entry.applied.action !== 'off';
+    const since = Math.min(now, (on ? entry.onSince : entry.offSince) ?? now);
+    evaluate(st, { type: 'actuator', report: { site: d.site, zone: d.zone, device: d.device, type: d.type, on } }, since);
+  }
+  evaluate(st, { type: 'tick' }, now);
 }
 
 export function reconcileWithAlerts(ctx: EngineContext, carrier: Carrier, failsafe: Failsafe, saw: Set<RuleState>): void {

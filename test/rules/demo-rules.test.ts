@@ -143,6 +143,32 @@ describe('demo farm default rules', () => {
     expect(of(h, 'shed-heat-stress')[1].ts).toBe(T0 + 38 * HOUR);
   });
 
+  it('a restart keeps the heat-stress alert open: the fans\' running time comes back from the command history', async () => {
+    const store = createMemoryStore();
+    const clock = createFakeClock(T0);
+    const options = { tickMs: MIN };
+    let h: Harness = harness([], { config: loadFarmConfig(DEMO_CONFIG), store, clock, options });
+    await h.engine.start();
+    const hot = { temperature: 30, humidity: 70 };
+    for (let t = T0; t <= T0 + 24 * HOUR; t += 10 * MIN) {
+      clock.set(t);
+      h.send('shed-3-env', hot);
+      h.ackAll();
+    }
+    expect(of(h, 'shed-heat-stress').map((a) => a.state)).toEqual(['raised']);
+    await h.engine.flush();
+    await h.engine.stop();
+    h = harness([], { config: loadFarmConfig(DEMO_CONFIG), store, clock, options });
+    await h.engine.start();
+    for (let t = T0 + 24 * HOUR + 10 * MIN; t <= T0 + 26 * HOUR; t += 10 * MIN) {
+      clock.set(t);
+      h.send('shed-3-env', hot);
+    }
+    expect(of(h, 'shed-heat-stress')).toEqual([]); // neither cleared nor raised again
+    expect(h.engine.activeAlerts().filter((a) => a.rule === 'shed-heat-stress')).toMatchObject([{ zone: 'shed-3', level: 'extreme' }]);
+    await h.engine.stop();
+  });
+
   it('ventilation ineffective: fans on for 30 min and ammonia still over the limit and not falling', async () => {
     const h = await demo();
     for (let t = T0; t <= T0 + 45 * MIN; t += 5 * MIN) {
