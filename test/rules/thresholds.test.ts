@@ -8,6 +8,7 @@ import { compileRule } from '../../rules/compile.js';
 import { withDerivedMetrics } from '../../rules/derived.js';
 import { evaluate, type RuleEffect, type RuleState } from '../../rules/evaluate.js';
 import { createInstanceSet } from '../../rules/instances.js';
+import { unknownReferences } from '../../rules/references.js';
 import { Rule, Rules } from '../../rules/schema.js';
 import { HOUR, MIN, reading, SEC, stateFor, T0 } from './helpers.js';
 
@@ -125,5 +126,14 @@ describe('derived air metrics and gas units', () => {
     expect(ppmToMgM3('h2s', 7.06)).toBe(10);
     expect(ppmToMgM3('nh3', 20)).toBe(14.2);
     expect(ppmToMgM3('co2', 1000)).toBeUndefined();
+  });
+});
+
+describe('references', () => {
+  it('a baseline naming a rain gauge the farm does not have is reported, like any other unknown device', () => {
+    const [def] = Rules.parse([
+      { id: 'silt', when: { metric: 'water_level', baseline: { rain: ['rain-9-gauge'] }, atLeast: 0.1 }, actions: [{ alert: { severity: 'warning' } }] },
+    ]);
+    expect(unknownReferences(def, indexFarm(drainFarm()))).toEqual(['when: device "rain-9-gauge"']);
   });
 });
