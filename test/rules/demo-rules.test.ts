@@ -252,7 +252,10 @@ describe('demo farm default rules', () => {
     }
     expect(of(h, 'rainstorm-3h')).toMatchObject([{ state: 'raised', level: 'orange', value: 50 }]);
     expect(of(h, 'rainfall-24h')).toMatchObject([{ state: 'raised', level: 'rainstorm', severity: 'info' }]);
-    expect(of(h, 'rainfall-24h')[0].message).toBe('rainstorm (GB/T 28592; 暴雨 ≥ 50, 大暴雨 ≥ 100, 特大暴雨 ≥ 250 mm): 50 mm in 24 h at rain-2-gauge');
+    expect(of(h, 'rainfall-24h')[0]).toMatchObject({
+      message: 'rainstorm (GB/T 28592): 50 mm in 24 h at rain-2-gauge',
+      messages: { zh: '24小时降水 50 mm（GB/T 28592：暴雨 ≥ 50、大暴雨 ≥ 100、特大暴雨 ≥ 250 mm）' },
+    });
     for (let i = 125; i < 250; i++) {
       h.clock.set(T0 + i * 72 * SEC);
       h.send('rain-2-gauge', { rain_mm: 0.4 });
