@@ -11,7 +11,7 @@ let r: ScenarioReport;
 
 beforeAll(async () => {
   r = await scenarioReport('blocked-pipe', { sites: ['xihu-drain'] });
-}, 600_000);
+}, 1_200_000);
 
 describe('blocked-pipe against the demo rules', () => {
   it('the silted pipe is found within 48 h of the silting, against its own learned level; no other pipe is', () => {

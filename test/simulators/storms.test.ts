@@ -21,7 +21,7 @@ let cloudburst: ScenarioReport;
 beforeAll(async () => {
   typhoon = await scenarioReport('typhoon', { sites: ['xihu-drain'] });
   cloudburst = await scenarioReport('cloudburst', { sites: ['xihu-drain'] });
-}, 600_000);
+}, 1_200_000);
 
 const GAUGES = ['rain-1', 'rain-2', 'rain-3'];
 const of = (r: ScenarioReport, rule: string, zone: string) => r.alerts.filter((a) => a.rule === rule && a.zone === zone);
