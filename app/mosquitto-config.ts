@@ -19,7 +19,7 @@ const HELP = `Generate Mosquitto 2 password file, ACL file and mosquitto.conf fr
   The service password comes from MQTT_SERVICE_PASSWORD (the same value every service process is given);
   MQTT_SERVICE_USERNAME (default farm-service) and MQTT_TOPIC_ROOT (default farm) are read as well.
   Devices with only a secretHash cannot be written (Mosquitto needs the plain secret): they are listed, and
-  npm run provision -- --rotate ... --mosquitto-dir DIR gives them a new secret and adds them.
+  npm run provision -- --id DEVICE --rotate --mosquitto-dir DIR gives one a new secret and adds it.
 `;
 
 function fail(message: string): never {
@@ -67,7 +67,7 @@ if (isMain) {
     if (skipped.length)
       process.stdout.write(
         `\n${skipped.length} device(s) have only a secretHash and are NOT in the password file: ${skipped.join(', ')}.\n` +
-          `Give each a new secret with: npm run provision -- --config FILE --site SITE --zone ZONE --id DEVICE --role ROLE --rotate --mosquitto-dir ${out}\n`,
+          `Give each a new secret with: npm run provision -- --config FILE --id DEVICE --rotate --mosquitto-dir ${out}\n`,
       );
   } catch (err) {
     fail(err instanceof ConfigError ? err.message : (err as Error).message);

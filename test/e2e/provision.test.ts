@@ -81,8 +81,8 @@ describe('npm run provision', () => {
     }
   });
 
-  it('--rotate gives the device a new secret: the old one no longer gets in', async () => {
-    const out = await provision([...device, '--rotate']);
+  it('--rotate with only --id gives the device a new secret: the old one no longer gets in', async () => {
+    const out = await provision(['--config', file, '--id', 'shed-b-env', '--rotate']);
     expect(out.code).toBe(0);
     const rotated = secretOf(out.stdout);
     expect(rotated).not.toBe(secret);
@@ -93,6 +93,15 @@ describe('npm run provision', () => {
     } finally {
       await svc.cleanup();
     }
+  });
+
+  it('a wrong zone on --rotate names where the device is, exits 2 and leaves the file as it was', async () => {
+    const before = readFileSync(file, 'utf8');
+    const out = await provision(['--config', file, '--id', 'shed-b-env', '--rotate', '--site', 'hill', '--zone', 'shed-a']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('device shed-b-env is in hill/shed-b, not in hill/shed-a: --rotate needs only --id');
+    expect(out.stderr).not.toMatch(/Fix the file/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('provisions a dashboard user with a password hash', async () => {
