@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connectionLimitsFromEnv, type BrokerOptions } from '../broker/broker.js';
 import type { EnvSettingsT } from '../core/config/env.js';
-import { ConfigError } from '../core/config/load.js';
+import { ConfigError, ENVIRONMENT } from '../core/config/load.js';
 import type { DashboardOptions } from '../dashboard/deps.js';
 import type { IngestOptions } from '../ingest/ingest.js';
 import type { FarmConfigT } from '../core/config/schema.js';
@@ -26,7 +26,7 @@ export function ingestOptions(env: EnvSettingsT): IngestOptions {
 export function brokerOptions(env: EnvSettingsT): BrokerOptions {
   const tls = env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined;
   if (!env.MQTT_PLAINTEXT && !tls)
-    throw new ConfigError('environment', [{ path: 'MQTT_PLAINTEXT', message: 'false closes the plain MQTT port, which leaves no port at all: also set MQTT_TLS_PORT, TLS_CERT and TLS_KEY, or set MQTT_PLAINTEXT=true' }]);
+    throw new ConfigError(ENVIRONMENT, [{ path: 'MQTT_PLAINTEXT', message: 'false closes the plain MQTT port, which leaves no port at all: also set MQTT_TLS_PORT, TLS_CERT and TLS_KEY, or set MQTT_PLAINTEXT=true' }]);
   return {
     port: env.MQTT_PLAINTEXT ? env.MQTT_PORT : undefined,
     host: env.MQTT_HOST,

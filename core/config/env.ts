@@ -2,11 +2,18 @@ import { z } from 'zod';
 import { Duration } from '../../rules/schema.js';
 
 /** Process settings from the environment (SPEC "Commands a user types"), validated by the same zod as the farm file. */
+const BOOL_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;
 const Bool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .union([z.boolean(), z.enum(BOOL_WORDS)], { error: `expected one of ${BOOL_WORDS.join(', ')}` })
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
-const Port = z.coerce.number().int().min(0).max(65535);
-const Int = (min: number) => z.coerce.number().int().min(min);
+// Messages say what a valid value looks like: zod's own ("expected number, received NaN") does not.
+const PORT = 'expected a TCP port: a whole number from 0 to 65535 (0 picks a free one)';
+const Port = z.coerce.number({ error: PORT }).int({ error: PORT }).min(0, { error: PORT }).max(65535, { error: PORT });
+const Int = (min: number) => {
+  const error = `expected a whole number of at least ${min}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error });
+};
+const Url = (example: string) => z.url({ error: `expected a URL such as ${example}` });
 
 export const COMPONENTS = ['broker', 'ingest', 'rules', 'dashboard', 'simulate'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -16,8 +23,8 @@ export const EnvSettings = z.object({
   DATA_DIR: z.string().default('./data'),
   MQTT_PORT: Port.default(1883),
   MQTT_HOST: z.string().default('0.0.0.0'),
-  MQTT_URL: z.string().url().optional(),
-  MQTT_TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+$/).default('farm'),
+  MQTT_URL: Url('mqtt://127.0.0.1:1883').optional(),
+  MQTT_TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+$/, 'lower-case letters, digits, _ and - (one topic level)').default('farm'),
   MQTT_SERVICE_USERNAME: z.string().default('farm-service'),
   MQTT_SERVICE_PASSWORD: z.string().optional(),
   MQTT_TLS_PORT: Port.optional(),
@@ -39,7 +46,7 @@ export const EnvSettings = z.object({
   MQTT_PLAINTEXT: Bool.default(true),
   HTTP_PORT: Port.default(3000),
   HTTP_HOST: z.string().default('0.0.0.0'),
-  INFLUX_URL: z.string().url().optional(),
+  INFLUX_URL: Url('http://127.0.0.1:8086').optional(),
   INFLUX_DATABASE: z.string().default('farm'),
   INFLUX_USERNAME: z.string().optional(),
   INFLUX_PASSWORD: z.string().optional(),
@@ -66,7 +73,7 @@ export const EnvSettings = z.object({
   /** ...and the next one to the same channel no sooner than this after the previous. */
   NOTIFY_GROUP_INTERVAL: Duration.default(60_000),
   METRICS_PUBLIC: Bool.default(true),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   // Split mode (npm start -- --only PART, cluster/README.md): one component per process over MQTT_URL.
   /** Names this process on the broker (MQTT client id, rules membership); ingest keeps its MQTT session under it. */
   INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - (max 64)').optional(),

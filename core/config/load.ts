@@ -6,20 +6,35 @@ import { FarmConfig, type FarmConfigT } from './schema.js';
 import { EnvSettings, type EnvSettingsT } from './env.js';
 import { CsvError, parseAnimalsCsv } from '../../animals/csv.js';
 
-/** A config problem: names the file, the path inside it and the reason, and says what to do. */
+/**
+ * A config problem: names where it is (the farm file and the path inside it, or the environment variable), the
+ * reason, and what to do: the advice differs, so that a bad `HTTP_PORT` is not answered with "fix the file".
+ */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   constructor(
     readonly source: string,
     readonly problems: { path: string; message: string }[],
   ) {
-    super(
-      `${source} is invalid:\n` +
-        problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}`).join('\n') +
-        `\nFix the file (see README "Configuration") and start again.`,
-    );
+    super(source === ENVIRONMENT ? environmentMessage(problems) : fileMessage(source, problems));
     this.name = 'ConfigError';
   }
+}
+
+/** The `source` of a problem with environment variables rather than with the farm file. */
+export const ENVIRONMENT = 'environment';
+
+const list = (problems: { path: string; message: string }[]) => problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}`).join('\n');
+
+function fileMessage(source: string, problems: { path: string; message: string }[]): string {
+  return `${source} is invalid:\n${list(problems)}\nFix the file (docs/configuration.md describes every key) and start again.`;
+}
+
+function environmentMessage(problems: { path: string; message: string }[]): string {
+  return (
+    `An environment variable is invalid (the farm file is not the problem):\n${list(problems)}\n` +
+    `Set ${problems.length === 1 ? 'it' : 'them'} to a valid value, or unset ${problems.length === 1 ? 'it' : 'them'} for the default, and start again (docs/environment.md lists every variable).`
+  );
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -95,7 +110,7 @@ export function loadFarmConfig(path: string): FarmConfigT {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code}); set FARM_CONFIG to a YAML farm file` }]);
+    throw new ConfigError(path, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code}): set FARM_CONFIG to the path of a YAML farm file (default config/demo-farm.yaml)` }]);
   }
   return parseFarmConfig(text, path, dirname(path));
 }
@@ -103,6 +118,15 @@ export function loadFarmConfig(path: string): FarmConfigT {
 export function loadEnvSettings(env: NodeJS.ProcessEnv = process.env): EnvSettingsT {
   const picked = Object.fromEntries(Object.keys(EnvSettings.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
   const result = EnvSettings.safeParse(picked);
-  if (!result.success) throw new ConfigError('environment', zodProblems(result.error));
+  if (!result.success)
+    throw new ConfigError(
+      ENVIRONMENT,
+      zodProblems(result.error).map((p) => {
+        const value = picked[p.path.split(/[.[]/)[0]];
+        // Name what was given, unless it is a secret.
+        const shown = typeof value === 'string' && !/PASSWORD|TOKEN|SECRET/.test(p.path) ? `=${JSON.stringify(value)}` : '';
+        return { path: `${p.path}${shown}`, message: p.message };
+      }),
+    );
   return result.data;
 }

@@ -81,4 +81,32 @@ describe('npm start', () => {
     expect(proc.output()).toMatch(/aliases/i);
     expect(proc.output()).not.toMatch(/\n\s+at /); // no stack trace
   });
+
+  it('refuses a bad environment value naming the variable, the value and what it takes, not the (fine) farm file', async () => {
+    const dir = tempDir();
+    const proc = npmStart({ DATA_DIR: dir, MQTT_PORT: String(await freePort()), HTTP_PORT: 'abc' });
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain('HTTP_PORT="abc": expected a TCP port: a whole number from 0 to 65535');
+    expect(proc.output()).toContain('the farm file is not the problem');
+    expect(proc.output()).not.toMatch(/Fix the file/);
+  });
+
+  it('refuses an unknown argument or part by name, with the usage', async () => {
+    const bogus = spawn('npm', ['start', '--', '--onyl', 'rules'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const part = spawn('npm', ['start', '--', '--only', 'rulez'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = (child: ChildProcess) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        let output = '';
+        child.stdout!.on('data', (d) => (output += d));
+        child.stderr!.on('data', (d) => (output += d));
+        child.once('exit', (code) => resolve({ code, output }));
+      });
+    const [a, b] = await Promise.all([run(bogus), run(part)]);
+    expect(a.code).toBe(2);
+    expect(a.output).toContain("Unknown option '--onyl'");
+    expect(a.output).toContain('Usage: npm start [-- --only broker|ingest|rules|dashboard|simulate]');
+    expect(b.code).toBe(2);
+    expect(b.output).toContain('--only rulez: expected one of broker, ingest, rules, dashboard, simulate');
+    for (const out of [a.output, b.output]) expect(out).not.toMatch(/Fix the file|\n\s+at /);
+  });
 });
