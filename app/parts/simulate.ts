@@ -1,10 +1,13 @@
 import { indexFarm } from '../../core/farm-index.js';
 import { createSimulatorRunner } from '../../simulators/runner.js';
-import type { PartContext, PartHandle } from './context.js';
+import { metricsTextOf, type PartContext, type PartHandle } from './context.js';
+import { startOpsServer } from './ops-server.js';
 
 /**
  * `--only simulate`: the simulated farm as real MQTT devices against MQTT_URL (or the embedded broker's port on
- * this host), each logging in with its own plain development secret from the farm file.
+ * this host), each logging in with its own plain development secret from the farm file. Like every other part it
+ * serves /health and /metrics on HTTP_PORT: /health says how many devices are connected and is `degraded` while
+ * some that have a secret are not.
  */
 export async function startSimulatePart(ctx: PartContext): Promise<PartHandle> {
   const { env, logger } = ctx;
@@ -21,10 +24,22 @@ export async function startSimulatePart(ctx: PartContext): Promise<PartHandle> {
     logger: logger.child({ component: 'simulator' }),
   });
   await runner.start();
+  const ops = await startOpsServer({
+    port: env.HTTP_PORT,
+    host: env.HTTP_HOST,
+    metricsText: metricsTextOf(ctx.metrics),
+    health: async () => {
+      const s = runner.stats();
+      const expected = s.devices - s.skipped;
+      const checks = { broker: brokerUrl, devices: s.devices, connected: s.connected, skipped: s.skipped, sent: s.sent, errors: s.errors, lastError: s.lastError ?? null };
+      return { status: s.connected === expected ? 'ok' : s.connected === 0 ? 'down' : 'degraded', checks };
+    },
+  });
   return {
-    ready: { part: 'simulate', broker: brokerUrl, devices: runner.stats().devices, skipped: runner.stats().skipped },
+    ready: { part: 'simulate', broker: brokerUrl, http: ops.port, devices: runner.stats().devices, skipped: runner.stats().skipped },
     async stop() {
       await runner.stop();
+      await ops.stop();
     },
   };
 }
