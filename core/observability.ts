@@ -15,6 +15,7 @@ export function createMetrics() {
     accepted: make.counter('farm_readings_accepted_total', 'Readings validated and handed to the store'),
     rejected: make.counter('farm_readings_rejected_total', 'Rejected readings and messages by reason', ['reason']),
     duplicates: make.counter('farm_readings_duplicate_total', 'Values (device, metric, ts) already accepted that came again: acknowledged, not stored, evaluated or shown again'),
+    lateReadings: make.counter('farm_readings_late_total', 'Messages whose readings are stamped more than a minute before the newest of their device: stored, but level rules skip them (ingest/late.ts)'),
     batches: make.counter('farm_store_batches_total', 'Store write batches', ['outcome']),
     batchSize: new Histogram({ name: 'farm_store_batch_size', help: 'Readings per store write batch', buckets: [1, 10, 50, 100, 500, 1000, 5000], registers: [registry] }),
     writeSeconds: new Histogram({ name: 'farm_store_write_seconds', help: 'Store write latency', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] }),

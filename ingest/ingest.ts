@@ -8,6 +8,7 @@ import { parseDeviceTopic, PUBLISH_CHANNELS } from '../core/topics.js';
 import type { Store } from '../store/store.js';
 import { createBatcher } from './batcher.js';
 import type { DevicePresence, IngestHandle, IngestStats } from './handle.js';
+import { createLateReadings } from './late.js';
 import { createStoreLedger, type ReadingLedger } from './ledger.js';
 import { validateState, validateTelemetry } from './validate.js';
 import { validateTagReads } from './validate-tags.js';
@@ -58,9 +59,10 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   const ledger = deps.ledger ?? createStoreLedger(store);
   /** Once, before the first reading: what the store held at start, so a batch replayed after a restart is known. */
   let seeding: Promise<void> | undefined;
+  const late = createLateReadings();
   const seedLedger = () =>
     store.latest().then(
-      (values) => ledger.seed(values),
+      (values) => (ledger.seed(values), late.seed(values)),
       (err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory'),
     );
   /** Per device, the write of its newest accepted values: a duplicate is acknowledged only once its original is durable. */
@@ -169,6 +171,11 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     }
     p.lastSeen = lastSeen;
     await (seeding ??= seedLedger());
+    const behind = late.check(ref.device, Math.max(...result.readings.map((r) => r.ts)), now());
+    if (behind) {
+      metrics.lateReadings.inc(behind.count);
+      logger.warn({ device: ref.device, newest: behind.newest, behindMs: behind.behindMs, lateMessages: behind.count }, behind.message);
+    }
     // Values sent again (QoS 1 redelivery, a batch resent after a lost PUBACK) are acknowledged but go no further.
     const { fresh, duplicates } = await ledger.admit(readings);
     if (duplicates > 0) {

@@ -12,6 +12,12 @@ import type { BatchWriter } from './persist.js';
  * earlier attempt still counts) is sent again, up to maxRetries times; then `onFailed` raises the alert.
  * An ack that comes after that (a slow actuator, not a dead one), or for a command a newer one replaced, is
  * still recorded `acked`: the command history says what the actuator really did.
+ *
+ * An actuator that said it is offline (its `status`: a clean goodbye, or its Last Will when it dropped) is not
+ * expected to answer: its pending command waits, without retries or the "not responding" alert, and goes out
+ * again with a fresh round of retries when the actuator reports `online`. So stopping a simulator (or unplugging a
+ * controller) does not turn the `off` the rules send after it into a critical alert; the dashboard shows the
+ * actuator offline instead.
  */
 export type Publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }) => Promise<void>;
 
@@ -47,6 +53,8 @@ export interface CommandDispatcher {
    * acknowledged one given up on or replaced (recorded `acked` all the same), undefined otherwise.
    */
   onState(device: string, ack: string | undefined, now: number): 'pending' | 'late' | undefined;
+  /** The actuator's own `status` report: offline parks its pending command, online sends it again. */
+  onStatus(device: string, online: boolean, now: number): void;
   tick(now: number): void;
   pending(device: string): Command | undefined;
 }
@@ -57,6 +65,8 @@ const KEEP_UNCONFIRMED = 4;
 export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDispatcher {
   const pending = new Map<string, Pending>();
   const unconfirmed = new Map<string, Pending[]>();
+  /** Actuators whose last status report was `offline`. */
+  const offline = new Set<string>();
 
   function giveUp(p: Pending): void {
     const list = unconfirmed.get(p.ref.device) ?? [];
@@ -116,8 +126,25 @@ export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDis
       record(late, 'acked', now);
       return 'late';
     },
+    onStatus(device, online, now) {
+      if (!online) {
+        offline.add(device);
+        const p = pending.get(device);
+        if (p) o.logger.info({ device, command: p.command.id }, 'actuator offline: its command waits until it is back');
+        return;
+      }
+      if (!offline.delete(device)) return;
+      const p = pending.get(device);
+      if (!p) return;
+      p.attempts = 1;
+      p.deadline = now + o.ackTimeoutMs;
+      o.logger.info({ device, command: p.command.id }, 'actuator back online: sending its waiting command again');
+      put(p);
+      record(p, 'retried', now);
+    },
     tick(now) {
       for (const [device, p] of pending) {
+        if (offline.has(device)) continue; // nobody to answer: it waits for the device's online report
         if (now < p.deadline) continue;
         if (p.attempts <= o.maxRetries) {
           p.attempts++;

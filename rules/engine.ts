@@ -1,4 +1,4 @@
-import type { ActuatorState, AlertEvent, Command, DeviceRef, Reading } from '../core/domain.js';
+import type { ActuatorState, AlertEvent, Command, DeviceRef, DeviceStatus, Reading } from '../core/domain.js';
 import type { FarmConfigT } from '../core/config/schema.js';
 import type { FarmBus } from '../core/events.js';
 import type { FarmIndex } from '../core/farm-index.js';
@@ -223,6 +223,9 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
 
   const onReadingListener = (r: Reading) => onReading(r);
   const onStateListener = (s: DeviceRef & ActuatorState) => onActuatorState(s);
+  const onStatusListener = (s: DeviceRef & { status: DeviceStatus }) => {
+    if (ledger.has(s.device)) dispatcher.onStatus(s.device, s.status === 'online', clock.now());
+  };
 
   return {
     async start() {
@@ -253,6 +256,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       );
       deps.bus.on('reading', onReadingListener);
       deps.bus.on('actuatorState', onStateListener);
+      deps.bus.on('status', onStatusListener);
       running = true;
       timer = clock.setTimeout(loop, opts.tickMs);
       logger.info({ rules: defs.length, alerts: ctx.book.active.size }, 'rules engine started');
@@ -262,6 +266,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       if (timer !== undefined) clock.clearTimeout(timer);
       deps.bus.off('reading', onReadingListener);
       deps.bus.off('actuatorState', onStateListener);
+      deps.bus.off('status', onStatusListener);
       notifier.stop();
       alertLog.stop();
       commandLog.stop();

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../core/duration.js';
 import { SCENARIO_NAMES, getScenario } from './scenarios.js';
-import { type FaultSpec, parseFaultSpec, FAULT_KINDS } from './models/faults.js';
+import { type FaultSpec, parseFaultSpec, FAULT_ALIASES, FAULT_KINDS } from './models/faults.js';
 
 /** Command-line options of `npm run simulate`, parsed and checked; errors say what to type instead. */
 export interface CliOptions {
@@ -64,6 +64,7 @@ Usage: npm run simulate -- [options]
   --topic-root <root>   MQTT topic root (default $MQTT_TOPIC_ROOT or farm)
   --fault <spec>        add a fault, repeatable: kind[:device][@fromSec[-toSec]]
                         kinds: ${FAULT_KINDS.join(', ')}
+                        (also ${Object.keys(FAULT_ALIASES).join(', ')}: the READMEs' words)
   --qos <0|1>           telemetry QoS (default 1; load mode default 0)
   --load <n>            load mode: n devices (up to 10000) publishing at --rate in total
   --rate <r>            load mode: messages per second over all devices (default 1000)
@@ -83,7 +84,9 @@ peak memory) is printed at the end. Ctrl-C stops cleanly and prints the summary.
 Time: timestamps follow simulated time. A service in another process still judges rule durations (for,
 minOn), rain windows and stale sensors by its own clock, so at --speed 60 a "for: 30s" lasts 30 simulated
 minutes. For rules judged in simulated time, run the service in-process on the simulator's clock
-(simulators/README.md, "Time").
+(simulators/README.md, "Time"). A sped-up run is stamped from the past up to now: a service that already has
+newer readings of the same devices (npm start's own simulation, an earlier run) stores them but its rules skip
+them, and says so in its log; the run says so at its start.
 
 Examples:
   npm run simulate -- --scenario typhoon --speed 60 --seed 7

@@ -73,6 +73,8 @@ async function runScenario(opts: CliOptions, farm: FarmConfigT, secrets: (id: st
   });
   const interrupted = onSigint(() => runner.stop());
   process.stderr.write(`playing ${scenario.name} for ${span(durationSec)} simulated at ×${opts.speed} (about ${span(durationSec / opts.speed)} real) against ${opts.broker}\n`);
+  const startTs = runner.simulation.now();
+  if (startTs < Date.now() - 60_000) process.stderr.write(pastStartNote(startTs));
   await runner.start();
   if (runner.stats().connected === 0) process.stderr.write(`no device could connect to ${opts.broker} yet: is the broker running, and does it know these devices? (still retrying)\n`);
   const final = await runner.done;
@@ -121,6 +123,20 @@ function printReportSummary(r: ScenarioReport, file: string): void {
     `  report         ${file}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/**
+ * A sped-up run is placed to end at now (the service refuses stamps ahead of its clock), so it starts in the
+ * past: against a service that already has newer readings of these devices its rules would skip all of it.
+ * The simulator cannot see the service's readings, so it says so up front; the service logs it when it happens.
+ */
+function pastStartNote(startTs: number): string {
+  return (
+    `NOTE: readings are stamped from ${hhmm(startTs)} (simulated) up to now, so that none is ahead of the service's clock.\n` +
+    '  A service that already has newer readings of these devices (npm start with its own simulation, or an earlier run)\n' +
+    '  stores these but its rules skip them (it logs "readings of <device> are stamped ... before its newest").\n' +
+    '  For the rules to react, run against a service started with SIMULATE=false on a fresh DATA_DIR, or at --speed 1.\n'
+  );
 }
 
 function printScenarioSummary(name: string, st: RunnerStats, interrupted: boolean): void {

@@ -83,7 +83,7 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
   // This process owns its sites, so it is where a value two ingest processes both took is stopped and counted.
   const ledger = createStoreLedger(store);
   await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));
-  const stopImport = await importEvents(bridge, ['reading', 'actuatorState', 'tagReads'], sites, { ledger, duplicate: (n) => metrics.duplicates.inc(n) });
+  const stopImport = await importEvents(bridge, ['reading', 'status', 'actuatorState', 'tagReads'], sites, { ledger, duplicate: (n) => metrics.duplicates.inc(n) });
   const server = serveRules(svc.client, root, ctx.instance, rules, logger);
   await server.start();
   const notifyServer = serveNotifications(svc.client, root, ctx.instance, notifications, logger);

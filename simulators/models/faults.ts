@@ -11,6 +11,18 @@ export const FAULT_KINDS = ['stuck', 'spike', 'dropout', 'out-of-range', 'malfor
 export const READER_FAULTS: readonly FaultKind[] = ['missed-reads', 'lost-tag'];
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/**
+ * The words the READMEs use for the same faults ("a spiking sensor", "a silent one"): accepted on the command
+ * line too, so what a reader copies from the docs works.
+ */
+export const FAULT_ALIASES: Readonly<Record<string, FaultKind>> = {
+  spiking: 'spike',
+  silent: 'dropout',
+  'store-and-forward': 'reconnect-batch',
+  'never-acknowledging': 'never-ack',
+  'missed-read': 'missed-reads',
+};
+
 export interface FaultSpec {
   kind: FaultKind;
   /** Device id; when omitted a scenario or the CLI picks one. */
@@ -56,10 +68,14 @@ export function neverAcks(faults: readonly FaultSpec[], tSec: number): boolean {
 /** Parses `kind[:device][@from[-to]]` (seconds), as typed on the command line. */
 export function parseFaultSpec(text: string): FaultSpec {
   const match = /^([a-z-]+)(?::([a-z0-9][a-z0-9_-]*))?(?:@(\d+)(?:-(\d+))?)?$/.exec(text.trim());
-  if (!match || !(FAULT_KINDS as readonly string[]).includes(match[1])) {
-    throw new Error(`"${text}" is not a fault: write kind[:device][@fromSec[-toSec]] with kind one of ${FAULT_KINDS.join(', ')}`);
+  const kind = match && ((FAULT_KINDS as readonly string[]).includes(match[1]) ? (match[1] as FaultKind) : FAULT_ALIASES[match[1]]);
+  if (!match || !kind) {
+    throw new Error(
+      `"${text}" is not a fault: write kind[:device][@fromSec[-toSec]] with kind one of ${FAULT_KINDS.join(', ')} ` +
+        `(or ${Object.entries(FAULT_ALIASES).map(([alias, k]) => `${alias} for ${k}`).join(', ')})`,
+    );
   }
-  const spec: FaultSpec = { kind: match[1] as FaultKind };
+  const spec: FaultSpec = { kind };
   if (match[2]) spec.device = match[2];
   if (match[3]) spec.fromSec = Number(match[3]);
   if (match[4]) spec.toSec = Number(match[4]);

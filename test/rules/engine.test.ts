@@ -62,6 +62,41 @@ describe('actuate', () => {
     expect(h.alerts().at(-1)).toMatchObject({ id: alert.id, state: 'cleared' });
   });
 
+  it('an actuator that said it is offline is not expected to answer: its command waits, no "not responding", and goes out again when it is back', async () => {
+    const h = await started([ammonia]);
+    const status = (device: string, status: 'online' | 'offline') => h.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device, status, ts: h.clock.now() });
+    h.send('shed-1-env', { nh3: 25 });
+    h.ackAll();
+    // The simulator stops: its devices publish offline; then the ammonia falls and the rule lets go of the fan.
+    status('shed-1-fan', 'offline');
+    status('shed-1-spray', 'offline');
+    h.send('shed-1-env', { nh3: 10 });
+    const off = h.commands('shed-1-fan').at(-1)!;
+    expect(off.action).toBe('off');
+    h.clock.advance(5 * SEC);
+    h.clock.advance(5 * SEC);
+    h.clock.advance(5 * SEC);
+    h.clock.advance(2 * MIN); // (shed-1's fail-safe would take the fan after 10 min of silent sensors)
+    expect(h.alerts().filter((a) => a.rule === 'system:actuator')).toEqual([]);
+    expect(h.commands('shed-1-fan').filter((c) => c.id === off.id)).toHaveLength(1); // no retries meanwhile
+    expect(h.engine.actuators().find((a) => a.device === 'shed-1-fan')!.pending?.id).toBe(off.id);
+    // It comes back: the waiting command goes out again, with the same id, and its ack settles it.
+    status('shed-1-fan', 'online');
+    expect(h.commands('shed-1-fan').filter((c) => c.id === off.id)).toHaveLength(2);
+    h.ack('shed-1-fan', off);
+    const fan = h.engine.actuators().find((a) => a.device === 'shed-1-fan')!;
+    expect(fan.state).toBe('off');
+    expect(fan.pending).toBeUndefined();
+    // Back online and silent: the usual retries and the alert apply again.
+    status('shed-1-spray', 'online');
+    h.clock.advance(5 * SEC);
+    h.clock.advance(5 * SEC);
+    h.clock.advance(5 * SEC);
+    expect(h.alerts().filter((a) => a.rule === 'system:actuator').map((a) => a.device)).toEqual(['shed-1-spray']);
+    await h.engine.flush();
+    expect(h.store.commandRecords.filter((r) => r.device === 'shed-1-fan').map((r) => r.outcome)).toEqual(['sent', 'acked', 'sent', 'retried', 'acked']);
+  });
+
   it('two rules holding one fan: the fan stays on until the last one clears', async () => {
     const h = await started([ammonia, heat]);
     h.send('shed-1-env', { nh3: 25, temperature: 32 });

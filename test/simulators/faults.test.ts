@@ -83,4 +83,12 @@ describe('faults on demand', () => {
     expect(parseFaultSpec('never-ack')).toEqual({ kind: 'never-ack' });
     expect(() => parseFaultSpec('melted:x')).toThrow(/kind\[:device\]/);
   });
+
+  it("takes the READMEs' words for the faults as well as the short kinds", () => {
+    expect(parseFaultSpec('spiking:shed-1-env')).toEqual({ kind: 'spike', device: 'shed-1-env' });
+    expect(parseFaultSpec('silent@60')).toEqual({ kind: 'dropout', fromSec: 60 });
+    expect(parseFaultSpec('store-and-forward')).toEqual({ kind: 'reconnect-batch' });
+    expect(parseFaultSpec('never-acknowledging:shed-2-fan')).toEqual({ kind: 'never-ack', device: 'shed-2-fan' });
+    expect(() => parseFaultSpec('melted')).toThrow(/or spiking for spike, silent for dropout/);
+  });
 });
