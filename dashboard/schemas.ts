@@ -101,7 +101,7 @@ export const ZoneView = z.object({
 export const SiteView = z.object({
   id: z.string(),
   name: LocalTextView.optional(),
-  timeZone: z.string().describe("IANA zone: times of this site are shown in it (SPEC: the site's zone, never the viewer's or the server's)"),
+  timeZone: z.string().describe("IANA zone: times of this site are shown in it (the site's zone, never the viewer's or the server's)"),
   language: z.enum(['en', 'zh-CN']).describe("the language of the site's notifications"),
   activeAlerts: z.number(),
   worstSeverity: Severity.optional(),
@@ -250,7 +250,7 @@ export const CommandsResponse = z.object({
 // ---- rules
 const ProblemList = z.array(z.object({ path: z.string(), message: z.string() }));
 export const RulesResponse = z.object({ rules: z.array(z.record(z.string(), z.unknown())).describe('rules as in the farm file, durations in ms') });
-export const ReplaceRulesBody = z.array(z.unknown()).describe('the complete new rule list (see the rule language in SPEC)');
+export const ReplaceRulesBody = z.array(z.unknown()).describe('the complete new rule list (the rule language: docs/rules.md)');
 export const ReplaceRulesResponse = RulesResponse.extend({ changed: z.array(z.string()), kept: z.array(z.string()), removed: z.array(z.string()) });
 export const DryRunBody = z.object({ rule: z.unknown(), from: TimeArg.default('-24h'), to: TimeArg.default('now') }).strict();
 export const DryRunResponse = z.object({

@@ -66,7 +66,7 @@ function validateOne(item: unknown, ctx: ValidationContext): ValidReading | Reje
   if (names.length === 0) return { reason: 'schema', detail: 'metrics is empty: send at least one metric' };
   for (const name of names) {
     const spec = Object.hasOwn(METRICS, name) ? METRICS[name] : undefined;
-    if (!spec) return { reason: 'unknown_metric', detail: `"${name.slice(0, 64)}" is not a known metric (see SPEC "Canonical metrics")` };
+    if (!spec) return { reason: 'unknown_metric', detail: `"${name.slice(0, 64)}" is not a known metric (the metrics: docs/mqtt.md "Metrics")` };
     if (!spec.kinds.includes(ctx.kind)) return { reason: 'unknown_metric', detail: `${name} is not measured in ${ctx.kind} zones` };
     if (ctx.metrics && !ctx.metrics.includes(name)) return { reason: 'unknown_metric', detail: `${name} is not among this device's configured metrics` };
     const value = metrics[name];
