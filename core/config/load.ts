@@ -123,8 +123,8 @@ export function loadEnvSettings(env: NodeJS.ProcessEnv = process.env): EnvSettin
       ENVIRONMENT,
       zodProblems(result.error).map((p) => {
         const value = picked[p.path.split(/[.[]/)[0]];
-        // Name what was given, unless it is a secret.
-        const shown = typeof value === 'string' && !/PASSWORD|TOKEN|SECRET/.test(p.path) ? `=${JSON.stringify(value)}` : '';
+        // Name what was given, unless it is a secret; a URL's user and password (smtp://user:pass@host) are left out.
+        const shown = typeof value === 'string' && !/PASSWORD|TOKEN|SECRET/.test(p.path) ? `=${JSON.stringify(value.replace(/\/\/[^/@\s]*@/, '//…@'))}` : '';
         return { path: `${p.path}${shown}`, message: p.message };
       }),
     );

@@ -116,6 +116,8 @@ describe('environment for notifications', () => {
     expect(() => notificationsOptions(loadEnvSettings({}), cfg)).toThrow(/SMTP_URL: the email channel duty-mail needs a mail server: set SMTP_URL/);
     expect(notificationsOptions(loadEnvSettings({ SMTP_URL: 'smtp://u:p@mail.example.org:587', PUBLIC_URL: 'https://farm.example.org' }), cfg)).toMatchObject({ smtpUrl: 'smtp://u:p@mail.example.org:587', publicUrl: 'https://farm.example.org', group: { waitMs: 10_000, intervalMs: 60_000 } });
     expect(() => loadEnvSettings({ PUBLIC_URL: 'farm.example.org' })).toThrow(/PUBLIC_URL/);
-    expect(() => loadEnvSettings({ SMTP_URL: 'http://mail.example.org' })).toThrow(/SMTP_URL: expected smtp:/);
+    // The message names the value given (its user and password left out) and what it takes.
+    expect(() => loadEnvSettings({ SMTP_URL: 'http://mail.example.org' })).toThrow(/SMTP_URL="http:\/\/mail\.example\.org": expected smtp:/);
+    expect(() => loadEnvSettings({ SMTP_URL: 'http://u:secret@mail.example.org' })).toThrow(/SMTP_URL="http:\/\/…@mail\.example\.org": expected smtp:/);
   });
 });
