@@ -70,7 +70,7 @@ const noFaults = (): FaultSpec[] => [];
 const SCENARIOS: Record<ScenarioName, Scenario> = {
   'normal-day': {
     name: 'normal-day',
-    description: 'A mild, humid East-China day: full sheds warm enough in the afternoon for a heat-stress THI, fields drying slowly, one shower, pipes at dry-weather flow.',
+    description: 'A mild, humid East-China day: the full sheds need their fans in the afternoon, fields drying slowly, one shower, pipes at dry-weather flow.',
     durationSec: 24 * HOUR,
     weather: WEATHER.mild,
     rain: () => dailyShower({ startSec: 6 * HOUR, returnPeriodYears: 0.25, durationMin: 30 }),

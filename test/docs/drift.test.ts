@@ -6,7 +6,7 @@ import { EnvSettings } from '../../core/config/env.js';
 import { FarmConfig } from '../../core/config/schema.js';
 import { METRICS } from '../../core/metrics-catalog.js';
 import { REJECT_REASONS } from '../../core/events.js';
-import { ActuateAction, AlertAction, Level, MetricCondition, NotifyAction, Rule, Schedule, Scope, StaleCondition } from '../../rules/schema.js';
+import { ActuateAction, ActuatorCondition, AlertAction, Baseline, Level, MetricCondition, NotifyAction, Rule, Schedule, Scope, StaleCondition, Threshold } from '../../rules/schema.js';
 import { parseFaultSpec } from '../../simulators/models/faults.js';
 import { buildTestDashboard, type TestDashboard } from '../dashboard/fixtures.js';
 
@@ -121,7 +121,7 @@ describe('docs/configuration.md and docs/rules.md', () => {
     const text = read('docs/configuration.md') + read('docs/rules.md');
     const keys = new Set([
       ...schemaKeys(FarmConfig),
-      ...[Rule, MetricCondition, StaleCondition, Level, Schedule, ActuateAction, AlertAction, NotifyAction, Scope].flatMap((s) => [...schemaKeys(s as z.ZodType)]),
+      ...[Rule, MetricCondition, StaleCondition, ActuatorCondition, Baseline, Threshold, Level, Schedule, ActuateAction, AlertAction, NotifyAction, Scope].flatMap((s) => [...schemaKeys(s as z.ZodType)]),
       'all',
       'any',
       'actuate',
