@@ -1,47 +1,15 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { siteOf } from './access/site-scope.js';
+import { bundlePage, PAGE_ENTRIES, UI_DIR, type PageBundle, type PageEntry as Entry } from './page-bundle.js';
 
 /**
  * The pages: the dashboard (index.html, /app.js, /app.css) and the share page for a phone (/share/{token},
- * /share.js, /share.css), each a script and stylesheet bundled from dashboard/ui/*.ts with esbuild the first
- * time they are asked for (or at start), then served from memory. So `npm start` needs no separate build step.
- * They are public (the login page, the share page); what they fetch afterwards needs a login or a share token.
+ * /share.js, /share.css). The scripts and stylesheets come prebuilt from `npm run build` (dist/), or, run from
+ * source, are bundled the first time they are asked for (or at start) (dashboard/page-bundle.ts); then they are
+ * served from memory. They are public (the login page, the share page); what they fetch afterwards needs a login
+ * or a share token.
  */
-const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
-
-export interface PageBundle {
-  js: string;
-  css: string;
-  etag: string;
-}
-
-const ENTRIES = { app: 'main.ts', share: 'share/main.ts' } as const;
-type Entry = keyof typeof ENTRIES;
-
-export async function bundlePage(entry: Entry = 'app'): Promise<PageBundle> {
-  const esbuild = await import('esbuild').catch(() => {
-    throw new Error('esbuild is needed to build the dashboard page: run `npm install` (with dev dependencies).');
-  });
-  const result = await esbuild.build({
-    entryPoints: [`${UI_DIR}${ENTRIES[entry]}`],
-    bundle: true,
-    write: false,
-    outdir: '/page',
-    format: 'esm',
-    target: ['es2020'],
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const find = (ext: string) => new TextDecoder().decode(result.outputFiles.find((f) => f.path.endsWith(ext))?.contents ?? new Uint8Array());
-  const js = find('.js');
-  const css = find('.css');
-  return { js, css, etag: `"${createHash('sha1').update(js).update(css).digest('base64url')}"` };
-}
-
 export interface PageOptions {
   /** Whether a share token opens a link now; the share page answers 404 otherwise (and says so on the page). */
   shareIsOpen(token: string): boolean;
@@ -108,7 +76,7 @@ export function registerPage(app: FastifyInstance, options: PageOptions): { warm
   });
   /** Builds the bundles ahead of the first visitor; a failure is logged and the API keeps working without the page. */
   const warm = async () => {
-    for (const entry of Object.keys(ENTRIES) as Entry[])
+    for (const entry of Object.keys(PAGE_ENTRIES) as Entry[])
       await getBundle(entry).catch((err: Error) => app.log.error({ err, entry }, 'the dashboard page could not be built; the API still works'));
   };
   return { warm };

@@ -50,8 +50,25 @@ describe('docker-compose.yml matches what the code reads', () => {
     expect(readFileSync('Dockerfile', 'utf8')).toMatch(/^WORKDIR \/app$/m);
   });
 
-  it.each(appServices)('%s: its command is npm start -- --only PART and its environment parses with the env schema', (_name, s) => {
-    expect(s.command!.slice(0, 4)).toEqual(['node', '--import', 'tsx', 'app/main.ts']);
+  it('the image is built in two stages and runs dist/ with node as an unprivileged user, with a health check', () => {
+    const lines = readFileSync('Dockerfile', 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    const stages = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('FROM '));
+    expect(stages).toHaveLength(2);
+    const runtime = lines.slice(stages[1][1]);
+    // The runtime stage installs nothing and takes production dependencies only (pruned in the build stage).
+    expect(lines.slice(0, stages[1][1]).join('\n')).toMatch(/npm run build && npm prune --omit=dev/);
+    expect(runtime.join('\n')).not.toMatch(/npm (ci|install)|tsx|\.ts\b/);
+    expect(runtime.find((l) => l.startsWith('USER '))).toMatch(/^USER (?!root\b)\w+/);
+    expect(runtime.find((l) => l.startsWith('CMD '))).toBe('CMD ["node", "dist/app/main.js"]');
+    const check = runtime.find((l) => l.startsWith('HEALTHCHECK '))!;
+    expect(check).toMatch(/CMD \["node", "dist\/app\/healthcheck\.js"\]/);
+    expect(existsSync('app/healthcheck.ts')).toBe(true);
+    // Whatever compose starts is in the image: the compiled entry and the farm file it names.
+    expect(runtime.join('\n')).toMatch(/COPY --from=build \/app\/config \.\/config/);
+  });
+
+  it.each(appServices)('%s: its command runs the compiled service with node (--only PART) and its environment parses with the env schema', (_name, s) => {
+    expect(s.command!.slice(0, 2)).toEqual(['node', 'dist/app/main.js']);
     expect(() => partOf(s)).not.toThrow();
     const env = envOf(s);
     const unknown = Object.keys(env).filter((k) => !(k in EnvSettings.shape));
