@@ -60,7 +60,7 @@ export function parseAnimalsCsv(text: string, checkZone?: ZoneCheck): CsvResult 
       reject(`has ${record.length} fields, the header has ${columns.length}`);
       continue;
     }
-    const fields = Object.fromEntries(columns.map((c, i) => [c, record[i]]).filter(([, v]) => v !== ''));
+    const fields = Object.fromEntries(columns.map((c, i): [string, string] => [c, record[i]]).filter(([, v]) => v !== ''));
     const parsed = AnimalEntry.safeParse(fields);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

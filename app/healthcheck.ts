@@ -25,7 +25,7 @@ function ask(secure: boolean): Promise<number> {
 }
 
 try {
-  const status = await ask(tls).catch((err: unknown) => (tls ? ask(false) : Promise.reject(err)));
+  const status = await ask(tls).catch((err: unknown) => (tls ? ask(false) : Promise.reject(err instanceof Error ? err : new Error(String(err)))));
   process.stdout.write(`/health answered ${status}\n`);
   process.exit(status === 200 ? 0 : 1);
 } catch (err) {

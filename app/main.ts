@@ -53,7 +53,7 @@ async function main() {
     const instance = instanceId(part, env);
     logger.info({ config: configPath, part, instance }, 'starting one component');
     const handle = await startPart({ part, env, config, logger, metrics: createMetrics(), instance });
-    logger.info(handle.ready, `ready: ${part}${handle.ready.message ? ` (${String(handle.ready.message)})` : ''}`);
+    logger.info(handle.ready, `ready: ${part}${typeof handle.ready.message === 'string' ? ` (${handle.ready.message})` : ''}`);
     service = handle;
   } else {
     const simulate = env.SIMULATE ?? configPath === DEMO_FARM;

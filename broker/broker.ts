@@ -179,7 +179,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
 
   /** A socket that passed the listener's per-address cap: the packet-size guard goes in front of aedes' parser. */
   function handle(socket: Parameters<Aedes['handle']>[0]) {
-    const client = aedes.handle(socket) as Client;
+    const client = aedes.handle(socket);
     try {
       guardPacketSizes(client, {
         limits: sizeLimits,

@@ -34,7 +34,7 @@ export function handleWithDeferredAcks(client: MqttClient, handle: MessageHandle
   let inFlight = 0;
 
   client.handleMessage = (packet, callback) => {
-    const publish = packet as IPublishPacket;
+    const publish = packet;
     inFlight++;
     const done = handle(publish.topic, publish.payload as Buffer, publish).then(
       () => true,

@@ -51,8 +51,8 @@ export function exportEvents(deps: BridgeDeps, events: readonly BridgedEvent[]):
         if (err) deps.logger.warn({ err: err.message, event }, 'could not pass an event to the other processes');
       });
     };
-    deps.bus.on(event, listener as never);
-    return () => deps.bus.off(event, listener as never);
+    deps.bus.on(event, listener);
+    return () => deps.bus.off(event, listener);
   });
   return () => listeners.forEach((off) => off());
 }

@@ -109,7 +109,7 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; 
   // Split mode: a rules process that is not there or did not answer in time (cluster/errors.ts ClusterError).
   const clusterCode = err instanceof Error ? (err as { code?: unknown }).code : undefined;
   if (clusterCode === 'RULES_UNAVAILABLE' || clusterCode === 'RULES_TIMEOUT') return { status: 503, body: { error: 'RULES_UNAVAILABLE', message: (err as Error).message } };
-  if (err && typeof err === 'object' && 'statusCode' in err && typeof (err as FastifyError).statusCode === 'number' && !isResponseSerializationError(err as FastifyError)) {
+  if (err && typeof err === 'object' && 'statusCode' in err && typeof (err as FastifyError).statusCode === 'number' && !isResponseSerializationError(err)) {
     const { status, code, message } = fromFastify(err as FastifyError);
     if (status < 500) return { status, body: { error: code, message } };
   }

@@ -27,7 +27,7 @@ export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): num
 export function installJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parse(request, body as string, (err, value) => {
+    void parse(request, body as string, (err, value) => {
       if (err) return done(err, undefined);
       if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
         return done(new ApiError('VALIDATION', `The JSON body nests more than ${MAX_JSON_DEPTH} levels deep; nothing this API takes is that deep.`, [{ path: 'body', message: `deeper than ${MAX_JSON_DEPTH} levels` }]), undefined);

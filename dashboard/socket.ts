@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { FarmConfigT } from '../core/config/schema.js';
-import type { DeviceRef, DeviceStatus, Reading } from '../core/domain.js';
+import type { DeviceRef, Reading } from '../core/domain.js';
 import type { FarmBus, FarmEvents } from '../core/events.js';
 import type { Credentials } from './access/credentials.js';
 import { scopeOf } from './access/site-scope.js';
@@ -96,8 +96,8 @@ export function attachLive(deps: LiveDeps): LiveHandle {
       const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => {};
       if (!parsed.success) return reply({ ok: false, error: 'VALIDATION', message: 'join expects { sites: ["site-id", ...] }' });
       const wanted = new Set(parsed.data.sites.filter((s) => scope.allows(s)));
-      for (const r of socket.rooms) if (r.startsWith('site:') && !wanted.has(r.slice(5))) socket.leave(r);
-      for (const s of wanted) socket.join(room(s));
+      for (const r of socket.rooms) if (r.startsWith('site:') && !wanted.has(r.slice(5))) void socket.leave(r);
+      for (const s of wanted) void socket.join(room(s));
       reply({ ok: true, sites: [...wanted], unknown: parsed.data.sites.filter((s) => !wanted.has(s)) });
     });
 
@@ -117,7 +117,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
   deps.credentials.onEnd((session, reason) => endAll(session.id, reason));
   const recheck = setInterval(() => {
     for (const [id, sockets] of byId) {
-      const first = sockets.values().next().value as Socket | undefined;
+      const first = sockets.values().next().value;
       const session = first?.data.session as Session | undefined;
       if (session && !deps.credentials.current(session)) endAll(id, 'revoked');
     }
@@ -136,7 +136,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
   const ref = (d: DeviceRef) => ({ site: d.site, zone: d.zone, kind: d.kind, device: d.device });
   const listeners: { [K in keyof FarmEvents]?: (...args: FarmEvents[K]) => void } = {
     reading: (r) => readings.add(r),
-    status: (s) => statuses.add({ ...ref(s), status: s.status as DeviceStatus, ts: s.ts }),
+    status: (s) => statuses.add({ ...ref(s), status: s.status, ts: s.ts }),
     actuatorState: (a) => void io.to(room(a.site)).emit('actuator', { change: 'state', ...ref(a), state: a.state, value: a.value, ack: a.ack, ts: a.ts }),
     actuatorMode: (m) => void io.to(room(m.site)).emit('actuator', { change: 'mode', ...ref(m), mode: m.mode, until: m.until, by: m.by, ts: deps.now() }),
     actuatorHolders: (h) => void io.to(room(h.site)).emit('actuator', { change: 'holders', ...ref(h), holders: h.holders, ts: h.ts }),
@@ -144,14 +144,14 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     alert: (a) => void io.to(room(a.site)).emit('alert', a),
     headCount: (h) => heads.add(h),
   };
-  for (const [event, fn] of Object.entries(listeners)) deps.bus.on(event as keyof FarmEvents, fn as never);
+  for (const [event, fn] of Object.entries(listeners)) deps.bus.on(event as keyof FarmEvents, fn);
 
   return {
     io,
     connections: () => io.engine.clientsCount,
     async stop() {
       clearInterval(recheck);
-      for (const [event, fn] of Object.entries(listeners)) deps.bus.off(event as keyof FarmEvents, fn as never);
+      for (const [event, fn] of Object.entries(listeners)) deps.bus.off(event as keyof FarmEvents, fn);
       readings.stop();
       statuses.stop();
       heads.stop();

@@ -159,6 +159,6 @@ export function instanceKey(ruleId: string, ref: { site: string; zone: string; d
 /** JSON with object keys sorted, so two definitions that differ only in key order compare equal. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : (v as unknown),
   );
 }

@@ -104,7 +104,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
   function ensure(r: CompiledRule, ref: ScopeRef, now: number): RuleState {
     const key = instanceKey(r.id, ref);
     let m = states.get(r.id);
-    if (!m) states.set(r.id, (m = new Map()));
+    if (!m) states.set(r.id, (m = new Map<string, RuleState>()));
     let st = m.get(key);
     if (!st) {
       st = createRuleState(r, ref, key, now, (device) => lastSeen(ref.site, ref.zone, device), farm.timeZone(ref.site), zoneSpecs(r, ref.site, ref.zone));
@@ -117,7 +117,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
   function index(st: RuleState): void {
     const sk = scopeKey(st);
     let m = byScope.get(sk);
-    if (!m) byScope.set(sk, (m = new Map()));
+    if (!m) byScope.set(sk, (m = new Map<string, RuleState>()));
     m.set(st.rule.id, st);
   }
 
@@ -201,7 +201,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     },
     replace(st) {
       let m = states.get(st.rule.id);
-      if (!m) states.set(st.rule.id, (m = new Map()));
+      if (!m) states.set(st.rule.id, (m = new Map<string, RuleState>()));
       m.set(st.key, st);
       index(st);
     },

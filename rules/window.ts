@@ -71,8 +71,14 @@ export function addSample(w: WindowState, ts: number, value: number, now: number
   while (i >= 0 && b[i].start > start) i--;
   if (i >= 0 && b[i].start === start) {
     const k = b[i];
-    if (ts < k.firstTs) (k.firstTs = ts), (k.firstValue = value);
-    if (ts >= k.lastTs) (k.lastTs = ts), (k.lastValue = value);
+    if (ts < k.firstTs) {
+      k.firstTs = ts;
+      k.firstValue = value;
+    }
+    if (ts >= k.lastTs) {
+      k.lastTs = ts;
+      k.lastValue = value;
+    }
     k.sum += value;
     k.count++;
     if (value < k.min) k.min = value;

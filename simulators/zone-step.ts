@@ -31,7 +31,7 @@ export function stepZones(zones: ZoneSim[], ctx: StepContext, dtSec: number): vo
   if (!bySite) zoneIndex.set(zones, (bySite = new Map(zones.map((z) => [`${z.site}/${z.zone}`, z]))));
   for (const z of zones) {
     const m = z.model;
-    const upstreamM3s = z.upstream.reduce((sum, u) => sum + outflowM3s(bySite!.get(`${z.site}/${u}`)!), 0);
+    const upstreamM3s = z.upstream.reduce((sum, u) => sum + outflowM3s(bySite.get(`${z.site}/${u}`)!), 0);
     if (m.kind === 'shed') {
       const shutters = levels(z, 'shutter');
       const shutterOpenPct = shutters.length ? shutters.reduce((a, b) => a + b, 0) / shutters.length : 30;

@@ -51,7 +51,7 @@ export async function influxHistory(select: Select, q: HistoryQuery): Promise<Hi
     const parts = await grouped(select, q, { from, to }, fine, undefined);
     for (const [device, buckets] of parts) {
       let target = main.get(device);
-      if (!target) main.set(device, (target = new Map()));
+      if (!target) main.set(device, (target = new Map<number, Acc>()));
       for (const [ts, acc] of buckets) merge(target, bucketStart(zone, ts, every), acc);
     }
   }

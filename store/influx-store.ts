@@ -7,7 +7,7 @@ import { ALERT, COMMAND, NO_DIRECTION, TAG_READ, TAG_READ_TAGS, TELEMETRY, TELEM
 import { epochMs, ident, rows, where, type InfluxResult } from './influxql.js';
 import { influxHistory } from './influx-history.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
-import { StoreError, type CommandRecord, type HistorySeries, type LatestValue, type RawPoint, type Store, type TagPosition } from './store.js';
+import { StoreError, type CommandRecord, type LatestValue, type RawPoint, type Store, type TagPosition } from './store.js';
 
 /** InfluxDB as the store (INFLUX_URL set): writes line protocol, reads with InfluxQL on both 1.x and 2.x. */
 export interface InfluxStoreOptions {
@@ -145,6 +145,6 @@ function deviceRef(tags: Record<string, unknown>) {
 function tagReadOf(r: Record<string, unknown>, ts: number): TagRead {
   const read: TagRead = { ...deviceRef(r), ts, tag: String(r.tag) };
   if (r.direction === 'in' || r.direction === 'out') read.direction = r.direction;
-  else if (r.direction !== NO_DIRECTION && r.direction !== undefined && r.direction !== null) throw new StoreError('STORE_QUERY', `InfluxDB holds a tag read of ${read.tag} with direction "${String(r.direction)}": only in, out and ${NO_DIRECTION} are written`);
+  else if (r.direction !== NO_DIRECTION && r.direction !== undefined && r.direction !== null) throw new StoreError('STORE_QUERY', `InfluxDB holds a tag read of ${read.tag} with direction ${JSON.stringify(r.direction)}: only in, out and ${NO_DIRECTION} are written`);
   return read;
 }

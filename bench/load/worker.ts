@@ -151,7 +151,9 @@ async function runLoad(r: RunSpec): Promise<void> {
   await new Promise<void>((resolve) => {
     const stopAt = setTimeout(resolve, r.durationMs);
     process.once('message', function early(msg: Message) {
-      if (msg.type === 'stop') (clearTimeout(stopAt), resolve());
+      if (msg.type !== 'stop') return;
+      clearTimeout(stopAt);
+      resolve();
     });
   });
   running = false;

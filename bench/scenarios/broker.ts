@@ -162,7 +162,7 @@ async function waitForReceived(received: () => number, expected: number, onProgr
   let last = -1;
   let quietSince = Date.now();
   while (received() < expected && Date.now() < deadline && Date.now() - quietSince < 5000) {
-    if (received() !== last) (last = received()), (quietSince = Date.now());
+    if (received() !== last) [last, quietSince] = [received(), Date.now()];
     onProgress?.(received());
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -39,8 +39,8 @@ export function startProcess(command: string, args: string[], env: Record<string
   const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve((exit = { code, signal }))),
@@ -72,7 +72,7 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined> | T | und
     if (proc?.exited()) throw new Error(`${what}: the process exited early. Its last output:\n${proc.output().slice(-3000)}`);
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
+      if (value !== undefined && value !== false) return value;
     } catch (err) {
       last = err;
     }

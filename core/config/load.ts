@@ -93,7 +93,7 @@ function withRegisterFile(raw: unknown, source: string, baseDir: string | undefi
     throw err;
   }
   if (parsed.rejected.length > 0) throw new ConfigError(source, parsed.rejected.slice(0, 20).map((r) => ({ path: `animals.registerFile (${file}) line ${r.line}`, message: r.reason })));
-  const inline = Array.isArray(animals.register) ? animals.register : [];
+  const inline: unknown[] = Array.isArray(animals.register) ? animals.register : [];
   animals.register = [...inline, ...parsed.animals.map(({ line: _line, ...a }) => a)];
   const lines = parsed.animals.map((a) => a.line);
   return {

@@ -116,10 +116,22 @@ export function createAuditLog(deps: { db: AccessDb; logger: Logger; now: () => 
     query(q) {
       const where: string[] = [];
       const params: Record<string, unknown> = { limit: q.limit };
-      if (q.from !== undefined) (where.push('ts >= @from'), (params.from = q.from));
-      if (q.to !== undefined) (where.push('ts < @to'), (params.to = q.to));
-      if (q.actor) (where.push('actor = @actor'), (params.actor = q.actor));
-      if (q.action) (where.push('action = @action'), (params.action = q.action));
+      if (q.from !== undefined) {
+        where.push('ts >= @from');
+        params.from = q.from;
+      }
+      if (q.to !== undefined) {
+        where.push('ts < @to');
+        params.to = q.to;
+      }
+      if (q.actor) {
+        where.push('actor = @actor');
+        params.actor = q.actor;
+      }
+      if (q.action) {
+        where.push('action = @action');
+        params.action = q.action;
+      }
       if (q.visible) {
         // json_each: the lists are bound as one JSON parameter each, however long they are.
         where.push('(site IN (SELECT value FROM json_each(@sites)) OR (site IS NULL AND actor IN (SELECT value FROM json_each(@actors))))');

@@ -30,7 +30,7 @@ export function robotOutcome(answer: HttpAnswer, codes: RobotCodes): AttemptOutc
   }
   const code = Number(parsed.errcode);
   if (code === 0) return { kind: 'sent' };
-  const what = `${codes.service} errcode ${String(parsed.errcode)}${parsed.errmsg ? ` (${String(parsed.errmsg)})` : ''}`;
+  const what = `${codes.service} errcode ${JSON.stringify(parsed.errcode)}${typeof parsed.errmsg === 'string' && parsed.errmsg ? ` (${parsed.errmsg})` : ''}`;
   if (codes.rateLimited.includes(code)) return { kind: 'retry', error: `${what}: rate limited, trying again in a minute`, afterMs: RATE_LIMIT_WAIT_MS };
   if (codes.busy.includes(code)) return { kind: 'retry', error: `${what}: busy, trying again` };
   return { kind: 'failed', error: `${what}: the robot refused the message; ${codes.hint}` };

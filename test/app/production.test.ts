@@ -46,8 +46,8 @@ describe('a production install runs the compiled service', () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: join(app, 'data'), MQTT_PORT: String(mqttPort), HTTP_PORT: String(httpPort), MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
     const child = spawn(process.execPath, ['dist/app/main.js'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout!.on('data', (d) => (output = (output + d).slice(-20_000)));
-    child.stderr!.on('data', (d) => (output = (output + d).slice(-20_000)));
+    child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));
+    child.stderr.on('data', (d) => (output = (output + d).slice(-20_000)));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const base = `http://127.0.0.1:${httpPort}`;
     try {

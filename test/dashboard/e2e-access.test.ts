@@ -180,7 +180,7 @@ describe('CSV download buttons', () => {
     await go(admin, '#/history/field-1-soil/soil_moisture?range=24h');
     await admin.locator('[data-testid="history-chart"][data-points]').waitFor();
     const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByTestId('download-csv').click()]);
-    const text = readFileSync((await download.path())!, 'utf8');
+    const text = readFileSync((await download.path()), 'utf8');
     const lines = text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(download.suggestedFilename()).toMatch(/^readings-field-1-soil-soil_moisture-\d{4}-\d{2}-\d{2}\.csv$/);
     expect(lines[0]).toBe('time (UTC),site,zone,device,metric,value,unit');
@@ -194,7 +194,7 @@ describe('CSV download buttons', () => {
     await admin.getByTestId('alert-row').first().waitFor();
     await admin.getByTestId('lang-switch').click();
     const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByTestId('download-alerts-active').click()]);
-    const lines = readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = readFileSync((await download.path()), 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(lines[0]).toBe('时间 (UTC),站点,区域,设备,规则,严重程度,等级,状态,数值,内容,操作人,告警编号');
     expect(lines[1]).toMatch(/,city,pipe-a,pipe-a-level,test-rule,critical,red,raised,91,Pipe A fill 91 %,,/);
     await admin.getByTestId('lang-switch').click();

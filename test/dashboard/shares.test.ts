@@ -36,7 +36,7 @@ async function seedWeek(t: TestDashboard, end: number): Promise<void> {
 async function share(t: TestDashboard, body: object) {
   const res = await t.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: body, headers: await t.auth('operator') });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { id: string; token: string; url: string };
+  return res.json<{ id: string; token: string; url: string }>();
 }
 
 describe('a share link', () => {

@@ -98,7 +98,7 @@ describe('live connection', () => {
     const actuators = collect<{ change: string }>(socket, 'actuator');
     const commands = collect<{ command: { action: string } }>(socket, 'command');
     t.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', status: 'offline', ts: Date.now() });
-    await t.rules.command('shed-1-fan', 'on', undefined, 'otto');
+    t.rules.command('shed-1-fan', 'on', undefined, 'otto');
     t.rules.setMode('shed-1-spray', 'manual', undefined, 'otto');
     await sleep(300);
     expect(devices.flat()).toEqual([expect.objectContaining({ device: 'shed-1-env', status: 'offline' })]);

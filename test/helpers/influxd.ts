@@ -127,7 +127,7 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
     stderr = '';
     const proc = spawn(binary!, ['-config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
-    proc.stderr!.on('data', (chunk: Buffer) => {
+    proc.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-8000);
     });
     let exited: string | undefined;

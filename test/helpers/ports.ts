@@ -18,7 +18,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   while (Date.now() < deadline) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
+      if (value !== undefined && value !== false) return value;
     } catch (err) {
       last = err;
     }

@@ -61,7 +61,7 @@ async function receiver(check: (r: Received) => { status?: number; body: unknown
   const received: Received[] = [];
   const w = waiter(received);
   let next: (r: Received) => { status?: number; body: unknown } | undefined = () => undefined;
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const text = await readBody(req);
     let body: unknown;
@@ -74,7 +74,8 @@ async function receiver(check: (r: Received) => { status?: number; body: unknown
     const answer = check(r) ?? next(r) ?? { body: success };
     w.push(r);
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
-  });
+  };
+  const server = createServer((req, res) => void handle(req, res));
   const port = await listen(server);
   return {
     url: `http://127.0.0.1:${port}`,

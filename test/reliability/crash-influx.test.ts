@@ -52,9 +52,9 @@ async function service(name: string, database: string) {
     httpPort,
     mqttPort: Number(ports.MQTT_PORT),
     health: async () => (await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()) as Health,
-    start: async () => {
+    start: async (): Promise<Health> => {
       proc = spawnService(env);
-      return (await waitHealthy(httpPort, proc)) as Health;
+      return waitHealthy(httpPort, proc);
     },
     kill9: async () => {
       proc!.child.kill('SIGKILL');

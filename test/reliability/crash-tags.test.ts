@@ -7,7 +7,6 @@ import { loadFarmConfig } from '../../core/config/load.js';
 import { silentLogger } from '../../core/logger.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
 import { influxql, startInfluxd, type Influxd } from '../helpers/influxd.js';
-import { waitFor } from '../helpers/ports.js';
 import { servicePorts, spawnService, waitHealthy, type ServiceProcess } from '../helpers/process.js';
 import { DEMO_CONFIG } from '../helpers/service.js';
 import { report } from './report.js';
@@ -48,7 +47,7 @@ async function service(name: string, extra: Record<string, string> = {}) {
       const res = await fetch(`http://127.0.0.1:${httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }) });
       token = ((await res.json()) as { token: string }).token;
     }
-    return (await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<any>;
+    return (await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
   };
   return {
     mqttPort: Number(ports.MQTT_PORT),

@@ -101,7 +101,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const first = flow;
     const outbox = createOutbox({ dataDir, logger: silentLogger() });
     const left = outbox.depth();
-    outbox.close();
+    await outbox.close();
     expect(left).toBeGreaterThanOrEqual(first.ackedTotal()); // every acknowledged reading waits on disk
 
     // InfluxDB back: the next run sends that backlog, and its own SIGTERM flushes what it accepted.
@@ -111,7 +111,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const upMs = await terminateUnderLoad(proc, flow, ports);
     const check = createOutbox({ dataDir, logger: silentLogger() });
     const remaining = check.depth();
-    check.close();
+    await check.close();
     expect(remaining, 'nothing left in the outbox after a clean shutdown with InfluxDB up').toBe(0);
     for (const d of devices) {
       const points = await influxPoints(influxd.url, 'shutdown', d.id);

@@ -227,7 +227,7 @@ describe('buffered store (outbox in front of a store)', () => {
         if (init.fail === 'unreachable') throw new StoreError('STORE_UNREACHABLE', 'InfluxDB at http://x is not reachable (ECONNREFUSED): start it or fix INFLUX_URL', true);
         if (init.fail === 'auth') throw new StoreError('STORE_AUTH', 'InfluxDB refused the credentials');
       },
-    } as Store;
+    };
     const store = createBufferedStore(starting, createOutbox({ dataDir, logger }), { logger, clock: fakeClock().clock });
     await store.init();
     expect(store.stats().lastError).toContain('not reachable');
