@@ -36,9 +36,27 @@ async function joined(socket: Socket, sites: string[]): Promise<unknown> {
   return socket.emitWithAck('join', { sites });
 }
 
-function collect<T>(socket: Socket, event: string): T[] {
-  const seen: T[] = [];
-  socket.on(event, (payload: T) => seen.push(payload));
+/** What arrives of one event, in order; `until` resolves once what arrived satisfies `done` (no fixed waits). */
+function collect<T>(socket: Socket, event: string): T[] & { until(done: (seen: T[]) => boolean, what: string): Promise<void> } {
+  const waiting: (() => void)[] = [];
+  const seen = Object.assign([] as T[], {
+    until(done: (seen: T[]) => boolean, what: string) {
+      return new Promise<void>((resolve, reject) => {
+        if (done(seen)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no ${what} (${event} so far: ${JSON.stringify(seen).slice(0, 500)})`)), 10_000);
+        waiting.push(() => {
+          if (!done(seen)) return false;
+          clearTimeout(timer);
+          resolve();
+          return true;
+        });
+      });
+    },
+  });
+  socket.on(event, (payload: T) => {
+    seen.push(payload);
+    for (let i = waiting.length - 1; i >= 0; i--) if ((waiting[i] as () => boolean)()) waiting.splice(i, 1);
+  });
   return seen;
 }
 
@@ -46,7 +64,7 @@ const reading = (site: string, device: string, metrics: Record<string, number>, 
   const d = t.deps.farm.device(device)!;
   return { site, zone: d.zone, kind: d.kind, device, ts, metrics };
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hasReading = (device: string, metric: string, value: number) => (batches: Reading[][]) => batches.flat().some((r) => r.device === device && r.metrics[metric] === value);
 
 describe('live connection', () => {
   it('is refused without a session', async () => {
@@ -68,15 +86,21 @@ describe('live connection', () => {
     t.bus.emit('reading', reading('huyang', 'shed-1-env', { nh3: 14 }));
     t.rules.raise({ site: 'city', zone: 'pipe-a', message: 'not for this client' });
     t.rules.raise({ site: 'huyang', zone: 'shed-1', message: 'for this client' });
-    await sleep(300);
-    expect(readings.flat().map((r) => r.device)).toEqual(['shed-1-env']);
+    await alerts.until((a) => a.length > 0, 'alert of huyang');
+    await readings.until(hasReading('shed-1-env', 'nh3', 14), 'reading of huyang');
+    // A later marker of the joined site: whatever of city was sent would have come before it.
+    t.bus.emit('reading', reading('huyang', 'shed-1-env', { nh3: 99 }, Date.now() + 1));
+    await readings.until(hasReading('shed-1-env', 'nh3', 99), 'the marker reading');
+    expect(readings.flat().map((r) => r.device)).toEqual(['shed-1-env', 'shed-1-env']);
     expect(alerts.map((a) => a.site)).toEqual(['huyang']);
 
     await socket.emitWithAck('join', { sites: ['city'] });
-    t.bus.emit('reading', reading('huyang', 'shed-1-env', { nh3: 15 }));
+    t.bus.emit('reading', reading('huyang', 'shed-1-env', { nh3: 15 }, Date.now() + 2));
     t.bus.emit('reading', reading('city', 'pipe-a-level', { fill: 41 }));
-    await sleep(300);
-    expect(readings.flat().map((r) => r.device)).toEqual(['shed-1-env', 'pipe-a-level']);
+    await readings.until(hasReading('pipe-a-level', 'fill', 41), 'reading of city after joining it');
+    t.bus.emit('reading', reading('city', 'pipe-a-level', { fill: 42 }, Date.now() + 3));
+    await readings.until(hasReading('pipe-a-level', 'fill', 42), 'the marker reading of city');
+    expect(readings.flat().map((r) => r.device)).toEqual(['shed-1-env', 'shed-1-env', 'pipe-a-level', 'pipe-a-level']);
   });
 
   it('a burst of readings reaches the browser merged, not one message each', async () => {
@@ -85,9 +109,14 @@ describe('live connection', () => {
     const batches = collect<Reading[]>(socket, 'reading');
     const start = Date.now();
     for (let i = 0; i < 200; i++) t.bus.emit('reading', reading('huyang', 'shed-1-env', { nh3: i, temperature: 20 + i / 100 }, start + i));
-    await sleep(350);
-    expect(batches.length).toBeLessThanOrEqual(2);
+    await batches.until(hasReading('shed-1-env', 'nh3', 199), 'the last reading of the burst');
+    const burst = batches.length;
     const last = batches.flat().at(-1)!;
+    // A marker in a later batch: nothing of the burst arrives after it.
+    t.bus.emit('reading', reading('huyang', 'shed-1-env', { nh3: 500 }, start + 1000));
+    await batches.until(hasReading('shed-1-env', 'nh3', 500), 'the marker reading');
+    expect(burst).toBeLessThanOrEqual(2);
+    expect(batches).toHaveLength(burst + 1);
     expect(last.metrics).toEqual({ nh3: 199, temperature: 21.99 });
   });
 
@@ -100,8 +129,12 @@ describe('live connection', () => {
     t.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', status: 'offline', ts: Date.now() });
     t.rules.command('shed-1-fan', 'on', undefined, 'otto');
     t.rules.setMode('shed-1-spray', 'manual', undefined, 'otto');
-    await sleep(300);
-    expect(devices.flat()).toEqual([expect.objectContaining({ device: 'shed-1-env', status: 'offline' })]);
+    await commands.until((c) => c.length > 0, 'the command');
+    await actuators.until((a) => a.some((e) => e.change === 'mode') && a.some((e) => e.change === 'state'), 'the mode and the acknowledged state');
+    // The marker: a later status change of the same device; everything above was sent before it.
+    t.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', status: 'online', ts: Date.now() + 1 });
+    await devices.until((d) => d.flat().some((s) => (s as { status: string }).status === 'online'), 'the marker status');
+    expect(devices.flat()).toEqual([expect.objectContaining({ device: 'shed-1-env', status: 'offline' }), expect.objectContaining({ device: 'shed-1-env', status: 'online' })]);
     expect(commands.map((c) => c.command.action)).toEqual(['on']);
     expect(actuators).toEqual(
       expect.arrayContaining([
