@@ -19,3 +19,28 @@ export interface JoinAnswer {
   error?: string;
   message?: string;
 }
+
+/** What a page asks for: the sites it shows (socket.ts validates it with zod, JoinPayload). */
+export interface JoinRequest {
+  sites: string[];
+}
+
+/**
+ * The socket.io events the dashboard pushes, by name: the server (socket.ts) and the page (ui/live.ts) are typed
+ * by this one map, so an event renamed or reshaped on one side does not compile on the other.
+ */
+export interface ServerToClientEvents {
+  reading: (batch: LiveReadings) => void;
+  device: (batch: LiveDevices) => void;
+  actuator: (event: LiveActuator) => void;
+  command: (event: LiveCommand) => void;
+  alert: (alert: LiveAlert) => void;
+  headCount: (batch: LiveHeadCounts) => void;
+  /** The session was logged out, revoked or expired; the server disconnects right after. */
+  'session-ended': (info: { reason: string }) => void;
+}
+
+/** What a page sends: the sites it views, answered through the acknowledgement. */
+export interface ClientToServerEvents {
+  join: (request: JoinRequest, answer: (answer: JoinAnswer) => void) => void;
+}

@@ -3,7 +3,6 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Server } from 'socket.io';
 import { createAuditLog } from './access/audit.js';
 import { installAudit } from './access/audit-hook.js';
 import { createCredentials } from './access/credentials.js';
@@ -33,7 +32,7 @@ import { sharesRoutes } from './routes/shares.js';
 import { sitesRoutes } from './routes/sites.js';
 import { usersRoutes } from './routes/users.js';
 import { createSessionStore } from './sessions.js';
-import { attachLive } from './socket.js';
+import { attachLive, type LiveServer } from './socket.js';
 import { registerPage } from './static.js';
 import { createUserDirectory } from './users.js';
 
@@ -41,7 +40,7 @@ export type { DashboardDeps, DashboardOptions } from './deps.js';
 
 export interface DashboardHandle {
   app: FastifyInstance;
-  io: Server;
+  io: LiveServer;
   /** Builds the page bundle, then listens; resolves with the bound port (useful with port 0). */
   start(): Promise<{ port: number }>;
   stop(): Promise<void>;

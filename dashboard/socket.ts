@@ -8,6 +8,7 @@ import type { Credentials } from './access/credentials.js';
 import { scopeOf } from './access/site-scope.js';
 import { SESSION_COOKIE } from './auth.js';
 import { createCoalescer, mergeReadings, newest } from './coalesce.js';
+import type { ClientToServerEvents, JoinAnswer, ServerToClientEvents } from './live-events.js';
 import type { Session } from './sessions.js';
 
 /**
@@ -21,7 +22,7 @@ import type { Session } from './sessions.js';
  * - Server → client events: `reading` (Reading[]: per device merged over `coalesceMs`), `device`
  *   (status changes, also batched), `actuator` (`change: 'state'` = the actuator's own confirmed state,
  *   `change: 'mode'` = auto/manual, `change: 'holders'` = who holds it now, operator holds with their end),
- *   `command` (sent, awaiting acknowledgement), `alert` (AlertEvent).
+ *   `command` (sent, awaiting acknowledgement), `alert` (AlertEvent). Typed by live-events.ts, shared with the page.
  * The socket is read-only: commands go through the HTTP API, where roles are checked.
  */
 export const JoinPayload = z.object({ sites: z.array(z.string().max(64)).max(500) }).strict();
@@ -37,8 +38,16 @@ export interface LiveDeps {
   now: () => number;
 }
 
+/** What the server keeps per connection. */
+export interface SocketData {
+  session: Session;
+}
+
+export type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
 export interface LiveHandle {
-  io: Server;
+  io: LiveServer;
   connections(): number;
   stop(): Promise<void>;
 }
@@ -63,12 +72,13 @@ export function sameOrigin(headers: { origin?: string; host?: string; 'x-forward
 type StatusEvent = FarmEvents['status'][0];
 
 export function attachLive(deps: LiveDeps): LiveHandle {
-  const io = new Server(deps.app.server, { serveClient: false, maxHttpBufferSize: 16 * 1024, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
-  const byId = new Map<string, Set<Socket>>();
+  const io: LiveServer = new Server(deps.app.server, { serveClient: false, maxHttpBufferSize: 16 * 1024, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
+  const byId = new Map<string, Set<LiveSocket>>();
 
   io.use((socket, next) => {
     const cookies = deps.app.parseCookie(socket.handshake.headers.cookie ?? '');
-    const given = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : cookies[SESSION_COOKIE];
+    const auth = socket.handshake.auth as { token?: unknown } | undefined;
+    const given = typeof auth?.token === 'string' ? auth.token : cookies[SESSION_COOKIE];
     const session = deps.credentials.resolve(given);
     if (!session) return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: 'Log in first (POST /api/login); the session may have expired.' } }));
     socket.data.session = session;
@@ -76,8 +86,8 @@ export function attachLive(deps: LiveDeps): LiveHandle {
   });
 
   io.on('connection', (socket) => {
-    const session = socket.data.session as Session;
-    const sockets = byId.get(session.id) ?? new Set<Socket>();
+    const session = socket.data.session;
+    const sockets = byId.get(session.id) ?? new Set<LiveSocket>();
     sockets.add(socket);
     byId.set(session.id, sockets);
     // Ends the connection when its session expires, even if the client never makes another HTTP request.
@@ -91,9 +101,11 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     expiry?.unref();
     const scope = scopeOf(session, deps.config);
 
-    socket.on('join', (payload: unknown, ack?: unknown) => {
+    // Typed by ClientToServerEvents, but a client may send anything: the payload is checked here, the answer only
+    // given to a function.
+    socket.on('join', (payload: unknown, ack: unknown) => {
       const parsed = JoinPayload.safeParse(payload);
-      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => {};
+      const reply = typeof ack === 'function' ? (ack as (answer: JoinAnswer) => void) : () => {};
       if (!parsed.success) return reply({ ok: false, error: 'VALIDATION', message: 'join expects { sites: ["site-id", ...] }' });
       const wanted = new Set(parsed.data.sites.filter((s) => scope.allows(s)));
       for (const r of socket.rooms) if (r.startsWith('site:') && !wanted.has(r.slice(5))) void socket.leave(r);
@@ -118,20 +130,36 @@ export function attachLive(deps: LiveDeps): LiveHandle {
   const recheck = setInterval(() => {
     for (const [id, sockets] of byId) {
       const first = sockets.values().next().value;
-      const session = first?.data.session as Session | undefined;
+      const session = first?.data.session;
       if (session && !deps.credentials.current(session)) endAll(id, 'revoked');
     }
   }, deps.recheckMs ?? 60_000);
   recheck.unref();
 
-  const toSites = <T extends { site: string }>(event: string, batch: T[]) => {
-    const bySite = new Map<string, T[]>();
-    for (const item of batch) bySite.set(item.site, [...(bySite.get(item.site) ?? []), item]);
-    for (const [site, items] of bySite) io.to(room(site)).emit(event, items);
+  /** A batch split by site: each site's part goes to its room. */
+  const bySite = <T extends { site: string }>(batch: T[]) => {
+    const sites = new Map<string, T[]>();
+    for (const item of batch) sites.set(item.site, [...(sites.get(item.site) ?? []), item]);
+    return sites;
   };
-  const readings = createCoalescer<Reading>({ intervalMs: deps.coalesceMs, key: (r) => r.device, merge: mergeReadings, flush: (b) => toSites('reading', b) });
-  const heads = createCoalescer<FarmEvents['headCount'][0]>({ intervalMs: deps.coalesceMs, key: (h) => `${h.site}/${h.zone}`, merge: newest, flush: (b) => toSites('headCount', b) });
-  const statuses = createCoalescer<StatusEvent>({ intervalMs: deps.coalesceMs, key: (s) => s.device, merge: newest, flush: (b) => toSites('device', b) });
+  const readings = createCoalescer<Reading>({
+    intervalMs: deps.coalesceMs,
+    key: (r) => r.device,
+    merge: mergeReadings,
+    flush: (b) => bySite(b).forEach((items, site) => io.to(room(site)).emit('reading', items)),
+  });
+  const heads = createCoalescer<FarmEvents['headCount'][0]>({
+    intervalMs: deps.coalesceMs,
+    key: (h) => `${h.site}/${h.zone}`,
+    merge: newest,
+    flush: (b) => bySite(b).forEach((items, site) => io.to(room(site)).emit('headCount', items)),
+  });
+  const statuses = createCoalescer<StatusEvent>({
+    intervalMs: deps.coalesceMs,
+    key: (s) => s.device,
+    merge: newest,
+    flush: (b) => bySite(b).forEach((items, site) => io.to(room(site)).emit('device', items)),
+  });
 
   const ref = (d: DeviceRef) => ({ site: d.site, zone: d.zone, kind: d.kind, device: d.device });
   const listeners: { [K in keyof FarmEvents]?: (...args: FarmEvents[K]) => void } = {

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Reading } from '../../core/domain.js';
-import type { JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts } from '../live-events.js';
+import type { ClientToServerEvents, JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts, ServerToClientEvents } from '../live-events.js';
 import { applyActuator, applyAlert, applyCommand, applyDevices, applyHeadCounts, applyReadings, setConn } from './state.js';
 
 /**
@@ -9,7 +9,7 @@ import { applyActuator, applyAlert, applyCommand, applyDevices, applyHeadCounts,
  * whenever a site is joined (a new view, or again after a lost connection) the page fetches that site's
  * current state: nothing missed while it was not listening stays stale on screen.
  */
-let socket: Socket | undefined;
+let socket: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
 let sites: string[] = [];
 let joinedSites = new Set<string>();
 let onJoined: (sites: string[]) => void = () => {};
@@ -35,7 +35,7 @@ export function connectLive(callbacks: LiveCallbacks): void {
   disconnectLive();
   setConn('connecting');
   onJoined = callbacks.joined;
-  const s = io({ withCredentials: true, reconnectionDelayMax: 5000 });
+  const s: Socket<ServerToClientEvents, ClientToServerEvents> = io({ withCredentials: true, reconnectionDelayMax: 5000 });
   socket = s;
   s.on('connect', () => {
     setConn('connected');
