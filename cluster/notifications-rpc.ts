@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { FarmMetrics } from '../core/observability.js';
-import type { DeliveriesQuery, DeliveryView, NotificationsHandle, SilenceInput } from '../notifications/handle.js';
-import type { Silence } from '../notifications/silences.js';
+import { z } from 'zod';
+import type { NotificationsHandle } from '../notifications/handle.js';
 import { ClusterError } from './errors.js';
 import type { MembersView } from './membership.js';
 import type { RulesMember } from './partition.js';
-import { serveRpc, type RpcClient } from './rpc.js';
+import { callerOf, optional, serveApi, type ApiArgs, type ApiMethod, type RpcClient } from './rpc.js';
 import { notificationsRequestTopic } from './service-topics.js';
 
 /**
@@ -19,25 +19,36 @@ import { notificationsRequestTopic } from './service-topics.js';
  * - deliveries are gathered from every process and merged, newest first;
  * - a channel test goes to one process (every process has every channel).
  */
+type Notifications = NotificationsHandle;
+const Text = z.string().max(1000);
+
+/** The arguments of each method as they arrive, held by the compiler to NotificationsHandle's parameters. */
+export const NOTIFICATIONS_ARGS: ApiArgs<Notifications> = {
+  silences: z.tuple([optional(z.boolean())]),
+  addSilence: z.tuple([
+    z.object({
+      id: optional(Text),
+      match: z.object({ site: optional(Text), zone: optional(Text), device: optional(Text), rule: optional(Text) }),
+      startsAt: optional(z.number()),
+      endsAt: z.number(),
+      reason: Text,
+    }),
+    Text,
+  ]),
+  endSilence: z.tuple([Text, Text]),
+  deliveries: z.tuple([z.object({ alert: optional(Text), channel: optional(Text), from: optional(z.number()), to: optional(z.number()), limit: optional(z.number()) })]),
+  testChannel: z.tuple([Text, Text]),
+};
+
 export function serveNotifications(client: MqttClient, topicRoot: string, instance: string, handle: NotificationsHandle, logger: Logger) {
-  return serveRpc({
-    client,
-    topic: notificationsRequestTopic(topicRoot, instance),
-    logger,
-    handlers: {
-      silences: (includeEnded: boolean | null) => handle.silences(includeEnded ?? false),
-      addSilence: (input: SilenceInput, user: string) => handle.addSilence(input, user),
-      endSilence: (id: string, user: string) => handle.endSilence(id, user),
-      deliveries: (q: DeliveriesQuery) => handle.deliveries(q),
-      testChannel: (channel: string, user: string) => handle.testChannel(channel, user),
-    },
-  });
+  return serveApi<Notifications>({ client, topic: notificationsRequestTopic(topicRoot, instance), api: handle, args: NOTIFICATIONS_ARGS, logger });
 }
 
 export function createRemoteNotifications(deps: { rpc: RpcClient; members: MembersView; topicRoot: string; metrics: FarmMetrics }): NotificationsHandle {
-  const call = async <T>(member: RulesMember, method: string, args: unknown[]): Promise<T> => {
+  const caller = callerOf<Notifications>(deps.rpc);
+  const call = async <M extends ApiMethod<Notifications>>(member: RulesMember, method: M, ...args: Parameters<Notifications[M]>): Promise<Awaited<ReturnType<Notifications[M]>>> => {
     try {
-      const value = (await deps.rpc.call(notificationsRequestTopic(deps.topicRoot, member.instance), method, args, `rules process ${member.instance}`)) as T;
+      const value = await caller(notificationsRequestTopic(deps.topicRoot, member.instance), `rules process ${member.instance}`, method, ...args);
       deps.metrics.rpcCalls.inc({ method, outcome: 'ok' });
       return value;
     } catch (err) {
@@ -50,27 +61,28 @@ export function createRemoteNotifications(deps: { rpc: RpcClient; members: Membe
     if (list.length === 0) throw new ClusterError('RULES_UNAVAILABLE', 'no rules process is connected to the broker, and notifications run in the rules processes: start one (npm start -- --only rules)');
     return list;
   };
-  const all = <T>(method: string, args: unknown[]) => Promise.all(everyone().map((m) => call<T>(m, method, args)));
+  const all = <M extends ApiMethod<Notifications>>(method: M, ...args: Parameters<Notifications[M]>) => Promise.all(everyone().map((m) => call(m, method, ...args)));
   const byId = <T extends { id: string }>(lists: T[][]): T[] => [...new Map(lists.flat().map((x) => [x.id, x])).values()];
 
   return {
-    silences: async (includeEnded = false) => byId(await all<Silence[]>('silences', [includeEnded])).sort((a, b) => a.endsAt - b.endsAt),
+    silences: async (includeEnded = false) => byId(await all('silences', includeEnded)).sort((a, b) => a.endsAt - b.endsAt),
     async addSilence(input, user) {
-      const made = await all<Silence>('addSilence', [{ ...input, id: input.id ?? `sil-${randomUUID().slice(0, 8)}` }, user]);
+      const made = await all('addSilence', { ...input, id: input.id ?? `sil-${randomUUID().slice(0, 8)}` }, user);
       return made[0];
     },
     async endSilence(id, user) {
-      const ended = await all<Silence | null>('endSilence', [id, user]);
+      // Processes that do not hold the silence answer nothing (null over JSON).
+      const ended = await all('endSilence', id, user);
       return ended.find((s) => s) ?? undefined;
     },
     async deliveries(q) {
-      const lists = await all<DeliveryView[]>('deliveries', [q]);
+      const lists = await all('deliveries', q);
       // Delivery ids are per process: the instance keeps them apart.
       return lists
         .flatMap((list, i) => list.map((d) => ({ ...d, id: `${everyone()[i]?.instance ?? i}:${d.id}` })))
         .sort((a, b) => b.ts - a.ts)
         .slice(0, q.limit ?? 500);
     },
-    testChannel: (channel, user) => call<DeliveryView>(everyone()[0], 'testChannel', [channel, user]),
+    testChannel: (channel, user) => call(everyone()[0], 'testChannel', channel, user),
   };
 }

@@ -1,14 +1,12 @@
-import type { AlertEvent, CommandAction } from '../core/domain.js';
 import type { FarmIndex } from '../core/farm-index.js';
 import type { FarmMetrics } from '../core/observability.js';
-import { ActuatorError, type ActuatorView, type CommandOutcome, type DryRunEvent, type HoldRequest, type ReplaceRulesResult, type RulesHandle } from '../rules/handle.js';
-import type { RuleT } from '../rules/schema.js';
+import { ActuatorError, type RulesHandle } from '../rules/handle.js';
 import { StoreError } from '../store/store.js';
 import { NotificationsError } from '../notifications/handle.js';
 import { ClusterError } from './errors.js';
 import type { MembersView } from './membership.js';
 import { ownerOf, type RulesMember } from './partition.js';
-import type { RpcClient, WireError } from './rpc.js';
+import { callerOf, type ApiMethod, type RpcClient, type WireError } from './rpc.js';
 import { rulesRequestTopic } from './service-topics.js';
 
 /**
@@ -35,10 +33,13 @@ export function reviveRulesError(e: WireError): Error {
   return Object.assign(new Error(e.message), { name: e.name, code: e.code });
 }
 
+type Rules = RulesHandle;
+
 export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
-  const call = async <T>(member: RulesMember, method: string, args: unknown[]): Promise<T> => {
+  const caller = callerOf<Rules>(deps.rpc);
+  const call = async <M extends ApiMethod<Rules>>(member: RulesMember, method: M, ...args: Parameters<Rules[M]>): Promise<Awaited<ReturnType<Rules[M]>>> => {
     try {
-      const value = (await deps.rpc.call(rulesRequestTopic(deps.topicRoot, member.instance), method, args, `rules process ${member.instance}`)) as T;
+      const value = await caller(rulesRequestTopic(deps.topicRoot, member.instance), `rules process ${member.instance}`, method, ...args);
       deps.metrics.rpcCalls.inc({ method, outcome: 'ok' });
       return value;
     } catch (err) {
@@ -51,7 +52,7 @@ export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
     if (list.length === 0) throw new ClusterError('RULES_UNAVAILABLE', 'no rules process is connected to the broker: start one (npm start -- --only rules)');
     return list;
   };
-  const all = <T>(method: string, args: unknown[]) => Promise.all(everyone().map((m) => call<T>(m, method, args)));
+  const all = <M extends ApiMethod<Rules>>(method: M, ...args: Parameters<Rules[M]>) => Promise.all(everyone().map((m) => call(m, method, ...args)));
   const ownerOfDevice = (deviceId: string): RulesMember => {
     const d = deps.farm.device(deviceId);
     if (!d) throw new ActuatorError('NOT_FOUND', `no device "${deviceId}" in the farm configuration`);
@@ -61,26 +62,25 @@ export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
   };
 
   return {
-    rules: async () => call<RuleT[]>(everyone()[0], 'rules', []),
+    rules: async () => call(everyone()[0], 'rules'),
     async replaceRules(raw) {
-      const results = await all<ReplaceRulesResult>('replaceRules', [raw]);
+      const results = await all('replaceRules', raw);
       return results.find((r) => !r.ok) ?? results[0];
     },
     async dryRun(raw, from, to) {
-      type R = { ok: true; events: DryRunEvent[] } | { ok: false; problems: { path: string; message: string }[] };
-      const results = await all<R>('dryRun', [raw, from, to]);
+      const results = await all('dryRun', raw, from, to);
       const failed = results.find((r) => !r.ok);
       if (failed) return failed;
       return { ok: true, events: results.flatMap((r) => (r.ok ? r.events : [])).sort((a, b) => a.ts - b.ts) };
     },
-    activeAlerts: async () => (await all<AlertEvent[]>('activeAlerts', [])).flat().sort((a, b) => b.ts - a.ts),
+    activeAlerts: async () => (await all('activeAlerts')).flat().sort((a, b) => b.ts - a.ts),
     async acknowledge(alertId, user) {
-      const answers = await all<AlertEvent | null>('acknowledge', [alertId, user]);
+      // Only the process owning the alert's site knows it; the others answer nothing (null over JSON).
+      const answers = await all('acknowledge', alertId, user);
       return answers.find((a) => a) ?? undefined;
     },
-    actuators: async () => (await all<ActuatorView[]>('actuators', [])).flat(),
-    command: (deviceId: string, action: CommandAction, value: number | undefined, user: string, request?: HoldRequest) =>
-      call<CommandOutcome>(ownerOfDevice(deviceId), 'command', [deviceId, action, value, user, request ?? {}]),
-    setMode: (deviceId, mode, untilMs, user) => call<ActuatorView>(ownerOfDevice(deviceId), 'setMode', [deviceId, mode, untilMs, user]),
+    actuators: async () => (await all('actuators')).flat(),
+    command: (deviceId, action, value, user, request) => call(ownerOfDevice(deviceId), 'command', deviceId, action, value, user, request ?? {}),
+    setMode: (deviceId, mode, untilMs, user) => call(ownerOfDevice(deviceId), 'setMode', deviceId, mode, untilMs, user),
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { ClusterError } from './errors.js';
 
 /**
@@ -10,18 +11,45 @@ import { ClusterError } from './errors.js';
  * in the JSON body as `replyTo` and `correlation`. Bodies:
  *   request  {"method": "actuators", "args": [...]}
  *   answer   {"ok": true, "value": ...} | {"ok": false, "error": {"name", "code", "message"}}
+ *
+ * An API offered this way is an in-process interface (e.g. RulesHandle): `ApiArgs<A>` gives, per method, the zod
+ * schema of its arguments as they arrive, which must produce exactly the method's parameters (the compiler checks
+ * it); `callerOf<A>` and `serveApi<A>` take method names, arguments and results from A, so neither side builds a
+ * request or reads an answer by hand. JSON has no `undefined`: an argument left out arrives as null, and the
+ * schemas turn it back (`optional`), so the handle validates it exactly as for a local caller.
  */
 export interface WireError {
   name: string;
   code?: string;
   message: string;
 }
+
+const WireErrorSchema = z.object({ name: z.string(), code: z.string().optional(), message: z.string() });
+const AnswerSchema = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown(), correlation: z.string().optional() }),
+  z.object({ ok: z.literal(false), error: WireErrorSchema, correlation: z.string().optional() }),
+]);
 type Answer = { ok: true; value: unknown } | { ok: false; error: WireError };
-interface Request {
-  method: string;
-  args: unknown[];
-  replyTo?: string;
-  correlation?: string;
+const RequestSchema = z.object({ method: z.string(), args: z.array(z.unknown()), replyTo: z.string().optional(), correlation: z.string().optional() });
+type Request = z.output<typeof RequestSchema>;
+
+/** An interface offered to other processes (A extends Api<A>): its members are methods, whose results may be promises. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the constraint any method satisfies; A's own parameter types are what is used
+export type Api<A> = { [M in keyof A]: (...args: any[]) => unknown };
+export type ApiMethod<A> = keyof A & string;
+type Method<A extends Api<A>, M extends ApiMethod<A>> = A[M];
+/** Per method, the schema of its arguments on the wire (a tuple) whose output is the method's parameters. */
+export type ApiArgs<A extends Api<A>> = { [M in ApiMethod<A>]: z.ZodType<Parameters<Method<A, M>>, unknown> };
+
+/** An argument that may be left out: null on the wire (JSON), undefined for the handle. */
+export const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RpcClientOptions {
@@ -34,9 +62,10 @@ export interface RpcClientOptions {
   revive?: (error: WireError) => Error;
 }
 
+/** The transport: one request out, its answer back (or a ClusterError). Use it through callerOf. */
 export interface RpcClient {
   start(): Promise<void>;
-  call(topic: string, method: string, args: unknown[], who: string): Promise<unknown>;
+  call(topic: string, method: string, args: readonly unknown[], who: string): Promise<unknown>;
   stop(): void;
 }
 
@@ -44,16 +73,13 @@ export function createRpcClient(o: RpcClientOptions): RpcClient {
   const waiting = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     if (topic !== o.replyTopic) return;
-    let answer: Answer & { correlation?: string };
-    try {
-      answer = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return o.logger.warn({ topic }, 'ignored an unreadable answer');
-    }
+    const parsed = AnswerSchema.safeParse(parseJson(payload));
+    if (!parsed.success) return o.logger.warn({ topic }, 'ignored an unreadable answer');
+    const answer = parsed.data;
     const id = packet.properties?.correlationData?.toString('utf8') ?? answer.correlation;
     const w = id ? waiting.get(id) : undefined;
-    if (!w) return; // late answer after the timeout
-    waiting.delete(id!);
+    if (!id || !w) return; // late answer after the timeout
+    waiting.delete(id);
     clearTimeout(w.timer);
     if (answer.ok) w.resolve(answer.value);
     else w.reject(o.revive ? o.revive(answer.error) : Object.assign(new Error(answer.error.message), { name: answer.error.name, code: answer.error.code }));
@@ -65,7 +91,7 @@ export function createRpcClient(o: RpcClientOptions): RpcClient {
     },
     call(topic, method, args, who) {
       const id = randomUUID();
-      const body: Request = { method, args };
+      const body: Request = { method, args: [...args] };
       if (o.protocolVersion === 4) Object.assign(body, { replyTo: o.replyTopic, correlation: id });
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -93,31 +119,41 @@ export function createRpcClient(o: RpcClientOptions): RpcClient {
   };
 }
 
-export type Handlers = Record<string, (...args: never[]) => unknown>;
+/** Calls a method of A in the process answering on `topic`, typed by A. */
+export type ApiCaller<A extends Api<A>> = <M extends ApiMethod<A>>(topic: string, who: string, method: M, ...args: Parameters<Method<A, M>>) => Promise<Awaited<ReturnType<Method<A, M>>>>;
 
-/** Answers requests on `topic` by calling the handler of the same name. */
-export function serveRpc(o: { client: MqttClient; topic: string; handlers: Handlers; logger: Logger }): { start(): Promise<void>; stop(): void } {
+/**
+ * The typed side of the transport for one API. The answer is the value the serving process's handle returned for
+ * the same method of the same interface (serveApi<A>), so it is taken as that method's result.
+ */
+export function callerOf<A extends Api<A>>(rpc: Pick<RpcClient, 'call'>): ApiCaller<A> {
+  return function call<M extends ApiMethod<A>>(topic: string, who: string, method: M, ...args: Parameters<Method<A, M>>) {
+    return rpc.call(topic, method, args, who) as Promise<Awaited<ReturnType<Method<A, M>>>>;
+  };
+}
+
+/** Answers requests on `topic` by calling the method of the same name on `api`, with its arguments checked by `args`. */
+export function serveApi<A extends Api<A>>(o: { client: MqttClient; topic: string; api: A; args: ApiArgs<A>; logger: Logger }): { start(): Promise<void>; stop(): void } {
   const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     if (topic !== o.topic) return;
-    let req: Request;
-    try {
-      req = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return o.logger.warn({ topic }, 'ignored an unreadable request');
-    }
+    const parsed = RequestSchema.safeParse(parseJson(payload));
+    if (!parsed.success) return o.logger.warn({ topic }, 'ignored an unreadable request');
+    const req = parsed.data;
     const replyTo = packet.properties?.responseTopic ?? req.replyTo;
     const correlationData = packet.properties?.correlationData;
     if (!replyTo) return o.logger.warn({ method: req.method }, 'ignored a request without a response topic');
     const answer = (a: Answer) =>
       o.client.publish(replyTo, JSON.stringify(correlationData ? a : { ...a, correlation: req.correlation }), { qos: 1, properties: correlationData ? { correlationData } : undefined });
-    const handler = Object.hasOwn(o.handlers, req.method) ? o.handlers[req.method] : undefined;
-    if (!handler || !Array.isArray(req.args)) return answer({ ok: false, error: { name: 'Error', code: 'BAD_REQUEST', message: `no method "${req.method}"` } });
+    const method = req.method as ApiMethod<A>;
+    if (!Object.hasOwn(o.args, method)) return answer({ ok: false, error: { name: 'Error', code: 'BAD_REQUEST', message: `no method "${req.method}"` } });
+    const args = o.args[method].safeParse(req.args);
+    if (!args.success) return answer({ ok: false, error: { name: 'Error', code: 'BAD_REQUEST', message: `"${method}" was called with ${z.prettifyError(args.error)}` } });
     Promise.resolve()
-      .then(() => (handler as (...a: unknown[]) => unknown)(...req.args))
+      .then(() => o.api[method](...args.data))
       .then(
         (value) => answer({ ok: true, value: value ?? null }),
         (err: Error & { code?: string }) => {
-          if (!err?.code) o.logger.error({ err, method: req.method }, 'a request from another process failed');
+          if (!err?.code) o.logger.error({ err, method }, 'a request from another process failed');
           answer({ ok: false, error: { name: err?.name ?? 'Error', code: err?.code, message: err?.message ?? String(err) } });
         },
       );

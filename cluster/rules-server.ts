@@ -1,31 +1,27 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { CommandAction } from '../core/domain.js';
+import { z } from 'zod';
 import type { RulesHandle } from '../rules/handle.js';
-import { serveRpc } from './rpc.js';
+import { optional, serveApi, type ApiArgs } from './rpc.js';
 import { rulesRequestTopic } from './service-topics.js';
 
 /**
- * Serves a rules process's RulesHandle to dashboards over MQTT request/response (cluster/rpc.ts), on
- * {root}/_svc/rpc/rules/{instance}. JSON has no `undefined`: optional arguments arrive as null and are
- * turned back here, so the engine validates them exactly as for a local caller.
+ * A rules process's RulesHandle, served to dashboards over MQTT request/response (cluster/rpc.ts) on
+ * {root}/_svc/rpc/rules/{instance}; cluster/remote-rules.ts is the dashboard's side. The arguments of each method as
+ * they arrive: the compiler holds them to RulesHandle's parameters, so a method added or changed there does not
+ * compile here until its wire form is given.
  */
+export const RULES_ARGS: ApiArgs<RulesHandle> = {
+  rules: z.tuple([]),
+  replaceRules: z.tuple([z.unknown()]),
+  dryRun: z.tuple([z.unknown(), z.number(), z.number()]),
+  activeAlerts: z.tuple([]),
+  acknowledge: z.tuple([z.string(), z.string()]),
+  actuators: z.tuple([]),
+  command: z.tuple([z.string(), z.enum(['on', 'off', 'set']), optional(z.number()), z.string(), optional(z.object({ untilMs: optional(z.number()), forMs: optional(z.number()) }))]),
+  setMode: z.tuple([z.string(), z.enum(['auto', 'manual']), optional(z.number()), z.string()]),
+};
+
 export function serveRules(client: MqttClient, topicRoot: string, instance: string, rules: RulesHandle, logger: Logger) {
-  const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
-  return serveRpc({
-    client,
-    topic: rulesRequestTopic(topicRoot, instance),
-    logger,
-    handlers: {
-      rules: () => rules.rules(),
-      replaceRules: (raw: unknown) => rules.replaceRules(raw),
-      dryRun: (raw: unknown, from: number, to: number) => rules.dryRun(raw, from, to),
-      activeAlerts: () => rules.activeAlerts(),
-      acknowledge: (alertId: string, user: string) => rules.acknowledge(alertId, user),
-      actuators: () => rules.actuators(),
-      command: (deviceId: string, action: CommandAction, value: number | null, user: string, request: { untilMs?: number | null; forMs?: number | null } | null) =>
-        rules.command(deviceId, action, opt(value), user, { untilMs: opt(request?.untilMs), forMs: opt(request?.forMs) }),
-      setMode: (deviceId: string, mode: 'auto' | 'manual', untilMs: number | null, user: string) => rules.setMode(deviceId, mode, opt(untilMs), user),
-    },
-  });
+  return serveApi<RulesHandle>({ client, topic: rulesRequestTopic(topicRoot, instance), api: rules, args: RULES_ARGS, logger });
 }
