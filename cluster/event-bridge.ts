@@ -4,6 +4,7 @@ import type { Reading } from '../core/domain.js';
 import type { FarmBus, FarmEvents } from '../core/events.js';
 import type { ReadingLedger } from '../ingest/ledger.js';
 import type { FarmMetrics } from '../core/observability.js';
+import { parseBridgedEvent } from './event-schemas.js';
 import { eventFilters, eventTopic, parseEventTopic, type BridgedEvent } from './service-topics.js';
 
 /**
@@ -59,7 +60,9 @@ export function exportEvents(deps: BridgeDeps, events: readonly BridgedEvent[]):
 
 /**
  * Subscribes to the given events (limited to `sites` when given) and emits them on the local bus.
- * Resolves once the broker has granted the subscriptions.
+ * Resolves once the broker has granted the subscriptions. Each payload is checked against its event's schema
+ * (cluster/event-schemas.ts); one that is not JSON or not in its event's shape is logged, counted
+ * (farm_cluster_events_dropped_total) and dropped, and the components never see it.
  */
 export async function importEvents(deps: BridgeDeps, events: readonly BridgedEvent[], sites?: readonly string[], readings?: ImportedReadings): Promise<() => void> {
   const wanted = new Set(events);
@@ -80,13 +83,27 @@ export async function importEvents(deps: BridgeDeps, events: readonly BridgedEve
     try {
       value = JSON.parse(payload.toString('utf8'));
     } catch (err) {
-      deps.logger.warn({ topic, err: (err as Error).message }, 'ignored an unreadable service event (only service processes may publish there)');
+      deps.metrics.serviceEventsDropped.inc({ event });
+      deps.logger.warn({ topic, err: (err as Error).message }, 'dropped an unreadable service event (only service processes may publish there)');
+      return;
+    }
+    const parsed = parseBridgedEvent(event, value);
+    if (!parsed.ok) {
+      deps.metrics.serviceEventsDropped.inc({ event });
+      deps.logger.warn({ topic, problem: parsed.problem }, `dropped a "${event}" service event not in its shape: is every process the same version?`);
       return;
     }
     deps.metrics.serviceEvents.inc({ direction: 'in', event });
-    if (event === 'reading') emitReading(value as Reading);
-    else deps.bus.emit(event, value as never);
+    emitTyped(event, parsed.payload);
   };
+  /**
+   * Emits a checked payload under its own event name. (TypeScript cannot follow that the payload's type goes with
+   * the name through a generic: the two casts only restate what parseBridgedEvent established.)
+   */
+  function emitTyped<E extends BridgedEvent>(event: E, payload: FarmEvents[E][0]): void {
+    if (event === 'reading') return emitReading(payload as Reading);
+    deps.bus.emit<BridgedEvent>(event, ...([payload] as FarmEvents[E]));
+  }
   deps.client.on('message', onMessage);
   const filters = events.flatMap((event) => eventFilters(deps.topicRoot, event, event === 'reject' ? undefined : sites));
   const granted = await deps.client.subscribeAsync(filters, { qos: 1 });

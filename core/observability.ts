@@ -36,6 +36,7 @@ export function createMetrics() {
     devicesOnline: make.gauge('farm_devices_online', 'Devices whose last status report is online (their own status topic or Last Will)'),
     ruleFirings: make.counter('farm_rule_firings_total', 'Rule instances that fired (alert raised)', ['rule']),
     serviceEvents: make.counter('farm_cluster_events_total', 'Events exchanged with other processes over MQTT (split mode)', ['direction', 'event']),
+    serviceEventsDropped: make.counter('farm_cluster_events_dropped_total', 'Events from other processes dropped as unreadable or not in the shape of their event (split mode)', ['event']),
     notifications: make.counter('farm_notification_attempts_total', 'Attempts to send a notification, by channel and what came of it (sent, retrying, failed)', ['channel', 'outcome']),
     rpcCalls: make.counter('farm_cluster_rpc_total', 'Requests to the rules processes over MQTT (split mode)', ['method', 'outcome']),
   };
