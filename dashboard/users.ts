@@ -1,8 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, renameSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { UserT } from '../core/config/schema.js';
+import { writeFileDurably } from '../core/durable-file.js';
 import { hashSecret, isSecretHash } from '../core/secrets.js';
 import { StoreError } from '../store/store.js';
 import type { Role } from './sessions.js';
@@ -84,19 +84,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Temporary file, fsync, rename: a crash leaves the old or the new list, never half of one. */
+/** A crash leaves the old or the new list, never half of one, and a change answered is on disk (core/durable-file.ts). */
 function saveOverlay(file: string, overlay: OverlayT): void {
-  const tmp = `${file}.tmp`;
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(overlay, null, 1)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    writeFileDurably(file, `${JSON.stringify(overlay, null, 1)}\n`, { mode: 0o600 });
   } catch (err) {
     throw new StoreError('STORE_WRITE', `cannot write ${file} (${(err as Error).message}): check that DATA_DIR exists and is writable; the user was not changed`, true);
   }

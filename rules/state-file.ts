@@ -1,13 +1,12 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, renameSync } from 'node:fs';
+import { writeFileDurably } from '../core/durable-file.js';
 import type { Logger } from '../core/logger.js';
 import { StoreError } from '../store/store.js';
 
 /**
  * A small JSON file under DATA_DIR that the engine keeps what is neither a reading nor an event in: actuator
  * modes and operator holds, and rules replaced over the API. Written synchronously before the API answers,
- * to a temporary file that is fsynced and renamed over the old one, so a kill -9 or power loss leaves
- * either the old or the new content, never half of it.
+ * through core/durable-file.ts, so a kill -9 or power loss leaves either the old or the new content, never half.
  */
 export interface StateFile<T> {
   readonly path: string;
@@ -51,34 +50,11 @@ export function createStateFile<T>(path: string, logger: Logger, validate: (raw:
       }
     },
     save(value) {
-      const tmp = `${path}.tmp`;
       try {
-        mkdirSync(dirname(path), { recursive: true });
-        const fd = openSync(tmp, 'w');
-        try {
-          writeSync(fd, `${JSON.stringify(value, null, 1)}\n`);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, path);
-        syncDirectory(dirname(path));
+        writeFileDurably(path, `${JSON.stringify(value, null, 1)}\n`);
       } catch (err) {
         throw new StateFileError(path, err);
       }
     },
   };
-}
-
-/** Makes the rename itself durable (the directory entry), where the platform allows opening a directory. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Not supported on every platform (e.g. Windows); the rename is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
