@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadEnvSettings, loadFarmConfig } from '../core/config/load.js';
 import type { FarmConfigT } from '../core/config/schema.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { createMetrics } from '../core/observability.js';
 import { ClusterError } from '../cluster/errors.js';
 import { StoreError } from '../store/store.js';
@@ -10,6 +10,7 @@ import { instanceId } from './parts/context.js';
 import { parsePart, startPart } from './parts/index.js';
 import { startService } from './service.js';
 import { readyLine } from './ready-line.js';
+import { bannerLines, developmentLogins, developmentSecrets, developmentSecretsWarning, unusableDevicesWarning } from './first-run.js';
 
 /**
  * `npm start`: broker, ingest, rules and dashboard in one process (SPEC "Commands a user types").
@@ -19,16 +20,13 @@ import { readyLine } from './ready-line.js';
 const DEMO_FARM = resolve('config/demo-farm.yaml');
 const SHUTDOWN_LIMIT_MS = 15_000;
 
-function plainSecretWarnings(config: FarmConfigT): string[] {
-  const warnings: string[] = [];
-  for (const site of config.sites)
-    for (const zone of site.zones)
-      for (const d of zone.devices) {
-        if (d.secret) warnings.push(`device ${d.id} has a plain-text secret: use secretHash (npm run provision) outside development`);
-        else if (!d.secretHash) warnings.push(`device ${d.id} has no secret and cannot connect: provision it with npm run provision`);
-      }
-  for (const u of config.users) if (u.password) warnings.push(`user ${u.name} has a plain-text password: use passwordHash (npm run provision -- --user ${u.name}) outside development`);
-  return warnings;
+/** One warning for all plain-text secrets (the JSON line's `devices` names each), one for devices that cannot connect. */
+function warnAboutSecrets(config: FarmConfigT, logger: Logger): void {
+  const secrets = developmentSecrets(config);
+  const plain = developmentSecretsWarning(secrets);
+  if (plain) logger.warn({ devices: secrets.devices, users: secrets.users }, plain);
+  const unusable = unusableDevicesWarning(secrets);
+  if (unusable) logger.warn({ devices: secrets.unusable }, unusable);
 }
 
 function onlyArgument(): string | undefined {
@@ -43,10 +41,12 @@ async function main() {
   const only = onlyArgument();
   const part = only === undefined ? undefined : parsePart(only);
   const env = loadEnvSettings();
-  const logger = createLogger(env.LOG_LEVEL, part ? `farm-${part}` : 'farm');
+  // A person at a terminal reads lines; a log collector reads JSON.
+  const terminal = process.stdout.isTTY === true;
+  const logger = createLogger(env.LOG_LEVEL, part ? `farm-${part}` : 'farm', { pretty: terminal });
   const configPath = resolve(env.FARM_CONFIG);
   const config = loadFarmConfig(configPath);
-  for (const warning of plainSecretWarnings(config)) logger.warn(warning);
+  warnAboutSecrets(config, logger);
 
   let service: { stop(): Promise<void> };
   if (part) {
@@ -59,7 +59,15 @@ async function main() {
     const simulate = env.SIMULATE ?? configPath === DEMO_FARM;
     logger.info({ config: configPath, simulate }, 'starting');
     const all = await startService({ env, config, logger, simulate });
-    logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort }, readyLine({ ...all, https: Boolean(env.TLS_CERT && env.TLS_KEY) }));
+    const https = Boolean(env.TLS_CERT && env.TLS_KEY);
+    const logins = developmentLogins(config);
+    logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort, logins: logins.map((l) => l.name) }, readyLine({ ...all, https }));
+    if (terminal) {
+      const mqtt = [all.mqttPort !== undefined ? `localhost:${all.mqttPort}` : undefined, all.mqttTlsPort !== undefined ? `localhost:${all.mqttTlsPort} (TLS)` : undefined].filter(Boolean).join(', ');
+      const devices = config.sites.reduce((n, s) => n + s.zones.reduce((m, z) => m + z.devices.length, 0), 0);
+      const lines = bannerLines({ dashboardUrl: `${https ? 'https' : 'http'}://localhost:${all.httpPort}`, mqtt, configPath: relative(process.cwd(), configPath) || configPath, sites: config.sites.length, devices, simulated: simulate, logins, history: all.history });
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
     service = all;
   }
 

@@ -36,6 +36,8 @@ export interface ServiceHandle {
   broker: Broker;
   bus: FarmBus;
   metrics: FarmMetrics;
+  /** What the first start filled in (the demo farm's simulated week), for the start-up banner. */
+  history?: string;
   stop(): Promise<void>;
 }
 
