@@ -58,7 +58,8 @@ async function main() {
   } else {
     const simulate = env.SIMULATE ?? configPath === DEMO_FARM;
     logger.info({ config: configPath, simulate }, 'starting');
-    const all = await startService({ env, config, logger, simulate });
+    // The demo farm's first start fills in a simulated week, so the first screen has history; never a user's farm.
+    const all = await startService({ env, config, logger, simulate, backfillDays: simulate && configPath === DEMO_FARM ? 7 : undefined });
     const https = Boolean(env.TLS_CERT && env.TLS_KEY);
     const logins = developmentLogins(config);
     logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort, logins: logins.map((l) => l.name) }, readyLine({ ...all, https }));

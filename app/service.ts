@@ -18,6 +18,7 @@ import type { Clock } from '../rules/clock.js';
 import { createDashboard } from '../dashboard/server.js';
 import { createHerd, type Herd } from '../animals/herd.js';
 import { createSimulatorRunner } from '../simulators/runner.js';
+import { backfillHistory } from '../simulators/backfill.js';
 import { healthOf } from './health.js';
 import { countRuleEvents } from './parts/rule-metrics.js';
 
@@ -50,9 +51,14 @@ export interface ServiceOptions {
   simulateScenario?: string;
   /** Time for ingest's timestamp checks and the rules engine; default the system clock. Tests pass a simulated clock. */
   clock?: Clock;
+  /**
+   * Days of simulated history to write into an empty store before anything else starts (the demo farm's first
+   * start: simulators/backfill.ts). The caller decides; never for a user's own farm.
+   */
+  backfillDays?: number;
 }
 
-export async function startService({ env, config, logger, simulate, simulateScenario, clock }: ServiceOptions): Promise<ServiceHandle> {
+export async function startService({ env, config, logger, simulate, simulateScenario, clock, backfillDays }: ServiceOptions): Promise<ServiceHandle> {
   const farm = indexFarm(config);
   const bus = new FarmBus();
   const metrics = createMetrics();
@@ -60,6 +66,8 @@ export async function startService({ env, config, logger, simulate, simulateScen
   const { store, buffered } = createStoreFor(choice, env.DATA_DIR, logger.child({ component: 'store' }), { highWaterEntries: env.OUTBOX_HIGH_WATER });
   await store.init();
   logger.info({ store: choice.kind, dataDir: env.DATA_DIR }, 'store ready');
+  // Before the rules engine: it then judges the recent history as after any restart, and nothing is made for the past.
+  const backfilled = backfillDays ? await backfillHistory({ farm: config, store, logger: logger.child({ component: 'history' }), now: clock?.now }, { days: backfillDays }) : undefined;
 
   // The herd is rebuilt from the stored tag reads before anything can move it (ingest) or judge it (rules).
   const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), clock, dataDir: env.DATA_DIR });
@@ -151,6 +159,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
     broker,
     bus,
     metrics,
+    history: backfilled ? `${backfillDays} days of simulated history filled in at this first start (${backfilled.readings} readings)` : undefined,
     stop() {
       // Stop taking input first, then let every accepted reading reach the store.
       stopping ??= (async () => {
