@@ -10,6 +10,7 @@ import { instanceId } from './parts/context.js';
 import { parsePart, startPart } from './parts/index.js';
 import { startService } from './service.js';
 import { readyLine } from './ready-line.js';
+import { createFarmReloader } from './reload.js';
 import { bannerLines, developmentLogins, developmentSecrets, developmentSecretsWarning, unusableDevicesWarning } from './first-run.js';
 
 /**
@@ -69,7 +70,13 @@ async function main() {
       const lines = bannerLines({ dashboardUrl: `${https ? 'https' : 'http'}://localhost:${all.httpPort}`, mqtt, configPath: relative(process.cwd(), configPath) || configPath, sites: config.sites.length, devices, simulated: simulate, logins, history: all.history });
       process.stdout.write(`${lines.join('\n')}\n`);
     }
-    service = all;
+    const reloader = createFarmReloader({ path: configPath, logger, apply: (next) => all.reloadFarm(next) });
+    service = {
+      stop: () => {
+        reloader.stop();
+        return all.stop();
+      },
+    };
   }
 
   const shutdown = (signal: string) => {

@@ -4,6 +4,8 @@ import { storeChoice } from '../core/config/env.js';
 import type { FarmConfigT } from '../core/config/schema.js';
 import { FarmBus } from '../core/events.js';
 import { indexFarm } from '../core/farm-index.js';
+import { describeChanges, farmChanges, type FarmChanges } from '../core/farm-changes.js';
+import { switchableRules } from './rules-slot.js';
 import { createMetrics, type FarmMetrics } from '../core/observability.js';
 import { createBroker, type Broker } from '../broker/broker.js';
 import { join } from 'node:path';
@@ -39,6 +41,13 @@ export interface ServiceHandle {
   metrics: FarmMetrics;
   /** What the first start filled in (the demo farm's simulated week), for the start-up banner. */
   history?: string;
+  /**
+   * Takes a new version of the farm file (already validated) while running: devices, users and sites (app/reload.ts
+   * calls it on SIGHUP and when the file changes). Unchanged devices keep their connections; removed and changed ones
+   * are disconnected (a changed secret takes effect at their next login); the rules engine restarts on the new farm
+   * (recovering its state as after any restart) when devices or sites changed.
+   */
+  reloadFarm(next: FarmConfigT): Promise<FarmChanges>;
   stop(): Promise<void>;
 }
 
@@ -59,7 +68,9 @@ export interface ServiceOptions {
 }
 
 export async function startService({ env, config, logger, simulate, simulateScenario, clock, backfillDays }: ServiceOptions): Promise<ServiceHandle> {
-  const farm = indexFarm(config);
+  // The farm file as it is now: replaced by reloadFarm, read through these by ingest, the broker and the dashboard.
+  let current = { config, farm: indexFarm(config) };
+  const farm = current.farm;
   const bus = new FarmBus();
   const metrics = createMetrics();
   const choice = storeChoice(env);
@@ -74,13 +85,13 @@ export async function startService({ env, config, logger, simulate, simulateScen
   await herd.start();
 
   const ingest = createIngest(
-    { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock },
+    { farm: () => current.farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock },
     ingestOptions(env),
   );
 
   const broker = await createBroker(
     {
-      farm: () => farm,
+      farm: () => current.farm,
       logger: logger.child({ component: 'broker' }),
       metrics,
       service: { username: env.MQTT_SERVICE_USERNAME, password: env.MQTT_SERVICE_PASSWORD },
@@ -99,19 +110,26 @@ export async function startService({ env, config, logger, simulate, simulateScen
   );
   notifications.start();
 
-  const rules = createRulesEngine(
-    { config, farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR, herd },
-    { topicRoot: env.MQTT_TOPIC_ROOT },
-  );
+  const engineFor = (c: { config: FarmConfigT; farm: typeof farm }) =>
+    createRulesEngine(
+      { config: c.config, farm: c.farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR, herd },
+      { topicRoot: env.MQTT_TOPIC_ROOT },
+    );
+  const rulesSlot = switchableRules(engineFor(current));
+  const rules = rulesSlot.handle;
   countRuleEvents(bus, metrics);
-  await rules.start();
+  await rulesSlot.current().start();
   notifications.reconcile(rules.activeAlerts());
 
   const health = () => healthOf({ store, buffered, brokerClients: broker.connectedClients() });
   const dashboard = createDashboard(
     {
-      config,
-      farm,
+      get config() {
+        return current.config;
+      },
+      get farm() {
+        return current.farm;
+      },
       bus,
       store,
       rules,
@@ -160,6 +178,22 @@ export async function startService({ env, config, logger, simulate, simulateScen
     bus,
     metrics,
     history: backfilled ? `${backfillDays} days of simulated history filled in at this first start (${backfilled.readings} readings)` : undefined,
+    async reloadFarm(next) {
+      const changes = farmChanges(current.config, next);
+      const before = current;
+      current = { config: next, farm: indexFarm(next) };
+      const gone = new Set([...changes.devices.removed, ...changes.devices.changed]);
+      if (gone.size > 0) broker.disconnectDevices(gone);
+      if (changes.farmChanged) {
+        await rulesSlot.current().stop();
+        const engine = engineFor(current);
+        rulesSlot.swap(engine);
+        await engine.start();
+        notifications.reconcile(engine.activeAlerts());
+      }
+      logger.info({ devices: changes.devices, users: changes.users, sites: changes.sites, rulesRestarted: changes.farmChanged, before: before.farm.devices().length, after: current.farm.devices().length }, `farm file reloaded: ${describeChanges(changes)}`);
+      return changes;
+    },
     stop() {
       // Stop taking input first, then let every accepted reading reach the store.
       stopping ??= (async () => {
@@ -167,7 +201,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
         await dashboard.stop();
         await broker.stop();
         await ingest.stop();
-        await rules.stop();
+        await rulesSlot.current().stop();
         herd.stop();
         await notifications.stop();
         await store.close();

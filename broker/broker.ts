@@ -56,6 +56,8 @@ export interface Broker {
   stop(): Promise<void>;
   publish(topic: string, payload: string | Buffer, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>;
   connectedClients(): number;
+  /** Closes the connections of these devices (removed from the farm file, or changed: they log in again). */
+  disconnectDevices(ids: ReadonlySet<string>): number;
 }
 
 /** A client so far over its rate that its messages would wait longer than this is disconnected instead. */
@@ -234,6 +236,17 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
       );
     },
     connectedClients: () => aedes.connectedClients,
+    disconnectDevices(ids) {
+      let closed = 0;
+      // aedes keeps its connected clients by client id (aedes.js `this.clients`), which its types leave out.
+      for (const client of Object.values((aedes as Aedes & { clients: Record<string, Client> }).clients)) {
+        const identity = (client as FarmClient)[IDENTITY];
+        if (identity?.kind !== 'device' || !ids.has(identity.device.device)) continue;
+        client.close();
+        closed++;
+      }
+      return closed;
+    },
   };
 }
 

@@ -59,7 +59,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   const options = resolveOptions(dashboardOptions);
   const now = deps.now ?? Date.now;
   const db = openAccessDb({ dataDir: options.dataDir });
-  const users = createUserDirectory(deps.config.users, { file: options.usersFile, logger: deps.logger });
+  const users = createUserDirectory(() => deps.config.users, { file: options.usersFile, logger: deps.logger });
   const sessions = createSessionStore({ db, findUser: users.find }, { ttlMs: options.sessionTtlMs, now });
   const displays = createDisplayTokens({ db, logger: deps.logger, now });
   const shares = createShareLinks({ db, logger: deps.logger, now });
@@ -96,7 +96,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   // After the plugins above (lifecycle hooks run in the order they are added: cookies are parsed before auth);
   // their onRoute checks apply to every route registered from here on.
   installAuth(app, credentials);
-  const routeTable = installSiteScope(app, { config: deps.config, farm: deps.farm, activeAlerts: () => deps.rules.activeAlerts() }, [{ prefix: DOCS_PREFIX, why: 'the API documentation, no site data' }]);
+  const routeTable = installSiteScope(app, { get config() { return deps.config; }, get farm() { return deps.farm; }, activeAlerts: () => deps.rules.activeAlerts() }, [{ prefix: DOCS_PREFIX, why: 'the API documentation, no site data' }]);
   installAudit(app, audit);
   registerOpenApi(app);
   void app.register(async (api) => {
@@ -105,7 +105,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   });
   const page = registerPage(app, { shareIsOpen: (token) => Boolean(shares.open(token)), shareRateLimit: shareRateLimit(ctx) });
 
-  const live = attachLive({ app, bus: deps.bus, config: deps.config, credentials, coalesceMs: options.coalesceMs, now });
+  const live = attachLive({ app, bus: deps.bus, get config() { return deps.config; }, credentials, coalesceMs: options.coalesceMs, now });
   const sweeper = setInterval(() => void sessions.sweep().catch((err: Error) => deps.logger.warn({ err: err.message }, 'expired sessions not removed; retried in a minute')), 60_000);
   sweeper.unref();
 

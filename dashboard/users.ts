@@ -93,7 +93,9 @@ function saveOverlay(file: string, overlay: OverlayT): void {
   }
 }
 
-export function createUserDirectory(configUsers: readonly UserT[], options: { file?: string; logger: Logger }): UserDirectory {
+/** `configUsers`: the farm file's users now (a function, as the file may be reloaded while the service runs). */
+export function createUserDirectory(configUsers: readonly UserT[] | (() => readonly UserT[]), options: { file?: string; logger: Logger }): UserDirectory {
+  const fileUsers = typeof configUsers === 'function' ? configUsers : () => configUsers;
   // Every save renames a new file into place, so the inode tells a rewrite apart even within one mtime tick.
   const fileVersion = () => {
     try {
@@ -106,7 +108,6 @@ export function createUserDirectory(configUsers: readonly UserT[], options: { fi
   };
   let loadedAt = fileVersion();
   let overlay = loadOverlay(options.file, options.logger);
-  const fromFile = new Map(configUsers.map((u) => [u.name, u]));
 
   const current = (): Map<string, { user: UserT; source: UserInfo['source'] }> => {
     const changed = fileVersion();
@@ -115,7 +116,7 @@ export function createUserDirectory(configUsers: readonly UserT[], options: { fi
       overlay = loadOverlay(options.file, options.logger);
     }
     const all = new Map<string, { user: UserT; source: UserInfo['source'] }>();
-    for (const u of configUsers) if (!overlay.removed.includes(u.name)) all.set(u.name, { user: u, source: 'farm-file' });
+    for (const u of fileUsers()) if (!overlay.removed.includes(u.name)) all.set(u.name, { user: u, source: 'farm-file' });
     for (const u of overlay.users) all.set(u.name, { user: { name: u.name, role: u.role, passwordHash: u.passwordHash, sites: u.sites }, source: 'api' });
     return all;
   };
@@ -141,7 +142,7 @@ export function createUserDirectory(configUsers: readonly UserT[], options: { fi
     },
     remove(name) {
       if (!current().has(name)) return false;
-      commit({ users: overlay.users.filter((u) => u.name !== name), removed: fromFile.has(name) ? [...new Set([...overlay.removed, name])] : overlay.removed });
+      commit({ users: overlay.users.filter((u) => u.name !== name), removed: fileUsers().some((u) => u.name === name) ? [...new Set([...overlay.removed, name])] : overlay.removed });
       return true;
     },
   };

@@ -25,7 +25,8 @@ export const EXPORT_PAGE = 10_000;
  */
 export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   const { deps } = ctx;
-  const { farm } = deps;
+  // The farm is read at each request: the farm file may be reloaded while the service runs.
+  const farm = { timeZone: (site: string) => deps.farm.timeZone(site), device: (id: string) => deps.farm.device(id) };
 
   /** One metric's buckets for the sites the request may read, each cut in its own site's zone. */
   async function history(scope: SiteScope, q: { site?: string; zone?: string; device?: string }, metric: string, range: { from: number; to: number; everyMs: number }): Promise<HistorySeries[]> {
