@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ID_PATTERN } from '../domain.js';
 import { parseTag } from '../tags.js';
-import { Duration } from '../../rules/schema.js';
+import { Duration } from './duration.js';
 
 /**
  * The `animals` section of the farm file (SPEC "Configuration file"): the ear-tag register and when an animal

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from '../../rules/schema.js';
+import { Duration } from './duration.js';
 
 /** Process settings from the environment (SPEC "Commands a user types"), validated by the same zod as the farm file. */
 const BOOL_WORDS = ['true', 'false', '1', '0', 'yes', 'no'] as const;

@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FarmConfig, type FarmConfigT } from './schema.js';
 import { EnvSettings, type EnvSettingsT } from './env.js';
-import { CsvError, parseAnimalsCsv } from '../../animals/csv.js';
+import { CsvError, parseAnimalsCsv } from './animals-csv.js';
 
 /**
  * A config problem: names where it is (the farm file and the path inside it, or the environment variable), the

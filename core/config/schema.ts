@@ -3,8 +3,9 @@ import { ACTUATOR_TYPES, ID_PATTERN, READER_PLACES, ZONE_KINDS } from '../domain
 import { AnimalsSection } from './animals.js';
 import { METRIC_NAMES } from '../metrics-catalog.js';
 import { canonicalTimeZone } from '../site-time.js';
-import { Duration, Rules } from '../../rules/schema.js';
-import { Channel, NotificationRoute } from '../../notifications/schema.js';
+import { Duration } from './duration.js';
+import { Rules } from './rules.js';
+import { Channel, NotificationRoute } from './notifications.js';
 import { LANGUAGES, type Language, type LocalText as LocalTextT } from '../local-text.js';
 import { LocalText } from './local-text.js';
 
