@@ -15,7 +15,7 @@ const MAX_EVENTS = 10_000;
  * (as much as the rule's for + window) warms up timers and windows, so the first hour is judged fairly.
  */
 export async function dryRun(
-  ctx: EngineContext,
+  ctx: Pick<EngineContext, 'farm' | 'options' | 'store'>,
   raw: unknown,
   from: number,
   to: number,

@@ -31,7 +31,7 @@ export interface Failsafe {
   activeZones(): string[];
 }
 
-export function createFailsafe(ctx: EngineContext, carrier: Carrier): Failsafe {
+export function createFailsafe(ctx: Pick<EngineContext, 'book' | 'farm' | 'lastSeen' | 'ledger' | 'logger' | 'startedAt'>, carrier: Carrier): Failsafe {
   const watches: Watch[] = [];
   const bySensor = new Map<string, Watch>();
   for (const z of ctx.farm.zones()) {

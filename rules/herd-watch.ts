@@ -40,7 +40,7 @@ export function expectedHeadCount(attributes: Record<string, unknown> | undefine
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
 }
 
-export function createHerdWatch(ctx: EngineContext, carrier: Carrier, herd: HerdSource): HerdWatch {
+export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carrier: Carrier, herd: HerdSource): HerdWatch {
   // Only zones counted at a gate: a shed with an expected headCount but no gate reader has no count to compare.
   const zones = ctx.farm
     .zones()

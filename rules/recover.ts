@@ -33,7 +33,7 @@ export function alertOwner(e: AlertEvent): string {
   return instanceKey(e.rule, { site: e.site, zone: e.zone, device: e.device });
 }
 
-export async function seedFromStore(ctx: EngineContext): Promise<void> {
+export async function seedFromStore(ctx: Pick<EngineContext, 'book' | 'clock' | 'lastSeen' | 'options' | 'store'>): Promise<void> {
   const now = ctx.clock.now();
   for (const v of await ctx.store.latest()) if (v.ts > (ctx.lastSeen.get(v.device) ?? -Infinity)) ctx.lastSeen.set(v.device, Math.min(v.ts, now));
   const events = await ctx.store.alerts({ from: now - ctx.options.restoreAlertsMs, to: now + 1, limit: 10_000 });
@@ -46,7 +46,7 @@ export async function seedFromStore(ctx: EngineContext): Promise<void> {
  * command undoing it after the restart carries (e.g. the rule that had switched it on). A store that cannot
  * answer is logged, not fatal: the actuators' own state reports then tell the engine where they are.
  */
-export async function seedActuators(ctx: EngineContext): Promise<Map<string, CommandReason>> {
+export async function seedActuators(ctx: Pick<EngineContext, 'clock' | 'dispatcher' | 'farm' | 'ledger' | 'logger' | 'options' | 'store'>): Promise<Map<string, CommandReason>> {
   const now = ctx.clock.now();
   const reasons = new Map<string, CommandReason>();
   for (const entry of ctx.ledger.values()) {
@@ -70,7 +70,7 @@ export async function seedActuators(ctx: EngineContext): Promise<Map<string, Com
   return reasons;
 }
 
-export async function rebuildRuleStates(ctx: EngineContext): Promise<Set<RuleState>> {
+export async function rebuildRuleStates(ctx: Pick<EngineContext, 'clock' | 'farm' | 'lastSeen' | 'ledger' | 'options' | 'seenAt' | 'set' | 'startedAt' | 'store'>): Promise<Set<RuleState>> {
   const now = ctx.clock.now();
   const { recoverMinMs, recoverMaxMs, tickMs } = ctx.options;
   const horizon = (historyMs: number) => Math.min(Math.max(historyMs, recoverMinMs), recoverMaxMs);
@@ -111,7 +111,7 @@ export async function rebuildRuleStates(ctx: EngineContext): Promise<Set<RuleSta
  * (seedActuators read it from the command history): a restart does not clear and raise again an alert that needs
  * the fans to have run. Their next state reports take over.
  */
-function seedActuatorConditions(ctx: EngineContext, st: RuleState, now: number): void {
+function seedActuatorConditions(ctx: Pick<EngineContext, 'farm' | 'ledger'>, st: RuleState, now: number): void {
   for (const entry of ctx.ledger.values()) {
     const d = ctx.farm.device(entry.device);
     if (!entry.applied || !d?.type) continue;
@@ -122,7 +122,7 @@ function seedActuatorConditions(ctx: EngineContext, st: RuleState, now: number):
   evaluate(st, { type: 'tick' }, now);
 }
 
-export function reconcileWithAlerts(ctx: EngineContext, carrier: Carrier, failsafe: Failsafe, saw: Set<RuleState>): void {
+export function reconcileWithAlerts(ctx: Pick<EngineContext, 'book' | 'clock' | 'set'>, carrier: Carrier, failsafe: Failsafe, saw: Set<RuleState>): void {
   const now = ctx.clock.now();
   const owners = new Set<string>();
   for (const rule of ctx.set.rules()) {

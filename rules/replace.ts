@@ -31,7 +31,7 @@ export function ruleProblems(error: z.ZodError, raw: unknown, prefix: (number | 
  * (DATA_DIR/rules.json) so it survives a restart.
  */
 export function replaceRules(
-  ctx: EngineContext,
+  ctx: Pick<EngineContext, 'book' | 'clock' | 'logger' | 'set'>,
   carrier: Carrier,
   current: RuleT[],
   raw: unknown,
