@@ -74,6 +74,27 @@ export interface BufferedStore extends Store {
 
 const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records', tagRead: 'tag reads' };
 
+/**
+ * The drainer's life, one state at a time, and the only transitions it makes:
+ *   new -> running             init(): InfluxDB ready (sends the backlog from before the restart first)
+ *   new -> preparing           init(): InfluxDB unreachable; writes wait in the outbox meanwhile
+ *   preparing -> running       the drainer prepared InfluxDB (database, checks) before its first write
+ *   running -> closing         close() with InfluxDB healthy: the backlog goes now, the first failure ends that try
+ *   closing -> stopped         the backlog sent, or the try given up (the rest waits for the next start)
+ *   new | preparing | running -> stopped   close() with InfluxDB failing: nothing is waited for
+ *   stopped -> abandoned       a write still running at shutdown outlived the wait: the drainer must not touch the
+ *                              closed outbox when it ends (its entries are sent again after the next start)
+ */
+type DrainerState = 'new' | 'preparing' | 'running' | 'closing' | 'stopped' | 'abandoned';
+const DRAINER_TRANSITIONS: Record<DrainerState, readonly DrainerState[]> = {
+  new: ['running', 'preparing', 'stopped'],
+  preparing: ['running', 'stopped'],
+  running: ['closing', 'stopped'],
+  closing: ['stopped'],
+  stopped: ['abandoned'],
+  abandoned: [],
+};
+
 export const realClock: DrainClock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -100,15 +121,15 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   const clock = options.clock ?? realClock;
   const counters = { writtenTotal: 0, failedAttempts: 0, consecutiveFailures: 0, backpressureWaits: 0, lastError: undefined as string | undefined };
 
+  /** The drainer's loop, once init() started it. */
   let drainer: Promise<void> | undefined;
-  let stopping = false;
-  /** close() is sending the backlog: the first failure ends that attempt instead of backing off. */
-  let closing = false;
-  /** Set once close() gave up waiting for an in-flight write: the drainer must not touch the closed outbox. */
-  let abandoned = false;
-  /** InfluxDB was unreachable at start: the drainer prepares it (database, checks) before the first write. */
-  let initPending = false;
-  let idle = false;
+  let state: DrainerState = 'new';
+  function enter(next: DrainerState): void {
+    if (!DRAINER_TRANSITIONS[state].includes(next)) throw new Error(`outbox drainer: no transition from ${state} to ${next}`);
+    state = next;
+  }
+  const sending = () => state === 'preparing' || state === 'running' || state === 'closing';
+  /** Set while the drainer waits for entries (the outbox is empty); calling it wakes the drainer. */
   let wakeIdle: (() => void) | undefined;
   let backoff = new AbortController();
   const flushWaiters = new Set<{ resolve(): void; reject(err: Error): void; failFast: boolean }>();
@@ -120,7 +141,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
 
   /** Writers held back by backpressure; released as the drainer makes progress or starts failing. */
   let roomWaiters: (() => void)[] = [];
-  const healthy = () => drainer !== undefined && !initPending && !stopping && counters.consecutiveFailures === 0;
+  const healthy = () => (state === 'running' || state === 'closing') && counters.consecutiveFailures === 0;
   const mustWait = (limit: number) => healthy() && outbox.depth() > limit;
   function releaseRoom() {
     if (roomWaiters.length === 0 || mustWait(highWater / 2)) return;
@@ -151,28 +172,26 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   async function drain() {
     // Shrinks when InfluxDB rejects a batch as bad data, to isolate the few entries at fault (bisection).
     let limit = batchSize;
-    while (!stopping) {
+    while (sending()) {
       const run = outbox.peekRun(limit);
       if (!run) {
-        idle = true;
         for (const w of flushWaiters) w.resolve();
         flushWaiters.clear();
         await new Promise<void>((resolve) => (wakeIdle = resolve));
-        idle = false;
         continue;
       }
       const count = run.seqs.length;
       const lastSeq = run.seqs[count - 1];
       try {
-        if (initPending) {
+        if (state === 'preparing') {
           await inner.init();
-          initPending = false;
+          enter('running');
           logger.info('InfluxDB reachable: prepared; sending the outbox');
         }
         await deliver(run);
         // The batch stays in the outbox and is sent again after the restart: InfluxDB keeps one point per series
         // and time (a reading's time is its own; an alert's or command's carries its outbox number).
-        if (abandoned) return;
+        if (state === 'abandoned') return;
         await outbox.remove(lastSeq);
         releaseRoom();
         counters.writtenTotal += count;
@@ -181,13 +200,13 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         counters.lastError = undefined;
         limit = Math.min(batchSize, limit * 2);
       } catch (err) {
-        if (abandoned) return;
+        if (state === 'abandoned') return;
         counters.failedAttempts++;
         const message = err instanceof Error ? err.message : String(err);
         counters.lastError = message;
         for (const w of flushWaiters) {
-          if (!closing && !w.failFast) continue;
-          w.reject(new StoreError('STORE_WRITE', `store failing ${closing ? 'at shutdown' : 'now'} (${message})`, true));
+          if (state !== 'closing' && !w.failFast) continue;
+          w.reject(new StoreError('STORE_WRITE', `store failing ${state === 'closing' ? 'at shutdown' : 'now'} (${message})`, true));
           flushWaiters.delete(w);
         }
         // Unknown errors count as retryable: an entry is only ever set aside on the store's explicit verdict.
@@ -233,7 +252,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   async function flush(timeoutMs = 30_000, flushOptions: { failFast?: boolean } = {}): Promise<void> {
     if (!drainer) throw new StoreError('STORE_WRITE', 'the outbox drainer is not running: call init() first');
     await appendsSettled();
-    if (idle && outbox.depth() === 0) return;
+    if (wakeIdle && outbox.depth() === 0) return;
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve: () => (clearTimeout(timer), resolve()),
@@ -297,18 +316,19 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         // InfluxDB down when the service starts (a farm coming back from a power cut starts both at once):
         // readings are accepted into the outbox meanwhile. Wrong credentials or a missing database still stop start-up.
         if (!(err instanceof StoreError && err.code === 'STORE_UNREACHABLE' && err.retryable)) throw err;
-        initPending = true;
+        if (state === 'new') enter('preparing');
         counters.lastError = err.message;
         counters.consecutiveFailures = 1;
         logger.error({ err: err.message }, 'InfluxDB not reachable at start: readings, alert events and command records are kept in the outbox until it is');
       }
-      if (!drainer && !stopping) {
+      if (state === 'new') enter('running');
+      if (!drainer && sending()) {
         drainer = drain().catch((err) => {
           // Only the outbox itself failing (disk) gets here: nothing can be delivered until a restart.
           logger.fatal({ err }, 'outbox drainer stopped');
           for (const w of flushWaiters) w.reject(err as Error);
         });
-        if (!initPending && outbox.depth() > 0) await deliverBacklog();
+        if (state === 'running' && outbox.depth() > 0) await deliverBacklog();
       }
     },
 
@@ -341,14 +361,15 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     tagPositions: (since) => inner.tagPositions(since),
 
     async close() {
-      if (stopping) return;
-      closing = true;
-      await appendsSettled();
+      if (state === 'closing' || state === 'stopped' || state === 'abandoned') return;
       // A healthy InfluxDB gets the backlog now (bounded); a failing one is not waited for: the outbox keeps it.
-      if (drainer && counters.consecutiveFailures === 0 && outbox.depth() > 0) {
+      const sendBacklog = state === 'running' && counters.consecutiveFailures === 0;
+      enter(sendBacklog ? 'closing' : 'stopped');
+      await appendsSettled();
+      if (sendBacklog && outbox.depth() > 0) {
         await flush(closeFlushMs).catch((err: Error) => logger.warn({ err: err.message }, 'outbox not empty at shutdown; the rest is sent after the next start'));
       }
-      stopping = true;
+      if (sendBacklog) enter('stopped');
       releaseRoom();
       backoff.abort();
       wake();
@@ -357,7 +378,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       const settled = await Promise.race([drainer?.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), closeFlushMs)))]);
       clearTimeout(timer);
       if (settled === false) {
-        abandoned = true;
+        enter('abandoned');
         logger.warn({ depth: outbox.depth() }, 'a write to the store was still running at shutdown; its entries stay in the outbox and are sent again after the next start');
       }
       for (const w of flushWaiters) w.reject(new StoreError('STORE_WRITE', 'store closed before the outbox was empty; the rest is sent after restart'));

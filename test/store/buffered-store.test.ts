@@ -199,6 +199,18 @@ describe('buffered store (outbox in front of a store)', () => {
     await reopened.close();
   });
 
+  it('a second close() while the first is still sending the backlog neither sends it twice nor closes the outbox under it', async () => {
+    const inner = fakeInner();
+    const store = createBufferedStore(inner.store, createOutbox({ dataDir, logger }), { logger, batchSize: 10 });
+    await store.init();
+    await store.writeReadings(readings(100));
+    await Promise.all([store.close(), store.close()]);
+    expect(inner.values()).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    const reopened = createOutbox({ dataDir, logger });
+    expect(reopened.depth()).toBe(0);
+    await reopened.close();
+  });
+
   it('does not hold shutdown for a store that is down or hangs: the readings stay in the outbox for the next start', async () => {
     const inner = fakeInner();
     let release!: () => void;
