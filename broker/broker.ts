@@ -129,7 +129,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
       warnOnce(`rate|${deviceId}`, { device: deviceId }, 'device exceeds its message rate; connection closed');
       return done(new Error(`${deviceId} exceeds its message rate`));
     }
-    if (waitMs > 0) setTimeout(deliver, waitMs);
+    if (waitMs > 0) setTimeout(() => void deliver(), waitMs);
     else void deliver();
   };
 

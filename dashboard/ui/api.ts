@@ -24,7 +24,7 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  const data = text ? JSON.parse(text) : undefined;
+  const data: unknown = text ? JSON.parse(text) : undefined;
   if (!res.ok) {
     if (res.status === 401 && !options.quiet401) onUnauthenticated();
     throw new ApiFailure(res.status, data as ErrorBodyT | undefined);

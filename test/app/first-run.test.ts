@@ -75,8 +75,8 @@ describe('npm start on a terminal', () => {
     // script(1) gives the service a real terminal, as a person running npm start has.
     const child = spawn('script', ['-qfec', `${process.execPath} --import tsx app/main.ts`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await waitFor(() => output.includes('Stop with Ctrl-C') || undefined, `the banner (output so far: ${output.slice(-2000)})`, 90_000, 200);

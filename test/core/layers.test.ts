@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * imports no component, so the dependency direction stays core <- rules, core <- notifications, core <- animals, …
  * (the config once imported Duration and the rule schema from rules/).
  */
-const files = (readdirSync('core', { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+const files = readdirSync('core', { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile() && e.name.endsWith('.ts'))
   .map((e) => join(e.parentPath, e.name));
 

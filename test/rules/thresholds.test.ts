@@ -10,7 +10,7 @@ import { evaluate, type RuleEffect, type RuleState } from '../../rules/evaluate.
 import { createInstanceSet } from '../../rules/instances.js';
 import { unknownReferences } from '../../rules/references.js';
 import { Rule, Rules } from '../../rules/schema.js';
-import { HOUR, MIN, reading, SEC, stateFor, T0 } from './helpers.js';
+import { MIN, reading, SEC, stateFor, T0 } from './helpers.js';
 
 /** Inclusive thresholds, zone-valued thresholds, attribute scopes, derived air metrics and gas units. */
 const read = (st: RuleState, device: string, metrics: Record<string, number>, at: number): RuleEffect[] =>

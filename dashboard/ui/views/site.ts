@@ -31,7 +31,7 @@ export function siteView(siteId: string): View {
       root.innerHTML = `${titleWithSeverity(site)}${section('shed')}${section('field')}${drains}`;
     },
     onChange(change, root) {
-      if (change.kind === 'sites') this.render(root);
+      if (change.kind === 'sites') void this.render(root);
     },
   };
 }
