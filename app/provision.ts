@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeFileDurably } from '../core/durable-file.js';
 import { hashSecret, newSecret } from '../core/secrets.js';
 import { mosquittoAcl, mosquittoPasswordEntry, upsertPasswordEntry } from '../cluster/mosquitto.js';
 import { HELP, parseProvisionArgs, ProvisionError } from './provision/args.js';
@@ -21,10 +22,9 @@ export async function provision(argv: string[], env: NodeJS.ProcessEnv = process
   const secret = newSecret();
   const plan = planProvision(readFileSync(file, 'utf8'), req, await hashSecret(secret), req.config, dirname(file));
 
-  // Written whole or not at all, with the file's own permissions (it holds hashes).
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, plan.text, { mode: statSync(file).mode & 0o777 });
-  renameSync(tmp, file);
+  // Written whole or not at all, with the file's own permissions (it holds hashes), and durably (the directory
+  // synced after the rename): a running service reloads the file as soon as it changes.
+  writeFileDurably(file, plan.text, { mode: statSync(file).mode & 0o777 });
   let what = plan.what;
   if (mosquittoDir && plan.device) {
     // The one moment the plain secret is known: Mosquitto needs its own hash of it (cluster/mosquitto.ts).

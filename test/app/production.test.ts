@@ -71,6 +71,10 @@ describe('a production install runs the compiled service', () => {
         const h = (await (await fetch(`${base}/health`)).json()) as { checks: { mqttClients: number } };
         return h.checks.mqttClients > 10 || undefined;
       }, 'simulated devices connected', 30_000, 250);
+      // The image's HEALTHCHECK: exit 0 while /health answers 200, 1 when nothing answers.
+      const check = (port: number) => exec(process.execPath, ['dist/app/healthcheck.js'], { cwd: app, env: { PATH: process.env.PATH, HTTP_PORT: String(port) } }).then(() => 0, (err: { code?: number }) => err.code);
+      expect(await check(httpPort)).toBe(0);
+      expect(await check(await freePort())).toBe(1);
     } finally {
       child.kill('SIGTERM');
     }
