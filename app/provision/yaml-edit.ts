@@ -112,12 +112,12 @@ export function addPair(text: string, map: YAMLMap, key: string, value: Plain, i
   const last = map.items.at(-1) as Pair<Node, Node> | undefined;
   if (map.flow) {
     if (!last) return { at: text.indexOf('{', map.range![0]) + 1, remove: 0, insert: ` ${key}: ${flowText(value)} ` };
-    return { at: valueEnd((last.value ?? last.key) as Node), remove: 0, insert: `, ${key}: ${flowText(value)}` };
+    return { at: valueEnd(last.value ?? last.key), remove: 0, insert: `, ${key}: ${flowText(value)}` };
   }
   const firstKey = (map.items[0] as Pair<Node, Node>).key;
   const indent = ' '.repeat(firstKey.range![0] - lineStart(text, firstKey.range![0]));
   const lines = blockMapLines({ [key]: value }, itemStyle).map((l) => `${indent}${l}`);
-  return { at: endOfLastLine(text, (last!.value ?? last!.key) as Node), remove: 0, insert: `\n${lines.join('\n')}` };
+  return { at: endOfLastLine(text, last!.value ?? last!.key), remove: 0, insert: `\n${lines.join('\n')}` };
 }
 
 /** Replaces the pair named one of `oldKeys` (key and value) by `key: value`, or adds it when the map has none of them. */
