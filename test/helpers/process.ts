@@ -21,11 +21,16 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
   return { child, pid: child.pid!, output: () => output, exited };
 }
 
-export async function waitHealthy(httpPort: number, proc: ServiceProcess, timeoutMs = 60_000) {
-  return waitFor(async () => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/health`);
-    return res.ok ? ((await res.json()) as { status: string; checks: Record<string, unknown> }) : undefined;
-  }, `service health (output: ${proc.output().slice(-800)})`, timeoutMs, 100);
+export async function waitHealthy(httpPort: number, proc: ServiceProcess, timeoutMs = 120_000) {
+  try {
+    return await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/health`);
+      return res.ok ? ((await res.json()) as { status: string; checks: Record<string, unknown> }) : undefined;
+    }, 'service health', timeoutMs, 100);
+  } catch (err) {
+    // The service's own words at the moment of giving up (not at the start of the wait, when it had said nothing yet).
+    throw new Error(`${(err as Error).message} (service output: ${proc.output().slice(-800) || 'none'})`, { cause: err });
+  }
 }
 
 export async function servicePorts() {

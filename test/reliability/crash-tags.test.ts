@@ -131,7 +131,7 @@ describe('tag reads across kill -9', () => {
     expect(expected.filter((k) => !stored.includes(k))).toEqual([]);
     expect(stored).toHaveLength(420);
     report('crash-tags-embedded', { kills: 2, acknowledgedReads: expected.length, stored: stored.length });
-  }, 120_000);
+  }, 300_000);
 
   it('InfluxDB: reads taken while InfluxDB is stopped survive kill -9 in the outbox and reach InfluxDB once', async () => {
     const svc = await service('influx', { INFLUX_URL: influxd.url, INFLUX_DATABASE: 'tags', INFLUX_TIMEOUT: '2s' });
@@ -153,5 +153,5 @@ describe('tag reads across kill -9', () => {
     const [result] = await influxql(influxd.url, 'SELECT count("direction") FROM "tag_read"', { db: 'tags' });
     expect(result.series?.[0].values[0][1]).toBe(320);
     report('crash-tags-influx', { acknowledgedReads: acked.reduce((n, m) => n + m.tags.length, 0), storedInInflux: 320 });
-  }, 120_000);
+  }, 300_000);
 });
