@@ -109,7 +109,29 @@ export interface AlertEvent {
   ts: number;
   by?: string; // who acknowledged
   animal?: string; // the ear tag, for an alert about one animal (missing)
+  /**
+   * When the alert was raised (epoch ms). `ts` is the time of this event, so an acknowledgement or escalation
+   * moves `ts`; screens show both ("raised 13:51, acknowledged 14:02"). Absent in events stored before it existed.
+   */
+  raisedAt?: number;
+  /** What a built-in alert is about, so a screen can tell it in the reader's language (the `message` is English). */
+  detail?: AlertDetail;
 }
+
+/**
+ * The facts of a built-in alert (`system:*` rules), from which screens write its text in either language:
+ * - actuator: a command was not acknowledged after `attempts` tries ("actuator not responding");
+ * - failsafe: every sensor of the zone silent for `afterMs`, the actuators put into their fail-safe state;
+ * - hold: an operator's hold (`user`, `action`/`value`, `until`) goes against rules that want the actuator `want`;
+ * - animal-missing: no reader saw the animal for `missingAfterMs` (`last`: its last read, if any);
+ * - head-count: the zone counts `counted` animals, `expected` expected, for longer than `graceMs` (`out` at pasture).
+ */
+export type AlertDetail =
+  | { kind: 'actuator'; action: CommandAction; value?: number; attempts: number }
+  | { kind: 'failsafe'; afterMs: number; actuators: { type: ActuatorType; action: 'on' | 'off' }[] }
+  | { kind: 'hold'; user: string; action: CommandAction; value?: number; until: number; rules: string[]; want: CommandAction; wantValue?: number }
+  | { kind: 'animal-missing'; tag: string; group?: string; missingAfterMs: number; last?: { device: string; zone: string; direction?: GateDirection; agoMs: number } }
+  | { kind: 'head-count'; counted: number; expected: number; out: number; graceMs: number };
 
 /**
  * An alert event as stored by an older version, which left `level`, `value` and `metric` out where there were none.

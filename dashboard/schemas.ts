@@ -83,6 +83,7 @@ export const DeviceView = z.object({
   status: z.enum(['online', 'offline', 'unknown']),
   statusTs: z.number().optional(),
   lastSeen: z.number().optional(),
+  reportEveryMs: z.number().optional().describe("how often the device reports (the farm file's reportEvery, else learned from its readings); a value older than twice this is old"),
   latest: z.record(z.string(), LatestEntry),
   actuator: ActuatorInfo.optional(),
 });
@@ -171,6 +172,32 @@ export const ReadingsResponse = z.object({
 });
 
 // ---- alerts
+const Cmd = z.enum(['on', 'off', 'set']);
+/** core/domain.ts AlertDetail: what a built-in alert is about, for screens that tell it in the reader's language. */
+export const AlertDetail = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('actuator'), action: Cmd, value: z.number().optional(), attempts: z.number().describe('tries made before giving up') }),
+    z.object({ kind: z.literal('failsafe'), afterMs: z.number(), actuators: z.array(z.object({ type: z.enum(ACTUATOR_TYPES), action: z.enum(['on', 'off']) })) }),
+    z.object({
+      kind: z.literal('hold'),
+      user: z.string(),
+      action: Cmd,
+      value: z.number().optional(),
+      until: z.number(),
+      rules: z.array(z.string()).describe('the rules that want the actuator otherwise'),
+      want: Cmd,
+      wantValue: z.number().optional(),
+    }),
+    z.object({
+      kind: z.literal('animal-missing'),
+      tag: z.string(),
+      group: z.string().optional(),
+      missingAfterMs: z.number(),
+      last: z.object({ device: z.string(), zone: z.string(), direction: z.enum(['in', 'out']).optional(), agoMs: z.number() }).optional(),
+    }),
+    z.object({ kind: z.literal('head-count'), counted: z.number(), expected: z.number(), out: z.number(), graceMs: z.number() }),
+  ])
+  .meta({ id: 'AlertDetail' });
 export const Alert = z
   .object({
     id: z.string(),
@@ -186,8 +213,10 @@ export const Alert = z
     metric: z.string().nullable().describe('the metric of that value (of an any: rule, the sub-condition that fired); null when there is none'),
     message: z.string(),
     messages: z.object({ en: z.string(), zh: z.string() }).optional().describe('both languages, when the rule gives its message in both'),
-    ts: z.number(),
+    ts: z.number().describe('the time of this event (an acknowledgement or escalation moves it; see raisedAt)'),
     by: z.string().optional(),
+    raisedAt: z.number().optional().describe('when the alert was raised (absent in events stored by older versions)'),
+    detail: AlertDetail.optional().describe('built-in alerts (system:*): the facts the page writes the text from, in either language'),
     silence: z
       .object({ id: z.string(), endsAt: z.number(), reason: z.string() })
       .optional()

@@ -91,7 +91,17 @@ export function createActuation(deps: Deps): Actuation {
       const rules = [...new Set(against.map((r) => r.rule))];
       const fired = first.metric && first.reading !== null ? ` (${first.metric} ${Math.round(first.reading * 100) / 100})` : '';
       const message = `${entry.device} ${holdText(op, site, now)} while ${rules.join(', ')} ${rules.length > 1 ? 'want' : 'wants'} it ${wantText(first.want)}${fired}`;
-      const facts = { ...systemFacts({ rule: SYSTEM_HOLD, site: dev.site, zone: dev.zone, device: entry.device, severity: 'warning', message }), value: first.reading, metric: first.metric };
+      const detail = {
+        kind: 'hold' as const,
+        user: op.user,
+        action: op.want.action,
+        ...(op.want.value !== undefined ? { value: op.want.value } : {}),
+        until: op.until,
+        rules,
+        want: first.want.action,
+        ...(first.want.value !== undefined ? { wantValue: first.want.value } : {}),
+      };
+      const facts = { ...systemFacts({ rule: SYSTEM_HOLD, site: dev.site, zone: dev.zone, device: entry.device, severity: 'warning', message, detail }), value: first.reading, metric: first.metric };
       deps.emitAlert(raise(deps.book, owner, facts, now));
     } else if (against.length === 0 && open) {
       const why = !op ? `the hold on ${entry.device} ended` : !deciding ? `${entry.device} is no longer held by ${op.user}'s command` : `no rule holds ${entry.device} the other way any more`;

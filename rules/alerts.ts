@@ -1,4 +1,4 @@
-import type { AlertEvent, Severity } from '../core/domain.js';
+import type { AlertDetail, AlertEvent, Severity } from '../core/domain.js';
 
 /**
  * The open alerts and their lifecycle (ThingsBoard's alarm vocabulary): raised -> escalated ->
@@ -26,6 +26,8 @@ export interface AlertFacts {
   metric: string | null;
   message: string;
   messages?: { en: string; zh: string };
+  /** A built-in alert's facts, for screens that tell it in another language. */
+  detail?: AlertDetail;
 }
 
 /** Facts of an alert that has no level, value or metric (a built-in one: fail-safe, actuator, hold). */
@@ -48,7 +50,7 @@ export function raise(book: AlertBook, owner: string, facts: AlertFacts, now: nu
   const subject = facts.device ?? facts.animal ?? '-';
   let id = `${facts.rule}:${facts.site}:${facts.zone}:${subject}:${now}`;
   for (let n = 2; book.active.has(id); n++) id = `${facts.rule}:${facts.site}:${facts.zone}:${subject}:${now}-${n}`;
-  const event: AlertEvent = clean({ id, ...facts, state: 'raised', ts: now });
+  const event: AlertEvent = clean({ id, ...facts, state: 'raised', ts: now, raisedAt: now });
   track(book, owner, event);
   return event;
 }

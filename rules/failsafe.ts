@@ -65,7 +65,7 @@ export function createFailsafe(ctx: Pick<EngineContext, 'book' | 'farm' | 'lastS
     if (!announce || alertFor(ctx.book, w.owner)) return;
     const what = w.actuators.map(([type, action]) => `${type} ${action}`).join(', ');
     const message = `sensor offline: no reading from ${w.zone} for ${formatDuration(w.afterMs)}; fail-safe ${what}`;
-    carrier.emitAlert(raise(ctx.book, w.owner, systemFacts({ rule: SYSTEM_FAILSAFE, site: w.site, zone: w.zone, severity: 'critical', message }), now));
+    carrier.emitAlert(raise(ctx.book, w.owner, systemFacts({ rule: SYSTEM_FAILSAFE, site: w.site, zone: w.zone, severity: 'critical', message, detail: { kind: 'failsafe', afterMs: w.afterMs, actuators: w.actuators.map(([type, action]) => ({ type, action })) } }), now));
   }
 
   return {

@@ -24,6 +24,11 @@ export const Device = z
     secret: z.string().min(8, 'a device secret needs at least 8 characters').optional(),
     secretHash: SecretHash.optional(),
     metrics: z.array(z.enum(METRIC_NAMES as [string, ...string[]])).optional(),
+    /**
+     * How often the device reports (a sensor's telemetry). The dashboard greys a value older than twice this and
+     * shows its age; without it the interval is learned from the readings.
+     */
+    reportEvery: Duration.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
