@@ -10,6 +10,11 @@ export interface FarmEvents {
   status: [DeviceRef & { status: DeviceStatus; ts: number }];
   actuatorState: [DeviceRef & ActuatorState];
   command: [DeviceRef & { command: Command }];
+  /**
+   * A command sent again for want of an ack (`retried`), or given up on after its last try (`failed`, then the
+   * "actuator not responding" alert follows): screens stop saying "waiting for the actuator".
+   */
+  commandOutcome: [CommandOutcomeEvent];
   alert: [AlertEvent];
   reject: [RejectRecord];
   actuatorMode: [DeviceRef & { mode: 'auto' | 'manual'; until?: number; by?: string }];
@@ -22,6 +27,8 @@ export interface FarmEvents {
   /** A zone's live head count changed (animals/ herd). */
   headCount: [HeadCountEvent];
 }
+
+export type CommandOutcomeEvent = DeviceRef & { command: Command; outcome: 'retried' | 'failed'; attempt: number; attempts: number; ts: number };
 
 export interface HeadCountEvent {
   site: string;

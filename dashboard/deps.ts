@@ -13,6 +13,7 @@ import type { Credentials } from './access/credentials.js';
 import type { DisplayTokens } from './access/displays.js';
 import type { ShareLinks } from './access/shares.js';
 import type { LoginLimiter } from './login-limiter.js';
+import type { ReportIntervals } from './report-intervals.js';
 import type { SessionStore } from './sessions.js';
 import type { UserDirectory } from './users.js';
 
@@ -94,5 +95,7 @@ export interface RouteContext {
   credentials: Credentials;
   loginLimiter: LoginLimiter;
   users: UserDirectory;
+  /** How often each device reports, for the age of values on screens. */
+  intervals: ReportIntervals;
   now: () => number;
 }

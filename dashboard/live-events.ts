@@ -1,3 +1,4 @@
+import type { CommandOutcomeEvent } from '../core/events.js';
 import type { AlertEvent, Command, DeviceRef, DeviceStatus, HolderView, Reading } from '../core/domain.js';
 
 /** Payloads of the socket.io events the dashboard pushes (see socket.ts); shared by server and page. */
@@ -9,6 +10,8 @@ export type LiveActuator =
   /** Who holds it changed (rule fired or cleared, an operator's hold started or ended, fail-safe, floor). */
   | (DeviceRef & { change: 'holders'; holders: HolderView[]; ts: number });
 export type LiveCommand = DeviceRef & { command: Command };
+/** A command sent again (`retried`) or given up on (`failed`: the actuator is not responding). */
+export type LiveCommandOutcome = CommandOutcomeEvent;
 export type LiveAlert = AlertEvent;
 /** A zone's head count changed (batched: per zone the newest in each 50 ms tick). */
 export type LiveHeadCounts = { site: string; zone: string; headCount: number; out: number; ts: number }[];

@@ -33,6 +33,7 @@ import { sitesRoutes } from './routes/sites.js';
 import { usersRoutes } from './routes/users.js';
 import { createSessionStore } from './sessions.js';
 import { attachLive, type LiveServer } from './socket.js';
+import { createReportIntervals } from './report-intervals.js';
 import { registerPage } from './static.js';
 import { createUserDirectory } from './users.js';
 
@@ -65,7 +66,8 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   const shares = createShareLinks({ db, logger: deps.logger, now });
   const audit = createAuditLog({ db, logger: deps.logger, now });
   const credentials = createCredentials(sessions, displays);
-  const ctx: RouteContext = { deps, options, sessions, displays, shares, audit, credentials, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, now };
+  const intervals = createReportIntervals({ farm: deps.farm, store: deps.store, bus: deps.bus, logger: deps.logger, now });
+  const ctx: RouteContext = { deps, options, sessions, displays, shares, audit, credentials, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, intervals, now };
 
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -122,6 +124,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
     },
     async stop() {
       clearInterval(sweeper);
+      intervals.stop();
       await live.stop();
       await app.close();
       await db.close();

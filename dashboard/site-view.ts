@@ -74,6 +74,8 @@ export interface SiteViewInputs {
   latest: readonly LatestValue[];
   actuators: readonly ActuatorView[];
   activeAlerts: readonly AlertEvent[];
+  /** How often each device reports (report-intervals.ts), when known. */
+  reportEveryMs?: (device: string) => number | undefined;
   /** Live head counts per zone (animals/herd.ts). */
   headCounts?: readonly { site: string; zone: string; headCount: number; out: number; unknown: number }[];
 }
@@ -84,7 +86,10 @@ function actuatorInfo(view: ActuatorView | undefined): ActuatorInfoT {
   return { mode, manualUntil, state, value, stateTs, pending, holders: holders.map((h) => ({ ...h })) };
 }
 
-function deviceView(device: IndexedDevice, inputs: { presence: Map<string, DevicePresence>; latest: Map<string, LatestValue[]>; actuators: Map<string, ActuatorView> }): DeviceViewT {
+function deviceView(
+  device: IndexedDevice,
+  inputs: { presence: Map<string, DevicePresence>; latest: Map<string, LatestValue[]>; actuators: Map<string, ActuatorView>; reportEveryMs: (device: string) => number | undefined },
+): DeviceViewT {
   const presence = inputs.presence.get(device.device);
   const latest: DeviceViewT['latest'] = {};
   for (const v of inputs.latest.get(device.device) ?? []) latest[v.metric] = { value: v.value, ts: v.ts };
@@ -98,6 +103,7 @@ function deviceView(device: IndexedDevice, inputs: { presence: Map<string, Devic
     status: presence?.status ?? 'unknown',
     statusTs: presence?.statusTs,
     lastSeen: presence?.lastSeen,
+    reportEveryMs: inputs.reportEveryMs(device.device),
     latest,
     actuator: device.role === 'actuator' ? actuatorInfo(inputs.actuators.get(device.device)) : undefined,
   };
@@ -125,6 +131,7 @@ export function buildSiteViews(inputs: SiteViewInputs, onlySite?: string): SiteV
     presence: new Map(inputs.presence.map((p) => [p.device, p])),
     latest: groupBy(inputs.latest, (v) => v.device),
     actuators: new Map(inputs.actuators.map((a) => [a.device, a])),
+    reportEveryMs: inputs.reportEveryMs ?? (() => undefined),
   };
   const heads = new Map((inputs.headCounts ?? []).map((h) => [`${h.site}/${h.zone}`, h]));
   const alertsBySite = groupBy(inputs.activeAlerts, (a) => a.site);

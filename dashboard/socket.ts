@@ -169,6 +169,7 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     actuatorMode: (m) => void io.to(room(m.site)).emit('actuator', { change: 'mode', ...ref(m), mode: m.mode, until: m.until, by: m.by, ts: deps.now() }),
     actuatorHolders: (h) => void io.to(room(h.site)).emit('actuator', { change: 'holders', ...ref(h), holders: h.holders, ts: h.ts }),
     command: (c) => void io.to(room(c.site)).emit('command', { ...ref(c), command: c.command }),
+    commandOutcome: (c) => void io.to(room(c.site)).emit('commandOutcome', c),
     alert: (a) => void io.to(room(a.site)).emit('alert', a),
     headCount: (h) => heads.add(h),
   };

@@ -70,7 +70,7 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
   const ledger = createStoreLedger(store);
   await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));
   const readings = { ledger, duplicate: (n: number) => metrics.serviceEvents.inc({ direction: 'dropped', event: 'reading' }, n) };
-  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads'], undefined, readings);
+  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'commandOutcome', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads'], undefined, readings);
   const { port } = await dashboard.start();
 
   return {

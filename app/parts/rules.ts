@@ -79,7 +79,7 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
   await rules.start();
   notifications.reconcile(rules.activeAlerts());
   const bridge = { bus, client: svc.client, topicRoot: root, metrics, logger };
-  const stopExport = exportEvents(bridge, ['command', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
+  const stopExport = exportEvents(bridge, ['command', 'commandOutcome', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders']);
   // This process owns its sites, so it is where a value two ingest processes both took is stopped and counted.
   const ledger = createStoreLedger(store);
   await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));

@@ -14,6 +14,8 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     const everySite = deps.config.sites.every((s) => sites.includes(s.id));
     const one = sites.length === 1 ? sites[0] : undefined;
     const latest = everySite ? await deps.store.latest() : (await Promise.all(sites.map((site) => deps.store.latest({ site })))).flat();
+    // The first time a device is shown, learn how often it reports from what the store holds (a restart forgets).
+    await ctx.intervals.seed(deps.farm.devices().filter((d) => sites.includes(d.site)).map((d) => d.device));
     const all = buildSiteViews(
       {
         config: deps.config,
@@ -24,6 +26,7 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         actuators: await deps.rules.actuators(),
         activeAlerts: await deps.rules.activeAlerts(),
         headCounts: deps.herd.headCounts(one),
+        reportEveryMs: (device) => ctx.intervals.intervalMs(device),
       },
       one,
     );
