@@ -37,6 +37,8 @@ export interface ServerToClientEvents {
   device: (batch: LiveDevices) => void;
   actuator: (event: LiveActuator) => void;
   command: (event: LiveCommand) => void;
+  /** A command sent again or given up on (issue 22: the card says "try 2 of 3", then "not responding"). */
+  commandOutcome: (event: LiveCommandOutcome) => void;
   alert: (alert: LiveAlert) => void;
   headCount: (batch: LiveHeadCounts) => void;
   /** The session was logged out, revoked or expired; the server disconnects right after. */

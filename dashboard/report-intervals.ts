@@ -2,6 +2,7 @@ import type { FarmIndex } from '../core/farm-index.js';
 import type { FarmBus } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
+import { createGapTracker, MIN_GAP_MS } from './report-gaps.js';
 
 /**
  * How often each device reports, so a screen can tell a value that is simply the latest from one that is old
@@ -19,19 +20,8 @@ export interface ReportIntervals {
   stop(): void;
 }
 
-/** Gaps kept per device: a median over a few ignores one late or doubled report. */
-const KEEP = 9;
-/** Readings closer than this are one report split over messages (a batch), not a report interval. */
-const MIN_GAP_MS = 500;
 const SEED_WINDOW_MS = 3_600_000;
 const SEED_BUCKET_MS = 60_000;
-
-export function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /**
  * A report interval from a window of minute buckets (count of readings of one metric in each): the time from the
@@ -48,24 +38,10 @@ export function intervalFromBuckets(buckets: readonly { ts: number; count: numbe
 export function createReportIntervals(deps: { farm: FarmIndex; store: Pick<Store, 'history'>; bus?: FarmBus; logger: Logger; now: () => number }): ReportIntervals {
   const configured = new Map<string, number>();
   for (const d of deps.farm.devices()) if (d.config.reportEvery !== undefined) configured.set(d.device, d.config.reportEvery);
-  const last = new Map<string, number>();
-  const gaps = new Map<string, number[]>();
+  const gaps = createGapTracker();
   const seeded = new Map<string, number>();
   const tried = new Set<string>();
-
-  const observe = (device: string, ts: number) => {
-    const prev = last.get(device);
-    if (prev !== undefined && ts > prev) {
-      const gap = ts - prev;
-      if (gap >= MIN_GAP_MS) {
-        const list = gaps.get(device) ?? [];
-        list.push(gap);
-        if (list.length > KEEP) list.shift();
-        gaps.set(device, list);
-      }
-    }
-    if (prev === undefined || ts > prev) last.set(device, ts);
-  };
+  const observe = (device: string, ts: number) => gaps.observe(device, ts);
   const onReading = (r: { device: string; ts: number }) => observe(r.device, r.ts);
   deps.bus?.on('reading', onReading);
 
@@ -80,8 +56,7 @@ export function createReportIntervals(deps: { farm: FarmIndex; store: Pick<Store
 
   return {
     intervalMs(device) {
-      const learned = gaps.get(device);
-      return configured.get(device) ?? (learned && learned.length >= 2 ? median(learned) : undefined) ?? seeded.get(device);
+      return configured.get(device) ?? gaps.intervalMs(device) ?? seeded.get(device);
     },
     observe,
     async seed(devices) {

@@ -1,8 +1,10 @@
+import { MORE_EN, MORE_ZH } from './messages.js';
+
 /** English and Simplified Chinese; the choice is kept in localStorage. Missing Chinese entries fall back to English. */
 import { localText, type LocalText } from '../../core/local-text.js';
 export type Lang = 'en' | 'zh-CN';
 
-const en = {
+const base = {
   'app.title': 'Farm monitor',
   'nav.overview': 'Overview',
   'nav.alerts': 'Alerts',
@@ -342,9 +344,10 @@ const en = {
   'match.rule': 'rule',
 };
 
+const en = { ...base, ...MORE_EN };
 export type MessageKey = keyof typeof en;
 
-const zh: Partial<Record<MessageKey, string>> = {
+const baseZh: Partial<Record<keyof typeof base, string>> = {
   'app.title': '智慧农场监控',
   'nav.overview': '总览',
   'nav.alerts': '告警',
@@ -683,6 +686,8 @@ const zh: Partial<Record<MessageKey, string>> = {
   'match.device': '设备',
   'match.rule': '规则',
 };
+
+const zh: Partial<Record<MessageKey, string>> = { ...baseZh, ...MORE_ZH };
 
 const STORAGE_KEY = 'farm.lang';
 let lang: Lang = (() => {

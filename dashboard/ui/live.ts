@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Reading } from '../../core/domain.js';
-import type { ClientToServerEvents, JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts, ServerToClientEvents } from '../live-events.js';
-import { applyActuator, applyAlert, applyCommand, applyDevices, applyHeadCounts, applyReadings, setConn } from './state.js';
+import type { ClientToServerEvents, JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveCommandOutcome, LiveDevices, LiveHeadCounts, ServerToClientEvents } from '../live-events.js';
+import { applyActuator, applyAlert, applyCommand, applyCommandOutcome, applyDevices, applyHeadCounts, applyReadings, setConn } from './state.js';
 
 /**
  * The live connection: authenticated by the session cookie, joined to the sites on screen, reconnecting by
@@ -60,6 +60,7 @@ export function connectLive(callbacks: LiveCallbacks): void {
   s.on('device', (batch: LiveDevices) => applyDevices(batch));
   s.on('actuator', (event: LiveActuator) => applyActuator(event));
   s.on('command', (event: LiveCommand) => applyCommand(event));
+  s.on('commandOutcome', (event: LiveCommandOutcome) => applyCommandOutcome(event));
   s.on('alert', (alert: LiveAlert) => applyAlert(alert));
   s.on('headCount', (batch: LiveHeadCounts) => applyHeadCounts(batch));
 }

@@ -6,8 +6,11 @@ import { patch, patchNow } from './bind.js';
 import { esc, toast } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { connectLive, disconnectLive, viewSites } from './live.js';
-import { installShell, markNav, showConn, showSignedIn } from './shell.js';
-import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, hasRole, model, setActiveAlerts, setSilences, setSites, subscribe } from './state.js';
+import { fitWall, installShell, markNav, showConn, showSignedIn } from './shell.js';
+import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, hasRole, model, setActiveAlerts, setRules, setSilences, setSites, subscribe } from './state.js';
+import { errorText, type ErrorContext } from './error-text.js';
+import { askCommand, askMode, closePanel, confirmed, type ControlRequest } from './views/controls.js';
+import type { RuleT } from '../../rules/schema.js';
 import { alertsView } from './views/alerts.js';
 import { animalsView, animalView } from './views/animals.js';
 import { auditView } from './views/audit.js';
@@ -53,9 +56,10 @@ async function show(view: View): Promise<void> {
   try {
     await view.render(main);
   } catch (err) {
-    if (!(err instanceof ApiFailure && err.status === 401)) main.innerHTML = `<p class="error">${esc(t('common.error', { msg: (err as Error).message }))}</p>`;
+    if (!(err instanceof ApiFailure && err.status === 401)) main.innerHTML = `<p class="error">${esc(errorText(err))}</p>`;
   }
   patchNow();
+  fitWall();
 }
 
 function route(): void {
@@ -72,6 +76,15 @@ async function loadData(): Promise<void> {
   setSites(sites.sites);
   setActiveAlerts(alerts.alerts);
   setSilences(silences.silences);
+  await loadRules();
+}
+
+/** The rules write alert texts in the reader's language and draw thresholds on charts; they change rarely. */
+function loadRules(): Promise<void> {
+  return get<{ rules: RuleT[] }>('/api/rules', { quiet401: true }).then(
+    (r) => setRules(r.rules),
+    () => {},
+  );
 }
 
 /** Sites the page has just started to listen to: fetch their state (and the alerts) as of now. */
@@ -95,39 +108,85 @@ function showLogin(): void {
   void show(loginView((me) => void startSession(me)));
 }
 
-/** Buttons carry data-action; the state they change is shown only when the server (and the actuator) confirm it. */
+/**
+ * Buttons carry data-action. The state they change is shown only when the server (and the actuator) confirm it:
+ *   ask / ask-mode          open the confirmation of a command or of manual mode (views/controls.ts)
+ *   command / mode          send what the confirmation says
+ *   ack / ack-many / ack-selected   acknowledge one alert, a group, or the ticked ones
+ */
+async function send(req: ControlRequest): Promise<void> {
+  const path = `/api/actuators/${encodeURIComponent(req.device)}`;
+  const entry = deviceEntry(req.device);
+  if (req.kind === 'command') {
+    const { command } = await post<{ command: CommandT }>(`${path}/command`, { action: req.action, ...(req.value !== undefined ? { value: req.value } : {}), ...(req.forMinutes ? { forMinutes: req.forMinutes } : {}) });
+    if (entry) applyCommand({ site: entry.site.id, zone: entry.zone.id, kind: entry.zone.kind, device: req.device, command }, false);
+  } else {
+    const { actuator } = await post<{ actuator: ActuatorViewT }>(`${path}/mode`, { mode: req.mode, ...(req.forMinutes ? { forMinutes: req.forMinutes } : {}) });
+    applyActuator({ change: 'mode', site: actuator.site, zone: actuator.zone, kind: actuator.kind, device: req.device, mode: actuator.mode, until: actuator.manualUntil, ts: Date.now() }, false);
+  }
+  closePanel(req.device);
+}
+
+/** Acknowledges several alerts, a few at a time; says how many went through and why the others did not. */
+async function ackMany(ids: string[]): Promise<void> {
+  let done = 0;
+  const failures: unknown[] = [];
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.shift(); id; id = queue.shift()) {
+      try {
+        applyAlert((await post<{ alert: AlertT }>(`/api/alerts/${encodeURIComponent(id)}/ack`)).alert, false);
+        done++;
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  if (failures.length > 0) toast(t('alerts.ackFailed', { n: failures.length, msg: errorText(failures[0], 'ack') }));
+  else toast(t('alerts.ackDone', { n: done }), 'info');
+}
+
 async function act(button: HTMLElement): Promise<void> {
-  const device = button.dataset.device ?? '';
-  const path = `/api/actuators/${encodeURIComponent(device)}`;
-  if (button.dataset.action === 'command') {
-    const action = button.dataset.cmd!;
-    const input = document.querySelector<HTMLInputElement>(`[data-testid="actuator-${CSS.escape(device)}-value"]`);
-    const body = action === 'set' ? { action, value: Number(input?.value ?? 0) } : { action };
-    const { command } = await post<{ command: CommandT }>(`${path}/command`, body);
-    const entry = deviceEntry(device);
-    if (entry) applyCommand({ site: entry.site.id, zone: entry.zone.id, kind: entry.zone.kind, device, command });
-  } else if (button.dataset.action === 'mode') {
-    const { actuator } = await post<{ actuator: ActuatorViewT }>(`${path}/mode`, { mode: button.dataset.to });
-    applyActuator({ change: 'mode', site: actuator.site, zone: actuator.zone, kind: actuator.kind, device, mode: actuator.mode, until: actuator.manualUntil, ts: Date.now() });
-  } else if (button.dataset.action === 'ack') {
-    const { alert } = await post<{ alert: AlertT }>(`/api/alerts/${encodeURIComponent(button.dataset.alertId!)}/ack`);
-    applyAlert(alert);
+  switch (button.dataset.action) {
+    case 'ask':
+      return askCommand(button);
+    case 'ask-mode': {
+      const now = askMode(button);
+      return now ? send(now) : undefined;
+    }
+    case 'cancel':
+      return closePanel(button.dataset.device!);
+    case 'command':
+    case 'mode':
+      return send(confirmed(button));
+    case 'ack':
+      return void applyAlert((await post<{ alert: AlertT }>(`/api/alerts/${encodeURIComponent(button.dataset.alertId!)}/ack`)).alert, false);
+    case 'ack-many':
+      return ackMany((button.dataset.ids ?? '').split(' ').filter(Boolean));
+    case 'ack-selected':
+      return ackMany(Array.from(document.querySelectorAll<HTMLInputElement>('input[data-select]:checked')).map((i) => i.dataset.select!));
   }
 }
+
+const CONTEXT: Record<string, ErrorContext> = { command: 'command', mode: 'mode', ack: 'ack', 'ack-many': 'ack', 'ack-selected': 'ack' };
 
 document.addEventListener('click', (event) => {
   const button = (event.target as HTMLElement).closest<HTMLElement>('[data-action]');
   if (!button || button.hasAttribute('disabled')) return;
   button.setAttribute('disabled', '');
   act(button)
-    .catch((err: Error) => toast(t('common.error', { msg: err.message })))
+    .catch((err: unknown) => toast(errorText(err, CONTEXT[button.dataset.action ?? ''])))
     .finally(() => button.removeAttribute('disabled'));
 });
 
+let fitting: ReturnType<typeof setTimeout> | undefined;
 subscribe((change) => {
   if (change.kind === 'conn') showConn();
   current?.onChange?.(change, main);
   patch();
+  // What the wall shows may have grown (a storm fills the alert strip): fit it again, once things settle.
+  if (['alert', 'alerts', 'sites', 'drainage', 'rules'].includes(change.kind) && !fitting) fitting = setTimeout(() => ((fitting = undefined), fitWall()), 300);
 });
 
 /**
@@ -139,6 +198,18 @@ setInterval(() => {
   if (!model.me || !current || current.sites().length >= model.sites.length) return;
   get<{ alerts: AlertT[] }>('/api/alerts?state=active', { quiet401: true }).then((r) => setActiveAlerts(r.alerts), () => {});
 }, ALERTS_POLL_MS);
+const RULES_POLL_MS = 5 * 60_000;
+setInterval(() => model.me && void loadRules(), RULES_POLL_MS);
+
+/** Ages grow without any event: the pill every second, the values' ages every few seconds. */
+const AGE_TICK_MS = 5_000;
+let ticks = 0;
+setInterval(() => {
+  if (!model.me) return;
+  showConn();
+  if (++ticks % (AGE_TICK_MS / 1000) === 0) patch();
+  else for (const el of Array.from(document.querySelectorAll<HTMLElement>('[data-bind="clock"]'))) patchNow(el.parentElement ?? el);
+}, 1000);
 
 whenUnauthenticated(showLogin);
 setLang(currentLang());
@@ -148,6 +219,10 @@ installShell({
     if (current) void show(current);
   },
   onLogout: showLogin,
+  // The wall lays the overview out differently: draw it again.
+  onBig: () => {
+    if (current && model.me) void show(current);
+  },
 });
 showConn();
 window.addEventListener('hashchange', route);

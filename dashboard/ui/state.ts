@@ -1,6 +1,8 @@
 import type { Reading } from '../../core/domain.js';
 import { startOfLocalDay, startOfNextLocalDay } from '../../core/site-time.js';
-import type { LiveActuator, LiveAlert, LiveCommand, LiveDevices, LiveHeadCounts } from '../live-events.js';
+import type { RuleT } from '../../rules/schema.js';
+import { createGapTracker } from '../report-gaps.js';
+import type { LiveActuator, LiveAlert, LiveCommand, LiveCommandOutcome, LiveDevices, LiveHeadCounts } from '../live-events.js';
 import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SilenceT, SiteViewT, ZoneViewT } from '../schemas.js';
 
 /**
@@ -8,7 +10,18 @@ import type { AlertT, DeviceViewT, DrainageResponseT, MeT, SilenceT, SiteViewT, 
  * and subscribe to changes; nothing here touches the DOM.
  */
 export type ConnState = 'connecting' | 'connected' | 'disconnected';
-export type Change = { kind: 'readings'; devices: string[] } | { kind: 'heads'; zones: string[] } | { kind: 'device' | 'actuator'; device: string } | { kind: 'alert'; alert: AlertT } | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' | 'silences' };
+export type Change =
+  | { kind: 'readings'; devices: string[] }
+  | { kind: 'heads'; zones: string[] }
+  | { kind: 'device' | 'actuator'; device: string }
+  | { kind: 'alert'; alert: AlertT }
+  | { kind: 'sites' | 'alerts' | 'conn' | 'drainage' | 'rules' | 'silences' };
+
+/**
+ * What the page says about an actuator's last command: still waiting for its ack (try `attempt` of `attempts`),
+ * or given up on after the last try (the actuator is not responding).
+ */
+export type CommandFeedback = { kind: 'waiting'; command: string; attempt: number; attempts: number } | { kind: 'failed'; command: string; attempts: number; ts: number };
 
 export interface DeviceEntry {
   site: SiteViewT;
@@ -24,7 +37,34 @@ export const model = {
   /** Active silences (GET /api/silences): alerts they match are marked silenced wherever they are shown. */
   silences: [] as SilenceT[],
   conn: 'connecting' as ConnState,
+  /** The rules in force (GET /api/rules): alert texts in the reader's language, thresholds on charts. */
+  rules: [] as RuleT[],
+  /** When the page last heard anything live (any socket.io event): the Live pill shows its age. */
+  lastMessageAt: undefined as number | undefined,
+  /** The newest reading's own time: "data as of" on the wall. */
+  newestReadingTs: undefined as number | undefined,
+  feedback: new Map<string, CommandFeedback>(),
 };
+
+/** Report intervals learned from the live readings, for devices the server did not know one for. */
+const gaps = createGapTracker();
+/** Command ids each actuator acknowledged lately: an ack can arrive before the HTTP answer that sent it. */
+const acked = new Map<string, string[]>();
+const ACKS_KEPT = 8;
+
+/** How often a device reports: what the server says (farm file or learned), else what the page has seen. */
+export function reportEveryMs(device: DeviceViewT): number | undefined {
+  return device.reportEveryMs ?? gaps.intervalMs(device.id);
+}
+
+export function setRules(rules: RuleT[]): void {
+  model.rules = rules;
+  emit({ kind: 'rules' });
+}
+
+function heard(): void {
+  model.lastMessageAt = Date.now();
+}
 
 const devices = new Map<string, DeviceEntry>();
 const listeners = new Set<(change: Change) => void>();
@@ -121,7 +161,10 @@ function refreshSiteSeverity(): void {
 }
 
 export function applyReadings(batch: Reading[]): void {
+  heard();
   for (const r of batch) {
+    gaps.observe(r.device, r.ts);
+    model.newestReadingTs = Math.max(model.newestReadingTs ?? 0, r.ts);
     // Rainfall totals between drainage refreshes: add what fell (the server recomputes the windows every minute).
     const rain = r.metrics.rain_mm;
     if (rain !== undefined && rain > 0) addRain(r, rain);
@@ -159,6 +202,7 @@ function addToGauge(d: DrainageResponseT, device: string, mm: number, ts: number
 }
 
 export function applyDevices(batch: LiveDevices): void {
+  heard();
   for (const d of batch) {
     const entry = devices.get(d.device);
     if (!entry) continue;
@@ -168,7 +212,8 @@ export function applyDevices(batch: LiveDevices): void {
   }
 }
 
-export function applyActuator(event: LiveActuator): void {
+export function applyActuator(event: LiveActuator, live = true): void {
+  if (live) heard();
   const info = devices.get(event.device)?.device.actuator;
   if (!info) return;
   if (event.change === 'mode') {
@@ -181,19 +226,54 @@ export function applyActuator(event: LiveActuator): void {
     info.state = event.state;
     info.value = event.value;
     info.stateTs = event.ts;
-    if (info.pending && event.ack === info.pending.id) info.pending = undefined;
+    if (event.ack) {
+      const list = [...(acked.get(event.device) ?? []), event.ack].slice(-ACKS_KEPT);
+      acked.set(event.device, list);
+      if (info.pending && event.ack === info.pending.id) info.pending = undefined;
+      const fb = model.feedback.get(event.device);
+      // An ack, even a late one after the last try, says the actuator did it after all.
+      if (fb && fb.command === event.ack) model.feedback.delete(event.device);
+    }
   }
   emit({ kind: 'actuator', device: event.device });
 }
 
-export function applyCommand(event: LiveCommand): void {
+/**
+ * A command sent (the live event, or the answer to the page's own POST, whichever comes first). Its ack may
+ * already be here (a quick actuator answers before the HTTP reply): then it is not waited for.
+ */
+export function applyCommand(event: LiveCommand, live = true): void {
+  if (live) heard();
   const info = devices.get(event.device)?.device.actuator;
   if (!info) return;
+  if (acked.get(event.device)?.includes(event.command.id)) return void emit({ kind: 'actuator', device: event.device });
+  if (info.pending?.id === event.command.id) return;
   info.pending = event.command;
+  const fb = model.feedback.get(event.device);
+  if (!fb || fb.command !== event.command.id) model.feedback.set(event.device, { kind: 'waiting', command: event.command.id, attempt: 1, attempts: 0 });
   emit({ kind: 'actuator', device: event.device });
 }
 
-export function applyAlert(alert: LiveAlert): void {
+/** A command sent again, or given up on after its last try: the card stops saying it waits. */
+export function applyCommandOutcome(event: LiveCommandOutcome): void {
+  heard();
+  const info = devices.get(event.device)?.device.actuator;
+  if (!info || acked.get(event.device)?.includes(event.command.id)) return;
+  if (event.outcome === 'retried') {
+    model.feedback.set(event.device, { kind: 'waiting', command: event.command.id, attempt: event.attempt, attempts: event.attempts });
+  } else {
+    if (info.pending?.id === event.command.id) info.pending = undefined;
+    model.feedback.set(event.device, { kind: 'failed', command: event.command.id, attempts: event.attempt, ts: event.ts });
+  }
+  emit({ kind: 'actuator', device: event.device });
+}
+
+export function applyAlert(alert: LiveAlert, live = true): void {
+  if (live) heard();
+  const seen = model.activeAlerts.get(alert.id);
+  // The same event twice (the answer to an acknowledgement and its live echo) changes nothing.
+  if (seen && seen.ts === alert.ts && seen.state === alert.state) return;
+  if (seen && alert.state !== 'cleared' && seen.ts > alert.ts) return;
   if (alert.state === 'cleared') model.activeAlerts.delete(alert.id);
   else model.activeAlerts.set(alert.id, alert);
   refreshSiteSeverity();
@@ -202,6 +282,7 @@ export function applyAlert(alert: LiveAlert): void {
 
 /** Live head counts: the zone's headCount on the page follows the gate reads. */
 export function applyHeadCounts(batch: LiveHeadCounts): void {
+  heard();
   for (const h of batch) {
     const zone = findSite(h.site)?.zones.find((z) => z.id === h.zone);
     if (!zone) continue;

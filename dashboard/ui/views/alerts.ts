@@ -1,16 +1,23 @@
-import { silenceFor } from '../../../notifications/silences.js';
 import type { AlertT, DeliveryT, SilenceT } from '../../schemas.js';
+import { filterAlerts, groupAlerts, raisedAt, type AlertFilter, type AlertGroup } from '../alert-groups.js';
 import { del, get, post } from '../api.js';
-import { esc, fmt, fmtTime, toast } from '../dom.js';
-import { alertText, currentLang, named, t, tr, type MessageKey } from '../i18n.js';
+import { esc, fmtTime, toast } from '../dom.js';
+import { errorText } from '../error-text.js';
+import { currentLang, named, t, tr, type MessageKey } from '../i18n.js';
 import { canOperate, findSite, model, setSilences } from '../state.js';
+import { alertRow, chip, groupPlaces, groupTitle, silenceOf, textOf, where } from './alert-parts.js';
 import type { View } from './view.js';
 
 /**
- * Active alerts grouped by severity (acknowledge; silence from an alert; each alert's notification deliveries and
- * whether a silence holds it back), the silences and maintenance windows, and the last 24 hours of alert events.
+ * The active alerts, grouped (by site, rule and grade; a gauge's rain windows under its worst one), unacknowledged
+ * first, with filters and acknowledging one, a group or a selection at once; under each alert its notification
+ * deliveries, whether a silence holds it back, and (operators) "silence" from it; the silences and maintenance
+ * windows; and the last 24 hours of alert events, each event once (an acknowledgement's answer and its live echo are
+ * the same event). `#/alerts?alert=ID` (the link in a notification) highlights that alert and scrolls to it.
  */
 const SEVERITIES = ['critical', 'warning', 'info'] as const;
+/** Rows drawn per group before "show all": a storm's hundred pipes stay one click away, not one screen long. */
+const ROWS_PER_GROUP = 12;
 const DURATIONS = [
   ['30m', 30],
   ['1h', 60],
@@ -19,32 +26,36 @@ const DURATIONS = [
   ['24h', 1440],
 ] as const;
 
-function where(a: AlertT): string {
-  const site = findSite(a.site);
-  const zone = site?.zones.find((z) => z.id === a.zone);
-  return `<a href="#/site/${esc(a.site)}/zone/${esc(a.zone)}">${esc(named(site, a.site))} / ${esc(named(zone, a.zone))}</a>`;
+export { alertRow };
+
+/** What the alerts page adds under an alert (silence button or form, deliveries); nothing elsewhere. */
+type Extra = (a: AlertT) => string;
+const none: Extra = () => '';
+
+function groupBlock(g: AlertGroup, open: boolean, extra: Extra = none): string {
+  const ids = g.alerts.filter((a) => a.state !== 'acknowledged').map((a) => a.id);
+  const ackAll = canOperate() && ids.length > 1 ? `<button type="button" class="ack" data-action="ack-many" data-ids="${esc(ids.join(' '))}" data-testid="ack-group">${esc(t('alerts.ackGroup', { n: ids.length }))}</button>` : '';
+  const row = (a: AlertT) => alertRow(a, { select: true, extra: extra(a) });
+  const rows = g.alerts.slice(0, ROWS_PER_GROUP).map(row).join('');
+  const more = g.alerts.length > ROWS_PER_GROUP ? `<li><details class="more-rows"><summary>${esc(t('alerts.showAll', { n: g.alerts.length }))}</summary><ul class="alert-list">${g.alerts.slice(ROWS_PER_GROUP).map(row).join('')}</ul></details></li>` : '';
+  const folded =
+    g.folded.length > 0
+      ? `<li><details class="folded" data-testid="folded-windows"><summary>${esc(t('alerts.moreWindows', { n: g.folded.length }))}</summary><ul class="alert-list">${g.folded.map(row).join('')}</ul></details></li>`
+      : '';
+  if (g.alerts.length === 1 && g.folded.length === 0) return `<ul class="alert-list single" data-testid="alert-group" data-group="${esc(g.key)}">${rows}</ul>`;
+  return `<details class="alert-group sev-${esc(g.severity)}" data-testid="alert-group" data-group="${esc(g.key)}"${open ? ' open' : ''}>
+      <summary class="group-head">${chip(g)}<span class="group-title" data-testid="group-title">${esc(groupTitle(g))}</span><span class="group-places muted">${esc(groupPlaces(g))}</span><span class="group-where muted">${where(g.alerts[0], false)}</span></summary>
+      <div class="group-actions">${ackAll}</div>
+      <ul class="alert-list">${rows}${more}${folded}</ul>
+    </details>`;
 }
 
-/** The silence holding an alert back: as the API said, or (for live events) by the same rule the server applies. */
-function silenceOf(a: AlertT): { endsAt: number; reason: string } | undefined {
-  return a.silence ?? silenceFor(a, model.silences, Date.now());
-}
-
-export function alertRow(a: AlertT, extra = ''): string {
-  const acked = a.state === 'acknowledged';
-  const silence = silenceOf(a);
-  const ack = canOperate() && !acked ? `<button type="button" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
-  const silenced = silence ? `<span class="silenced" data-testid="alert-silenced">${esc(t('alerts.silenced', { until: fmtTime(silence.endsAt, currentLang(), zoneOf(a.site)), reason: silence.reason }))}</span>` : '';
-  return `<li class="alert-row sev-${esc(a.severity)}${silence ? ' is-silenced' : ''}" data-testid="alert-row" data-alert-id="${esc(a.id)}" data-state="${esc(a.state)}">
-      <span class="sev-chip">${esc(a.level ? tr('level', a.level) : tr('severity', a.severity))}</span>
-      <span class="alert-msg">${esc(alertText(a))}${a.value !== null && a.value !== undefined ? ` <b>${fmt(a.value)}</b>` : ''}</span>
-      <span class="alert-where">${where(a)}</span>
-      <span class="muted" data-testid="alert-time">${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</span>
-      <span class="alert-state" data-testid="alert-state">${esc(acked ? t('alerts.ackedBy', { by: a.by ?? '' }) : tr('alertState', a.state))}</span>
-      ${silenced}
-      ${ack}
-      ${extra}
-    </li>`;
+/** Some alerts (a site's, on the drainage view) grouped as on the alerts page, unacknowledged first. */
+export function groupedAlerts(alerts: readonly AlertT[]): string {
+  if (alerts.length === 0) return `<p class="muted">${esc(t('alerts.none'))}</p>`;
+  return groupAlerts(alerts)
+    .map((g, i) => groupBlock(g, i === 0 && g.alerts.length <= 3))
+    .join('');
 }
 
 /** Times are told in the site's zone (a silence by rule alone, or a test delivery, in the first site's). */
@@ -108,13 +119,46 @@ function silencesPanel(): string {
   return `<div class="table-wrap"><table class="table" data-testid="silences-table"><thead><tr>${head}<th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+function filterBar(f: AlertFilter): string {
+  const opt = (value: string, label: string, selected: boolean) => `<option value="${esc(value)}"${selected ? ' selected' : ''}>${esc(label)}</option>`;
+  const sites = model.sites.map((s) => opt(s.id, named(s), f.site === s.id)).join('');
+  return `<form class="filters" data-testid="alert-filters" role="search">
+      <label>${esc(t('alerts.filterSite'))}<select name="site" data-testid="filter-site">${opt('', t('alerts.any'), !f.site)}${sites}</select></label>
+      <label>${esc(t('alerts.filterSeverity'))}<select name="severity" data-testid="filter-severity">${opt('', t('alerts.any'), !f.severity)}${SEVERITIES.map((s) => opt(s, tr('severity', s), f.severity === s)).join('')}</select></label>
+      <label>${esc(t('alerts.filterState'))}<select name="state" data-testid="filter-state">${opt('', t('alerts.any'), !f.state)}${opt('open', t('alerts.stateOpen'), f.state === 'open')}${opt('acknowledged', t('alerts.stateAcked'), f.state === 'acknowledged')}</select></label>
+      <label>${esc(t('alerts.filterText'))}<input type="search" name="text" value="${esc(f.text ?? '')}" data-testid="filter-text"></label>
+    </form>`;
+}
+
+function activePanel(f: AlertFilter, extra: Extra, focus?: string): string {
+  const all = [...model.activeAlerts.values()];
+  if (all.length === 0) return `<p class="muted" data-testid="no-alerts">${esc(t('alerts.none'))}</p>`;
+  const shown = filterAlerts(all, f, textOf);
+  const groups = groupAlerts(shown);
+  const open = groups.filter((g) => g.unacked > 0);
+  const acked = groups.filter((g) => g.unacked === 0);
+  const bulk = canOperate() ? `<button type="button" class="ack" data-action="ack-selected" data-testid="ack-selected" disabled>${esc(t('alerts.ackSelected', { n: 0 }))}</button>` : '';
+  return `<div class="panel-bar"><span class="muted" data-testid="alerts-count">${esc(t('alerts.shown', { n: shown.length, total: all.length }))}</span>${bulk}</div>
+    ${open.length > 0 ? `<h3 class="group-section">${esc(t('alerts.open'))}</h3>${open.map((g, i) => groupBlock(g, i < 3 || holds(g, focus), extra)).join('')}` : ''}
+    ${acked.length > 0 ? `<h3 class="group-section">${esc(t('alerts.acknowledged'))}</h3>${acked.map((g) => groupBlock(g, holds(g, focus), extra)).join('')}` : ''}`;
+}
+
+/** Whether a group holds the alert a notification's link points at (its group opens). */
+function holds(g: AlertGroup, id: string | undefined): boolean {
+  return id !== undefined && [...g.alerts, ...g.folded].some((a) => a.id === id);
+}
+
 function historyTable(history: AlertT[]): string {
   if (history.length === 0) return `<p class="muted">${esc(t('alerts.noHistory'))}</p>`;
+  const lang = currentLang();
   const rows = history
     .slice(0, 200)
-    .map((a) => `<tr class="sev-${esc(a.severity)}"><td>${esc(fmtTime(a.ts, currentLang(), findSite(a.site)?.timeZone))}</td><td>${esc(tr('severity', a.severity))}</td><td>${esc(tr('alertState', a.state))}</td><td>${esc(alertText(a))}</td><td>${where(a)}</td></tr>`)
+    .map((a) => {
+      const zone = findSite(a.site)?.timeZone;
+      return `<tr class="sev-${esc(a.severity)}" data-testid="history-row"><td>${esc(fmtTime(a.ts, lang, zone))}</td><td>${chip(a)}</td><td>${esc(tr('alertState', a.state))}${a.by ? ` · ${esc(a.by)}` : ''}</td><td>${esc(textOf(a))}</td><td>${where(a)}</td><td class="muted">${esc(fmtTime(raisedAt(a), lang, zone))}</td></tr>`;
+    })
     .join('');
-  const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere'].map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`).join('');
+  const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere', 'alerts.colRaised'].map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`).join('');
   return `<div class="table-wrap"><table class="table" data-testid="alert-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
@@ -124,32 +168,48 @@ function csvLink(state: 'active' | 'all'): string {
   return `<a class="button small" download data-testid="download-alerts-${state}" href="/api/alerts?${esc(q.toString())}">⤓ ${esc(t('export.csv'))}</a>`;
 }
 
-/** `#/alerts?alert=ID` (the link in a notification): that alert is highlighted and scrolled to. */
+const eventKey = (a: Pick<AlertT, 'id' | 'state' | 'ts'>) => `${a.id}|${a.state}|${a.ts}`;
+
+/** Keeps the checked boxes (and their count on the bulk button) across a repaint. */
+function selection(root: HTMLElement): Set<string> {
+  return new Set(Array.from(root.querySelectorAll<HTMLInputElement>('input[data-select]:checked')).map((i) => i.dataset.select!));
+}
+
+function countSelected(root: HTMLElement): void {
+  const n = selection(root).size;
+  const button = root.querySelector<HTMLButtonElement>('[data-action="ack-selected"]');
+  if (!button) return;
+  button.textContent = t('alerts.ackSelected', { n });
+  button.toggleAttribute('disabled', n === 0);
+}
+
 export function alertsView(focus?: string): View {
   let history: AlertT[] = [];
+  let seen = new Set<string>();
   let deliveries = new Map<string, DeliveryT[]>();
   let formFor: string | undefined;
   let root: HTMLElement | undefined;
   let poll: ReturnType<typeof setInterval> | undefined;
-
+  const filter: AlertFilter = {};
   const slot = (name: string) => root?.querySelector<HTMLElement>(`[data-slot="${name}"]`);
-  function activePanel(): string {
-    const active = [...model.activeAlerts.values()].sort((a, b) => b.ts - a.ts);
-    if (active.length === 0) return `<p class="muted" data-testid="no-alerts">${esc(t('alerts.none'))}</p>`;
-    const extra = (a: AlertT) =>
-      (canOperate() && !silenceOf(a) && formFor !== a.id ? `<button type="button" class="ghost" data-view-action="silence-open" data-alert-id="${esc(a.id)}" data-testid="silence-button">${esc(t('alerts.silence'))}</button>` : '') +
-      deliveriesLine(deliveries.get(a.id)) +
-      (formFor === a.id ? silenceForm(a) : '');
-    return SEVERITIES.map((sev) => {
-      const list = active.filter((a) => a.severity === sev);
-      return list.length === 0 ? '' : `<h3 class="sev-title sev-${sev}">${esc(tr('severity', sev))} (${list.length})</h3><ul class="alert-list">${list.map((a) => alertRow(a, extra(a))).join('')}</ul>`;
-    }).join('');
-  }
+  const extra: Extra = (a) =>
+    (canOperate() && !silenceOf(a) && formFor !== a.id ? `<button type="button" class="ghost" data-view-action="silence-open" data-alert-id="${esc(a.id)}" data-testid="silence-button">${esc(t('alerts.silence'))}</button>` : '') +
+    deliveriesLine(deliveries.get(a.id)) +
+    (formFor === a.id ? silenceForm(a) : '');
   const paintActive = () => {
     const s = slot('active');
-    if (!s) return;
-    s.innerHTML = activePanel();
+    if (!s || !root) return;
+    const checked = selection(root);
+    const opened = new Set(Array.from(s.querySelectorAll<HTMLDetailsElement>('details[data-group]')).filter((d) => d.open).map((d) => d.dataset.group!));
+    s.innerHTML = activePanel(filter, extra, focus);
+    for (const box of Array.from(s.querySelectorAll<HTMLInputElement>('input[data-select]'))) box.checked = checked.has(box.dataset.select!);
+    for (const d of Array.from(s.querySelectorAll<HTMLDetailsElement>('details[data-group]'))) if (opened.has(d.dataset.group!)) d.open = true;
     if (focus) s.querySelector(`[data-alert-id="${CSS.escape(focus)}"]`)?.classList.add('focused');
+    countSelected(root);
+  };
+  const paintHistory = () => {
+    const s = slot('history');
+    if (s) s.innerHTML = historyTable(history);
   };
   const paintSilences = () => {
     const s = slot('silences');
@@ -200,28 +260,41 @@ export function alertsView(focus?: string): View {
     await loadDeliveries();
   }
 
-  const clickListener = (e: MouseEvent) => void onClick(e).catch((err: Error) => toast(t('common.error', { msg: err.message })));
-  const submitListener = (e: SubmitEvent) => void onSubmit(e).catch((err: Error) => toast(t('common.error', { msg: err.message })));
+  const clickListener = (e: MouseEvent) => void onClick(e).catch((err: unknown) => toast(errorText(err)));
+  const submitListener = (e: SubmitEvent) => void onSubmit(e).catch((err: unknown) => toast(errorText(err)));
 
   return {
     sites: () => model.sites.map((s) => s.id),
     async render(el) {
       root = el;
       el.innerHTML = `<h1 class="view-title">${esc(t('nav.alerts'))}</h1>
-        <section class="card" data-testid="alerts-panel"><div class="card-head"><h2>${esc(t('alerts.active'))}</h2>${csvLink('active')}</div><div data-slot="active"></div></section>
+        <section class="card" data-testid="alerts-panel"><div class="card-head"><h2>${esc(t('alerts.active'))}</h2>${csvLink('active')}</div>${filterBar(filter)}<div data-slot="active"></div></section>
         <section class="card" data-testid="silences-panel"><h2>${esc(t('silence.title'))}</h2><p class="muted small">${esc(t('silence.help'))}</p><div data-slot="silences"></div></section>
         <section class="card"><div class="card-head"><h2>${esc(t('alerts.history'))}</h2>${csvLink('all')}</div><div data-slot="history"><p class="muted">${esc(t('common.loading'))}</p></div></section>`;
+      const form = el.querySelector<HTMLFormElement>('form.filters')!;
+      form.addEventListener('input', () => {
+        const data = new FormData(form);
+        filter.site = String(data.get('site') ?? '') || undefined;
+        filter.severity = (String(data.get('severity') ?? '') || undefined) as AlertFilter['severity'];
+        filter.state = (String(data.get('state') ?? '') || undefined) as AlertFilter['state'];
+        filter.text = String(data.get('text') ?? '') || undefined;
+        paintActive();
+      });
+      form.addEventListener('submit', (e) => e.preventDefault());
+      el.addEventListener('change', (e) => {
+        if ((e.target as HTMLElement).matches('input[data-select]')) countSelected(el);
+      });
       el.addEventListener('click', clickListener);
       el.addEventListener('submit', submitListener);
       paintActive();
       paintSilences();
       if (focus) slot('active')?.querySelector(`[data-alert-id="${CSS.escape(focus)}"]`)?.scrollIntoView({ block: 'center' });
-      await Promise.all([loadSilences(), loadDeliveries().catch(() => {})]);
+      await Promise.all([loadSilences().catch(() => {}), loadDeliveries().catch(() => {})]);
       // Deliveries change on their own (grouping, retries): look again now and then while the page is open.
       poll = setInterval(() => void loadDeliveries().catch(() => {}), 10_000);
       history = (await get<{ alerts: AlertT[] }>('/api/alerts?state=all&from=-24h&limit=500')).alerts;
-      const h = slot('history');
-      if (h) h.innerHTML = historyTable(history);
+      seen = new Set(history.map(eventKey));
+      paintHistory();
     },
     onChange(change) {
       if (change.kind === 'silences') {
@@ -229,14 +302,14 @@ export function alertsView(focus?: string): View {
         if (!formFor) paintActive();
         return;
       }
-      if (change.kind !== 'alert' && change.kind !== 'alerts' && change.kind !== 'sites') return;
+      if (change.kind !== 'alert' && change.kind !== 'alerts' && change.kind !== 'sites' && change.kind !== 'rules') return;
       if (!formFor) paintActive();
-      if (change.kind === 'alert') {
+      if (change.kind === 'alert' && !seen.has(eventKey(change.alert))) {
+        seen.add(eventKey(change.alert));
         history.unshift(change.alert);
-        const h = slot('history');
-        if (h) h.innerHTML = historyTable(history);
         setTimeout(() => void loadDeliveries().catch(() => {}), 1500);
       }
+      if (change.kind !== 'alerts') paintHistory();
     },
     dispose() {
       root?.removeEventListener('click', clickListener);

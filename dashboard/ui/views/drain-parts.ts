@@ -21,7 +21,7 @@ export function levelLegend(levels: readonly { name: string; above: number }[] =
     const level = levels.find((x) => x.name === l);
     return level ? `${levelLabel(l)} > ${level.above} %` : l === 'blue' && first !== undefined ? `${levelLabel(l)} ≤ ${first} %` : levelLabel(l);
   };
-  return `<p class="legend" data-testid="fill-legend">${LEVELS.map((l) => `<span class="level level-${l}">${esc(label(l))}</span>`).join(' ')}</p>`;
+  return `<p class="legend" data-testid="fill-legend">${LEVELS.map((l) => `<span class="level level-${l}"><span aria-hidden="true">${tr('grade.shape', l)}</span> ${esc(label(l))}</span>`).join(' ')}</p>`;
 }
 
 function gaugeName(device: string, zone: string): string {
@@ -37,7 +37,7 @@ export function gaugesTable(d: DrainageResponseT): string {
     .map((g) => {
       const id = esc(g.device);
       const level = g.level
-        ? `<span class="level level-${esc(g.level)}" data-testid="rain-${id}-level">${esc(levelLabel(g.level))}</span>`
+        ? `<span class="level level-${esc(g.level)}" data-testid="rain-${id}-level"><span aria-hidden="true">${tr('grade.shape', g.level)}</span> ${esc(levelLabel(g.level))}</span>`
         : `<span class="muted" data-testid="rain-${id}-level">${esc(t('drain.levelNone'))}</span>`;
       return `<tr><td><a href="#/history/${id}/rain_mm">${esc(gaugeName(g.device, g.zone))}</a></td><td class="num" data-testid="rain-${id}-1h">${fmt(g.rain1hMm)}</td><td class="num" data-testid="rain-${id}-24h">${fmt(g.rain24hMm)}</td><td class="num" data-testid="rain-${id}-today">${fmt(g.rainTodayMm)}</td><td>${level}</td></tr>`;
     })

@@ -5,7 +5,9 @@ import { t, named } from '../i18n.js';
 import { findSite, model, setDrainage } from '../state.js';
 import { pipeGauge, pipesOf } from './cards.js';
 import { gaugesTable, highWaterList, levelLegend } from './drain-parts.js';
-import { alertRow } from './alerts.js';
+import { groupedAlerts } from './alerts.js';
+import { networkDiagram } from './network-view.js';
+import { isNetworkZone } from '../network.js';
 import { titleWithSeverity } from './site.js';
 import type { View } from './view.js';
 
@@ -14,7 +16,6 @@ import type { View } from './view.js';
  * warning, and the pipes at long-term high water in dry weather. Rainfall windows are refreshed every minute.
  */
 export const DRAINAGE_REFRESH_MS = 60_000;
-const RANK = { critical: 0, warning: 1, info: 2 } as const;
 
 export function loadDrainage(siteId: string): Promise<void> {
   return get<DrainageResponseT>(`/api/sites/${encodeURIComponent(siteId)}/drainage`).then(setDrainage);
@@ -50,8 +51,7 @@ export function drainageView(siteId: string): View {
   const paintAlerts = (root: HTMLElement) => {
     const slot = root.querySelector<HTMLElement>('[data-slot="site-alerts"]');
     if (!slot) return;
-    const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId).sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.ts - a.ts);
-    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map((a) => alertRow(a)).join('')}</ul>`;
+    slot.innerHTML = groupedAlerts([...model.activeAlerts.values()].filter((a) => a.site === siteId));
   };
   return {
     sites: () => [siteId],
@@ -61,8 +61,11 @@ export function drainageView(siteId: string): View {
         root.innerHTML = `<p class="muted">${esc(t('common.notFound'))}</p>`;
         return;
       }
+      // Pipes the farm file places in a network (attributes.type, upstream) are drawn in order; others as gauges.
+      const loose = pipesOf(site).filter((p) => !isNetworkZone(p.zone));
+      const gauges = loose.length > 0 ? `<div class="gauges big" data-testid="drainage-pipes">${loose.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : '';
       root.innerHTML = `${titleWithSeverity(site, esc(t('kind.drain')))}
-        <section class="card"><h2>${esc(t('drain.pipes'))}</h2><div class="gauges big" data-testid="drainage-pipes">${pipesOf(site).map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>
+        <section class="card"><h2>${esc(t('drain.pipes'))}</h2>${networkDiagram(site)}${gauges}
           ${levelLegend(site.zones.find((z) => z.kind === 'drain')?.fillLevels)}</section>
         <section class="card" data-testid="drainage-alerts"><h2>${esc(t('alerts.active'))}</h2><div data-slot="site-alerts"></div></section>
         <div class="zone-grid" data-slot="tables"><p class="muted">${esc(t('common.loading'))}</p></div>`;
