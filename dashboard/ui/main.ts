@@ -18,7 +18,7 @@ import { displaysView } from './views/displays.js';
 import { sharesView } from './views/shares.js';
 import { usersView } from './views/users.js';
 import { drainageView } from './views/drainage.js';
-import { historyView, RANGES, type Range } from './views/history.js';
+import { historyView, spanOf } from './views/history.js';
 import { loginView } from './views/login.js';
 import { overviewView } from './views/overview.js';
 import { siteView, zoneView } from './views/site.js';
@@ -41,10 +41,7 @@ function viewFor(hash: string): View {
   if (parts[0] === 'displays' && hasRole('admin')) return displaysView();
   if (parts[0] === 'audit' && hasRole('admin')) return auditView();
   if (parts[0] === 'shares' && hasRole('operator')) return sharesView();
-  if (parts[0] === 'history' && parts[1] && parts[2]) {
-    const range = new URLSearchParams(query).get('range');
-    return historyView(parts[1], parts[2], (RANGES as readonly string[]).includes(range ?? '') ? (range as Range) : '24h');
-  }
+  if (parts[0] === 'history' && parts[1] && parts[2]) return historyView(parts[1], parts[2], spanOf(new URLSearchParams(query)));
   return overviewView();
 }
 

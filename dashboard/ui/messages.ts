@@ -116,6 +116,7 @@ export const MORE_EN = {
   'dur.4h': '4 h',
   'dur.8h': '8 h',
   'dur.24h': '24 h',
+  'dur.7d': '7 d',
   // charts
   'chart.sum': 'per {every}',
   'chart.total': 'running total',
@@ -276,6 +277,7 @@ export const MORE_ZH: Record<MoreKey, string> = {
   'dur.4h': '4 小时',
   'dur.8h': '8 小时',
   'dur.24h': '24 小时',
+  'dur.7d': '7 天',
   'chart.sum': '每{every}累计',
   'chart.total': '累计总量',
   'chart.threshold': '{rule} {level}',

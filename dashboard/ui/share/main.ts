@@ -6,6 +6,7 @@ import type { SharedZoneT } from '../../access/schemas.js';
 import { esc, fmt } from '../dom.js';
 import { currentLang, named, setLang, t, tr } from '../i18n.js';
 import { fmtZoned } from '../zoned-time.js';
+import { timeAxisValues } from '../time-axis.js';
 
 /**
  * The share page (/share/{token}): one zone, read-only, for a phone and without a login. It shows the zone's
@@ -34,6 +35,8 @@ async function fetchShare(): Promise<Outcome> {
 
 const zoneName = (d: SharedZoneT) => named(d.zone);
 const seriesKey = (s: { device: string; metric: string }) => `${s.device}/${s.metric}`;
+/** The unit in the reader's language ("% of pipe height" is "% 管高"). */
+const unitText = (s: { metric: string; unit: string }) => (tr('unit', s.metric) === s.metric ? s.unit : tr('unit', s.metric));
 
 function tiles(d: SharedZoneT): string {
   const lang = currentLang();
@@ -42,8 +45,8 @@ function tiles(d: SharedZoneT): string {
   return d.values
     .map(
       (v) => `<div class="share-tile" data-testid="share-value-${esc(v.metric)}">
-        <div class="label">${esc(tr('metric', v.metric))}${several(v.metric) ? ` · ${esc(localText(v.name, currentLang()) ?? v.device)}` : ''}</div>
-        <div><span class="value">${esc(fmt(v.value))}</span><span class="unit">${esc(v.unit)}</span></div>
+        <div class="label">${esc(tr('metric', v.metric))}${several(v.metric) ? ` · ${esc(named({ id: v.device, name: v.name }))}` : ''}</div>
+        <div><span class="value">${esc(fmt(v.value))}</span><span class="unit">${esc(unitText(v))}</span></div>
         <div class="when">${esc(t('share.updated', { t: fmtZoned(v.ts, d.site.timeZone, lang, 'time') }))}</div>
       </div>`,
     )
@@ -70,7 +73,7 @@ function drawCharts(d: SharedZoneT): void {
         // The x axis in the site's time zone, whatever the phone's own zone.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), d.site.timeZone),
         scales: { x: { time: true, range: () => [d.from / 1000, d.to / 1000] } },
-        axes: [axis, { ...axis, size: 48 }],
+        axes: [{ ...axis, values: timeAxisValues(currentLang(), d.site.timeZone) }, { ...axis, size: 48 }],
         series: [
           {},
           { label: tr('metric', s.metric), stroke: '#2e7d32', width: 2, points: { show: s.buckets.length < 3 } },
@@ -101,7 +104,7 @@ function render(): void {
     <section class="share-values" data-testid="share-values">${tiles(d)}</section>
     ${d.history
       .map(
-        (s) => `<section class="share-chart-card"><h2>${esc(t('share.week', { metric: tr('metric', s.metric) }))}${several(s.metric) ? ` · ${esc(localText(s.name, currentLang()) ?? s.device)}` : ''} <span class="muted">(${esc(s.unit)})</span></h2>
+        (s) => `<section class="share-chart-card"><h2>${esc(t('share.week', { metric: tr('metric', s.metric) }))}${several(s.metric) ? ` · ${esc(named({ id: s.device, name: s.name }))}` : ''} <span class="muted">(${esc(unitText(s))})</span></h2>
           <div class="share-chart" data-testid="share-chart-${esc(s.metric)}" data-points="${s.buckets.length}" data-chart="${esc(seriesKey(s))}"></div></section>`,
       )
       .join('')}
