@@ -44,6 +44,11 @@ export const HELP = `Simulated farm devices for farmwatch: sheds, fields, draina
 
 Usage: npm run simulate -- [options]
 
+Against a service started with plain \`npm start\` on the demo farm: that service already simulates the demo farm
+itself (SIMULATE defaults to true there), and two clients with the same device ids knock each other off the broker.
+Start it with SIMULATE=false (\`SIMULATE=false npm start\`) before running this; the simulator stops and says so when
+the broker keeps closing its devices.
+
   --scenario <name>     ${SCENARIO_NAMES.join(' | ')} (default normal-day)
   --speed <n>           simulated seconds per real second; 60 = one simulated hour per minute (default 1)
   --seed <n>            same seed, same series (default 1)
@@ -79,7 +84,7 @@ Usage: npm run simulate -- [options]
 
 Progress (devices connected, messages sent, rate, errors) goes to stderr every second; a summary (with the
 peak memory) is printed at the end. Ctrl-C stops cleanly and prints the summary. Exit code 0 when devices ran,
-1 when none could send anything, 2 for a bad option or farm file.
+1 when none could send anything or another client took the devices' ids, 2 for a bad option or farm file.
 
 Time: timestamps follow simulated time. A service in another process still judges rule durations (for,
 minOn), rain windows and stale sensors by its own clock, so at --speed 60 a "for: 30s" lasts 30 simulated

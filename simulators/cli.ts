@@ -79,7 +79,11 @@ async function runScenario(opts: CliOptions, farm: FarmConfigT, secrets: (id: st
   if (runner.stats().connected === 0) process.stderr.write(`no device could connect to ${opts.broker} yet: is the broker running, and does it know these devices? (still retrying)\n`);
   const final = await runner.done;
   if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\n');
-  printScenarioSummary(scenario.name, final, interrupted());
+  printScenarioSummary(scenario.name, final, interrupted() || final.conflict !== undefined);
+  if (final.conflict) {
+    process.stderr.write(`\nStopped: ${final.conflict}\n`);
+    return 1;
+  }
   return final.connected === 0 && final.sent === 0 && final.errors > 0 ? 1 : 0;
 }
 

@@ -14,7 +14,8 @@ export interface DeviceClientOptions {
   onConnect?: () => void;
   onCommand?: (payload: Buffer) => void;
   onError?: (err: Error, fatal: boolean) => void;
-  onClose?: () => void;
+  /** The connection closed: `deliberate` when this side ended it (close, drop, refused credentials). */
+  onClose?: (deliberate: boolean) => void;
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
 }
@@ -68,7 +69,13 @@ export function createDeviceClient(o: DeviceClientOptions): DeviceClient {
       client.end(true);
     }
   });
-  client.on('close', () => o.onClose?.());
+  let wasConnected = false;
+  client.on('connect', () => (wasConnected = true));
+  client.on('close', () => {
+    // Only a connection that was up counts: a refused or failed attempt is not the broker closing it.
+    if (wasConnected) o.onClose?.(closed);
+    wasConnected = false;
+  });
 
   return {
     device: o.device,

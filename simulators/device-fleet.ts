@@ -28,6 +28,8 @@ export interface DeviceFleetOptions {
   onCommand(device: string, payload: Buffer): void;
   onSent(device: string, channel: FleetChannel): void;
   onError(err: Error, device: string, fatal: boolean): void;
+  /** The broker closed a device's connection (not this side). */
+  onClosedByBroker?(device: string): void;
 }
 
 export interface DeviceFleet {
@@ -100,6 +102,9 @@ export function createDeviceFleet(o: DeviceFleetOptions): DeviceFleet {
         wake();
       },
       onCommand: (payload) => o.onCommand(device, payload),
+      onClose: (deliberate) => {
+        if (!deliberate) o.onClosedByBroker?.(device);
+      },
       onError: (err, fatal) => {
         o.onError(err, device, fatal);
         if (fatal) {

@@ -4,6 +4,7 @@ import { createFarmSimulation, type FarmSimulation, type SimOutput } from './far
 import type { Scenario } from './scenarios.js';
 import type { FaultSpec } from './models/faults.js';
 import { createDeviceFleet } from './device-fleet.js';
+import { createTakeoverWatch, TAKEOVER_HELP } from './takeover.js';
 import type { SimClock } from './sim-clock.js';
 import { createLockstep, type CommandSource, type Lockstep } from './lockstep.js';
 
@@ -77,6 +78,8 @@ export interface RunnerStats {
   stalls: number;
   finished: boolean;
   lastError?: string;
+  /** Set when another client fought for the devices' ids (simulators/takeover.ts): the run stopped. */
+  conflict?: string;
 }
 
 export interface SimulatorRunner {
@@ -125,6 +128,7 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
     s.lastError = `${device ? `${device}: ` : ''}${(err as Error).message ?? String(err)}`;
   }
 
+  const takeover = createTakeoverWatch({ devices: devices.length });
   const fleet = createDeviceFleet({
     brokerUrl: o.brokerUrl,
     brokerTls: o.brokerTls,
@@ -153,6 +157,13 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
     onError: (err, device, fatal) => {
       fail(err, device);
       if (fatal) log?.error({ device }, `broker refused ${device} (${err.message}): check its secret in the config or secrets file`);
+    },
+    onClosedByBroker: (device) => {
+      if (s.conflict || !takeover.closed(device, Date.now())) return;
+      // Fighting on would only keep the service's view of these devices flickering: stop and say why.
+      s.conflict = TAKEOVER_HELP;
+      log?.error(`stopping: ${TAKEOVER_HELP}`);
+      void stop();
     },
   });
 

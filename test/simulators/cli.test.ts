@@ -61,6 +61,8 @@ describe('simulate command line', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--scenario <name>.*typhoon/);
     expect(help.stdout).toMatch(/--load <n>/);
+    // Against plain `npm start` (which simulates the demo farm itself) the two would fight for the device ids.
+    expect(help.stdout).toMatch(/SIMULATE=false npm start/);
     const bad = await cli(['--scenario', 'earthquake']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/choose one of normal-day, summer-week, heat-wave/);
