@@ -42,7 +42,10 @@ export function shedThi(siteId: string, zoneId: string): { value: number; ts: nu
 
 function setText(el: HTMLElement, text: string): void {
   if (el.textContent === text) return;
+  // A value that changes flashes; the first one to arrive does not (a page full of rings says nothing).
+  const first = el.textContent === '' || el.textContent === '—';
   el.textContent = text;
+  if (first) return;
   el.classList.remove('flash');
   void el.offsetWidth; // restart the flash animation
   el.classList.add('flash');
@@ -151,10 +154,14 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
       pending.hidden = !waiting;
       pending.textContent = fb?.kind === 'waiting' && fb.attempt > 1 ? t('pending.try', { attempt: fb.attempt, attempts: fb.attempts }) : t('pending');
     }
+    // Failed: seen live (the last try went unanswered), or on opening the page while its "not responding" alert is on.
+    const dead = [...model.activeAlerts.values()].find((a) => a.rule === 'system:actuator' && a.device === entry.device.id);
+    const deadTries = dead?.detail?.kind === 'actuator' ? dead.detail.attempts : undefined;
+    const failedTries = fb?.kind === 'failed' ? fb.attempts : !waiting && dead ? deadTries : undefined;
     const failed = part(el, 'failed');
     if (failed) {
-      failed.hidden = fb?.kind !== 'failed';
-      if (fb?.kind === 'failed') failed.textContent = t('pending.failed', { device: el.dataset.name ?? entry.device.id, attempts: fb.attempts });
+      failed.hidden = fb?.kind !== 'failed' && (waiting || !dead);
+      if (!failed.hidden) failed.textContent = t('pending.failed', { device: el.dataset.name ?? entry.device.id, attempts: failedTries ?? '?' });
     }
     const lines = holderLines(info.holders, { timezone: entry.site.timeZone });
     const held = lines.find((l) => l.kind === 'operator');
@@ -172,7 +179,9 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     for (const toggle of $$('[data-part="mode-toggle"]', el)) {
       toggle.textContent = info.mode === 'auto' ? t('action.toManual') : t('action.toAuto');
       toggle.dataset.to = info.mode === 'auto' ? 'manual' : 'auto';
-      toggle.setAttribute('aria-label', t(info.mode === 'auto' ? 'cmd.toManual' : 'cmd.toAuto', { device: name }));
+      // The accessible name starts with what the button says (WCAG 2.5.3), then which actuator.
+      toggle.setAttribute('aria-label', t('cmd.aria', { action: toggle.textContent, device: name }));
+      toggle.title = t(info.mode === 'auto' ? 'cmd.toManual' : 'cmd.toAuto', { device: name });
     }
     // On and Off say which one is in force (what the actuator confirmed), for eyes and screen readers alike.
     for (const button of $$('button.toggle', el)) button.setAttribute('aria-pressed', String(info.state !== undefined && button.dataset.cmd === info.state));
@@ -193,7 +202,6 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     age(el, part(el, 'age'), v?.ts, entry?.device, now);
     el.dataset.presence = livenessOf(entry?.device, now);
     el.title = `${t('metric.fill')}: ${t('grade.label', { grade: levelName(grade) })}`;
-    el.setAttribute('aria-label', `${entry ? entry.zone.id : ''} ${t('metric.fill')} ${fill === undefined ? '—' : `${fmt(fill, 0)}%`}, ${t('grade.label', { grade: levelName(grade) })}`);
   },
   'net-node'(el, now) {
     const site = findSite(el.dataset.site!);

@@ -1,6 +1,7 @@
-import { clockTime, siteTimeZone } from '../../core/clock-text.js';
+import { siteTimeZone } from '../../core/clock-text.js';
+import { startOfLocalDay } from '../../core/site-time.js';
 import type { ActuatorInfoT } from '../schemas.js';
-import { fmt } from './dom.js';
+import { fmt, fmtClock, fmtTime } from './dom.js';
 import { currentLang, t, tr } from './i18n.js';
 
 /**
@@ -21,7 +22,9 @@ function what(h: Pick<HolderT, 'action' | 'value'>): string {
 }
 
 export function holderLines(holders: readonly HolderT[], site: object | undefined, now = Date.now()): HolderLine[] {
-  const at = (ts: number) => clockTime(ts, { timeZone: siteTimeZone(site), lang: currentLang(), now });
+  const zone = siteTimeZone(site);
+  // "14:30 UTC+8", with the date when it is not today at the site: as every other time on the page.
+  const at = (ts: number) => (startOfLocalDay(zone, ts) === startOfLocalDay(zone, now) ? fmtClock(ts, currentLang(), zone) : fmtTime(ts, currentLang(), zone));
   const decider = holders.find((h) => h.decides);
   return holders.map((h): HolderLine => {
     switch (h.kind) {

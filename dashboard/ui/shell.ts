@@ -74,8 +74,8 @@ async function toggleBigScreen(): Promise<void> {
   }
 }
 
-/** The smallest a wall's type may get to fit: 7/8 of the screen's size keeps key numbers ≥ 48 px at 1920 px. */
-const FIT_FLOOR = 0.875;
+/** The smallest a wall's type may get to fit: 4/5 of the screen's size keeps key numbers (2.5rem) ≥ 48 px at 1920 px. */
+const FIT_FLOOR = 0.8;
 
 /**
  * A wall display shows everything without scrolling: when the page is taller than the screen (a storm fills the
@@ -87,8 +87,9 @@ export function fitWall(): void {
   if (!root.classList.contains('big')) return;
   const base = parseFloat(getComputedStyle(root).fontSize);
   let size = base;
-  for (let i = 0; i < 5 && root.scrollHeight > window.innerHeight + 1 && size > base * FIT_FLOOR; i++) {
-    size = Math.max(base * FIT_FLOOR, size * Math.sqrt(window.innerHeight / root.scrollHeight));
+  for (let i = 0; i < 8 && root.scrollHeight > window.innerHeight + 1 && size > base * FIT_FLOOR; i++) {
+    // Not everything scales with the type (borders, gaps in px): step a little further than the ratio says.
+    size = Math.max(base * FIT_FLOOR, size * Math.min(0.99, window.innerHeight / root.scrollHeight));
     root.style.fontSize = `${size}px`;
   }
 }

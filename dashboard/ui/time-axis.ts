@@ -17,7 +17,7 @@ export function dateFormat(lang: string, timeZone: string, style: 'time' | 'date
   return f;
 }
 
-export function timeAxisValues(lang: string, timeZone: string): uPlot.Axis.Values {
+export function timeAxisValues(lang: string, timeZone: string): (u: uPlot, splits: number[], axisIdx: number, foundSpace: number, foundIncr: number) => string[] {
   return (_u, splits, _i, _space, incr) =>
     splits.map((sec) => {
       const ms = sec * 1000;

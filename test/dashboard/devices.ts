@@ -25,6 +25,8 @@ async function connectAs(port: number, d: DeviceAddress): Promise<MqttClient> {
 
 export interface TestSensor {
   send(metrics: Record<string, number>, ts?: number): Promise<void>;
+  /** A store-and-forward batch: `{"readings": [...]}` (SPEC), e.g. the last hours a gauge kept while offline. */
+  sendBatch(readings: { ts: number; metrics: Record<string, number> }[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startSensor(port: number, d: DeviceAddress): Promise<TestS
   const client = await connectAs(port, d);
   return {
     send: async (metrics, ts = Date.now()) => void (await client.publishAsync(`${base(d)}/telemetry`, JSON.stringify({ ts, metrics }), { qos: 1 })),
+    sendBatch: async (readings) => void (await client.publishAsync(`${base(d)}/telemetry`, JSON.stringify({ readings }), { qos: 1 })),
     close: () => endClient(client),
   };
 }

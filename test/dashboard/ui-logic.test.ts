@@ -5,7 +5,7 @@ import { groupAlerts, stripGroups, filterAlerts } from '../../dashboard/ui/alert
 import { alertText, deviceLabel, fmtDuration } from '../../dashboard/ui/alert-text.js';
 import { barWidthMs, chartSeries, chartThresholds } from '../../dashboard/ui/chart-data.js';
 import { fmtAge, freshness, liveness } from '../../dashboard/ui/freshness.js';
-import { levelFill, networkChains } from '../../dashboard/ui/network.js';
+import { levelFill, networkChains, type NetZone } from '../../dashboard/ui/network.js';
 import { applyActuator, applyAlert, applyCommand, applyCommandOutcome, model, setSites, subscribe } from '../../dashboard/ui/state.js';
 import { timeAxisValues } from '../../dashboard/ui/time-axis.js';
 import { DEMO_CONFIG } from '../helpers/service.js';
@@ -99,7 +99,7 @@ describe('the drainage network in order', () => {
   });
 
   it('separate networks are separate chains; rain gauges are not part of them', () => {
-    const zones = [
+    const zones: NetZone[] = [
       { id: 'a', kind: 'drain', attributes: { type: 'pipe' } },
       { id: 'b', kind: 'drain', attributes: { type: 'pipe', upstream: 'a' } },
       { id: 'c', kind: 'drain', attributes: { type: 'pipe', upstream: 'b' } },

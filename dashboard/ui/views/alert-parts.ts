@@ -5,6 +5,7 @@ import { alertText, levelName } from '../alert-text.js';
 import { esc, fmt, fmtTime } from '../dom.js';
 import { currentLang, t, tr, type MessageKey, named } from '../i18n.js';
 import { canOperate, findSite, model } from '../state.js';
+import { unitOf } from './cards.js';
 
 /**
  * Alerts as every view shows them: a chip with the grade's colour, shape and name (colour is never the only cue),
@@ -83,11 +84,19 @@ function thing(a: AlertT): string {
   return zone?.kind ?? 'zone';
 }
 
-/** "12 pipes red" for a group of many; the alert's own text for a group of one. */
+/** "12 pipes red", "10 pipes, 1 sump red" for a group of many; the alert's own text for a group of one. */
 export function groupTitle(g: AlertGroup): string {
   if (g.alerts.length === 1) return textOf(g.alerts[0]);
-  const things = t(`things.${thing(g.alerts[0])}` as MessageKey, { n: g.alerts.length });
-  return t('alerts.groupOf', { things, grade: g.level ? levelName(g.level) : tr('severity', g.severity) });
+  const counts = new Map<string, number>();
+  for (const a of g.alerts) counts.set(thing(a), (counts.get(thing(a)) ?? 0) + 1);
+  const plural = new Intl.PluralRules(currentLang());
+  const things = [...counts].map(([kind, n]) => t(`things.${kind}.${plural.select(n) === 'one' ? 'one' : 'other'}` as MessageKey, { n })).join(t('list.sep'));
+  if (g.level) return t('alerts.groupOf', { things, grade: levelName(g.level) });
+  // Without a grade, say what the rule is about: silent sensors, actuators not answering.
+  const rule = model.rules.find((r) => r.id === g.rule);
+  if (g.rule === 'system:actuator') return t('alerts.groupNotResponding', { things });
+  if (rule && 'stale' in rule.when) return t('alerts.groupSilent', { things });
+  return t('alerts.groupOf', { things, grade: tr('severity', g.severity) });
 }
 
 /** The places of a group, worst first: "Pipe 07 97 %, Pipe 03 91 %, … +9". */
@@ -95,9 +104,14 @@ export function groupPlaces(g: AlertGroup, max = 4): string {
   const site = findSite(g.site);
   const names = g.alerts.slice(0, max).map((a) => {
     const zone = named(site?.zones.find((z) => z.id === a.zone), a.zone);
-    return a.value !== null && a.value !== undefined ? `${zone} ${fmt(a.value)}` : zone;
+    return a.value !== null && a.value !== undefined ? `${zone} ${fmt(a.value)}${a.metric ? ` ${unitOf(a.metric)}` : ''}` : zone;
   });
   return names.join(t('list.sep')) + (g.alerts.length > max ? ` … +${g.alerts.length - max}` : '');
+}
+
+/** A group's worst alert in words, and how many more: "Pipe 02 at 100 % fill (red) · and 10 more". */
+export function groupWorst(g: AlertGroup): string {
+  return textOf(g.alerts[0]) + (g.alerts.length > 1 ? ` · ${t('alerts.andMore', { n: g.alerts.length - 1 })}` : '');
 }
 
 export { groupAlerts, stripGroups };

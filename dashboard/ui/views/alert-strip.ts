@@ -2,7 +2,7 @@ import { raisedAt, stripGroups, type AlertGroup } from '../alert-groups.js';
 import { esc, fmtClock } from '../dom.js';
 import { currentLang, t } from '../i18n.js';
 import { findSite, model } from '../state.js';
-import { chip, groupAlerts, groupPlaces, groupTitle, where } from './alert-parts.js';
+import { chip, groupAlerts, groupTitle, groupWorst, where } from './alert-parts.js';
 
 /**
  * The strip of alerts on top of the overview and the wall: grouped ("12 pipes red"; a gauge's worst rain window),
@@ -13,11 +13,12 @@ function item(g: AlertGroup): string {
   const first = g.alerts[0];
   const href = g.alerts.length === 1 ? `#/site/${esc(first.site)}/zone/${esc(first.zone)}` : `#/alerts`;
   const zone = findSite(g.site)?.timeZone;
-  const places = g.alerts.length > 1 ? `<span class="strip-places">${esc(groupPlaces(g, 3))}</span>` : '';
+  // Two lines: what, and where (a group: its worst alert in words and how many more) with when it was raised.
+  const where_ = g.alerts.length > 1 ? esc(groupWorst(g)) : where(first, false);
   return `<a class="strip-alert sev-${esc(g.severity)}" data-state="${g.unacked > 0 ? 'open' : 'acknowledged'}" data-rule="${esc(g.rule)}" href="${href}" data-testid="overview-alert">
       ${chip(g)}
-      <span class="strip-msg">${esc(groupTitle(g))}</span>${places}
-      <span class="strip-where">${where(first, false)} · ${esc(fmtClock(Math.max(...g.alerts.map(raisedAt)), currentLang(), zone))}</span>
+      <span class="strip-msg">${esc(groupTitle(g))}</span>
+      <span class="strip-where">${where_} · ${esc(fmtClock(Math.max(...g.alerts.map(raisedAt)), currentLang(), zone))}</span>
     </a>`;
 }
 

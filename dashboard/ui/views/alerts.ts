@@ -50,11 +50,11 @@ function groupBlock(g: AlertGroup, open: boolean, extra: Extra = none): string {
     </details>`;
 }
 
-/** Some alerts (a site's, on the drainage view) grouped as on the alerts page, unacknowledged first. */
+/** Some alerts (a site's, on the drainage view) grouped as on the alerts page, unacknowledged first, closed. */
 export function groupedAlerts(alerts: readonly AlertT[]): string {
   if (alerts.length === 0) return `<p class="muted">${esc(t('alerts.none'))}</p>`;
   return groupAlerts(alerts)
-    .map((g, i) => groupBlock(g, i === 0 && g.alerts.length <= 3))
+    .map((g) => groupBlock(g, false))
     .join('');
 }
 

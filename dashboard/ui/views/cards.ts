@@ -81,11 +81,11 @@ export function actuator(device: DeviceViewT, controls: boolean, zoneName = ''):
   const buttons =
     controls && canOperate()
       ? `<div class="act-controls" data-testid="actuator-${id}-controls" role="group" aria-label="${who}">
-          <button type="button" class="toggle" data-action="ask" data-cmd="on" data-device="${id}" data-testid="actuator-${id}-on" aria-pressed="false" aria-label="${esc(t('cmd.on', { device: who }))}">${esc(t('action.on'))}</button>
-          <button type="button" class="toggle" data-action="ask" data-cmd="off" data-device="${id}" data-testid="actuator-${id}-off" aria-pressed="false" aria-label="${esc(t('cmd.off', { device: who }))}">${esc(t('action.off'))}</button>
+          <button type="button" class="toggle" data-action="ask" data-cmd="on" data-device="${id}" data-testid="actuator-${id}-on" aria-pressed="false" aria-label="${esc(t('cmd.aria', { action: t('action.on'), device: who }))}" title="${esc(t('cmd.on', { device: who }))}">${esc(t('action.on'))}</button>
+          <button type="button" class="toggle" data-action="ask" data-cmd="off" data-device="${id}" data-testid="actuator-${id}-off" aria-pressed="false" aria-label="${esc(t('cmd.aria', { action: t('action.off'), device: who }))}" title="${esc(t('cmd.off', { device: who }))}">${esc(t('action.off'))}</button>
           ${
             canSet
-              ? `<span class="set-group"><input type="number" min="0" max="100" step="1" value="50" inputmode="numeric" required aria-label="${esc(t('cmd.value', { device: who }))}" data-testid="actuator-${id}-value"><span class="unit">%</span><button type="button" data-action="ask" data-cmd="set" data-device="${id}" data-testid="actuator-${id}-set" aria-label="${esc(t('cmd.set', { device: who }))}">${esc(t('action.set'))}</button></span>`
+              ? `<span class="set-group"><input type="number" min="0" max="100" step="1" value="50" inputmode="numeric" required aria-label="${esc(t('cmd.value', { device: who }))}" data-testid="actuator-${id}-value"><span class="unit">%</span><button type="button" data-action="ask" data-cmd="set" data-device="${id}" data-testid="actuator-${id}-set" aria-label="${esc(t('cmd.aria', { action: t('action.set'), device: who }))}" title="${esc(t('cmd.set', { device: who }))}">${esc(t('action.set'))}</button></span>`
               : ''
           }
           <button type="button" class="mode-toggle" data-action="ask-mode" data-part="mode-toggle" data-device="${id}" data-testid="actuator-${id}-mode-toggle"></button>

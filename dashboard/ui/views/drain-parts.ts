@@ -37,7 +37,7 @@ export function gaugesTable(d: DrainageResponseT): string {
     .map((g) => {
       const id = esc(g.device);
       const level = g.level
-        ? `<span class="level level-${esc(g.level)}" data-testid="rain-${id}-level"><span aria-hidden="true">${tr('grade.shape', g.level)}</span> ${esc(levelLabel(g.level))}</span>`
+        ? `<span class="level level-${esc(g.level)}" data-testid="rain-${id}-level">${(LEVELS as readonly string[]).includes(g.level) ? `<span aria-hidden="true">${tr('grade.shape', g.level)}</span> ` : ''}${esc(levelLabel(g.level) === g.level ? tr('severity', g.level) : levelLabel(g.level))}</span>`
         : `<span class="muted" data-testid="rain-${id}-level">${esc(t('drain.levelNone'))}</span>`;
       return `<tr><td><a href="#/history/${id}/rain_mm">${esc(gaugeName(g.device, g.zone))}</a></td><td class="num" data-testid="rain-${id}-1h">${fmt(g.rain1hMm)}</td><td class="num" data-testid="rain-${id}-24h">${fmt(g.rain24hMm)}</td><td class="num" data-testid="rain-${id}-today">${fmt(g.rainTodayMm)}</td><td>${level}</td></tr>`;
     })

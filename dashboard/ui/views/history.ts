@@ -124,7 +124,7 @@ export function historyView(device: string, metric: string, span: Span): View {
         <div class="toolbar">
           <div class="tabs" role="group" aria-label="${esc(t('alerts.filterText'))}">${metrics.map((m) => `<a href="${link(m, span)}" class="${m === metric ? 'active' : ''}" data-testid="metric-${esc(m)}"${m === metric ? ' aria-current="page"' : ''}>${esc(tr('metric', m))}</a>`).join('')}</div>
           <div class="tabs">${RANGES.map((r) => `<a href="${link(metric, { kind: 'preset', range: r })}" class="${span.kind === 'preset' && r === span.range ? 'active' : ''}" data-testid="range-${r}">${esc(t(`dur.${r}`))}</a>`).join('')}${fixed ? `<a href="${link(metric, { kind: 'preset', range: '24h' })}" data-testid="zoom-reset">${esc(t('chart.reset'))}</a>` : ''}</div>
-          <form class="range-form" data-testid="custom-range">
+          <form class="range-form" data-testid="custom-range" novalidate>
             <label>${esc(t('chart.from'))}<input name="from" value="${localInput(from, zone)}" placeholder="YYYY-MM-DD HH:MM" pattern="\\d{4}-\\d{2}-\\d{2} \\d{1,2}:\\d{2}" size="16" data-testid="range-from"></label>
             <label>${esc(t('chart.to'))}<input name="to" value="${localInput(to, zone)}" placeholder="YYYY-MM-DD HH:MM" pattern="\\d{4}-\\d{2}-\\d{2} \\d{1,2}:\\d{2}" size="16" data-testid="range-to"></label>
             <button type="submit" data-testid="range-apply">${esc(t('chart.apply'))}</button>
