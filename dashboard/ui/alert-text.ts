@@ -114,7 +114,8 @@ export function alertText(a: AlertT, ctx: AlertTextContext): string {
     (stale !== undefined && !('metric' in rule.when) ? t('alertText.stale') : t(a.level ? 'alertText.leveled' : 'alertText.plain'));
   const site = ctx.site;
   return fill(template, {
-    value: a.value === null ? '—' : fmt(a.value),
+    // As the server writes it: at most one decimal, none when whole ("Ammonia 26 ppm", "Pipe 05 at 91.3 %").
+    value: a.value === null ? '—' : new Intl.NumberFormat(lang, { maximumFractionDigits: 1, useGrouping: false }).format(a.value),
     level: levelName(a.level),
     metric: a.metric ? tr('metric', a.metric) : '',
     site: named(site, a.site),

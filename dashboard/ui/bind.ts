@@ -240,9 +240,12 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
       const p = deviceEntry(pump.dataset.pump!)?.device;
       const state = part(pump, 'pump-state');
       const live = livenessOf(p, now);
+      // A pump that does not answer its commands is what a drainage engineer must see first.
+      const dead = [...model.activeAlerts.values()].some((a) => a.rule === 'system:actuator' && a.device === pump.dataset.pump);
       pump.dataset.state = p?.actuator?.state ?? 'unknown';
-      pump.dataset.presence = live;
-      if (state) setText(state, `${p?.actuator?.state ? t(`state.${p.actuator.state}`) : t('state.unknown')}${live === 'offline' ? ` · ${t('status.offline')}` : ''}`);
+      pump.dataset.presence = dead ? 'offline' : live;
+      const note = dead ? t('wall.notResponding') : live === 'offline' ? t('status.offline') : '';
+      if (state) setText(state, `${p?.actuator?.state ? t(`state.${p.actuator.state}`) : t('state.unknown')}${note ? ` · ${note}` : ''}`);
     }
     const newest = Math.max(latest.fill?.ts ?? 0, latest.water_level?.ts ?? 0) || undefined;
     const presence = livenessOf(sensor, now);

@@ -126,7 +126,7 @@ describe('the dashboard on the whole service with real devices', () => {
     await env.send({ nh3: 26 });
     nh3Timer = setInterval(() => void env.send({ nh3: 26 }).catch(() => {}), 1000);
 
-    await operator.getByTestId('zone-alerts').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in shed-1' }).waitFor({ timeout: 10_000 });
+    await operator.getByTestId('zone-alerts').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in Shed 1' }).waitFor({ timeout: 10_000 });
     await operator.getByTestId('actuator-shed-1-fan-pending').waitFor({ state: 'visible', timeout: 10_000 });
     expect(fan.commands.at(-1)).toMatchObject({ action: 'on', reason: 'rule:shed-ammonia' });
     expect(await operator.getByTestId('actuator-shed-1-fan-state').textContent()).toBe('Off');
@@ -143,9 +143,9 @@ describe('the dashboard on the whole service with real devices', () => {
 
   it('the alerts panel lists the alert by severity and the operator acknowledges it', async () => {
     await go(operator, '#/alerts');
-    const row = operator.getByTestId('alerts-panel').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in shed-1' });
+    const row = operator.getByTestId('alerts-panel').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in Shed 1' });
     await row.waitFor();
-    await operator.getByTestId('alert-history').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in shed-1' }).waitFor();
+    await operator.getByTestId('alert-history').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in Shed 1' }).waitFor();
     await shot(operator, 'alerts');
     await row.getByTestId('ack-button').click();
     await operator.getByTestId('alert-row').filter({ hasText: 'acknowledged by ops' }).waitFor();
@@ -157,13 +157,19 @@ describe('the dashboard on the whole service with real devices', () => {
     await go(operator, '#/site/huyang/zone/shed-1');
     await seeText(operator, 'actuator-shed-1-fan-mode', 'Auto');
     await operator.getByTestId('actuator-shed-1-fan-mode-toggle').click();
+    // Manual mode asks how long and says when the rules take the fan back.
+    await seeText(operator, 'actuator-shed-1-fan-note', /^Rules take it back at \d\d:\d\d UTC\+8\.$/);
+    await operator.getByTestId('actuator-shed-1-fan-mode-confirm').click();
     await seeText(operator, 'actuator-shed-1-fan-mode', 'Manual');
     await operator.getByTestId('actuator-shed-1-fan-off').click();
+    await seeText(operator, 'actuator-shed-1-fan-note', /^Manual mode: rules, floors and fail-safe leave it alone; it stays off until you switch it\.$/);
+    await operator.getByTestId('actuator-shed-1-fan-confirm').click();
     await seeText(operator, 'actuator-shed-1-fan-state', /^Off$/);
     expect(fan.commands.at(-1)).toMatchObject({ action: 'off', reason: 'manual:ops' });
 
     await operator.getByTestId('actuator-shed-1-shutter-value').fill('40');
     await operator.getByTestId('actuator-shed-1-shutter-set').click();
+    await operator.getByTestId('actuator-shed-1-shutter-confirm').click();
     await seeText(operator, 'actuator-shed-1-shutter-state', 'On 40%');
     expect(shutter.commands.at(-1)).toMatchObject({ action: 'set', value: 40, reason: 'manual:ops' });
 
@@ -175,30 +181,35 @@ describe('the dashboard on the whole service with real devices', () => {
     expect(actuators.json.actuators.find((a: { device: string }) => a.device === 'shed-1-fan')).toMatchObject({ mode: 'manual', state: 'off' });
   });
 
-  it('the drainage view shows each pipe as a coloured gauge, the rain gauges and the warning of a full pipe', async () => {
+  it('the drainage view draws the network in order with each pipe graded, the rain gauges and the warning of a full pipe', async () => {
     // Pipe 05, a DN800 sewer 3 m under the street, surcharged to 2.1 m: within 1 m of the street, red
     await pipe.send({ fill: 100, water_level: 2.1, flow: 420 });
     await go(operator, '#/site/xihu-drain/drainage');
-    await operator.locator('[data-testid="pipe-pipe-05-level"][data-grade="red"]').waitFor();
-    await seeText(operator, 'pipe-pipe-05-level-fill', '100%');
-    await seeText(operator, 'pipe-pipe-01-level-fill', /^\d+%$/, 15_000);
-    expect(await operator.locator('[data-testid="pipe-pipe-01-level"]').getAttribute('data-grade')).toMatch(/^(blue|yellow|orange|red)$/);
+    await operator.locator('[data-testid="net-pipe-05"][data-grade="red"]').waitFor();
+    // The fill sensor stops at 100 %; the level says how far above its top the water stands.
+    await seeText(operator, 'net-pipe-05-fill', '263%');
+    await seeText(operator, 'net-pipe-05-surcharge', 'surcharged +1.30 m');
+    await seeText(operator, 'net-pipe-05-grade', /red/);
+    await seeText(operator, 'net-pipe-05-level', '2.10');
+    await seeText(operator, 'net-pipe-05-flow', '420');
+    await seeText(operator, 'net-pipe-01-fill', /^\d+%$/, 15_000);
+    expect(await operator.locator('[data-testid="net-pipe-01"]').getAttribute('data-grade')).toMatch(/^(blue|yellow|orange|red)$/);
     await seeText(operator, 'rain-rain-1-gauge-1h', /^\d+\.\d$/);
     await operator.locator('h1[data-site="xihu-drain"][data-severity="critical"]').waitFor({ timeout: 10_000 });
-    await operator.getByTestId('drainage-alerts').getByTestId('alert-row').filter({ hasText: 'pipe-05-level water level 2.1 m (red)' }).waitFor();
+    await operator.getByTestId('drainage-alerts').getByTestId('alert-row').filter({ hasText: 'Pipe 05 water level 2.1 m (red)' }).waitFor();
     await seeText(operator, 'fill-legend', 'red > 85 %');
     // Times are the site's (Zhejiang, UTC+8) and say so, though the browser runs in UTC.
     await seeText(operator, 'site-zone', 'Times in Asia/Shanghai (UTC+8)');
     await seeText(operator, 'rain-today-since', 'Today: since 00:00 UTC+8');
     await seeText(operator, 'rain-rain-1-gauge-today', /^\d+\.\d$/);
-    expect(await operator.getByTestId('drainage-alerts').getByTestId('alert-time').first().textContent()).toMatch(/^\d\d:\d\d:\d\d UTC\+8$/);
+    expect(await operator.getByTestId('drainage-alerts').getByTestId('alert-raised').first().textContent()).toMatch(/^raised \d\d:\d\d:\d\d UTC\+8$/);
     await shot(operator, 'drainage');
   });
 
   it('the overview shows every site coloured by its worst alert, sheds, fields and drainage at a glance', async () => {
     await go(operator, '#/');
     await operator.locator('[data-testid="site-xihu-drain"][data-severity="critical"]').waitFor();
-    await operator.getByTestId('overview-alert').filter({ hasText: 'pipe-05-level' }).first().waitFor();
+    await operator.getByTestId('overview-alert').filter({ hasText: 'Pipe 05' }).first().waitFor();
     await seeText(operator, 'reading-field-1-soil-soil_moisture', /^\d+\.\d$/, 15_000);
     await operator.getByTestId('site-xihu-drain').getByTestId('rain-gauges').waitFor();
     await operator.getByTestId('site-xihu-drain').getByTestId('high-water-list').waitFor();
@@ -273,12 +284,12 @@ describe('the dashboard on the whole service with real devices', () => {
     expect(await operator.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await shot(operator, 'shed-phone');
 
-    // The big-screen button: larger type, controls out of the way.
+    // The big-screen button (on a desk; a phone has no room for it): the wall layout, controls out of the way.
+    await operator.setViewportSize({ width: 1280, height: 900 });
     await operator.getByTestId('bigscreen-toggle').click();
     await operator.locator('body.big').waitFor();
     expect(await operator.getByTestId('actuator-shed-1-fan-on').isVisible()).toBe(false);
     await operator.getByTestId('bigscreen-toggle').click();
     await operator.locator('body:not(.big)').waitFor();
-    await operator.setViewportSize({ width: 1280, height: 900 });
   });
 });

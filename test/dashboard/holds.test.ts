@@ -9,9 +9,8 @@ import { login } from '../reliability/api.js';
 import { startActuator, startSensor, type TestActuator, type TestSensor } from './devices.js';
 
 /**
- * Issue 21: the dashboard shows an operator's hold with its end ("held off by ops until 14:30 UTC") and answers
- * "why is this on?" on the actuator card, live, in English and Chinese, times in the site's zone (UTC until
- * sites carry a time zone). Whole service, real MQTT devices for shed 1 and shed 2, the page in Chromium.
+ * Issue 21: the dashboard shows an operator's hold with its end ("held off by ops until 14:30 UTC+8") and answers
+ * "why is this on?" on the actuator card, live, in English and Chinese, times in the site's zone (Asia/Shanghai). Whole service, real MQTT devices for shed 1 and shed 2, the page in Chromium.
  * The demo rules with shed-ammonia's `for` shortened to 1 s; shed 2 without its minimum-ventilation floor
  * (so an operator may hold its fan off), shed 1 with it.
  */
@@ -67,24 +66,28 @@ describe('actuator card', () => {
   it('says why the fan is on: the rule with the reading that fired it and when', async () => {
     await go(page, '#/site/huyang/zone/shed-2');
     await seeText(page, 'actuator-shed-2-fan-state', 'On');
-    await seeText(page, 'actuator-shed-2-fan-why', /^Why: shed-ammonia: NH₃ 27(\.0)? at \d\d:\d\d UTC$/);
+    await seeText(page, 'actuator-shed-2-fan-why', /^Why: shed-ammonia: NH₃ 27(\.0)? at \d\d:\d\d UTC\+8$/);
     expect(await page.getByTestId('actuator-shed-2-fan-hold').isHidden()).toBe(true);
   });
 
   it('shows an operator hold with its end, live, and the rule waiting behind it; in Chinese too', async () => {
     await page.getByTestId('actuator-shed-2-fan-off').click();
+    // The confirmation says what will happen: a hold the rules end (30 min unless the operator chooses otherwise).
+    await seeText(page, 'actuator-shed-2-fan-note', /^In auto mode this is a hold: a rule will take it back at \d\d:\d\d UTC\+8\.$/);
+    await page.getByTestId('actuator-shed-2-fan-confirm').click();
     await seeText(page, 'actuator-shed-2-fan-state', 'Off');
-    // The end is the command's time plus operatorHold (30 min), shown in the site's zone (UTC: no zone yet).
+    // The end is the command's time plus operatorHold (30 min), shown in the site's zone (Asia/Shanghai).
     const ops = await login(svc.httpPort, 'ops', 'dev-only-operator');
     const { actuators } = await ops.get<{ actuators: { device: string; holders: { kind: string; until?: number }[] }[] }>('/api/actuators');
     const until = actuators.find((a) => a.device === 'shed-2-fan')!.holders.find((h) => h.kind === 'operator')!.until!;
-    await seeText(page, 'actuator-shed-2-fan-hold', `held off by ops until ${new Date(until).toISOString().slice(11, 16)} UTC`);
+    const local = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(until);
+    await seeText(page, 'actuator-shed-2-fan-hold', `held off by ops until ${local} UTC+8`);
     await seeText(page, 'actuator-shed-2-fan-why', /shed-ammonia: NH₃ 27/);
     await shot(page, 'shed-2-fan-held-off');
 
     await page.getByTestId('lang-switch').click();
-    await seeText(page, 'actuator-shed-2-fan-hold', /^ops 保持关闭至 \d\d:\d\d UTC$/);
-    await seeText(page, 'actuator-shed-2-fan-why', /^原因: shed-ammonia：氨气 27(\.0)?（\d\d:\d\d UTC）$/);
+    await seeText(page, 'actuator-shed-2-fan-hold', /^ops 保持关闭至 \d\d:\d\d UTC\+8$/);
+    await seeText(page, 'actuator-shed-2-fan-why', /^原因: shed-ammonia：氨气 27(\.0)?（\d\d:\d\d UTC\+8）$/);
     await page.getByTestId('lang-switch').click();
     await seeText(page, 'actuator-shed-2-fan-hold', /^held off by ops/);
   });
@@ -94,6 +97,7 @@ describe('actuator card', () => {
     await seeText(page, 'actuator-shed-1-fan-state', 'On');
     const before = fan1.commands.length;
     await page.getByTestId('actuator-shed-1-fan-off').click();
+    await page.getByTestId('actuator-shed-1-fan-confirm').click();
     await seeText(page, 'toast', /keeps at least 1 fan on while shed-ammonia is active.*manual mode/);
     expect(fan1.commands.length).toBe(before);
     expect(await page.getByTestId('actuator-shed-1-fan-hold').isHidden()).toBe(true);

@@ -67,7 +67,7 @@ export function alertRow(a: AlertT, options: { select?: boolean; extra?: string 
       <span class="alert-msg" data-testid="alert-text">${esc(textOf(a))}</span>
       <span class="alert-where">${where(a)}</span>
       <span class="alert-when muted" data-testid="alert-time">${when(a)}</span>
-      <span class="alert-state" data-testid="alert-state"${a.state === 'raised' ? ' hidden' : ''}>${esc(acked ? t('alerts.ackedBy', { by: a.by ?? '' }) : tr('alertState', a.state))}</span>
+      <span class="alert-state" data-testid="alert-state" hidden>${esc(acked ? t('alerts.ackedBy', { by: a.by ?? '' }) : tr('alertState', a.state))}</span>
       ${silenced}
       ${ack}
       ${options.extra ?? ''}

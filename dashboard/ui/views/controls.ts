@@ -83,7 +83,7 @@ export function askCommand(button: HTMLElement): void {
       auto
         ? `<label class="cmd-hold">${esc(t('cmd.holdFor'))} <select data-part="hold-for" data-testid="actuator-${id}-hold-for">${choices}</select></label>
            <p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.holdNote', { until: endsAt(DEFAULT_HOLD_MIN, device) }))}</p>`
-        : `<p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.manualNote', { what }))}</p>`
+        : `<p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.manualNote', { what: action === 'set' ? what : t(`hold.what.${action}`) }))}</p>`
     }
     <div class="cmd-buttons">
       <button type="button" class="primary" data-action="command" data-cmd="${esc(action)}" data-device="${id}"${value !== undefined ? ` data-value="${value}"` : ''} data-testid="actuator-${id}-confirm">${esc(t('cmd.confirm', { what }))}</button>
