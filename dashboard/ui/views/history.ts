@@ -118,9 +118,10 @@ export function historyView(device: string, metric: string, span: Span): View {
       const metrics = entry ? sensorMetrics(entry.device, entry.zone.kind) : [metric];
       const { from, to } = bounds(span);
       const fixed = span.kind === 'fixed';
-      root.innerHTML = `<h1 class="view-title">${esc(t('history.title'))}: ${esc(entry ? deviceLabel(entry.site, entry.zone.id, device) : device)}${
-        entry ? ` <a class="small" href="#/site/${esc(entry.site.id)}/zone/${esc(entry.zone.id)}">${esc(named(entry.zone))}</a>` : ''
-      }</h1>
+      const label = entry ? deviceLabel(entry.site, entry.zone.id, device) : device;
+      // A zone's only sensor is called by the zone: then the link to the zone says its site instead.
+      const up = entry && (label === named(entry.zone) ? { href: `#/site/${entry.site.id}`, text: named(entry.site) } : { href: `#/site/${entry.site.id}/zone/${entry.zone.id}`, text: named(entry.zone) });
+      root.innerHTML = `<h1 class="view-title">${esc(t('history.title'))}: ${esc(label)}${up ? ` <a class="small" href="${esc(up.href)}">${esc(up.text)}</a>` : ''}</h1>
         <div class="toolbar">
           <div class="tabs" role="group" aria-label="${esc(t('alerts.filterText'))}">${metrics.map((m) => `<a href="${link(m, span)}" class="${m === metric ? 'active' : ''}" data-testid="metric-${esc(m)}"${m === metric ? ' aria-current="page"' : ''}>${esc(tr('metric', m))}</a>`).join('')}</div>
           <div class="tabs">${RANGES.map((r) => `<a href="${link(metric, { kind: 'preset', range: r })}" class="${span.kind === 'preset' && r === span.range ? 'active' : ''}" data-testid="range-${r}">${esc(t(`dur.${r}`))}</a>`).join('')}${fixed ? `<a href="${link(metric, { kind: 'preset', range: '24h' })}" data-testid="zoom-reset">${esc(t('chart.reset'))}</a>` : ''}</div>
