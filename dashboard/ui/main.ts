@@ -213,6 +213,7 @@ setLang(currentLang());
 installShell({
   onLanguage: () => {
     showConn();
+    if (model.me) showSignedIn(true); // the user's role, in the new language
     if (current) void show(current);
   },
   onLogout: showLogin,
