@@ -152,10 +152,12 @@ export function createCommandDispatcher(o: CommandDispatcherOptions): CommandDis
           o.logger.warn({ device, command: p.command.id, attempt: p.attempts }, 'no ack from actuator: sending the command again');
           put(p);
           record(p, 'retried', now);
+          o.bus.emit('commandOutcome', { ...p.ref, command: p.command, outcome: 'retried', attempt: p.attempts, attempts: o.maxRetries + 1, ts: now });
         } else {
           pending.delete(device);
           giveUp(p);
           record(p, 'failed', now);
+          o.bus.emit('commandOutcome', { ...p.ref, command: p.command, outcome: 'failed', attempt: p.attempts, attempts: o.maxRetries + 1, ts: now });
           o.onFailed(p.ref, p.command, p.attempts);
         }
       }
