@@ -1,3 +1,4 @@
+import { ppmToMgM3 } from '../../core/gas-units.js';
 import { localText } from '../../core/local-text.js';
 import type { RuleT } from '../../rules/schema.js';
 import type { AlertT, SiteViewT } from '../schemas.js';
@@ -123,5 +124,7 @@ export function alertText(a: AlertT, ctx: AlertTextContext): string {
     device: deviceLabel(site, a.zone, a.device),
     rule: rule.description ?? rule.id,
     stale: stale !== undefined ? fmtDuration(stale) : '',
+    // A gas in mg/m³ (20 °C, 101.325 kPa), as the server writes it.
+    mg_m3: a.metric && a.value !== null ? new Intl.NumberFormat(lang, { maximumFractionDigits: 1, useGrouping: false }).format(ppmToMgM3(a.metric, a.value) ?? a.value) : '',
   });
 }

@@ -1,7 +1,7 @@
 import { thiBandOf, thiBands } from '../../core/animal-groups.js';
 import { ppmToMgM3 } from '../../core/gas-units.js';
 import { sheepThi } from '../../core/metrics-catalog.js';
-import { fillGrade } from '../site-view.js';
+import { pipeGrade } from './pipe-grade.js';
 import { $$, fmt, fmtTime } from './dom.js';
 import { fmtAge, freshness, liveness, type Liveness } from './freshness.js';
 import { fmtDuration, levelName } from './alert-text.js';
@@ -191,7 +191,7 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     const entry = deviceEntry(el.dataset.device!);
     const v = entry?.device.latest.fill;
     const fill = v?.value;
-    const grade = fill === undefined ? 'none' : fillGrade(fill, entry?.zone.fillLevels ?? []);
+    const grade = fill === undefined || !entry ? 'none' : pipeGrade(entry.site.id, entry.zone, entry.device.id, fill);
     el.dataset.grade = grade;
     const bar = part(el, 'bar');
     if (bar) bar.style.height = `${Math.max(0, Math.min(100, fill ?? 0))}%`;
@@ -213,7 +213,7 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     const byLevel = levelFill(level, zone.attributes);
     // The fill sensor stops at 100 % of the pipe height; the level in metres shows how far above it the water is.
     const percent = byLevel && latest.fill && latest.fill.value >= 99.5 ? Math.max(byLevel.percent, latest.fill.value) : (latest.fill?.value ?? byLevel?.percent);
-    const grade = percent === undefined ? 'none' : fillGrade(percent, zone.fillLevels ?? []);
+    const grade = percent === undefined ? 'none' : pipeGrade(site!.id, zone, sensor?.id, percent);
     el.dataset.grade = grade;
     const surcharged = byLevel !== undefined && byLevel.surchargeM > 0.005;
     el.dataset.surcharge = String(surcharged);

@@ -87,9 +87,10 @@ export function chartThresholds(rules: readonly RuleT[], target: ChartTarget, me
   const out: Threshold[] = [];
   const values = zoneValues(target.kind, target.attributes);
   for (const rule of rules) {
-    if (rule.enabled === false || !scopeCoversZone(rule.scope ?? {}, { site: target.site, zone: target.zone, kind: target.kind, devices: [{ device: target.device }] })) continue;
+    if (rule.enabled === false || !scopeCoversZone(rule.scope ?? {}, { site: target.site, zone: target.zone, kind: target.kind, devices: [{ device: target.device }], config: { attributes: target.attributes } })) continue;
     for (const c of metricConditions(rule.when)) {
-      if (c.metric !== metric || (c.device && c.device !== target.device)) continue;
+      // A baseline condition compares with the device's own learned level, not with a line on the chart.
+      if (c.metric !== metric || (c.device && c.device !== target.device) || 'baseline' in c) continue;
       if (c.window !== undefined ? !(c.agg === 'sum' && c.window === everyMs) : isIncrement(metric)) continue;
       if (c.levels)
         for (const l of c.levels) {

@@ -37,14 +37,14 @@ const alert = (a: Partial<AlertT> & Pick<AlertT, 'rule' | 'zone'>): AlertT => ({
 /** A typhoon's alerts as the demo rules raise them: every pipe red, five rain windows at each of three gauges. */
 function storm(): AlertT[] {
   const pipes = drain.zones.filter((z) => z.attributes?.type === 'pipe');
-  const out = pipes.map((z, i) => alert({ rule: 'drain-fill', zone: z.id, device: `${z.id}-level`, severity: 'critical', level: 'red', metric: 'fill', value: 90 + i / 2 }));
+  const out = pipes.map((z, i) => alert({ rule: 'storm-pipe-level', zone: z.id, device: `${z.id}-level`, severity: 'critical', level: 'red', metric: 'water_level', value: 2 + i / 20 }));
   for (const g of ['rain-1', 'rain-2', 'rain-3']) {
     const device = `${g}-gauge`;
     out.push(alert({ rule: 'rainstorm-1h', zone: g, device, severity: 'critical', level: 'red', metric: 'rain_mm', value: 55 }));
     out.push(alert({ rule: 'rainstorm-3h', zone: g, device, severity: 'critical', level: 'red', metric: 'rain_mm', value: 120 }));
     out.push(alert({ rule: 'rainstorm-6h', zone: g, device, severity: 'warning', level: 'yellow', metric: 'rain_mm', value: 130 }));
     out.push(alert({ rule: 'rainstorm-12h', zone: g, device, severity: 'info', level: 'blue', metric: 'rain_mm', value: 140 }));
-    out.push(alert({ rule: 'rainstorm-24h', zone: g, device, severity: 'warning', level: 'orange', metric: 'rain_mm', value: 150 }));
+    out.push(alert({ rule: 'rainfall-24h', zone: g, device, severity: 'warning', level: 'heavy-rainstorm', metric: 'rain_mm', value: 150 }));
   }
   out.push(alert({ rule: 'system:actuator', zone: 'sump-1', device: 'sump-1-pump', severity: 'critical', detail: { kind: 'actuator', action: 'on', attempts: 3 } }));
   return out;
@@ -53,14 +53,14 @@ function storm(): AlertT[] {
 describe('a storm on screen', () => {
   it('groups 27 alerts into "11 pipes red", each gauge\'s worst rain window and the dead pump', () => {
     const groups = groupAlerts(storm());
-    const pipes = groups.find((g) => g.rule === 'drain-fill')!;
+    const pipes = groups.find((g) => g.rule === 'storm-pipe-level')!;
     expect(pipes.alerts).toHaveLength(11);
-    expect(pipes.alerts[0].value).toBe(95); // worst first
+    expect(pipes.alerts[0].value).toBe(2.5); // worst first
     const rain = groups.filter((g) => g.alerts[0].metric === 'rain_mm');
     // Each gauge shows one alert: its 3 h red window (red beats yellow; at one grade the larger amount), the rest folded.
     expect(rain.flatMap((g) => g.alerts.map((a) => `${a.device} ${a.rule}`))).toEqual(['rain-1-gauge rainstorm-3h', 'rain-2-gauge rainstorm-3h', 'rain-3-gauge rainstorm-3h']);
     expect(rain.reduce((k, g) => k + g.folded.length, 0)).toBe(12);
-    expect(groups.map((g) => g.rule)).toEqual(['rainstorm-3h', 'system:actuator', 'drain-fill']);
+    expect(groups.map((g) => g.rule)).toEqual(['rainstorm-3h', 'system:actuator', 'storm-pipe-level']);
   });
 
   it('keeps the rainstorm and "not responding" on a full wall strip, and acknowledged groups give up their places', () => {
@@ -70,12 +70,12 @@ describe('a storm on screen', () => {
     const { shown, more } = stripGroups(groupAlerts(alerts), 2);
     expect(shown.map((g) => g.rule).sort()).toEqual(['rainstorm-3h', 'system:actuator']);
     expect(more).toBe(17);
-    const acked = storm().map((a) => (a.rule === 'drain-fill' ? { ...a, state: 'acknowledged' as const, by: 'ops', ts: NOW + 60_000 } : a));
+    const acked = storm().map((a) => (a.rule === 'storm-pipe-level' ? { ...a, state: 'acknowledged' as const, by: 'ops', ts: NOW + 60_000 } : a));
     const strip = stripGroups(groupAlerts(acked), 6);
     expect(strip.shown.map((g) => g.rule)).toEqual(['rainstorm-3h', 'system:actuator']);
     expect(strip.acknowledged).toBe(11);
     // Unacknowledged first, then the acknowledged (which keep their raised time).
-    expect(groupAlerts(acked).map((g) => g.rule)).toEqual(['rainstorm-3h', 'system:actuator', 'drain-fill']);
+    expect(groupAlerts(acked).map((g) => g.rule)).toEqual(['rainstorm-3h', 'system:actuator', 'storm-pipe-level']);
     expect(groupAlerts(acked).at(-1)!.raisedAt).toBe(NOW);
   });
 
@@ -131,9 +131,12 @@ describe('history charts', () => {
     expect(s).toEqual({ kind: 'level', x: [0, H, 2 * H, 11 * H], mean: [10, 12, null, 80], min: [10, 12, null, 80], max: [10, 12, null, 80] });
   });
 
-  it("draws the rules' thresholds that compare with the chart: fill grades everywhere, hourly rain only on hourly bars", () => {
-    const pipe = { site: 'xihu-drain', zone: 'pipe-05', kind: 'drain' as const, device: 'pipe-05-level' };
-    expect(chartThresholds(demo.rules, pipe, 'fill', 5 * 60_000).map((t) => `${t.level} ${t.value}`)).toEqual(['yellow 50', 'orange 70', 'red 85', 'above 60']);
+  it("draws the rules' thresholds that compare with the chart: each pipe's own level grades, hourly rain only on hourly bars", () => {
+    // Pipe 05, a DN800 sewage pipe 3 m deep: yellow at its design depth, orange when full, red 1 m under the street.
+    const attributes = drain.zones.find((z) => z.id === 'pipe-05')!.attributes;
+    const pipe = { site: 'xihu-drain', zone: 'pipe-05', kind: 'drain' as const, device: 'pipe-05-level', attributes };
+    expect(chartThresholds(demo.rules, pipe, 'water_level', 5 * 60_000).map((t) => `${t.level} ${t.value}`)).toEqual(['yellow 0.56', 'orange 0.8', 'red 2']);
+    expect(chartThresholds(demo.rules, pipe, 'fill', 5 * 60_000)).toEqual([]);
     const gauge = { site: 'xihu-drain', zone: 'rain-1', kind: 'drain' as const, device: 'rain-1-gauge' };
     expect(chartThresholds(demo.rules, gauge, 'rain_mm', H).map((t) => t.value)).toEqual([20, 30, 40, 50]);
     expect(chartThresholds(demo.rules, gauge, 'rain_mm', 5 * 60_000)).toEqual([]);
@@ -170,6 +173,7 @@ function drainSite(): SiteViewT {
     id: 'xihu-drain',
     name: drain.name,
     timeZone: 'Asia/Shanghai',
+    language: 'zh-CN',
     activeAlerts: 0,
     zones: drain.zones.map((z) => ({
       id: z.id,
@@ -209,7 +213,7 @@ describe('what an actuator card says about its command', () => {
   it('an acknowledgement seen twice (the POST answer and its live echo) is one event for the alert history', () => {
     const seen: string[] = [];
     const off = subscribe((c) => c.kind === 'alert' && seen.push(c.alert.state));
-    const raised = alert({ rule: 'drain-fill', zone: 'pipe-01', device: 'pipe-01-level' });
+    const raised = alert({ rule: 'storm-pipe-level', zone: 'pipe-01', device: 'pipe-01-level' });
     const acked = { ...raised, state: 'acknowledged' as const, by: 'ops', ts: NOW + 1000 };
     applyAlert(raised);
     applyAlert(acked, false);
@@ -224,8 +228,10 @@ describe('alert texts from the rules and templates', () => {
   it('fills the rule\'s message with names, not ids; built-in alerts from templates', () => {
     const site = drainSite();
     const rules = demo.rules;
-    const fill = alert({ rule: 'drain-fill', zone: 'pipe-05', device: 'pipe-05-level', level: 'red', value: 91.26, metric: 'fill' });
-    expect(alertText(fill, { rules, site })).toBe('Pipe 05 at 91.3 % fill (red)');
+    const level = alert({ rule: 'sewer-level', zone: 'pipe-05', device: 'pipe-05-level', level: 'red', value: 2.137, metric: 'water_level' });
+    expect(alertText(level, { rules, site })).toBe('Pipe 05 water level 2.1 m (red)');
+    const gas = alert({ rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', value: 26, metric: 'nh3' });
+    expect(alertText(gas, { rules, site: undefined })).toMatch(/^Ammonia 26 ppm \(18\.4 mg\/m³\) in shed-1/);
     const pump = alert({ rule: 'system:actuator', zone: 'sump-1', device: 'sump-1-pump', detail: { kind: 'actuator', action: 'on', attempts: 3 } });
     expect(alertText(pump, { rules, site })).toBe('Actuator not responding: Pumping station sump Pump did not acknowledge “on” after 3 tries');
     expect(deviceLabel(site, 'rain-1', 'rain-1-gauge')).toBe('Rain gauge 1');

@@ -29,12 +29,12 @@ const drainSensors = config.sites.find((s) => s.id === 'xihu-drain')!.zones.flat
 /** The pipes' and the sump's level sensors, and the rain gauges. */
 const levels = drainSensors.filter((d) => !d.startsWith('rain-'));
 const gauges = drainSensors.filter((d) => d.startsWith('rain-'));
-/** A drain zone's size: a pipe's diameter or the sump's depth, in metres. */
-const sizeOf = (id: string) => {
+/** A drain zone's attribute in metres: a pipe's `diameterM` or `depthM` (its invert below the street). */
+const attribute = (id: string, name: 'diameterM' | 'depthM') => {
   const d = farm.device(id)!;
-  const attributes = farm.zone(d.site, d.zone)!.config.attributes;
-  return Number(attributes?.diameterM ?? attributes?.depthM ?? 1);
+  return Number(farm.zone(d.site, d.zone)!.config.attributes?.[name] ?? 1);
 };
+const sizeOf = (id: string) => attribute(id, 'diameterM');
 const H = 3_600_000;
 
 let svc: Awaited<ReturnType<typeof startTestService>>;
@@ -138,7 +138,7 @@ const PAGES = [
   { name: 'shed', hash: '#/site/huyang/zone/shed-1', ready: '[data-testid="mini-chart-temperature"] canvas' },
   { name: 'drainage', hash: '#/site/xihu-drain/drainage', ready: '[data-testid="rain-gauges"]' },
   { name: 'alerts', hash: '#/alerts', ready: '[data-testid="alerts-panel"]' },
-  { name: 'history-fill', hash: '#/history/pipe-05-level/fill?range=24h', ready: '[data-testid="history-chart"] canvas' },
+  { name: 'history-level', hash: '#/history/pipe-05-level/water_level?range=24h', ready: '[data-testid="history-chart"] canvas' },
   { name: 'history-rain', hash: '#/history/rain-1-gauge/rain_mm?range=24h', ready: '[data-testid="history-chart"] canvas' },
   { name: 'animals', hash: '#/animals', ready: '[data-testid="animals-table"], [data-testid="animals-none"]' },
 ] as const;
@@ -240,20 +240,21 @@ describe('a storm', () => {
         sensors.get(id)!.sendBatch(Array.from({ length: 36 }, (_, i) => ({ ts: stormAt - (36 - i) * 5 * 60_000 + 1000, metrics: { rain_mm: 3.4 } }))),
       ),
     );
-    // Every pipe still connected rises over the red grade (85 %); three are surcharged (water above the pipe's top).
+    // Every pipe still connected is surcharged to within 0.8 m of the street (the demo rules' red: 1 m); the sump
+    // stands at its high-high level.
     await Promise.all(
       levels
         .filter((id) => id !== 'pipe-08-level')
         .map((id, i) => {
           if (id.startsWith('sump')) return sensors.get(id)!.send({ fill: 92, water_level: 3.7 });
-          return sensors.get(id)!.send({ fill: i < 3 ? 100 : 88 + i, water_level: sizeOf(id) * (i < 3 ? 1.3 : 0.9), flow: 900 + 50 * i });
+          return sensors.get(id)!.send({ fill: 100, water_level: Math.round((attribute(id, 'depthM') - 0.8) * 100) / 100, flow: 900 + 50 * i });
         }),
     );
     // The sump's rule switches the pump on; the pump never answers: after its tries, "actuator not responding".
     await waitFor(async () => {
       const { json } = await api('viewer', 'GET', '/api/alerts?state=active');
-      const alerts = json.alerts as { rule: string }[];
-      return alerts.some((a) => a.rule === 'system:actuator') && alerts.filter((a) => a.rule.startsWith('rainstorm')).length >= 15 && alerts.filter((a) => a.rule === 'drain-fill').length >= 10 ? alerts : undefined;
+      const alerts = json.alerts as { rule: string; metric: string | null }[];
+      return alerts.some((a) => a.rule === 'system:actuator') && alerts.filter((a) => a.metric === 'rain_mm').length >= 15 && alerts.filter((a) => a.rule === 'storm-pipe-level').length >= 7 ? alerts : undefined;
     }, 'the storm alerts and the pump not responding', 60_000, 500);
   }, 90_000);
 
@@ -276,9 +277,9 @@ describe('a storm', () => {
         expect(box.y).toBeGreaterThanOrEqual(0);
         expect(box.y + box.height).toBeLessThanOrEqual(SIZES.wall.height);
       }
-      // One place per group: "10 pipes red", not ten places.
+      // One place per group: "7 pipes red", not seven places.
       const strip = await page.getByTestId('overview-alerts').textContent();
-      expect(strip).toMatch(lang === 'zh' ? /\d+ 条管道、1 个集水井红色/ : /\d+ pipes, 1 sump red/);
+      expect(strip).toMatch(lang === 'zh' ? /7 条管道红色/ : /7 pipes red/);
       expect(await page.getByTestId('overview-alert').count()).toBeLessThanOrEqual(6);
       if (lang === 'zh') {
         expect(strip).toMatch(/暴雨/);
@@ -289,7 +290,8 @@ describe('a storm', () => {
         expect(strip).toMatch(/Actuator not responding: Pumping station sump Pump/);
       }
       // Surcharge is visible: fill over 100 % and the metres above the pipe's top.
-      await page.getByTestId('net-pipe-01-surcharge').filter({ hasText: lang === 'zh' ? /超载 \+0\.24 m/ : /surcharged \+0\.24 m/ }).waitFor();
+      await page.getByTestId('net-pipe-01-surcharge').filter({ hasText: lang === 'zh' ? /超载 \+0\.90 m/ : /surcharged \+0\.90 m/ }).waitFor();
+      await page.locator('[data-testid="net-pipe-01"][data-grade="red"]').waitFor();
       await shot(page, `storm-wall-${lang}`, false);
       await noAxeProblems(page, `storm wall ${lang}`);
       await context.close();
@@ -309,10 +311,10 @@ describe('a storm', () => {
   it('alerts are grouped, unacknowledged first; a group is acknowledged at once, keeping when it was raised, each in the history once', async () => {
     const page = await openAs('operator', 'desk', 'en', '#/alerts');
     await settled(page);
-    const pipesGroup = page.getByTestId('alert-group').filter({ has: page.getByTestId('group-title').filter({ hasText: /^10 pipes, 1 sump red$/ }) });
+    const pipesGroup = page.getByTestId('alert-group').filter({ has: page.getByTestId('group-title').filter({ hasText: /^7 pipes red$/ }) });
     await pipesGroup.waitFor();
     const n = await pipesGroup.getByTestId('alert-row').count();
-    expect(n).toBe(11);
+    expect(n).toBe(7);
     await shot(page, 'storm-alerts-en');
     // Filters: the drainage site's informational ones (the 12 h rain windows, folded under each gauge's worst).
     await page.getByTestId('filter-site').selectOption('xihu-drain');
@@ -329,14 +331,14 @@ describe('a storm', () => {
     await expect(row.getByTestId('alert-raised').textContent()).resolves.toMatch(/^raised \d\d:\d\d:\d\d UTC\+8$/);
     await expect(row.getByTestId('alert-acked').textContent()).resolves.toMatch(/^acknowledged by ops \d\d:\d\d:\d\d UTC\+8$/);
     // The last 24 hours: one "acknowledged" row per pipe (the answer and its live echo are one event).
-    await page.waitForFunction((count) => document.querySelectorAll('[data-testid="history-row"]').length > 0 && Array.from(document.querySelectorAll('[data-testid="history-row"]')).filter((r) => /acknowledged/.test(r.textContent ?? '') && /fill/.test(r.textContent ?? '')).length === count, n);
-    const ackRows = await page.$$eval('[data-testid="history-row"]', (rows) => rows.filter((r) => /acknowledged/.test(r.textContent ?? '') && /fill/.test(r.textContent ?? '')).length);
+    await page.waitForFunction((count) => document.querySelectorAll('[data-testid="history-row"]').length > 0 && Array.from(document.querySelectorAll('[data-testid="history-row"]')).filter((r) => /acknowledged/.test(r.textContent ?? '') && /Pipe (01|02|03|06|07|10|11) water level/.test(r.textContent ?? '')).length === count, n);
+    const ackRows = await page.$$eval('[data-testid="history-row"]', (rows) => rows.filter((r) => /acknowledged/.test(r.textContent ?? '') && /Pipe (01|02|03|06|07|10|11) water level/.test(r.textContent ?? '')).length);
     expect(ackRows).toBe(n);
     await shot(page, 'storm-alerts-acknowledged-en');
     // On the overview the pipes give up their place in the strip and are counted as acknowledged.
     await go(page, '#/');
     await page.getByTestId('strip-acked').filter({ hasText: new RegExp(`^${n} acknowledged$`) }).waitFor();
-    expect(await page.locator('[data-testid="overview-alert"][data-rule="drain-fill"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="overview-alert"][data-rule="storm-pipe-level"]').count()).toBe(0);
     await page.context().close();
   }, 90_000);
 
@@ -409,10 +411,12 @@ describe('charts', () => {
     expect(Math.max(...res.series[0].buckets.map((b: { sum: number }) => b.sum))).toBeGreaterThan(40);
     await expect(page.locator('.u-legend').textContent()).resolves.toMatch(/per 1 hr.*running total/);
     await shot(page, 'desk-history-rain-storm-en', false);
-    await go(page, '#/history/pipe-05-level/fill?range=24h');
+    await go(page, '#/history/pipe-05-level/water_level?range=24h');
     await page.locator('[data-testid="history-chart"][data-kind="level"] canvas').waitFor();
     await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="history-chart"]')?.dataset.gaps) >= 1);
-    await expect(chart.getAttribute('data-thresholds')).resolves.toBe('50 70 85 60');
+    // Pipe 05's own grades (a DN800 sewer 3 m deep): its design depth, full, 1 m under the street.
+    await expect(chart.getAttribute('data-thresholds')).resolves.toBe('0.56 0.8 2');
+    await shot(page, 'desk-history-level-en', false);
     // A custom range in the site's zone.
     const from = new Date(Date.now() + 8 * H - 20 * H).toISOString().slice(0, 13).replace('T', ' ') + ':00';
     const to = new Date(Date.now() + 8 * H - 12 * H).toISOString().slice(0, 13).replace('T', ' ') + ':00';

@@ -8,6 +8,8 @@ import { gaugesTable, highWaterList, levelLegend } from './drain-parts.js';
 import { groupedAlerts } from './alerts.js';
 import { networkDiagram } from './network-view.js';
 import { isNetworkZone } from '../network.js';
+import { gradedByFill } from '../pipe-grade.js';
+import type { SiteViewT } from '../../schemas.js';
 import { titleWithSeverity } from './site.js';
 import type { View } from './view.js';
 
@@ -41,6 +43,12 @@ export function touchesDrainage(siteId: string, devices: string[]): boolean {
   return Boolean(d && devices.some((id) => d.gauges.some((g) => g.device === id)));
 }
 
+/** Fill thresholds for the legend where a rule grades fill; else the grades alone (the rules judge levels). */
+function fillLegend(site: SiteViewT): { name: string; above: number }[] | undefined {
+  const zone = site.zones.find((z) => z.kind === 'drain' && gradedByFill(site.id, z));
+  return zone?.fillLevels;
+}
+
 export function drainageView(siteId: string): View {
   let timer: ReturnType<typeof setInterval> | undefined;
   const paintTables = (root: HTMLElement) => {
@@ -66,7 +74,7 @@ export function drainageView(siteId: string): View {
       const gauges = loose.length > 0 ? `<div class="gauges big" data-testid="drainage-pipes">${loose.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : '';
       root.innerHTML = `${titleWithSeverity(site, esc(t('kind.drain')))}
         <section class="card"><h2>${esc(t('drain.pipes'))}</h2>${networkDiagram(site)}${gauges}
-          ${levelLegend(site.zones.find((z) => z.kind === 'drain')?.fillLevels)}</section>
+          ${levelLegend(fillLegend(site))}</section>
         <section class="card" data-testid="drainage-alerts"><h2>${esc(t('alerts.active'))}</h2><div data-slot="site-alerts"></div></section>
         <div class="zone-grid" data-slot="tables"><p class="muted">${esc(t('common.loading'))}</p></div>`;
       paintAlerts(root);
