@@ -210,7 +210,7 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
       if (alertFor(ctx.book, owner)) return;
       const message = `actuator not responding: ${ref.device} did not acknowledge "${command.action}" after ${attempts} attempts`;
       const now = ctx.clock.now();
-      carrier.emitAlert(raise(ctx.book, owner, systemFacts({ rule: SYSTEM_ACTUATOR, site: ref.site, zone: ref.zone, device: ref.device, severity: 'critical', message }), now));
+      carrier.emitAlert(raise(ctx.book, owner, systemFacts({ rule: SYSTEM_ACTUATOR, site: ref.site, zone: ref.zone, device: ref.device, severity: 'critical', message, detail: { kind: 'actuator', action: command.action, ...(command.value !== undefined ? { value: command.value } : {}), attempts } }), now));
     },
 
     actuatorHeard(device, now) {

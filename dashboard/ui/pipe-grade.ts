@@ -17,10 +17,17 @@ export function gradedByFill(site: string, zone: Pick<ZoneViewT, 'id' | 'kind' |
   return model.rules.some((r) => r.enabled !== false && scopeCoversZone(r.scope ?? {}, ref) && metricConditions(r.when).some((c) => c.metric === 'fill' && c.levels));
 }
 
+/** An alert about the water (level or fill) without a colour grade (a sump's high-high level) takes its severity's. */
+const BY_SEVERITY = { info: 'blue', warning: 'orange', critical: 'red' } as const;
+const WATER = new Set(['water_level', 'fill']);
+
 export function pipeGrade(site: string, zone: ZoneViewT, device: string | undefined, fillPercent: number | undefined): string {
   let grade = 'blue';
-  for (const a of model.activeAlerts.values())
-    if (a.site === site && a.zone === zone.id && (!a.device || a.device === device) && a.level && GRADES.has(a.level) && levelRank(a.level) > levelRank(grade)) grade = a.level;
+  for (const a of model.activeAlerts.values()) {
+    if (a.site !== site || a.zone !== zone.id || (a.device && a.device !== device)) continue;
+    const g = a.level && GRADES.has(a.level) ? a.level : a.metric && WATER.has(a.metric) ? BY_SEVERITY[a.severity] : undefined;
+    if (g && levelRank(g) > levelRank(grade)) grade = g;
+  }
   if (fillPercent !== undefined && gradedByFill(site, zone)) {
     const byFill = fillGrade(fillPercent, zone.fillLevels ?? []);
     if (levelRank(byFill) > levelRank(grade)) grade = byFill;

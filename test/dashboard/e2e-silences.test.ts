@@ -72,8 +72,8 @@ describe('alerts page: deliveries and silences', () => {
     // Ending it: the list empties and the alerts are no longer marked.
     await operator.getByTestId('silence-end').click();
     await operator.getByTestId('no-silences').waitFor();
-    await held.getByTestId('alert-state').waitFor();
-    expect(await held.getByTestId('alert-silenced').count()).toBe(0);
+    await held.getByTestId('alert-raised').waitFor();
+    await held.getByTestId('alert-silenced').waitFor({ state: 'detached' });
   });
 
   it('a notification link opens the alert highlighted; a viewer sees silences but cannot make or end one', async () => {

@@ -190,7 +190,7 @@ describe('every page at the wall, the desk and the phone, in English and Chinese
       await page.waitForFunction(() => document.documentElement.scrollHeight <= window.innerHeight + 1, undefined, { timeout: 10_000 });
       await expect(page.getByTestId('wall-clock').textContent()).resolves.toMatch(/^\d\d:\d\d:\d\d$/);
       await expect(page.getByTestId('data-as-of').textContent()).resolves.toMatch(lang === 'zh' ? /^数据截至 .*UTC\+8$/ : /^Data as of .*UTC\+8$/);
-      const sizes = await page.$$eval('.wall-metrics .metric:not(.heads) .value, .net-pct', (els) => els.map((e) => parseFloat(getComputedStyle(e).fontSize)));
+      const sizes = await page.$$eval('.wall-metrics .metric:not(.heads) > .value, .net-pct', (els) => els.map((e) => parseFloat(getComputedStyle(e).fontSize)));
       expect(sizes.length).toBeGreaterThan(20);
       expect(Math.min(...sizes)).toBeGreaterThanOrEqual(48);
       // A wall display is read-only: no controls.

@@ -111,7 +111,12 @@ export function groupPlaces(g: AlertGroup, max = 4): string {
 
 /** A group's worst alert in words, and how many more: "Pipe 02 at 100 % fill (red) · and 10 more". */
 export function groupWorst(g: AlertGroup): string {
-  return textOf(g.alerts[0]) + (g.alerts.length > 1 ? ` · ${t('alerts.andMore', { n: g.alerts.length - 1 })}` : '');
+  const worst = g.alerts[0];
+  const text = textOf(worst);
+  // A message that does not say where (the demo farm's Chinese ones leave the place to the title) gets it in front.
+  const place = named(findSite(worst.site)?.zones.find((z) => z.id === worst.zone), worst.zone);
+  const said = text.includes(place) ? text : t('alerts.at', { where: place, text });
+  return said + (g.alerts.length > 1 ? ` · ${t('alerts.andMore', { n: g.alerts.length - 1 })}` : '');
 }
 
 export { groupAlerts, stripGroups };
