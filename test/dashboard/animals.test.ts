@@ -120,8 +120,11 @@ describe('ear tags through the whole service', () => {
     await page.getByTestId('animal-link').click();
     await seeText(page, 'animal-tag', tag);
     await page.getByTestId('animal-moves').locator('li').nth(1).waitFor();
-    expect(await page.getByTestId('animal-moves').locator('li').allTextContents()).toEqual([expect.stringMatching(/out of Shed 1/), expect.stringMatching(/into Shed 1/)]);
+    // Times at the farm (Asia/Shanghai) whatever the reader's own clock, each saying its zone.
+    expect(await page.getByTestId('animal-moves').locator('li').allTextContents()).toEqual([expect.stringMatching(/UTC\+8 out of Shed 1/), expect.stringMatching(/UTC\+8 into Shed 1/)]);
     expect(await page.getByTestId('animal-reads').locator('tbody tr').count()).toBe(2);
+    expect(await page.getByTestId('animal-reads').locator('tbody tr td:first-child').allTextContents()).toEqual([expect.stringMatching(/ UTC\+8$/), expect.stringMatching(/ UTC\+8$/)]);
+    await expect(page.getByTestId('animal-facts').textContent()).resolves.toMatch(/UTC\+8 · /);
     await shot(page, 'animals-timeline-en');
 
     // By zone and group, and the missing filter on a fresh farm (nobody missing yet).
@@ -136,7 +139,7 @@ describe('ear tags through the whole service', () => {
     await page.getByTestId('lang-switch').click();
     await go(page, `#/animals/${tag}`);
     await seeText(page, 'animal-facts', '所属羊舍');
-    expect(await page.getByTestId('animal-moves').locator('li').first().textContent()).toMatch(/离开/);
+    expect(await page.getByTestId('animal-moves').locator('li').first().textContent()).toMatch(/UTC\+8 离开/);
     await shot(page, 'animals-timeline-zh');
     await go(page, '#/animals?show=unknown');
     await page.locator(`[data-testid="animal-row"][data-tag="${STRAY}"]`).waitFor();

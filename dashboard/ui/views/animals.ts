@@ -17,6 +17,16 @@ function zoneName(site: string | undefined, zone: string | undefined): string {
   return z ? named(z) : zone;
 }
 
+/**
+ * A time at the animal's site, in that site's zone and saying which ("09:12:05 UTC+8"): a staff member in Shanghai
+ * reading the page on a laptop set to UTC sees the shed's clock. A tag never placed at a site (an unknown tag) is
+ * read at a site all the same; without one, the first site's zone (a farm's sites normally share one).
+ */
+function siteTime(ts: number | undefined, site: string | undefined): string {
+  const zone = (site ? findSite(site) : undefined)?.timeZone ?? model.sites[0]?.timeZone;
+  return fmtTime(ts, currentLang(), zone);
+}
+
 /** "in Shed 1", "out of Shed 1 (pasture)", "not yet read at a gate". */
 export function whereText(a: Pick<AnimalViewT, 'location' | 'site' | 'zone'>): string {
   if (a.location === 'in') return t('animals.in', { zone: zoneName(a.site, a.zone) });
@@ -25,14 +35,13 @@ export function whereText(a: Pick<AnimalViewT, 'location' | 'site' | 'zone'>): s
 }
 
 function row(a: AnimalViewT): string {
-  const lang = currentLang();
   return `<tr data-testid="animal-row" data-tag="${esc(a.tag)}" class="${a.missing ? 'missing' : ''}">
       <td><a href="#/animals/${esc(a.tag)}" data-testid="animal-link">${esc(a.tag)}</a>${a.known ? '' : ` <span class="chip" data-testid="unknown-chip">${esc(t('animals.unknown'))}</span>`}</td>
       <td>${esc(a.group ?? '—')}</td>
       <td>${esc(a.sex ? t(`animals.sex.${a.sex}`) : '—')}</td>
       <td>${esc(a.born ?? '—')}</td>
       <td data-testid="animal-where">${esc(whereText(a))}</td>
-      <td>${a.lastSeen ? `${esc(fmtTime(a.lastSeen, lang))} · ${esc(a.lastSeenBy ?? '')}` : esc(t('animals.never'))}</td>
+      <td>${a.lastSeen ? `${esc(siteTime(a.lastSeen, a.site))} · ${esc(a.lastSeenBy ?? '')}` : esc(t('animals.never'))}</td>
       <td>${a.missing ? `<span class="chip sev-warning" data-testid="missing-chip">${esc(t('animals.missing'))}</span>` : ''}</td>
     </tr>`;
 }
@@ -102,21 +111,20 @@ export function animalView(tag: string): View {
         return;
       }
       const a = res.animal;
-      const lang = currentLang();
       const facts = [
         [t('animals.colGroup'), a.group ?? '—'],
         [t('animals.colSex'), a.sex ? t(`animals.sex.${a.sex}`) : '—'],
         [t('animals.colBorn'), a.born ?? '—'],
         [t('animals.home'), zoneName(a.site, a.home)],
-        [t('animals.colWhere'), whereText(a) + (a.since ? ` · ${fmtTime(a.since, lang)}` : '')],
-        [t('animals.colLastSeen'), a.lastSeen ? `${fmtTime(a.lastSeen, lang)} · ${a.lastSeenBy ?? ''}` : t('animals.never')],
+        [t('animals.colWhere'), whereText(a) + (a.since ? ` · ${siteTime(a.since, a.site)}` : '')],
+        [t('animals.colLastSeen'), a.lastSeen ? `${siteTime(a.lastSeen, a.site)} · ${a.lastSeenBy ?? ''}` : t('animals.never')],
       ];
-      const moves = res.moves.length === 0 ? `<p class="muted">${esc(t('animals.noMoves'))}</p>` : `<ol class="timeline" data-testid="animal-moves">${res.moves.map((m) => `<li data-direction="${m.direction}"><span class="muted">${esc(fmtTime(m.ts, lang))}</span> ${esc(m.direction === 'in' ? t('animals.movedIn', { zone: zoneName(m.site, m.zone) }) : t('animals.movedOut', { zone: zoneName(m.site, m.zone) }))} <span class="muted">(${esc(m.device)})</span></li>`).join('')}</ol>`;
+      const moves = res.moves.length === 0 ? `<p class="muted">${esc(t('animals.noMoves'))}</p>` : `<ol class="timeline" data-testid="animal-moves">${res.moves.map((m) => `<li data-direction="${m.direction}"><span class="muted">${esc(siteTime(m.ts, m.site))}</span> ${esc(m.direction === 'in' ? t('animals.movedIn', { zone: zoneName(m.site, m.zone) }) : t('animals.movedOut', { zone: zoneName(m.site, m.zone) }))} <span class="muted">(${esc(m.device)})</span></li>`).join('')}</ol>`;
       const reads =
         res.reads.length === 0
           ? `<p class="muted">${esc(t('animals.noReads'))}</p>`
           : `<div class="table-wrap"><table class="table" data-testid="animal-reads"><thead><tr><th>${esc(t('alerts.colTime'))}</th><th>${esc(t('animals.reader'))}</th><th>${esc(t('animals.zone'))}</th><th>${esc(t('animals.direction'))}</th></tr></thead><tbody>${res.reads
-              .map((r) => `<tr><td>${esc(fmtTime(r.ts, lang))}</td><td>${esc(r.device)}</td><td>${esc(zoneName(r.site, r.zone))}</td><td>${esc(r.direction ? t(`animals.dir.${r.direction}`) : '—')}</td></tr>`)
+              .map((r) => `<tr><td>${esc(siteTime(r.ts, r.site))}</td><td>${esc(r.device)}</td><td>${esc(zoneName(r.site, r.zone))}</td><td>${esc(r.direction ? t(`animals.dir.${r.direction}`) : '—')}</td></tr>`)
               .join('')}</tbody></table></div>`;
       root.innerHTML = `<h1 class="view-title"><a href="#/animals">${esc(t('nav.animals'))}</a> / <span data-testid="animal-tag">${esc(a.tag)}</span>${a.known ? '' : ` <span class="chip">${esc(t('animals.unknown'))}</span>`}${a.missing ? ` <span class="chip sev-warning">${esc(t('animals.missing'))}</span>` : ''}</h1>
         <div class="zone-layout">
