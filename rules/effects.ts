@@ -10,7 +10,8 @@ import { SYSTEM_ACTUATOR, systemOwner, type EngineContext } from './context.js';
 import { currentEffect, type RuleEffect, type RuleState } from './evaluate.js';
 import type { NotifyTarget } from './notify.js';
 import type { ActuateActionT, RuleT } from './schema.js';
-import { mapLocalText, type LocalText } from '../core/local-text.js';
+import { levelName } from '../core/level-names.js';
+import { localText, mapLocalText, type Language, type LocalText } from '../core/local-text.js';
 
 /**
  * Carries out what the evaluator decided: holds and releases actuators (then commands them when the
@@ -28,7 +29,8 @@ export interface Carrier {
   clearAlert(st: RuleState, e: RuleEffect): void;
   emitAlert(event: AlertEvent, targets?: NotifyTarget[]): void;
   /** Clears whatever alert an owner has open (rule removed or changed, restored alert without its rule). */
-  closeAlert(owner: string, now: number, note: string): void;
+  /** `note` says why in each language (the Chinese text of the alert gets the Chinese note). */
+  closeAlert(owner: string, now: number, note: { en: string; zh: string }): void;
   notifyTargets(ruleId: string): NotifyTarget[];
   actuatorFailed(ref: DeviceRef, command: Command, attempts: number): void;
   actuatorHeard(device: string, now: number): void;
@@ -73,20 +75,35 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
     const raising: LocalText = action?.message ?? fallback;
     let template = raising;
     if (e.kind === 'cleared') template = action?.clearMessage ?? (onlyStale ? 'cleared: {device} is reporting again' : mapLocalText(raising, (t, lang) => (lang === 'zh-CN' ? `已解除：${t}` : `cleared: ${t}`)));
-    const fill = (text: string) =>
+    const fill = (text: string, names: Record<'level' | 'site' | 'zone' | 'device', string | undefined>) =>
       formatMessage(text, {
+        ...names,
         value: e.value,
-        level: e.level,
         metric: e.metric,
-        site: st.site,
-        zone: st.zone,
-        device: st.device ?? st.zone,
         rule: def.id,
         stale: stale?.kind === 'stale' ? formatDuration(stale.staleMs) : undefined,
         mg_m3: e.metric !== undefined && e.metric !== null && e.value !== undefined && e.value !== null ? ppmToMgM3(e.metric, e.value) : undefined,
       });
-    if (typeof template === 'string') return { message: fill(template) };
-    return { message: fill(template.en), messages: { en: fill(template.en), zh: fill(template.zh) } };
+    // English keeps the ids operators grep logs for; Chinese gets the farm file's names and the grade in words, so a
+    // 中文 message never carries "red" or "pipe-05" (notifications to a zh-CN site send this text).
+    const ids = { level: e.level, site: st.site, zone: st.zone, device: st.device ?? st.zone };
+    if (typeof template === 'string') return { message: fill(template, ids) };
+    return { message: fill(template.en, ids), messages: { en: fill(template.en, ids), zh: fill(template.zh, namesIn(st, e, 'zh-CN')) } };
+  }
+
+  /** `{level}`, `{site}`, `{zone}` and `{device}` in a language: names from the farm file, else the ids. */
+  function namesIn(st: RuleState, e: RuleEffect, lang: Language): Record<'level' | 'site' | 'zone' | 'device', string | undefined> {
+    const zone = ctx.farm.zone(st.site, st.zone);
+    const zoneName = localText(zone?.config.name, lang) ?? st.zone;
+    const device = st.device ? ctx.farm.device(st.device) : undefined;
+    // A device without a name is called by its zone when it is the zone's only device of its role ("Pipe 05").
+    const alone = device && zone ? zone.devices.filter((d) => d.role === device.role).length === 1 : false;
+    return {
+      level: e.level ? levelName(e.level, lang) : undefined,
+      site: localText(ctx.config.sites.find((s) => s.id === st.site)?.name, lang) ?? st.site,
+      zone: zoneName,
+      device: !st.device ? zoneName : (localText(device?.config.name, lang) ?? (alone ? zoneName : st.device)),
+    };
   }
 
   /** Appends a note to an alert's text, in each of its languages. */
@@ -133,7 +150,7 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
         if (!action) return notifyOnly(st, e);
         const up = e.kind === 'escalated';
         let f = facts(st, e, action);
-        if (e.level) f = { ...f, ...(up ? noted(f, `(escalated to ${e.level})`, `（升级为 ${e.level}）`) : noted(f, `(de-escalated to ${e.level})`, `（降级为 ${e.level}）`)) };
+        if (e.level) f = { ...f, ...(up ? noted(f, `(escalated to ${e.level})`, `（升级为${levelName(e.level, 'zh-CN')}）`) : noted(f, `(de-escalated to ${e.level})`, `（降级为${levelName(e.level, 'zh-CN')}）`)) };
         const event = changeLevel(ctx.book, st.key, f, up, e.ts);
         if (event) carrier.emitAlert(event, targetsOf(st.rule.def));
       }
@@ -195,7 +212,7 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
     closeAlert(owner, now, note) {
       const open = alertFor(ctx.book, owner);
       // No reading ended it, so there is no clearing value to report.
-      const text = open && { message: `cleared: ${open.message} (${note})`, messages: open.messages && { en: `cleared: ${open.messages.en} (${note})`, zh: `已解除：${open.messages.zh}（${note}）` } };
+      const text = open && { message: `cleared: ${open.message} (${note.en})`, messages: open.messages && { en: `cleared: ${open.messages.en} (${note.en})`, zh: `已解除：${open.messages.zh}（${note.zh}）` } };
       const event = open && clear(ctx.book, owner, { value: null, metric: null, ...text }, now);
       if (event) carrier.emitAlert(event, carrier.notifyTargets(event.rule));
     },

@@ -134,7 +134,7 @@ export function reconcileWithAlerts(ctx: Pick<EngineContext, 'book' | 'clock' | 
         continue;
       }
       if (!st.active && open && saw.has(st)) {
-        carrier.closeAlert(st.key, now, 'condition no longer held when the service restarted');
+        carrier.closeAlert(st.key, now, { en: 'condition no longer held when the service restarted', zh: '服务重启时条件已不再成立' });
         continue;
       }
       if (!open) continue;
@@ -147,7 +147,7 @@ export function reconcileWithAlerts(ctx: Pick<EngineContext, 'book' | 'clock' | 
   }
   for (const [owner, id] of [...ctx.book.byOwner]) {
     const e = ctx.book.active.get(id);
-    if (e && !e.rule.startsWith('system:') && !owners.has(owner)) carrier.closeAlert(owner, now, 'its rule is no longer configured');
+    if (e && !e.rule.startsWith('system:') && !owners.has(owner)) carrier.closeAlert(owner, now, { en: 'its rule is no longer configured', zh: '其规则已不在配置中' });
   }
   failsafe.adoptOpen(now);
 }

@@ -72,12 +72,12 @@ export function replaceRules(
       const levelName = prev.level >= 0 && prev.rule.levelLeaf >= 0 ? (prev.rule.leaves[prev.rule.levelLeaf] as { levels: { name?: string }[] }).levels[prev.level]?.name : undefined;
       adoptActive(st, levelName, prev.since ?? now);
       take(carrier.hold(st, now), def.id);
-      if (!hasAlert) carrier.closeAlert(st.key, now, 'the rule no longer raises an alert');
+      if (!hasAlert) carrier.closeAlert(st.key, now, { en: 'the rule no longer raises an alert', zh: '该规则不再产生告警' });
       else if (!alertFor(ctx.book, st.key)) carrier.raiseAlert(st, currentEffect(st, 'fired', now));
     }
   }
   // Active instances with no successor: the rule is gone, disabled, or no longer covers that device.
-  for (const st of previous.values()) carrier.closeAlert(st.key, now, nextIds.has(st.rule.id) ? 'the rule changed' : 'the rule was removed');
+  for (const st of previous.values()) carrier.closeAlert(st.key, now, nextIds.has(st.rule.id) ? { en: 'the rule changed', zh: '规则已修改' } : { en: 'the rule was removed', zh: '规则已删除' });
   // Zones of every instance that went or came: a floor may end with a removed rule.
   carrier.settle(touched, now, [...removedOrChanged, ...ctx.set.rules().flatMap((r) => (changed.includes(r.id) ? ctx.set.statesOf(r.id) : []))]);
   ctx.logger.info({ changed, kept, removed }, 'rules replaced');

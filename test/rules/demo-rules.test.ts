@@ -213,6 +213,8 @@ describe('demo farm default rules', () => {
     for (const level of [0.9, 1.2, 1.7, 1.0]) h.send('pipe-06-level', { water_level: level });
     expect(of(h, 'storm-pipe-level').map((a) => `${a.state}:${a.level}`)).toEqual(['raised:yellow', 'escalated:orange', 'cleared:orange']);
     expect(of(h, 'sewer-level').every((a) => a.device === 'pipe-05-level')).toBe(true);
+    // The Chinese text (sent to a zh-CN site's channels) says the grade in Chinese, not "red".
+    expect(of(h, 'sewer-level')[2]).toMatchObject({ message: 'pipe-05-level water level 2 m (red) (escalated to red)', messages: { zh: '管道水位 2 m（红色）（升级为红色）' } });
   });
 
   it('hourly rain at a gauge grades blue to red as it gets heavier and back down as the rain leaves the hour', async () => {
@@ -250,7 +252,7 @@ describe('demo farm default rules', () => {
       h.clock.set(T0 + i * 72 * SEC);
       h.send('rain-2-gauge', { rain_mm: 0.4 });
     }
-    expect(of(h, 'rainstorm-3h')).toMatchObject([{ state: 'raised', level: 'orange', value: 50 }]);
+    expect(of(h, 'rainstorm-3h')).toMatchObject([{ state: 'raised', level: 'orange', value: 50, messages: { en: 'Rainstorm orange: 50 mm in 3 h at rain-2-gauge', zh: '暴雨（橙色）：3小时 50 mm' } }]);
     expect(of(h, 'rainfall-24h')).toMatchObject([{ state: 'raised', level: 'rainstorm', severity: 'info' }]);
     expect(of(h, 'rainfall-24h')[0]).toMatchObject({
       message: 'rainstorm (GB/T 28592): 50 mm in 24 h at rain-2-gauge',
@@ -328,7 +330,8 @@ describe('demo farm default rules', () => {
       for (const d of ['shed-2-env', 'shed-3-env', 'shed-4-env']) h.send(d, { temperature: 18 });
     }
     const offline = of(h, 'sensor-stale').filter((a) => a.device?.startsWith('shed-'));
-    expect(offline).toMatchObject([{ device: 'shed-1-env', state: 'raised', message: 'shed-1-env has sent nothing for 10 min (sensor offline)' }]);
+    // English names the device id; Chinese the farm file's name (the shed's only sensor: the shed).
+    expect(offline).toMatchObject([{ device: 'shed-1-env', state: 'raised', message: 'shed-1-env has sent nothing for 10 min (sensor offline)', messages: { zh: '1号羊舍 已10分钟无数据（传感器离线）' } }]);
     expect(h.commands('shed-1-fan')).toMatchObject([{ action: 'on', reason: 'failsafe:shed-1' }]);
     expect(h.commands('shed-2-fan')).toEqual([]);
     expect(of(h, 'system:failsafe')).toMatchObject([{ zone: 'shed-1', severity: 'critical' }]);
