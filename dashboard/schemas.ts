@@ -104,6 +104,7 @@ export const SiteView = z.object({
   name: LocalTextView.optional(),
   timeZone: z.string().describe("IANA zone: times of this site are shown in it (the site's zone, never the viewer's or the server's)"),
   language: z.enum(['en', 'zh-CN']).describe("the language of the site's notifications"),
+  operatorHoldMs: z.number().describe("how long an operator's command to an actuator in auto mode holds it when it gives no end (the farm file's operatorHold)"),
   activeAlerts: z.number(),
   worstSeverity: Severity.optional(),
   zones: z.array(ZoneView),

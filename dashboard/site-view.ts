@@ -151,6 +151,6 @@ export function buildSiteViews(inputs: SiteViewInputs, onlySite?: string): SiteV
         };
       });
       const alerts = (alertsBySite.get(site.id) ?? []).filter((a) => a.state !== 'cleared');
-      return { id: site.id, name: site.name, timeZone: inputs.farm.timeZone(site.id), language: site.language, activeAlerts: alerts.length, worstSeverity: worstSeverity(alerts), zones };
+      return { id: site.id, name: site.name, timeZone: inputs.farm.timeZone(site.id), language: site.language, operatorHoldMs: inputs.config.operatorHold, activeAlerts: alerts.length, worstSeverity: worstSeverity(alerts), zones };
     });
 }

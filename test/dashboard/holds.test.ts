@@ -19,6 +19,8 @@ const ammonia = config.rules.find((r) => r.id === 'shed-ammonia')!;
 if (!('metric' in ammonia.when)) throw new Error('The demo shed-ammonia rule changed shape: update this test.');
 ammonia.when.for = 1000;
 delete config.sites[0].zones.find((z) => z.id === 'shed-2')!.floors;
+// A farm whose operators' holds last 45 min unless they choose otherwise: the page's preset is the farm's, not 30 min.
+config.operatorHold = 45 * 60_000;
 const farm = indexFarm(config);
 const address = (id: string) => {
   const d = farm.device(id)!;
@@ -72,14 +74,21 @@ describe('actuator card', () => {
 
   it('shows an operator hold with its end, live, and the rule waiting behind it; in Chinese too', async () => {
     await page.getByTestId('actuator-shed-2-fan-off').click();
-    // The confirmation says what will happen: a hold the rules end (30 min unless the operator chooses otherwise).
+    // The confirmation says what will happen: a hold the rules end (the farm's operatorHold, 45 min, unless the
+    // operator chooses otherwise).
     await seeText(page, 'actuator-shed-2-fan-note', /^In auto mode this is a hold: a rule will take it back at \d\d:\d\d UTC\+8\.$/);
+    const holdFor = page.getByTestId('actuator-shed-2-fan-hold-for');
+    await expect(holdFor.inputValue()).resolves.toBe('45');
+    await expect(holdFor.locator('option:checked').textContent()).resolves.toBe('45 min');
     await page.getByTestId('actuator-shed-2-fan-confirm').click();
     await seeText(page, 'actuator-shed-2-fan-state', 'Off');
-    // The end is the command's time plus operatorHold (30 min), shown in the site's zone (Asia/Shanghai).
+    // The end is the command's time plus those 45 min, shown in the site's zone (Asia/Shanghai).
     const ops = await login(svc.httpPort, 'ops', 'dev-only-operator');
-    const { actuators } = await ops.get<{ actuators: { device: string; holders: { kind: string; until?: number }[] }[] }>('/api/actuators');
-    const until = actuators.find((a) => a.device === 'shed-2-fan')!.holders.find((h) => h.kind === 'operator')!.until!;
+    const { actuators } = await ops.get<{ actuators: { device: string; holders: { kind: string; since: number; until?: number }[] }[] }>('/api/actuators');
+    const held = actuators.find((a) => a.device === 'shed-2-fan')!.holders.find((h) => h.kind === 'operator')!;
+    const until = held.until!;
+    expect(until - held.since).toBeGreaterThan(44 * 60_000);
+    expect(until - held.since).toBeLessThan(46 * 60_000);
     const local = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(until);
     await seeText(page, 'actuator-shed-2-fan-hold', `held off by ops until ${local} UTC+8`);
     await seeText(page, 'actuator-shed-2-fan-why', /shed-ammonia: NH₃ 27/);

@@ -174,6 +174,7 @@ function drainSite(): SiteViewT {
     name: drain.name,
     timeZone: 'Asia/Shanghai',
     language: 'zh-CN',
+    operatorHoldMs: 30 * 60_000,
     activeAlerts: 0,
     zones: drain.zones.map((z) => ({
       id: z.id,

@@ -1,16 +1,20 @@
 import { esc, fmtClock } from '../dom.js';
+import { fmtDuration } from '../alert-text.js';
 import { currentLang, t, type MessageKey } from '../i18n.js';
 import { deviceEntry } from '../state.js';
 
 /**
  * Actuator controls that say what they will do before they do it. A command in auto mode is a hold with an end
  * (SPEC: `forMinutes`, else the farm's operatorHold, 30 min): the panel says "a rule will take it back at 14:30"
- * and lets the operator choose how long. In manual mode nothing takes it back, and the panel says so. Manual mode
+ * and lets the operator choose how long, preset to the farm's operatorHold. In manual mode nothing takes it back, and the panel says so. Manual mode
  * itself is asked for with a duration. A value to set is checked here (a whole 0-100 %) before anything is sent.
  */
 const HOLD_CHOICES = [30, 60, 120, 240, 480] as const;
 const MANUAL_CHOICES = [60, 240, 480, 1440, 0] as const; // 0: until switched back
-const DEFAULT_HOLD_MIN = 30;
+/** The farm file's operatorHold, which a command without an end gets from the server: the choice made for you. */
+const defaultHoldMin = (device: string) => Math.round((deviceEntry(device)?.site.operatorHoldMs ?? 30 * 60_000) / 60_000);
+const holdChoices = (preset: number) => [...new Set([preset, ...HOLD_CHOICES])].sort((a, b) => a - b);
+const durationText = (minutes: number) => (DURATION_KEY[minutes] ? t(DURATION_KEY[minutes]) : fmtDuration(minutes * 60_000));
 const DURATION_KEY: Record<number, MessageKey> = { 30: 'dur.30m', 60: 'dur.1h', 120: 'dur.2h', 240: 'dur.4h', 480: 'dur.8h', 1440: 'dur.24h' };
 
 export type ControlRequest =
@@ -77,12 +81,13 @@ export function askCommand(button: HTMLElement): void {
   const what = whatText(action, value);
   const auto = entry.device.actuator.mode === 'auto';
   const id = esc(device);
-  const choices = HOLD_CHOICES.map((m) => `<option value="${m}"${m === DEFAULT_HOLD_MIN ? ' selected' : ''}>${esc(t(DURATION_KEY[m]))}</option>`).join('');
+  const preset = defaultHoldMin(device);
+  const choices = holdChoices(preset).map((m) => `<option value="${m}"${m === preset ? ' selected' : ''}>${esc(durationText(m))}</option>`).join('');
   panel.innerHTML = `<p class="cmd-title"><b>${esc(t('cmd.title', { device: name, what }))}</b></p>
     ${
       auto
         ? `<label class="cmd-hold">${esc(t('cmd.holdFor'))} <select data-part="hold-for" data-testid="actuator-${id}-hold-for">${choices}</select></label>
-           <p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.holdNote', { until: endsAt(DEFAULT_HOLD_MIN, device) }))}</p>`
+           <p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.holdNote', { until: endsAt(preset, device) }))}</p>`
         : `<p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.manualNote', { what: action === 'set' ? what : t(`hold.what.${action}`) }))}</p>`
     }
     <div class="cmd-buttons">
