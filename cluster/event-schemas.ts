@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZONE_KINDS } from '../core/domain.js';
+import { ACTUATOR_TYPES, ZONE_KINDS } from '../core/domain.js';
 import { REJECT_REASONS, type FarmEvents } from '../core/events.js';
 import type { BridgedEvent } from './service-topics.js';
 
@@ -24,6 +24,20 @@ const HolderView = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('floor'), floor: Text, rule: Text, action: Action, value: z.number().optional(), since: z.number(), decides: z.boolean() }),
 ]);
 const Hold = z.object({ user: Text, action: Action, value: z.number().optional(), since: z.number(), until: z.number() });
+/** A built-in alert's facts (core/domain.ts AlertDetail), from which screens write its text in either language. */
+const AlertDetail = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('actuator'), action: Action, value: z.number().optional(), attempts: z.number() }),
+  z.object({ kind: z.literal('failsafe'), afterMs: z.number(), actuators: z.array(z.object({ type: z.enum(ACTUATOR_TYPES), action: z.enum(['on', 'off']) })) }),
+  z.object({ kind: z.literal('hold'), user: Text, action: Action, value: z.number().optional(), until: z.number(), rules: z.array(Text), want: Action, wantValue: z.number().optional() }),
+  z.object({
+    kind: z.literal('animal-missing'),
+    tag: Text,
+    group: Text.optional(),
+    missingAfterMs: z.number(),
+    last: z.object({ device: Text, zone: Text, direction: z.enum(['in', 'out']).optional(), agoMs: z.number() }).optional(),
+  }),
+  z.object({ kind: z.literal('head-count'), counted: z.number(), expected: z.number(), out: z.number(), graceMs: z.number() }),
+]);
 
 /** The schema for one event, held to the in-process type: its output is T and it names every key of T. */
 function wire<T>() {
@@ -38,6 +52,7 @@ export const EVENT_SCHEMAS: { [E in BridgedEvent]: z.ZodType<Payload<E>, unknown
   status: wire<Payload<'status'>>()(z.object({ ...Ref, status: z.enum(['online', 'offline']), ts: z.number() })),
   actuatorState: wire<Payload<'actuatorState'>>()(z.object({ ...Ref, state: z.enum(['on', 'off']), value: z.number().optional(), ack: Text.optional(), ts: z.number() })),
   command: wire<Payload<'command'>>()(z.object({ ...Ref, command: Command })),
+  commandOutcome: wire<Payload<'commandOutcome'>>()(z.object({ ...Ref, command: Command, outcome: z.enum(['retried', 'failed']), attempt: z.number(), attempts: z.number(), ts: z.number() })),
   alert: wire<Payload<'alert'>>()(
     z.object({
       id: Text,
@@ -53,8 +68,10 @@ export const EVENT_SCHEMAS: { [E in BridgedEvent]: z.ZodType<Payload<E>, unknown
       message: Text,
       messages: z.object({ en: Text, zh: Text }).optional(),
       ts: z.number(),
+      raisedAt: z.number().optional(),
       by: Text.optional(),
       animal: Text.optional(),
+      detail: AlertDetail.optional(),
     }),
   ),
   reject: wire<Payload<'reject'>>()(z.object({ reason: z.enum(REJECT_REASONS as [Payload<'reject'>['reason'], ...Payload<'reject'>['reason'][]]), detail: Text, topic: Text, device: Text.optional(), ts: z.number(), sample: Text.optional() })),

@@ -43,7 +43,7 @@ export function touchedBy(entries: Iterable<LedgerEntry>, reason: CommandReason)
   return [...entries].map((e) => [e, reason]);
 }
 
-export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bus' | 'clock' | 'farm' | 'ledger' | 'logger' | 'notifier' | 'options' | 'publish' | 'set'>, actuation: Actuation): Carrier {
+export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bus' | 'clock' | 'config' | 'farm' | 'ledger' | 'logger' | 'notifier' | 'options' | 'publish' | 'set'>, actuation: Actuation): Carrier {
   const alertAction = (def: RuleT): AlertActionT | undefined => def.actions.find((a): a is { alert: AlertActionT } => 'alert' in a)?.alert;
   const targetsOf = (def: RuleT): NotifyTarget[] => def.actions.flatMap((a) => ('notify' in a ? [a.notify] : []));
   const holderOf = (st: RuleState) => ({ kind: 'rule', rule: st.rule.id, instance: st.key }) as const satisfies Holder;

@@ -83,7 +83,7 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     if (value) setText(value, fmt(v?.value));
     age(el, part(el, 'age'), v?.ts, entry?.device, now);
     el.dataset.presence = livenessOf(entry?.device, now);
-    el.title = v ? `${fmtTime(v.ts, currentLang(), entry?.site.timeZone)}${el.dataset.fresh === 'old' ? ` · ${t('age.title', { t: fmtTime(v.ts, currentLang(), entry?.site.timeZone), every: fmtDuration(reportEveryMs(entry!.device) ?? 300_000) })}` : ''}` : '';
+    el.title = v ? `${fmtTime(v.ts, currentLang(), entry?.site.timeZone)}${el.dataset.fresh === 'old' ? ` · ${t('age.title', { t: fmtTime(v.ts, currentLang(), entry?.site.timeZone), every: fmtDuration(reportEveryMs(entry.device) ?? 300_000) })}` : ''}` : '';
   },
   mgm3(el) {
     const v = deviceEntry(el.dataset.device!)?.device.latest[el.dataset.metric!];
@@ -227,7 +227,7 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     const sur = part(el, 'surcharge');
     if (sur) {
       sur.hidden = !surcharged;
-      if (surcharged) sur.textContent = t('wall.surcharge', { m: fmt(byLevel!.surchargeM, 2) });
+      if (surcharged) sur.textContent = t('wall.surcharge', { m: fmt(byLevel.surchargeM, 2) });
     }
     const levelEl = part(el, 'level');
     if (levelEl) setText(levelEl, fmt(level, 2));

@@ -1,5 +1,4 @@
 import 'uplot/dist/uPlot.min.css';
-import { localText } from '../../../core/local-text.js';
 import './share.css';
 import uPlot from 'uplot';
 import type { SharedZoneT } from '../../access/schemas.js';

@@ -121,7 +121,7 @@ function yRange(min: number | null, max: number | null, thresholds: readonly Thr
   const values = [min, max, ...thresholds.map((th) => th.value)].filter((v): v is number => v !== null && Number.isFinite(v));
   if (values.length === 0) return [0, 1];
   let lo = Math.min(...values);
-  let hi = Math.max(...values);
+  const hi = Math.max(...values);
   if (fromZero) lo = Math.min(0, lo);
   const pad = (hi - lo || Math.abs(hi) || 1) * 0.08;
   return [fromZero ? lo : lo - pad, hi + pad];
