@@ -45,10 +45,11 @@ describe('the event bridge', () => {
       instance: 'broker-test',
     });
     const logger = silentLogger();
-    stops.push(exportEvents({ bus: producer, client: await serviceClient(), topicRoot: root, metrics: createMetrics(), logger }, ['reading', 'alert']));
-    stops.push(await importEvents({ bus: consumer, client: await serviceClient(), topicRoot: root, metrics, logger }, ['reading', 'alert']));
+    stops.push(exportEvents({ bus: producer, client: await serviceClient(), topicRoot: root, metrics: createMetrics(), logger }, ['reading', 'alert', 'commandOutcome']));
+    stops.push(await importEvents({ bus: consumer, client: await serviceClient(), topicRoot: root, metrics, logger }, ['reading', 'alert', 'commandOutcome']));
     consumer.on('reading', (r) => received.push({ event: 'reading', payload: r }));
     consumer.on('alert', (a) => received.push({ event: 'alert', payload: a }));
+    consumer.on('commandOutcome', (c) => received.push({ event: 'commandOutcome', payload: c }));
   });
 
   afterAll(async () => {
@@ -61,16 +62,42 @@ describe('the event bridge', () => {
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual([...BRIDGED_EVENTS].sort());
   });
 
-  it('carries a reading and an alert exactly as emitted', async () => {
+  it('carries a reading, alerts (with raisedAt and a built-in alert\'s detail) and a command outcome exactly as emitted', async () => {
     const reading: Reading = { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: 1_000, metrics: { nh3: 12.5 } };
     const alert: AlertEvent = { id: 'a-1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, state: 'raised', value: 27, metric: 'nh3', message: 'Ammonia 27 ppm', ts: 2_000 };
+    // A built-in alert keeps when it was raised and the facts a screen writes its text from (the dashboard in
+    // another process tells "not responding" in Chinese from them); a command's retries and failure cross too.
+    const failed: AlertEvent = {
+      ...alert,
+      id: 'a-2',
+      rule: 'system:actuator',
+      device: 'shed-1-fan',
+      severity: 'critical',
+      value: null,
+      metric: null,
+      state: 'acknowledged',
+      by: 'ops',
+      message: 'actuator not responding',
+      ts: 2_500,
+      raisedAt: 2_100,
+      detail: { kind: 'actuator', action: 'set', value: 60, attempts: 3 },
+    };
+    const outcome = { site: 'huyang', zone: 'shed-1', kind: 'shed' as const, device: 'shed-1-fan', command: { id: 'c-1', action: 'on' as const, reason: 'rule:shed-ammonia', ts: 1_500 }, outcome: 'failed' as const, attempt: 3, attempts: 3, ts: 2_100 };
     producer.emit('reading', reading);
     producer.emit('alert', alert);
-    await waitFor(() => received.length >= 2 || undefined, 'both events');
-    expect(received).toEqual([
-      { event: 'reading', payload: reading },
-      { event: 'alert', payload: alert },
-    ]);
+    producer.emit('alert', failed);
+    producer.emit('commandOutcome', outcome);
+    await waitFor(() => received.length >= 4 || undefined, 'the four events');
+    // Different topics: MQTT orders each topic's messages, not messages across topics.
+    expect(received).toHaveLength(4);
+    expect(received).toEqual(
+      expect.arrayContaining([
+        { event: 'reading', payload: reading },
+        { event: 'alert', payload: alert },
+        { event: 'alert', payload: failed },
+        { event: 'commandOutcome', payload: outcome },
+      ]),
+    );
   });
 
   it('drops and counts a bridged event that is not JSON or not in its shape; the next good one still arrives', async () => {
