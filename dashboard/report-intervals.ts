@@ -35,9 +35,12 @@ export function intervalFromBuckets(buckets: readonly { ts: number; count: numbe
   return Math.max(MIN_GAP_MS, span / count);
 }
 
-export function createReportIntervals(deps: { farm: FarmIndex; store: Pick<Store, 'history'>; bus?: FarmBus; logger: Logger; now: () => number }): ReportIntervals {
-  const configured = new Map<string, number>();
-  for (const d of deps.farm.devices()) if (d.config.reportEvery !== undefined) configured.set(d.device, d.config.reportEvery);
+/**
+ * `deps.farm` is read at each call, not kept: the farm file may be reloaded while the service runs (a getter then
+ * gives the new one), and a changed or new `reportEvery` counts from then on.
+ */
+export function createReportIntervals(deps: { readonly farm: FarmIndex; store: Pick<Store, 'history'>; bus?: FarmBus; logger: Logger; now: () => number }): ReportIntervals {
+  const configured = (device: string) => deps.farm.device(device)?.config.reportEvery;
   const gaps = createGapTracker();
   const seeded = new Map<string, number>();
   const tried = new Set<string>();
@@ -56,11 +59,11 @@ export function createReportIntervals(deps: { farm: FarmIndex; store: Pick<Store
 
   return {
     intervalMs(device) {
-      return configured.get(device) ?? gaps.intervalMs(device) ?? seeded.get(device);
+      return configured(device) ?? gaps.intervalMs(device) ?? seeded.get(device);
     },
     observe,
     async seed(devices) {
-      const todo = devices.filter((d) => !tried.has(d) && !configured.has(d) && deps.farm.device(d)?.role === 'sensor');
+      const todo = devices.filter((d) => !tried.has(d) && configured(d) === undefined && deps.farm.device(d)?.role === 'sensor');
       for (const d of todo) tried.add(d);
       await Promise.all(
         todo.map((d) =>

@@ -66,7 +66,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   const shares = createShareLinks({ db, logger: deps.logger, now });
   const audit = createAuditLog({ db, logger: deps.logger, now });
   const credentials = createCredentials(sessions, displays);
-  const intervals = createReportIntervals({ farm: deps.farm, store: deps.store, bus: deps.bus, logger: deps.logger, now });
+  const intervals = createReportIntervals({ get farm() { return deps.farm; }, store: deps.store, bus: deps.bus, logger: deps.logger, now });
   const ctx: RouteContext = { deps, options, sessions, displays, shares, audit, credentials, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, intervals, now };
 
   const app = Fastify({
