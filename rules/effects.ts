@@ -11,6 +11,7 @@ import { currentEffect, type RuleEffect, type RuleState } from './evaluate.js';
 import type { NotifyTarget } from './notify.js';
 import type { ActuateActionT, RuleT } from './schema.js';
 import { levelName } from '../core/level-names.js';
+import { clearedZh, systemTextZh } from './system-text.js';
 import { localText, mapLocalText, type Language, type LocalText } from '../core/local-text.js';
 
 /**
@@ -93,17 +94,39 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
 
   /** `{level}`, `{site}`, `{zone}` and `{device}` in a language: names from the farm file, else the ids. */
   function namesIn(st: RuleState, e: RuleEffect, lang: Language): Record<'level' | 'site' | 'zone' | 'device', string | undefined> {
-    const zone = ctx.farm.zone(st.site, st.zone);
-    const zoneName = localText(zone?.config.name, lang) ?? st.zone;
-    const device = st.device ? ctx.farm.device(st.device) : undefined;
+    return { level: e.level ? levelName(e.level, lang) : undefined, ...placeNames(st.site, st.zone, st.device, lang) };
+  }
+
+  /** A site, zone and device as people call them in `lang`. */
+  function placeNames(siteId: string, zoneId: string, deviceId: string | undefined, lang: Language): Record<'site' | 'zone' | 'device', string> {
+    const zone = ctx.farm.zone(siteId, zoneId);
+    const zoneName = localText(zone?.config.name, lang) ?? zoneId;
+    const device = deviceId ? ctx.farm.device(deviceId) : undefined;
     // A device without a name is called by its zone when it is the zone's only device of its role ("Pipe 05").
     const alone = device && zone ? zone.devices.filter((d) => d.role === device.role).length === 1 : false;
     return {
-      level: e.level ? levelName(e.level, lang) : undefined,
-      site: localText(ctx.config.sites.find((s) => s.id === st.site)?.name, lang) ?? st.site,
+      site: localText(ctx.config.sites.find((s) => s.id === siteId)?.name, lang) ?? siteId,
       zone: zoneName,
-      device: !st.device ? zoneName : (localText(device?.config.name, lang) ?? (alone ? zoneName : st.device)),
+      device: !deviceId ? zoneName : (localText(device?.config.name, lang) ?? (alone ? zoneName : deviceId)),
     };
+  }
+
+  /**
+   * A built-in alert gets its Chinese text beside the English one (a zh-CN site's notifications send it): written
+   * from its detail when raised, kept on the event the book holds (so its acknowledgement carries it), and marked
+   * cleared when it clears.
+   */
+  function withSystemTexts(event: AlertEvent): void {
+    if (!event.rule.startsWith('system:')) return;
+    if (event.state === 'raised' && event.detail && !event.messages) {
+      const where = placeNames(event.site, event.zone, event.device, 'zh-CN');
+      const last = event.detail.kind === 'animal-missing' ? event.detail.last : undefined;
+      const lastPlace = last ? placeNames(event.site, last.zone, last.device, 'zh-CN') : undefined;
+      const zh = systemTextZh(event.detail, { ...where, lastReader: lastPlace?.device, lastZone: lastPlace?.zone, timeZone: ctx.farm.timeZone(event.site), now: event.ts });
+      event.messages = { en: event.message, zh };
+    } else if (event.state === 'cleared' && event.messages) {
+      event.messages = { en: event.message, zh: clearedZh(event.messages.zh) };
+    }
   }
 
   /** Appends a note to an alert's text, in each of its languages. */
@@ -198,6 +221,7 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
     },
 
     emitAlert(event, targets = []) {
+      withSystemTexts(event);
       try {
         ctx.bus.emit('alert', event);
       } catch (err) {

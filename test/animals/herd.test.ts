@@ -192,6 +192,9 @@ describe('herd alerts (through the rules engine)', () => {
     w.clock.advance(12 * HOUR + 10_000);
     const raised = w.alerts.filter((a) => a.state === 'raised');
     expect(raised).toEqual([expect.objectContaining({ rule: 'system:animal-missing', animal: tag(4), site: 'huyang', zone: 'shed-1', severity: 'warning', message: expect.stringMatching(/982000000000004.*not read for 1d/) })]);
+    // And in Chinese, from the alert's facts: where it was last read, by which reader, how long ago (this farm file
+    // names nothing: the ids).
+    expect(raised[0].messages?.zh).toBe('羊只失踪：shed-1的 982000000000004（ewes） 已 1天 未被读到；最后一次由 shed-1-gate 在shed-1读到，1天前');
     w.read('shed-1-feeder', [4]);
     w.clock.advance(10_000);
     expect(w.alerts.at(-1)).toMatchObject({ animal: tag(4), state: 'cleared' });

@@ -334,6 +334,6 @@ describe('demo farm default rules', () => {
     expect(offline).toMatchObject([{ device: 'shed-1-env', state: 'raised', message: 'shed-1-env has sent nothing for 10 min (sensor offline)', messages: { zh: '1号羊舍 已10分钟无数据（传感器离线）' } }]);
     expect(h.commands('shed-1-fan')).toMatchObject([{ action: 'on', reason: 'failsafe:shed-1' }]);
     expect(h.commands('shed-2-fan')).toEqual([]);
-    expect(of(h, 'system:failsafe')).toMatchObject([{ zone: 'shed-1', severity: 'critical' }]);
+    expect(of(h, 'system:failsafe')).toMatchObject([{ zone: 'shed-1', severity: 'critical', messages: { zh: '1号羊舍传感器已 10分钟 无数据：失效保护 风机开' } }]);
   });
 });

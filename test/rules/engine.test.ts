@@ -54,12 +54,14 @@ describe('actuate', () => {
     const alert = h.alerts().at(-1)!;
     expect(alert).toMatchObject({ rule: 'system:actuator', device: 'shed-1-fan', severity: 'critical', state: 'raised' });
     expect(alert.message).toMatch(/actuator not responding/);
+    // In Chinese too, for a zh-CN site's notifications (the test farm gives the fan no name: its id).
+    expect(alert.messages?.zh).toBe('执行器无响应：shed-1-fan 尝试 3 次仍未确认“开启”指令');
     expect(h.commands('shed-1-fan')).toHaveLength(3); // bounded: no more retries
     await h.engine.flush();
     expect(h.store.commandRecords.filter((r) => r.device === 'shed-1-fan').map((r) => r.outcome)).toEqual(['sent', 'retried', 'retried', 'failed']);
     // The fan comes back and reports: the alert clears.
     h.ack('shed-1-fan', { id: 'late', action: 'on' });
-    expect(h.alerts().at(-1)).toMatchObject({ id: alert.id, state: 'cleared' });
+    expect(h.alerts().at(-1)).toMatchObject({ id: alert.id, state: 'cleared', messages: { zh: '已解除：执行器无响应：shed-1-fan 尝试 3 次仍未确认“开启”指令' } });
   });
 
   it('an actuator that said it is offline is not expected to answer: its command waits, no "not responding", and goes out again when it is back', async () => {

@@ -68,6 +68,7 @@ describe("an operator's command on an automatic actuator", () => {
     const warned = await waitFor(() => f.alerts.find((a) => a.rule === 'system:hold' && a.state === 'raised'), 'the hold alert');
     expect(warned).toMatchObject({ device: 'shed-1-fan', zone: 'shed-1', severity: 'warning', metric: 'nh3', value: 27, level: null });
     expect(warned.message).toMatch(/^shed-1-fan held off by ops until \d\d:\d\d (UTC|GMT[+-]\d+) while shed-ammonia wants it on \(nh3 27\)$/);
+    expect(warned.messages?.zh).toMatch(/^\S+ 由 ops 保持关闭至 \d\d:\d\d (UTC|GMT[+-]\d+)，而规则 shed-ammonia 要求开启$/);
     expect(f.holdEvents).toMatchObject([{ change: 'start', device: 'shed-1-fan', overrides: ['shed-ammonia'], hold: { user: 'ops', action: 'off', until: start + 30 * MIN } }]);
     // "Why is it off?": the operator decides until then; the rule, with what fired it, is waiting.
     expect(await holdersOf(f, 'shed-1-fan')).toEqual([
@@ -87,6 +88,7 @@ describe("an operator's command on an automatic actuator", () => {
     f.advance(MIN);
     expect(await fan.nth(3)).toMatchObject({ action: 'on', reason: 'rule:shed-ammonia' });
     expect(f.alerts.filter((a) => a.rule === 'system:hold').map((a) => a.state)).toEqual(['raised', 'cleared']);
+    expect(f.alerts.filter((a) => a.rule === 'system:hold').at(-1)!.messages?.zh).toBe(`已解除：${warned.messages?.zh}`);
     expect(f.holdEvents.at(-1)).toMatchObject({ change: 'end', ended: 'expired', device: 'shed-1-fan' });
     expect(await holdersOf(f, 'shed-1-fan')).toMatchObject([{ kind: 'rule', rule: 'shed-ammonia', decides: true }]);
   });
