@@ -14,6 +14,7 @@ export interface BenchOptions {
   profile: boolean;
   workers: number;
   devices?: number;
+  publishers?: number;
   rate?: number;
   clients?: number;
   rows?: number;
@@ -96,6 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         quick: { type: 'boolean', default: false },
         duration: { type: 'string' },
         devices: { type: 'string' },
+        publishers: { type: 'string' },
         rate: { type: 'string' },
         clients: { type: 'string' },
         rows: { type: 'string' },
@@ -134,6 +136,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     profile: values.profile,
     workers: positiveInt('workers', values.workers) ?? 1,
     devices: positiveInt('devices', values.devices),
+    publishers: positiveInt('publishers', values.publishers),
     rate: positiveInt('rate', values.rate),
     clients: positiveInt('clients', values.clients),
     rows: positiveInt('rows', values.rows),

@@ -36,6 +36,9 @@ export interface LatencySummary {
 }
 
 export interface References {
+  /** The embedded broker's capacity: pipelined publishers, open loop (scenarios/capacity.ts). The ratios use it. */
+  capacity: Partial<Record<0 | 1, Summary>>;
+  /** The embedded broker with 1,000 devices each waiting for its acknowledgements (closed loop). */
   fanIn: Partial<Record<0 | 1, Summary>>;
   fanInLatency: Partial<Record<0 | 1, LatencySummary>>;
   influxRaw?: Summary;

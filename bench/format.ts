@@ -18,19 +18,19 @@ export function spread(s: Summary | undefined, digits?: number): string {
   return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`;
 }
 
+/** Every ratio in the report reads the same: two decimals and "×". */
 export function ratio(value: number | undefined, reference: number | undefined): string {
   if (value === undefined || reference === undefined || reference === 0) return 'n/a';
   return `${num(value / reference, 2)}×`;
 }
 
 /**
- * Latencies are stamped in whole milliseconds: a reference below 1 ms cannot be divided by, so the ratio is
- * given as a lower bound against 1 ms ("≥ 36.9×") rather than as a meaningless thousands-fold figure.
+ * A speed target's verdict. A --quick run's tiny sizes measure start-up, not speed: its targets are not judged
+ * (a "missed" there would mean nothing). Losing a reading is judged in every run (`always`).
  */
-export function latencyRatio(value: number | undefined, reference: number | undefined): string {
-  if (value === undefined || reference === undefined) return 'n/a';
-  if (reference < 1) return `≥ ${num(value, 1)}× (reference < 1 ms)`;
-  return ratio(value, reference);
+export function verdict(ok: boolean | undefined, o: { quick: boolean; always?: boolean }): string {
+  if (o.quick && !o.always) return 'not judged (quick run)';
+  return ok === undefined ? 'not measured' : ok ? 'met' : '**missed**';
 }
 
 export function mb(bytes: number | undefined): number | undefined {

@@ -5,7 +5,15 @@ import type { BenchOptions } from './cli.js';
  * and --quick (the same steps, tiny, to check the script). Options override single values.
  */
 export interface Sizes {
-  /** Publishing devices for the fan-in references and the pipeline. */
+  /** Capacity (open loop): this many pipelined publishers (each a device and its own connection)... */
+  publishers: number;
+  /** ...each writing this many readings as fast as its connection takes them... */
+  perPublisher: number;
+  /** ...with at most this many unacknowledged at QoS 1. */
+  pipelinedWindow: number;
+  /** Longest a pipelined phase may take. */
+  pipelinedMaxMs: number;
+  /** Publishing devices of the closed-loop figures of the fan-in references and the pipeline. */
   devices: number;
   /** Max-rate phase, and the part of it skipped before the rate is read (ramp-up). */
   throughputMs: number;
@@ -46,6 +54,11 @@ export interface Sizes {
 }
 
 const FULL: Sizes = {
+  publishers: 4,
+  // 600,000 readings: several seconds even at the bare broker's rate, and every stamp within 150 s of now.
+  perPublisher: 150_000,
+  pipelinedWindow: 1000,
+  pipelinedMaxMs: 120_000,
   devices: 1000,
   throughputMs: 20_000,
   warmupMs: 4_000,
@@ -81,6 +94,8 @@ const FULL: Sizes = {
 
 const QUICK: Sizes = {
   ...FULL,
+  perPublisher: 5_000,
+  pipelinedMaxMs: 30_000,
   devices: 40,
   throughputMs: 4_000,
   warmupMs: 1_000,
@@ -119,6 +134,7 @@ export function sizesFor(o: BenchOptions): Sizes {
       s.warmupMs = Math.min(s.warmupMs, Math.floor(o.durationMs / 4));
     }
   }
+  if (o.publishers !== undefined) s.publishers = o.publishers;
   if (o.devices !== undefined) {
     if (o.scenario === 'memory') s.memoryDevices = o.devices;
     else if (o.scenario === 'soak') s.soakDevices = o.devices;

@@ -115,6 +115,21 @@ export function rateBetween(samples: readonly { at: number; count: number }[], f
   return ((countAt(b) - countAt(a)) / (b - a)) * 1000;
 }
 
+/**
+ * Throughput of a fixed amount of work: `total` items from `startedAt` until the count reached `total`, the moment
+ * interpolated between the last sample below it and the first at or above it. undefined if it never got there.
+ */
+export function completionRate(samples: readonly { at: number; count: number }[], total: number, startedAt: number): number | undefined {
+  const sorted = [...samples].sort((a, b) => a.at - b.at);
+  const i = sorted.findIndex((s) => s.count >= total);
+  if (i < 0 || total <= 0) return undefined;
+  const q = sorted[i];
+  const p = i > 0 ? sorted[i - 1] : { at: startedAt, count: 0 };
+  const doneAt = q.count === p.count ? q.at : p.at + ((total - p.count) * (q.at - p.at)) / (q.count - p.count);
+  const ms = doneAt - startedAt;
+  return ms > 0 ? (total / ms) * 1000 : undefined;
+}
+
 /** Least-squares slope of y over x (per unit of x). */
 export function slope(points: readonly { x: number; y: number }[]): number | undefined {
   if (points.length < 2) return undefined;

@@ -11,11 +11,18 @@ export interface LoadDeviceSpec {
 
 export interface RunSpec {
   qos: 0 | 1;
-  /** "max": as fast as the broker acknowledges; "rate": `ratePerSec` readings a second in total. */
-  mode: 'max' | 'rate';
+  /**
+   * "max": closed loop, each device waits for acknowledgements (QoS 1) or ping answers (QoS 0) every `window`
+   * publishes; "rate": `ratePerSec` readings a second in total; "pipelined": open loop, each device writes
+   * `perDevice` readings as fast as its TCP connection takes them (QoS 1: up to `window` unacknowledged).
+   */
+  mode: 'max' | 'rate' | 'pipelined';
   ratePerSec?: number;
+  /** "pipelined": readings each device sends. */
+  perDevice?: number;
+  /** "max", "rate": how long to publish; "pipelined": the longest it may take. */
   durationMs: number;
-  /** Unacknowledged publishes allowed per device (QoS 1), or publishes between flow-control pings (QoS 0). */
+  /** Unacknowledged publishes allowed per device (QoS 1), or publishes between flow-control pings (QoS 0, "max" and "rate"). */
   window: number;
   /** How long to wait for the last acknowledgements after publishing stops. */
   drainMs?: number;

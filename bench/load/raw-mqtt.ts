@@ -22,6 +22,8 @@ export interface RawClientEvents {
   onPingresp?: () => void;
   onMessage?: (topic: string, payload: Buffer, qos: number) => void;
   onClose?: (reason: string) => void;
+  /** The socket's send buffer emptied after writeEncoded returned false. */
+  onDrain?: () => void;
 }
 
 export interface RawClient {
@@ -36,6 +38,13 @@ export interface RawClient {
   connect(): Promise<void>;
   publish(topic: string, payload: string | Buffer, qos: 0 | 1, retain?: boolean): void;
   ping(): void;
+  /** The next QoS 1 message id (1..65535, wrapping). */
+  nextMessageId(): number;
+  /**
+   * Writes PUBLISH packets the caller encoded (encode.ts), `qos1` of them QoS 1 (counted in `inflight`).
+   * false: the socket's buffer is over its high-water mark; write more after onDrain.
+   */
+  writeEncoded(chunk: Buffer, qos1: number): boolean;
   subscribe(filter: string, qos: 0 | 1): Promise<number>;
   /** Batches the writes of one synchronous burst into fewer syscalls. */
   cork(): void;
@@ -119,6 +128,7 @@ export function createRawClient(o: RawClientOptions, events: RawClientEvents = {
         });
         parser.on('error', (err: Error) => s.destroy(err));
         s.on('data', (chunk) => parser.parse(chunk));
+        s.on('drain', () => events.onDrain?.());
         s.on('error', (err) => fail(err));
         s.on('close', () => {
           const was = isConnected;
@@ -152,6 +162,13 @@ export function createRawClient(o: RawClientOptions, events: RawClientEvents = {
     ping() {
       client.pings++;
       write({ cmd: 'pingreq' });
+    },
+    nextMessageId: messageId,
+    writeEncoded(chunk, qos1) {
+      if (!socket || socket.destroyed) return false;
+      client.inflight += qos1;
+      client.lastWriteAt = Date.now();
+      return socket.write(chunk);
     },
     subscribe(filter, qos) {
       return new Promise((resolve) => {

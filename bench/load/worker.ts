@@ -1,4 +1,5 @@
 import { serveParent, toParent, type Message } from '../ipc.js';
+import { publishSize, writePublish } from './encode.js';
 import { ConnectRefused, createRawClient, type RawClient } from './raw-mqtt.js';
 import { createRng, readingPayload } from './payload.js';
 import type { LoadDeviceSpec, RunSpec } from './protocol.js';
@@ -16,6 +17,10 @@ interface Device {
   client: RawClient;
   lastTs: number;
   sinceLastPing: number;
+  /** Pipelined mode: readings still to send, the topic as bytes, and whether it waits for the socket to drain. */
+  left: number;
+  topicBytes?: Buffer;
+  draining: boolean;
 }
 
 const MAX_CONNECT_ATTEMPTS = 5;
@@ -28,6 +33,7 @@ let lastError: string | undefined;
 
 function canSend(d: Device, r: RunSpec): boolean {
   if (!d.client.connected()) return false;
+  if (r.mode === 'pipelined') return !d.draining && (r.qos === 0 || d.client.inflight < r.window);
   return r.qos === 1 ? d.client.inflight < r.window : d.client.pings < 2;
 }
 
@@ -43,10 +49,56 @@ function send(d: Device, r: RunSpec, now: number): void {
 }
 
 function pump(d: Device): void {
-  if (!running || !run || run.mode !== 'max') return;
+  if (!running || !run) return;
+  if (run.mode === 'pipelined') return pipe(d, run);
+  if (run.mode !== 'max') return;
   d.client.cork();
   const now = Date.now();
   while (running && canSend(d, run)) send(d, run, now);
+}
+
+/** Pipelined: PUBLISH packets encoded straight into chunks of about this size, one socket write each. */
+const CHUNK_BYTES = 64 * 1024;
+/** Chunks one device writes before letting the event loop run (PUBACKs, progress, other devices). */
+const CHUNKS_PER_TURN = 8;
+let pipelinedDone: (() => void) | undefined;
+
+/**
+ * Open loop: writes the device's readings as fast as its connection takes them. Waits only when the socket's
+ * buffer is full (the broker reads no faster: TCP flow control) or, at QoS 1, when `window` are unacknowledged.
+ */
+function pipe(d: Device, r: RunSpec): void {
+  if (d.draining) return;
+  const qos = r.qos;
+  const topic = (d.topicBytes ??= Buffer.from(d.spec.topic));
+  for (let turn = 0; turn < CHUNKS_PER_TURN; turn++) {
+    if (!running || d.left === 0 || !d.client.connected()) return checkPipelinedDone();
+    // QoS 1: top the window up only once half of it is free, so chunks stay large.
+    const room = qos === 1 ? r.window - d.client.inflight : Infinity;
+    if (room <= 0 || (qos === 1 && room < r.window / 2 && d.client.inflight > 0)) return;
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    let offset = 0;
+    let n = 0;
+    const now = Date.now();
+    while (n < room && d.left > 0) {
+      const ts = (d.lastTs = Math.max(now - d.left, d.lastTs + 1));
+      const payload = readingPayload(ts, d.spec.metrics, rng);
+      if (offset + publishSize(topic, payload.length, qos) > CHUNK_BYTES) break;
+      offset = writePublish(chunk, offset, topic, payload, qos, qos === 1 ? d.client.nextMessageId() : 0);
+      n++;
+      d.left--;
+    }
+    counters.sent += n;
+    if (!d.client.writeEncoded(chunk.subarray(0, offset), qos === 1 ? n : 0)) {
+      d.draining = true;
+      return;
+    }
+  }
+  setImmediate(() => pump(d));
+}
+
+function checkPipelinedDone(): void {
+  if (pipelinedDone && devices.every((d) => d.left === 0 || !d.client.connected())) pipelinedDone();
 }
 
 async function connectAll(msg: Message): Promise<void> {
@@ -62,7 +114,7 @@ async function connectAll(msg: Message): Promise<void> {
   const worker = async () => {
     while (next < specs.length) {
       const spec = specs[next++];
-      const d: Device = { spec, lastTs: 0, sinceLastPing: 0, client: undefined as unknown as RawClient };
+      const d: Device = { spec, lastTs: 0, sinceLastPing: 0, left: 0, draining: false, client: undefined as unknown as RawClient };
       d.client = createRawClient(
         {
           host,
@@ -79,6 +131,10 @@ async function connectAll(msg: Message): Promise<void> {
             pump(d);
           },
           onPingresp: () => pump(d),
+          onDrain: () => {
+            d.draining = false;
+            pump(d);
+          },
           onClose: () => {
             counters.disconnects++;
             if (running) {
@@ -126,7 +182,12 @@ async function runLoad(r: RunSpec): Promise<void> {
   // `waiting`: devices whose window is full right now (waiting for PUBACK / PINGRESP): all of them = the broker is the limit.
   const progress = setInterval(() => toParent({ type: 'progress', ...counters, waiting: devices.filter((d) => !canSend(d, r)).length, at: Date.now() }), 250);
   let pacer: NodeJS.Timeout | undefined;
-  if (r.mode === 'max') {
+  const finished = new Promise<void>((resolve) => (pipelinedDone = r.mode === 'pipelined' ? resolve : undefined));
+  if (r.mode === 'pipelined') {
+    // Stamps strictly increasing per device and all in the past: a device sends far more than one reading a ms.
+    for (const d of devices) d.left = r.perDevice ?? 0;
+    for (const d of devices) pump(d);
+  } else if (r.mode === 'max') {
     for (const d of devices) pump(d);
   } else {
     let owed = 0;
@@ -150,15 +211,21 @@ async function runLoad(r: RunSpec): Promise<void> {
   }
   await new Promise<void>((resolve) => {
     const stopAt = setTimeout(resolve, r.durationMs);
-    process.once('message', function early(msg: Message) {
-      if (msg.type !== 'stop') return;
+    const early = (msg: Message) => msg.type === 'stop' && done();
+    function done() {
       clearTimeout(stopAt);
+      process.off('message', early);
       resolve();
-    });
+    }
+    process.on('message', early);
+    void finished.then(done);
   });
   running = false;
+  pipelinedDone = undefined;
   clearInterval(pacer);
   const endedAt = Date.now();
+  // QoS 0, pipelined: a PINGREQ behind the last readings; its answer says the broker has handled them all.
+  if (r.mode === 'pipelined' && r.qos === 0) for (const d of devices) if (d.client.connected()) d.client.ping();
   // Wait for the last acknowledgements (QoS 1) or answers to the last PINGREQs (QoS 0, all earlier packets handled).
   const deadline = Date.now() + (r.drainMs ?? 30_000);
   const open = () => devices.reduce((n, d) => n + (d.client.connected() ? (r.qos === 1 ? d.client.inflight : d.client.pings) : 0), 0);

@@ -8,11 +8,14 @@ import { percentile, rateBetween, summarize, unpack } from '../stats.js';
 import { mosquittoMissing, startEmbeddedBroker, startMosquitto, type BrokerUnderTest } from '../targets/brokers.js';
 import { createDatabase, dropDatabase, rawWriteRate } from '../targets/influx.js';
 import { profileDir, type BenchContext, type Section } from '../context.js';
+import { capacityRun, type CapacityRun } from './capacity.js';
 
 /**
- * Raw references (issue 7 a-c): how fast N devices can push readings to one subscriber through a broker with
- * nothing behind it (the embedded broker alone, and Mosquitto, with the same load generator), and how fast one
- * client can write line protocol into InfluxDB in large batches. The pipeline figures are ratios to these.
+ * Raw references (issue 7 a-c, issue 18): how fast readings go through a broker with nothing behind it to one
+ * subscriber (the embedded broker alone, and Mosquitto, with the same load generators), and how fast one client
+ * can write line protocol into InfluxDB in large batches. Two load generators per broker: the capacity (a few
+ * pipelined publishers, open loop: capacity.ts), which the pipeline's ratios use, and 1,000 devices that each
+ * wait for their acknowledgements (closed loop), which also gives the latency at a moderate rate.
  */
 interface FanInRun {
   throughput?: number;
@@ -94,29 +97,35 @@ export async function runBroker(ctx: BenchContext, o: { mosquitto: boolean; infl
     targets.push('mosquitto');
   }
   const rows: string[][] = [];
-  const data: Record<string, FanInRun[]> = {};
+  const data: Record<string, FanInRun[] | CapacityRun[]> = {};
   const names = { embedded: 'embedded broker alone (aedes, same auth and topic policy)', mosquitto: 'Mosquitto (Debian, anonymous, no persistence)' };
   for (const target of targets) {
     for (const qos of [0, 1] as const) {
+      const capacity: CapacityRun[] = [];
+      for (let run = 1; run <= ctx.opts.runs; run++) capacity.push(await capacityRun(ctx, target, qos, run, path));
       const runs: FanInRun[] = [];
       for (let run = 1; run <= ctx.opts.runs; run++) runs.push(await fanInRun(ctx, target, qos, run, path));
+      data[`${target}-q${qos}-capacity`] = capacity;
       data[`${target}-q${qos}`] = runs;
+      const cap = summarize(capacity.map((r) => r.rate));
       const thr = summarize(runs.map((r) => r.throughput));
       const p50 = summarize(runs.map((r) => r.p50));
       const p99 = summarize(runs.map((r) => r.p99));
       if (target === 'embedded') {
+        ctx.refs.capacity[qos] = cap;
         ctx.refs.fanIn[qos] = thr;
         ctx.refs.fanInLatency[qos] = { p50, p99 };
       }
-      const lost = runs.reduce((n, r) => n + Math.max(0, r.expected - r.received), 0);
-      const expected = runs.reduce((n, r) => n + r.expected, 0);
+      const lost = runs.reduce((n, r) => n + Math.max(0, r.expected - r.received), 0) + capacity.reduce((n, r) => n + Math.max(0, r.expected - r.counted), 0);
+      const expected = runs.reduce((n, r) => n + r.expected, 0) + capacity.reduce((n, r) => n + r.expected, 0);
       rows.push([
-        `${names[target]}: ${int(s.devices)} devices → 1 subscriber`,
+        `${names[target]} → 1 subscriber`,
         `QoS ${qos}`,
+        `${spread(cap)} msg/s`,
         `${spread(thr)} msg/s`,
-        target === 'mosquitto' ? ratio(thr?.median, ctx.refs.fanIn[qos]?.median) + ' of embedded' : '',
+        target === 'mosquitto' ? `${ratio(cap?.median, ctx.refs.capacity[qos]?.median)} / ${ratio(thr?.median, ctx.refs.fanIn[qos]?.median)}` : '',
         `${spread(p50, 1)} / ${spread(p99, 1)}`,
-        `${spread(summarize(runs.map((r) => r.brokerCpu)), 0)} % / ${spread(summarize(runs.map((r) => r.generatorCpu)), 0)} %`,
+        `${spread(summarize(capacity.map((r) => r.targetCpu)), 0)} % / ${spread(summarize(capacity.map((r) => r.generatorCpu)), 0)} %`,
         `${num(lost, 0)} of ${num(expected, 0)}`,
       ]);
     }
@@ -142,6 +151,7 @@ export async function runBroker(ctx: BenchContext, o: { mosquitto: boolean; infl
       `InfluxDB 1.6 line protocol, ${int(s.influxBatchLines)}-line batches, 1 client (HTTP /write, precision ms)`,
       '–',
       `${spread(ctx.refs.influxRaw)} points/s`,
+      '–',
       '',
       '–',
       '–',
@@ -149,9 +159,23 @@ export async function runBroker(ctx: BenchContext, o: { mosquitto: boolean; infl
     ]);
   }
   const body = [
-    table(['reference', 'QoS', 'throughput', 'vs embedded', `latency p50 / p99 (ms) at ${int(s.latencyRate)} msg/s`, 'CPU broker / load generator (% of a core)', 'lost'], rows),
+    table(
+      [
+        'reference',
+        'QoS',
+        `capacity: ${s.publishers} pipelined publishers (open loop)`,
+        `${int(s.devices)} devices, each waiting for its acknowledgements (closed loop)`,
+        'vs embedded (capacity / closed loop)',
+        `latency p50 / p99 (ms) at ${int(s.latencyRate)} msg/s`,
+        'CPU broker / load generator, capacity runs (% of a core)',
+        'lost',
+      ],
+      rows,
+    ),
     '',
-    `Throughput: devices publish as fast as the broker acknowledges (QoS 1: ${s.window} unacknowledged per device; QoS 0: a PINGREQ after every ${s.window}, at most two unanswered), rate read at the subscriber after ${s.warmupMs / 1000} s of ramp-up. Latency: publish → subscriber receive, ±1 ms (epoch-ms stamps).`,
+    `Capacity: ${s.publishers} publishers (one device and connection each) write ${int(s.perPublisher)} readings each as fast as their connections take them (QoS 1: up to ${int(s.pipelinedWindow)} unacknowledged each), as emqtt-bench does; rate = readings ÷ time from the first write until the subscriber had the last one. ` +
+      `This is the reference the pipeline's ratios use. Closed loop: devices publish as fast as the broker acknowledges (QoS 1: ${s.window} unacknowledged per device; QoS 0: a PINGREQ after every ${s.window}, at most two unanswered), rate read at the subscriber after ${s.warmupMs / 1000} s of ramp-up; it measures the generator's round trips as much as the broker. ` +
+      'Latency: publish → subscriber receive at a moderate rate (closed-loop generator), ±1 ms (epoch-ms stamps). The per-device rate limit (MQTT_RATE_LIMIT) is lifted for the capacity runs.',
   ].join('\n');
   return { title: 'Raw references', body, checks: [], data };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { merge, newHistogram, pack, percentile, rateBetween, record, slope, summarize, unpack } from '../../bench/stats.js';
+import { completionRate, merge, newHistogram, pack, percentile, rateBetween, record, slope, summarize, unpack } from '../../bench/stats.js';
 
 describe('benchmark statistics', () => {
   it('reports latency percentiles within 1 % of the exact value', () => {
@@ -47,6 +47,22 @@ describe('benchmark statistics', () => {
     expect(rateBetween(samples, 500, 2500)).toBeCloseTo(200);
     expect(rateBetween(samples, 2000, 9000)).toBeCloseTo(300);
     expect(rateBetween(samples.slice(0, 1), 0, 1000)).toBeUndefined();
+  });
+
+  it('times a fixed amount of work from its start to the moment the count reached it, between two samples', () => {
+    const samples = [
+      { at: 1500, count: 400 },
+      { at: 1000, count: 100 },
+      { at: 2000, count: 900 },
+      { at: 2500, count: 1000 },
+    ];
+    // 1,000 is reached at the sample at 2,500 ms: 2,000 ms after a start at 500 (samples may arrive out of order).
+    expect(completionRate(samples, 1000, 500)).toBeCloseTo(500);
+    // 650 is reached halfway between the samples at 1,500 (400) and 2,000 (900): 1,750 ms after a start at 450.
+    expect(completionRate(samples, 650, 450)).toBeCloseTo(500);
+    expect(completionRate(samples, 2000, 0)).toBeUndefined();
+    // Reached by the first sample: interpolated from the start (count 0 then).
+    expect(completionRate([{ at: 1000, count: 200 }], 100, 0)).toBeCloseTo(200);
   });
 
   it('finds the memory trend of the soak as a least-squares slope', () => {
