@@ -24,7 +24,8 @@ export interface BrokerDeps {
   logger: Logger;
   metrics: FarmMetrics;
   service: ServiceCredentials;
-  onDeviceMessage?: (deviceId: string, topic: string, payload: Buffer) => Promise<void>;
+  /** Resolves when the message is taken: for QoS 1 (PUBACK) once durable; `qos` says which. */
+  onDeviceMessage?: (deviceId: string, topic: string, payload: Buffer, qos: 0 | 1 | 2) => Promise<void>;
   onReject?: (reason: RejectReason, detail: string, topic: string, device?: string, payload?: Buffer) => void;
   onDeviceDisconnect?: (deviceId: string) => void;
 }
@@ -119,7 +120,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
     if (identity.kind === 'service' || !deps.onDeviceMessage) return done(null);
     const deviceId = identity.device.device;
     const deliver = () =>
-      deps.onDeviceMessage!(deviceId, packet.topic, packet.payload as Buffer).then(
+      deps.onDeviceMessage!(deviceId, packet.topic, packet.payload as Buffer, packet.qos).then(
         () => done(null),
         (err) => done(err instanceof Error ? err : new Error(String(err))),
       );

@@ -26,7 +26,7 @@ export function prepareIngestConsumer(client: MqttClient, ingest: Ingest, logger
   let reconnecting = false;
   return handleWithDeferredAcks(
     client,
-    (topic, payload) => ingest.handleMessage(topic, payload),
+    (topic, payload, packet) => ingest.handleMessage(topic, payload, undefined, { qos: packet.qos }),
     (err, topic) => {
       logger.error({ err, topic }, 'could not store readings: not acknowledging them; reconnecting so the broker delivers them again');
       // The broker resends unacknowledged messages only on a new connection of the same session.

@@ -6,7 +6,10 @@
 export interface Batcher<T> {
   add(items: T[]): Promise<void>;
   flush(): Promise<void>;
+  /** Items waiting for the next write. */
   pending(): number;
+  /** Items not yet written: waiting, or in a write that has not finished. */
+  unsettled(): number;
 }
 
 interface Waiter {
@@ -19,6 +22,7 @@ export function createBatcher<T>(write: (items: T[]) => Promise<void>, opts: { m
   let waiters: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
+  let inWrite = 0;
 
   function schedule() {
     if (queue.length >= opts.maxSize) void flush();
@@ -33,11 +37,14 @@ export function createBatcher<T>(write: (items: T[]) => Promise<void>, opts: { m
     const batchWaiters = waiters;
     queue = [];
     waiters = [];
+    inWrite += items.length;
     writing = writing.then(async () => {
       try {
         await write(items);
+        inWrite -= items.length;
         for (const w of batchWaiters) w.resolve();
       } catch (err) {
+        inWrite -= items.length;
         for (const w of batchWaiters) w.reject(err);
       }
     });
@@ -55,5 +62,6 @@ export function createBatcher<T>(write: (items: T[]) => Promise<void>, opts: { m
     },
     flush,
     pending: () => queue.length,
+    unsettled: () => queue.length + inWrite,
   };
 }

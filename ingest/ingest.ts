@@ -17,7 +17,9 @@ import { createRecentReads, readKey } from './recent-reads.js';
 /**
  * The ingest pipeline: a message from a device topic is validated, its readings are written to the store in
  * batches, and typed events go out on the bus. `handleMessage` resolves once the readings are durable, so the
- * broker can hold a QoS 1 PUBACK until then.
+ * broker can hold a QoS 1 PUBACK until then. A QoS 0 message promises no acknowledgement, so its readings are
+ * taken once queued for the store, as long as fewer than UNSETTLED_BATCHES batches are waiting or being written;
+ * beyond that it, too, waits for the store (the device is held back, not dropped).
  */
 export interface IngestDeps {
   farm: () => FarmIndex;
@@ -40,9 +42,17 @@ export interface IngestOptions {
   rejectsKept: number;
 }
 
+/** How the message came: at QoS 0 nothing waits for the store's acknowledgement (see above). Default QoS 1. */
+export interface Delivery {
+  qos: 0 | 1 | 2;
+}
+
+/** QoS 0 readings wait for the store only while this many full batches (BATCH_SIZE) are not yet durable. */
+export const UNSETTLED_BATCHES = 4;
+
 export interface Ingest extends IngestHandle {
   /** `sender` is the authenticated device id when known (embedded broker); a mismatch with the topic is refused. */
-  handleMessage(topic: string, payload: Buffer, sender?: string): Promise<void>;
+  handleMessage(topic: string, payload: Buffer, sender?: string, delivery?: Delivery): Promise<void>;
   deviceDisconnected(deviceId: string): void;
   /** Counts a refusal decided elsewhere (the broker's access control). */
   recordReject(reason: RejectReason, detail: string, topic: string, device?: string, payload?: Buffer): void;
@@ -122,7 +132,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     return p;
   }
 
-  async function handleMessage(topic: string, payload: Buffer, sender?: string): Promise<void> {
+  async function handleMessage(topic: string, payload: Buffer, sender?: string, delivery?: Delivery): Promise<void> {
     const parsed = parseDeviceTopic(options.topicRoot, topic);
     if (!parsed) return recordReject('unauthorised_topic', 'not a device topic', topic, sender, payload);
     const device = deps.farm().device(parsed.device);
@@ -184,8 +194,9 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     }
     // Rules and the dashboard see a reading as soon as it is valid; the PUBACK waits for the store.
     for (const reading of fresh) bus.emit('reading', reading);
+    const atMostOnce = delivery?.qos === 0;
     const waits: Promise<void>[] = [];
-    if (duplicates > 0) {
+    if (duplicates > 0 && !atMostOnce) {
       const original = lastWrite.get(ref.device);
       if (original) waits.push(original);
     }
@@ -193,14 +204,19 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
       const write = batcher.add(fresh);
       lastWrite.set(ref.device, write);
       const settle = () => lastWrite.get(ref.device) === write && lastWrite.delete(ref.device);
-      // Not durable, so not accepted: a resend of these values must be taken again.
-      write.then(settle, () => (ledger.forget(fresh), settle()));
-      waits.push(write);
+      write.then(
+        () => {
+          settle();
+          stats.accepted += fresh.length;
+          metrics.accepted.inc(fresh.length);
+          metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        },
+        // Not durable, so not accepted: a resend of these values must be taken again.
+        () => (ledger.forget(fresh), settle()),
+      );
+      if (!atMostOnce || batcher.unsettled() > UNSETTLED_BATCHES * options.batchSize) waits.push(write);
     }
     await Promise.all(waits);
-    stats.accepted += fresh.length;
-    metrics.accepted.inc(fresh.length);
-    metrics.ingestLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   async function handleTags(ref: DeviceRef, at: 'gate' | 'pen' | 'feeder', topic: string, payload: Buffer): Promise<void> {

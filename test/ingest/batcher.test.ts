@@ -28,4 +28,22 @@ describe('batcher (group commit)', () => {
     await b.add([2]);
     expect(stored).toEqual([2]);
   });
+
+  it('counts items as unsettled from add until their write finished', async () => {
+    let release!: () => void;
+    const b = createBatcher<number>(() => new Promise<void>((resolve) => (release = resolve)), { maxSize: 2, maxDelayMs: 60_000 });
+    const first = b.add([1, 2]); // full: handed to the write at once
+    const second = b.add([3]);
+    expect(b.pending()).toBe(1);
+    expect(b.unsettled()).toBe(3);
+    await new Promise((r) => setImmediate(r));
+    release();
+    await first;
+    expect(b.unsettled()).toBe(1);
+    const flushed = b.flush();
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([second, flushed]);
+    expect(b.unsettled()).toBe(0);
+  });
 });
