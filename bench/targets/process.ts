@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvSettings } from '../../core/config/env.js';
 
@@ -25,8 +26,20 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function startNodeProcess(script: string, env: Record<string, string>, opts: { profileDir?: string }): NodeProcess {
-  const args: string[] = [];
+/**
+ * The node flags `npm start` runs the service with (package.json scripts.start: `node <flags> scripts/start.mjs`,
+ * which runs the service in that same node process), so the bench's service gets them too.
+ */
+export function startScriptNodeFlags(packageJson = readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')): string[] {
+  const start = (JSON.parse(packageJson) as { scripts: { start: string } }).scripts.start.trim().split(/\s+/);
+  const end = start.findIndex((arg, i) => i > 0 && !arg.startsWith('--'));
+  if (start[0] !== 'node' || end < 0 || start[end] !== 'scripts/start.mjs')
+    throw new Error(`package.json "start" is "${start.join(' ')}", not "node [flags] scripts/start.mjs": update bench/targets/process.ts`);
+  return start.slice(1, end);
+}
+
+export function startNodeProcess(script: string, env: Record<string, string>, opts: { profileDir?: string; nodeFlags?: string[] }): NodeProcess {
+  const args: string[] = [...(opts.nodeFlags ?? [])];
   if (opts.profileDir) {
     mkdirSync(opts.profileDir, { recursive: true });
     args.push('--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`);

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/ports.js';
-import { startNodeProcess, waitUntil, type NodeProcess } from './process.js';
+import { startNodeProcess, startScriptNodeFlags, waitUntil, type NodeProcess } from './process.js';
 
 /**
- * The whole service exactly as `npm start` runs it (app/main.ts: broker, ingest, store, rules, dashboard),
+ * The whole service exactly as `npm start` runs it (app/main.ts with the start script's node flags: broker, ingest, store, rules, dashboard),
  * configured through the environment: a bench farm file, a fresh DATA_DIR, free ports on 127.0.0.1, and
  * INFLUX_URL when the run stores into InfluxDB.
  */
@@ -47,7 +47,7 @@ export async function startService(o: ServiceOptions): Promise<ServiceUnderTest>
     ...o.env,
   };
   const spawnedAt = Date.now();
-  const proc = startNodeProcess('app/main.ts', env, { profileDir: o.profileDir });
+  const proc = startNodeProcess('app/main.ts', env, { profileDir: o.profileDir, nodeFlags: startScriptNodeFlags() });
   const url = `http://127.0.0.1:${httpPort}`;
   const health = async () => {
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
