@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { ZoneKind } from '../core/domain.js';
 import type { RejectReason } from '../core/events.js';
 import { METRICS } from '../core/metrics-catalog.js';
+import { fastShapes, type ShapeCheck } from './reading-shape.js';
 import { checkTimestamp, TimestampShape } from './timestamp.js';
 
 /**
  * Pure validation of a telemetry payload (SPEC "Reading"). Each reading of a batch is judged on its own:
- * one bad reading does not sink the others.
+ * one bad reading does not sink the others. The payload's shape is checked by `shapes` (reading-shape.ts: the
+ * zod schema, or by default its equal hot path); ranges, metrics and timestamps here.
  */
 export interface ValidationContext {
   kind: ZoneKind;
@@ -33,11 +35,7 @@ export interface ValidationResult {
   rejects: Rejection[];
 }
 
-const MAX_BATCH = 10_000;
-const ReadingShape = z.object({ ts: TimestampShape.optional(), metrics: z.record(z.string().max(64), z.custom<number | null>((v) => typeof v === 'number' || v === null, 'metric values must be numbers')) }).strict();
-const Payload = z.union([ReadingShape, z.object({ readings: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict()]);
-
-export function validateTelemetry(payload: Buffer | string, ctx: ValidationContext): ValidationResult {
+export function validateTelemetry(payload: Buffer | string, ctx: ValidationContext, shapes: ShapeCheck = fastShapes): ValidationResult {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   if (size > ctx.maxBytes) return reject('oversize', `payload is ${size} bytes, the limit is ${ctx.maxBytes} (MAX_PAYLOAD_BYTES)`);
   let json: unknown;
@@ -46,25 +44,25 @@ export function validateTelemetry(payload: Buffer | string, ctx: ValidationConte
   } catch (err) {
     return reject('malformed_json', `not JSON: ${(err as Error).message.slice(0, 120)}`);
   }
-  const shape = Payload.safeParse(json);
-  if (!shape.success) return reject('schema', describe(shape.error));
-  const items = 'readings' in shape.data ? shape.data.readings : [shape.data];
+  const shape = shapes.items(json);
+  if (!shape.ok) return reject('schema', describe(shape.error));
+  const items = shape.data;
   const out: ValidationResult = { readings: [], rejects: [] };
-  items.forEach((item, i) => {
-    const verdict = validateOne(item, ctx);
+  for (let i = 0; i < items.length; i++) {
+    const verdict = validateOne(items[i], ctx, shapes);
     if ('reason' in verdict) out.rejects.push(items.length > 1 ? { ...verdict, detail: `readings[${i}]: ${verdict.detail}` } : verdict);
     else out.readings.push(verdict);
-  });
+  }
   return out;
 }
 
-function validateOne(item: unknown, ctx: ValidationContext): ValidReading | Rejection {
-  const parsed = ReadingShape.safeParse(item);
-  if (!parsed.success) return { reason: 'schema', detail: describe(parsed.error) };
+function validateOne(item: unknown, ctx: ValidationContext, shapes: ShapeCheck): ValidReading | Rejection {
+  const parsed = shapes.reading(item);
+  if (!parsed.ok) return { reason: 'schema', detail: describe(parsed.error) };
   const { ts: rawTs, metrics } = parsed.data;
-  const names = Object.keys(metrics);
-  if (names.length === 0) return { reason: 'schema', detail: 'metrics is empty: send at least one metric' };
-  for (const name of names) {
+  let names = 0;
+  for (const name in metrics) {
+    names++;
     const spec = Object.hasOwn(METRICS, name) ? METRICS[name] : undefined;
     if (!spec) return { reason: 'unknown_metric', detail: `"${name.slice(0, 64)}" is not a known metric (the metrics: docs/mqtt.md "Metrics")` };
     if (!spec.kinds.includes(ctx.kind)) return { reason: 'unknown_metric', detail: `${name} is not measured in ${ctx.kind} zones` };
@@ -73,6 +71,7 @@ function validateOne(item: unknown, ctx: ValidationContext): ValidReading | Reje
     if (value === null) return { reason: 'out_of_range', detail: `${name} is not a finite number (JSON has no NaN or Infinity)` };
     if (!Number.isFinite(value) || value < spec.min || value > spec.max) return { reason: 'out_of_range', detail: `${name}=${value} is outside ${spec.min}…${spec.max} ${spec.unit}` };
   }
+  if (names === 0) return { reason: 'schema', detail: 'metrics is empty: send at least one metric' };
   const time = checkTimestamp(rawTs, ctx);
   if (!time.ok) return { reason: time.reason, detail: time.detail };
   // every value was checked above to be a finite number
