@@ -8,9 +8,9 @@ import type { Store } from '../store/store.js';
  * readings are idempotent per device, metric and ts; the first accepted value stands).
  *
  * Bounded memory: per device the `perDevice` newest timestamps (default 256) with a bit per metric (16 bytes each),
- * plus the last `overflow` keys pushed out of those (default 65,536 farm-wide, about 150 bytes each): at most about
- * 4 KB per device + 10 MB (measured: 1,000 devices with full windows and a full overflow hold 13.7 MB of heap, and
- * admitting a reading costs about 1 us). Every key newer than what a device's window pushed out (and newer than what the store
+ * plus the last `overflow` keys pushed out of those (default 65,536 farm-wide, about 50 bytes each): at most about
+ * 4 KB per device + 4 MB (measured: 1,000 devices with full windows and a full overflow hold 9.8 MB of heap, and
+ * admitting a reading costs about 1 us; keyed by strings "device\0ts" before, 12.8 MB and 2.3 us). Every key newer than what a device's window pushed out (and newer than what the store
  * held at start, `seed`) is known here, so a miss there means new. Older keys that are no longer held are looked
  * up in the store (`lookup`, one range query per message), which is also how a batch replayed after a restart is
  * recognised.
@@ -49,6 +49,8 @@ interface DeviceKeys {
   masks: number[];
   /** Keys at or below this ts may exist without being held here (pushed out, or stored before start). */
   floor: number;
+  /** This device's keys in the overflow: ts -> metric bits (created when its window first spills). */
+  spilled?: Map<number, number>;
 }
 
 function bitOf(metric: string): number {
@@ -60,12 +62,13 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
   const overflowMax = options.overflow ?? 65_536;
   const devices = new Map<string, DeviceKeys>();
   const seeded = new Map<string, number>();
-  /** "device\0ts" -> metric bits of keys pushed out of the per-device windows; the oldest leave first. */
-  const overflow = new Map<string, number>();
-  // Insertion order kept in a ring: deleting a Map's first entry over and over makes finding the next first one
-  // slow (V8 skips the deleted slots), 30 us a reading at 65,536 entries against 0.7 us with the ring.
-  const overflowOrder = new Array<string | undefined>(overflowMax);
+  // The overflow: keys pushed out of the per-device windows, each in its device's `spilled` map (ts as the key, so
+  // no string is built per reading), the oldest leaving first. Their order is kept in a ring of (device, ts):
+  // deleting a Map's first entry over and over makes finding the next first one slow (V8 skips the deleted slots).
+  const ringDevice = new Array<DeviceKeys | undefined>(overflowMax);
+  const ringTs = new Float64Array(overflowMax);
   let overflowNext = 0;
+  let overflowSize = 0;
   let held = 0;
 
   function keysOf(device: string): DeviceKeys {
@@ -86,17 +89,33 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
   }
 
   /** Bits of (device, ts) known accepted, from the window or the overflow; undefined when neither can tell. */
-  function known(device: string, d: DeviceKeys, ts: number): number | undefined {
+  function known(d: DeviceKeys, ts: number): number | undefined {
     const last = d.ts.length - 1;
-    if (last >= 0 && ts > d.ts[last]) return ts > d.floor ? 0 : overflow.get(`${device}\u0000${ts}`);
+    if (last >= 0 && ts > d.ts[last]) return ts > d.floor ? 0 : d.spilled?.get(ts);
     const i = indexOf(d, ts);
-    if (i <= last && d.ts[i] === ts) return d.masks[i] | (overflow.get(`${device}\u0000${ts}`) ?? 0);
-    const spilled = overflow.get(`${device}\u0000${ts}`);
+    if (i <= last && d.ts[i] === ts) return d.masks[i] | (d.spilled?.get(ts) ?? 0);
+    const spilled = d.spilled?.get(ts);
     if (spilled !== undefined) return spilled;
     return ts > d.floor ? 0 : undefined;
   }
 
-  function claim(device: string, d: DeviceKeys, ts: number, bits: number): void {
+  function spill(d: DeviceKeys, ts: number, bits: number): void {
+    const spilled = (d.spilled ??= new Map());
+    const before = spilled.get(ts);
+    if (before !== undefined) return void spilled.set(ts, before | bits);
+    const leaving = ringDevice[overflowNext];
+    if (leaving?.spilled?.delete(ringTs[overflowNext])) {
+      overflowSize--;
+      if (leaving.spilled.size === 0) leaving.spilled = undefined;
+    }
+    ringDevice[overflowNext] = d;
+    ringTs[overflowNext] = ts;
+    overflowNext = (overflowNext + 1) % overflowMax;
+    spilled.set(ts, bits);
+    overflowSize++;
+  }
+
+  function claim(d: DeviceKeys, ts: number, bits: number): void {
     const n = d.ts.length;
     if (n === 0 || ts > d.ts[n - 1]) {
       d.ts.push(ts);
@@ -116,16 +135,7 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
       const oldBits = d.masks.shift()!;
       held--;
       if (oldTs > d.floor) d.floor = oldTs;
-      const key = `${device}\u0000${oldTs}`;
-      const spilled = overflow.get(key);
-      if (spilled !== undefined) overflow.set(key, spilled | oldBits);
-      else {
-        const leaving = overflowOrder[overflowNext];
-        if (leaving !== undefined) overflow.delete(leaving);
-        overflowOrder[overflowNext] = key;
-        overflowNext = (overflowNext + 1) % overflowMax;
-        overflow.set(key, oldBits);
-      }
+      spill(d, oldTs, oldBits);
     }
   }
 
@@ -144,7 +154,7 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
       bits |= bit;
     }
     if (!fresh) return;
-    claim(r.device, d, r.ts, bits);
+    claim(d, r.ts, bits);
     out.fresh.push(out.duplicates === dupsBefore ? r : { ...r, metrics: fresh });
   }
 
@@ -153,7 +163,7 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
     let unknown: Reading[] | undefined;
     for (const r of readings) {
       const d = keysOf(r.device);
-      const have = known(r.device, d, r.ts);
+      const have = known(d, r.ts);
       if (have === undefined) (unknown ??= []).push(r);
       else split(r, d, have, out);
     }
@@ -165,10 +175,10 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
     // Claim before asking the store, so a copy arriving while it answers is a duplicate of this one.
     const pending = readings.map((r) => {
       const d = keysOf(r.device);
-      const before = known(r.device, d, r.ts) ?? 0;
+      const before = known(d, r.ts) ?? 0;
       let bits = 0;
       for (const metric in r.metrics) bits |= bitOf(metric);
-      claim(r.device, d, r.ts, bits & ~before);
+      claim(d, r.ts, bits & ~before);
       return { r, d, before };
     });
     const byDevice = new Map<string, { from: number; to: number }>();
@@ -207,15 +217,14 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
         const d = devices.get(r.device);
         let bits = 0;
         for (const metric in r.metrics) bits |= bitOf(metric);
-        const key = `${r.device}\u0000${r.ts}`;
-        const spilled = overflow.get(key);
-        if (spilled !== undefined) overflow.set(key, spilled & ~bits);
         if (!d) continue;
+        const spilled = d.spilled?.get(r.ts);
+        if (spilled !== undefined) d.spilled!.set(r.ts, spilled & ~bits);
         const i = indexOf(d, r.ts);
         if (d.ts[i] === r.ts) d.masks[i] &= ~bits;
       }
     },
-    size: () => held + overflow.size,
+    size: () => held + overflowSize,
   };
 }
 
