@@ -52,6 +52,26 @@ describe('outbox on disk (writes in the writer thread)', () => {
     expect(reopened.peekRun(10)?.seqs).toEqual([13, 14, 15, 16]);
   });
 
+  it('hands out a run of readings whole, up to the limit and up to the next entry of another kind, also with a gap in the numbers', async () => {
+    const box = open();
+    await box.append('reading', readings(6));
+    await box.append('alert', [alert({ id: 'a1', ts: BASE })]);
+    await box.append('reading', readings(2, 6));
+    expect(box.peekRun(4)).toEqual({ kind: 'reading', values: readings(4), seqs: [1, 2, 3, 4] });
+    expect(box.peekRun(100)).toEqual({ kind: 'reading', values: readings(6), seqs: [1, 2, 3, 4, 5, 6] });
+    await box.close();
+    // A file edited by hand (entry 3 deleted): the numbers of the run have a gap.
+    const db = new Database(join(dataDir, 'outbox.db'));
+    db.prepare('DELETE FROM outbox WHERE seq = 3').run();
+    db.close();
+    const reopened = open();
+    expect(reopened.peekRun(100)).toEqual({ kind: 'reading', values: [...readings(2), ...readings(3, 3)], seqs: [1, 2, 4, 5, 6] });
+    await reopened.remove(6);
+    expect(reopened.peekRun(100)).toMatchObject({ kind: 'alert', seqs: [7] });
+    await reopened.remove(7);
+    expect(reopened.peekRun(100)).toEqual({ kind: 'reading', values: readings(2, 6), seqs: [8, 9] });
+  });
+
   it('close() waits for appends still in flight: none is lost', async () => {
     const box = open();
     const inFlight = Array.from({ length: 20 }, (_, i) => box.append('reading', readings(1, i)));
