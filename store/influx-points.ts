@@ -1,4 +1,4 @@
-import { Point } from '@influxdata/influxdb-client';
+import { escape, Point } from '@influxdata/influxdb-client';
 import type { AlertEvent, Reading, TagRead } from '../core/domain.js';
 import { StoreError, type CommandRecord } from './store.js';
 
@@ -32,6 +32,43 @@ export function readingLine(r: Reading): string | undefined {
     p.floatField(metric, value);
   }
   return p.timestamp(Math.trunc(r.ts)).toLineProtocol(asIs);
+}
+
+/**
+ * readingLine's output, built without a Point per reading (issue 18: the outbox drainer formats tens of thousands
+ * of readings a second): the series part (measurement and sorted tags, escaped as Point does) is kept per device,
+ * the fields are written straight. Equal to readingLine for every reading (test/store/influx-points.test.ts).
+ */
+export function createReadingLines(): (r: Reading) => string | undefined {
+  const series = new Map<string, { site: string; zone: string; kind: string; text: string }>();
+  const fieldNames = new Map<string, string>();
+  const tag = (key: string, value: string) => (value ? `,${key}=${escape.tag(value)}` : '');
+  return (r) => {
+    let s = series.get(r.device);
+    if (!s || s.site !== r.site || s.zone !== r.zone || s.kind !== r.kind) {
+      // Point writes tags sorted by key, and leaves out empty ones.
+      const text = `${escape.measurement(TELEMETRY)}${tag('device', r.device)}${tag('kind', r.kind)}${tag('site', r.site)}${tag('zone', r.zone)}`;
+      series.set(r.device, (s = { site: r.site, zone: r.zone, kind: r.kind, text }));
+    }
+    const names = Object.keys(r.metrics);
+    for (const metric of names) {
+      const value = r.metrics[metric];
+      if (!Number.isFinite(value))
+        throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
+    }
+    // Point writes fields sorted by key, and leaves out one without a name.
+    if (names.length > 1) names.sort();
+    let fields = '';
+    for (const metric of names) {
+      if (!metric) continue;
+      const value = r.metrics[metric];
+      let name = fieldNames.get(metric);
+      if (name === undefined) fieldNames.set(metric, (name = escape.tag(metric)));
+      fields += `${fields ? ',' : ''}${name}=${String(value)}`;
+    }
+    if (!fields) return undefined;
+    return `${s.text} ${fields} ${Math.trunc(r.ts)}`;
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { withAlertDefaults, type AlertEvent, type TagRead, type ZoneKind } from 
 import type { StoreChoice } from '../core/config/env.js';
 import { createInfluxHttp, type InfluxChoice } from './influx-http.js';
 import { prepareInflux } from './influx-init.js';
-import { ALERT, COMMAND, NO_DIRECTION, TAG_READ, TAG_READ_TAGS, TELEMETRY, TELEMETRY_TAGS, alertLine, commandLine, readingLine, tagReadLine } from './influx-points.js';
+import { ALERT, COMMAND, NO_DIRECTION, TAG_READ, TAG_READ_TAGS, TELEMETRY, TELEMETRY_TAGS, alertLine, commandLine, createReadingLines, tagReadLine } from './influx-points.js';
 import { epochMs, ident, rows, where, type InfluxResult } from './influxql.js';
 import { influxHistory } from './influx-history.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
@@ -28,6 +28,7 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
   const logger = options.logger.child({ store: influx.kind });
   const lookbackMs = options.latestLookbackMs ?? 30 * DAY_MS;
   const chunk = options.maxLinesPerRequest ?? 5000;
+  const readingLine = createReadingLines();
 
   async function writeLines(lines: string[], precision: 'ms' | 'ns') {
     for (let i = 0; i < lines.length; i += chunk) await http.write(lines.slice(i, i + chunk), precision);
