@@ -33,13 +33,32 @@ export function alertTopic(root: string, site: string, zone: string): string {
   return `${root}/${site}/${zone}/alert`;
 }
 
-/** Parses a device topic; returns undefined for anything else (alert topics, foreign roots, wrong depth). */
-export function parseDeviceTopic(root: string, topic: string): DeviceTopic | undefined {
+/**
+ * Parses a device topic; returns undefined for anything else (alert topics, foreign roots, wrong depth).
+ * The result is shared between callers (frozen): every message of a device comes on the same few topics, which
+ * the broker's policy and ingest both parse, so the answers are kept (at most MEMO_MAX topics; then forgotten
+ * all at once, so a client publishing to random topics costs memory only up to that bound).
+ */
+export function parseDeviceTopic(root: string, topic: string): Readonly<DeviceTopic> | undefined {
+  let memo = memos.get(root);
+  if (!memo) memos.set(root, (memo = new Map()));
+  const known = memo.get(topic);
+  if (known !== undefined || memo.has(topic)) return known;
+  const parsed = parse(root, topic);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(topic, parsed);
+  return parsed;
+}
+
+const MEMO_MAX = 100_000;
+const memos = new Map<string, Map<string, Readonly<DeviceTopic> | undefined>>();
+
+function parse(root: string, topic: string): Readonly<DeviceTopic> | undefined {
   const parts = topic.split('/');
   if (parts.length !== 5 || parts[0] !== root) return undefined;
   const [, site, zone, device, channel] = parts;
   if (!(DEVICE_CHANNELS as readonly string[]).includes(channel)) return undefined;
-  return { site, zone, device, channel: channel as DeviceChannel };
+  return Object.freeze({ site, zone, device, channel: channel as DeviceChannel });
 }
 
 /** Subscription filters a service uses; `share` turns them into MQTT v5 shared subscriptions. */
