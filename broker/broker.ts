@@ -8,11 +8,11 @@ import { mayPublish, mayRetain, maySubscribe, type ServiceCredentials } from './
 import { createRateLimiter } from './rate-limit.js';
 import { createConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitOptions } from './connection-limits.js';
 import { createListeners } from './listeners.js';
-import { guardPacketSizes, PacketGuardUnavailable } from './packet-guard.js';
+import { guardPacketSizes, PacketGuardUnavailable, type PacketGuardHooks } from './packet-guard.js';
 import { packetSizeLimits, PUBLISH, PUBLISH_OVERHEAD_BYTES } from './packet-size.js';
 
 export { connectionLimitsFromEnv } from './connection-limits.js';
-import { addressOf, BROKER_ASSIGNED_ID, createAuthenticateHook, IDENTITY, type FarmClient } from './connect.js';
+import { addressOf, createAuthenticateHook, identityOf, markBrokerAssignedId } from './connect.js';
 
 /**
  * The embedded MQTT broker (aedes). Every client authenticates; devices are confined to their own topics.
@@ -98,13 +98,13 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
 
   // An empty client id is the broker's to assign (MQTT 3.1.1 §3.1.3.1): aedes makes a random one, nobody else's.
   aedes.preConnect = (client, packet, done) => {
-    (client as FarmClient)[BROKER_ASSIGNED_ID] = !packet.clientId;
+    markBrokerAssignedId(client, !packet.clientId);
     done(null, true);
   };
   aedes.authenticate = createAuthenticateHook({ farm: deps.farm, service: deps.service, limits, logger, metrics, refused });
 
   aedes.authorizePublish = (client, packet, done) => {
-    const identity = client && (client as FarmClient)[IDENTITY];
+    const identity = identityOf(client);
     if (!client || !identity) return done(new Error('not authenticated'));
     if (!mayPublish(identity, options.topicRoot, packet.topic)) {
       const who = identity.kind === 'device' ? identity.device.device : identity.username;
@@ -135,7 +135,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   };
 
   aedes.authorizeSubscribe = (client, sub, done) => {
-    const identity = (client as FarmClient)[IDENTITY];
+    const identity = identityOf(client);
     if (identity && maySubscribe(identity, options.topicRoot, sub.topic)) return done(null, sub);
     metrics.refusedSubscriptions.inc();
     logger.warn({ clientId: client.id, topic: sub.topic }, 'subscription refused');
@@ -144,7 +144,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
 
   aedes.on('client', (client) => {
     metrics.mqttClients.inc({ kind: kindOf(client) });
-    const identity = (client as FarmClient)[IDENTITY];
+    const identity = identityOf(client);
     if (identity?.kind !== 'device') return;
     const device = identity.device.device;
     const list = live.get(device) ?? [];
@@ -160,7 +160,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   });
   aedes.on('clientDisconnect', (client) => {
     metrics.mqttClients.dec({ kind: kindOf(client) });
-    const identity = (client as FarmClient)[IDENTITY];
+    const identity = identityOf(client);
     if (identity?.kind !== 'device') return;
     const device = identity.device.device;
     const rest = (live.get(device) ?? []).filter((c) => c !== client);
@@ -172,7 +172,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   aedes.on('clientError', (client, err) => {
     // aedes refuses wildcard and empty topics in PUBLISH before asking authorizePublish: count them too.
     if (/(is not allowed in PUBLISH|empty topic)/.test(err.message)) {
-      const identity = client && (client as FarmClient)[IDENTITY];
+      const identity = identityOf(client);
       const who = identity?.kind === 'device' ? identity.device.device : identity?.username;
       deps.onReject?.('unauthorised_topic', `${err.message}; the connection was closed`, '', who);
     }
@@ -180,22 +180,24 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   });
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error'));
 
+  const guardHooks: PacketGuardHooks = {
+    limits: sizeLimits,
+    stage: (client) => identityOf(client)?.kind,
+    onRefused(client, r) {
+      metrics.oversizePackets.inc({ stage: r.stage });
+      const identity = identityOf(client);
+      const address = addressOf(client);
+      warnOnce(`oversize|${address}`, { address, clientId: client.id, stage: r.stage, announcedBytes: r.announcedBytes, limitBytes: r.limitBytes }, 'MQTT packet announced larger than allowed: connection closed before reading it');
+      if (identity?.kind === 'device' && r.packetType === PUBLISH)
+        deps.onReject?.('oversize', `a PUBLISH announced ${r.announcedBytes} bytes, more than ${r.limitBytes} (MAX_PAYLOAD_BYTES + ${PUBLISH_OVERHEAD_BYTES} for topic and header); it was not read and the connection was closed`, '', identity.device.device);
+    },
+  };
+
   /** A socket that passed the listener's per-address cap: the packet-size guard goes in front of aedes' parser. */
   function handle(socket: Parameters<Aedes['handle']>[0]) {
     const client = aedes.handle(socket);
     try {
-      guardPacketSizes(client, {
-        limits: sizeLimits,
-        stage: () => (client as FarmClient)[IDENTITY]?.kind,
-        onRefused(r) {
-          metrics.oversizePackets.inc({ stage: r.stage });
-          const identity = (client as FarmClient)[IDENTITY];
-          const address = addressOf(client);
-          warnOnce(`oversize|${address}`, { address, clientId: client.id, stage: r.stage, announcedBytes: r.announcedBytes, limitBytes: r.limitBytes }, 'MQTT packet announced larger than allowed: connection closed before reading it');
-          if (identity?.kind === 'device' && r.packetType === PUBLISH)
-            deps.onReject?.('oversize', `a PUBLISH announced ${r.announcedBytes} bytes, more than ${r.limitBytes} (MAX_PAYLOAD_BYTES + ${PUBLISH_OVERHEAD_BYTES} for topic and header); it was not read and the connection was closed`, '', identity.device.device);
-        },
-      });
+      guardPacketSizes(client, guardHooks);
     } catch (err) {
       if (!(err instanceof PacketGuardUnavailable)) throw err;
       warnOnce('packet-guard', { err: err.message }, 'refusing MQTT connections: packet sizes cannot be checked');
@@ -252,5 +254,5 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
 }
 
 function kindOf(client: Client): string {
-  return (client as FarmClient)[IDENTITY]?.kind ?? 'unknown';
+  return identityOf(client)?.kind ?? 'unknown';
 }

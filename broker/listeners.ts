@@ -2,13 +2,13 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { ConnectionLimits } from './connection-limits.js';
-import { SETTLE_PENDING } from './connect.js';
+import { onLogin } from './connect.js';
 
 /**
  * The broker's listening sockets. A connection is counted from TCP accept: the cap on sockets of one address that
  * have not logged in and the deadline for logging in both start there, for MQTT over TLS too, before the handshake.
  * (Counted from the end of the handshake, 5,000 sockets that never finished one were all held, 3,000 of them still
- * after 55 s.) A socket that has logged in (the CONNECT step calls SETTLE_PENDING) is no longer pending.
+ * after 55 s.) A socket that has logged in (the CONNECT step calls its onLogin hook) is no longer pending.
  */
 export type ListenerRefusal = 'pending_limit' | 'connect_timeout';
 
@@ -36,7 +36,25 @@ export interface Listeners {
   stop(closeClients: () => Promise<void>): Promise<void>;
 }
 
-type Pending = { settle(): void };
+/**
+ * A socket not yet logged in: its cap slot and its deadline. A class (one per connection for its whole life):
+ * its method is shared, where a closure per socket would also get a name property from tsx.
+ */
+class Pending {
+  constructor(
+    private readonly address: string,
+    private timer: NodeJS.Timeout | undefined,
+    private readonly limits: Pick<ConnectionLimits, 'socketSettled'>,
+  ) {}
+
+  /** Logged in or closed: the slot is free and the deadline off (the timer is dropped, not kept). */
+  settle(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.limits.socketSettled(this.address);
+  }
+}
 const peerKey = (s: Pick<Socket, 'remoteAddress' | 'remotePort'>) => `${s.remoteAddress}|${s.remotePort}`;
 
 export function createListeners(deps: ListenerDeps, options: ListenerOptions): Listeners {
@@ -48,30 +66,27 @@ export function createListeners(deps: ListenerDeps, options: ListenerOptions): L
   /** Every TCP connection passes here first, before any TLS or MQTT byte is read. */
   function accept(raw: Socket): Pending | undefined {
     sockets.add(raw);
-    raw.once('close', () => sockets.delete(raw));
     const address = raw.remoteAddress ?? 'unknown';
     if (!deps.limits.admitSocket(address)) {
+      raw.once('close', () => sockets.delete(raw));
       deps.onRefused('pending_limit', address);
       raw.destroy();
       return undefined;
     }
-    let pending = true;
     const timer = setTimeout(() => {
       deps.onRefused('connect_timeout', address);
       raw.destroy();
     }, options.connectTimeoutMs);
-    const settle = () => {
-      if (!pending) return;
-      pending = false;
-      clearTimeout(timer);
-      deps.limits.socketSettled(address);
-    };
-    raw.once('close', settle);
-    return { settle };
+    const pending = new Pending(address, timer, deps.limits);
+    raw.on('close', () => {
+      sockets.delete(raw);
+      pending.settle();
+    });
+    return pending;
   }
 
   function mark(socket: Socket, pending: Pending) {
-    (socket as Socket & { [SETTLE_PENDING]?: () => void })[SETTLE_PENDING] = pending.settle;
+    onLogin(socket, pending);
   }
 
   const listen = (server: Server, port: number) =>

@@ -1,5 +1,5 @@
 import type { Client } from 'aedes';
-import { createFrameWatcher, type FrameVerdict, type PacketSizeLimits, type PacketStage } from './packet-size.js';
+import { createFrameWatcher, type FrameVerdict, type PacketSizeLimits } from './packet-size.js';
 
 /**
  * Puts the packet-size decision (packet-size.ts) in front of the MQTT parser of one aedes client: every chunk
@@ -21,15 +21,22 @@ export class PacketGuardUnavailable extends Error {
   }
 }
 
-export function guardPacketSizes(client: Client, o: { limits: PacketSizeLimits; stage: () => 'device' | 'service' | undefined; onRefused(refusal: Refusal): void }): void {
+/** What every guarded connection shares (made once per broker): the limits, the client's stage, what to do on a refusal. */
+export interface PacketGuardHooks {
+  limits: PacketSizeLimits;
+  stage(client: Client): 'device' | 'service' | undefined;
+  onRefused(client: Client, refusal: Refusal): void;
+}
+
+export function guardPacketSizes(client: Client, hooks: PacketGuardHooks): void {
   const target = client as unknown as ParsingClient;
   const parser = target._parser;
   if (!parser || typeof parser.parse !== 'function') {
     target.conn.destroy();
     throw new PacketGuardUnavailable();
   }
-  const stageOf = (packetIndex: number): PacketStage => o.stage() ?? (packetIndex === 0 ? 'before_connect' : 'authenticating');
-  const watcher = createFrameWatcher(o.limits, stageOf);
+  // Held as long as the connection lives: no named closures (tsx gives each a name property, a few hundred bytes).
+  const watcher = createFrameWatcher(hooks.limits, (packetIndex) => hooks.stage(client) ?? (packetIndex === 0 ? 'before_connect' : 'authenticating'));
   const parse = parser.parse.bind(parser);
   let refused = false;
   parser.parse = (buf: Buffer) => {
@@ -38,7 +45,7 @@ export function guardPacketSizes(client: Client, o: { limits: PacketSizeLimits; 
     if (verdict.ok) return parse(buf);
     refused = true;
     target.conn.destroy();
-    o.onRefused(verdict);
+    hooks.onRefused(client, verdict);
     return 0;
   };
 }

@@ -57,59 +57,72 @@ export interface FrameWatcher {
   feed(chunk: Buffer): FrameVerdict;
 }
 
+const OK: FrameVerdict = Object.freeze({ ok: true });
+
 /**
  * Follows the framing of one connection's byte stream: fixed header byte, remaining length (1 to 4 bytes, 7 bits
  * each), then that many body bytes, which are skipped by counting, never copied. `stageNow` is asked when a
  * packet's length is complete, so a login decided meanwhile raises the limit for the packets after it.
+ * A class: one is held per connection, and its methods are shared, not closures made for each.
  */
-export function createFrameWatcher(limits: PacketSizeLimits, stageNow: (packetIndex: number) => PacketStage): FrameWatcher {
-  let phase: 'type' | 'length' | 'body' = 'type';
-  let packetType = 0;
-  let length = 0;
-  let multiplier = 1;
-  let lengthBytes = 0;
-  let bodyLeft = 0;
-  let packetIndex = 0;
+class Framing implements FrameWatcher {
+  private phase: 'type' | 'length' | 'body' = 'type';
+  private packetType = 0;
+  private length = 0;
+  private multiplier = 1;
+  private lengthBytes = 0;
+  private bodyLeft = 0;
+  private packetIndex = 0;
 
-  function judge(): FrameVerdict {
-    const stage = stageNow(packetIndex);
-    const limitBytes = limitFor(stage, limits);
-    return length > limitBytes ? { ok: false, packetType, announcedBytes: length, limitBytes, stage } : { ok: true };
+  constructor(
+    private readonly limits: PacketSizeLimits,
+    private readonly stageNow: (packetIndex: number) => PacketStage,
+  ) {}
+
+  private judge(): FrameVerdict {
+    const stage = this.stageNow(this.packetIndex);
+    const limitBytes = limitFor(stage, this.limits);
+    return this.length > limitBytes ? { ok: false, packetType: this.packetType, announcedBytes: this.length, limitBytes, stage } : OK;
   }
 
-  return {
-    feed(chunk) {
-      let i = 0;
-      while (i < chunk.length) {
-        if (phase === 'type') {
-          packetType = chunk[i++] >> 4;
-          length = 0;
-          multiplier = 1;
-          lengthBytes = 0;
-          phase = 'length';
-        } else if (phase === 'length') {
-          const byte = chunk[i++];
-          length += (byte & 0x7f) * multiplier;
-          multiplier *= 128;
-          lengthBytes++;
-          if (byte & 0x80) {
-            // A fifth length byte is malformed (§2.2.3): as good as announcing more than MQTT allows.
-            if (lengthBytes === 4) return { ok: false, packetType, announcedBytes: MQTT_MAX_REMAINING_LENGTH + 1, limitBytes: limitFor(stageNow(packetIndex), limits), stage: stageNow(packetIndex) };
-            continue;
+  feed(chunk: Buffer): FrameVerdict {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.phase === 'type') {
+        this.packetType = chunk[i++] >> 4;
+        this.length = 0;
+        this.multiplier = 1;
+        this.lengthBytes = 0;
+        this.phase = 'length';
+      } else if (this.phase === 'length') {
+        const byte = chunk[i++];
+        this.length += (byte & 0x7f) * this.multiplier;
+        this.multiplier *= 128;
+        this.lengthBytes++;
+        if (byte & 0x80) {
+          // A fifth length byte is malformed (§2.2.3): as good as announcing more than MQTT allows.
+          if (this.lengthBytes === 4) {
+            const stage = this.stageNow(this.packetIndex);
+            return { ok: false, packetType: this.packetType, announcedBytes: MQTT_MAX_REMAINING_LENGTH + 1, limitBytes: limitFor(stage, this.limits), stage };
           }
-          const verdict = judge();
-          if (!verdict.ok) return verdict;
-          packetIndex++;
-          bodyLeft = length;
-          phase = bodyLeft > 0 ? 'body' : 'type';
-        } else {
-          const take = Math.min(bodyLeft, chunk.length - i);
-          bodyLeft -= take;
-          i += take;
-          if (bodyLeft === 0) phase = 'type';
+          continue;
         }
+        const verdict = this.judge();
+        if (!verdict.ok) return verdict;
+        this.packetIndex++;
+        this.bodyLeft = this.length;
+        this.phase = this.bodyLeft > 0 ? 'body' : 'type';
+      } else {
+        const take = Math.min(this.bodyLeft, chunk.length - i);
+        this.bodyLeft -= take;
+        i += take;
+        if (this.bodyLeft === 0) this.phase = 'type';
       }
-      return { ok: true };
-    },
-  };
+    }
+    return OK;
+  }
+}
+
+export function createFrameWatcher(limits: PacketSizeLimits, stageNow: (packetIndex: number) => PacketStage): FrameWatcher {
+  return new Framing(limits, stageNow);
 }
