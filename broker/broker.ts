@@ -119,20 +119,23 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
     }
     if (identity.kind === 'service' || !deps.onDeviceMessage) return done(null);
     const deviceId = identity.device.device;
-    const deliver = () =>
-      deps.onDeviceMessage!(deviceId, packet.topic, packet.payload as Buffer, packet.qos).then(
-        () => done(null),
-        (err) => done(err instanceof Error ? err : new Error(String(err))),
-      );
     const waitMs = limiter.take(deviceId);
     if (waitMs > MAX_HOLD_MS) {
       metrics.rateLimited.inc();
       warnOnce(`rate|${deviceId}`, { device: deviceId }, 'device exceeds its message rate; connection closed');
       return done(new Error(`${deviceId} exceeds its message rate`));
     }
-    if (waitMs > 0) setTimeout(() => void deliver(), waitMs);
-    else void deliver();
+    if (waitMs > 0) setTimeout(deliver, waitMs, deviceId, packet, done);
+    else deliver(deviceId, packet, done);
   };
+
+  /** Hands a device's message to ingest; aedes goes on (for QoS 1: sends the PUBACK) once ingest took it. One function for all messages (no closure made for each). */
+  function deliver(deviceId: string, packet: { topic: string; payload: unknown; qos: 0 | 1 | 2 }, done: (err?: Error | null) => void): void {
+    deps.onDeviceMessage!(deviceId, packet.topic, packet.payload as Buffer, packet.qos).then(
+      () => done(null),
+      (err) => done(err instanceof Error ? err : new Error(String(err))),
+    );
+  }
 
   aedes.authorizeSubscribe = (client, sub, done) => {
     const identity = identityOf(client);

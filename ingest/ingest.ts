@@ -211,16 +211,19 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     if (fresh.length > 0) {
       const write = batcher.add(fresh);
       lastWrite.set(ref.device, write);
-      const settle = () => lastWrite.get(ref.device) === write && lastWrite.delete(ref.device);
+      // Inline callbacks, no named closure per message (tsx would give each a name property).
       write.then(
         () => {
-          settle();
+          if (lastWrite.get(ref.device) === write) lastWrite.delete(ref.device);
           stats.accepted += fresh.length;
           metrics.accepted.inc(fresh.length);
           metrics.ingestLatency.observe((performance.now() - started) / 1000);
         },
-        // Not durable, so not accepted: a resend of these values must be taken again.
-        () => (ledger.forget(fresh), settle()),
+        () => {
+          // Not durable, so not accepted: a resend of these values must be taken again.
+          ledger.forget(fresh);
+          if (lastWrite.get(ref.device) === write) lastWrite.delete(ref.device);
+        },
       );
       if (!atMostOnce || batcher.unsettled() > UNSETTLED_BATCHES * options.batchSize) waits.push(write);
     }
