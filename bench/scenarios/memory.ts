@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeviceSpecs, loadFarm, ruleInstanceCount, writeFarm } from '../farm.js';
 import { int, mb, num, spread, table } from '../format.js';
@@ -7,7 +7,7 @@ import { sqliteProbe, waitForCount } from '../probes/store.js';
 import { rssBytes } from '../procstat.js';
 import { endStatus, status, step } from '../progress.js';
 import { summarize } from '../stats.js';
-import { startService } from '../targets/service.js';
+import { counterTotal, startService } from '../targets/service.js';
 import { waitUntil } from '../targets/process.js';
 import { profileDir, type BenchContext, type Section } from '../context.js';
 
@@ -18,6 +18,9 @@ import { profileDir, type BenchContext, type Section } from '../context.js';
 interface MemoryRun {
   idle: number;
   connected: number;
+  /** V8 heap in use (from /metrics) at the same two moments. */
+  idleHeap?: number;
+  connectedHeap?: number;
   publishing: number;
   devices: number;
   connectMs: number;
@@ -27,6 +30,31 @@ interface MemoryRun {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const heapInUse = (service: { metricsText(): Promise<string> }) =>
+  service.metricsText().then((text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes') || undefined, () => undefined);
+
+/**
+ * KB per connected device from the growth between two readings; undefined when it did not grow: at small sizes the
+ * garbage collector's timing moves memory more than the devices do (a --quick run printed a negative figure).
+ */
+export function perDeviceKb(before: number | undefined, after: number | undefined, devices: number): number | undefined {
+  if (before === undefined || after === undefined || devices <= 0 || after <= before) return undefined;
+  return (after - before) / 1024 / devices;
+}
+
+/**
+ * Each device is a connection, a file descriptor of the service: more devices than its limit allows cannot connect.
+ * Says so before starting, with the limit and how to raise it.
+ */
+export function fdLimitProblem(devices: number, limits = readFileSync('/proc/self/limits', 'utf8')): string | undefined {
+  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits);
+  if (!m || m[1] === 'unlimited') return undefined;
+  const soft = Number(m[1]);
+  // The service's own files (SQLite, HTTP, its modules) need some too.
+  if (devices + 500 <= soft) return undefined;
+  return `${devices.toLocaleString('en-US')} devices need as many open files in the service, more than its limit of ${soft.toLocaleString('en-US')} (ulimit -n; hard limit ${m[2]}): raise it with \`ulimit -n <n>\` before npm run bench (up to the hard limit; above it needs root or CAP_SYS_RESOURCE), or use --devices ${Math.max(1000, soft - 1000)}`;
+}
 
 async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Promise<MemoryRun> {
   const s = ctx.sizes;
@@ -39,6 +67,7 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
   try {
     await sleep(3000);
     const idle = rssBytes(service.pid);
+    const idleHeap = await heapInUse(service);
     // One generator process per 5,000 connections keeps each well under its file-descriptor limit.
     pool = await createLoadPool(loadDeviceSpecs(s.memoryDevices), Math.max(ctx.opts.workers, Math.ceil(s.memoryDevices / 5000)));
     const c = await pool.connect({ host: '127.0.0.1', port: service.mqttPort, concurrency: 200, onProgress: (n) => status(`connecting devices: ${int(n)}/${int(s.memoryDevices)}`) });
@@ -51,6 +80,7 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
     step(`memory ${label}: ${int(c.connected)} devices connected in ${num(c.ms / 1000, 1)} s (${int(c.retries)} CONNECTs retried); settling 5 s`);
     await sleep(5000);
     const connected = rssBytes(service.pid);
+    const connectedHeap = await heapInUse(service);
     step(`memory ${label}: all devices publish ${int(s.memoryRate)} readings/s in total for ${s.memoryMs / 1000} s`);
     let publishing = 0;
     const sampler = setInterval(() => (publishing = Math.max(publishing, rssBytes(service.pid))), 500);
@@ -60,7 +90,7 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
     const counted = await waitForCount(probe, l.acked, { quietMs: 15_000, maxMs: 120_000 });
     ctx.counts.push({ scenario: 'memory', label: `${s.memoryDevices} devices`, run, expected: l.acked, stored: counted, lost: Math.max(0, l.acked - counted) });
     step(`memory ${label}: RSS ${num(mb(idle))} MB idle, ${num(mb(connected))} MB with ${int(c.connected)} devices, ${num(mb(publishing))} MB publishing; lost ${int(Math.max(0, l.acked - counted))}`);
-    return { idle, connected, publishing, devices: c.connected, connectMs: c.ms, retries: c.retries, expected: l.acked, counted };
+    return { idle, connected, idleHeap, connectedHeap, publishing, devices: c.connected, connectMs: c.ms, retries: c.retries, expected: l.acked, counted };
   } finally {
     await pool?.close();
     probe.close();
@@ -71,6 +101,8 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
 
 export async function runMemory(ctx: BenchContext): Promise<Section> {
   const s = ctx.sizes;
+  const fdProblem = fdLimitProblem(s.memoryDevices);
+  if (fdProblem) throw new Error(fdProblem);
   const { path, config } = writeFarm(ctx.workDir, `bench-memory`, loadFarm(s.memoryDevices));
   const instances = ruleInstanceCount(config);
   const runs: MemoryRun[] = [];
@@ -78,13 +110,22 @@ export async function runMemory(ctx: BenchContext): Promise<Section> {
   const lost = runs.reduce((n, r) => n + Math.max(0, r.expected - r.counted), 0);
   const body = [
     table(
-      ['devices', 'RSS, none connected (MB)', `RSS, ${int(s.memoryDevices)} connected and idle (MB)`, 'per connected device (KB)', `RSS while publishing ${int(s.memoryRate)}/s (MB, max)`, 'time to connect all (s)', 'CONNECTs retried', 'lost'],
+      [
+        'devices',
+        'RSS, none connected (MB)',
+        `RSS, ${int(s.memoryDevices)} connected and idle (MB)`,
+        'per connected device: RSS / V8 heap in use (KB)',
+        `RSS while publishing ${int(s.memoryRate)}/s (MB, max)`,
+        'time to connect all (s)',
+        'CONNECTs retried',
+        'lost',
+      ],
       [
         [
           int(s.memoryDevices),
           spread(summarize(runs.map((r) => mb(r.idle))), 0),
           spread(summarize(runs.map((r) => mb(r.connected))), 0),
-          spread(summarize(runs.map((r) => (r.connected - r.idle) / 1024 / r.devices)), 1),
+          `${spread(summarize(runs.map((r) => perDeviceKb(r.idle, r.connected, r.devices))), 1)} / ${spread(summarize(runs.map((r) => perDeviceKb(r.idleHeap, r.connectedHeap, r.devices))), 1)}`,
           spread(summarize(runs.map((r) => mb(r.publishing))), 0),
           spread(summarize(runs.map((r) => r.connectMs / 1000)), 1),
           spread(summarize(runs.map((r) => r.retries)), 0),
@@ -94,7 +135,9 @@ export async function runMemory(ctx: BenchContext): Promise<Section> {
     ),
     '',
     `The farm: the demo farm plus ${int(s.memoryDevices)} shed sensors (${int(instances)} rule instances with the demo rules). Each device is its own MQTT connection with a Last Will and a retained \`online\` status. ` +
-      'RSS is VmRSS of the service process from /proc, read 3 s after start (none connected) and 5 s after the last device connected.',
+      'RSS is VmRSS of the service process from /proc, read 3 s after start (none connected) and 5 s after the last device connected; the V8 heap in use is read from /metrics at the same moments. ' +
+      'Per device: the growth divided by the devices; n/a when memory did not grow (at small sizes the garbage collector moves it more than the devices do). ' +
+      'Both include garbage not yet collected (up to the young generation, 64 MB semi-spaces); a heap snapshot gives the exact figure (README "Performance").',
   ].join('\n');
   return { title: 'Memory', body, checks: [], data: runs };
 }
