@@ -144,7 +144,7 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
   const seeded = new Map<string, number>();
   // The overflow: keys pushed out of the per-device windows, kept in their device's `spilled` list, at most
   // overflowMax farm-wide. A ring of devices in the order they spilled says whose turn it is to lose its oldest key
-  // when the overflow is full (keyed by "device\0ts" strings in one Map before: 2.3 us a reading, now about 0.5).
+  // when the overflow is full.
   const ring = new Array<DeviceKeys | undefined>(overflowMax);
   let ringNext = 0;
   let overflowSize = 0;
