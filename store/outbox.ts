@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { AlertEvent, Reading, TagRead } from '../core/domain.js';
-import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter } from './sqlite-writer.js';
+import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
 import type { CommandRecord } from './store.js';
 
 /**
@@ -120,7 +120,9 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
     async append(kind, values) {
       if (values.length === 0) return;
       const at = now();
-      await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', rows: values.map((v) => [at, kind, JSON.stringify(v)]) }]));
+      const flat: SqlValue[] = [];
+      for (const v of values) flat.push(at, kind, JSON.stringify(v));
+      await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', flat, width: 3 }]));
       depths[kind] += values.length;
     },
     peekRun(max) {

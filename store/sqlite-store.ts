@@ -7,7 +7,7 @@ import { isIncrement } from '../core/metrics-catalog.js';
 import { DAY_MS, LOCAL_BUCKETS_FROM_MS, offsetSegments } from '../core/site-time.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
 import { applySchema, whereClause } from './sqlite-schema.js';
-import { createSqliteWriter, durablePragmas, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
+import { createSqliteWriter, durablePragmas, type SqliteWriter, type SqlValue, type WriteStep } from './sqlite-writer.js';
 import {
   StoreError,
   type CommandRecord,
@@ -123,7 +123,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   /** One transaction in the writer thread; resolves once committed and fsynced. */
-  async function write(what: string, steps: { sql: string; rows: SqlValue[][] }[]): Promise<void> {
+  async function write(what: string, steps: WriteStep[]): Promise<void> {
     if (!writer) throw new StoreError('STORE_WRITE', `embedded store ${path} is not open: call init() first`);
     try {
       await writer.transaction(steps);
@@ -132,23 +132,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
   }
 
-  function readingSteps(readings: Reading[]) {
+  function readingSteps(readings: Reading[]): WriteStep[] {
     // "latest" needs one upsert per device and metric, not one per reading: a batch of a chatty device's
     // readings would otherwise rewrite the same row hundreds of times (it was a tenth of the write cost).
-    const rows: SqlValue[][] = [];
-    const newest = new Map<string, SqlValue[]>();
+    // Rows go to the writer thread as one flat array each (no array per row), the newest per device and metric
+    // found without building a key string per value.
+    const rows: SqlValue[] = [];
+    const newest = new Map<string, Map<string, Reading>>();
     for (const r of readings) {
+      let ofDevice = newest.get(r.device);
+      if (!ofDevice) newest.set(r.device, (ofDevice = new Map()));
       for (const metric in r.metrics) {
-        const value = r.metrics[metric];
-        rows.push([r.ts, r.site, r.zone, r.kind, r.device, metric, value]);
-        const key = `${r.device}\u0000${metric}`;
-        const seen = newest.get(key);
-        if (!seen || r.ts >= (seen[5] as number)) newest.set(key, [r.device, metric, r.site, r.zone, r.kind, r.ts, value]);
+        rows.push(r.ts, r.site, r.zone, r.kind, r.device, metric, r.metrics[metric]);
+        const seen = ofDevice.get(metric);
+        if (!seen || r.ts >= seen.ts) ofDevice.set(metric, r);
       }
     }
+    const latest: SqlValue[] = [];
+    for (const [device, ofDevice] of newest) for (const [metric, r] of ofDevice) latest.push(device, metric, r.site, r.zone, r.kind, r.ts, r.metrics[metric]);
     return [
-      { sql: INSERT_READING, rows },
-      { sql: UPSERT_LATEST, rows: [...newest.values()] },
+      { sql: INSERT_READING, flat: rows, width: 7 },
+      { sql: UPSERT_LATEST, flat: latest, width: 7 },
     ];
   }
 

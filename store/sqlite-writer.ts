@@ -18,14 +18,24 @@ import { StoreError } from './store.js';
  */
 export type SqlValue = string | number | bigint | null;
 
-export interface WriteStep {
-  /** One statement, prepared once per thread and cached. */
-  sql: string;
-  /** Positional parameters, one array per execution. */
-  rows: readonly (readonly SqlValue[])[];
-  /** Collect the rows the statement returns (a SELECT inside the transaction) instead of running it. */
-  all?: boolean;
-}
+export type WriteStep =
+  | {
+      /** One statement, prepared once per thread and cached. */
+      sql: string;
+      /** Positional parameters, one array per execution. */
+      rows: readonly (readonly SqlValue[])[];
+      /** Collect the rows the statement returns (a SELECT inside the transaction) instead of running it. */
+      all?: boolean;
+    }
+  | {
+      sql: string;
+      /**
+       * The parameters of every execution one after another, `width` each: one flat array crosses to the thread
+       * far cheaper than an array per row (a batch of readings is thousands of rows; issue 18).
+       */
+      flat: readonly SqlValue[];
+      width: number;
+    };
 
 export interface StepResult {
   changes: number;

@@ -40,6 +40,20 @@ describe('SQLite writer thread', () => {
 
   const open = (workerUrl?: URL) => (writer = createSqliteWriter({ path, label: `test store ${path}`, pragmas: PRAGMAS, workerUrl }));
 
+  it('runs a step given as one flat array of parameters once per row, in the transaction with the others', async () => {
+    const w = open();
+    const [flat, rowwise] = await w.transaction([
+      { sql: INSERT, flat: ['a', '1', 'b', '2', 'c', '3'], width: 2 },
+      { sql: INSERT, rows: [['d', '4']] },
+    ]);
+    expect(flat.changes).toBe(3);
+    expect(rowwise.changes).toBe(1);
+    expect(rows().map((r) => [r.k, r.v])).toEqual([['a', '1'], ['b', '2'], ['c', '3'], ['d', '4']]);
+    // A failing row rolls back the whole transaction, flat rows included.
+    await expect(w.transaction([{ sql: INSERT, flat: ['e', '5', 'a', 'again'], width: 2 }])).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
+    expect(rows()).toHaveLength(4);
+  });
+
   it('commits transactions in the order they were made, and each is visible to another connection once it resolves', async () => {
     const w = open();
     const done = Array.from({ length: 200 }, (_, i) => w.transaction([{ sql: INSERT, rows: [[`k${i}`, `first-${i}`]] }]));
