@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Outbox, OutboxKind, OutboxPayloads, OutboxRun } from './outbox.js';
+import type { Reading } from '../core/domain.js';
+import type { ReadingLineSink } from './influx-store.js';
+import type { Outbox, OutboxCategory, OutboxKind, OutboxPayloads, OutboxRun } from './outbox.js';
 import { StoreError, type Store } from './store.js';
 
 /**
@@ -23,6 +25,11 @@ export interface DrainClock {
 }
 
 export interface BufferedStoreOptions {
+  /**
+   * The inner store's line format (InfluxDB): readings then wait in the outbox as the lines they will be sent as,
+   * formatted once on arrival, and a run goes out as its text (no JSON between, issue 18). Without it, as JSON.
+   */
+  lines?: ReadingLineSink;
   logger: Logger;
   batchSize?: number;
   retryMinMs?: number;
@@ -49,7 +56,7 @@ export interface BufferedStoreOptions {
 export interface BufferedStoreStats {
   /** Entries waiting, all kinds. */
   outboxDepth: number;
-  outboxDepthByKind: Record<OutboxKind, number>;
+  outboxDepthByKind: Record<OutboxCategory, number>;
   outboxOldestAgeMs: number;
   /** Entries delivered, all kinds. */
   writtenTotal: number;
@@ -72,7 +79,7 @@ export interface BufferedStore extends Store {
   flush(timeoutMs?: number, options?: { failFast?: boolean }): Promise<void>;
 }
 
-const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records', tagRead: 'tag reads' };
+const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records', tagRead: 'tag reads', readingLine: 'readings' };
 
 /**
  * The drainer's life, one state at a time, and the only transitions it makes:
@@ -166,6 +173,9 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
         return inner.writeCommands(run.values, { keys: run.seqs });
       case 'tagRead':
         return inner.writeTagReads(run.values);
+      case 'readingLine':
+        if (!options.lines) return Promise.reject(new StoreError('STORE_WRITE', 'the outbox holds readings as InfluxDB lines but this store takes none', false));
+        return options.lines.write(run.text);
     }
   }
 
@@ -222,7 +232,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
           limit = Math.ceil(count / 2);
         } else {
           await outbox.deadLetter(lastSeq, message);
-          logger.error({ err: message, kind: run.kind, entry: run.values[0], seq: lastSeq }, `store refused one of the ${NAMES[run.kind]} as invalid: moved to the dead table of outbox.db, not retried`);
+          logger.error({ err: message, kind: run.kind, entry: run.kind === 'readingLine' ? run.text : run.values[0], seq: lastSeq }, `store refused one of the ${NAMES[run.kind]} as invalid: moved to the dead table of outbox.db, not retried`);
         }
       }
     }
@@ -245,7 +255,7 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
   /** "12 entries (10 readings, 2 alert events)" */
   function describeDepth(): string {
     const byKind = outbox.depthByKind();
-    const parts = (Object.keys(byKind) as OutboxKind[]).filter((k) => byKind[k] > 0).map((k) => `${byKind[k]} ${NAMES[k]}`);
+    const parts = (Object.keys(byKind) as OutboxCategory[]).filter((k) => byKind[k] > 0).map((k) => `${byKind[k]} ${NAMES[k]}`);
     return `${outbox.depth()} entries${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
   }
 
@@ -333,7 +343,23 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     },
 
     async writeReadings(readings) {
-      await append('reading', readings);
+      if (!options.lines) await append('reading', readings);
+      else {
+        // As InfluxDB lines; a reading that cannot be one (a value that is not finite) waits as JSON, so the drainer
+        // meets InfluxDB's verdict on it and sets it aside alone, as it does for any refused entry.
+        const lines: string[] = [];
+        let unwritable: Reading[] | undefined;
+        for (const r of readings) {
+          try {
+            const line = options.lines.line(r);
+            if (line !== undefined) lines.push(line);
+          } catch {
+            (unwritable ??= []).push(r);
+          }
+        }
+        await append('readingLine', lines);
+        if (unwritable) await append('reading', unwritable);
+      }
       await room();
     },
 

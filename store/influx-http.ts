@@ -15,6 +15,8 @@ export interface InfluxHttp {
   /** Runs one or more `;`-separated statements; a statement's own error is left in its result. */
   query(q: string, opts?: { db?: string }): Promise<InfluxResult[]>;
   write(lines: string[], precision: 'ms' | 'ns'): Promise<void>;
+  /** Lines already joined by "\n". */
+  writeText(body: string, precision: 'ms' | 'ns'): Promise<void>;
   /** GET with auth, for the 2.x management API (bucket lookup). */
   get(path: string, params: Record<string, string>): Promise<Response>;
 }
@@ -46,6 +48,24 @@ export function createInfluxHttp(choice: InfluxChoice, fetchFn: typeof fetch = f
   function unreachable(err: unknown): string {
     const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
     return `InfluxDB at ${base} is not reachable (${cause})`;
+  }
+
+  async function writeText(body: string, precision: 'ms' | 'ns'): Promise<void> {
+    if (body.length === 0) return;
+    const [path, params] =
+      choice.kind === 'influx-v2'
+        ? ['/api/v2/write', { org: choice.org, bucket: choice.bucket, precision }]
+        : ['/write', { db: choice.database, precision }];
+    let res: Response;
+    try {
+      res = await send(path, params, { method: 'POST', body, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+    } catch (err) {
+      throw new StoreError('STORE_WRITE', `${unreachable(err)}: write not confirmed, will retry`, true);
+    }
+    const text = await res.text();
+    if (res.ok) return;
+    const retryable = res.status >= 500 || RETRYABLE_4XX.has(res.status);
+    throw new StoreError('STORE_WRITE', `InfluxDB rejected the write (${res.status} ${errorText(text)})${writeHint(choice, res.status)}`, retryable);
   }
 
   return {
@@ -87,23 +107,9 @@ export function createInfluxHttp(choice: InfluxChoice, fetchFn: typeof fetch = f
       return body.results ?? [];
     },
 
-    async write(lines, precision) {
-      if (lines.length === 0) return;
-      const [path, params] =
-        choice.kind === 'influx-v2'
-          ? ['/api/v2/write', { org: choice.org, bucket: choice.bucket, precision }]
-          : ['/write', { db: choice.database, precision }];
-      let res: Response;
-      try {
-        res = await send(path, params, { method: 'POST', body: lines.join('\n'), headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
-      } catch (err) {
-        throw new StoreError('STORE_WRITE', `${unreachable(err)}: write not confirmed, will retry`, true);
-      }
-      const text = await res.text();
-      if (res.ok) return;
-      const retryable = res.status >= 500 || RETRYABLE_4XX.has(res.status);
-      throw new StoreError('STORE_WRITE', `InfluxDB rejected the write (${res.status} ${errorText(text)})${writeHint(choice, res.status)}`, retryable);
-    },
+    write: (lines, precision) => writeText(lines.join('\n'), precision),
+
+    writeText,
 
     async get(path, params) {
       try {

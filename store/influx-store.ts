@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { withAlertDefaults, type AlertEvent, type TagRead, type ZoneKind } from '../core/domain.js';
+import { withAlertDefaults, type AlertEvent, type Reading, type TagRead, type ZoneKind } from '../core/domain.js';
 import type { StoreChoice } from '../core/config/env.js';
 import { createInfluxHttp, type InfluxChoice } from './influx-http.js';
 import { prepareInflux } from './influx-init.js';
@@ -21,7 +21,20 @@ export interface InfluxStoreOptions {
 
 const DAY_MS = 86_400_000;
 
-export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptions): Store {
+/**
+ * Readings as InfluxDB lines, for the outbox (buffered-store.ts): formatted once when they arrive, sent later as
+ * the text they are (ms precision).
+ */
+export interface ReadingLineSink {
+  /** The reading's line; undefined when it has no field. Throws StoreError for a value InfluxDB cannot take (not finite). */
+  line(r: Reading): string | undefined;
+  /** Lines joined by "\n", written as they are. */
+  write(text: string): Promise<void>;
+}
+
+export type InfluxStore = Store & { readingLines: ReadingLineSink };
+
+export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptions): InfluxStore {
   if (choice.kind === 'embedded') throw new TypeError('createInfluxStore needs an influx-v1 or influx-v2 store choice');
   const influx: InfluxChoice = choice;
   const http = createInfluxHttp(influx, options.fetch);
@@ -52,6 +65,8 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
 
   return {
     kind: influx.kind,
+
+    readingLines: { line: readingLine, write: (text) => http.writeText(text, 'ms') },
 
     init: () => prepareInflux(http, influx, logger),
 

@@ -20,12 +20,22 @@ export interface OutboxPayloads {
   alert: AlertEvent;
   command: CommandRecord;
   tagRead: TagRead;
+  /**
+   * A reading already written as the line InfluxDB takes (store/influx-points.ts), kept as that text: the drainer
+   * then sends a run as it is, with no parsing and formatting per reading on the event loop (issue 18).
+   */
+  readingLine: string;
 }
 export type OutboxKind = keyof OutboxPayloads;
-export const OUTBOX_KINDS = ['reading', 'alert', 'command', 'tagRead'] as const satisfies readonly OutboxKind[];
+export const OUTBOX_KINDS = ['reading', 'alert', 'command', 'tagRead', 'readingLine'] as const satisfies readonly OutboxKind[];
+/** What depths are reported by: a reading is a reading whether it waits as JSON or as a line. */
+export type OutboxCategory = Exclude<OutboxKind, 'readingLine'>;
+export const OUTBOX_CATEGORIES = ['reading', 'alert', 'command', 'tagRead'] as const satisfies readonly OutboxCategory[];
 
-/** Consecutive entries of one kind from the front of the queue, oldest first. */
-export type OutboxRun = { [K in OutboxKind]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxKind];
+/** Consecutive entries of one kind from the front of the queue, oldest first; lines as one text, one per line. */
+export type OutboxRun =
+  | { [K in OutboxCategory]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxCategory]
+  | { kind: 'readingLine'; text: string; seqs: number[] };
 
 export interface Outbox {
   /** Atomic: once it resolves, the items are on disk (fsynced), after everything appended before. */
@@ -38,7 +48,7 @@ export interface Outbox {
   deadLetter(upToSeq: number, reason: string): Promise<number>;
   /** Entries waiting (appended and committed), all kinds. */
   depth(): number;
-  depthByKind(): Record<OutboxKind, number>;
+  depthByKind(): Record<OutboxCategory, number>;
   /** How long the oldest waiting entry (of any kind) has waited; 0 when empty. */
   oldestAgeMs(now: number): number;
   deadCount(): number;
@@ -65,21 +75,24 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   db.pragma('query_only = ON');
   const front = db.prepare('SELECT seq, kind, json FROM outbox ORDER BY seq LIMIT ?');
   const headKind = db.prepare('SELECT kind FROM outbox ORDER BY seq LIMIT 1').pluck();
-  // A run of readings as one JSON array built by SQLite: one string and one JSON.parse for thousands of entries,
-  // instead of a row object and a parse each (the drainer's largest cost on the event loop, issue 18).
-  const frontArray = db.prepare(`
-    SELECT '[' || group_concat(json, ',' ORDER BY seq) || ']' AS body, count(*) AS n, min(seq) AS first, max(seq) AS last
-    FROM (SELECT seq, json FROM outbox ORDER BY seq LIMIT @max)
-    WHERE seq < coalesce((SELECT min(seq) FROM (SELECT seq, kind FROM outbox ORDER BY seq LIMIT @max) WHERE kind <> @kind), 9007199254740991)`);
+  // A run of readings as one text built by SQLite: a JSON array, or the lines one per line. One string for thousands
+  // of entries instead of a row object and a parse each (the drainer's largest cost on the event loop, issue 18).
+  const frontText = (head: string, separator: string, tail: string) =>
+    db.prepare(`
+      SELECT '${head}' || group_concat(json, ${separator} ORDER BY seq) || '${tail}' AS body, count(*) AS n, min(seq) AS first, max(seq) AS last
+      FROM (SELECT seq, json FROM outbox ORDER BY seq LIMIT @max)
+      WHERE seq < coalesce((SELECT min(seq) FROM (SELECT seq, kind FROM outbox ORDER BY seq LIMIT @max) WHERE kind <> @kind), 9007199254740991)`);
+  const frontArray = frontText('[', "','", ']');
+  const frontLines = frontText('', 'char(10)', '');
   const oldest = db.prepare('SELECT appended_at FROM outbox ORDER BY seq LIMIT 1');
   const countDead = db.prepare('SELECT count(*) AS n FROM dead');
   const writer: SqliteWriter = createSqliteWriter({ path, label: `outbox ${path}`, pragmas });
 
   // count(*) is a full scan; after one at open the depths are kept in memory (only this process writes the file).
-  const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0 };
+  const depths: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0, readingLine: 0 };
   const countByKind = db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind');
   function recount() {
-    const counted: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0 };
+    const counted: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0, readingLine: 0 };
     for (const row of countByKind.all() as { kind: string; n: number }[]) {
       if (!isKind(row.kind)) throw new Error(`${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`);
       counted[row.kind] = row.n;
@@ -99,7 +112,7 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       throw err;
     }
   }
-  const total = () => depths.reading + depths.alert + depths.command + depths.tagRead;
+  const total = () => depths.reading + depths.alert + depths.command + depths.tagRead + depths.readingLine;
   if (total() > 0) options.logger.info({ path, depth: total(), byKind: { ...depths } }, 'outbox holds entries from before the restart; they will be sent first');
 
   /** Removes (or moves to the dead table) the front up to a seq and keeps the depths right. */
@@ -121,22 +134,30 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       if (values.length === 0) return;
       const at = now();
       const flat: SqlValue[] = [];
-      for (const v of values) flat.push(at, kind, JSON.stringify(v));
+      for (const v of values) flat.push(at, kind, kind === 'readingLine' ? (v as string) : JSON.stringify(v));
       await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', flat, width: 3 }]));
       depths[kind] += values.length;
     },
     peekRun(max) {
       const kind = headKind.get() as OutboxKind | undefined;
       if (kind === undefined) return undefined;
+      if (kind === 'readingLine') {
+        const a = frontLines.get({ max, kind }) as { body: string; n: number; first: number; last: number };
+        if (a.n > 0 && a.last - a.first + 1 === a.n) return { kind, text: a.body, seqs: range(a.first, a.n) };
+        const lines: string[] = [];
+        const seqs: number[] = [];
+        for (const row of front.iterate(max) as IterableIterator<{ seq: number; kind: OutboxKind; json: string }>) {
+          if (row.kind !== kind) break;
+          lines.push(row.json);
+          seqs.push(row.seq);
+        }
+        return { kind, text: lines.join('\n'), seqs };
+      }
       if (kind === 'reading' || kind === 'tagRead') {
         const a = frontArray.get({ max, kind }) as { body: string; n: number; first: number; last: number };
         // Entries are appended with increasing numbers and leave only from the front, so a run has no gaps; a file
         // edited by hand might: then row by row below.
-        if (a.n > 0 && a.last - a.first + 1 === a.n) {
-          const seqs = new Array<number>(a.n);
-          for (let i = 0; i < a.n; i++) seqs[i] = a.first + i;
-          return { kind, values: JSON.parse(a.body) as OutboxPayloads[typeof kind][], seqs } as OutboxRun;
-        }
+        if (a.n > 0 && a.last - a.first + 1 === a.n) return { kind, values: JSON.parse(a.body) as OutboxPayloads[typeof kind][], seqs: range(a.first, a.n) } as OutboxRun;
       }
       let run: { kind: OutboxKind; values: unknown[]; seqs: number[] } | undefined;
       // iterate(), not all(): stops reading at the first entry of another kind, so a lone alert in front of
@@ -156,7 +177,7 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       return takeFront(upToSeq, reason);
     },
     depth: total,
-    depthByKind: () => ({ ...depths }),
+    depthByKind: () => ({ reading: depths.reading + depths.readingLine, alert: depths.alert, command: depths.command, tagRead: depths.tagRead }),
     oldestAgeMs(at) {
       const row = oldest.get() as { appended_at: number } | undefined;
       return row ? Math.max(0, at - row.appended_at) : 0;
@@ -168,6 +189,12 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       await writer.close();
     },
   };
+}
+
+function range(first: number, n: number): number[] {
+  const seqs = new Array<number>(n);
+  for (let i = 0; i < n; i++) seqs[i] = first + i;
+  return seqs;
 }
 
 function isKind(kind: string): kind is OutboxKind {

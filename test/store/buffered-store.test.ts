@@ -517,3 +517,107 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     expect((await store.commands({})).map((c) => c.outcome)).toEqual(['acked', 'sent']);
   });
 });
+
+/**
+ * The service's own wiring (app/store-factory.ts): readings wait in the outbox as the InfluxDB lines they will be
+ * sent as. Against a real influxd: an outage, a refused line, and a backlog written as JSON by the version before.
+ */
+describe('buffered store keeping readings as InfluxDB lines', () => {
+  let influxd: Influxd;
+  let dataDir: string;
+  let store: BufferedStore | undefined;
+  /** nh3 of every line InfluxDB confirmed, in the order it confirmed them. */
+  let delivered: number[];
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+  });
+  afterAll(async () => {
+    await influxd?.stop();
+  });
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'farm-outbox-lines-'));
+    delivered = [];
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function open(database: string, o: { lines?: boolean } = {}) {
+    const influx = createInfluxStore({ kind: 'influx-v1', url: influxd.url, database, timeoutMs: 2000 }, { logger });
+    const lines = {
+      line: influx.readingLines.line,
+      write: async (text: string) => {
+        await influx.readingLines.write(text);
+        for (const m of text.matchAll(/nh3=(\d+)/g)) delivered.push(Number(m[1]));
+      },
+    };
+    const recording: Store = {
+      ...influx,
+      writeReadings: async (batch) => {
+        await influx.writeReadings(batch);
+        delivered.push(...batch.map((r) => r.metrics.nh3));
+      },
+    };
+    store = createBufferedStore(recording, createOutbox({ dataDir, logger }), { logger, batchSize: 500, retryMinMs: 50, retryMaxMs: 500, lines: o.lines === false ? undefined : lines });
+    await store.init();
+    return store;
+  }
+  const count = async (database: string) => {
+    const [result] = await influxql(influxd.url, 'SELECT count("nh3") FROM "telemetry"', { db: database });
+    return (result.series?.[0].values[0][1] as number | undefined) ?? 0;
+  };
+  const outboxKinds = () => {
+    const db = new Database(join(dataDir, 'outbox.db'), { readonly: true });
+    const kinds = db.prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind').all();
+    db.close();
+    return kinds;
+  };
+
+  it('keeps readings as lines through an outage and stores each exactly once, in order, after it; they count as readings', async () => {
+    const s = await open('lines_outage');
+    await influxd.pause();
+    for (let i = 0; i < 12; i++) await s.writeReadings(readings(100, i * 100));
+    expect(outboxKinds()).toEqual([{ kind: 'readingLine', n: 1200 }]);
+    expect(s.stats().outboxDepthByKind).toEqual({ reading: 1200, alert: 0, command: 0, tagRead: 0 });
+    await influxd.resume();
+    await s.flush(30_000);
+    expect(await count('lines_outage')).toBe(1200);
+    expect(delivered).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+    expect(s.stats()).toMatchObject({ outboxDepth: 0, writtenTotal: 1200, dead: 0 });
+  });
+
+  it('sets aside only the line InfluxDB refuses (400 field type conflict) and stores the rest', async () => {
+    const s = await open('lines_refused');
+    await fetch(`${influxd.url}/write?db=lines_refused&precision=ms`, { method: 'POST', body: `telemetry,site=x,zone=y,kind=drain,device=z rain_mm="heavy" ${BASE}` });
+    const batch = readings(300);
+    batch[123] = reading('drain-a-1', BASE + 123_000, { nh3: 123, rain_mm: 4 });
+    await s.writeReadings(batch);
+    await s.flush(10_000);
+    expect(s.stats()).toMatchObject({ outboxDepth: 0, dead: 1 });
+    expect(await count('lines_refused')).toBe(299);
+    const dead = new Database(join(dataDir, 'outbox.db'), { readonly: true });
+    expect(dead.prepare('SELECT kind, json FROM dead').all()).toEqual([{ kind: 'readingLine', json: expect.stringMatching(/^telemetry,device=drain-a-1,.* nh3=123,rain_mm=4 /) }]);
+    dead.close();
+  });
+
+  it('after an upgrade, sends the JSON backlog left by the version before, then the lines, each once and in order', async () => {
+    const before = await open('lines_upgrade', { lines: false });
+    await influxd.pause();
+    await before.writeReadings(readings(250));
+    await before.close();
+    store = undefined;
+    const after = await open('lines_upgrade');
+    await after.writeReadings(readings(250, 250));
+    expect(outboxKinds()).toEqual([
+      { kind: 'reading', n: 250 },
+      { kind: 'readingLine', n: 250 },
+    ]);
+    await influxd.resume();
+    await after.flush(30_000);
+    expect(await count('lines_upgrade')).toBe(500);
+    expect(delivered).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+});

@@ -72,6 +72,22 @@ describe('outbox on disk (writes in the writer thread)', () => {
     expect(reopened.peekRun(100)).toEqual({ kind: 'reading', values: readings(2, 6), seqs: [8, 9] });
   });
 
+  it('hands out readings kept as lines as one text, one line each, counted as readings; also with a gap in the numbers', async () => {
+    const box = open();
+    const line = (i: number) => `telemetry,device=d,kind=shed,site=s,zone=z nh3=${i} ${BASE + i}`;
+    await box.append('readingLine', [line(0), line(1), line(2)]);
+    await box.append('reading', readings(1, 3));
+    expect(box.depthByKind()).toEqual({ reading: 4, alert: 0, command: 0, tagRead: 0 });
+    expect(box.peekRun(2)).toEqual({ kind: 'readingLine', text: `${line(0)}\n${line(1)}`, seqs: [1, 2] });
+    expect(box.peekRun(100)).toEqual({ kind: 'readingLine', text: [0, 1, 2].map(line).join('\n'), seqs: [1, 2, 3] });
+    await box.close();
+    const db = new Database(join(dataDir, 'outbox.db'));
+    db.prepare('DELETE FROM outbox WHERE seq = 2').run();
+    db.close();
+    const reopened = open();
+    expect(reopened.peekRun(100)).toEqual({ kind: 'readingLine', text: `${line(0)}\n${line(2)}`, seqs: [1, 3] });
+  });
+
   it('close() waits for appends still in flight: none is lost', async () => {
     const box = open();
     const inFlight = Array.from({ length: 20 }, (_, i) => box.append('reading', readings(1, i)));
@@ -80,7 +96,8 @@ describe('outbox on disk (writes in the writer thread)', () => {
     outbox = undefined;
     const reopened = open();
     expect(reopened.depth()).toBe(20);
-    expect(reopened.peekRun(50)?.values.map((r) => (r as Reading).metrics.nh3)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const run = reopened.peekRun(50);
+    expect(run && 'values' in run ? run.values.map((r) => (r as Reading).metrics.nh3) : run).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
   it('while another process holds the file locked, appends wait without stalling the event loop, and reads still answer', async () => {
