@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { AlertEvent, Reading, TagRead } from '../core/domain.js';
+import { createOutboxTail } from './outbox-tail.js';
 import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
 import type { CommandRecord } from './store.js';
 
@@ -100,6 +101,8 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
     Object.assign(depths, counted);
   }
   recount();
+  // Readings' lines as appended, for the drainer to send without reading them back (outbox-tail.ts). About 15 MB at most.
+  const tail = createOutboxTail({ complete: depths.reading + depths.alert + depths.command + depths.tagRead + depths.readingLine === 0, maxEntries: 100_000 });
   /**
    * A write SQLite refused was rolled back, but one whose writer thread died may have committed before it could
    * answer: then count again (once no other write is in flight to be counted twice) rather than let the depths drift.
@@ -108,6 +111,7 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
     try {
       return await write;
     } catch (err) {
+      tail.invalidate();
       if (!(err instanceof SqliteWriteError) && writer.pending() === 0 && db.open) recount();
       throw err;
     }
@@ -126,6 +130,7 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       { sql: 'DELETE FROM outbox WHERE seq <= ?', rows: [[upToSeq]] },
     ]));
     for (const c of counts.rows as { kind: OutboxKind; n: number }[]) depths[c.kind] -= c.n;
+    tail.removed(upToSeq, total());
     return removed.changes;
   }
 
@@ -135,10 +140,16 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       const at = now();
       const flat: SqlValue[] = [];
       for (const v of values) flat.push(at, kind, kind === 'readingLine' ? (v as string) : JSON.stringify(v));
-      await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', flat, width: 3 }]));
+      const [inserted] = await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', flat, width: 3 }]));
       depths[kind] += values.length;
+      // One transaction of the one writer: its entries are numbered without a gap, ending at the last rowid.
+      if (inserted.lastRowid === undefined) tail.invalidate();
+      else tail.appended(kind, inserted.lastRowid - values.length + 1, values.length, kind === 'readingLine' ? (values as readonly string[]) : undefined);
     },
     peekRun(max) {
+      const fromTail = tail.frontLines(max);
+      if (fromTail === 'empty') return undefined;
+      if (fromTail) return { kind: 'readingLine', text: fromTail.text, seqs: range(fromTail.first, fromTail.count) };
       const kind = headKind.get() as OutboxKind | undefined;
       if (kind === undefined) return undefined;
       if (kind === 'readingLine') {

@@ -8,7 +8,7 @@
 //
 // Protocol (structured-clone messages on parentPort, answered in order):
 //   { id, steps: [{ sql, rows: [params...], all? } | { sql, flat: [p1, p2, ...], width }] }
-//                                                      -> { id, ok: true, results: [{ changes, rows }] }
+//                                                      -> { id, ok: true, results: [{ changes, rows, lastRowid }] }
 //                                                      | { id, ok: false, error: { message, code } }
 //   { id, close: true, finalSql: [...] }              -> { id, ok, error? }, then the thread ends
 import { parentPort, workerData } from 'node:worker_threads';
@@ -37,21 +37,27 @@ const runSteps = db.transaction((steps) =>
   steps.map((step) => {
     const st = statement(step.sql);
     let changes = 0;
+    let lastRowid;
     const rows = [];
+    const run = (params) => {
+      const info = st.run(params);
+      changes += info.changes;
+      lastRowid = Number(info.lastInsertRowid);
+    };
     if (step.flat) {
       // One flat array, `width` parameters per execution (run() is synchronous, so one params array serves all).
       const params = new Array(step.width);
       for (let i = 0; i < step.flat.length; i += step.width) {
         for (let k = 0; k < step.width; k++) params[k] = step.flat[i + k];
-        changes += st.run(params).changes;
+        run(params);
       }
-      return { changes, rows };
+      return { changes, rows, lastRowid };
     }
     for (const params of step.rows) {
       if (step.all) rows.push(...st.all(params));
-      else changes += st.run(params).changes;
+      else run(params);
     }
-    return { changes, rows };
+    return { changes, rows, lastRowid };
   }),
 );
 

@@ -40,6 +40,8 @@ export type WriteStep =
 export interface StepResult {
   changes: number;
   rows: unknown[];
+  /** The rowid of the last row the step inserted (better-sqlite3's lastInsertRowid), if it ran any. */
+  lastRowid?: number;
 }
 
 export class SqliteWriteError extends Error {
