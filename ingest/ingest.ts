@@ -88,6 +88,9 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
         metrics.batches.inc({ outcome: 'ok' });
         metrics.batchSize.observe(readings.length);
         stats.batches++;
+        // A batch holds exactly the new readings of the messages it carries: counted here once, not per message.
+        stats.accepted += readings.length;
+        metrics.accepted.inc(readings.length);
       } catch (err) {
         metrics.batches.inc({ outcome: 'error' });
         logger.error({ err, readings: readings.length }, 'store write failed; the devices will resend unacknowledged QoS 1 readings');
@@ -215,8 +218,6 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
       write.then(
         () => {
           if (lastWrite.get(ref.device) === write) lastWrite.delete(ref.device);
-          stats.accepted += fresh.length;
-          metrics.accepted.inc(fresh.length);
           metrics.ingestLatency.observe((performance.now() - started) / 1000);
         },
         () => {

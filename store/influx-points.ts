@@ -40,33 +40,36 @@ export function readingLine(r: Reading): string | undefined {
  * the fields are written straight. Equal to readingLine for every reading (test/store/influx-points.test.ts).
  */
 export function createReadingLines(): (r: Reading) => string | undefined {
-  const series = new Map<string, { site: string; zone: string; kind: string; text: string }>();
-  const fieldNames = new Map<string, string>();
+  /** Per device: its series text, and the field order of the metric names it sent last (devices repeat theirs). */
+  const series = new Map<string, { site: string; zone: string; kind: string; text: string; names: string[]; order: { name: string; prefix: string }[] }>();
   const tag = (key: string, value: string) => (value ? `,${key}=${escape.tag(value)}` : '');
   return (r) => {
     let s = series.get(r.device);
     if (!s || s.site !== r.site || s.zone !== r.zone || s.kind !== r.kind) {
       // Point writes tags sorted by key, and leaves out empty ones.
       const text = `${escape.measurement(TELEMETRY)}${tag('device', r.device)}${tag('kind', r.kind)}${tag('site', r.site)}${tag('zone', r.zone)}`;
-      series.set(r.device, (s = { site: r.site, zone: r.zone, kind: r.kind, text }));
+      series.set(r.device, (s = { site: r.site, zone: r.zone, kind: r.kind, text, names: [], order: [] }));
     }
-    const names = Object.keys(r.metrics);
-    for (const metric of names) {
+    let i = 0;
+    let same = true;
+    for (const metric in r.metrics) {
       const value = r.metrics[metric];
       if (!Number.isFinite(value))
         throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
+      if (same && s.names[i] !== metric) same = false;
+      i++;
     }
-    // Point writes fields sorted by key, and leaves out one without a name.
-    if (names.length > 1) names.sort();
+    if (!same || i !== s.names.length) {
+      // Point writes fields sorted by key, and leaves out one without a name.
+      s.names = Object.keys(r.metrics);
+      s.order = [...s.names]
+        .sort()
+        .filter((name) => name)
+        .map((name, k) => ({ name, prefix: `${k > 0 ? ',' : ''}${escape.tag(name)}=` }));
+    }
+    if (s.order.length === 0) return undefined;
     let fields = '';
-    for (const metric of names) {
-      if (!metric) continue;
-      const value = r.metrics[metric];
-      let name = fieldNames.get(metric);
-      if (name === undefined) fieldNames.set(metric, (name = escape.tag(metric)));
-      fields += `${fields ? ',' : ''}${name}=${String(value)}`;
-    }
-    if (!fields) return undefined;
+    for (const f of s.order) fields += f.prefix + String(r.metrics[f.name]);
     return `${s.text} ${fields} ${Math.trunc(r.ts)}`;
   };
 }
