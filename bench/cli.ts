@@ -36,15 +36,16 @@ export const HELP = `Benchmark of farmwatch: raw references, pipeline, rules, da
 Usage: npm run bench -- [scenario] [options]
 
 Scenarios (default: all):
-  broker      raw fan-in references: N devices -> 1 subscriber through the embedded broker alone and
-              through Mosquitto (/usr/sbin/mosquitto), QoS 0 and 1; plus InfluxDB's raw line-protocol write rate
-  pipeline    readings/s through broker -> validation -> store (embedded and InfluxDB, QoS 0 and 1) and
-              publish -> stored latency at a moderate rate, each as a ratio to its raw reference
-              (measures the references it needs first, unless --no-refs)
+  broker      raw references, the embedded broker alone and Mosquitto (/usr/sbin/mosquitto) -> 1 subscriber,
+              QoS 0 and 1: capacity (a few pipelined publishers, open loop, as emqtt-bench) and 1,000 devices
+              each waiting for its acknowledgements (closed loop); plus InfluxDB's raw line-protocol write rate
+  pipeline    broker -> validation -> store (embedded and InfluxDB, QoS 0 and 1): capacity (the same pipelined
+              publishers) as a ratio to the broker's capacity, the closed-loop rate, and publish -> stored
+              latency at a moderate rate (measures the references it needs first, unless --no-refs)
   rules       sensor publish -> actuator command latency at 1,000 and 5,000 readings/s, demo rules on a farm
               scaled from the demo farm (hundreds of rule instances)
   dashboard   200 socket.io clients on one site while readings flow at 1,000/s: delivery latency, service CPU
-  memory      service RSS with 10,000 connected devices
+  memory      service RSS and heap with 10,000 connected devices (--devices, up to the open-file limit)
   soak        2,000 devices for 30 minutes at a steady rate with dashboard clients: throughput, p99, RSS
               at start and end (not part of "all")
   tags        ear tags at the park's scale: 45,000 sheep, 150 gate readers sending every flock out and in
@@ -57,7 +58,8 @@ Options:
   --runs <n>          runs per figure; the median is reported with min and max (default 3; --quick: 1)
   --quick             tiny sizes and short phases, to check the script works (about 2-4 minutes for all)
   --duration <d>      length of each measured phase, e.g. 20s (soak: the whole soak, e.g. 30m)
-  --devices <n>       simulated devices for broker/pipeline (default 1000), memory (10000) or soak (2000); animals for tags (45000)
+  --devices <n>       closed-loop devices for broker/pipeline (default 1000), memory (10000) or soak (2000); animals for tags (45000)
+  --publishers <n>    pipelined publishers of the capacity figures (default 4)
   --rows <n>          readings in the export scenario (default 1000000)
   --rate <n>          readings/s of the soak (default 1000); tag reads/s of tags (default 500)
   --clients <n>       socket.io clients for dashboard (default 200) or soak (default 50)
