@@ -95,7 +95,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
       logger: logger.child({ component: 'broker' }),
       metrics,
       service: { username: env.MQTT_SERVICE_USERNAME, password: env.MQTT_SERVICE_PASSWORD },
-      onDeviceMessage: (device, topic, payload, qos) => ingest.handleMessage(topic, payload, device, { qos }),
+      onDeviceMessage: (device, topic, payload, qos) => ingest.accept(topic, payload, device, { qos }),
       onReject: ingest.recordReject,
       onDeviceDisconnect: ingest.deviceDisconnected,
     },

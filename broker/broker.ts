@@ -24,8 +24,11 @@ export interface BrokerDeps {
   logger: Logger;
   metrics: FarmMetrics;
   service: ServiceCredentials;
-  /** Resolves when the message is taken: for QoS 1 (PUBACK) once durable; `qos` says which. */
-  onDeviceMessage?: (deviceId: string, topic: string, payload: Buffer, qos: 0 | 1 | 2) => Promise<void>;
+  /**
+   * Takes a device's message; what it returns is what the broker waits for before it acknowledges (QoS 1: once
+   * durable) and reads the client's next packets; undefined: go on at once. `qos` says how the message came.
+   */
+  onDeviceMessage?: (deviceId: string, topic: string, payload: Buffer, qos: 0 | 1 | 2) => Promise<void> | undefined;
   onReject?: (reason: RejectReason, detail: string, topic: string, device?: string, payload?: Buffer) => void;
   onDeviceDisconnect?: (deviceId: string) => void;
 }
@@ -131,7 +134,14 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
 
   /** Hands a device's message to ingest; aedes goes on (for QoS 1: sends the PUBACK) once ingest took it. One function for all messages (no closure made for each). */
   function deliver(deviceId: string, packet: { topic: string; payload: unknown; qos: 0 | 1 | 2 }, done: (err?: Error | null) => void): void {
-    deps.onDeviceMessage!(deviceId, packet.topic, packet.payload as Buffer, packet.qos).then(
+    let taken: Promise<void> | undefined;
+    try {
+      taken = deps.onDeviceMessage!(deviceId, packet.topic, packet.payload as Buffer, packet.qos);
+    } catch (err) {
+      return done(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (!taken) return done(null);
+    taken.then(
       () => done(null),
       (err) => done(err instanceof Error ? err : new Error(String(err))),
     );

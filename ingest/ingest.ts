@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { createBatcher } from './batcher.js';
 import type { DevicePresence, IngestHandle, IngestStats } from './handle.js';
 import { createLateReadings } from './late.js';
-import { createStoreLedger, type ReadingLedger } from './ledger.js';
+import { createStoreLedger, type Admitted, type ReadingLedger } from './ledger.js';
 import { validateState, validateTelemetry } from './validate.js';
 import { validateTagReads } from './validate-tags.js';
 import { createRecentReads, readKey } from './recent-reads.js';
@@ -51,7 +51,14 @@ export interface Delivery {
 export const UNSETTLED_BATCHES = 4;
 
 export interface Ingest extends IngestHandle {
-  /** `sender` is the authenticated device id when known (embedded broker); a mismatch with the topic is refused. */
+  /**
+   * Takes a message from a device topic. `sender` is the authenticated device id when known (embedded broker); a
+   * mismatch with the topic is refused. Returns what the caller must wait for before it acknowledges the message
+   * or reads the device's next one (QoS 1: until durable), or undefined when it may go on at once: no promise is
+   * made per message where none is needed (issue 18).
+   */
+  accept(topic: string, payload: Buffer, sender?: string, delivery?: Delivery): Promise<void> | undefined;
+  /** accept() as a promise that always settles when the caller may go on. */
   handleMessage(topic: string, payload: Buffer, sender?: string, delivery?: Delivery): Promise<void>;
   deviceDisconnected(deviceId: string): void;
   /** Counts a refusal decided elsewhere (the broker's access control). */
@@ -70,6 +77,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   /** Once, before the first reading: what the store held at start, so a batch replayed after a restart is known. */
   let seeding: Promise<void> | undefined;
   const late = createLateReadings();
+  let seeded = false;
   const seedLedger = () =>
     store.latest().then(
       (values) => (ledger.seed(values), late.seed(values)),
@@ -80,23 +88,29 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   const rejects: RejectRecord[] = [];
   const presence = new Map<string, DevicePresence>();
 
+  // A batch holds exactly the new readings of the messages it carries, so what was done per message (counting,
+  // latency, forgetting what failed, the duplicates' wait) is done here once per batch.
   const batcher = createBatcher<Reading>(
-    async (readings) => {
+    async (readings, batch) => {
       const end = metrics.writeSeconds.startTimer();
       try {
         await store.writeReadings(readings);
         metrics.batches.inc({ outcome: 'ok' });
         metrics.batchSize.observe(readings.length);
         stats.batches++;
-        // A batch holds exactly the new readings of the messages it carries: counted here once, not per message.
         stats.accepted += readings.length;
         metrics.accepted.inc(readings.length);
+        const at = performance.now();
+        for (const added of batch.addedAt) metrics.ingestLatency.observe((at - added) / 1000);
       } catch (err) {
         metrics.batches.inc({ outcome: 'error' });
+        // Not durable, so not accepted: a resend of these values must be taken again.
+        ledger.forget(readings);
         logger.error({ err, readings: readings.length }, 'store write failed; the devices will resend unacknowledged QoS 1 readings');
         throw err;
       } finally {
         end();
+        for (const r of readings) if (lastWrite.get(r.device) === batch.settled) lastWrite.delete(r.device);
       }
     },
     { maxSize: options.batchSize, maxDelayMs: options.batchIntervalMs },
@@ -143,19 +157,19 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     return p;
   }
 
-  async function handleMessage(topic: string, payload: Buffer, sender?: string, delivery?: Delivery): Promise<void> {
+  function accept(topic: string, payload: Buffer, sender?: string, delivery?: Delivery): Promise<void> | undefined {
     const parsed = parseDeviceTopic(options.topicRoot, topic);
-    if (!parsed) return recordReject('unauthorised_topic', 'not a device topic', topic, sender, payload);
+    if (!parsed) return void recordReject('unauthorised_topic', 'not a device topic', topic, sender, payload);
     const device = deps.farm().device(parsed.device);
-    if (!device) return recordReject('unknown_device', `device ${parsed.device} is not in the farm config: provision it first`, topic, sender, payload);
+    if (!device) return void recordReject('unknown_device', `device ${parsed.device} is not in the farm config: provision it first`, topic, sender, payload);
     if ((sender && sender !== device.device) || device.site !== parsed.site || device.zone !== parsed.zone || !PUBLISH_CHANNELS[device.role].includes(parsed.channel))
-      return recordReject('unauthorised_topic', `${sender ?? 'sender'} may not publish on ${topic}`, topic, sender, payload);
+      return void recordReject('unauthorised_topic', `${sender ?? 'sender'} may not publish on ${topic}`, topic, sender, payload);
     const ref: DeviceRef = { site: device.site, zone: device.zone, kind: device.kind, device: device.device };
     messageCounter(parsed.channel).inc();
 
     if (parsed.channel === 'status') {
       const text = payload.toString('utf8');
-      if (text !== 'online' && text !== 'offline') return recordReject('schema', 'status must be "online" or "offline"', topic, device.device, payload);
+      if (text !== 'online' && text !== 'offline') return void recordReject('schema', 'status must be "online" or "offline"', topic, device.device, payload);
       const p = seen(ref);
       p.status = text;
       p.statusTs = now();
@@ -164,7 +178,7 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     }
     if (parsed.channel === 'state') {
       const result = validateState(payload, { now: now(), maxBytes: options.maxPayloadBytes, maxFutureMs: options.maxFutureMs, maxPastMs: options.maxPastMs });
-      if (!result.ok) return recordReject(result.reason, result.detail, topic, device.device, payload);
+      if (!result.ok) return void recordReject(result.reason, result.detail, topic, device.device, payload);
       bus.emit('actuatorState', { ...ref, ...result.state });
       return;
     }
@@ -172,7 +186,6 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     if (parsed.channel === 'tags') return handleTags(ref, device.at ?? 'gate', topic, payload);
 
     stats.messages++;
-    const started = performance.now();
     const result = validateTelemetry(payload, {
       kind: device.kind,
       now: now(),
@@ -185,50 +198,50 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     if (result.readings.length === 0) return;
     const readings: Reading[] = [];
     const p = seen(ref);
-    let lastSeen = p.lastSeen ?? 0;
+    let newest = -Infinity;
     for (const r of result.readings) {
       readings.push({ site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, ts: r.ts, metrics: r.metrics });
-      if (r.ts > lastSeen) lastSeen = r.ts;
+      if (r.ts > newest) newest = r.ts;
     }
-    p.lastSeen = lastSeen;
-    await (seeding ??= seedLedger());
-    const behind = late.check(ref.device, Math.max(...result.readings.map((r) => r.ts)), now());
+    if (newest > (p.lastSeen ?? 0)) p.lastSeen = newest;
+    const atMostOnce = delivery?.qos === 0;
+    if (!seeded) {
+      seeding ??= seedLedger().then(() => void (seeded = true));
+      return seeding.then(() => admit(ref, readings, newest, atMostOnce));
+    }
+    return admit(ref, readings, newest, atMostOnce);
+  }
+
+  /** Values sent again (QoS 1 redelivery, a batch resent after a lost PUBACK) are acknowledged but go no further. */
+  function admit(ref: DeviceRef, readings: Reading[], newest: number, atMostOnce: boolean): Promise<void> | undefined {
+    // After seeding: the store's newest stamps at start count as the device's newest.
+    const behind = late.check(ref.device, newest, now());
     if (behind) {
       metrics.lateReadings.inc(behind.count);
       logger.warn({ device: ref.device, newest: behind.newest, behindMs: behind.behindMs, lateMessages: behind.count }, behind.message);
     }
-    // Values sent again (QoS 1 redelivery, a batch resent after a lost PUBACK) are acknowledged but go no further.
-    const { fresh, duplicates } = await ledger.admit(readings);
+    const admitted = ledger.admit(readings);
+    if ('then' in admitted) return admitted.then((a) => queue(ref, a, atMostOnce));
+    return queue(ref, admitted, atMostOnce);
+  }
+
+  function queue(ref: DeviceRef, { fresh, duplicates }: Admitted, atMostOnce: boolean): Promise<void> | undefined {
     if (duplicates > 0) {
       stats.duplicates += duplicates;
       metrics.duplicates.inc(duplicates);
     }
     // Rules and the dashboard see a reading as soon as it is valid; the PUBACK waits for the store.
     for (const reading of fresh) bus.emit('reading', reading);
-    const atMostOnce = delivery?.qos === 0;
-    const waits: Promise<void>[] = [];
-    if (duplicates > 0 && !atMostOnce) {
-      const original = lastWrite.get(ref.device);
-      if (original) waits.push(original);
-    }
+    // A duplicate is acknowledged only once its original is durable.
+    const original = duplicates > 0 && !atMostOnce ? lastWrite.get(ref.device) : undefined;
+    let write: Promise<void> | undefined;
     if (fresh.length > 0) {
-      const write = batcher.add(fresh);
+      write = batcher.add(fresh);
       lastWrite.set(ref.device, write);
-      // Inline callbacks, no named closure per message (tsx would give each a name property).
-      write.then(
-        () => {
-          if (lastWrite.get(ref.device) === write) lastWrite.delete(ref.device);
-          metrics.ingestLatency.observe((performance.now() - started) / 1000);
-        },
-        () => {
-          // Not durable, so not accepted: a resend of these values must be taken again.
-          ledger.forget(fresh);
-          if (lastWrite.get(ref.device) === write) lastWrite.delete(ref.device);
-        },
-      );
-      if (!atMostOnce || batcher.unsettled() > UNSETTLED_BATCHES * options.batchSize) waits.push(write);
+      if (atMostOnce && batcher.unsettled() <= UNSETTLED_BATCHES * options.batchSize) write = undefined;
     }
-    if (waits.length > 0) await Promise.all(waits);
+    if (original && write && original !== write) return Promise.all([original, write]).then(() => undefined);
+    return write ?? original;
   }
 
   async function handleTags(ref: DeviceRef, at: 'gate' | 'pen' | 'feeder', topic: string, payload: Buffer): Promise<void> {
@@ -255,7 +268,8 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   }
 
   return {
-    handleMessage,
+    accept,
+    handleMessage: async (topic, payload, sender, delivery) => accept(topic, payload, sender, delivery),
     recordReject,
     deviceDisconnected(deviceId) {
       const device = deps.farm().device(deviceId);

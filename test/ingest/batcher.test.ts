@@ -46,4 +46,21 @@ describe('batcher (group commit)', () => {
     await Promise.all([second, flushed]);
     expect(b.unsettled()).toBe(0);
   });
+
+  it('gives every add to one write the same promise, and tells the write that promise and when each add came', async () => {
+    const seen: { items: number[]; addedAt: number; same: boolean }[] = [];
+    let first: Promise<void> | undefined;
+    const b = createBatcher<number>(async (items, batch) => void seen.push({ items, addedAt: batch.addedAt.length, same: batch.settled === first }), { maxSize: 100, maxDelayMs: 5 });
+    first = b.add([1]);
+    const second = b.add([2, 3]);
+    expect(second).toBe(first);
+    await first;
+    const third = b.add([4]);
+    expect(third).not.toBe(first);
+    await third;
+    expect(seen).toEqual([
+      { items: [1, 2, 3], addedAt: 2, same: true },
+      { items: [4], addedAt: 1, same: false },
+    ]);
+  });
 });
