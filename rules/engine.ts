@@ -141,8 +141,9 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       const reading = withDerivedMetrics(raw);
       lastSeen.set(reading.device, now);
       failsafe.heard(reading.device, now);
+      const input = { type: 'reading' as const, reading };
       for (const st of ctx.set.route(reading, now)) {
-        for (const e of evaluate(st, { type: 'reading', reading }, now).effects) carrier.onEffect(st, e);
+        for (const e of evaluate(st, input, now).effects) carrier.onEffect(st, e);
       }
     } catch (err) {
       logger.error({ err, device: raw.device }, 'evaluating a reading failed');

@@ -69,11 +69,17 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     specsByZone.set(key, specs);
     return specs;
   }
+  // The instances a device's readings visit, kept per device while nothing changes (`version`): a device sends the
+  // same metrics each time, and working the route out again was a tenth of the event loop at full load (issue 18).
+  let version = 0;
+  const routeCache = new Map<string, { site: string; zone: string; kind: string; names: string[]; states: RuleState[]; version: number }>();
+  const ROUTES_KEPT = 100_000;
 
   /** A rule whose every condition reads one named device (a site rain gauge) has that one instance. */
   const pinnedOnly = (r: CompiledRule) => r.pinned.length === 1 && r.leaves.every((l) => l.device !== undefined);
 
   function reindex(): void {
+    version++;
     zoneRoutes = new Map();
     byPinned = new Map();
     specsByZone = new Map();
@@ -115,6 +121,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
   }
 
   function index(st: RuleState): void {
+    version++;
     const sk = scopeKey(st);
     let m = byScope.get(sk);
     if (!m) byScope.set(sk, (m = new Map<string, RuleState>()));
@@ -132,6 +139,34 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     list = [...seen];
     if (z.byMetricSet.size < 64) z.byMetricSet.set(sig, list); // bounded: odd devices must not grow it forever
     return list;
+  }
+
+  function routeOf(reading: Reading, now: number): RuleState[] {
+    const out: RuleState[] = [];
+    const z = routesFor(reading.site, reading.zone, reading.kind);
+    const ofDevice = byScope.get(scopeKey(reading));
+    const ofZone = byScope.get(`${reading.site}/${reading.zone}`);
+    for (const r of rulesFor(z, reading.metrics)) {
+      const perZone = r.def.per === 'zone';
+      if (!perZone && r.def.scope.device && r.def.scope.device !== reading.device) continue;
+      out.push((perZone ? ofZone : ofDevice)?.get(r.id) ?? ensure(r, refFor(r, reading), now));
+    }
+    const pinned = byPinned.get(reading.device);
+    if (pinned) {
+      const already = new Set(out);
+      for (const r of pinned) {
+        if (pinnedOnly(r) && !states.get(r.id)?.size && zoneSpecs(r, reading.site, reading.zone)) ensure(r, { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device }, now);
+        for (const st of states.get(r.id)?.values() ?? []) if (!already.has(st)) out.push(st);
+      }
+    }
+    return out;
+  }
+
+  /** The reading carries the same metric names, in the same order, as `names`. */
+  function sameNames(names: string[], metrics: Record<string, number>): boolean {
+    let i = 0;
+    for (const name in metrics) if (names[i++] !== name) return false;
+    return i === names.length;
   }
 
   function scopeRefs(r: CompiledRule): ScopeRef[] {
@@ -160,6 +195,7 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
       return scopeRefs(r).map((ref) => ensure(r, ref, now));
     },
     remove(id) {
+      version++;
       const gone = [...(states.get(id)?.values() ?? [])];
       for (const st of gone) byScope.get(scopeKey(st))?.delete(id);
       rules.delete(id);
@@ -169,23 +205,12 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     },
     statesOf: (id) => [...(states.get(id)?.values() ?? [])],
     route(reading, now) {
-      const out: RuleState[] = [];
-      const z = routesFor(reading.site, reading.zone, reading.kind);
-      const ofDevice = byScope.get(scopeKey(reading));
-      const ofZone = byScope.get(`${reading.site}/${reading.zone}`);
-      for (const r of rulesFor(z, reading.metrics)) {
-        const perZone = r.def.per === 'zone';
-        if (!perZone && r.def.scope.device && r.def.scope.device !== reading.device) continue;
-        out.push((perZone ? ofZone : ofDevice)?.get(r.id) ?? ensure(r, refFor(r, reading), now));
-      }
-      const pinned = byPinned.get(reading.device);
-      if (pinned) {
-        const already = new Set(out);
-        for (const r of pinned) {
-          if (pinnedOnly(r) && !states.get(r.id)?.size && zoneSpecs(r, reading.site, reading.zone)) ensure(r, { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device }, now);
-          for (const st of states.get(r.id)?.values() ?? []) if (!already.has(st)) out.push(st);
-        }
-      }
+      const cached = routeCache.get(reading.device);
+      if (cached && cached.version === version && cached.site === reading.site && cached.zone === reading.zone && cached.kind === reading.kind && sameNames(cached.names, reading.metrics))
+        return cached.states;
+      const out = routeOf(reading, now);
+      if (routeCache.size >= ROUTES_KEPT) routeCache.clear();
+      routeCache.set(reading.device, { site: reading.site, zone: reading.zone, kind: reading.kind, names: Object.keys(reading.metrics), states: out, version });
       return out;
     },
     *timed() {

@@ -45,6 +45,21 @@ describe('replacing rules at run time', () => {
     expect(h.alerts().map((a) => a.rule)).toEqual(['nh3', 'heat']);
   });
 
+  it('a rule added at run time gets the next reading of a device that was already sending the same metrics', async () => {
+    // The engine keeps each device's route (the instances its readings visit): adding a rule must renew it.
+    const h = await started([nh3]);
+    h.send('shed-1-env', { nh3: 5, temperature: 35 });
+    expect(h.engine.replaceRules([nh3, heat])).toMatchObject({ ok: true });
+    h.send('shed-1-env', { nh3: 5, temperature: 35 });
+    h.clock.advance(30 * SEC);
+    expect(h.alerts().map((a) => a.rule)).toEqual(['heat']);
+    // ... and a removed one no longer does.
+    expect(h.engine.replaceRules([nh3])).toMatchObject({ ok: true, removed: ['heat'] });
+    h.send('shed-1-env', { nh3: 25, temperature: 40 });
+    h.clock.advance(30 * SEC);
+    expect(h.alerts().map((a) => `${a.rule}:${a.state}`)).toEqual(['heat:raised', 'heat:cleared', 'nh3:raised']);
+  });
+
   it('an active rule that is edited keeps its alert and fan; a removed rule releases both', async () => {
     const h = await started([nh3]);
     h.send('shed-2-env', { nh3: 25 });
