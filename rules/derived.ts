@@ -18,8 +18,13 @@ const round2 = (v: number) => Math.round(v * 100) / 100;
 export function withDerivedMetrics(reading: Reading): Reading {
   const { temperature, humidity } = reading.metrics;
   if (temperature === undefined || humidity === undefined || reading.metrics.thi !== undefined) return reading;
-  const metrics: Record<string, number> = { ...reading.metrics, thi: round2(sheepThi(temperature, humidity)), dew_point: round2(dewPointC(temperature, humidity)) };
+  // Copied field by field, not with spreads: this runs for every shed reading, and object spread was the
+  // rules engine's largest cost at full load (issue 18).
+  const metrics: Record<string, number> = {};
+  for (const name in reading.metrics) metrics[name] = reading.metrics[name];
+  metrics.thi = round2(sheepThi(temperature, humidity));
+  metrics.dew_point = round2(dewPointC(temperature, humidity));
   const wet = wetBulbC(temperature, humidity);
   if (wet !== undefined) metrics.wet_bulb = round2(wet);
-  return { ...reading, metrics };
+  return { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device, ts: reading.ts, metrics };
 }
