@@ -96,10 +96,13 @@ export function createCoalescer<T>(options: CoalescerOptions<T>): Coalescer<T> {
  * so two rain reports within one screen update show what fell in both (core/metrics-catalog.ts says which is which).
  */
 export function mergeReadings(older: Reading, newer: Reading): Reading {
-  const [first, second] = newer.ts >= older.ts ? [older, newer] : [newer, older];
-  const metrics = { ...first.metrics, ...second.metrics };
-  for (const metric in first.metrics) if (metric in second.metrics && isIncrement(metric)) metrics[metric] = first.metrics[metric] + second.metrics[metric];
-  return { ...second, metrics };
+  const first = newer.ts >= older.ts ? older : newer;
+  const second = first === older ? newer : older;
+  // Copied field by field, not with spreads: a fast device is merged on every reading (issue 18).
+  const metrics: Record<string, number> = {};
+  for (const metric in first.metrics) metrics[metric] = first.metrics[metric];
+  for (const metric in second.metrics) metrics[metric] = metric in first.metrics && isIncrement(metric) ? first.metrics[metric] + second.metrics[metric] : second.metrics[metric];
+  return { site: second.site, zone: second.zone, kind: second.kind, device: second.device, ts: second.ts, metrics };
 }
 
 /** For state-like events only the newest counts. */

@@ -136,10 +136,14 @@ export function attachLive(deps: LiveDeps): LiveHandle {
   }, deps.recheckMs ?? 60_000);
   recheck.unref();
 
-  /** A batch split by site: each site's part goes to its room. */
+  /** A batch split by site: each site's part goes to its room (pushed in place: copying a site's list for each item was quadratic). */
   const bySite = <T extends { site: string }>(batch: T[]) => {
     const sites = new Map<string, T[]>();
-    for (const item of batch) sites.set(item.site, [...(sites.get(item.site) ?? []), item]);
+    for (const item of batch) {
+      const items = sites.get(item.site);
+      if (items) items.push(item);
+      else sites.set(item.site, [item]);
+    }
     return sites;
   };
   const readings = createCoalescer<Reading>({
