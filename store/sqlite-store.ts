@@ -172,7 +172,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // this connection cannot write, so no statement of the event loop ever waits for the write lock.
       applySchema(d);
       d.pragma('query_only = ON');
-      w = createSqliteWriter({ path, label: `embedded store ${path}`, pragmas });
+      // The writer's page cache at 64 MB (SQLite's default is 2 MB): every reading adds a row per metric to the table
+      // and its two indexes, and with their pages cached the writer took about twice as many readings a second
+      // (600,000 readings: 27-34k -> 51-60k/s, issue 18). Pages are cached only as they are used.
+      w = createSqliteWriter({ path, label: `embedded store ${path}`, pragmas: [...pragmas, 'cache_size = -65536'] });
       await w.transaction([]); // the thread is up and has the file open
       db = d;
       writer = w;
