@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { AlertEvent, Reading, TagRead } from '../core/domain.js';
 import { createOutboxTail } from './outbox-tail.js';
-import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter, type SqlValue } from './sqlite-writer.js';
+import { createSqliteWriter, durablePragmas, SqliteWriteError, type SqliteWriter, type SqlValue, type WriteStep } from './sqlite-writer.js';
 import type { CommandRecord } from './store.js';
 
 /**
@@ -138,9 +138,16 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
     async append(kind, values) {
       if (values.length === 0) return;
       const at = now();
-      const flat: SqlValue[] = [];
-      for (const v of values) flat.push(at, kind, kind === 'readingLine' ? (v as string) : JSON.stringify(v));
-      const [inserted] = await counted(writer.transaction([{ sql: 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)', flat, width: 3 }]));
+      const sql = 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)';
+      let step: WriteStep;
+      // Lines go over as one text (no array of strings to copy), unless one holds a newline (a line never does).
+      if (kind === 'readingLine' && !(values as readonly string[]).some((v) => v.includes('\n'))) step = { sql, lines: (values as readonly string[]).join('\n'), before: [at, kind] };
+      else {
+        const flat: SqlValue[] = [];
+        for (const v of values) flat.push(at, kind, kind === 'readingLine' ? (v as string) : JSON.stringify(v));
+        step = { sql, flat, width: 3 };
+      }
+      const [inserted] = await counted(writer.transaction([step]));
       depths[kind] += values.length;
       // One transaction of the one writer: its entries are numbered without a gap, ending at the last rowid.
       if (inserted.lastRowid === undefined) tail.invalidate();

@@ -133,17 +133,38 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   function readingSteps(readings: Reading[]): WriteStep[] {
+    // A row per metric, as a table of numbers moved (not copied) to the writer thread, the strings a batch repeats
+    // (site, zone, kind, device, metric) by their index in a list: handing 1,000 readings over was 10 % of the event
+    // loop at full load as arrays of values (issue 18).
+    let rows = 0;
+    for (const r of readings) for (const _ in r.metrics) rows++;
+    const table = new Float64Array(rows * 7);
+    const strings: string[] = [];
+    const index = new Map<string, number>();
+    const id = (s: string) => {
+      let i = index.get(s);
+      if (i === undefined) index.set(s, (i = strings.push(s) - 1));
+      return i;
+    };
     // "latest" needs one upsert per device and metric, not one per reading: a batch of a chatty device's
     // readings would otherwise rewrite the same row hundreds of times (it was a tenth of the write cost).
-    // Rows go to the writer thread as one flat array each (no array per row), the newest per device and metric
-    // found without building a key string per value.
-    const rows: SqlValue[] = [];
     const newest = new Map<string, Map<string, Reading>>();
+    let at = 0;
     for (const r of readings) {
       let ofDevice = newest.get(r.device);
       if (!ofDevice) newest.set(r.device, (ofDevice = new Map()));
+      const site = id(r.site);
+      const zone = id(r.zone);
+      const kind = id(r.kind);
+      const device = id(r.device);
       for (const metric in r.metrics) {
-        rows.push(r.ts, r.site, r.zone, r.kind, r.device, metric, r.metrics[metric]);
+        table[at++] = r.ts;
+        table[at++] = site;
+        table[at++] = zone;
+        table[at++] = kind;
+        table[at++] = device;
+        table[at++] = id(metric);
+        table[at++] = r.metrics[metric];
         const seen = ofDevice.get(metric);
         if (!seen || r.ts >= seen.ts) ofDevice.set(metric, r);
       }
@@ -151,7 +172,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const latest: SqlValue[] = [];
     for (const [device, ofDevice] of newest) for (const [metric, r] of ofDevice) latest.push(device, metric, r.site, r.zone, r.kind, r.ts, r.metrics[metric]);
     return [
-      { sql: INSERT_READING, flat: rows, width: 7 },
+      { sql: INSERT_READING, numbers: table, width: 7, strings, stringColumns: [1, 2, 3, 4, 5] },
       { sql: UPSERT_LATEST, flat: latest, width: 7 },
     ];
   }

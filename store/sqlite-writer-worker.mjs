@@ -7,7 +7,8 @@
 // TypeScript modules that own it (store/sqlite-store.ts, store/outbox.ts).
 //
 // Protocol (structured-clone messages on parentPort, answered in order):
-//   { id, steps: [{ sql, rows: [params...], all? } | { sql, flat: [p1, p2, ...], width }] }
+//   { id, steps: [{ sql, rows: [params...], all? } | { sql, flat: [p1, p2, ...], width }
+//                 | { sql, numbers: Float64Array, width, strings, stringColumns } | { sql, lines, before }] }
 //                                                      -> { id, ok: true, results: [{ changes, rows, lastRowid }] }
 //                                                      | { id, ok: false, error: { message, code } }
 //   { id, close: true, finalSql: [...] }              -> { id, ok, error? }, then the thread ends
@@ -44,6 +45,30 @@ const runSteps = db.transaction((steps) =>
       changes += info.changes;
       lastRowid = Number(info.lastInsertRowid);
     };
+    if (step.numbers) {
+      const { numbers, width, strings } = step;
+      const isString = new Array(width).fill(false);
+      for (const k of step.stringColumns) isString[k] = true;
+      const params = new Array(width);
+      for (let i = 0; i < numbers.length; i += width) {
+        for (let k = 0; k < width; k++) params[k] = isString[k] ? strings[numbers[i + k]] : numbers[i + k];
+        run(params);
+      }
+      return { changes, rows, lastRowid };
+    }
+    if (step.lines !== undefined) {
+      const params = [...step.before, ''];
+      const last = params.length - 1;
+      let from = 0;
+      while (from <= step.lines.length && step.lines.length > 0) {
+        const to = step.lines.indexOf('\n', from);
+        params[last] = step.lines.slice(from, to < 0 ? undefined : to);
+        run(params);
+        if (to < 0) break;
+        from = to + 1;
+      }
+      return { changes, rows, lastRowid };
+    }
     if (step.flat) {
       // One flat array, `width` parameters per execution (run() is synchronous, so one params array serves all).
       const params = new Array(step.width);

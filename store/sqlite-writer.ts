@@ -35,6 +35,24 @@ export type WriteStep =
        */
       flat: readonly SqlValue[];
       width: number;
+    }
+  | {
+      sql: string;
+      /**
+       * The same as a table of numbers, moved to the thread rather than copied: `width` per execution; the columns
+       * in `stringColumns` hold an index into `strings` (ids, metric names: the few strings a batch repeats).
+       * Numbers are bound as REAL (a column of INTEGER affinity stores an integer value as an integer).
+       */
+      numbers: Float64Array;
+      width: number;
+      strings: readonly string[];
+      stringColumns: readonly number[];
+    }
+  | {
+      sql: string;
+      /** One execution per line of `lines` ("\n" between them), with `before` then the line as its parameters. */
+      lines: string;
+      before: readonly SqlValue[];
     };
 
 export interface StepResult {
@@ -142,7 +160,10 @@ export function createSqliteWriter(options: SqliteWriterOptions): SqliteWriter {
     return new Promise<StepResult[]>((resolve, reject) => {
       t.waiting.set(id, { resolve, reject });
       t.worker.ref();
-      t.worker.postMessage({ id, ...message });
+      // Tables of numbers move to the thread (their buffer is handed over, not copied).
+      const steps = (message as { steps?: readonly WriteStep[] }).steps ?? [];
+      const transfer = steps.flatMap((step) => ('numbers' in step ? [step.numbers.buffer as ArrayBuffer] : []));
+      t.worker.postMessage({ id, ...message }, transfer);
     });
   }
 

@@ -54,6 +54,27 @@ describe('SQLite writer thread', () => {
     expect(rows()).toHaveLength(4);
   });
 
+  it('runs a step given as a table of numbers (strings by index) or as lines, once per row, and moves the table over', async () => {
+    const w = open();
+    const numbers = new Float64Array([0, 10, 1, 20.5, 2, 30]);
+    const [table, lines] = await w.transaction([
+      { sql: INSERT, numbers, width: 2, strings: ['x', 'y', 'z'], stringColumns: [0] },
+      { sql: 'INSERT INTO t (v, k) VALUES (?, ?)', lines: 'l1\nl2', before: ['from lines'] },
+    ]);
+    expect(table.changes).toBe(3);
+    expect(lines).toMatchObject({ changes: 2, lastRowid: 5 });
+    // Handed over, not copied: the buffer is no longer the caller's.
+    expect(numbers.length).toBe(0);
+    // Numbers of a table are bound as REAL: a TEXT column shows 10.0 (an INTEGER column, such as readings.ts, stores an integer).
+    expect(rows().map((r) => [r.k, r.v])).toEqual([
+      ['x', '10.0'],
+      ['y', '20.5'],
+      ['z', '30.0'],
+      ['l1', 'from lines'],
+      ['l2', 'from lines'],
+    ]);
+  });
+
   it('commits transactions in the order they were made, and each is visible to another connection once it resolves', async () => {
     const w = open();
     const done = Array.from({ length: 200 }, (_, i) => w.transaction([{ sql: INSERT, rows: [[`k${i}`, `first-${i}`]] }]));
