@@ -101,8 +101,11 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
     Object.assign(depths, counted);
   }
   recount();
-  // Readings' lines as appended, for the drainer to send without reading them back (outbox-tail.ts). About 15 MB at most.
-  const tail = createOutboxTail({ complete: depths.reading + depths.alert + depths.command + depths.tagRead + depths.readingLine === 0, maxEntries: 100_000 });
+  // Readings' lines as appended, for the drainer to send without reading them back (outbox-tail.ts). Bounded just
+  // above the default OUTBOX_HIGH_WATER (50,000), where ingest waits for a healthy InfluxDB that is behind, so the
+  // tail stays in use under full load; an outage's backlog grows past it and then waits on disk only (about 200
+  // bytes an entry: 12 MB at most; at 100,000 entries the outage test saw the heap grow by 24 MB).
+  const tail = createOutboxTail({ complete: depths.reading + depths.alert + depths.command + depths.tagRead + depths.readingLine === 0, maxEntries: 60_000 });
   /**
    * A write SQLite refused was rolled back, but one whose writer thread died may have committed before it could
    * answer: then count again (once no other write is in flight to be counted twice) rather than let the depths drift.
