@@ -256,7 +256,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
       let closed = 0;
       // aedes keeps its connected clients by client id (aedes.js `this.clients`), which its types leave out.
       for (const client of Object.values((aedes as Aedes & { clients: Record<string, Client> }).clients)) {
-        const identity = (client as FarmClient)[IDENTITY];
+        const identity = identityOf(client);
         if (identity?.kind !== 'device' || !ids.has(identity.device.device)) continue;
         client.close();
         closed++;
