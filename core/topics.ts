@@ -41,7 +41,7 @@ export function alertTopic(root: string, site: string, zone: string): string {
  */
 export function parseDeviceTopic(root: string, topic: string): Readonly<DeviceTopic> | undefined {
   let memo = memos.get(root);
-  if (!memo) memos.set(root, (memo = new Map()));
+  if (!memo) memos.set(root, (memo = new Map<string, Readonly<DeviceTopic> | undefined>()));
   const known = memo.get(topic);
   if (known !== undefined || memo.has(topic)) return known;
   const parsed = parse(root, topic);

@@ -152,7 +152,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     let at = 0;
     for (const r of readings) {
       let ofDevice = newest.get(r.device);
-      if (!ofDevice) newest.set(r.device, (ofDevice = new Map()));
+      if (!ofDevice) newest.set(r.device, (ofDevice = new Map<string, Reading>()));
       const site = id(r.site);
       const zone = id(r.zone);
       const kind = id(r.kind);

@@ -62,8 +62,10 @@ export async function pipelinedPhase(
     const n = sample.count;
     status(`${o.label}: ${int(n)} of ${int(expected)} arrived`);
     if (n >= expected) break;
-    if (n !== last) (last = n), (lastChange = Date.now());
-    else if (Date.now() - lastChange > o.quietMs) break;
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > o.quietMs) break;
     await new Promise((r) => setTimeout(r, o.sampleMs));
   }
   const targetCpuPct = targetCpu.stop();

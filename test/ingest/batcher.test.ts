@@ -49,9 +49,9 @@ describe('batcher (group commit)', () => {
 
   it('gives every add to one write the same promise, and tells the write that promise and when each add came', async () => {
     const seen: { items: number[]; addedAt: number; same: boolean }[] = [];
-    let first: Promise<void> | undefined;
+    // The write runs after the 5 ms delay, by which time `first` holds the first add's promise.
     const b = createBatcher<number>(async (items, batch) => void seen.push({ items, addedAt: batch.addedAt.length, same: batch.settled === first }), { maxSize: 100, maxDelayMs: 5 });
-    first = b.add([1]);
+    const first = b.add([1]);
     const second = b.add([2, 3]);
     expect(second).toBe(first);
     await first;

@@ -17,7 +17,7 @@ const metrics = fc.dictionary(fc.oneof(fc.constantFrom(...METRIC_NAMES), fc.stri
 const reading = fc.record({
   site: id,
   zone: id,
-  kind: fc.constantFrom('shed', 'field', 'drain') as fc.Arbitrary<Reading['kind']>,
+  kind: fc.constantFrom<Reading['kind']>('shed', 'field', 'drain'),
   device: id,
   ts: fc.oneof(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.double({ min: 0, max: 4e12, noNaN: true })),
   metrics,
