@@ -112,12 +112,18 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
 
   const siteOfZone = (zone: string, site?: string): string | undefined => {
     if (site) return deps.farm.zone(site, zone) ? site : undefined;
-    const sites = deps.farm.zones().filter((z) => z.zone === zone).map((z) => z.site);
+    const sites = deps.farm
+      .zones()
+      .filter((z) => z.zone === zone)
+      .map((z) => z.site);
     return sites.length === 1 ? sites[0] : undefined;
   };
   const checkZone = (zone: string, site?: string) => {
     if (siteOfZone(zone, site)) return undefined;
-    const sites = deps.farm.zones().filter((z) => z.zone === zone).map((z) => z.site);
+    const sites = deps.farm
+      .zones()
+      .filter((z) => z.zone === zone)
+      .map((z) => z.site);
     if (sites.length > 1) return `zone "${zone}" is in sites ${sites.join(' and ')}: add a site column`;
     return site ? `site ${site} has no zone "${zone}"` : `there is no zone "${zone}" in the farm`;
   };
@@ -146,7 +152,13 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
     const where = locationOf(s.lastGate);
     const a = s.animal;
     const silentSince = s.last?.ts ?? (a ? registeredAt.get(s.tag) : undefined);
-    const v: AnimalView = { tag: s.tag, scheme: tagScheme(s.tag), known: Boolean(a), location: where.state, missing: Boolean(a) && silentSince !== undefined && at - silentSince >= missingAfterMs };
+    const v: AnimalView = {
+      tag: s.tag,
+      scheme: tagScheme(s.tag),
+      known: Boolean(a),
+      location: where.state,
+      missing: Boolean(a) && silentSince !== undefined && at - silentSince >= missingAfterMs,
+    };
     if (a) Object.assign(v, { group: a.group, born: a.born, sex: a.sex, site: a.site, home: a.zone });
     if (where.state !== 'unplaced') Object.assign(v, { site: where.site, zone: where.zone, since: where.since });
     else if (!a && s.last) v.site = s.last.site;
@@ -190,9 +202,15 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
         if (after !== before) for (const r of [before, after]) if (r?.direction) changed.add(zoneKey(r.site, r.zone));
       }
       if (changed.size > 0) emitCounts([...changed], now());
-      deps.logger.info({ registered, tags: model.tags.size, positions: positions.length }, 'herd rebuilt: register loaded and places taken from the stored tag reads');
+      deps.logger.info(
+        { registered, tags: model.tags.size, positions: positions.length },
+        'herd rebuilt: register loaded and places taken from the stored tag reads',
+      );
     } catch (err) {
-      deps.logger.error({ err: (err as Error).message, retryInMs: REBUILD_RETRY_MS }, 'cannot read the tag reads to rebuild head counts: starting from the register and live reads, and trying again');
+      deps.logger.error(
+        { err: (err as Error).message, retryInMs: REBUILD_RETRY_MS },
+        'cannot read the tag reads to rebuild head counts: starting from the register and live reads, and trying again',
+      );
       if (stopped) return;
       retry = setTimeout(() => void rebuild(at), REBUILD_RETRY_MS);
       retry.unref();
@@ -270,7 +288,13 @@ export function createHerd(deps: HerdDeps, options: HerdOptions = {}): Herd {
         const animal: Animal = { ...entry, site, source: 'import' };
         const before = model.tags.get(entry.tag)?.animal;
         if (!before) result.added++;
-        else if (before.group === animal.group && before.born === animal.born && before.sex === animal.sex && before.zone === animal.zone && before.site === animal.site) {
+        else if (
+          before.group === animal.group &&
+          before.born === animal.born &&
+          before.sex === animal.sex &&
+          before.zone === animal.zone &&
+          before.site === animal.site
+        ) {
           result.unchanged++;
           continue;
         } else result.updated++;

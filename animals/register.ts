@@ -18,7 +18,8 @@ export interface Animal extends AnimalEntryT {
   source: 'farm-file' | 'import';
 }
 
-export type Location = { state: 'in'; site: string; zone: string; since: number } | { state: 'out'; site: string; zone: string; since: number } | { state: 'unplaced' };
+export type Location =
+  { state: 'in'; site: string; zone: string; since: number } | { state: 'out'; site: string; zone: string; since: number } | { state: 'unplaced' };
 
 export interface TagState {
   tag: string;

@@ -30,7 +30,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** The one warning about plain-text secrets, or undefined when there are none. The log line's `devices` field names each device. */
 export function developmentSecretsWarning(s: DevelopmentSecrets): string | undefined {
   if (s.devices.length === 0 && s.users.length === 0) return undefined;
-  const what = [s.devices.length ? plural(s.devices.length, 'device') : '', s.users.length ? `${plural(s.users.length, 'user')} (${s.users.join(', ')})` : ''].filter(Boolean).join(' and ');
+  const what = [s.devices.length ? plural(s.devices.length, 'device') : '', s.users.length ? `${plural(s.users.length, 'user')} (${s.users.join(', ')})` : '']
+    .filter(Boolean)
+    .join(' and ');
   return `development secrets: ${what} have plain-text secrets or passwords in the farm file. Fine for trying it out; before real devices connect, replace them with hashes (npm run provision: README "Provisioning a device")`;
 }
 

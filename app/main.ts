@@ -65,9 +65,23 @@ async function main() {
     const logins = developmentLogins(config);
     logger.info({ mqtt: all.mqttPort, mqttTls: all.mqttTlsPort, http: all.httpPort, logins: logins.map((l) => l.name) }, readyLine({ ...all, https }));
     if (terminal) {
-      const mqtt = [all.mqttPort !== undefined ? `localhost:${all.mqttPort}` : undefined, all.mqttTlsPort !== undefined ? `localhost:${all.mqttTlsPort} (TLS)` : undefined].filter(Boolean).join(', ');
+      const mqtt = [
+        all.mqttPort !== undefined ? `localhost:${all.mqttPort}` : undefined,
+        all.mqttTlsPort !== undefined ? `localhost:${all.mqttTlsPort} (TLS)` : undefined,
+      ]
+        .filter(Boolean)
+        .join(', ');
       const devices = config.sites.reduce((n, s) => n + s.zones.reduce((m, z) => m + z.devices.length, 0), 0);
-      const lines = bannerLines({ dashboardUrl: `${https ? 'https' : 'http'}://localhost:${all.httpPort}`, mqtt, configPath: relative(process.cwd(), configPath) || configPath, sites: config.sites.length, devices, simulated: simulate, logins, history: all.history });
+      const lines = bannerLines({
+        dashboardUrl: `${https ? 'https' : 'http'}://localhost:${all.httpPort}`,
+        mqtt,
+        configPath: relative(process.cwd(), configPath) || configPath,
+        sites: config.sites.length,
+        devices,
+        simulated: simulate,
+        logins,
+        history: all.history,
+      });
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     const reloader = createFarmReloader({ path: configPath, logger, apply: (next) => all.reloadFarm(next) });

@@ -59,8 +59,14 @@ export function generateMosquittoFiles(argv: string[], env: NodeJS.ProcessEnv = 
   const { values: a } = parseArgs({
     args: argv,
     options: {
-      out: { type: 'string' }, config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, dir: { type: 'string' },
-      user: { type: 'string' }, 'no-persistence': { type: 'boolean' }, help: { type: 'boolean' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      dir: { type: 'string' },
+      user: { type: 'string' },
+      'no-persistence': { type: 'boolean' },
+      help: { type: 'boolean' },
     },
   });
   if (!a.out) throw new UsageError('--out DIR is required: the folder to write passwd, acl and mosquitto.conf to');
@@ -75,12 +81,19 @@ export function generateMosquittoFiles(argv: string[], env: NodeJS.ProcessEnv = 
   const warnings: string[] = [];
   if (a.user && !runAs) throw new UsageError(`--user ${a.user}: there is no such user on this machine (see /etc/passwd)`);
   if (userName && !runAs)
-    warnings.push(`there is no user ${userName} on this machine, which Mosquitto started as root switches to: install Mosquitto's package (it creates the user) or give --user NAME (--user root keeps root)`);
+    warnings.push(
+      `there is no user ${userName} on this machine, which Mosquitto started as root switches to: install Mosquitto's package (it creates the user) or give --user NAME (--user root keeps root)`,
+    );
 
   const configPath = resolve(a.config ?? env.FARM_CONFIG ?? 'config/demo-farm.yaml');
   const config = loadFarmConfig(configPath);
   const out = resolve(a.out);
-  const input = { config, topicRoot: env.MQTT_TOPIC_ROOT ?? 'farm', service: { username: env.MQTT_SERVICE_USERNAME ?? 'farm-service', password }, source: configPath };
+  const input = {
+    config,
+    topicRoot: env.MQTT_TOPIC_ROOT ?? 'farm',
+    service: { username: env.MQTT_SERVICE_USERNAME ?? 'farm-service', password },
+    source: configPath,
+  };
   const passwords = mosquittoPasswords(input);
   const data = resolve(out, 'data');
   mkdirSync(data, { recursive: true });
@@ -88,14 +101,21 @@ export function generateMosquittoFiles(argv: string[], env: NodeJS.ProcessEnv = 
   // Hashed, but still not for everyone's eyes: readable by their owner (the user Mosquitto runs as) and its group.
   writeFileSync(files.passwd, passwords.text, { mode: 0o640 });
   writeFileSync(files.acl, mosquittoAcl(input), { mode: 0o640 });
-  writeFileSync(files.conf, mosquittoConf({ port, host: a.host, dir: a.dir ?? out, persistence: !a['no-persistence'], runAsUser: userName && runAs ? userName : undefined }));
-  if (!existsSync(resolve(out, '.gitignore'))) writeFileSync(resolve(out, '.gitignore'), '# Written by npm run mosquitto-config: the password file holds hashes; never commit this folder.\n*\n');
+  writeFileSync(
+    files.conf,
+    mosquittoConf({ port, host: a.host, dir: a.dir ?? out, persistence: !a['no-persistence'], runAsUser: userName && runAs ? userName : undefined }),
+  );
+  if (!existsSync(resolve(out, '.gitignore')))
+    writeFileSync(resolve(out, '.gitignore'), '# Written by npm run mosquitto-config: the password file holds hashes; never commit this folder.\n*\n');
   if (asRoot && runAs && runAs.uid !== 0) {
     for (const f of [files.passwd, files.acl, data]) chownSync(f, runAs.uid, runAs.gid);
   }
   if (!a.dir && runAs) {
     const closed = closedFolderOnTheWay(out, runAs);
-    if (closed) warnings.push(`Mosquitto running as ${runAs.name} cannot reach ${out}: ${closed} is closed to it. Write the files under a folder it can enter (e.g. --out /etc/mosquitto/farm), or open that folder (chmod o+x)`);
+    if (closed)
+      warnings.push(
+        `Mosquitto running as ${runAs.name} cannot reach ${out}: ${closed} is closed to it. Write the files under a folder it can enter (e.g. --out /etc/mosquitto/farm), or open that folder (chmod o+x)`,
+      );
   }
   return { out, skipped: passwords.skipped, users: passwords.text.trim().split('\n').length, port, portFrom: from, host: a.host, runAs, warnings };
 }

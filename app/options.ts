@@ -24,9 +24,15 @@ export function ingestOptions(env: EnvSettingsT): IngestOptions {
 }
 
 export function brokerOptions(env: EnvSettingsT): BrokerOptions {
-  const tls = env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined;
+  const tls =
+    env.MQTT_TLS_PORT !== undefined && env.TLS_CERT && env.TLS_KEY ? { port: env.MQTT_TLS_PORT, certFile: env.TLS_CERT, keyFile: env.TLS_KEY } : undefined;
   if (!env.MQTT_PLAINTEXT && !tls)
-    throw new ConfigError(ENVIRONMENT, [{ path: 'MQTT_PLAINTEXT', message: 'false closes the plain MQTT port, which leaves no port at all: also set MQTT_TLS_PORT, TLS_CERT and TLS_KEY, or set MQTT_PLAINTEXT=true' }]);
+    throw new ConfigError(ENVIRONMENT, [
+      {
+        path: 'MQTT_PLAINTEXT',
+        message: 'false closes the plain MQTT port, which leaves no port at all: also set MQTT_TLS_PORT, TLS_CERT and TLS_KEY, or set MQTT_PLAINTEXT=true',
+      },
+    ]);
   return {
     port: env.MQTT_PLAINTEXT ? env.MQTT_PORT : undefined,
     host: env.MQTT_HOST,
@@ -62,6 +68,11 @@ export function dashboardOptions(env: EnvSettingsT): DashboardOptions {
 export function notificationsOptions(env: EnvSettingsT, config: Pick<FarmConfigT, 'channels'>): Partial<NotificationsOptions> {
   const mail = config.channels.filter((c) => c.type === 'email').map((c) => c.id);
   if (mail.length > 0 && !env.SMTP_URL)
-    throw new ConfigError('environment', [{ path: 'SMTP_URL', message: `the email channel${mail.length > 1 ? 's' : ''} ${mail.join(', ')} need${mail.length > 1 ? '' : 's'} a mail server: set SMTP_URL (e.g. smtp://user:pass@mail.example.org:587), or remove the channel` }]);
+    throw new ConfigError('environment', [
+      {
+        path: 'SMTP_URL',
+        message: `the email channel${mail.length > 1 ? 's' : ''} ${mail.join(', ')} need${mail.length > 1 ? '' : 's'} a mail server: set SMTP_URL (e.g. smtp://user:pass@mail.example.org:587), or remove the channel`,
+      },
+    ]);
   return { smtpUrl: env.SMTP_URL, publicUrl: env.PUBLIC_URL, group: { waitMs: env.NOTIFY_GROUP_WAIT, intervalMs: env.NOTIFY_GROUP_INTERVAL } };
 }

@@ -18,7 +18,10 @@ export async function provision(argv: string[], env: NodeJS.ProcessEnv = process
   if (!existsSync(file)) throw new ProvisionError('BAD_ARGUMENT', `--config ${req.config}: there is no such file (${file})`);
   const mosquittoDir = req.kind === 'user' ? undefined : req.mosquittoDir;
   if (mosquittoDir && !existsSync(join(mosquittoDir, 'passwd')))
-    throw new ProvisionError('NO_MOSQUITTO_FILES', `${mosquittoDir}/passwd does not exist: create the files first with npm run mosquitto-config -- --out ${mosquittoDir}`);
+    throw new ProvisionError(
+      'NO_MOSQUITTO_FILES',
+      `${mosquittoDir}/passwd does not exist: create the files first with npm run mosquitto-config -- --out ${mosquittoDir}`,
+    );
   const secret = newSecret();
   const plan = planProvision(readFileSync(file, 'utf8'), req, await hashSecret(secret), req.config, dirname(file));
 
@@ -31,7 +34,12 @@ export async function provision(argv: string[], env: NodeJS.ProcessEnv = process
     // Written in place, so the files keep the owner Mosquitto reads them as (npm run mosquitto-config sets it).
     const passwd = join(mosquittoDir, 'passwd');
     writeFileSync(passwd, upsertPasswordEntry(readFileSync(passwd, 'utf8'), mosquittoPasswordEntry(plan.device.id, secret)));
-    const acl = mosquittoAcl({ config: plan.config, topicRoot: env.MQTT_TOPIC_ROOT ?? 'farm', service: { username: env.MQTT_SERVICE_USERNAME ?? 'farm-service' }, source: req.config });
+    const acl = mosquittoAcl({
+      config: plan.config,
+      topicRoot: env.MQTT_TOPIC_ROOT ?? 'farm',
+      service: { username: env.MQTT_SERVICE_USERNAME ?? 'farm-service' },
+      source: req.config,
+    });
     writeFileSync(join(mosquittoDir, 'acl'), acl);
     what += ` (and to ${passwd} and ${mosquittoDir}/acl: reload Mosquitto with kill -HUP <its pid>)`;
   }
@@ -43,7 +51,9 @@ if (isMain) {
   provision(process.argv.slice(2)).then(
     (done) => {
       if (!done) return void process.stdout.write(HELP);
-      process.stdout.write(`Provisioned ${done.what} in ${done.file}.\nRestart the service to load it. Secret (shown once, only its scrypt hash is stored):\n${done.secret}\n`);
+      process.stdout.write(
+        `Provisioned ${done.what} in ${done.file}.\nRestart the service to load it. Secret (shown once, only its scrypt hash is stored):\n${done.secret}\n`,
+      );
     },
     (err: unknown) => {
       if (err instanceof ProvisionError) {

@@ -47,7 +47,10 @@ export function createFarmReloader(o: ReloaderOptions): FarmReloader {
       next = loadFarmConfig(o.path);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.path || '(top level)'}: ${p.message}`).join('; ') : (err as Error).message;
-      o.logger.error({ file: o.path, why }, `farm file change refused, the running configuration stays: ${problems}. Fix the file; it is read again when saved (or on SIGHUP)`);
+      o.logger.error(
+        { file: o.path, why },
+        `farm file change refused, the running configuration stays: ${problems}. Fix the file; it is read again when saved (or on SIGHUP)`,
+      );
       applied = seen;
       return undefined;
     }

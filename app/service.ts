@@ -78,16 +78,15 @@ export async function startService({ env, config, logger, simulate, simulateScen
   await store.init();
   logger.info({ store: choice.kind, dataDir: env.DATA_DIR }, 'store ready');
   // Before the rules engine: it then judges the recent history as after any restart, and nothing is made for the past.
-  const backfilled = backfillDays ? await backfillHistory({ farm: config, store, logger: logger.child({ component: 'history' }), now: clock?.now }, { days: backfillDays }) : undefined;
+  const backfilled = backfillDays
+    ? await backfillHistory({ farm: config, store, logger: logger.child({ component: 'history' }), now: clock?.now }, { days: backfillDays })
+    : undefined;
 
   // The herd is rebuilt from the stored tag reads before anything can move it (ingest) or judge it (rules).
   const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), clock, dataDir: env.DATA_DIR });
   await herd.start();
 
-  const ingest = createIngest(
-    { farm: () => current.farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock },
-    ingestOptions(env),
-  );
+  const ingest = createIngest({ farm: () => current.farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics, clock }, ingestOptions(env));
 
   const broker = await createBroker(
     {
@@ -112,7 +111,17 @@ export async function startService({ env, config, logger, simulate, simulateScen
 
   const engineFor = (c: { config: FarmConfigT; farm: typeof farm }) =>
     createRulesEngine(
-      { config: c.config, farm: c.farm, bus, store, publish: (topic, payload, opts) => broker.publish(topic, payload, opts), logger: logger.child({ component: 'rules' }), clock, stateDir: env.DATA_DIR, herd },
+      {
+        config: c.config,
+        farm: c.farm,
+        bus,
+        store,
+        publish: (topic, payload, opts) => broker.publish(topic, payload, opts),
+        logger: logger.child({ component: 'rules' }),
+        clock,
+        stateDir: env.DATA_DIR,
+        herd,
+      },
       { topicRoot: env.MQTT_TOPIC_ROOT },
     );
   const rulesSlot = switchableRules(engineFor(current));
@@ -154,7 +163,9 @@ export async function startService({ env, config, logger, simulate, simulateScen
       farm: config,
       // Over TLS when the plain port is closed: this process talking to itself on loopback, so the certificate
       // (issued for the public host name) is not checked.
-      ...(mqttPort !== undefined ? { brokerUrl: `mqtt://127.0.0.1:${mqttPort}` } : { brokerUrl: `mqtts://127.0.0.1:${mqttTlsPort}`, brokerTls: { rejectUnauthorized: false } }),
+      ...(mqttPort !== undefined
+        ? { brokerUrl: `mqtt://127.0.0.1:${mqttPort}` }
+        : { brokerUrl: `mqtts://127.0.0.1:${mqttTlsPort}`, brokerTls: { rejectUnauthorized: false } }),
       secrets: (id) => secrets.get(id),
       scenario: simulateScenario ?? 'normal-day',
       seed: 1,
@@ -191,7 +202,17 @@ export async function startService({ env, config, logger, simulate, simulateScen
         await engine.start();
         notifications.reconcile(engine.activeAlerts());
       }
-      logger.info({ devices: changes.devices, users: changes.users, sites: changes.sites, rulesRestarted: changes.farmChanged, before: before.farm.devices().length, after: current.farm.devices().length }, `farm file reloaded: ${describeChanges(changes)}`);
+      logger.info(
+        {
+          devices: changes.devices,
+          users: changes.users,
+          sites: changes.sites,
+          rulesRestarted: changes.farmChanged,
+          before: before.farm.devices().length,
+          after: current.farm.devices().length,
+        },
+        `farm file reloaded: ${describeChanges(changes)}`,
+      );
       return changes;
     },
     stop() {

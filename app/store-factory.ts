@@ -18,6 +18,10 @@ export function createStoreFor(
 ): { store: Store; buffered?: BufferedStore } {
   if (choice.kind === 'embedded') return { store: createSqliteStore({ dataDir, logger }) };
   const inner = createInfluxStore(choice, { logger });
-  const buffered = createBufferedStore(inner, createOutbox({ dataDir, logger }), { logger, highWaterEntries: options.highWaterEntries, lines: inner.readingLines });
+  const buffered = createBufferedStore(inner, createOutbox({ dataDir, logger }), {
+    logger,
+    highWaterEntries: options.highWaterEntries,
+    lines: inner.readingLines,
+  });
   return { store: buffered, buffered };
 }

@@ -98,7 +98,10 @@ export function summarizeProfiles(files: string[]): ProfileSummary {
       const name = frame.functionName || '(anonymous)';
       const key = `${name}|${frame.url}|${frame.lineNumber}|${frame.columnNumber}`;
       const area = areaOf(frame.url, name);
-      const tsLine = frame.url.startsWith('file://') && frame.url.endsWith('.ts') ? sourceLine(fileURLToPath(frame.url), frame.lineNumber, frame.columnNumber, name) : undefined;
+      const tsLine =
+        frame.url.startsWith('file://') && frame.url.endsWith('.ts')
+          ? sourceLine(fileURLToPath(frame.url), frame.lineNumber, frame.columnNumber, name)
+          : undefined;
       const entry = byFunction.get(key) ?? { name, where: where(frame.url, tsLine ?? frame.lineNumber + 1), area, selfMs: 0 };
       entry.selfMs += ms;
       byFunction.set(key, entry);
@@ -120,8 +123,14 @@ export function profileMarkdown(title: string, p: ProfileSummary, top = 25): str
   return [
     `#### ${title}: ${p.files} profile(s), ${num(busy / 1000, 1)} s busy (${num((busy / Math.max(1, p.totalMs)) * 100, 0)} % of the sampled time)`,
     '',
-    table(['area', 'self time (ms)', 'share of busy time'], p.areas.slice(0, 15).map((a) => [a.area, num(a.selfMs, 0), pct(a.selfMs)])),
+    table(
+      ['area', 'self time (ms)', 'share of busy time'],
+      p.areas.slice(0, 15).map((a) => [a.area, num(a.selfMs, 0), pct(a.selfMs)]),
+    ),
     '',
-    table(['function', 'where', 'area', 'self time (ms)', 'share'], p.functions.slice(0, top).map((f) => [`\`${f.name}\``, f.where, f.area, num(f.selfMs, 0), pct(f.selfMs)])),
+    table(
+      ['function', 'where', 'area', 'self time (ms)', 'share'],
+      p.functions.slice(0, top).map((f) => [`\`${f.name}\``, f.where, f.area, num(f.selfMs, 0), pct(f.selfMs)]),
+    ),
   ].join('\n');
 }

@@ -80,7 +80,11 @@ async function scenarios(ctx: BenchContext, profiled: (name: string) => void): P
   return out;
 }
 
-function report(ctx: BenchContext, sections: Section[], meta: { command: string; startedAt: Date; minutes: number; loadBefore: string; loadAfter: string }): string {
+function report(
+  ctx: BenchContext,
+  sections: Section[],
+  meta: { command: string; startedAt: Date; minutes: number; loadBefore: string; loadAfter: string },
+): string {
   const checks = sections.flatMap((s) => s.checks);
   const lost = ctx.counts.reduce((n, c) => n + c.lost, 0);
   const expected = ctx.counts.reduce((n, c) => n + c.expected, 0);
@@ -95,7 +99,10 @@ function report(ctx: BenchContext, sections: Section[], meta: { command: string;
   // Before only: during the run the benchmark's own processes add to the load average.
   const busy = Number(meta.loadBefore.split(' ')[0]);
   if (busy > cpus().length)
-    lines.push(`> **The machine was busy** (load average ${num(busy, 1)} on ${cpus().length} cores, from processes outside this benchmark): these figures are not reliable. Run again on an otherwise idle machine.`, '');
+    lines.push(
+      `> **The machine was busy** (load average ${num(busy, 1)} on ${cpus().length} cores, from processes outside this benchmark): these figures are not reliable. Run again on an otherwise idle machine.`,
+      '',
+    );
   for (const s of sections) lines.push(`#### ${s.title}`, '', s.body, '');
   lines.push('#### Targets', '');
   lines.push(
@@ -103,13 +110,24 @@ function report(ctx: BenchContext, sections: Section[], meta: { command: string;
       ['target', 'result', 'measured'],
       [
         ...checks.map((c) => [c.what, verdict(c.ok, { quick: ctx.opts.quick }), c.detail]),
-        ['no reading lost in any run (every reading counted)', verdict(lost === 0, { quick: ctx.opts.quick, always: true }), `lost ${num(lost, 0)} of ${num(expected, 0)} over ${ctx.counts.length} runs`],
+        [
+          'no reading lost in any run (every reading counted)',
+          verdict(lost === 0, { quick: ctx.opts.quick, always: true }),
+          `lost ${num(lost, 0)} of ${num(expected, 0)} over ${ctx.counts.length} runs`,
+        ],
       ],
     ),
     '',
   );
   const lossy = ctx.counts.filter((c) => c.lost > 0);
-  if (lossy.length) lines.push(table(['scenario', 'figure', 'run', 'expected', 'counted', 'lost'], lossy.map((c) => [c.scenario, c.label, String(c.run), num(c.expected, 0), num(c.stored, 0), num(c.lost, 0)])), '');
+  if (lossy.length)
+    lines.push(
+      table(
+        ['scenario', 'figure', 'run', 'expected', 'counted', 'lost'],
+        lossy.map((c) => [c.scenario, c.label, String(c.run), num(c.expected, 0), num(c.stored, 0), num(c.lost, 0)]),
+      ),
+      '',
+    );
   return lines.join('\n');
 }
 
@@ -151,8 +169,18 @@ async function main(): Promise<number> {
     if (files.length === 0) return;
     const summary = summarizeProfiles(files);
     const what = name === 'broker' ? 'the embedded broker alone (fan-in reference)' : `the service (${name})`;
-    profileSections.push({ title: `CPU profile of ${what}`, body: profileMarkdown(name, summary), checks: [], data: { files, top: summary.functions.slice(0, 50), areas: summary.areas } });
-    step(`profile ${name}: top self time: ${summary.functions.slice(0, 5).map((f) => `${f.name} ${num(f.selfMs, 0)} ms`).join(', ')}`);
+    profileSections.push({
+      title: `CPU profile of ${what}`,
+      body: profileMarkdown(name, summary),
+      checks: [],
+      data: { files, top: summary.functions.slice(0, 50), areas: summary.areas },
+    });
+    step(
+      `profile ${name}: top self time: ${summary.functions
+        .slice(0, 5)
+        .map((f) => `${f.name} ${num(f.selfMs, 0)} ms`)
+        .join(', ')}`,
+    );
   };
   try {
     const sections = await scenarios(ctx, profiled);
@@ -160,7 +188,10 @@ async function main(): Promise<number> {
     const md = report(ctx, all, { command, startedAt, minutes: (Date.now() - startedAt.getTime()) / 60_000, loadBefore, loadAfter: machineLoad() });
     const file = join(outDir, `bench-${stamp}.md`);
     writeFileSync(file, `${md}\n`);
-    writeFileSync(join(outDir, `bench-${stamp}.json`), JSON.stringify({ command, startedAt, sizes, refs: ctx.refs, counts: ctx.counts, sections: all.map((s) => ({ title: s.title, data: s.data })) }, null, 2));
+    writeFileSync(
+      join(outDir, `bench-${stamp}.json`),
+      JSON.stringify({ command, startedAt, sizes, refs: ctx.refs, counts: ctx.counts, sections: all.map((s) => ({ title: s.title, data: s.data })) }, null, 2),
+    );
     process.stdout.write(`\n${md}\n`);
     step(`report written to ${file}${ctx.profileRoot ? `; CPU profiles in ${ctx.profileRoot}` : ''}`);
     return ctx.counts.some((c) => c.lost > 0) ? 3 : 0;
@@ -180,7 +211,10 @@ main().then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(`\n${err.message}\n`);
-    else process.stderr.write(`\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nNothing was written for the unfinished scenario; fix the cause above and run again (add --quick to check quickly).\n`);
+    else
+      process.stderr.write(
+        `\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nNothing was written for the unfinished scenario; fix the cause above and run again (add --quick to check quickly).\n`,
+      );
     process.exit(err instanceof UsageError ? 2 : 1);
   },
 );

@@ -22,7 +22,9 @@ export function createSourceLines(): (path: string, line0: number, column0: numb
     byPath = new Map();
     let dirs: string[] = [];
     try {
-      dirs = readdirSync(tmpdir()).filter((d) => d.startsWith('tsx-')).map((d) => join(tmpdir(), d));
+      dirs = readdirSync(tmpdir())
+        .filter((d) => d.startsWith('tsx-'))
+        .map((d) => join(tmpdir(), d));
     } catch {
       return byPath;
     }

@@ -70,7 +70,9 @@ const MAX_HOLD_MS = 5_000;
 function refusedCounter(metrics: FarmMetrics): Counter<'reason'> {
   const name = 'farm_mqtt_connections_refused_total';
   const existing = metrics.registry.getSingleMetric(name) as Counter<'reason'> | undefined;
-  return existing ?? new Counter({ name, help: 'Connections refused or closed by the connection limits', labelNames: ['reason'], registers: [metrics.registry] });
+  return (
+    existing ?? new Counter({ name, help: 'Connections refused or closed by the connection limits', labelNames: ['reason'], registers: [metrics.registry] })
+  );
 }
 
 export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Promise<Broker> {
@@ -167,7 +169,11 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
     while (list.length > limitOptions.maxConnectionsPerDevice) {
       const oldest = list.shift()!;
       refused.inc({ reason: 'device_limit' });
-      warnOnce(`takeover|${device}`, { device, limit: limitOptions.maxConnectionsPerDevice, address: addressOf(client) }, 'device opened more connections than allowed: closing its oldest');
+      warnOnce(
+        `takeover|${device}`,
+        { device, limit: limitOptions.maxConnectionsPerDevice, address: addressOf(client) },
+        'device opened more connections than allowed: closing its oldest',
+      );
       oldest.close();
     }
   });
@@ -200,9 +206,18 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
       metrics.oversizePackets.inc({ stage: r.stage });
       const identity = identityOf(client);
       const address = addressOf(client);
-      warnOnce(`oversize|${address}`, { address, clientId: client.id, stage: r.stage, announcedBytes: r.announcedBytes, limitBytes: r.limitBytes }, 'MQTT packet announced larger than allowed: connection closed before reading it');
+      warnOnce(
+        `oversize|${address}`,
+        { address, clientId: client.id, stage: r.stage, announcedBytes: r.announcedBytes, limitBytes: r.limitBytes },
+        'MQTT packet announced larger than allowed: connection closed before reading it',
+      );
       if (identity?.kind === 'device' && r.packetType === PUBLISH)
-        deps.onReject?.('oversize', `a PUBLISH announced ${r.announcedBytes} bytes, more than ${r.limitBytes} (MAX_PAYLOAD_BYTES + ${PUBLISH_OVERHEAD_BYTES} for topic and header); it was not read and the connection was closed`, '', identity.device.device);
+        deps.onReject?.(
+          'oversize',
+          `a PUBLISH announced ${r.announcedBytes} bytes, more than ${r.limitBytes} (MAX_PAYLOAD_BYTES + ${PUBLISH_OVERHEAD_BYTES} for topic and header); it was not read and the connection was closed`,
+          '',
+          identity.device.device,
+        );
     },
   };
 
@@ -223,7 +238,12 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
       handle,
       onRefused(reason, address) {
         refused.inc({ reason });
-        if (reason === 'pending_limit') warnOnce(`pending|${address}`, { address, limit: limitOptions.maxPendingPerAddress }, 'too many unauthenticated MQTT connections from one address: closing new ones');
+        if (reason === 'pending_limit')
+          warnOnce(
+            `pending|${address}`,
+            { address, limit: limitOptions.maxPendingPerAddress },
+            'too many unauthenticated MQTT connections from one address: closing new ones',
+          );
         else logger.debug({ address, timeoutMs: limitOptions.connectTimeoutMs }, 'MQTT socket did not log in in time (counted from TCP accept): closed');
       },
     },
@@ -246,7 +266,14 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
     publish(topic, payload, opts) {
       return new Promise((resolve, reject) =>
         aedes.publish(
-          { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: opts.qos, retain: opts.retain ?? false, dup: false },
+          {
+            cmd: 'publish',
+            topic,
+            payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+            qos: opts.qos,
+            retain: opts.retain ?? false,
+            dup: false,
+          },
           (err) => (err ? reject(err) : resolve()),
         ),
       );

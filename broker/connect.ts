@@ -90,7 +90,8 @@ export function createAuthenticateHook(deps: ConnectDeps) {
           // which names exist, as a quicker refusal would (policy.ts authenticate).
           if (username !== undefined && (result.reason === 'bad_secret' || result.reason === 'unknown_device')) {
             const banned = limits.authFailed(address, username);
-            if (banned) logger.warn({ username, address, untilMs: banned.untilMs }, 'too many wrong secrets for this name from this address: refused for a while');
+            if (banned)
+              logger.warn({ username, address, untilMs: banned.untilMs }, 'too many wrong secrets for this name from this address: refused for a while');
           }
           return done(refusal(result.reason === 'no_secret' ? 5 : 4, `connection refused: ${result.reason}`), false);
         }

@@ -103,7 +103,10 @@ export function createConnectionLimits(options: ConnectionLimitOptions, now: () 
     },
     banFor(address, username, identityKey) {
       const t = now();
-      return (username !== undefined ? activeBan(pairKey(address, username), t) : undefined) ?? (identityKey !== undefined ? activeBan(flapKey(identityKey), t) : undefined);
+      return (
+        (username !== undefined ? activeBan(pairKey(address, username), t) : undefined) ??
+        (identityKey !== undefined ? activeBan(flapKey(identityKey), t) : undefined)
+      );
     },
     authFailed(address, username) {
       const t = now();
@@ -117,8 +120,7 @@ export function createConnectionLimits(options: ConnectionLimitOptions, now: () 
     },
     sweep() {
       const t = now();
-      for (const windows of [connects, failures])
-        for (const [key, list] of windows) if (list[list.length - 1] <= t - WINDOW_MS) windows.delete(key);
+      for (const windows of [connects, failures]) for (const [key, list] of windows) if (list[list.length - 1] <= t - WINDOW_MS) windows.delete(key);
       for (const [key, b] of bans) if (b.untilMs <= t) bans.delete(key);
     },
     pendingOf: (address) => pending.get(address) ?? 0,

@@ -17,7 +17,9 @@ interface ParsingClient {
 export class PacketGuardUnavailable extends Error {
   readonly code = 'PACKET_GUARD_UNAVAILABLE';
   constructor() {
-    super('aedes no longer exposes its MQTT parser (client._parser.parse), so packet sizes cannot be checked before buffering: keep aedes at the version in package-lock.json or adapt broker/packet-guard.ts');
+    super(
+      'aedes no longer exposes its MQTT parser (client._parser.parse), so packet sizes cannot be checked before buffering: keep aedes at the version in package-lock.json or adapt broker/packet-guard.ts',
+    );
   }
 }
 

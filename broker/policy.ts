@@ -19,11 +19,17 @@ export interface ServiceCredentials {
  * Every refusal of a name and password costs the same (core/secrets.ts checkSecret): an unknown device, a device
  * with a plain development secret and one with a scrypt hash cannot be told apart by how long the refusal takes.
  */
-export async function authenticate(farm: FarmIndex, service: ServiceCredentials, username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
+export async function authenticate(
+  farm: FarmIndex,
+  service: ServiceCredentials,
+  username: string | undefined,
+  password: Buffer | undefined,
+): Promise<AuthResult> {
   if (!username || !password) return { ok: false, reason: 'no_credentials' };
   const given = password.toString('utf8');
   if (username === service.username) {
-    if (await checkSecret(given, service.password ? { kind: 'plain', secret: service.password } : { kind: 'none' })) return { ok: true, identity: { kind: 'service', username } };
+    if (await checkSecret(given, service.password ? { kind: 'plain', secret: service.password } : { kind: 'none' }))
+      return { ok: true, identity: { kind: 'service', username } };
     return { ok: false, reason: service.password ? 'bad_secret' : 'no_secret' };
   }
   const device = farm.device(username);
@@ -83,7 +89,11 @@ export type ClientIdVerdict = { ok: true } | { ok: false; reason: 'client_id_too
 export function checkClientIdLength(clientId: string): ClientIdVerdict {
   return clientId.length <= MAX_CLIENT_ID_LENGTH
     ? { ok: true }
-    : { ok: false, reason: 'client_id_too_long', message: `client id is ${clientId.length} characters, at most ${MAX_CLIENT_ID_LENGTH} are allowed: use the device id` };
+    : {
+        ok: false,
+        reason: 'client_id_too_long',
+        message: `client id is ${clientId.length} characters, at most ${MAX_CLIENT_ID_LENGTH} are allowed: use the device id`,
+      };
 }
 
 export function mayUseClientId(farm: Pick<FarmIndex, 'device'>, identity: Identity, clientId: string, brokerAssigned: boolean): ClientIdVerdict {
@@ -91,10 +101,18 @@ export function mayUseClientId(farm: Pick<FarmIndex, 'device'>, identity: Identi
   const owner = clientIdOwner(farm, clientId);
   if (identity.kind === 'device') {
     if (owner.kind === 'device' && owner.device === identity.device.device) return { ok: true };
-    return { ok: false, reason: 'foreign_client_id', message: `a device connects with its own id as client id (${identity.device.device}, or ${identity.device.device}/<suffix>)` };
+    return {
+      ok: false,
+      reason: 'foreign_client_id',
+      message: `a device connects with its own id as client id (${identity.device.device}, or ${identity.device.device}/<suffix>)`,
+    };
   }
   if (owner.kind === 'service') return { ok: true };
-  return { ok: false, reason: 'foreign_client_id', message: `client id ${clientId} belongs to device ${owner.device}: give this service process another INSTANCE_ID` };
+  return {
+    ok: false,
+    reason: 'foreign_client_id',
+    message: `client id ${clientId} belongs to device ${owner.device}: give this service process another INSTANCE_ID`,
+  };
 }
 
 /** A sensor or actuator subscribes only to its own cmd topic, exactly (no wildcards); a reader takes no commands. */

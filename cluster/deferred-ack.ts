@@ -28,7 +28,8 @@ export interface DeferredAcks {
 
 export function handleWithDeferredAcks(client: MqttClient, handle: MessageHandler, onFailure: (err: unknown, topic: string) => void): DeferredAcks {
   const c = client as unknown as Internals;
-  if (typeof c._sendPacket !== 'function') throw new Error('this mqtt.js version has no _sendPacket: acknowledgements cannot be held until readings are durable; pin mqtt to 5.x (package.json)');
+  if (typeof c._sendPacket !== 'function')
+    throw new Error('this mqtt.js version has no _sendPacket: acknowledgements cannot be held until readings are durable; pin mqtt to 5.x (package.json)');
   const original = c._sendPacket.bind(c);
   const outcomes = new Map<number, { done: Promise<boolean>; stream: unknown }>();
   let inFlight = 0;

@@ -48,9 +48,14 @@ export function exportEvents(deps: BridgeDeps, events: readonly BridgedEvent[]):
   const listeners = events.map((event) => {
     const listener = (payload: FarmEvents[typeof event][0]) => {
       deps.metrics.serviceEvents.inc({ direction: 'out', event });
-      deps.client.publish(eventTopic(deps.topicRoot, event, whereOf(event, payload)), JSON.stringify(payload), { qos: 1, retain: RETAINED.has(event) }, (err) => {
-        if (err) deps.logger.warn({ err: err.message, event }, 'could not pass an event to the other processes');
-      });
+      deps.client.publish(
+        eventTopic(deps.topicRoot, event, whereOf(event, payload)),
+        JSON.stringify(payload),
+        { qos: 1, retain: RETAINED.has(event) },
+        (err) => {
+          if (err) deps.logger.warn({ err: err.message, event }, 'could not pass an event to the other processes');
+        },
+      );
     };
     deps.bus.on(event, listener);
     return () => deps.bus.off(event, listener);
@@ -64,7 +69,12 @@ export function exportEvents(deps: BridgeDeps, events: readonly BridgedEvent[]):
  * (cluster/event-schemas.ts); one that is not JSON or not in its event's shape is logged, counted
  * (farm_cluster_events_dropped_total) and dropped, and the components never see it.
  */
-export async function importEvents(deps: BridgeDeps, events: readonly BridgedEvent[], sites?: readonly string[], readings?: ImportedReadings): Promise<() => void> {
+export async function importEvents(
+  deps: BridgeDeps,
+  events: readonly BridgedEvent[],
+  sites?: readonly string[],
+  readings?: ImportedReadings,
+): Promise<() => void> {
   const wanted = new Set(events);
   const emitReading = (reading: Reading) => {
     if (!readings) return void deps.bus.emit('reading', reading);
@@ -73,7 +83,8 @@ export async function importEvents(deps: BridgeDeps, events: readonly BridgedEve
       for (const r of admitted.fresh) deps.bus.emit('reading', r);
     };
     const admitted = readings.ledger.admit([reading]);
-    if (admitted instanceof Promise) void admitted.then(pass, (err: Error) => deps.logger.error({ err: err.message }, 'could not check an imported reading for duplicates'));
+    if (admitted instanceof Promise)
+      void admitted.then(pass, (err: Error) => deps.logger.error({ err: err.message }, 'could not check an imported reading for duplicates'));
     else pass(admitted);
   };
   const onMessage = (topic: string, payload: Buffer) => {
@@ -108,7 +119,10 @@ export async function importEvents(deps: BridgeDeps, events: readonly BridgedEve
   const filters = events.flatMap((event) => eventFilters(deps.topicRoot, event, event === 'reject' ? undefined : sites));
   const granted = await deps.client.subscribeAsync(filters, { qos: 1 });
   const refused = granted.filter((g) => g.qos > 2);
-  if (refused.length) throw new Error(`the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}: give the service user read access to ${deps.topicRoot}/_svc/# in the broker's ACL`);
+  if (refused.length)
+    throw new Error(
+      `the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}: give the service user read access to ${deps.topicRoot}/_svc/# in the broker's ACL`,
+    );
   return () => {
     deps.client.off('message', onMessage);
   };

@@ -18,8 +18,26 @@ const Severity = z.enum(['info', 'warning', 'critical']);
 const Reading = z.object({ ...Ref, ts: z.number(), metrics: z.record(z.string(), z.number()) });
 const Command = z.object({ id: Text, action: Action, value: z.number().optional(), reason: Text, ts: z.number() });
 const HolderView = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('rule'), rule: Text, sensor: Text.optional(), action: Action, value: z.number().optional(), since: z.number(), metric: Text.nullable(), reading: z.number().nullable(), decides: z.boolean() }),
-  z.object({ kind: z.literal('operator'), user: Text, action: Action, value: z.number().optional(), since: z.number(), until: z.number(), decides: z.boolean() }),
+  z.object({
+    kind: z.literal('rule'),
+    rule: Text,
+    sensor: Text.optional(),
+    action: Action,
+    value: z.number().optional(),
+    since: z.number(),
+    metric: Text.nullable(),
+    reading: z.number().nullable(),
+    decides: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal('operator'),
+    user: Text,
+    action: Action,
+    value: z.number().optional(),
+    since: z.number(),
+    until: z.number(),
+    decides: z.boolean(),
+  }),
   z.object({ kind: z.literal('failsafe'), zone: Text, action: Action, value: z.number().optional(), since: z.number(), decides: z.boolean() }),
   z.object({ kind: z.literal('floor'), floor: Text, rule: Text, action: Action, value: z.number().optional(), since: z.number(), decides: z.boolean() }),
 ]);
@@ -28,7 +46,16 @@ const Hold = z.object({ user: Text, action: Action, value: z.number().optional()
 const AlertDetail = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('actuator'), action: Action, value: z.number().optional(), attempts: z.number() }),
   z.object({ kind: z.literal('failsafe'), afterMs: z.number(), actuators: z.array(z.object({ type: z.enum(ACTUATOR_TYPES), action: z.enum(['on', 'off']) })) }),
-  z.object({ kind: z.literal('hold'), user: Text, action: Action, value: z.number().optional(), until: z.number(), rules: z.array(Text), want: Action, wantValue: z.number().optional() }),
+  z.object({
+    kind: z.literal('hold'),
+    user: Text,
+    action: Action,
+    value: z.number().optional(),
+    until: z.number(),
+    rules: z.array(Text),
+    want: Action,
+    wantValue: z.number().optional(),
+  }),
   z.object({
     kind: z.literal('animal-missing'),
     tag: Text,
@@ -41,7 +68,9 @@ const AlertDetail = z.discriminatedUnion('kind', [
 
 /** The schema for one event, held to the in-process type: its output is T and it names every key of T. */
 function wire<T>() {
-  return <S extends z.ZodType<T, unknown>>(schema: S & ([Exclude<KeysOf<T>, KeysOf<z.output<S>>>] extends [never] ? unknown : { missingKeys: Exclude<KeysOf<T>, KeysOf<z.output<S>>> })) => schema;
+  return <S extends z.ZodType<T, unknown>>(
+    schema: S & ([Exclude<KeysOf<T>, KeysOf<z.output<S>>>] extends [never] ? unknown : { missingKeys: Exclude<KeysOf<T>, KeysOf<z.output<S>>> }),
+  ) => schema;
 }
 type KeysOf<T> = T extends unknown ? keyof T : never;
 
@@ -50,9 +79,13 @@ type Payload<E extends BridgedEvent> = FarmEvents[E][0];
 export const EVENT_SCHEMAS: { [E in BridgedEvent]: z.ZodType<Payload<E>, unknown> } = {
   reading: wire<Payload<'reading'>>()(Reading),
   status: wire<Payload<'status'>>()(z.object({ ...Ref, status: z.enum(['online', 'offline']), ts: z.number() })),
-  actuatorState: wire<Payload<'actuatorState'>>()(z.object({ ...Ref, state: z.enum(['on', 'off']), value: z.number().optional(), ack: Text.optional(), ts: z.number() })),
+  actuatorState: wire<Payload<'actuatorState'>>()(
+    z.object({ ...Ref, state: z.enum(['on', 'off']), value: z.number().optional(), ack: Text.optional(), ts: z.number() }),
+  ),
   command: wire<Payload<'command'>>()(z.object({ ...Ref, command: Command })),
-  commandOutcome: wire<Payload<'commandOutcome'>>()(z.object({ ...Ref, command: Command, outcome: z.enum(['retried', 'failed']), attempt: z.number(), attempts: z.number(), ts: z.number() })),
+  commandOutcome: wire<Payload<'commandOutcome'>>()(
+    z.object({ ...Ref, command: Command, outcome: z.enum(['retried', 'failed']), attempt: z.number(), attempts: z.number(), ts: z.number() }),
+  ),
   alert: wire<Payload<'alert'>>()(
     z.object({
       id: Text,
@@ -74,7 +107,16 @@ export const EVENT_SCHEMAS: { [E in BridgedEvent]: z.ZodType<Payload<E>, unknown
       detail: AlertDetail.optional(),
     }),
   ),
-  reject: wire<Payload<'reject'>>()(z.object({ reason: z.enum(REJECT_REASONS as [Payload<'reject'>['reason'], ...Payload<'reject'>['reason'][]]), detail: Text, topic: Text, device: Text.optional(), ts: z.number(), sample: Text.optional() })),
+  reject: wire<Payload<'reject'>>()(
+    z.object({
+      reason: z.enum(REJECT_REASONS as [Payload<'reject'>['reason'], ...Payload<'reject'>['reason'][]]),
+      detail: Text,
+      topic: Text,
+      device: Text.optional(),
+      ts: z.number(),
+      sample: Text.optional(),
+    }),
+  ),
   actuatorMode: wire<Payload<'actuatorMode'>>()(z.object({ ...Ref, mode: z.enum(['auto', 'manual']), until: z.number().optional(), by: Text.optional() })),
   actuatorHold: wire<Payload<'actuatorHold'>>()(
     z.discriminatedUnion('change', [

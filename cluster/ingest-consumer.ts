@@ -44,13 +44,17 @@ export async function subscribeDeviceTopics(client: MqttClient, o: IngestConsume
   const filters = CHANNELS.map((channel) => serviceFilter(o.topicRoot, channel, o.shareGroup));
   const granted = await client.subscribeAsync(filters, { qos: 1 });
   const refused = granted.filter((g) => g.qos > 2);
-  if (refused.length) throw new Error(`the broker refused ${refused.map((g) => g.topic).join(', ')}: give the service user read access to ${o.topicRoot}/# (and $share/# on Mosquitto) in its ACL`);
+  if (refused.length)
+    throw new Error(
+      `the broker refused ${refused.map((g) => g.topic).join(', ')}: give the service user read access to ${o.topicRoot}/# (and $share/# on Mosquitto) in its ACL`,
+    );
   return filters;
 }
 
 /** Keeps this process's ingest counters as a retained message, so the dashboard can sum every ingest process. */
 export function publishIngestStats(client: MqttClient, ingest: Ingest, o: IngestConsumerOptions): () => Promise<void> {
-  const publish = () => client.publishAsync(ingestStatsTopic(o.topicRoot, o.instance), JSON.stringify(ingest.stats()), { qos: 1, retain: true }).catch(() => undefined);
+  const publish = () =>
+    client.publishAsync(ingestStatsTopic(o.topicRoot, o.instance), JSON.stringify(ingest.stats()), { qos: 1, retain: true }).catch(() => undefined);
   const timer = setInterval(() => void publish(), o.statsEveryMs ?? 2000);
   timer.unref();
   return async () => {

@@ -63,7 +63,15 @@ export function createIngestView(deps: { bus: FarmBus; client: MqttClient; farm:
       for (const [event, fn] of Object.entries(listeners)) deps.bus.off(event as 'reading', fn as never);
     },
     stats() {
-      const total: IngestStats = { accepted: 0, duplicates: 0, messages: 0, batches: 0, tagReads: 0, tagDuplicates: 0, rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number> };
+      const total: IngestStats = {
+        accepted: 0,
+        duplicates: 0,
+        messages: 0,
+        batches: 0,
+        tagReads: 0,
+        tagDuplicates: 0,
+        rejected: Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>,
+      };
       for (const s of byInstance.values()) {
         total.accepted += s.accepted;
         total.duplicates += s.duplicates ?? 0;
@@ -77,6 +85,9 @@ export function createIngestView(deps: { bus: FarmBus; client: MqttClient; farm:
     },
     perInstance: () => Object.fromEntries(byInstance),
     rejects: () => rejects.slice(),
-    presence: () => deps.farm.devices().map((d) => ({ ...(presence.get(d.device) ?? { site: d.site, zone: d.zone, kind: d.kind, device: d.device, status: 'unknown' as const }) })),
+    presence: () =>
+      deps.farm
+        .devices()
+        .map((d) => ({ ...(presence.get(d.device) ?? { site: d.site, zone: d.zone, kind: d.kind, device: d.device, status: 'unknown' as const }) })),
   };
 }

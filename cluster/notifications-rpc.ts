@@ -36,7 +36,9 @@ export const NOTIFICATIONS_ARGS: ApiArgs<Notifications> = {
     Text,
   ]),
   endSilence: z.tuple([Text, Text]),
-  deliveries: z.tuple([z.object({ alert: optional(Text), channel: optional(Text), from: optional(z.number()), to: optional(z.number()), limit: optional(z.number()) })]),
+  deliveries: z.tuple([
+    z.object({ alert: optional(Text), channel: optional(Text), from: optional(z.number()), to: optional(z.number()), limit: optional(z.number()) }),
+  ]),
   testChannel: z.tuple([Text, Text]),
 };
 
@@ -46,7 +48,11 @@ export function serveNotifications(client: MqttClient, topicRoot: string, instan
 
 export function createRemoteNotifications(deps: { rpc: RpcClient; members: MembersView; topicRoot: string; metrics: FarmMetrics }): NotificationsHandle {
   const caller = callerOf<Notifications>(deps.rpc);
-  const call = async <M extends ApiMethod<Notifications>>(member: RulesMember, method: M, ...args: Parameters<Notifications[M]>): Promise<Awaited<ReturnType<Notifications[M]>>> => {
+  const call = async <M extends ApiMethod<Notifications>>(
+    member: RulesMember,
+    method: M,
+    ...args: Parameters<Notifications[M]>
+  ): Promise<Awaited<ReturnType<Notifications[M]>>> => {
     try {
       const value = await caller(notificationsRequestTopic(deps.topicRoot, member.instance), `rules process ${member.instance}`, method, ...args);
       deps.metrics.rpcCalls.inc({ method, outcome: 'ok' });
@@ -58,10 +64,15 @@ export function createRemoteNotifications(deps: { rpc: RpcClient; members: Membe
   };
   const everyone = (): RulesMember[] => {
     const list = deps.members.members();
-    if (list.length === 0) throw new ClusterError('RULES_UNAVAILABLE', 'no rules process is connected to the broker, and notifications run in the rules processes: start one (npm start -- --only rules)');
+    if (list.length === 0)
+      throw new ClusterError(
+        'RULES_UNAVAILABLE',
+        'no rules process is connected to the broker, and notifications run in the rules processes: start one (npm start -- --only rules)',
+      );
     return list;
   };
-  const all = <M extends ApiMethod<Notifications>>(method: M, ...args: Parameters<Notifications[M]>) => Promise.all(everyone().map((m) => call(m, method, ...args)));
+  const all = <M extends ApiMethod<Notifications>>(method: M, ...args: Parameters<Notifications[M]>) =>
+    Promise.all(everyone().map((m) => call(m, method, ...args)));
   const byId = <T extends { id: string }>(lists: T[][]): T[] => [...new Map(lists.flat().map((x) => [x.id, x])).values()];
 
   return {

@@ -26,7 +26,10 @@ export function ownedSites(config: FarmConfigT, requested: readonly string[] | u
   if (!requested || requested.length === 0) return all;
   const unknown = requested.filter((s) => !all.includes(s));
   if (unknown.length)
-    throw new ClusterError('PARTITION_UNKNOWN_SITE', `RULES_SITES names ${unknown.join(', ')}, which the farm file does not have (its sites: ${all.join(', ')}): fix RULES_SITES`);
+    throw new ClusterError(
+      'PARTITION_UNKNOWN_SITE',
+      `RULES_SITES names ${unknown.join(', ')}, which the farm file does not have (its sites: ${all.join(', ')}): fix RULES_SITES`,
+    );
   return [...new Set(requested)];
 }
 
@@ -49,7 +52,9 @@ export function coverage(allSites: readonly string[], members: readonly RulesMem
 
 /** Sites `mine` would share with processes already running; empty when it may start. */
 export function overlapWith(mine: RulesMember, running: readonly RulesMember[]): { site: string; instance: string }[] {
-  return running.filter((m) => m.instance !== mine.instance).flatMap((m) => m.sites.filter((s) => mine.sites.includes(s)).map((site) => ({ site, instance: m.instance })));
+  return running
+    .filter((m) => m.instance !== mine.instance)
+    .flatMap((m) => m.sites.filter((s) => mine.sites.includes(s)).map((site) => ({ site, instance: m.instance })));
 }
 
 /** The one process owning `site`, or undefined (none, or a conflict the dashboard reports in /health). */

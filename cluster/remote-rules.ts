@@ -26,7 +26,8 @@ const STORE_CODES: readonly StoreError['code'][] = ['STORE_UNREACHABLE', 'STORE_
 
 /** The error the dashboard would have got from a local engine, rebuilt from the answer of a remote one. */
 export function reviveRulesError(e: WireError): Error {
-  if (e.name === 'ActuatorError' && (e.code === 'NOT_FOUND' || e.code === 'NOT_ACTUATOR' || e.code === 'BAD_COMMAND' || e.code === 'OUTRANKED')) return new ActuatorError(e.code, e.message);
+  if (e.name === 'ActuatorError' && (e.code === 'NOT_FOUND' || e.code === 'NOT_ACTUATOR' || e.code === 'BAD_COMMAND' || e.code === 'OUTRANKED'))
+    return new ActuatorError(e.code, e.message);
   if (e.name === 'NotificationsError' && (e.code === 'NOT_FOUND' || e.code === 'BAD_SILENCE')) return new NotificationsError(e.code, e.message);
   // StoreError and its subclasses (e.g. the rules state file could not be written): the API answers 503.
   if (STORE_CODES.includes(e.code as StoreError['code'])) return new StoreError(e.code as StoreError['code'], e.message);
@@ -57,7 +58,11 @@ export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
     const d = deps.farm.device(deviceId);
     if (!d) throw new ActuatorError('NOT_FOUND', `no device "${deviceId}" in the farm configuration`);
     const owner = ownerOf(d.site, deps.members.members());
-    if (!owner) throw new ClusterError('RULES_UNAVAILABLE', `no rules process owns site ${d.site}: start one with RULES_SITES including ${d.site} (or without RULES_SITES)`);
+    if (!owner)
+      throw new ClusterError(
+        'RULES_UNAVAILABLE',
+        `no rules process owns site ${d.site}: start one with RULES_SITES including ${d.site} (or without RULES_SITES)`,
+      );
     return owner;
   };
 

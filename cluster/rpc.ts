@@ -96,7 +96,12 @@ export function createRpcClient(o: RpcClientOptions): RpcClient {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(id);
-          reject(new ClusterError('RULES_TIMEOUT', `${who} did not answer "${method}" within ${o.timeoutMs} ms: check that it is running and connected to the broker (its log and /health), or raise RPC_TIMEOUT`));
+          reject(
+            new ClusterError(
+              'RULES_TIMEOUT',
+              `${who} did not answer "${method}" within ${o.timeoutMs} ms: check that it is running and connected to the broker (its log and /health), or raise RPC_TIMEOUT`,
+            ),
+          );
         }, o.timeoutMs);
         waiting.set(id, { resolve, reject, timer });
         const properties = o.protocolVersion === 5 ? { responseTopic: o.replyTopic, correlationData: Buffer.from(id) } : undefined;
@@ -120,7 +125,12 @@ export function createRpcClient(o: RpcClientOptions): RpcClient {
 }
 
 /** Calls a method of A in the process answering on `topic`, typed by A. */
-export type ApiCaller<A extends Api<A>> = <M extends ApiMethod<A>>(topic: string, who: string, method: M, ...args: Parameters<Method<A, M>>) => Promise<Awaited<ReturnType<Method<A, M>>>>;
+export type ApiCaller<A extends Api<A>> = <M extends ApiMethod<A>>(
+  topic: string,
+  who: string,
+  method: M,
+  ...args: Parameters<Method<A, M>>
+) => Promise<Awaited<ReturnType<Method<A, M>>>>;
 
 /**
  * The typed side of the transport for one API. The answer is the value the serving process's handle returned for
@@ -133,7 +143,13 @@ export function callerOf<A extends Api<A>>(rpc: Pick<RpcClient, 'call'>): ApiCal
 }
 
 /** Answers requests on `topic` by calling the method of the same name on `api`, with its arguments checked by `args`. */
-export function serveApi<A extends Api<A>>(o: { client: MqttClient; topic: string; api: A; args: ApiArgs<A>; logger: Logger }): { start(): Promise<void>; stop(): void } {
+export function serveApi<A extends Api<A>>(o: {
+  client: MqttClient;
+  topic: string;
+  api: A;
+  args: ApiArgs<A>;
+  logger: Logger;
+}): { start(): Promise<void>; stop(): void } {
   const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => {
     if (topic !== o.topic) return;
     const parsed = RequestSchema.safeParse(parseJson(payload));
@@ -143,11 +159,15 @@ export function serveApi<A extends Api<A>>(o: { client: MqttClient; topic: strin
     const correlationData = packet.properties?.correlationData;
     if (!replyTo) return o.logger.warn({ method: req.method }, 'ignored a request without a response topic');
     const answer = (a: Answer) =>
-      o.client.publish(replyTo, JSON.stringify(correlationData ? a : { ...a, correlation: req.correlation }), { qos: 1, properties: correlationData ? { correlationData } : undefined });
+      o.client.publish(replyTo, JSON.stringify(correlationData ? a : { ...a, correlation: req.correlation }), {
+        qos: 1,
+        properties: correlationData ? { correlationData } : undefined,
+      });
     const method = req.method as ApiMethod<A>;
     if (!Object.hasOwn(o.args, method)) return answer({ ok: false, error: { name: 'Error', code: 'BAD_REQUEST', message: `no method "${req.method}"` } });
     const args = o.args[method].safeParse(req.args);
-    if (!args.success) return answer({ ok: false, error: { name: 'Error', code: 'BAD_REQUEST', message: `"${method}" was called with ${z.prettifyError(args.error)}` } });
+    if (!args.success)
+      return answer({ ok: false, error: { name: 'Error', code: 'BAD_REQUEST', message: `"${method}" was called with ${z.prettifyError(args.error)}` } });
     Promise.resolve()
       .then(() => o.api[method](...args.data))
       .then(

@@ -18,7 +18,13 @@ export const RULES_ARGS: ApiArgs<RulesHandle> = {
   activeAlerts: z.tuple([]),
   acknowledge: z.tuple([z.string(), z.string()]),
   actuators: z.tuple([]),
-  command: z.tuple([z.string(), z.enum(['on', 'off', 'set']), optional(z.number()), z.string(), optional(z.object({ untilMs: optional(z.number()), forMs: optional(z.number()) }))]),
+  command: z.tuple([
+    z.string(),
+    z.enum(['on', 'off', 'set']),
+    optional(z.number()),
+    z.string(),
+    optional(z.object({ untilMs: optional(z.number()), forMs: optional(z.number()) })),
+  ]),
   setMode: z.tuple([z.string(), z.enum(['auto', 'manual']), optional(z.number()), z.string()]),
 };
 

@@ -36,7 +36,11 @@ const REFUSED_PROTOCOL = new Set([1, 0x84]);
 const REFUSED_AUTH = new Set([4, 5, 0x86, 0x87, 0x8c]);
 
 export async function connectServiceClient(o: ServiceClientOptions): Promise<ServiceClient> {
-  if (!o.password) throw new ClusterError('MQTT_REFUSED', 'MQTT_SERVICE_PASSWORD is not set: split-mode processes log in to the broker with MQTT_SERVICE_USERNAME / MQTT_SERVICE_PASSWORD');
+  if (!o.password)
+    throw new ClusterError(
+      'MQTT_REFUSED',
+      'MQTT_SERVICE_PASSWORD is not set: split-mode processes log in to the broker with MQTT_SERVICE_USERNAME / MQTT_SERVICE_PASSWORD',
+    );
   try {
     return await attempt(o, 5);
   } catch (err) {
@@ -72,7 +76,12 @@ function attempt(o: ServiceClientOptions, protocolVersion: 4 | 5): Promise<Servi
     const timer = setTimeout(() => {
       finish();
       client.end(true);
-      reject(new ClusterError('MQTT_UNREACHABLE', `no MQTT broker answered at ${o.url} within ${waitMs / 1000} s (${lastError || 'no answer'}): start the broker (Mosquitto, or npm start -- --only broker) or fix MQTT_URL`));
+      reject(
+        new ClusterError(
+          'MQTT_UNREACHABLE',
+          `no MQTT broker answered at ${o.url} within ${waitMs / 1000} s (${lastError || 'no answer'}): start the broker (Mosquitto, or npm start -- --only broker) or fix MQTT_URL`,
+        ),
+      );
     }, waitMs);
     const finish = () => {
       clearInterval(progress);
@@ -103,7 +112,12 @@ function attempt(o: ServiceClientOptions, protocolVersion: 4 | 5): Promise<Servi
       if (typeof err.code === 'number' && REFUSED_AUTH.has(err.code)) {
         finish();
         client.end(true);
-        reject(new ClusterError('MQTT_REFUSED', `the broker at ${o.url} refused ${o.username} (${err.message}): check MQTT_SERVICE_USERNAME / MQTT_SERVICE_PASSWORD against the broker's password file (npm run mosquitto-config)`));
+        reject(
+          new ClusterError(
+            'MQTT_REFUSED',
+            `the broker at ${o.url} refused ${o.username} (${err.message}): check MQTT_SERVICE_USERNAME / MQTT_SERVICE_PASSWORD against the broker's password file (npm run mosquitto-config)`,
+          ),
+        );
       }
     };
     client.on('connect', onConnect);

@@ -13,7 +13,20 @@ import type { FarmEvents } from '../core/events.js';
  *   {root}/_svc/rpc/reply/{instance}                      answers to the process that asked
  */
 export type BridgedEvent = keyof FarmEvents;
-export const BRIDGED_EVENTS: readonly BridgedEvent[] = ['reading', 'status', 'actuatorState', 'command', 'commandOutcome', 'alert', 'reject', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads', 'headCount'];
+export const BRIDGED_EVENTS: readonly BridgedEvent[] = [
+  'reading',
+  'status',
+  'actuatorState',
+  'command',
+  'commandOutcome',
+  'alert',
+  'reject',
+  'actuatorMode',
+  'actuatorHold',
+  'actuatorHolders',
+  'tagReads',
+  'headCount',
+];
 
 const NONE = '_';
 

@@ -59,7 +59,17 @@ export interface Command {
  *   operator's hold.
  */
 export type HolderView =
-  | { kind: 'rule'; rule: string; sensor?: string; action: CommandAction; value?: number; since: number; metric: string | null; reading: number | null; decides: boolean }
+  | {
+      kind: 'rule';
+      rule: string;
+      sensor?: string;
+      action: CommandAction;
+      value?: number;
+      since: number;
+      metric: string | null;
+      reading: number | null;
+      decides: boolean;
+    }
   | { kind: 'operator'; user: string; action: CommandAction; value?: number; since: number; until: number; decides: boolean }
   | { kind: 'failsafe'; zone: string; action: CommandAction; value?: number; since: number; decides: boolean }
   | { kind: 'floor'; floor: string; rule: string; action: CommandAction; value?: number; since: number; decides: boolean };
@@ -130,7 +140,13 @@ export type AlertDetail =
   | { kind: 'actuator'; action: CommandAction; value?: number; attempts: number }
   | { kind: 'failsafe'; afterMs: number; actuators: { type: ActuatorType; action: 'on' | 'off' }[] }
   | { kind: 'hold'; user: string; action: CommandAction; value?: number; until: number; rules: string[]; want: CommandAction; wantValue?: number }
-  | { kind: 'animal-missing'; tag: string; group?: string; missingAfterMs: number; last?: { device: string; zone: string; direction?: GateDirection; agoMs: number } }
+  | {
+      kind: 'animal-missing';
+      tag: string;
+      group?: string;
+      missingAfterMs: number;
+      last?: { device: string; zone: string; direction?: GateDirection; agoMs: number };
+    }
   | { kind: 'head-count'; counted: number; expected: number; out: number; graceMs: number };
 
 /**

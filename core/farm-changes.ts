@@ -24,7 +24,8 @@ function diff<T>(before: Map<string, T>, after: Map<string, T>) {
 
 function devicesOf(config: Pick<FarmConfigT, 'sites'>) {
   const out = new Map<string, unknown>();
-  for (const site of config.sites) for (const zone of site.zones) for (const d of zone.devices) out.set(d.id, { site: site.id, zone: zone.id, kind: zone.kind, ...d });
+  for (const site of config.sites)
+    for (const zone of site.zones) for (const d of zone.devices) out.set(d.id, { site: site.id, zone: zone.id, kind: zone.kind, ...d });
   return out;
 }
 

@@ -34,7 +34,16 @@ export function indexFarm(config: FarmConfigT): FarmIndex {
   const timeZones = new Map(config.sites.map((s) => [s.id, s.timezone ?? 'UTC']));
   for (const site of config.sites) {
     for (const zone of site.zones) {
-      const devices = zone.devices.map((d) => ({ site: site.id, zone: zone.id, kind: zone.kind, device: d.id, role: d.role, type: d.type, at: d.role === 'reader' ? (d.at ?? 'gate') : undefined, config: d }));
+      const devices = zone.devices.map((d) => ({
+        site: site.id,
+        zone: zone.id,
+        kind: zone.kind,
+        device: d.id,
+        role: d.role,
+        type: d.type,
+        at: d.role === 'reader' ? (d.at ?? 'gate') : undefined,
+        config: d,
+      }));
       for (const d of devices) byId.set(d.device, d);
       zones.push({ site: site.id, zone: zone.id, kind: zone.kind, config: zone, devices });
     }

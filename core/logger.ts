@@ -12,7 +12,20 @@ export interface LoggerOptions {
 }
 
 const REDACT = {
-  paths: ['password', 'secret', 'secretHash', 'passwordHash', 'token', '*.password', '*.secret', '*.secretHash', '*.passwordHash', '*.token', 'req.headers.authorization', 'req.headers.cookie'],
+  paths: [
+    'password',
+    'secret',
+    'secretHash',
+    'passwordHash',
+    'token',
+    '*.password',
+    '*.secret',
+    '*.secretHash',
+    '*.passwordHash',
+    '*.token',
+    'req.headers.authorization',
+    'req.headers.cookie',
+  ],
   censor: '[redacted]',
 };
 

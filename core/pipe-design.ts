@@ -32,7 +32,8 @@ export interface PipeDesign {
 /** A pipe's design from its farm-file attributes: `diameterM` (or `diameterMm`) and `sewer` (default storm). */
 export function pipeDesign(attributes: Record<string, string | number | boolean> | undefined): PipeDesign | undefined {
   if (!attributes) return undefined;
-  const diameterM = typeof attributes.diameterM === 'number' ? attributes.diameterM : typeof attributes.diameterMm === 'number' ? attributes.diameterMm / 1000 : undefined;
+  const diameterM =
+    typeof attributes.diameterM === 'number' ? attributes.diameterM : typeof attributes.diameterMm === 'number' ? attributes.diameterMm / 1000 : undefined;
   if (diameterM === undefined || !(diameterM > 0)) return undefined;
   const kind = SEWER_KINDS.includes(attributes.sewer as SewerKind) ? (attributes.sewer as SewerKind) : 'storm';
   const fill = designFill(kind, diameterM);

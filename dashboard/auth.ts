@@ -53,6 +53,10 @@ export function installAuth(app: FastifyInstance, credentials: Pick<Credentials,
  */
 export async function verifyLogin(findUser: (name: string) => UserT | undefined, username: string, password: string): Promise<UserT | undefined> {
   const user = findUser(username);
-  const stored: StoredSecret = user?.passwordHash ? { kind: 'hash', hash: user.passwordHash } : user?.password !== undefined ? { kind: 'plain', secret: user.password } : { kind: 'none' };
+  const stored: StoredSecret = user?.passwordHash
+    ? { kind: 'hash', hash: user.passwordHash }
+    : user?.password !== undefined
+      ? { kind: 'plain', secret: user.password }
+      : { kind: 'none' };
   return (await checkSecret(password, stored)) ? user : undefined;
 }

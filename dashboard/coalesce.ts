@@ -101,7 +101,8 @@ export function mergeReadings(older: Reading, newer: Reading): Reading {
   // Copied field by field, not with spreads: a fast device is merged on every reading (issue 18).
   const metrics: Record<string, number> = {};
   for (const metric in first.metrics) metrics[metric] = first.metrics[metric];
-  for (const metric in second.metrics) metrics[metric] = metric in first.metrics && isIncrement(metric) ? first.metrics[metric] + second.metrics[metric] : second.metrics[metric];
+  for (const metric in second.metrics)
+    metrics[metric] = metric in first.metrics && isIncrement(metric) ? first.metrics[metric] + second.metrics[metric] : second.metrics[metric];
   return { site: second.site, zone: second.zone, kind: second.kind, device: second.device, ts: second.ts, metrics };
 }
 

@@ -65,7 +65,8 @@ export interface DashboardOptions {
   shareRateLimit?: { max: number; timeWindowMs: number };
 }
 
-export type ResolvedOptions = Required<Omit<DashboardOptions, 'https' | 'usersFile' | 'dataDir' | 'publicUrl'>> & Pick<DashboardOptions, 'https' | 'usersFile' | 'dataDir' | 'publicUrl'>;
+export type ResolvedOptions = Required<Omit<DashboardOptions, 'https' | 'usersFile' | 'dataDir' | 'publicUrl'>> &
+  Pick<DashboardOptions, 'https' | 'usersFile' | 'dataDir' | 'publicUrl'>;
 
 export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   return {

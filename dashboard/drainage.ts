@@ -21,7 +21,6 @@ export interface HighWaterRule {
 
 export const DEFAULT_HIGH_WATER: HighWaterRule = { fillPct: 50, hours: 6, dryRainMm: 1 };
 
-
 /** What fell in the buckets: their sums (rain_mm is an increment, so its buckets carry one). */
 export function bucketsTotal(buckets: readonly HistoryBucket[]): number {
   return buckets.reduce((sum, b) => sum + (b.sum ?? b.mean * b.count), 0);
@@ -69,7 +68,10 @@ export async function buildDrainage(
       const dayBuckets = lastDay.flatMap((s) => s.buckets);
       siteRainInWindow += bucketsTotal(dayBuckets.filter((b) => b.ts >= now - hw.hours * HOUR_MS));
       const alerts = deps.activeAlerts.filter(
-        (a) => a.site === site && a.state !== 'cleared' && (a.device === device.device || (a.zone === zone.zone && !a.device && ruleMetric(deps.rules, a.rule).includes('rain_mm'))),
+        (a) =>
+          a.site === site &&
+          a.state !== 'cleared' &&
+          (a.device === device.device || (a.zone === zone.zone && !a.device && ruleMetric(deps.rules, a.rule).includes('rain_mm'))),
       );
       const worst = alerts.find((a) => a.severity === worstSeverity(alerts));
       out.gauges.push({
@@ -90,7 +92,10 @@ export async function buildDrainage(
       const fill = latest.find((v) => v.device === device.device && v.metric === 'fill');
       out.pipes.push({ zone: zone.zone, device: device.device, fill: fill?.value, ts: fill?.ts, level: fillGrade(fill?.value, levels) });
       const history = await deps.store.history({ device: device.device, metric: 'fill', from: now - hw.hours * HOUR_MS, to: now + 1, everyMs: HOUR_MS });
-      const minFill = sustainedMinimum(history.flatMap((s) => s.buckets), hw.hours);
+      const minFill = sustainedMinimum(
+        history.flatMap((s) => s.buckets),
+        hw.hours,
+      );
       if (minFill !== undefined && minFill >= hw.fillPct) candidates.push({ zone: zone.zone, device: device.device, minFill: round1(minFill) });
     }
   }

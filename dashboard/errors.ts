@@ -97,18 +97,21 @@ export function toErrorReply(err: unknown): { status: number; body: ErrorBodyT; 
     return { status: 400, body: { error: 'VALIDATION', message: `${first.path || context}: ${first.message}. ${API_ERRORS.VALIDATION.hint}`, problems } };
   }
   if (err instanceof ActuatorError) {
-    const code = ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION', OUTRANKED: 'CONFLICT' } as const)[err.code] ?? 'VALIDATION';
+    const code =
+      ({ NOT_FOUND: 'NOT_FOUND', NOT_ACTUATOR: 'NOT_ACTUATOR', BAD_COMMAND: 'VALIDATION', OUTRANKED: 'CONFLICT' } as const)[err.code] ?? 'VALIDATION';
     return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
   }
   if (err instanceof NotificationsError) {
     const code = err.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'VALIDATION';
     return { status: API_ERRORS[code].status, body: { error: code, message: err.message } };
   }
-  if (err instanceof UserChangeError) return { status: 400, body: { error: 'VALIDATION', message: err.message, problems: [{ path: 'body.password', message: err.message }] } };
+  if (err instanceof UserChangeError)
+    return { status: 400, body: { error: 'VALIDATION', message: err.message, problems: [{ path: 'body.password', message: err.message }] } };
   if (err instanceof StoreError) return { status: 503, body: { error: 'STORE_UNAVAILABLE', message: `${err.message} ${API_ERRORS.STORE_UNAVAILABLE.hint}` } };
   // Split mode: a rules process that is not there or did not answer in time (cluster/errors.ts ClusterError).
   const clusterCode = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  if (clusterCode === 'RULES_UNAVAILABLE' || clusterCode === 'RULES_TIMEOUT') return { status: 503, body: { error: 'RULES_UNAVAILABLE', message: (err as Error).message } };
+  if (clusterCode === 'RULES_UNAVAILABLE' || clusterCode === 'RULES_TIMEOUT')
+    return { status: 503, body: { error: 'RULES_UNAVAILABLE', message: (err as Error).message } };
   if (err && typeof err === 'object' && 'statusCode' in err && typeof (err as FastifyError).statusCode === 'number' && !isResponseSerializationError(err)) {
     const { status, code, message } = fromFastify(err as FastifyError);
     if (status < 500) return { status, body: { error: code, message } };
@@ -130,6 +133,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.code(status).type('application/json').send(JSON.stringify(body));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).type('application/json').send(JSON.stringify({ error: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}. The API is described at /api/docs.` })),
+    reply
+      .code(404)
+      .type('application/json')
+      .send(JSON.stringify({ error: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}. The API is described at /api/docs.` })),
   );
 }

@@ -30,7 +30,12 @@ export function installJsonBodyParser(app: FastifyInstance): void {
     void parse(request, body as string, (err, value) => {
       if (err) return done(err, undefined);
       if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
-        return done(new ApiError('VALIDATION', `The JSON body nests more than ${MAX_JSON_DEPTH} levels deep; nothing this API takes is that deep.`, [{ path: 'body', message: `deeper than ${MAX_JSON_DEPTH} levels` }]), undefined);
+        return done(
+          new ApiError('VALIDATION', `The JSON body nests more than ${MAX_JSON_DEPTH} levels deep; nothing this API takes is that deep.`, [
+            { path: 'body', message: `deeper than ${MAX_JSON_DEPTH} levels` },
+          ]),
+          undefined,
+        );
       done(null, value);
     });
   });

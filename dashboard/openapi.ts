@@ -27,7 +27,17 @@ export function registerOpenApi(app: FastifyInstance): void {
         },
       },
     },
-    transform: createJsonSchemaTransform({ skipList: [`${DOCS_PREFIX}/`, `${DOCS_PREFIX}/json`, `${DOCS_PREFIX}/yaml`, `${DOCS_PREFIX}/*`, `${DOCS_PREFIX}/static/*`, `${DOCS_PREFIX}/uiConfig`, `${DOCS_PREFIX}/initOAuth`] }),
+    transform: createJsonSchemaTransform({
+      skipList: [
+        `${DOCS_PREFIX}/`,
+        `${DOCS_PREFIX}/json`,
+        `${DOCS_PREFIX}/yaml`,
+        `${DOCS_PREFIX}/*`,
+        `${DOCS_PREFIX}/static/*`,
+        `${DOCS_PREFIX}/uiConfig`,
+        `${DOCS_PREFIX}/initOAuth`,
+      ],
+    }),
     transformObject: jsonSchemaTransformObject,
   });
   void app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX, staticCSP: false, uiConfig: { docExpansion: 'list', withCredentials: true } });

@@ -39,7 +39,13 @@ export function intervalFromBuckets(buckets: readonly { ts: number; count: numbe
  * `deps.farm` is read at each call, not kept: the farm file may be reloaded while the service runs (a getter then
  * gives the new one), and a changed or new `reportEvery` counts from then on.
  */
-export function createReportIntervals(deps: { readonly farm: FarmIndex; store: Pick<Store, 'history'>; bus?: FarmBus; logger: Logger; now: () => number }): ReportIntervals {
+export function createReportIntervals(deps: {
+  readonly farm: FarmIndex;
+  store: Pick<Store, 'history'>;
+  bus?: FarmBus;
+  logger: Logger;
+  now: () => number;
+}): ReportIntervals {
   const configured = (device: string) => deps.farm.device(device)?.config.reportEvery;
   const gaps = createGapTracker();
   const seeded = new Map<string, number>();
@@ -53,7 +59,10 @@ export function createReportIntervals(deps: { readonly farm: FarmIndex; store: P
     if (!metric) return;
     const now = deps.now();
     const series = await deps.store.history({ device, metric, from: now - SEED_WINDOW_MS, to: now + 1, everyMs: SEED_BUCKET_MS });
-    const ms = intervalFromBuckets(series.flatMap((s) => s.buckets), SEED_BUCKET_MS);
+    const ms = intervalFromBuckets(
+      series.flatMap((s) => s.buckets),
+      SEED_BUCKET_MS,
+    );
     if (ms !== undefined) seeded.set(device, ms);
   }
 

@@ -25,13 +25,16 @@ export const TimeArg = z
 
 export const DurationArg = z
   .string()
-  .refine((v) => {
-    try {
-      return parseDurationMs(v) > 0;
-    } catch {
-      return false;
-    }
-  }, { message: 'expected a duration like 30s, 5m, 1h or 1d' })
+  .refine(
+    (v) => {
+      try {
+        return parseDurationMs(v) > 0;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected a duration like 30s, 5m, 1h or 1d' },
+  )
   .describe('bucket width: 30s, 5m, 1h, 1d');
 
 // ---- auth
@@ -39,7 +42,7 @@ export const LoginBody = z.object({ username: z.string().min(1).max(64), passwor
 export const Me = z.object({
   user: z.string().describe('the user name, or the name of a wall display'),
   role: Role,
-  kind: z.enum(['login', 'display']).describe('display: a wall display\'s read-only token'),
+  kind: z.enum(['login', 'display']).describe("display: a wall display's read-only token"),
   expiresAt: z.number().optional().describe('absent for a display token without an end'),
   sites: z.array(z.string()).optional().describe('the sites this session may see; absent = every site'),
 });
@@ -58,8 +61,20 @@ const holderBase = {
 /** Who holds an actuator: "why is this on?" (core/domain.ts HolderView). */
 export const Holder = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('rule'), rule: z.string(), sensor: z.string().optional(), ...holderBase, metric: z.string().nullable(), reading: z.number().nullable().describe('the value that fired the rule') }),
-    z.object({ kind: z.literal('operator'), user: z.string(), ...holderBase, until: z.number().describe('the hold ends then and the rules take the actuator back') }),
+    z.object({
+      kind: z.literal('rule'),
+      rule: z.string(),
+      sensor: z.string().optional(),
+      ...holderBase,
+      metric: z.string().nullable(),
+      reading: z.number().nullable().describe('the value that fired the rule'),
+    }),
+    z.object({
+      kind: z.literal('operator'),
+      user: z.string(),
+      ...holderBase,
+      until: z.number().describe('the hold ends then and the rules take the actuator back'),
+    }),
     z.object({ kind: z.literal('failsafe'), zone: z.string(), ...holderBase }),
     z.object({ kind: z.literal('floor'), floor: z.string(), rule: z.string().describe('the active rule that puts the floor in force'), ...holderBase }),
   ])
@@ -83,7 +98,10 @@ export const DeviceView = z.object({
   status: z.enum(['online', 'offline', 'unknown']),
   statusTs: z.number().optional(),
   lastSeen: z.number().optional(),
-  reportEveryMs: z.number().optional().describe("how often the device reports (the farm file's reportEvery, else learned from its readings); a value older than twice this is old"),
+  reportEveryMs: z
+    .number()
+    .optional()
+    .describe("how often the device reports (the farm file's reportEvery, else learned from its readings); a value older than twice this is old"),
   latest: z.record(z.string(), LatestEntry),
   actuator: ActuatorInfo.optional(),
 });
@@ -94,8 +112,11 @@ export const ZoneView = z.object({
   kind: z.enum(ZONE_KINDS),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   fillLevels: z.array(LevelView).optional().describe('drain zones: fill thresholds from the rules, lowest first'),
-  headCount: z.number().optional().describe('sheds (and zones holding animals): animals whose last gate read put them in the zone; compare attributes.headCount'),
-  animalsOut: z.number().optional().describe('animals whose last gate read took them out through this zone\'s gate (out at pasture)'),
+  headCount: z
+    .number()
+    .optional()
+    .describe('sheds (and zones holding animals): animals whose last gate read put them in the zone; compare attributes.headCount'),
+  animalsOut: z.number().optional().describe("animals whose last gate read took them out through this zone's gate (out at pasture)"),
   unknownTags: z.number().optional().describe('of headCount, tags the register does not know'),
   devices: z.array(DeviceView),
 });
@@ -104,7 +125,9 @@ export const SiteView = z.object({
   name: LocalTextView.optional(),
   timeZone: z.string().describe("IANA zone: times of this site are shown in it (the site's zone, never the viewer's or the server's)"),
   language: z.enum(['en', 'zh-CN']).describe("the language of the site's notifications"),
-  operatorHoldMs: z.number().describe("how long an operator's command to an actuator in auto mode holds it when it gives no end (the farm file's operatorHold)"),
+  operatorHoldMs: z
+    .number()
+    .describe("how long an operator's command to an actuator in auto mode holds it when it gives no end (the farm file's operatorHold)"),
   activeAlerts: z.number(),
   worstSeverity: Severity.optional(),
   zones: z.array(ZoneView),
@@ -113,7 +136,9 @@ export const SitesResponse = z.object({ sites: z.array(SiteView) });
 export const SiteParams = z.object({ site: Id });
 export const DeviceFilter = z.object({ site: Id.optional(), zone: Id.optional(), device: Id.optional() }).strict();
 export const LatestResponse = z.object({
-  values: z.array(z.object({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), metric: z.string(), value: z.number(), ts: z.number() })),
+  values: z.array(
+    z.object({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), metric: z.string(), value: z.number(), ts: z.number() }),
+  ),
 });
 
 // ---- drainage
@@ -149,7 +174,7 @@ export const ReadingsQuery = DeviceFilter.extend({
   every: DurationArg.optional().describe('bucket width; omitted = about 200 buckets over the range'),
 });
 const Bucket = z.object({
-  ts: z.number().describe('bucket start; buckets of 1 h or more start at local boundaries of the series\' site zone (1d: local midnight)'),
+  ts: z.number().describe("bucket start; buckets of 1 h or more start at local boundaries of the series' site zone (1d: local midnight)"),
   mean: z.number(),
   min: z.number(),
   max: z.number(),
@@ -178,7 +203,11 @@ const Cmd = z.enum(['on', 'off', 'set']);
 export const AlertDetail = z
   .discriminatedUnion('kind', [
     z.object({ kind: z.literal('actuator'), action: Cmd, value: z.number().optional(), attempts: z.number().describe('tries made before giving up') }),
-    z.object({ kind: z.literal('failsafe'), afterMs: z.number(), actuators: z.array(z.object({ type: z.enum(ACTUATOR_TYPES), action: z.enum(['on', 'off']) })) }),
+    z.object({
+      kind: z.literal('failsafe'),
+      afterMs: z.number(),
+      actuators: z.array(z.object({ type: z.enum(ACTUATOR_TYPES), action: z.enum(['on', 'off']) })),
+    }),
     z.object({
       kind: z.literal('hold'),
       user: z.string(),
@@ -210,7 +239,10 @@ export const Alert = z
     severity: Severity,
     level: z.string().nullable().describe('the graded level; null for an ungraded rule'),
     state: z.enum(['raised', 'escalated', 'acknowledged', 'cleared']),
-    value: z.number().nullable().describe('the value of the condition the event is about (on a clear: the clearing value); null when there is none (a silent sensor)'),
+    value: z
+      .number()
+      .nullable()
+      .describe('the value of the condition the event is about (on a clear: the clearing value); null when there is none (a silent sensor)'),
     metric: z.string().nullable().describe('the metric of that value (of an any: rule, the sub-condition that fired); null when there is none'),
     message: z.string(),
     messages: z.object({ en: z.string(), zh: z.string() }).optional().describe('both languages, when the rule gives its message in both'),
@@ -251,7 +283,13 @@ export const CommandBody = z
       .union([TimeArg, z.number().int().positive()])
       .optional()
       .describe('auto mode: hold the actuator until this time (ISO 8601 or epoch ms), then the rules take it back; at most 7 days ahead'),
-    forMinutes: z.number().int().min(1).max(7 * 24 * 60).optional().describe('auto mode: hold it this many minutes; default: the farm file\'s operatorHold (30 min)'),
+    forMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional()
+      .describe("auto mode: hold it this many minutes; default: the farm file's operatorHold (30 min)"),
   })
   .strict()
   .refine((b) => b.action !== 'set' || b.value !== undefined, { path: ['value'], message: 'action set needs a value between 0 and 100' })
@@ -264,17 +302,39 @@ export const ModeBody = z
   .object({
     mode: z.enum(['auto', 'manual']),
     until: TimeArg.optional().describe('manual until this time, then back to auto'),
-    forMinutes: z.number().int().min(1).max(7 * 24 * 60).optional().describe('manual for this many minutes, then back to auto'),
+    forMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional()
+      .describe('manual for this many minutes, then back to auto'),
   })
   .strict()
   .refine((b) => !(b.until && b.forMinutes), { message: 'give until or forMinutes, not both' })
   .refine((b) => b.mode === 'manual' || (!b.until && !b.forMinutes), { message: 'until / forMinutes only go with mode manual' });
 export const ModeResponse = z.object({ actuator: ActuatorView });
 export const CommandsQuery = z
-  .object({ device: Id.optional(), site: Id.optional(), from: TimeArg.optional(), to: TimeArg.optional(), limit: z.coerce.number().int().min(1).max(5000).default(200) })
+  .object({
+    device: Id.optional(),
+    site: Id.optional(),
+    from: TimeArg.optional(),
+    to: TimeArg.optional(),
+    limit: z.coerce.number().int().min(1).max(5000).default(200),
+  })
   .strict();
 export const CommandsResponse = z.object({
-  commands: z.array(z.object({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), command: PendingCommand, outcome: z.enum(['sent', 'acked', 'retried', 'failed']), ts: z.number() })),
+  commands: z.array(
+    z.object({
+      site: z.string(),
+      zone: z.string(),
+      kind: z.enum(ZONE_KINDS),
+      device: z.string(),
+      command: PendingCommand,
+      outcome: z.enum(['sent', 'acked', 'retried', 'failed']),
+      ts: z.number(),
+    }),
+  ),
 });
 
 // ---- rules
@@ -285,7 +345,16 @@ export const ReplaceRulesResponse = RulesResponse.extend({ changed: z.array(z.st
 export const DryRunBody = z.object({ rule: z.unknown(), from: TimeArg.default('-24h'), to: TimeArg.default('now') }).strict();
 export const DryRunResponse = z.object({
   events: z.array(
-    z.object({ ts: z.number(), kind: z.enum(['fired', 'escalated', 'deescalated', 'cleared']), site: z.string(), zone: z.string(), device: z.string().optional(), level: z.string().optional(), metric: z.string().optional(), value: z.number().optional() }),
+    z.object({
+      ts: z.number(),
+      kind: z.enum(['fired', 'escalated', 'deescalated', 'cleared']),
+      site: z.string(),
+      zone: z.string(),
+      device: z.string().optional(),
+      level: z.string().optional(),
+      metric: z.string().optional(),
+      value: z.number().optional(),
+    }),
   ),
 });
 export { ProblemList };
@@ -309,14 +378,22 @@ export const Silence = z
     active: z.boolean(),
   })
   .meta({ id: 'Silence' });
-export const SilencesQuery = z.object({ state: z.enum(['active', 'all']).default('active').describe('all: also those that ended in the last 7 days') }).strict();
+export const SilencesQuery = z
+  .object({ state: z.enum(['active', 'all']).default('active').describe('all: also those that ended in the last 7 days') })
+  .strict();
 export const SilencesResponse = z.object({ silences: z.array(Silence) });
 export const SilenceBody = z
   .object({
     match: SilenceMatchBody,
     reason: z.string().trim().min(1, 'say why (it is shown with the silence)').max(500),
     until: TimeArg.optional().describe('the silence ends then'),
-    forMinutes: z.number().int().min(1).max(30 * 24 * 60).optional().describe('the silence ends after this many minutes'),
+    forMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24 * 60)
+      .optional()
+      .describe('the silence ends after this many minutes'),
     from: TimeArg.optional().describe('a maintenance window that starts later; default now'),
   })
   .strict()
@@ -369,14 +446,21 @@ export const UserParams = z.object({ name: UserName });
 export const PutUserBody = z
   .object({
     role: Role,
-    password: z.string().min(10, 'a password needs at least 10 characters').max(256).optional().describe('required for a new user; stored only as a scrypt hash'),
+    password: z
+      .string()
+      .min(10, 'a password needs at least 10 characters')
+      .max(256)
+      .optional()
+      .describe('required for a new user; stored only as a scrypt hash'),
     sites: z
       .array(Id)
       .min(1, 'give at least one site, or null for every site')
       .max(500)
       .nullable()
       .optional()
-      .describe('the sites the user may see: a list, or null for every site; absent keeps the current sites (every site for a new user of an admin of every site)'),
+      .describe(
+        'the sites the user may see: a list, or null for every site; absent keeps the current sites (every site for a new user of an admin of every site)',
+      ),
   })
   .strict();
 export const PutUserResponse = z.object({ user: UserInfo, created: z.boolean() });
@@ -392,7 +476,16 @@ export const RejectsResponse = z.object({
     tagDuplicates: z.number().describe('ear-tag reads delivered again (same reader, tag, ts): stored and counted once'),
     rejected: z.record(z.string(), z.number()),
   }),
-  rejects: z.array(z.object({ reason: z.enum(REJECT_REASONS as [string, ...string[]]), detail: z.string(), topic: z.string(), device: z.string().optional(), ts: z.number(), sample: z.string().optional() })),
+  rejects: z.array(
+    z.object({
+      reason: z.enum(REJECT_REASONS as [string, ...string[]]),
+      detail: z.string(),
+      topic: z.string(),
+      device: z.string().optional(),
+      ts: z.number(),
+      sample: z.string().optional(),
+    }),
+  ),
 });
 
 export type MeT = z.infer<typeof Me>;
@@ -409,7 +502,11 @@ export type ReadingsResponseT = z.infer<typeof ReadingsResponse>;
 export type DrainageResponseT = z.infer<typeof DrainageResponse>;
 
 // ---- animals
-const TagParam = z.string().min(1).max(124).regex(/^[0-9A-Za-z]+$/, 'a tag is an FDX-B number (15 digits) or a UHF EPC (hex)');
+const TagParam = z
+  .string()
+  .min(1)
+  .max(124)
+  .regex(/^[0-9A-Za-z]+$/, 'a tag is an FDX-B number (15 digits) or a UHF EPC (hex)');
 export const AnimalView = z.object({
   tag: z.string(),
   scheme: z.enum(['fdx-b', 'epc']),
@@ -419,7 +516,7 @@ export const AnimalView = z.object({
   sex: z.enum(['f', 'm']).optional(),
   site: z.string().optional(),
   home: z.string().optional().describe('the zone the animal belongs to (register)'),
-  location: z.enum(['in', 'out', 'unplaced']).describe('in: in zone; out: left through zone\'s gate (out at pasture); unplaced: never read at a gate'),
+  location: z.enum(['in', 'out', 'unplaced']).describe("in: in zone; out: left through zone's gate (out at pasture); unplaced: never read at a gate"),
   zone: z.string().optional().describe('where its last gate read put it (in), or the zone it went out of'),
   since: z.number().optional().describe('time of that gate read'),
   lastSeen: z.number().optional().describe('time of its newest read by any reader'),
@@ -440,14 +537,19 @@ export const AnimalsQuery = z
   .strict();
 export const AnimalsResponse = z.object({ total: z.number(), animals: z.array(AnimalView) });
 export const AnimalParams = z.object({ tag: TagParam });
-export const AnimalQuery = z.object({ from: TimeArg.default('-30d'), to: TimeArg.default('now'), limit: z.coerce.number().int().min(1).max(5000).default(1000) }).strict();
+export const AnimalQuery = z
+  .object({ from: TimeArg.default('-30d'), to: TimeArg.default('now'), limit: z.coerce.number().int().min(1).max(5000).default(1000) })
+  .strict();
 const TagReadView = z.object({ ts: z.number(), device: z.string(), site: z.string(), zone: z.string(), direction: z.enum(['in', 'out']).optional() });
 export const AnimalResponse = z.object({
   animal: AnimalView,
   reads: z.array(TagReadView).describe('newest first'),
   moves: z.array(TagReadView.required({ direction: true })).describe('gate reads that changed where the animal is, newest first'),
 });
-export const ImportBody = z.string().min(1, 'send the CSV as the body (Content-Type: text/csv)').describe('CSV: header tag,group,born,sex,zone (optional site), one animal a line');
+export const ImportBody = z
+  .string()
+  .min(1, 'send the CSV as the body (Content-Type: text/csv)')
+  .describe('CSV: header tag,group,born,sex,zone (optional site), one animal a line');
 export const ImportResponse = z.object({
   lines: z.number(),
   added: z.number(),

@@ -66,8 +66,28 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   const shares = createShareLinks({ db, logger: deps.logger, now });
   const audit = createAuditLog({ db, logger: deps.logger, now });
   const credentials = createCredentials(sessions, displays);
-  const intervals = createReportIntervals({ get farm() { return deps.farm; }, store: deps.store, bus: deps.bus, logger: deps.logger, now });
-  const ctx: RouteContext = { deps, options, sessions, displays, shares, audit, credentials, loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }), users, intervals, now };
+  const intervals = createReportIntervals({
+    get farm() {
+      return deps.farm;
+    },
+    store: deps.store,
+    bus: deps.bus,
+    logger: deps.logger,
+    now,
+  });
+  const ctx: RouteContext = {
+    deps,
+    options,
+    sessions,
+    displays,
+    shares,
+    audit,
+    credentials,
+    loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }),
+    users,
+    intervals,
+    now,
+  };
 
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -93,22 +113,63 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
   // Only the routes that ask for it (config.rateLimit): the share page and display links, reachable without login.
   void app.register(fastifyRateLimit, {
     global: false,
-    errorResponseBuilder: (_request, context) => new ApiError('TOO_MANY_REQUESTS', `Too many requests from this address: try again in ${Math.ceil(context.ttl / 1000)} s.`),
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('TOO_MANY_REQUESTS', `Too many requests from this address: try again in ${Math.ceil(context.ttl / 1000)} s.`),
   });
   // After the plugins above (lifecycle hooks run in the order they are added: cookies are parsed before auth);
   // their onRoute checks apply to every route registered from here on.
   installAuth(app, credentials);
-  const routeTable = installSiteScope(app, { get config() { return deps.config; }, get farm() { return deps.farm; }, activeAlerts: () => deps.rules.activeAlerts() }, [{ prefix: DOCS_PREFIX, why: 'the API documentation, no site data' }]);
+  const routeTable = installSiteScope(
+    app,
+    {
+      get config() {
+        return deps.config;
+      },
+      get farm() {
+        return deps.farm;
+      },
+      activeAlerts: () => deps.rules.activeAlerts(),
+    },
+    [{ prefix: DOCS_PREFIX, why: 'the API documentation, no site data' }],
+  );
   installAudit(app, audit);
   registerOpenApi(app);
   void app.register(async (api) => {
-    for (const routes of [opsRoutes, sessionRoutes, sitesRoutes, readingsRoutes, alertsRoutes, actuatorsRoutes, rulesRoutes, rejectsRoutes, usersRoutes, animalsRoutes, sharesRoutes, sharePublicRoutes, displaysRoutes, auditRoutes, notificationsRoutes])
+    for (const routes of [
+      opsRoutes,
+      sessionRoutes,
+      sitesRoutes,
+      readingsRoutes,
+      alertsRoutes,
+      actuatorsRoutes,
+      rulesRoutes,
+      rejectsRoutes,
+      usersRoutes,
+      animalsRoutes,
+      sharesRoutes,
+      sharePublicRoutes,
+      displaysRoutes,
+      auditRoutes,
+      notificationsRoutes,
+    ])
       await api.register(routes(ctx));
   });
   const page = registerPage(app, { shareIsOpen: (token) => Boolean(shares.open(token)), shareRateLimit: shareRateLimit(ctx) });
 
-  const live = attachLive({ app, bus: deps.bus, get config() { return deps.config; }, credentials, coalesceMs: options.coalesceMs, now });
-  const sweeper = setInterval(() => void sessions.sweep().catch((err: Error) => deps.logger.warn({ err: err.message }, 'expired sessions not removed; retried in a minute')), 60_000);
+  const live = attachLive({
+    app,
+    bus: deps.bus,
+    get config() {
+      return deps.config;
+    },
+    credentials,
+    coalesceMs: options.coalesceMs,
+    now,
+  });
+  const sweeper = setInterval(
+    () => void sessions.sweep().catch((err: Error) => deps.logger.warn({ err: err.message }, 'expired sessions not removed; retried in a minute')),
+    60_000,
+  );
   sweeper.unref();
 
   return {

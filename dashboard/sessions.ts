@@ -67,7 +67,10 @@ interface Row {
  * of the service (a wall display does not drop to the login form after an update). Random tokens, stored as
  * SHA-256 hashes; logout, expiry and a change to the user end them.
  */
-export function createSessionStore(deps: { db: AccessDb; findUser: (name: string) => UserT | undefined }, options: { ttlMs: number; now?: () => number }): SessionStore {
+export function createSessionStore(
+  deps: { db: AccessDb; findUser: (name: string) => UserT | undefined },
+  options: { ttlMs: number; now?: () => number },
+): SessionStore {
   const now = options.now ?? Date.now;
   const { db } = deps;
   const listeners: ((session: Session, reason: SessionEndReason) => void)[] = [];
@@ -113,7 +116,12 @@ export function createSessionStore(deps: { db: AccessDb; findUser: (name: string
       const token = newToken();
       const createdAt = now();
       const row: Row = { id: tokenHash(token), user: user.name, stamp: userStamp(user), created_at: createdAt, expires_at: createdAt + options.ttlMs };
-      await db.write('storing a session', [{ sql: 'INSERT INTO sessions (id, user, stamp, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', rows: [[row.id, row.user, row.stamp, row.created_at, row.expires_at]] }]);
+      await db.write('storing a session', [
+        {
+          sql: 'INSERT INTO sessions (id, user, stamp, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+          rows: [[row.id, row.user, row.stamp, row.created_at, row.expires_at]],
+        },
+      ]);
       return { token, session: fromRow(row)! };
     },
     get: (token) => (token ? lookup(tokenHash(token)) : undefined),

@@ -28,7 +28,6 @@ export function metricConditions(condition: ConditionT): MetricConditionT[] {
   return [];
 }
 
-
 /** Grades of pipe fill when no rule defines them (SPEC example: above 50 yellow, 70 orange, 85 red). */
 export const DEFAULT_FILL_LEVELS = [
   { name: 'yellow', above: 50 },
@@ -88,7 +87,12 @@ function actuatorInfo(view: ActuatorView | undefined): ActuatorInfoT {
 
 function deviceView(
   device: IndexedDevice,
-  inputs: { presence: Map<string, DevicePresence>; latest: Map<string, LatestValue[]>; actuators: Map<string, ActuatorView>; reportEveryMs: (device: string) => number | undefined },
+  inputs: {
+    presence: Map<string, DevicePresence>;
+    latest: Map<string, LatestValue[]>;
+    actuators: Map<string, ActuatorView>;
+    reportEveryMs: (device: string) => number | undefined;
+  },
 ): DeviceViewT {
   const presence = inputs.presence.get(device.device);
   const latest: DeviceViewT['latest'] = {};
@@ -151,6 +155,15 @@ export function buildSiteViews(inputs: SiteViewInputs, onlySite?: string): SiteV
         };
       });
       const alerts = (alertsBySite.get(site.id) ?? []).filter((a) => a.state !== 'cleared');
-      return { id: site.id, name: site.name, timeZone: inputs.farm.timeZone(site.id), language: site.language, operatorHoldMs: inputs.config.operatorHold, activeAlerts: alerts.length, worstSeverity: worstSeverity(alerts), zones };
+      return {
+        id: site.id,
+        name: site.name,
+        timeZone: inputs.farm.timeZone(site.id),
+        language: site.language,
+        operatorHoldMs: inputs.config.operatorHold,
+        activeAlerts: alerts.length,
+        worstSeverity: worstSeverity(alerts),
+        zones,
+      };
     });
 }

@@ -72,7 +72,11 @@ export function sameOrigin(headers: { origin?: string; host?: string; 'x-forward
 type StatusEvent = FarmEvents['status'][0];
 
 export function attachLive(deps: LiveDeps): LiveHandle {
-  const io: LiveServer = new Server(deps.app.server, { serveClient: false, maxHttpBufferSize: 16 * 1024, allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)) });
+  const io: LiveServer = new Server(deps.app.server, {
+    serveClient: false,
+    maxHttpBufferSize: 16 * 1024,
+    allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)),
+  });
   const byId = new Map<string, Set<LiveSocket>>();
 
   io.use((socket, next) => {
@@ -80,7 +84,8 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     const given = typeof auth?.token === 'string' ? auth.token : cookies[SESSION_COOKIE];
     const session = deps.credentials.resolve(given);
-    if (!session) return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: 'Log in first (POST /api/login); the session may have expired.' } }));
+    if (!session)
+      return next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: 'Log in first (POST /api/login); the session may have expired.' } }));
     socket.data.session = session;
     next();
   });
@@ -94,10 +99,13 @@ export function attachLive(deps: LiveDeps): LiveHandle {
     const expiry =
       session.expiresAt === undefined
         ? undefined
-        : setTimeout(() => {
-            socket.emit('session-ended', { reason: 'expired' });
-            socket.disconnect(true);
-          }, Math.min(2 ** 31 - 1, Math.max(0, session.expiresAt - deps.now())));
+        : setTimeout(
+            () => {
+              socket.emit('session-ended', { reason: 'expired' });
+              socket.disconnect(true);
+            },
+            Math.min(2 ** 31 - 1, Math.max(0, session.expiresAt - deps.now())),
+          );
     expiry?.unref();
     const scope = scopeOf(session, deps.config);
 

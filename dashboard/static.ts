@@ -39,21 +39,33 @@ export function registerPage(app: FastifyInstance, options: PageOptions): { warm
     }
     return h;
   };
-  const page = { config: { access: 'public' as const, site: siteOf.none('the page itself; it fetches data with a login or a share token') }, schema: { hide: true } };
+  const page = {
+    config: { access: 'public' as const, site: siteOf.none('the page itself; it fetches data with a login or a share token') },
+    schema: { hide: true },
+  };
 
   // In a plugin, so hooks of plugins registered before it (the rate limit) see these routes.
   void app.register(async (app) => {
-    app.get('/', page, async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(await htmlFile('index.html')));
-
-    app.get<{ Params: { token: string } }>('/share/:token', { ...page, config: { ...page.config, rateLimit: options.shareRateLimit } }, async (request, reply) => {
-      const open = options.shareIsOpen(request.params.token);
-      return reply
-        .code(open ? 200 : 404)
+    app.get('/', page, async (_request, reply) =>
+      reply
         .type('text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('x-robots-tag', 'noindex')
-        .send(await htmlFile(open ? 'share.html' : 'share-gone.html'));
-    });
+        .header('cache-control', 'no-cache')
+        .send(await htmlFile('index.html')),
+    );
+
+    app.get<{ Params: { token: string } }>(
+      '/share/:token',
+      { ...page, config: { ...page.config, rateLimit: options.shareRateLimit } },
+      async (request, reply) => {
+        const open = options.shareIsOpen(request.params.token);
+        return reply
+          .code(open ? 200 : 404)
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .header('x-robots-tag', 'noindex')
+          .send(await htmlFile(open ? 'share.html' : 'share-gone.html'));
+      },
+    );
 
     const assets = [
       ['/app.js', 'text/javascript; charset=utf-8', 'app', 'js'],

@@ -49,7 +49,14 @@ export class UserChangeError extends Error {
 }
 
 const Overlay = z.object({
-  users: z.array(z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), passwordHash: z.string().refine(isSecretHash), sites: z.array(z.string()).optional() })),
+  users: z.array(
+    z.object({
+      name: z.string(),
+      role: z.enum(['viewer', 'operator', 'admin']),
+      passwordHash: z.string().refine(isSecretHash),
+      sites: z.array(z.string()).optional(),
+    }),
+  ),
   removed: z.array(z.string()),
 });
 type OverlayT = z.infer<typeof Overlay>;
@@ -89,7 +96,11 @@ function saveOverlay(file: string, overlay: OverlayT): void {
   try {
     writeFileDurably(file, `${JSON.stringify(overlay, null, 1)}\n`, { mode: 0o600 });
   } catch (err) {
-    throw new StoreError('STORE_WRITE', `cannot write ${file} (${(err as Error).message}): check that DATA_DIR exists and is writable; the user was not changed`, true);
+    throw new StoreError(
+      'STORE_WRITE',
+      `cannot write ${file} (${(err as Error).message}): check that DATA_DIR exists and is writable; the user was not changed`,
+      true,
+    );
   }
 }
 
@@ -120,7 +131,12 @@ export function createUserDirectory(configUsers: readonly UserT[] | (() => reado
     for (const u of overlay.users) all.set(u.name, { user: { name: u.name, role: u.role, passwordHash: u.passwordHash, sites: u.sites }, source: 'api' });
     return all;
   };
-  const info = (e: { user: UserT; source: UserInfo['source'] }): UserInfo => ({ name: e.user.name, role: e.user.role, ...(e.user.sites ? { sites: [...e.user.sites] } : {}), source: e.source });
+  const info = (e: { user: UserT; source: UserInfo['source'] }): UserInfo => ({
+    name: e.user.name,
+    role: e.user.role,
+    ...(e.user.sites ? { sites: [...e.user.sites] } : {}),
+    source: e.source,
+  });
 
   function commit(next: OverlayT): void {
     if (options.file) saveOverlay(options.file, next);
@@ -142,7 +158,10 @@ export function createUserDirectory(configUsers: readonly UserT[] | (() => reado
     },
     remove(name) {
       if (!current().has(name)) return false;
-      commit({ users: overlay.users.filter((u) => u.name !== name), removed: fileUsers().some((u) => u.name === name) ? [...new Set([...overlay.removed, name])] : overlay.removed });
+      commit({
+        users: overlay.users.filter((u) => u.name !== name),
+        removed: fileUsers().some((u) => u.name === name) ? [...new Set([...overlay.removed, name])] : overlay.removed,
+      });
       return true;
     },
   };

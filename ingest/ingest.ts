@@ -81,7 +81,11 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   const seedLedger = () =>
     store.latest().then(
       (values) => (ledger.seed(values), late.seed(values)),
-      (err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory'),
+      (err: Error) =>
+        logger.warn(
+          { err: err.message },
+          'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory',
+        ),
     );
   /** Per device, the write of its newest accepted values: a duplicate is acknowledged only once its original is durable. */
   const lastWrite = new Map<string, Promise<void>>();
@@ -162,7 +166,12 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     if (!parsed) return void recordReject('unauthorised_topic', 'not a device topic', topic, sender, payload);
     const device = deps.farm().device(parsed.device);
     if (!device) return void recordReject('unknown_device', `device ${parsed.device} is not in the farm config: provision it first`, topic, sender, payload);
-    if ((sender && sender !== device.device) || device.site !== parsed.site || device.zone !== parsed.zone || !PUBLISH_CHANNELS[device.role].includes(parsed.channel))
+    if (
+      (sender && sender !== device.device) ||
+      device.site !== parsed.site ||
+      device.zone !== parsed.zone ||
+      !PUBLISH_CHANNELS[device.role].includes(parsed.channel)
+    )
       return void recordReject('unauthorised_topic', `${sender ?? 'sender'} may not publish on ${topic}`, topic, sender, payload);
     const ref: DeviceRef = { site: device.site, zone: device.zone, kind: device.kind, device: device.device };
     messageCounter(parsed.channel).inc();
@@ -246,7 +255,13 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
 
   async function handleTags(ref: DeviceRef, at: 'gate' | 'pen' | 'feeder', topic: string, payload: Buffer): Promise<void> {
     stats.messages++;
-    const result = validateTagReads(payload, { at, now: now(), maxBytes: options.maxPayloadBytes, maxFutureMs: options.maxFutureMs, maxPastMs: options.maxPastMs });
+    const result = validateTagReads(payload, {
+      at,
+      now: now(),
+      maxBytes: options.maxPayloadBytes,
+      maxFutureMs: options.maxFutureMs,
+      maxPastMs: options.maxPastMs,
+    });
     for (const r of result.rejects) recordReject(r.reason, r.detail, topic, ref.device, payload);
     if (!result.reads) return;
     const { ts, direction, tags } = result.reads;
@@ -283,7 +298,10 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
     stats: (): IngestStats => ({ ...stats, rejected: { ...counts } }),
     rejects: () => rejects.slice(),
     presence: () =>
-      deps.farm().devices().map((d) => ({ ...(presence.get(d.device) ?? { site: d.site, zone: d.zone, kind: d.kind, device: d.device, status: 'unknown' as const }) })),
+      deps
+        .farm()
+        .devices()
+        .map((d) => ({ ...(presence.get(d.device) ?? { site: d.site, zone: d.zone, kind: d.kind, device: d.device, status: 'unknown' as const }) })),
     flush: async () => {
       await Promise.all([batcher.flush(), tagBatcher.flush()]);
     },

@@ -284,7 +284,10 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
  * ingest, and in split mode by the rules and dashboard processes on the readings they import (cluster/event-bridge.ts),
  * since two ingest processes behind a shared subscription can each take one copy of a value.
  */
-export function createStoreLedger(store: Pick<Store, 'raw' | 'latest'>, options: Omit<LedgerOptions, 'lookup'> = {}): ReadingLedger & { seedFromStore(): Promise<void> } {
+export function createStoreLedger(
+  store: Pick<Store, 'raw' | 'latest'>,
+  options: Omit<LedgerOptions, 'lookup'> = {},
+): ReadingLedger & { seedFromStore(): Promise<void> } {
   const ledger = createReadingLedger({ ...options, lookup: (device, from, to) => store.raw({ device, from, to: to + 1, limit: 1_000_000 }) });
   return { ...ledger, seedFromStore: async () => ledger.seed(await store.latest()) };
 }

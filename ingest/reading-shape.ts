@@ -18,7 +18,10 @@ export const MAX_METRIC_NAME = 64;
 export const ReadingShape = z
   .object({
     ts: TimestampShape.optional(),
-    metrics: z.record(z.string().max(MAX_METRIC_NAME), z.custom<number | null>((v) => typeof v === 'number' || v === null, 'metric values must be numbers')),
+    metrics: z.record(
+      z.string().max(MAX_METRIC_NAME),
+      z.custom<number | null>((v) => typeof v === 'number' || v === null, 'metric values must be numbers'),
+    ),
   })
   .strict();
 export const Payload = z.union([ReadingShape, z.object({ readings: z.array(z.unknown()).min(1).max(MAX_BATCH) }).strict()]);

@@ -49,11 +49,19 @@ export function validateTagReads(payload: Buffer | string, ctx: TagValidationCon
   const shape = Shape.safeParse(json);
   if (!shape.success) {
     const issue = shape.error.issues[0];
-    return one('schema', `${issue.path.join('.') || 'payload'}: ${issue.message}; expected {"ts"?, "tags": ["982000123456789", ...], "direction"?: "in"|"out"}`);
+    return one(
+      'schema',
+      `${issue.path.join('.') || 'payload'}: ${issue.message}; expected {"ts"?, "tags": ["982000123456789", ...], "direction"?: "in"|"out"}`,
+    );
   }
   const { ts: rawTs, tags: rawTags, direction } = shape.data;
-  if (ctx.at === 'gate' && !direction) return one('schema', 'a gate reader reports "direction": "in" or "out" with its tags (a reader at a pen or feeder is configured with at: pen or at: feeder)');
-  if (ctx.at !== 'gate' && direction) return one('schema', `only gate readers report a direction; this reader is at a ${ctx.at} (configure it with at: gate if it stands at a gate)`);
+  if (ctx.at === 'gate' && !direction)
+    return one(
+      'schema',
+      'a gate reader reports "direction": "in" or "out" with its tags (a reader at a pen or feeder is configured with at: pen or at: feeder)',
+    );
+  if (ctx.at !== 'gate' && direction)
+    return one('schema', `only gate readers report a direction; this reader is at a ${ctx.at} (configure it with at: gate if it stands at a gate)`);
   const time = checkTimestamp(rawTs, ctx);
   if (!time.ok) return { rejects: [{ reason: time.reason, detail: time.detail }] };
   const ts = time.ts;

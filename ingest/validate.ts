@@ -69,7 +69,8 @@ function validateOne(item: unknown, ctx: ValidationContext, shapes: ShapeCheck):
     if (ctx.metrics && !ctx.metrics.includes(name)) return { reason: 'unknown_metric', detail: `${name} is not among this device's configured metrics` };
     const value = metrics[name];
     if (value === null) return { reason: 'out_of_range', detail: `${name} is not a finite number (JSON has no NaN or Infinity)` };
-    if (!Number.isFinite(value) || value < spec.min || value > spec.max) return { reason: 'out_of_range', detail: `${name}=${value} is outside ${spec.min}…${spec.max} ${spec.unit}` };
+    if (!Number.isFinite(value) || value < spec.min || value > spec.max)
+      return { reason: 'out_of_range', detail: `${name}=${value} is outside ${spec.min}…${spec.max} ${spec.unit}` };
   }
   if (names === 0) return { reason: 'schema', detail: 'metrics is empty: send at least one metric' };
   const time = checkTimestamp(rawTs, ctx);

@@ -64,11 +64,18 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
         const now = d.clock.now();
         const attempts = delivery.attempts + 1;
         const next = afterAttempt(outcome, attempts, now, d.retry);
-        d.journal.recordAttempt(delivery.id, { status: next.status, attempts, at: now, nextAttemptAt: next.status === 'retrying' ? next.nextAttemptAt : undefined, error: next.status === 'sent' ? undefined : next.error });
+        d.journal.recordAttempt(delivery.id, {
+          status: next.status,
+          attempts,
+          at: now,
+          nextAttemptAt: next.status === 'retrying' ? next.nextAttemptAt : undefined,
+          error: next.status === 'sent' ? undefined : next.error,
+        });
         d.metrics?.notifications.inc({ channel: delivery.channel, outcome: next.status });
         const where = { channel: delivery.channel, delivery: delivery.id, attempts, alerts: delivery.items.map((i) => i.alertId) };
         if (next.status === 'failed') d.logger.error({ ...where, error: next.error }, `notification to channel ${delivery.channel} failed`);
-        else if (next.status === 'retrying') d.logger.warn({ ...where, error: next.error, nextAttemptAt: next.nextAttemptAt }, `notification to channel ${delivery.channel} will be tried again`);
+        else if (next.status === 'retrying')
+          d.logger.warn({ ...where, error: next.error, nextAttemptAt: next.nextAttemptAt }, `notification to channel ${delivery.channel} will be tried again`);
       })
       .catch((err: Error) => d.logger.error({ err, delivery: delivery.id }, 'could not record a notification attempt'))
       .finally(() => {

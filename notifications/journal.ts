@@ -124,13 +124,19 @@ export function openJournal(path: string) {
       'INSERT INTO deliveries (channel, site, kind, status, created_at, send_after, silence, message, flushed_at) VALUES (@channel, @site, @kind, @status, @created_at, @send_after, @silence, @message, @flushed_at)',
     ),
     insertItem: db.prepare('INSERT INTO delivery_items (delivery_id, alert_id, reason, since, alert) VALUES (?, ?, ?, ?, ?)'),
-    items: db.prepare<[number], { alert_id: string; reason: SendReason; since: number; alert: string }>('SELECT alert_id, reason, since, alert FROM delivery_items WHERE delivery_id = ? ORDER BY rowid'),
+    items: db.prepare<[number], { alert_id: string; reason: SendReason; since: number; alert: string }>(
+      'SELECT alert_id, reason, since, alert FROM delivery_items WHERE delivery_id = ? ORDER BY rowid',
+    ),
     dueGroups: db.prepare<[number], Row>("SELECT * FROM deliveries WHERE status = 'grouping' AND send_after <= ? ORDER BY id"),
     flushed: db.prepare("UPDATE deliveries SET status = 'queued', message = ?, flushed_at = ? WHERE id = ?"),
     remove: db.prepare('DELETE FROM deliveries WHERE id = ?'),
-    nextToSend: db.prepare<[string, number], Row>("SELECT * FROM deliveries WHERE channel = ? AND status IN ('queued', 'retrying') AND COALESCE(next_attempt_at, 0) <= ? ORDER BY id LIMIT 1"),
+    nextToSend: db.prepare<[string, number], Row>(
+      "SELECT * FROM deliveries WHERE channel = ? AND status IN ('queued', 'retrying') AND COALESCE(next_attempt_at, 0) <= ? ORDER BY id LIMIT 1",
+    ),
     waitingChannels: db.prepare<[], { channel: string }>("SELECT DISTINCT channel FROM deliveries WHERE status IN ('queued', 'retrying')"),
-    attempt: db.prepare('UPDATE deliveries SET status = @status, attempts = @attempts, last_attempt_at = @last_attempt_at, next_attempt_at = @next_attempt_at, sent_at = @sent_at, error = @error WHERE id = @id'),
+    attempt: db.prepare(
+      'UPDATE deliveries SET status = @status, attempts = @attempts, last_attempt_at = @last_attempt_at, next_attempt_at = @next_attempt_at, sent_at = @sent_at, error = @error WHERE id = @id',
+    ),
     byId: db.prepare<[number], Row>('SELECT * FROM deliveries WHERE id = ?'),
     dropItems: db.prepare('DELETE FROM delivery_items WHERE delivery_id = ?'),
     prune: db.prepare("DELETE FROM deliveries WHERE created_at < ? AND status IN ('sent', 'failed', 'silenced')"),
@@ -172,9 +178,28 @@ export function openJournal(path: string) {
       return r ? toDelivery(r) : undefined;
     },
     lastFlushAt: (site: string | undefined, channel: string): number | undefined => undef(q.lastFlush.get(site ?? null, channel)?.t ?? null),
-    create(d: { channel: string; site?: string; kind: Delivery['kind']; status: DeliveryStatus; createdAt: number; sendAfter?: number; silence?: string; message?: RenderedMessage }): number {
+    create(d: {
+      channel: string;
+      site?: string;
+      kind: Delivery['kind'];
+      status: DeliveryStatus;
+      createdAt: number;
+      sendAfter?: number;
+      silence?: string;
+      message?: RenderedMessage;
+    }): number {
       const flushedAt = d.status === 'queued' ? d.createdAt : null;
-      const info = q.insert.run({ channel: d.channel, site: d.site ?? null, kind: d.kind, status: d.status, created_at: d.createdAt, send_after: d.sendAfter ?? null, silence: d.silence ?? null, message: d.message ? JSON.stringify(d.message) : null, flushed_at: flushedAt });
+      const info = q.insert.run({
+        channel: d.channel,
+        site: d.site ?? null,
+        kind: d.kind,
+        status: d.status,
+        created_at: d.createdAt,
+        send_after: d.sendAfter ?? null,
+        silence: d.silence ?? null,
+        message: d.message ? JSON.stringify(d.message) : null,
+        flushed_at: flushedAt,
+      });
       return Number(info.lastInsertRowid);
     },
     addItem: (deliveryId: number, item: DeliveryItem) => void q.insertItem.run(deliveryId, item.alertId, item.reason, item.since, JSON.stringify(item.alert)),
@@ -187,7 +212,15 @@ export function openJournal(path: string) {
     },
     waitingChannels: (): string[] => q.waitingChannels.all().map((r) => r.channel),
     recordAttempt(id: number, a: { status: DeliveryStatus; attempts: number; at: number; nextAttemptAt?: number; error?: string }): void {
-      q.attempt.run({ id, status: a.status, attempts: a.attempts, last_attempt_at: a.at, next_attempt_at: a.nextAttemptAt ?? null, sent_at: a.status === 'sent' ? a.at : null, error: a.error ?? null });
+      q.attempt.run({
+        id,
+        status: a.status,
+        attempts: a.attempts,
+        last_attempt_at: a.at,
+        next_attempt_at: a.nextAttemptAt ?? null,
+        sent_at: a.status === 'sent' ? a.at : null,
+        error: a.error ?? null,
+      });
     },
     delivery: (id: number): Delivery | undefined => {
       const r = q.byId.get(id);
@@ -213,7 +246,11 @@ export function openJournal(path: string) {
         where.push('created_at < @to');
         params.to = query.to;
       }
-      const rows = db.prepare<Record<string, string | number>, Row>(`SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`).all(params);
+      const rows = db
+        .prepare<Record<string, string | number>, Row>(
+          `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+        )
+        .all(params);
       return rows.map(toDelivery);
     },
     /** Replaces a delivery's items (a group keeps only what is still worth sending when it goes out). */

@@ -66,7 +66,10 @@ export interface DecideContext {
 const unique = <T>(list: T[]): T[] => [...new Set(list)];
 
 function routeChannels(ctx: DecideContext, routes: number[], escalated: number[]): string[] {
-  return unique([...routes.flatMap((i) => ctx.routes[i]?.channels ?? []), ...escalated.filter((i) => routes.includes(i)).flatMap((i) => ctx.routes[i]?.escalate?.channels ?? [])]);
+  return unique([
+    ...routes.flatMap((i) => ctx.routes[i]?.channels ?? []),
+    ...escalated.filter((i) => routes.includes(i)).flatMap((i) => ctx.routes[i]?.escalate?.channels ?? []),
+  ]);
 }
 
 function sendsTo(channels: string[], alertId: string, reason: SendReason): Send[] {
@@ -80,7 +83,8 @@ function arm(ctx: DecideContext, routes: number[], escalated: number[], previous
     const r = ctx.routes[i];
     if (!r) continue;
     if (r.repeat) due.push({ route: i, kind: 'repeat', at: ctx.now + r.repeat });
-    if (r.escalate && !escalated.includes(i)) due.push(previous.find((d) => d.route === i && d.kind === 'escalate') ?? { route: i, kind: 'escalate', at: ctx.now + r.escalate.after });
+    if (r.escalate && !escalated.includes(i))
+      due.push(previous.find((d) => d.route === i && d.kind === 'escalate') ?? { route: i, kind: 'escalate', at: ctx.now + r.escalate.after });
   }
   return due;
 }
@@ -92,7 +96,11 @@ function begin(ctx: DecideContext, alert: AlertEvent, reason: SendReason, told: 
   const channels = routeChannels(ctx, routes, []);
   if (routes.length === 0) return { tracked: undefined, sends: [], suppressed: [] };
   if (silence)
-    return { tracked: { alert, since: ctx.now, routes, silence, told, escalated: [], due: [] }, sends: [], suppressed: channels.map((channel) => ({ channel, silence, reason })) };
+    return {
+      tracked: { alert, since: ctx.now, routes, silence, told, escalated: [], due: [] },
+      sends: [],
+      suppressed: channels.map((channel) => ({ channel, silence, reason })),
+    };
   return {
     tracked: { alert, since: ctx.now, routes, told: unique([...told, ...channels]), escalated: [], due: arm(ctx, routes, [], []) },
     sends: sendsTo(channels, alert.id, reason),
@@ -115,11 +123,23 @@ export function onAlertEvent(prev: Tracked | undefined, alert: AlertEvent, ctx: 
   // Escalated (or de-escalated) while being notified.
   const routes = ctx.matches(alert);
   const silence = ctx.silenceOf(alert);
-  if (silence) return { tracked: { ...prev, alert, routes, silence, due: [] }, sends: [], suppressed: routeChannels(ctx, routes, prev.escalated).map((channel) => ({ channel, silence, reason: 'escalated' })) };
+  if (silence)
+    return {
+      tracked: { ...prev, alert, routes, silence, due: [] },
+      sends: [],
+      suppressed: routeChannels(ctx, routes, prev.escalated).map((channel) => ({ channel, silence, reason: 'escalated' })),
+    };
   const channels = routeChannels(ctx, routes, prev.escalated);
   const escalated = prev.escalated.filter((i) => routes.includes(i));
   return {
-    tracked: { ...prev, alert, routes, escalated, told: unique([...prev.told, ...channels]), due: arm(ctx, routes, escalated, prev.alert.state === 'acknowledged' ? [] : prev.due) },
+    tracked: {
+      ...prev,
+      alert,
+      routes,
+      escalated,
+      told: unique([...prev.told, ...channels]),
+      due: arm(ctx, routes, escalated, prev.alert.state === 'acknowledged' ? [] : prev.due),
+    },
     sends: sendsTo(channels, alert.id, 'escalated'),
     suppressed: [],
   };

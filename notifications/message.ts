@@ -97,7 +97,12 @@ function grouped(items: MessageItem[], ctx: MessageContext): RenderedMessage {
   const line = (i: MessageItem, md: boolean) => {
     const a = i.alert;
     const link = alertLink(ctx.publicUrl, a.id);
-    const parts = [`${head(i, ctx)} ${ctx.zoneName(a.zone)}${sep}${alertMessage(a, ctx.language)}`, valueText(a, ctx.language), levelText(a, ctx.language), formatSiteTime(a.ts, ctx.timeZone)].filter(Boolean);
+    const parts = [
+      `${head(i, ctx)} ${ctx.zoneName(a.zone)}${sep}${alertMessage(a, ctx.language)}`,
+      valueText(a, ctx.language),
+      levelText(a, ctx.language),
+      formatSiteTime(a.ts, ctx.timeZone),
+    ].filter(Boolean);
     const body = parts.join(' · ');
     return md ? `- ${body}${link ? ` [${w.open}](${link})` : ''}` : `- ${body}${link ? ` ${link}` : ''}`;
   };
@@ -112,7 +117,10 @@ const rank = (s: AlertEvent['severity']) => ({ critical: 0, warning: 1, info: 2 
 /** One message for one or more alerts of one site, worst first. */
 export function composeMessage(items: MessageItem[], ctx: MessageContext): RenderedMessage {
   if (items.length === 1) return single(items[0], ctx);
-  return grouped([...items].sort((a, b) => rank(a.alert.severity) - rank(b.alert.severity) || a.alert.ts - b.alert.ts), ctx);
+  return grouped(
+    [...items].sort((a, b) => rank(a.alert.severity) - rank(b.alert.severity) || a.alert.ts - b.alert.ts),
+    ctx,
+  );
 }
 
 /** A channel test (POST /api/channels/:id/test): in both languages, since a channel has no site. */
@@ -122,5 +130,10 @@ export function testMessage(channel: string, user: string, now: number, timeZone
   const zh = words('zh-CN');
   const title = `${en.testTitle} / ${zh.testTitle}`;
   const text = [title, fill(en.testText, { channel, user, time }), fill(zh.testText, { channel, user, time })].join('\n');
-  return { language: 'en', title, text, markdown: [`### ${title}`, '', fill(en.testText, { channel, user, time }), '', fill(zh.testText, { channel, user, time })].join('\n') };
+  return {
+    language: 'en',
+    title,
+    text,
+    markdown: [`### ${title}`, '', fill(en.testText, { channel, user, time }), '', fill(zh.testText, { channel, user, time })].join('\n'),
+  };
 }

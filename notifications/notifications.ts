@@ -87,12 +87,25 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger.child({ component: 'notifications' });
   const channels = new Map(deps.config.channels.map((c) => [c.id, c]));
-  const mailer: Mailer | undefined = opts.smtpUrl && deps.config.channels.some((c) => c.type === 'email') ? createMailer(opts.smtpUrl, opts.attemptTimeoutMs) : undefined;
-  const senders = new Map<string, ChannelSend>(deps.config.channels.map((c) => [c.id, senderFor(c, { fetch: deps.fetch ?? fetch, now: () => clock.now(), mailer, smtpUrl: opts.smtpUrl })]));
+  const mailer: Mailer | undefined =
+    opts.smtpUrl && deps.config.channels.some((c) => c.type === 'email') ? createMailer(opts.smtpUrl, opts.attemptTimeoutMs) : undefined;
+  const senders = new Map<string, ChannelSend>(
+    deps.config.channels.map((c) => [c.id, senderFor(c, { fetch: deps.fetch ?? fetch, now: () => clock.now(), mailer, smtpUrl: opts.smtpUrl })]),
+  );
   const journal: Journal = openJournal(deps.journalPath ?? ':memory:');
   const tracked = new Map<string, Tracked>();
   let silences: Silence[] = [];
-  const dispatcher = createDispatcher({ journal, channels, senders, clock, logger, metrics: deps.metrics, retry: opts.retry, attemptTimeoutMs: opts.attemptTimeoutMs, publicUrl: opts.publicUrl });
+  const dispatcher = createDispatcher({
+    journal,
+    channels,
+    senders,
+    clock,
+    logger,
+    metrics: deps.metrics,
+    retry: opts.retry,
+    attemptTimeoutMs: opts.attemptTimeoutMs,
+    publicUrl: opts.publicUrl,
+  });
   const pump = () => {
     if (state !== 'stopped') dispatcher.pump();
   };
@@ -129,10 +142,20 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
 
   /** A send joins the group collecting (site, channel), or starts one. */
   function enqueue(s: Send, alert: AlertEvent, since: number, now: number): void {
-    if (!channels.has(s.channel)) return logger.error({ channel: s.channel }, 'a route names a channel that does not exist: check notifications: in the farm file');
+    if (!channels.has(s.channel))
+      return logger.error({ channel: s.channel }, 'a route names a channel that does not exist: check notifications: in the farm file');
     const item: DeliveryItem = { alertId: s.alertId, reason: s.reason, alert, since };
     const open = journal.openGroup(alert.site, s.channel);
-    const id = open?.id ?? journal.create({ channel: s.channel, site: alert.site, kind: 'alerts', status: 'grouping', createdAt: now, sendAfter: groupSendTime(journal.lastFlushAt(alert.site, s.channel), now, opts.group) });
+    const id =
+      open?.id ??
+      journal.create({
+        channel: s.channel,
+        site: alert.site,
+        kind: 'alerts',
+        status: 'grouping',
+        createdAt: now,
+        sendAfter: groupSendTime(journal.lastFlushAt(alert.site, s.channel), now, opts.group),
+      });
     journal.addItem(id, item);
   }
 
@@ -246,8 +269,17 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
       for (const t of journal.tracked()) tracked.set(t.alert.id, rematch(t, ctx));
       deps.bus.on('alert', listener);
       state = 'running';
-      if (deps.config.channels.length > 0 && !opts.publicUrl) logger.warn('PUBLIC_URL is not set: notifications will carry no link to the dashboard; set it to the address users open the dashboard at');
-      logger.info({ channels: channels.size, routes: deps.config.notifications.length, open: tracked.size, silences: silences.filter((s) => silenceActive(s, now)).length }, 'notifications started');
+      if (deps.config.channels.length > 0 && !opts.publicUrl)
+        logger.warn('PUBLIC_URL is not set: notifications will carry no link to the dashboard; set it to the address users open the dashboard at');
+      logger.info(
+        {
+          channels: channels.size,
+          routes: deps.config.notifications.length,
+          open: tracked.size,
+          silences: silences.filter((s) => silenceActive(s, now)).length,
+        },
+        'notifications started',
+      );
       timer = clock.setTimeout(loop, 0);
     },
     async stop() {
@@ -289,9 +321,19 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
     addSilence(input, user) {
       const now = clock.now();
       const startsAt = input.startsAt ?? now;
-      if (Object.values(input.match).every((v) => v === undefined)) throw new NotificationsError('BAD_SILENCE', 'a silence needs at least one of site, zone, device or rule in match');
-      if (!(input.endsAt > now && input.endsAt > startsAt)) throw new NotificationsError('BAD_SILENCE', 'a silence must end in the future and after it starts: give until (a later time) or forMinutes');
-      const silence: Silence = { id: input.id ?? `sil-${randomUUID().slice(0, 8)}`, match: { ...input.match }, reason: input.reason, startsAt, endsAt: input.endsAt, createdBy: user, createdAt: now };
+      if (Object.values(input.match).every((v) => v === undefined))
+        throw new NotificationsError('BAD_SILENCE', 'a silence needs at least one of site, zone, device or rule in match');
+      if (!(input.endsAt > now && input.endsAt > startsAt))
+        throw new NotificationsError('BAD_SILENCE', 'a silence must end in the future and after it starts: give until (a later time) or forMinutes');
+      const silence: Silence = {
+        id: input.id ?? `sil-${randomUUID().slice(0, 8)}`,
+        match: { ...input.match },
+        reason: input.reason,
+        startsAt,
+        endsAt: input.endsAt,
+        createdBy: user,
+        createdAt: now,
+      };
       for (const k of Object.keys(silence.match) as (keyof Silence['match'])[]) if (silence.match[k] === undefined) delete silence.match[k];
       journal.putSilence(silence);
       refreshSilences(now);
@@ -313,7 +355,11 @@ export function createNotifications(deps: NotificationsDeps, options: Partial<No
     },
     deliveries: (q) => journal.deliveries(q).map(view),
     async testChannel(channelId, user) {
-      if (!channels.has(channelId)) throw new NotificationsError('NOT_FOUND', `There is no channel "${channelId}" in the farm file (channels: ${[...channels.keys()].join(', ') || 'none'}).`);
+      if (!channels.has(channelId))
+        throw new NotificationsError(
+          'NOT_FOUND',
+          `There is no channel "${channelId}" in the farm file (channels: ${[...channels.keys()].join(', ') || 'none'}).`,
+        );
       const now = clock.now();
       const timeZone = deps.farm.timeZone(deps.config.sites[0]?.id ?? '');
       const id = journal.create({ channel: channelId, kind: 'test', status: 'queued', createdAt: now, message: testMessage(channelId, user, now, timeZone) });

@@ -16,6 +16,10 @@ export function routeMatches(route: NotificationRouteT, alert: Pick<AlertEvent, 
   );
 }
 
-export function matchingRoutes(routes: readonly NotificationRouteT[], alert: Pick<AlertEvent, 'site' | 'zone' | 'rule' | 'severity'>, kind: ZoneKind | undefined): number[] {
+export function matchingRoutes(
+  routes: readonly NotificationRouteT[],
+  alert: Pick<AlertEvent, 'site' | 'zone' | 'rule' | 'severity'>,
+  kind: ZoneKind | undefined,
+): number[] {
   return routes.flatMap((r, i) => (routeMatches(r, alert, kind) ? [i] : []));
 }

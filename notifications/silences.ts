@@ -38,7 +38,12 @@ export function silenceActive(s: Silence, now: number): boolean {
 /** Every field the silence names must be the alert's; a silence names at least one. */
 export function silenceMatches(s: Pick<Silence, 'match'>, a: SilenceTarget): boolean {
   const m = s.match;
-  return (m.site === undefined || m.site === a.site) && (m.zone === undefined || m.zone === a.zone) && (m.device === undefined || m.device === a.device) && (m.rule === undefined || m.rule === a.rule);
+  return (
+    (m.site === undefined || m.site === a.site) &&
+    (m.zone === undefined || m.zone === a.zone) &&
+    (m.device === undefined || m.device === a.device) &&
+    (m.rule === undefined || m.rule === a.rule)
+  );
 }
 
 /** The active silence holding this alert back (the one that lasts longest), if any. */

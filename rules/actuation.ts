@@ -101,10 +101,18 @@ export function createActuation(deps: Deps): Actuation {
         want: first.want.action,
         ...(first.want.value !== undefined ? { wantValue: first.want.value } : {}),
       };
-      const facts = { ...systemFacts({ rule: SYSTEM_HOLD, site: dev.site, zone: dev.zone, device: entry.device, severity: 'warning', message, detail }), value: first.reading, metric: first.metric };
+      const facts = {
+        ...systemFacts({ rule: SYSTEM_HOLD, site: dev.site, zone: dev.zone, device: entry.device, severity: 'warning', message, detail }),
+        value: first.reading,
+        metric: first.metric,
+      };
       deps.emitAlert(raise(deps.book, owner, facts, now));
     } else if (against.length === 0 && open) {
-      const why = !op ? `the hold on ${entry.device} ended` : !deciding ? `${entry.device} is no longer held by ${op.user}'s command` : `no rule holds ${entry.device} the other way any more`;
+      const why = !op
+        ? `the hold on ${entry.device} ended`
+        : !deciding
+          ? `${entry.device} is no longer held by ${op.user}'s command`
+          : `no rule holds ${entry.device} the other way any more`;
       const event = clear(deps.book, owner, { value: null, metric: null, message: `cleared: ${why}` }, now);
       if (event) deps.emitAlert(event);
     }

@@ -81,10 +81,7 @@ export interface LedgerEntry {
   deferReason?: CommandReason;
 }
 
-export type Decision =
-  | { kind: 'none' }
-  | { kind: 'command'; action: CommandAction; value?: number; hold?: Hold }
-  | { kind: 'defer'; until: number };
+export type Decision = { kind: 'none' } | { kind: 'command'; action: CommandAction; value?: number; hold?: Hold } | { kind: 'defer'; until: number };
 
 export function createEntry(device: string): LedgerEntry {
   return { device, holds: new Map(), revision: 0, mode: 'auto', periodMinOnMs: 0, periodMinOffMs: 0 };

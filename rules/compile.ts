@@ -102,8 +102,12 @@ export function compileRule(def: RuleT): CompiledRule {
     0,
     ...metricLeaves.map((l) => l.forMs + (l.window?.ms ?? 0) + l.clearForMs + (l.baseline ? l.baseline.days * 86_400_000 + l.baseline.dryAfterMs : 0)),
   );
-  const zoneRefs = metricLeaves.flatMap((l) => [...l.levels.flatMap((v) => [v.enter, v.clear]), l.window?.base].flatMap((t) => (t !== undefined && typeof t !== 'number' ? [t.zone] : [])));
-  const pinned = leaves.flatMap((l) => (l.kind === 'metric' ? [...(l.device ? [l.device] : []), ...(l.baseline?.rain ?? [])] : l.kind === 'stale' && l.device ? [l.device] : []));
+  const zoneRefs = metricLeaves.flatMap((l) =>
+    [...l.levels.flatMap((v) => [v.enter, v.clear]), l.window?.base].flatMap((t) => (t !== undefined && typeof t !== 'number' ? [t.zone] : [])),
+  );
+  const pinned = leaves.flatMap((l) =>
+    l.kind === 'metric' ? [...(l.device ? [l.device] : []), ...(l.baseline?.rain ?? [])] : l.kind === 'stale' && l.device ? [l.device] : [],
+  );
   return {
     id: def.id,
     def,
@@ -159,6 +163,8 @@ export function instanceKey(ruleId: string, ref: { site: string; zone: string; d
 /** JSON with object keys sorted, so two definitions that differ only in key order compare equal. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : (v as unknown),
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : (v as unknown),
   );
 }

@@ -22,7 +22,8 @@ export async function dryRun(
 ): Promise<{ ok: true; events: DryRunEvent[] } | { ok: false; problems: { path: string; message: string }[] }> {
   const parsed = Rule.safeParse(raw);
   if (!parsed.success) return { ok: false, problems: ruleProblems(parsed.error, raw) };
-  if (!(Number.isFinite(from) && Number.isFinite(to) && to > from)) return { ok: false, problems: [{ path: 'to', message: 'the period must end after it starts (from < to, epoch ms)' }] };
+  if (!(Number.isFinite(from) && Number.isFinite(to) && to > from))
+    return { ok: false, problems: [{ path: 'to', message: 'the period must end after it starts (from < to, epoch ms)' }] };
   const rule = compileRule({ ...parsed.data, enabled: true });
   const start = from - Math.min(rule.historyMs, ctx.options.recoverMaxMs);
   const points = [];

@@ -23,7 +23,13 @@ export interface DurableState {
   saveRules(fileRules: RuleT[], next: RuleT[]): void;
 }
 
-export function createDurableState(o: { stateDir?: string; ledger: Map<string, LedgerEntry>; logger: Logger; clock: Clock; operatorHoldMs: number }): DurableState {
+export function createDurableState(o: {
+  stateDir?: string;
+  ledger: Map<string, LedgerEntry>;
+  logger: Logger;
+  clock: Clock;
+  operatorHoldMs: number;
+}): DurableState {
   const { ledger, logger } = o;
   const modesFile = o.stateDir ? createStateFile(join(o.stateDir, 'actuators.json'), logger, (raw) => SavedActuators.parse(raw)) : undefined;
   const rulesFile = o.stateDir ? createStateFile(join(o.stateDir, 'rules.json'), logger, (raw) => SavedRules.parse(raw)) : undefined;
@@ -31,13 +37,20 @@ export function createDurableState(o: { stateDir?: string; ledger: Map<string, L
   const state: DurableState = {
     load(fileRules) {
       const choice = chooseRules(fileRules, rulesFile?.load());
-      if (choice.source === 'api') logger.info({ file: rulesFile?.path, savedAt: new Date(choice.savedAt).toISOString() }, 'using the rules last replaced over the API');
-      else if (choice.ignored === 'file-changed') logger.warn({ file: rulesFile?.path }, 'the rules in the farm file changed since rules were replaced over the API: using the farm file');
-      else if (choice.ignored === 'invalid') logger.error({ file: rulesFile?.path, problem: choice.problem }, 'the rules saved from the API are no longer valid: using the farm file');
+      if (choice.source === 'api')
+        logger.info({ file: rulesFile?.path, savedAt: new Date(choice.savedAt).toISOString() }, 'using the rules last replaced over the API');
+      else if (choice.ignored === 'file-changed')
+        logger.warn({ file: rulesFile?.path }, 'the rules in the farm file changed since rules were replaced over the API: using the farm file');
+      else if (choice.ignored === 'invalid')
+        logger.error({ file: rulesFile?.path, problem: choice.problem }, 'the rules saved from the API are no longer valid: using the farm file');
       const modes = modesFile?.load();
       if (modes) {
         const foreign = restoreModes(ledger, modes, o.clock.now(), o.operatorHoldMs);
-        if (foreign.length > 0) logger.info({ devices: foreign }, 'saved modes of actuators this engine does not run (another site partition, or removed from the farm file): left as they are');
+        if (foreign.length > 0)
+          logger.info(
+            { devices: foreign },
+            'saved modes of actuators this engine does not run (another site partition, or removed from the farm file): left as they are',
+          );
         const manual = [...ledger.values()].filter((e) => e.mode === 'manual').map((e) => e.device);
         if (manual.length > 0) logger.info({ manual }, 'actuators in manual mode since before the restart');
       }

@@ -44,7 +44,10 @@ export function touchedBy(entries: Iterable<LedgerEntry>, reason: CommandReason)
   return [...entries].map((e) => [e, reason]);
 }
 
-export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bus' | 'clock' | 'config' | 'farm' | 'ledger' | 'logger' | 'notifier' | 'options' | 'publish' | 'set'>, actuation: Actuation): Carrier {
+export function createCarrier(
+  ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bus' | 'clock' | 'config' | 'farm' | 'ledger' | 'logger' | 'notifier' | 'options' | 'publish' | 'set'>,
+  actuation: Actuation,
+): Carrier {
   const alertAction = (def: RuleT): AlertActionT | undefined => def.actions.find((a): a is { alert: AlertActionT } => 'alert' in a)?.alert;
   const targetsOf = (def: RuleT): NotifyTarget[] => def.actions.flatMap((a) => ('notify' in a ? [a.notify] : []));
   const holderOf = (st: RuleState) => ({ kind: 'rule', rule: st.rule.id, instance: st.key }) as const satisfies Holder;
@@ -72,10 +75,15 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
     const { def } = st.rule;
     const stale = st.rule.leaves.find((l) => l.kind === 'stale');
     const onlyStale = st.rule.leaves.every((l) => l.kind === 'stale');
-    const fallback = onlyStale ? 'sensor offline: no reading from {device} for {stale}' : `${def.description ?? def.id}: {metric} {value}${e.level ? ' ({level})' : ''}`;
+    const fallback = onlyStale
+      ? 'sensor offline: no reading from {device} for {stale}'
+      : `${def.description ?? def.id}: {metric} {value}${e.level ? ' ({level})' : ''}`;
     const raising: LocalText = action?.message ?? fallback;
     let template = raising;
-    if (e.kind === 'cleared') template = action?.clearMessage ?? (onlyStale ? 'cleared: {device} is reporting again' : mapLocalText(raising, (t, lang) => (lang === 'zh-CN' ? `已解除：${t}` : `cleared: ${t}`)));
+    if (e.kind === 'cleared')
+      template =
+        action?.clearMessage ??
+        (onlyStale ? 'cleared: {device} is reporting again' : mapLocalText(raising, (t, lang) => (lang === 'zh-CN' ? `已解除：${t}` : `cleared: ${t}`)));
     const fill = (text: string, names: Record<'level' | 'site' | 'zone' | 'device', string | undefined>) =>
       formatMessage(text, {
         ...names,
@@ -122,7 +130,13 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
       const where = placeNames(event.site, event.zone, event.device, 'zh-CN');
       const last = event.detail.kind === 'animal-missing' ? event.detail.last : undefined;
       const lastPlace = last ? placeNames(event.site, last.zone, last.device, 'zh-CN') : undefined;
-      const zh = systemTextZh(event.detail, { ...where, lastReader: lastPlace?.device, lastZone: lastPlace?.zone, timeZone: ctx.farm.timeZone(event.site), now: event.ts });
+      const zh = systemTextZh(event.detail, {
+        ...where,
+        lastReader: lastPlace?.device,
+        lastZone: lastPlace?.zone,
+        timeZone: ctx.farm.timeZone(event.site),
+        now: event.ts,
+      });
       event.messages = { en: event.message, zh };
     } else if (event.state === 'cleared' && event.messages) {
       event.messages = { en: event.message, zh: clearedZh(event.messages.zh) };
@@ -173,7 +187,13 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
         if (!action) return notifyOnly(st, e);
         const up = e.kind === 'escalated';
         let f = facts(st, e, action);
-        if (e.level) f = { ...f, ...(up ? noted(f, `(escalated to ${e.level})`, `（升级为${levelName(e.level, 'zh-CN')}）`) : noted(f, `(de-escalated to ${e.level})`, `（降级为${levelName(e.level, 'zh-CN')}）`)) };
+        if (e.level)
+          f = {
+            ...f,
+            ...(up
+              ? noted(f, `(escalated to ${e.level})`, `（升级为${levelName(e.level, 'zh-CN')}）`)
+              : noted(f, `(de-escalated to ${e.level})`, `（降级为${levelName(e.level, 'zh-CN')}）`)),
+          };
         const event = changeLevel(ctx.book, st.key, f, up, e.ts);
         if (event) carrier.emitAlert(event, targetsOf(st.rule.def));
       }
@@ -228,7 +248,9 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
         ctx.logger.error({ err }, 'an alert listener failed');
       }
       const payload = JSON.stringify(event);
-      ctx.publish(alertTopic(ctx.options.topicRoot, event.site, event.zone), payload, { qos: 1 }).catch((err: Error) => ctx.logger.warn({ alert: event.id, err: err.message }, 'publishing an alert failed'));
+      ctx
+        .publish(alertTopic(ctx.options.topicRoot, event.site, event.zone), payload, { qos: 1 })
+        .catch((err: Error) => ctx.logger.warn({ alert: event.id, err: err.message }, 'publishing an alert failed'));
       ctx.alertLog.push(event);
       for (const t of targets) ctx.notifier.send(t, event);
     },
@@ -236,7 +258,10 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
     closeAlert(owner, now, note) {
       const open = alertFor(ctx.book, owner);
       // No reading ended it, so there is no clearing value to report.
-      const text = open && { message: `cleared: ${open.message} (${note.en})`, messages: open.messages && { en: `cleared: ${open.messages.en} (${note.en})`, zh: `已解除：${open.messages.zh}（${note.zh}）` } };
+      const text = open && {
+        message: `cleared: ${open.message} (${note.en})`,
+        messages: open.messages && { en: `cleared: ${open.messages.en} (${note.en})`, zh: `已解除：${open.messages.zh}（${note.zh}）` },
+      };
       const event = open && clear(ctx.book, owner, { value: null, metric: null, ...text }, now);
       if (event) carrier.emitAlert(event, carrier.notifyTargets(event.rule));
     },
@@ -251,7 +276,22 @@ export function createCarrier(ctx: Pick<EngineContext, 'alertLog' | 'book' | 'bu
       if (alertFor(ctx.book, owner)) return;
       const message = `actuator not responding: ${ref.device} did not acknowledge "${command.action}" after ${attempts} attempts`;
       const now = ctx.clock.now();
-      carrier.emitAlert(raise(ctx.book, owner, systemFacts({ rule: SYSTEM_ACTUATOR, site: ref.site, zone: ref.zone, device: ref.device, severity: 'critical', message, detail: { kind: 'actuator', action: command.action, ...(command.value !== undefined ? { value: command.value } : {}), attempts } }), now));
+      carrier.emitAlert(
+        raise(
+          ctx.book,
+          owner,
+          systemFacts({
+            rule: SYSTEM_ACTUATOR,
+            site: ref.site,
+            zone: ref.zone,
+            device: ref.device,
+            severity: 'critical',
+            message,
+            detail: { kind: 'actuator', action: command.action, ...(command.value !== undefined ? { value: command.value } : {}), attempts },
+          }),
+          now,
+        ),
+      );
     },
 
     actuatorHeard(device, now) {

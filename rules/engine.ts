@@ -31,7 +31,6 @@ import type { RuleT } from './schema.js';
 
 export type { RulesEngineOptions } from './context.js';
 
-
 export interface RulesEngineDeps {
   config: FarmConfigT;
   farm: FarmIndex;
@@ -85,7 +84,12 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
     const times = (deps.farm.zone(site, zone)?.devices ?? []).map((d) => lastSeen.get(d.device)).filter((t): t is number => t !== undefined);
     return times.length > 0 ? Math.max(...times) : undefined;
   };
-  const ledger = new Map<string, LedgerEntry>(deps.farm.devices().filter((d) => d.role === 'actuator').map((d) => [d.device, createEntry(d.device)]));
+  const ledger = new Map<string, LedgerEntry>(
+    deps.farm
+      .devices()
+      .filter((d) => d.role === 'actuator')
+      .map((d) => [d.device, createEntry(d.device)]),
+  );
   const reports = new Map<string, ActuatorState>();
   const alertLog = createBatchWriter<AlertEvent>((events) => deps.store.writeAlerts(events), logger, 'alerts', { clock });
   const commandLog = createBatchWriter<CommandRecord>((records) => deps.store.writeCommands(records), logger, 'command records', { clock });
@@ -211,14 +215,22 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
   function warnUnknown(list: RuleT[]): void {
     for (const def of list) {
       const unknown = unknownReferences(def, deps.farm);
-      if (unknown.length > 0) logger.warn({ rule: def.id, unknown }, `rule "${def.id}" names what this engine's farm does not have (${unknown.join(', ')}): it will not act there; check the ids`);
+      if (unknown.length > 0)
+        logger.warn(
+          { rule: def.id, unknown },
+          `rule "${def.id}" names what this engine's farm does not have (${unknown.join(', ')}): it will not act there; check the ids`,
+        );
     }
     // The farm file checks its floors against its own rules; rules replaced over the API may drop one.
     const ids = new Set(defs.map((d) => d.id));
     for (const z of deps.farm.zones())
       for (const f of z.config.floors ?? []) {
         const gone = f.while.filter((id) => !ids.has(id));
-        if (gone.length > 0) logger.warn({ zone: `${z.site}/${z.zone}`, floor: f.id, gone }, `floor "${f.id}" of ${z.zone} names rules that are not running (${gone.join(', ')}): it is never in force for them; put the rules back or edit the floor`);
+        if (gone.length > 0)
+          logger.warn(
+            { zone: `${z.site}/${z.zone}`, floor: f.id, gone },
+            `floor "${f.id}" of ${z.zone} names rules that are not running (${gone.join(', ')}): it is never in force for them; put the rules back or edit the floor`,
+          );
       }
   }
 
@@ -236,12 +248,15 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
       warnUnknown(defs);
       // A store that cannot answer (InfluxDB down while the service restarts) must not keep the rules from running:
       // they start from what the store could give, and readings are kept in the outbox meanwhile.
-      await seedFromStore(ctx).catch((err: Error) => logger.error({ err: err.message }, 'cannot read last readings and open alerts at start: starting without them'));
+      await seedFromStore(ctx).catch((err: Error) =>
+        logger.error({ err: err.message }, 'cannot read last readings and open alerts at start: starting without them'),
+      );
       const lastReasons = await seedActuators(ctx);
       for (const def of defs) {
         if (!def.enabled) continue;
         ctx.set.add(compileRule(def), ctx.startedAt);
-        for (const p of ctx.set.problems(def.id)) logger.warn({ rule: def.id, site: p.site, zone: p.zone }, `rule "${def.id}" does not apply to ${p.site}/${p.zone}: ${p.problem}`);
+        for (const p of ctx.set.problems(def.id))
+          logger.warn({ rule: def.id, site: p.site, zone: p.zone }, `rule "${def.id}" does not apply to ${p.site}/${p.zone}: ${p.problem}`);
       }
       const saw = await rebuildRuleStates(ctx).catch((err: Error) => {
         logger.error({ err: err.message }, 'cannot read stored readings at start: rule conditions start fresh');

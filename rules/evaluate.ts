@@ -82,19 +82,31 @@ export function createRuleState(
   specs: LeafSpec[] = specsWithoutZone(rule),
 ): RuleState {
   // Every field present from the start: one object shape keeps the hot loop monomorphic (fast) in V8.
-  const leaves = rule.leaves.map(
-    (leaf): LeafState => ({
-      level: -1,
-      pendingLevel: undefined,
-      pendingSince: undefined,
-      value: undefined,
-      lastTs: leaf.kind === 'stale' ? (lastSeen(leaf.device ?? ref.device) ?? now) : undefined,
-      window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
-      aux: leaf.kind === 'metric' && leaf.baseline ? createBaseline() : leaf.kind === 'actuator' ? new Map<string, boolean>() : undefined,
-      watchedSince: undefined,
-    }),
-  );
-  return { site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device, rule, key, timeZone, leaves, specs, active: false, level: -1, since: undefined, cause: -1 };
+  const leaves = rule.leaves.map((leaf): LeafState => ({
+    level: -1,
+    pendingLevel: undefined,
+    pendingSince: undefined,
+    value: undefined,
+    lastTs: leaf.kind === 'stale' ? (lastSeen(leaf.device ?? ref.device) ?? now) : undefined,
+    window: leaf.kind === 'metric' && leaf.window ? createWindow(leaf.window.ms) : undefined,
+    aux: leaf.kind === 'metric' && leaf.baseline ? createBaseline() : leaf.kind === 'actuator' ? new Map<string, boolean>() : undefined,
+    watchedSince: undefined,
+  }));
+  return {
+    site: ref.site,
+    zone: ref.zone,
+    kind: ref.kind,
+    device: ref.device,
+    rule,
+    key,
+    timeZone,
+    leaves,
+    specs,
+    active: false,
+    level: -1,
+    since: undefined,
+    cause: -1,
+  };
 }
 
 /** The thresholds of a rule that names no zone value (a rule that does must be resolved per zone: zone-values.ts). */

@@ -38,7 +38,15 @@ export function createFailsafe(ctx: Pick<EngineContext, 'book' | 'farm' | 'lastS
     const fs = z.config.failsafe;
     const sensors = z.devices.filter((d) => d.role === 'sensor').map((d) => d.device);
     if (!fs || sensors.length === 0) continue;
-    const w: Watch = { site: z.site, zone: z.zone, owner: systemOwner.failsafe(z.site, z.zone), sensors, afterMs: fs.after, actuators: Object.entries(fs.actuators) as [ActuatorType, 'on' | 'off'][], active: false };
+    const w: Watch = {
+      site: z.site,
+      zone: z.zone,
+      owner: systemOwner.failsafe(z.site, z.zone),
+      sensors,
+      afterMs: fs.after,
+      actuators: Object.entries(fs.actuators) as [ActuatorType, 'on' | 'off'][],
+      active: false,
+    };
     watches.push(w);
     for (const s of sensors) bySensor.set(s, w);
   }
@@ -65,7 +73,21 @@ export function createFailsafe(ctx: Pick<EngineContext, 'book' | 'farm' | 'lastS
     if (!announce || alertFor(ctx.book, w.owner)) return;
     const what = w.actuators.map(([type, action]) => `${type} ${action}`).join(', ');
     const message = `sensor offline: no reading from ${w.zone} for ${formatDuration(w.afterMs)}; fail-safe ${what}`;
-    carrier.emitAlert(raise(ctx.book, w.owner, systemFacts({ rule: SYSTEM_FAILSAFE, site: w.site, zone: w.zone, severity: 'critical', message, detail: { kind: 'failsafe', afterMs: w.afterMs, actuators: w.actuators.map(([type, action]) => ({ type, action })) } }), now));
+    carrier.emitAlert(
+      raise(
+        ctx.book,
+        w.owner,
+        systemFacts({
+          rule: SYSTEM_FAILSAFE,
+          site: w.site,
+          zone: w.zone,
+          severity: 'critical',
+          message,
+          detail: { kind: 'failsafe', afterMs: w.afterMs, actuators: w.actuators.map(([type, action]) => ({ type, action })) },
+        }),
+        now,
+      ),
+    );
   }
 
   return {

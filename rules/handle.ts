@@ -41,8 +41,7 @@ export interface DryRunEvent {
 }
 
 export type ReplaceRulesResult =
-  | { ok: true; rules: RuleT[]; changed: string[]; kept: string[]; removed: string[] }
-  | { ok: false; problems: { path: string; message: string }[] };
+  { ok: true; rules: RuleT[]; changed: string[]; kept: string[]; removed: string[] } | { ok: false; problems: { path: string; message: string }[] };
 
 /** A value now (the engine in this process) or later (an engine in another process, over MQTT). */
 export type Awaitable<T> = T | Promise<T>;

@@ -62,9 +62,15 @@ export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carri
         continue;
       }
       if (open) continue;
-      const seen = a.last ? `last read by ${a.last.device} in ${a.last.zone}${a.last.direction ? ` (${a.last.direction})` : ''} ${formatDuration(Math.floor(silentMs / 60_000) * 60_000)} ago` : 'never read since it was registered';
+      const seen = a.last
+        ? `last read by ${a.last.device} in ${a.last.zone}${a.last.direction ? ` (${a.last.direction})` : ''} ${formatDuration(Math.floor(silentMs / 60_000) * 60_000)} ago`
+        : 'never read since it was registered';
       const message = `animal missing: ${a.tag}${a.group ? ` (${a.group})` : ''} of ${a.zone} not read for ${formatDuration(herd.missingAfterMs)}; ${seen}`;
-      carrier.emitAlert(raise(ctx.book, owner, systemFacts({
+      carrier.emitAlert(
+        raise(
+          ctx.book,
+          owner,
+          systemFacts({
             rule: SYSTEM_ANIMAL_MISSING,
             site: a.site,
             zone: a.zone,
@@ -76,9 +82,21 @@ export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carri
               tag: a.tag,
               ...(a.group ? { group: a.group } : {}),
               missingAfterMs: herd.missingAfterMs,
-              ...(a.last ? { last: { device: a.last.device, zone: a.last.zone, ...(a.last.direction ? { direction: a.last.direction } : {}), agoMs: Math.floor(silentMs / 60_000) * 60_000 } } : {}),
+              ...(a.last
+                ? {
+                    last: {
+                      device: a.last.device,
+                      zone: a.last.zone,
+                      ...(a.last.direction ? { direction: a.last.direction } : {}),
+                      agoMs: Math.floor(silentMs / 60_000) * 60_000,
+                    },
+                  }
+                : {}),
             },
-          }), now));
+          }),
+          now,
+        ),
+      );
     }
   }
 
@@ -102,10 +120,24 @@ export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carri
       const outNote = c.out > 0 ? `; ${c.out} out at pasture` : '';
       const message = `head count of ${z.zone} is ${counted}, expected ${z.expected} (${what}) for over ${formatDuration(HEAD_COUNT_GRACE_MS)}${outNote}`;
       // value: the head count (there is no metric: a count of animals is not a reading).
-      carrier.emitAlert(raise(ctx.book, z.owner, {
-            ...systemFacts({ rule: SYSTEM_HEAD_COUNT, site: z.site, zone: z.zone, severity: 'warning', message, detail: { kind: 'head-count', counted, expected: z.expected, out: c.out, graceMs: HEAD_COUNT_GRACE_MS } }),
+      carrier.emitAlert(
+        raise(
+          ctx.book,
+          z.owner,
+          {
+            ...systemFacts({
+              rule: SYSTEM_HEAD_COUNT,
+              site: z.site,
+              zone: z.zone,
+              severity: 'warning',
+              message,
+              detail: { kind: 'head-count', counted, expected: z.expected, out: c.out, graceMs: HEAD_COUNT_GRACE_MS },
+            }),
             value: c.headCount,
-          }, now));
+          },
+          now,
+        ),
+      );
     }
   }
 

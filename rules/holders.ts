@@ -40,10 +40,7 @@ export const AUTO_CAUSES = ['drift', 'manual-ended', 'hold-ended'] as const;
 export type AutoCause = (typeof AUTO_CAUSES)[number];
 
 export type CommandReason =
-  | { kind: 'rule'; rule: string }
-  | { kind: 'operator'; user: string }
-  | { kind: 'failsafe'; zone: string }
-  | { kind: 'auto'; cause: AutoCause };
+  { kind: 'rule'; rule: string } | { kind: 'operator'; user: string } | { kind: 'failsafe'; zone: string } | { kind: 'auto'; cause: AutoCause };
 
 const PREFIX = { rule: 'rule', operator: 'manual', failsafe: 'failsafe', auto: 'auto' } as const;
 

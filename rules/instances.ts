@@ -155,7 +155,8 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     if (pinned) {
       const already = new Set(out);
       for (const r of pinned) {
-        if (pinnedOnly(r) && !states.get(r.id)?.size && zoneSpecs(r, reading.site, reading.zone)) ensure(r, { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device }, now);
+        if (pinnedOnly(r) && !states.get(r.id)?.size && zoneSpecs(r, reading.site, reading.zone))
+          ensure(r, { site: reading.site, zone: reading.zone, kind: reading.kind, device: reading.device }, now);
         for (const st of states.get(r.id)?.values() ?? []) if (!already.has(st)) out.push(st);
       }
     }
@@ -177,7 +178,12 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     if (r.def.per === 'zone') {
       return farm
         .zones()
-        .filter((z) => scopeMatches(r, { site: z.site, zone: z.zone, kind: z.kind }) && (!r.def.scope.device || z.devices.some((d) => d.device === r.def.scope.device)) && zoneSpecs(r, z.site, z.zone))
+        .filter(
+          (z) =>
+            scopeMatches(r, { site: z.site, zone: z.zone, kind: z.kind }) &&
+            (!r.def.scope.device || z.devices.some((d) => d.device === r.def.scope.device)) &&
+            zoneSpecs(r, z.site, z.zone),
+        )
         .map((z) => ({ site: z.site, zone: z.zone, kind: z.kind }));
     }
     return farm
@@ -206,7 +212,14 @@ export function createInstanceSet(farm: FarmIndex, lastSeen: LastSeen): Instance
     statesOf: (id) => [...(states.get(id)?.values() ?? [])],
     route(reading, now) {
       const cached = routeCache.get(reading.device);
-      if (cached && cached.version === version && cached.site === reading.site && cached.zone === reading.zone && cached.kind === reading.kind && sameNames(cached.names, reading.metrics))
+      if (
+        cached &&
+        cached.version === version &&
+        cached.site === reading.site &&
+        cached.zone === reading.zone &&
+        cached.kind === reading.kind &&
+        sameNames(cached.names, reading.metrics)
+      )
         return cached.states;
       const out = routeOf(reading, now);
       if (routeCache.size >= ROUTES_KEPT) routeCache.clear();

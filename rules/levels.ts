@@ -35,4 +35,3 @@ export function step(levels: LevelSpec[], leaf: MetricLeaf, ls: LeafState, now: 
     ls.pendingLevel = ls.pendingSince = undefined;
   }
 }
-

@@ -12,7 +12,9 @@ import { parseReason } from './holders.js';
  * gives it the configured `operatorHold` from the start, so no hold lasts for ever.
  */
 const Action = z.enum(['on', 'off', 'set']);
-const SavedHold = z.object({ user: z.string().min(1), action: Action, value: z.number().min(0).max(100).optional(), since: z.number(), until: z.number() }).strict();
+const SavedHold = z
+  .object({ user: z.string().min(1), action: Action, value: z.number().min(0).max(100).optional(), since: z.number(), until: z.number() })
+  .strict();
 export type SavedHoldT = z.output<typeof SavedHold>;
 
 const SavedActuator = z
@@ -26,7 +28,14 @@ const V1 = z
     version: z.literal(1),
     actuators: z.record(
       z.string(),
-      z.object({ mode: z.enum(['auto', 'manual']), until: z.number().optional(), by: z.string().optional(), holds: z.record(z.string().regex(/^manual:./), V1Hold).optional() }).strict(),
+      z
+        .object({
+          mode: z.enum(['auto', 'manual']),
+          until: z.number().optional(),
+          by: z.string().optional(),
+          holds: z.record(z.string().regex(/^manual:./), V1Hold).optional(),
+        })
+        .strict(),
     ),
   })
   .strict();
@@ -44,8 +53,16 @@ export const SavedActuators: z.ZodType<SavedActuatorsT, unknown> = z.union([
     for (const [device, a] of Object.entries(v1.actuators)) {
       const [key, want] = Object.entries(a.holds ?? {})[0] ?? [];
       const reason = key ? parseReason(key) : undefined;
-      const upgraded = reason?.kind === 'operator' && want ? { user: reason.user, action: want.action, ...(want.value !== undefined ? { value: want.value } : {}) } : undefined;
-      actuators[device] = { mode: a.mode, ...(a.until !== undefined ? { until: a.until } : {}), ...(a.by !== undefined ? { by: a.by } : {}), ...(upgraded ? { hold: upgraded } : {}) };
+      const upgraded =
+        reason?.kind === 'operator' && want
+          ? { user: reason.user, action: want.action, ...(want.value !== undefined ? { value: want.value } : {}) }
+          : undefined;
+      actuators[device] = {
+        mode: a.mode,
+        ...(a.until !== undefined ? { until: a.until } : {}),
+        ...(a.by !== undefined ? { by: a.by } : {}),
+        ...(upgraded ? { hold: upgraded } : {}),
+      };
     }
     return { version: 2, actuators };
   }),

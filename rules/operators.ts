@@ -46,7 +46,13 @@ export function createOperators(deps: Deps): Operators {
   }
 
   const refOf = (ref: DeviceRef) => ({ site: ref.site, zone: ref.zone, kind: ref.kind, device: ref.device });
-  const holdFacts = (h: OperatorHold) => ({ user: h.user, action: h.want.action, ...(h.want.action === 'set' ? { value: h.want.value ?? 0 } : {}), since: h.since, until: h.until });
+  const holdFacts = (h: OperatorHold) => ({
+    user: h.user,
+    action: h.want.action,
+    ...(h.want.action === 'set' ? { value: h.want.value ?? 0 } : {}),
+    since: h.since,
+    until: h.until,
+  });
 
   function view(entry: LedgerEntry): ActuatorView {
     const { ref } = actuator(entry.device);
@@ -103,7 +109,10 @@ export function createOperators(deps: Deps): Operators {
     try {
       durable.saveModes();
     } catch (err) {
-      deps.logger.error({ err, device: entry.device }, 'a hold or manual period ended but could not be saved: after a restart it would be back until its end passes again');
+      deps.logger.error(
+        { err, device: entry.device },
+        'a hold or manual period ended but could not be saved: after a restart it would be back until its end passes again',
+      );
     }
     if (hold) holdEnded(ref, [hold], 'expired', now);
     if (manual) emitMode(entry, undefined);
@@ -121,14 +130,21 @@ export function createOperators(deps: Deps): Operators {
       const reason = formatReason({ kind: 'operator', user });
       if (entry.mode === 'manual') {
         if (request.untilMs !== undefined || request.forMs !== undefined)
-          throw new ActuatorError('BAD_COMMAND', `${deviceId} is in manual mode: a command lasts until it goes back to auto. Leave out until / forMinutes, or switch it to auto first.`);
+          throw new ActuatorError(
+            'BAD_COMMAND',
+            `${deviceId} is in manual mode: a command lasts until it goes back to auto. Leave out until / forMinutes, or switch it to auto first.`,
+          );
         const command = dispatcher.send(ref, action, setValue, reason, now);
         applied(entry, { action, value: setValue }, now);
         return { command, hold: null };
       }
       const until = request.untilMs ?? now + (request.forMs ?? deps.config.operatorHold);
       if (!(until > now)) throw new ActuatorError('BAD_COMMAND', '"until" is not in the future: give a later time, or forMinutes.');
-      if (until > now + MAX_HOLD_MS) throw new ActuatorError('BAD_COMMAND', 'a hold lasts at most 7 days: give an earlier "until". To keep an actuator away from the rules longer, switch it to manual mode.');
+      if (until > now + MAX_HOLD_MS)
+        throw new ActuatorError(
+          'BAD_COMMAND',
+          'a hold lasts at most 7 days: give an earlier "until". To keep an actuator away from the rules longer, switch it to manual mode.',
+        );
       const next: OperatorHold = { kind: 'operator', user, want: { action, value: setValue }, since: now, until };
       const before = new Map(entry.holds);
       const undo = () => {
@@ -148,7 +164,13 @@ export function createOperators(deps: Deps): Operators {
       }
       saveOrUndo(undo);
       holdEnded(ref, replaced, 'replaced', now);
-      const overrides = [...new Set(holdOf(entry, 'rule').filter((r) => (r.want.action === 'off') !== (action === 'off')).map((r) => r.rule))];
+      const overrides = [
+        ...new Set(
+          holdOf(entry, 'rule')
+            .filter((r) => (r.want.action === 'off') !== (action === 'off'))
+            .map((r) => r.rule),
+        ),
+      ];
       deps.bus.emit('actuatorHold', { ...refOf(ref), change: 'start', overrides, hold: holdFacts(next), ts: now });
       // The operator's command goes out at once, even if the actuator already seems to be in that state.
       const command = dispatcher.send(ref, action, setValue, reason, now);

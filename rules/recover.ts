@@ -46,7 +46,9 @@ export async function seedFromStore(ctx: Pick<EngineContext, 'book' | 'clock' | 
  * command undoing it after the restart carries (e.g. the rule that had switched it on). A store that cannot
  * answer is logged, not fatal: the actuators' own state reports then tell the engine where they are.
  */
-export async function seedActuators(ctx: Pick<EngineContext, 'clock' | 'dispatcher' | 'farm' | 'ledger' | 'logger' | 'options' | 'store'>): Promise<Map<string, CommandReason>> {
+export async function seedActuators(
+  ctx: Pick<EngineContext, 'clock' | 'dispatcher' | 'farm' | 'ledger' | 'logger' | 'options' | 'store'>,
+): Promise<Map<string, CommandReason>> {
   const now = ctx.clock.now();
   const reasons = new Map<string, CommandReason>();
   for (const entry of ctx.ledger.values()) {
@@ -56,7 +58,10 @@ export async function seedActuators(ctx: Pick<EngineContext, 'clock' | 'dispatch
     try {
       [last] = await ctx.store.commands({ device: entry.device, from: now - ctx.options.restoreAlertsMs, to: now + 1, limit: 1 });
     } catch (err) {
-      ctx.logger.warn({ err: (err as Error).message, device: entry.device }, 'cannot read the command history: the actuator state is learned from its next report');
+      ctx.logger.warn(
+        { err: (err as Error).message, device: entry.device },
+        'cannot read the command history: the actuator state is learned from its next report',
+      );
       continue;
     }
     if (!last) continue;
@@ -70,7 +75,9 @@ export async function seedActuators(ctx: Pick<EngineContext, 'clock' | 'dispatch
   return reasons;
 }
 
-export async function rebuildRuleStates(ctx: Pick<EngineContext, 'clock' | 'farm' | 'lastSeen' | 'ledger' | 'options' | 'seenAt' | 'set' | 'startedAt' | 'store'>): Promise<Set<RuleState>> {
+export async function rebuildRuleStates(
+  ctx: Pick<EngineContext, 'clock' | 'farm' | 'lastSeen' | 'ledger' | 'options' | 'seenAt' | 'set' | 'startedAt' | 'store'>,
+): Promise<Set<RuleState>> {
   const now = ctx.clock.now();
   const { recoverMinMs, recoverMaxMs, tickMs } = ctx.options;
   const horizon = (historyMs: number) => Math.min(Math.max(historyMs, recoverMinMs), recoverMaxMs);
@@ -147,7 +154,8 @@ export function reconcileWithAlerts(ctx: Pick<EngineContext, 'book' | 'clock' | 
   }
   for (const [owner, id] of [...ctx.book.byOwner]) {
     const e = ctx.book.active.get(id);
-    if (e && !e.rule.startsWith('system:') && !owners.has(owner)) carrier.closeAlert(owner, now, { en: 'its rule is no longer configured', zh: '其规则已不在配置中' });
+    if (e && !e.rule.startsWith('system:') && !owners.has(owner))
+      carrier.closeAlert(owner, now, { en: 'its rule is no longer configured', zh: '其规则已不在配置中' });
   }
   failsafe.adoptOpen(now);
 }

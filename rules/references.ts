@@ -14,8 +14,13 @@ export function unknownReferences(def: RuleT, farm: FarmIndex): string[] {
   if (zone && !zones.some((z) => z.zone === zone && (!site || z.site === site))) out.push(`scope.zone "${zone}"`);
   if (device && !farm.device(device)) out.push(`scope.device "${device}"`);
   const pinned = (c: ConditionT): string[] =>
-    'all' in c ? c.all.flatMap(pinned) : 'any' in c ? c.any.flatMap(pinned) : [...(c.device ? [c.device] : []), ...('baseline' in c && c.baseline ? c.baseline.rain : [])];
+    'all' in c
+      ? c.all.flatMap(pinned)
+      : 'any' in c
+        ? c.any.flatMap(pinned)
+        : [...(c.device ? [c.device] : []), ...('baseline' in c && c.baseline ? c.baseline.rain : [])];
   for (const d of pinned(def.when)) if (!farm.device(d)) out.push(`when: device "${d}"`);
-  for (const a of def.actions) if ('actuate' in a && a.actuate.device && farm.device(a.actuate.device)?.role !== 'actuator') out.push(`actuate.device "${a.actuate.device}"`);
+  for (const a of def.actions)
+    if ('actuate' in a && a.actuate.device && farm.device(a.actuate.device)?.role !== 'actuator') out.push(`actuate.device "${a.actuate.device}"`);
   return out;
 }

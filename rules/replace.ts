@@ -69,7 +69,10 @@ export function replaceRules(
       const prev = previous.get(st.key);
       if (!prev) continue;
       previous.delete(st.key);
-      const levelName = prev.level >= 0 && prev.rule.levelLeaf >= 0 ? (prev.rule.leaves[prev.rule.levelLeaf] as { levels: { name?: string }[] }).levels[prev.level]?.name : undefined;
+      const levelName =
+        prev.level >= 0 && prev.rule.levelLeaf >= 0
+          ? (prev.rule.leaves[prev.rule.levelLeaf] as { levels: { name?: string }[] }).levels[prev.level]?.name
+          : undefined;
       adoptActive(st, levelName, prev.since ?? now);
       take(carrier.hold(st, now), def.id);
       if (!hasAlert) carrier.closeAlert(st.key, now, { en: 'the rule no longer raises an alert', zh: '该规则不再产生告警' });
@@ -77,7 +80,8 @@ export function replaceRules(
     }
   }
   // Active instances with no successor: the rule is gone, disabled, or no longer covers that device.
-  for (const st of previous.values()) carrier.closeAlert(st.key, now, nextIds.has(st.rule.id) ? { en: 'the rule changed', zh: '规则已修改' } : { en: 'the rule was removed', zh: '规则已删除' });
+  for (const st of previous.values())
+    carrier.closeAlert(st.key, now, nextIds.has(st.rule.id) ? { en: 'the rule changed', zh: '规则已修改' } : { en: 'the rule was removed', zh: '规则已删除' });
   // Zones of every instance that went or came: a floor may end with a removed rule.
   carrier.settle(touched, now, [...removedOrChanged, ...ctx.set.rules().flatMap((r) => (changed.includes(r.id) ? ctx.set.statesOf(r.id) : []))]);
   ctx.logger.info({ changed, kept, removed }, 'rules replaced');

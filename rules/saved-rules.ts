@@ -16,8 +16,7 @@ export function savedRules(fileRules: RuleT[], rules: RuleT[], now: number): Sav
 }
 
 export type RulesChoice =
-  | { source: 'file'; rules: RuleT[]; ignored?: 'file-changed' | 'invalid'; problem?: string }
-  | { source: 'api'; rules: RuleT[]; savedAt: number };
+  { source: 'file'; rules: RuleT[]; ignored?: 'file-changed' | 'invalid'; problem?: string } | { source: 'api'; rules: RuleT[]; savedAt: number };
 
 export function chooseRules(fileRules: RuleT[], saved: SavedRulesT | undefined): RulesChoice {
   if (!saved) return { source: 'file', rules: fileRules };

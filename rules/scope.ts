@@ -30,13 +30,25 @@ export interface ScopeRef {
 }
 
 export function scopeCovers(scope: RuleScope, ref: ScopeRef): boolean {
-  return (!scope.site || scope.site === ref.site) && (!scope.zone || scope.zone === ref.zone) && (!scope.kind || scope.kind === ref.kind) && (!scope.device || !ref.device || scope.device === ref.device);
+  return (
+    (!scope.site || scope.site === ref.site) &&
+    (!scope.zone || scope.zone === ref.zone) &&
+    (!scope.kind || scope.kind === ref.kind) &&
+    (!scope.device || !ref.device || scope.device === ref.device)
+  );
 }
 
 /**
  * Whether the rule applies to anything in a zone: a device-scoped rule only to the zone that holds the device, a
  * rule with `attributes` only to zones that have them.
  */
-export function scopeCoversZone(scope: RuleScope, zone: Omit<ScopeRef, 'device'> & { devices: readonly { device: string }[]; config?: { attributes?: Attributes } }): boolean {
-  return scopeCovers(scope, zone) && (!scope.device || zone.devices.some((d) => d.device === scope.device)) && attributesMatch(scope.attributes, zone.config?.attributes);
+export function scopeCoversZone(
+  scope: RuleScope,
+  zone: Omit<ScopeRef, 'device'> & { devices: readonly { device: string }[]; config?: { attributes?: Attributes } },
+): boolean {
+  return (
+    scopeCovers(scope, zone) &&
+    (!scope.device || zone.devices.some((d) => d.device === scope.device)) &&
+    attributesMatch(scope.attributes, zone.config?.attributes)
+  );
 }

@@ -80,4 +80,3 @@ export function actuatorReport(leaf: ActuatorLeaf, ls: LeafState, a: ActuatorRep
   ls.pendingSince ??= now;
   if (now - ls.pendingSince >= leaf.forMs) ls.level = 0;
 }
-

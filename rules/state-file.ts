@@ -19,7 +19,11 @@ export interface StateFile<T> {
 /** A storage failure like any other (the API answers 503 with this message): code STORE_WRITE, worth retrying once fixed. */
 export class StateFileError extends StoreError {
   constructor(path: string, cause: unknown) {
-    super('STORE_WRITE', `cannot write ${path} (${(cause as Error)?.message ?? String(cause)}): check that DATA_DIR exists, is writable and has free space`, true);
+    super(
+      'STORE_WRITE',
+      `cannot write ${path} (${(cause as Error)?.message ?? String(cause)}): check that DATA_DIR exists, is writable and has free space`,
+      true,
+    );
     this.name = 'StateFileError';
   }
 }

@@ -41,7 +41,9 @@ export function systemTextZh(d: AlertDetail, n: SystemTextNames): string {
       return `${n.device} 由 ${d.user} 保持${action(d.action, d.value)}至 ${clockTime(d.until, { timeZone: n.timeZone, lang: 'zh-CN', now: n.now })}，而规则 ${d.rules.join('、')} 要求${action(d.want, d.wantValue)}`;
     case 'animal-missing': {
       const who = d.group ? `${d.tag}（${d.group}）` : d.tag;
-      const last = d.last ? `最后一次由 ${n.lastReader ?? d.last.device} 在${n.lastZone ?? d.last.zone}读到，${durationZh(d.last.agoMs)}前` : '登记后从未被读到';
+      const last = d.last
+        ? `最后一次由 ${n.lastReader ?? d.last.device} 在${n.lastZone ?? d.last.zone}读到，${durationZh(d.last.agoMs)}前`
+        : '登记后从未被读到';
       return `羊只失踪：${n.zone}的 ${who} 已 ${durationZh(d.missingAfterMs)} 未被读到；${last}`;
     }
     case 'head-count': {

@@ -61,7 +61,8 @@ export function resolveLeaves(rule: CompiledRule, values: Record<string, number>
       if (enter === undefined || clear === undefined) return { problem: missing(enter === undefined ? l.enter : l.clear) };
       if (l.up ? clear > enter : clear < enter) return { problem: `clear threshold ${clear} is beyond ${enter}${l.name ? ` at level ${l.name}` : ''}` };
       const prev = levels[levels.length - 1];
-      if (prev && (l.up ? enter <= prev.enter : enter >= prev.enter)) return { problem: `level ${l.name} (${enter}) is not beyond ${prev.name} (${prev.enter})` };
+      if (prev && (l.up ? enter <= prev.enter : enter >= prev.enter))
+        return { problem: `level ${l.name} (${enter}) is not beyond ${prev.name} (${prev.enter})` };
       levels.push({ name: l.name, up: l.up, inclusive: l.inclusive, enter, clear, severity: l.severity });
     }
     const base = leaf.window?.base === undefined ? undefined : value(leaf.window.base, values);

@@ -14,7 +14,7 @@ import { BUILD_STAMP, SERVER_DIRS, isServerSource, isStaticAsset } from './sourc
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function filesUnder(dir: string): string[] {
-  return (readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true }))
+  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(ROOT, join(e.parentPath, e.name)));
 }

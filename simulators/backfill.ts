@@ -31,7 +31,10 @@ export interface BackfillResult {
 const BATCH = 2000;
 const DAY_MS = 86_400_000;
 
-export async function backfillHistory(deps: { farm: FarmConfigT; store: Store; logger: Logger; now?: () => number }, o: BackfillOptions): Promise<BackfillResult | undefined> {
+export async function backfillHistory(
+  deps: { farm: FarmConfigT; store: Store; logger: Logger; now?: () => number },
+  o: BackfillOptions,
+): Promise<BackfillResult | undefined> {
   if ((await deps.store.latest()).length > 0) return undefined;
   const started = Date.now();
   const toTs = (deps.now ?? Date.now)();

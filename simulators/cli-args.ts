@@ -166,7 +166,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     if (Number.isNaN(startTs)) throw new UsageError(`--start must be an ISO-8601 time like 2021-07-25T08:00:00+08:00 or "now", got "${values.start}"`);
   }
   const load = values.load === undefined ? undefined : Number(values.load);
-  if (load !== undefined && (!Number.isInteger(load) || load < 1 || load > 10_000)) throw new UsageError(`--load takes 1 to 10000 devices, got "${values.load}"`);
+  if (load !== undefined && (!Number.isInteger(load) || load < 1 || load > 10_000))
+    throw new UsageError(`--load takes 1 to 10000 devices, got "${values.load}"`);
   if (load !== undefined && values['tag-load']) throw new UsageError('--load and --tag-load are two load modes: give one');
   const qosText = values.qos ?? (load ? '0' : '1');
   if (qosText !== '0' && qosText !== '1') throw new UsageError(`--qos must be 0 or 1, got "${values.qos}"`);
@@ -183,7 +184,10 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
   return {
     scenario,
     report: values.report,
-    sites: values.sites?.split(',').map((x) => x.trim()).filter(Boolean),
+    sites: values.sites
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
     speed: positiveNumber('speed', values.speed, 1),
     seed,
     durationSec: days !== undefined ? days * 86_400 : values.duration === undefined ? undefined : parseDurationSec('duration', values.duration),

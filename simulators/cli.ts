@@ -39,7 +39,10 @@ const sampleRss = () => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsa
 const memoryLine = () => `  memory         peak RSS ${Math.round(sampleRss() / 1048576)} MB`;
 
 const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-const span = (sec: number) => (sec >= 3600 ? `${Math.floor(sec / 3600)}h${String(Math.floor((sec % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(sec / 60)}m${String(Math.floor(sec % 60)).padStart(2, '0')}s`);
+const span = (sec: number) =>
+  sec >= 3600
+    ? `${Math.floor(sec / 3600)}h${String(Math.floor((sec % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(sec / 60)}m${String(Math.floor(sec % 60)).padStart(2, '0')}s`;
 
 function progressWriter(quiet: boolean): (line: string) => void {
   if (quiet) return () => void sampleRss();
@@ -69,14 +72,19 @@ async function runScenario(opts: CliOptions, farm: FarmConfigT, secrets: (id: st
     telemetryQos: opts.qos,
     logger: createLogger(process.env.LOG_LEVEL ?? 'warn', 'simulator'),
     onProgress: (st) =>
-      write(`[${scenario.name} ×${opts.speed}] sim ${hhmm(st.simTs)} (+${span(st.simElapsedSec)}/${span(durationSec)}) | devices ${st.connected}/${st.devices - st.skipped} connected | sent ${st.sent} (${st.ratePerSec.toFixed(1)}/s) | commands ${st.commands}, acked ${st.acked} | errors ${st.errors}`),
+      write(
+        `[${scenario.name} ×${opts.speed}] sim ${hhmm(st.simTs)} (+${span(st.simElapsedSec)}/${span(durationSec)}) | devices ${st.connected}/${st.devices - st.skipped} connected | sent ${st.sent} (${st.ratePerSec.toFixed(1)}/s) | commands ${st.commands}, acked ${st.acked} | errors ${st.errors}`,
+      ),
   });
   const interrupted = onSigint(() => runner.stop());
-  process.stderr.write(`playing ${scenario.name} for ${span(durationSec)} simulated at ×${opts.speed} (about ${span(durationSec / opts.speed)} real) against ${opts.broker}\n`);
+  process.stderr.write(
+    `playing ${scenario.name} for ${span(durationSec)} simulated at ×${opts.speed} (about ${span(durationSec / opts.speed)} real) against ${opts.broker}\n`,
+  );
   const startTs = runner.simulation.now();
   if (startTs < Date.now() - 60_000) process.stderr.write(pastStartNote(startTs));
   await runner.start();
-  if (runner.stats().connected === 0) process.stderr.write(`no device could connect to ${opts.broker} yet: is the broker running, and does it know these devices? (still retrying)\n`);
+  if (runner.stats().connected === 0)
+    process.stderr.write(`no device could connect to ${opts.broker} yet: is the broker running, and does it know these devices? (still retrying)\n`);
   const final = await runner.done;
   if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\n');
   printScenarioSummary(scenario.name, final, interrupted() || final.conflict !== undefined);
@@ -103,7 +111,10 @@ async function runReport(opts: CliOptions & { report: string }, farm: FarmConfig
     startTs: opts.startTs,
     sites: opts.sites,
     reportEverySec: opts.reportEverySec,
-    onProgress: (st) => write(`[${scenario.name}] sim ${hhmm(st.simTs)} (+${span(st.simElapsedSec)}/${span(durationSec)}) | devices ${st.connected} | sent ${st.sent} (${st.ratePerSec.toFixed(0)}/s) | commands ${st.commands}`),
+    onProgress: (st) =>
+      write(
+        `[${scenario.name}] sim ${hhmm(st.simTs)} (+${span(st.simElapsedSec)}/${span(durationSec)}) | devices ${st.connected} | sent ${st.sent} (${st.ratePerSec.toFixed(0)}/s) | commands ${st.commands}`,
+      ),
   });
   if (!opts.quiet && process.stderr.isTTY) process.stderr.write('\n');
   try {
@@ -193,7 +204,8 @@ async function runLoad(opts: CliOptions, farm: FarmConfigT | undefined, secrets:
     durationSec: opts.durationSec ?? 60,
     topicRoot: opts.topicRoot,
     seed: opts.seed,
-    onProgress: (st) => write(`[load ${st.devices} devices @ ${opts.rate}/s] connected ${st.connected} | sent ${st.sent} (${st.ratePerSec.toFixed(0)}/s) | errors ${st.errors}`),
+    onProgress: (st) =>
+      write(`[load ${st.devices} devices @ ${opts.rate}/s] connected ${st.connected} | sent ${st.sent} (${st.ratePerSec.toFixed(0)}/s) | errors ${st.errors}`),
   });
   const interrupted = onSigint(() => runner.stop());
   await runner.start();
@@ -211,7 +223,10 @@ async function runTagLoad(opts: CliOptions, farm: FarmConfigT, secrets: (id: str
     ratePerSec: opts.rate,
     qos: opts.qos,
     topicRoot: opts.topicRoot,
-    onProgress: (st) => write(`[tag load ${st.readers} gates, ${st.animals} animals @ ${opts.rate}/s] connected ${st.connected} | reads sent ${st.sentReads}, acknowledged ${st.ackedReads} (${st.ratePerSec.toFixed(0)}/s) | errors ${st.errors}`),
+    onProgress: (st) =>
+      write(
+        `[tag load ${st.readers} gates, ${st.animals} animals @ ${opts.rate}/s] connected ${st.connected} | reads sent ${st.sentReads}, acknowledged ${st.ackedReads} (${st.ratePerSec.toFixed(0)}/s) | errors ${st.errors}`,
+      ),
   });
   const interrupted = onSigint(() => runner.stop());
   await runner.start();

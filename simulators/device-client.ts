@@ -94,10 +94,11 @@ export function createDeviceClient(o: DeviceClientOptions): DeviceClient {
       closed = true;
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => client.end(true, () => resolve()), timeoutMs);
-        const finish = () => client.end(false, () => {
-          clearTimeout(timer);
-          resolve();
-        });
+        const finish = () =>
+          client.end(false, () => {
+            clearTimeout(timer);
+            resolve();
+          });
         if (!client.connected) {
           clearTimeout(timer);
           client.end(true, () => resolve());

@@ -75,13 +75,16 @@ export function createDeviceFleet(o: DeviceFleetOptions): DeviceFleet {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const opts = channel === 'state' ? { qos: 1 as const, retain: true } : { qos: o.telemetryQos };
     sending++;
-    client.publish(topic(device, channel), body, opts).then(
-      () => o.onSent(device, channel),
-      (err: Error) => o.onError(err, device, false),
-    ).finally(() => {
-      sending--;
-      wake();
-    });
+    client
+      .publish(topic(device, channel), body, opts)
+      .then(
+        () => o.onSent(device, channel),
+        (err: Error) => o.onError(err, device, false),
+      )
+      .finally(() => {
+        sending--;
+        wake();
+      });
   }
 
   function connect(device: string, password: string): void {

@@ -120,7 +120,8 @@ export function createFarmSimulation(options: FarmSimulationOptions): FarmSimula
   const zones: ZoneSim[] = built.zones;
   const deviceList: SimDevice[] = [];
   for (const site of options.farm.sites)
-    for (const z of site.zones) for (const d of z.devices) deviceList.push({ site: site.id, zone: z.id, kind: z.kind, device: d.id, role: d.role, type: d.type });
+    for (const z of site.zones)
+      for (const d of z.devices) deviceList.push({ site: site.id, zone: z.id, kind: z.kind, device: d.id, role: d.role, type: d.type });
 
   const sensors = zones.flatMap((z) => z.sensors.map((s) => ({ zone: z, sensor: s })));
   const actuators = new Map(zones.flatMap((z) => z.actuators.map((a) => [a.device, a] as const)));

@@ -46,7 +46,15 @@ export async function runInProcess(o: InProcessOptions): Promise<ScenarioReport>
   const clock = createSimClock(startTs);
   const dataDir = mkdtempSync(join(tmpdir(), 'farm-simulate-'));
   const logger = o.logger ?? createLogger('silent');
-  const env = EnvSettings.parse({ DATA_DIR: dataDir, MQTT_PORT: '0', HTTP_PORT: '0', MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', BATCH_INTERVAL: '2ms' });
+  const env = EnvSettings.parse({
+    DATA_DIR: dataDir,
+    MQTT_PORT: '0',
+    HTTP_PORT: '0',
+    MQTT_HOST: '127.0.0.1',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    BATCH_INTERVAL: '2ms',
+  });
   const service = await startService({ env, config: farm, logger, simulate: false, clock });
   const ranks = levelRanks(farm);
   const collector = collectReport(service.bus, {

@@ -68,7 +68,8 @@ function metricsFor(kind: ZoneKind | undefined, rng: ReturnType<typeof createRng
 }
 
 export function createLoadRunner(o: LoadRunnerOptions): LoadRunner {
-  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > MAX_LOAD_DEVICES) throw new RangeError(`load mode takes 1 to ${MAX_LOAD_DEVICES} devices, got ${o.devices}`);
+  if (!Number.isInteger(o.devices) || o.devices < 1 || o.devices > MAX_LOAD_DEVICES)
+    throw new RangeError(`load mode takes 1 to ${MAX_LOAD_DEVICES} devices, got ${o.devices}`);
   if (!(o.ratePerSec > 0)) throw new RangeError(`load rate must be a positive number of messages per second, got ${o.ratePerSec}`);
   const root = o.topicRoot ?? 'farm';
   const rng = createRng(o.seed ?? 1);

@@ -11,7 +11,7 @@ export function reportTable(reports: ScenarioReport[]): string {
     const byRule = new Map<string, number>();
     for (const a of r.alerts) byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
     const rules = [...byRule].map(([rule, n]) => `${rule} ${n}`).join(', ') || '–';
-    const days = Math.round((r.end - r.start) / 86_400_000 * 10) / 10;
+    const days = Math.round(((r.end - r.start) / 86_400_000) * 10) / 10;
     const acts = new Map<string, number>();
     for (const a of r.actuations) acts.set(a.type ?? a.device, (acts.get(a.type ?? a.device) ?? 0) + 1);
     const actuations = [...acts].map(([type, n]) => `${type} ${n}`).join(', ') || '–';

@@ -109,7 +109,20 @@ export function collectReport(bus: ReportSource, { timeZoneOf, levelRank, actuat
     const tz = timeZoneOf(e.site);
     let a = alerts.get(e.id);
     if (!a) {
-      a = { id: e.id, rule: e.rule, site: e.site, zone: e.zone, device: e.device, severity: e.severity, level: e.level ?? undefined, levels: [], value: e.value ?? undefined, message: e.message, raised: e.ts, raisedLocal: isoInZone(tz, e.ts) };
+      a = {
+        id: e.id,
+        rule: e.rule,
+        site: e.site,
+        zone: e.zone,
+        device: e.device,
+        severity: e.severity,
+        level: e.level ?? undefined,
+        levels: [],
+        value: e.value ?? undefined,
+        message: e.message,
+        raised: e.ts,
+        raisedLocal: isoInZone(tz, e.ts),
+      };
       alerts.set(e.id, a);
     }
     const rec = a;
@@ -124,7 +137,18 @@ export function collectReport(bus: ReportSource, { timeZoneOf, levelRank, actuat
   bus.on('command', (c) => {
     if (actuations.has(c.command.id)) return; // a retry repeats the id
     const { id, action, value, reason, ts } = c.command;
-    actuations.set(id, { id, site: c.site, zone: c.zone, device: c.device, type: actuatorType(c.device), action, value, reason, ts, local: isoInZone(timeZoneOf(c.site), ts) });
+    actuations.set(id, {
+      id,
+      site: c.site,
+      zone: c.zone,
+      device: c.device,
+      type: actuatorType(c.device),
+      action,
+      value,
+      reason,
+      ts,
+      local: isoInZone(timeZoneOf(c.site), ts),
+    });
   });
   bus.on('actuatorState', (s) => {
     const a = s.ack ? actuations.get(s.ack) : undefined;

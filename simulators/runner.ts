@@ -110,9 +110,34 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
   const clock = o.clock;
   if (clock && o.telemetryQos === 0) throw new RangeError('lockstep needs telemetry at QoS 1: the runner waits for the acknowledgements');
   const startTs = clock ? clock.now() : (o.startTs ?? defaultStartTs(Date.now(), speed, o.durationSec));
-  const simulation = createFarmSimulation({ farm: o.farm, scenario: o.scenario, seed: o.seed, speed, startTs, reportEverySec: o.reportEverySec, faults: o.faults });
+  const simulation = createFarmSimulation({
+    farm: o.farm,
+    scenario: o.scenario,
+    seed: o.seed,
+    speed,
+    startTs,
+    reportEverySec: o.reportEverySec,
+    faults: o.faults,
+  });
   const devices = simulation.devices();
-  const s: RunnerStats = { devices: devices.length, skipped: 0, connected: 0, sent: 0, telemetry: 0, states: 0, tagMessages: 0, commands: 0, acked: 0, errors: 0, ratePerSec: 0, simTs: simulation.now(), simElapsedSec: 0, wallElapsedMs: 0, stalls: 0, finished: false };
+  const s: RunnerStats = {
+    devices: devices.length,
+    skipped: 0,
+    connected: 0,
+    sent: 0,
+    telemetry: 0,
+    states: 0,
+    tagMessages: 0,
+    commands: 0,
+    acked: 0,
+    errors: 0,
+    ratePerSec: 0,
+    simTs: simulation.now(),
+    simElapsedSec: 0,
+    wallElapsedMs: 0,
+    stalls: 0,
+    finished: false,
+  };
   let wallStart = 0;
   let tick: NodeJS.Timeout | undefined;
   let progress: NodeJS.Timeout | undefined;
@@ -271,7 +296,10 @@ export function createSimulatorRunner(o: SimulatorRunnerOptions): SimulatorRunne
     while (Date.now() < waitUntil && fleet.connecting() > 0) await sleep(50);
     // Lockstep: the actuators' first states reach the service before time starts.
     if (clock) await fleet.idle(o.stepTimeoutMs ?? 10_000);
-    log?.info({ connected: fleet.connectedCount(), devices: devices.length, skipped: s.skipped, scenario: simulation.scenario.name, speed, lockstep: !!clock }, 'simulated farm running');
+    log?.info(
+      { connected: fleet.connectedCount(), devices: devices.length, skipped: s.skipped, scenario: simulation.scenario.name, speed, lockstep: !!clock },
+      'simulated farm running',
+    );
     wallStart = Date.now();
     lastProgressAt = wallStart;
     if (lockstep) loop = runLockstep(lockstep).catch((err) => fail(err));

@@ -116,7 +116,13 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     rain: () => dry,
     shed: (i) =>
       i === 0
-        ? { fan: { state: 'off' }, spray: { state: 'off' }, shutter: { state: 'off' }, params: { nh3Factor: 1.5, h2sFactor: 1.5 }, start: { nh3Ppm: 14, h2sPpm: 1, co2Ppm: 2500, daysSinceCleaning: 45 } }
+        ? {
+            fan: { state: 'off' },
+            spray: { state: 'off' },
+            shutter: { state: 'off' },
+            params: { nh3Factor: 1.5, h2sFactor: 1.5 },
+            start: { nh3Ppm: 14, h2sPpm: 1, co2Ppm: 2500, daysSinceCleaning: 45 },
+          }
         : summerShed,
     field: () => ({}),
     siltOnePipe: false,
@@ -152,7 +158,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   'blocked-pipe': {
     name: 'blocked-pipe',
     description:
-      'Eleven days: nine clean ones (one afternoon shower) from which every pipe\'s dry-weather level by hour of day is learned, then one pipe (chosen by the seed) silts up over six hours on the tenth morning and holds water; the others carry on as before.',
+      "Eleven days: nine clean ones (one afternoon shower) from which every pipe's dry-weather level by hour of day is learned, then one pipe (chosen by the seed) silts up over six hours on the tenth morning and holds water; the others carry on as before.",
     durationSec: 11 * DAY,
     weather: WEATHER.mild,
     rain: () => showers([{ startSec: 3 * DAY + 15 * HOUR, returnPeriodYears: 0.25, durationMin: 30 }]),
@@ -166,7 +172,8 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   'sensor-faults': {
     name: 'sensor-faults',
-    description: 'A normal day with broken devices: stuck, spiking, silent, out-of-range and malformed sensors, a store-and-forward batch, an actuator that never acknowledges.',
+    description:
+      'A normal day with broken devices: stuck, spiking, silent, out-of-range and malformed sensors, a store-and-forward batch, an actuator that never acknowledges.',
     durationSec: 2 * HOUR,
     weather: WEATHER.mild,
     rain: () => dry,

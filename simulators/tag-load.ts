@@ -75,12 +75,26 @@ export function gateReadersOf(farm: FarmConfigT, secrets: (id: string) => string
 
 export function createTagLoadRunner(o: TagLoadOptions): TagLoadRunner {
   if (!(o.ratePerSec > 0)) throw new RangeError(`tag load rate must be a positive number of reads per second, got ${o.ratePerSec}`);
-  if (o.readers.length === 0) throw new RangeError('tag load mode needs gate readers with animals: the farm file has no reader (role: reader, at: gate) in a zone whose animals are in animals.register');
+  if (o.readers.length === 0)
+    throw new RangeError(
+      'tag load mode needs gate readers with animals: the farm file has no reader (role: reader, at: gate) in a zone whose animals are in animals.register',
+    );
   const root = o.topicRoot ?? 'farm';
   const everyMs = o.everyMs ?? 1000;
   const inFlightMax = o.inFlightPerReader ?? 4;
   const passes = o.passes ?? ['out', 'in'];
-  const s: TagLoadStats = { readers: o.readers.length, connected: 0, animals: o.readers.reduce((n, r) => n + r.tags.length, 0), sentReads: 0, ackedReads: 0, messages: 0, errors: 0, ratePerSec: 0, passMs: [], finished: false };
+  const s: TagLoadStats = {
+    readers: o.readers.length,
+    connected: 0,
+    animals: o.readers.reduce((n, r) => n + r.tags.length, 0),
+    sentReads: 0,
+    ackedReads: 0,
+    messages: 0,
+    errors: 0,
+    ratePerSec: 0,
+    passMs: [],
+    finished: false,
+  };
   const clients: DeviceClient[] = [];
   let stopping: Promise<TagLoadStats> | undefined;
   let progress: NodeJS.Timeout | undefined;
@@ -190,11 +204,14 @@ export function createTagLoadRunner(o: TagLoadOptions): TagLoadRunner {
     async start() {
       progress = setInterval(() => o.onProgress?.(live()), o.progressEveryMs ?? 1000);
       await connectAll();
-      void run().then(() => stop(), (err: Error) => {
-        s.errors++;
-        s.lastError = err.message;
-        void stop();
-      });
+      void run().then(
+        () => stop(),
+        (err: Error) => {
+          s.errors++;
+          s.lastError = err.message;
+          void stop();
+        },
+      );
     },
     stop,
     stats: live,

@@ -141,7 +141,9 @@ export function buildFarm(farm: FarmConfigT, scenario: Scenario, seed: number, o
       const sensors: SensorBinding[] = z.devices
         .filter((d) => d.role === 'sensor')
         .map((d) => {
-          const gaugeOnly = isGaugeOnly(d.metrics) || (z.kind === 'drain' && (boolAttr(z.attributes, 'gauge', 'rain_gauge') === true || /gauge/.test(String(attr(z.attributes, 'type') ?? ''))));
+          const gaugeOnly =
+            isGaugeOnly(d.metrics) ||
+            (z.kind === 'drain' && (boolAttr(z.attributes, 'gauge', 'rain_gauge') === true || /gauge/.test(String(attr(z.attributes, 'type') ?? ''))));
           const wantsRain = gaugeOnly || (d.metrics?.includes('rain_mm') ?? false);
           const g = createRng(deriveSeed(seed, `gauge:${d.id}`));
           return {
@@ -166,14 +168,27 @@ export function buildFarm(farm: FarmConfigT, scenario: Scenario, seed: number, o
       const hasLevelSensor = sensors.some((s) => s.readsZone);
       let model: ZoneModel = { kind: 'none' };
       if (z.kind === 'shed') model = shedModel(z, shedSetup ?? {}, outdoorAtStart, rng);
-      else if (z.kind === 'field') model = { kind: 'field', state: field.initialState(field.defaultFieldParams({ ...(numberAttr(z.attributes, 'irrigation_mm_h') !== undefined && { irrigationMmPerHour: numberAttr(z.attributes, 'irrigation_mm_h') }), ...fieldSetup?.params }), rng, fieldSetup?.start) };
+      else if (z.kind === 'field')
+        model = {
+          kind: 'field',
+          state: field.initialState(
+            field.defaultFieldParams({
+              ...(numberAttr(z.attributes, 'irrigation_mm_h') !== undefined && { irrigationMmPerHour: numberAttr(z.attributes, 'irrigation_mm_h') }),
+              ...fieldSetup?.params,
+            }),
+            rng,
+            fieldSetup?.start,
+          ),
+        };
       else if (actuators.some((a) => a.type === 'pump') || boolAttr(z.attributes, 'sump') === true || attr(z.attributes, 'type') === 'sump') {
         if (numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h') === undefined) sizedByUpstream.add(`${site.id}/${z.id}`);
         const params = drainage.defaultSumpParams({
           ...(numberAttr(z.attributes, 'area_m2') !== undefined && { areaM2: numberAttr(z.attributes, 'area_m2') }),
           ...(numberAttr(z.attributes, 'depth_m') !== undefined && { depthM: numberAttr(z.attributes, 'depth_m') }),
           ...(numberAttr(z.attributes, 'inlet_level_m') !== undefined && { inletLevelM: numberAttr(z.attributes, 'inlet_level_m') }),
-          ...(numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h') !== undefined && { pumpCapacityM3h: numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h') }),
+          ...(numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h') !== undefined && {
+            pumpCapacityM3h: numberAttr(z.attributes, 'pump_m3h', 'pump_capacity_m3h'),
+          }),
           ...(numberAttr(z.attributes, 'catchment_ha') !== undefined && { catchmentHa: numberAttr(z.attributes, 'catchment_ha') }),
         });
         model = { kind: 'sump', state: drainage.initialSumpState(params) };
@@ -195,10 +210,11 @@ export function buildFarm(farm: FarmConfigT, scenario: Scenario, seed: number, o
   if (scenario.siltOnePipe) siltOnePipe(zones, seed);
   if (scenario.silting) siltDuringRun(zones, seed, scenario.silting);
   const ordered = flowOrder(zones, warnings);
-  for (const z of ordered) for (const u of z.upstream) {
-    const up = ordered.find((o) => o.site === z.site && o.zone === u);
-    if (up) up.downstream = z.zone;
-  }
+  for (const z of ordered)
+    for (const u of z.upstream) {
+      const up = ordered.find((o) => o.site === z.site && o.zone === u);
+      if (up) up.downstream = z.zone;
+    }
   shareCatchments(ordered, explicitCatchment);
   sizeSumps(ordered, sizedByUpstream);
   return { zones: ordered, warnings };

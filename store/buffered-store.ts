@@ -79,7 +79,13 @@ export interface BufferedStore extends Store {
   flush(timeoutMs?: number, options?: { failFast?: boolean }): Promise<void>;
 }
 
-const NAMES: Record<OutboxKind, string> = { reading: 'readings', alert: 'alert events', command: 'command records', tagRead: 'tag reads', readingLine: 'readings' };
+const NAMES: Record<OutboxKind, string> = {
+  reading: 'readings',
+  alert: 'alert events',
+  command: 'command records',
+  tagRead: 'tag reads',
+  readingLine: 'readings',
+};
 
 /**
  * The drainer's life, one state at a time, and the only transitions it makes:
@@ -174,7 +180,8 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       case 'tagRead':
         return inner.writeTagReads(run.values);
       case 'readingLine':
-        if (!options.lines) return Promise.reject(new StoreError('STORE_WRITE', 'the outbox holds readings as InfluxDB lines but this store takes none', false));
+        if (!options.lines)
+          return Promise.reject(new StoreError('STORE_WRITE', 'the outbox holds readings as InfluxDB lines but this store takes none', false));
         return options.lines.write(run.text);
     }
   }
@@ -225,14 +232,20 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
           const delayMs = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(counters.consecutiveFailures, 30));
           counters.consecutiveFailures++;
           releaseRoom(); // InfluxDB failing: the outbox takes everything again
-          logger.warn({ err: message, depth: outbox.depth(), retryInMs: delayMs, attempt: counters.consecutiveFailures }, `store write of ${count} ${NAMES[run.kind]} failed; they stay in the outbox`);
+          logger.warn(
+            { err: message, depth: outbox.depth(), retryInMs: delayMs, attempt: counters.consecutiveFailures },
+            `store write of ${count} ${NAMES[run.kind]} failed; they stay in the outbox`,
+          );
           await clock.sleep(delayMs, backoff.signal);
           if (backoff.signal.aborted) backoff = new AbortController();
         } else if (count > 1) {
           limit = Math.ceil(count / 2);
         } else {
           await outbox.deadLetter(lastSeq, message);
-          logger.error({ err: message, kind: run.kind, entry: run.kind === 'readingLine' ? run.text : run.values[0], seq: lastSeq }, `store refused one of the ${NAMES[run.kind]} as invalid: moved to the dead table of outbox.db, not retried`);
+          logger.error(
+            { err: message, kind: run.kind, entry: run.kind === 'readingLine' ? run.text : run.values[0], seq: lastSeq },
+            `store refused one of the ${NAMES[run.kind]} as invalid: moved to the dead table of outbox.db, not retried`,
+          );
         }
       }
     }
@@ -271,7 +284,9 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       };
       const timer = setTimeout(() => {
         flushWaiters.delete(waiter);
-        reject(new StoreError('STORE_WRITE', `outbox still holds ${describeDepth()} after ${timeoutMs} ms (last error: ${counters.lastError ?? 'none'})`, true));
+        reject(
+          new StoreError('STORE_WRITE', `outbox still holds ${describeDepth()} after ${timeoutMs} ms (last error: ${counters.lastError ?? 'none'})`, true),
+        );
       }, timeoutMs);
       flushWaiters.add(waiter);
       // A flush means "try now": cut a running back-off short.
@@ -310,7 +325,10 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       await flush(startFlushMs, { failFast: true });
       logger.info({ sent: counters.writtenTotal, tookMs: clock.now() - started }, 'outbox backlog sent');
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'starting with part of the outbox backlog not yet in InfluxDB: it is sent in the background; restart recovery does not see it');
+      logger.warn(
+        { err: (err as Error).message },
+        'starting with part of the outbox backlog not yet in InfluxDB: it is sent in the background; restart recovery does not see it',
+      );
     } finally {
       clearInterval(progress);
     }
@@ -393,7 +411,9 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       enter(sendBacklog ? 'closing' : 'stopped');
       await appendsSettled();
       if (sendBacklog && outbox.depth() > 0) {
-        await flush(closeFlushMs).catch((err: Error) => logger.warn({ err: err.message }, 'outbox not empty at shutdown; the rest is sent after the next start'));
+        await flush(closeFlushMs).catch((err: Error) =>
+          logger.warn({ err: err.message }, 'outbox not empty at shutdown; the rest is sent after the next start'),
+        );
       }
       if (sendBacklog) enter('stopped');
       releaseRoom();
@@ -401,11 +421,17 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
       wake();
       // Lets an in-flight write finish so its outcome is recorded, but not longer than a slow InfluxDB would hold shutdown.
       let timer: NodeJS.Timeout | undefined;
-      const settled = await Promise.race([drainer?.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), closeFlushMs)))]);
+      const settled = await Promise.race([
+        drainer?.then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), closeFlushMs))),
+      ]);
       clearTimeout(timer);
       if (settled === false) {
         enter('abandoned');
-        logger.warn({ depth: outbox.depth() }, 'a write to the store was still running at shutdown; its entries stay in the outbox and are sent again after the next start');
+        logger.warn(
+          { depth: outbox.depth() },
+          'a write to the store was still running at shutdown; its entries stay in the outbox and are sent again after the next start',
+        );
       }
       for (const w of flushWaiters) w.reject(new StoreError('STORE_WRITE', 'store closed before the outbox was empty; the rest is sent after restart'));
       flushWaiters.clear();

@@ -76,7 +76,13 @@ function merge(target: Map<number, Acc>, ts: number, acc: Acc): void {
   have.max = Math.max(have.max, acc.max);
 }
 
-async function grouped(select: Select, q: HistoryQuery, range: { from: number; to: number }, every: number, tz: string | undefined): Promise<Map<string, Map<number, Acc>>> {
+async function grouped(
+  select: Select,
+  q: HistoryQuery,
+  range: { from: number; to: number },
+  every: number,
+  tz: string | undefined,
+): Promise<Map<string, Map<number, Acc>>> {
   const f = ident(q.metric);
   // fill(none): InfluxDB would otherwise report empty buckets (count 0) where the device was silent.
   const [result] = await select(

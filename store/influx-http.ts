@@ -53,9 +53,7 @@ export function createInfluxHttp(choice: InfluxChoice, fetchFn: typeof fetch = f
   async function writeText(body: string, precision: 'ms' | 'ns'): Promise<void> {
     if (body.length === 0) return;
     const [path, params] =
-      choice.kind === 'influx-v2'
-        ? ['/api/v2/write', { org: choice.org, bucket: choice.bucket, precision }]
-        : ['/write', { db: choice.database, precision }];
+      choice.kind === 'influx-v2' ? ['/api/v2/write', { org: choice.org, bucket: choice.bucket, precision }] : ['/write', { db: choice.database, precision }];
     let res: Response;
     try {
       res = await send(path, params, { method: 'POST', body, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
@@ -133,7 +131,7 @@ export function errorText(body: string): string {
 
 function writeHint(choice: InfluxChoice, status: number): string {
   if (status === 401 || status === 403)
-    return choice.kind === 'influx-v2' ? ': check INFLUX_TOKEN can write the bucket' : ': check INFLUX_USERNAME/INFLUX_PASSWORD and the user\'s WRITE grant';
+    return choice.kind === 'influx-v2' ? ': check INFLUX_TOKEN can write the bucket' : ": check INFLUX_USERNAME/INFLUX_PASSWORD and the user's WRITE grant";
   if (status === 404) return `: ${choice.kind === 'influx-v2' ? `bucket ${choice.bucket}` : `database ${choice.database}`} is missing, create it`;
   return '';
 }

@@ -27,8 +27,7 @@ export function readingLine(r: Reading): string | undefined {
   const p = new Point(TELEMETRY).tag('site', r.site).tag('zone', r.zone).tag('kind', r.kind).tag('device', r.device);
   for (const [metric, value] of Object.entries(r.metrics)) {
     // Always float: an integer-looking 12 written as 12i would fix the field type and reject 12.5 later.
-    if (!Number.isFinite(value))
-      throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
+    if (!Number.isFinite(value)) throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
     p.floatField(metric, value);
   }
   return p.timestamp(Math.trunc(r.ts)).toLineProtocol(asIs);
@@ -54,8 +53,7 @@ export function createReadingLines(): (r: Reading) => string | undefined {
     let same = true;
     for (const metric in r.metrics) {
       const value = r.metrics[metric];
-      if (!Number.isFinite(value))
-        throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
+      if (!Number.isFinite(value)) throw new StoreError('STORE_WRITE', `reading of ${r.device} at ${r.ts} has a non-finite ${metric} (${value}): not stored`);
       if (same && s.names[i] !== metric) same = false;
       i++;
     }

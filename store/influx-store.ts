@@ -3,7 +3,19 @@ import { withAlertDefaults, type AlertEvent, type Reading, type TagRead, type Zo
 import type { StoreChoice } from '../core/config/env.js';
 import { createInfluxHttp, type InfluxChoice } from './influx-http.js';
 import { prepareInflux } from './influx-init.js';
-import { ALERT, COMMAND, NO_DIRECTION, TAG_READ, TAG_READ_TAGS, TELEMETRY, TELEMETRY_TAGS, alertLine, commandLine, createReadingLines, tagReadLine } from './influx-points.js';
+import {
+  ALERT,
+  COMMAND,
+  NO_DIRECTION,
+  TAG_READ,
+  TAG_READ_TAGS,
+  TELEMETRY,
+  TELEMETRY_TAGS,
+  alertLine,
+  commandLine,
+  createReadingLines,
+  tagReadLine,
+} from './influx-points.js';
 import { epochMs, ident, rows, where, type InfluxResult } from './influxql.js';
 import { influxHistory } from './influx-history.js';
 import { DEFAULT_EVENT_LIMIT, DEFAULT_RAW_LIMIT } from './defaults.js';
@@ -57,9 +69,7 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
 
   async function eventsJson<T>(measurement: string, tags: Record<string, string | undefined>, q: { from?: number; to?: number; limit?: number }) {
     const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_EVENT_LIMIT));
-    const [result] = await select(
-      `SELECT "json" FROM ${ident(measurement)}${where(tags, q)} ORDER BY time DESC LIMIT ${limit}`,
-    );
+    const [result] = await select(`SELECT "json" FROM ${ident(measurement)}${where(tags, q)} ORDER BY time DESC LIMIT ${limit}`);
     return (result?.series ?? []).flatMap(rows).map((r) => JSON.parse(String(r.json)) as T);
   }
 
@@ -104,9 +114,7 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
       const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_RAW_LIMIT));
       const tagColumns = TELEMETRY_TAGS.map((t) => `${ident(t)}::tag`).join(', ');
       const fieldsSql = q.metric ? `${ident(q.metric)}::field, ${tagColumns}` : '*';
-      const [result] = await select(
-        `SELECT ${fieldsSql} FROM ${ident(TELEMETRY)}${where({ site: q.site, zone: q.zone, device: q.device }, q)} LIMIT ${limit}`,
-      );
+      const [result] = await select(`SELECT ${fieldsSql} FROM ${ident(TELEMETRY)}${where({ site: q.site, zone: q.zone, device: q.device }, q)} LIMIT ${limit}`);
       const points: RawPoint[] = [];
       for (const s of result?.series ?? [])
         for (const r of rows(s))
@@ -118,9 +126,17 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
       return points.slice(0, limit);
     },
 
-    writeAlerts: (events, o) => writeLines(events.map((e, i) => alertLine(e, o?.keys?.[i])), 'ns'),
+    writeAlerts: (events, o) =>
+      writeLines(
+        events.map((e, i) => alertLine(e, o?.keys?.[i])),
+        'ns',
+      ),
     alerts: async (q) => (await eventsJson<AlertEvent>(ALERT, { site: q.site }, q)).map(withAlertDefaults),
-    writeCommands: (records, o) => writeLines(records.map((c, i) => commandLine(c, o?.keys?.[i])), 'ns'),
+    writeCommands: (records, o) =>
+      writeLines(
+        records.map((c, i) => commandLine(c, o?.keys?.[i])),
+        'ns',
+      ),
     commands: (q) => eventsJson<CommandRecord>(COMMAND, { site: q.site, device: q.device }, q),
 
     writeTagReads: (reads) => writeLines(reads.map(tagReadLine), 'ms'),
@@ -128,14 +144,18 @@ export function createInfluxStore(choice: StoreChoice, options: InfluxStoreOptio
     async tagReads(q) {
       const limit = Math.max(1, Math.trunc(q.limit ?? DEFAULT_RAW_LIMIT));
       const columns = ['direction', ...TAG_READ_TAGS].map(ident).join(', ');
-      const [result] = await select(`SELECT ${columns} FROM ${ident(TAG_READ)}${where({ tag: q.tag, site: q.site, zone: q.zone, device: q.device }, q)} ORDER BY time DESC LIMIT ${limit}`);
+      const [result] = await select(
+        `SELECT ${columns} FROM ${ident(TAG_READ)}${where({ tag: q.tag, site: q.site, zone: q.zone, device: q.device }, q)} ORDER BY time DESC LIMIT ${limit}`,
+      );
       const reads = (result?.series ?? []).flatMap(rows).map((r) => tagReadOf(r, Number(r.time)));
       return reads.sort((a, b) => b.ts - a.ts || b.device.localeCompare(a.device) || a.tag.localeCompare(b.tag));
     },
 
     async tagPositions(since) {
       // The newest point of each series (one reader, one tag); the newest of a tag's series is its position.
-      const [result] = await select(`SELECT last("direction") AS "direction" FROM ${ident(TAG_READ)} WHERE time >= ${epochMs(since)} GROUP BY ${TAG_READ_TAGS.map(ident).join(', ')}`);
+      const [result] = await select(
+        `SELECT last("direction") AS "direction" FROM ${ident(TAG_READ)} WHERE time >= ${epochMs(since)} GROUP BY ${TAG_READ_TAGS.map(ident).join(', ')}`,
+      );
       const positions = new Map<string, TagPosition>();
       const newer = (a: TagRead, b: TagRead | undefined) => !b || a.ts > b.ts || (a.ts === b.ts && a.device > b.device);
       for (const s of result?.series ?? [])
@@ -161,6 +181,10 @@ function deviceRef(tags: Record<string, unknown>) {
 function tagReadOf(r: Record<string, unknown>, ts: number): TagRead {
   const read: TagRead = { ...deviceRef(r), ts, tag: String(r.tag) };
   if (r.direction === 'in' || r.direction === 'out') read.direction = r.direction;
-  else if (r.direction !== NO_DIRECTION && r.direction !== undefined && r.direction !== null) throw new StoreError('STORE_QUERY', `InfluxDB holds a tag read of ${read.tag} with direction ${JSON.stringify(r.direction)}: only in, out and ${NO_DIRECTION} are written`);
+  else if (r.direction !== NO_DIRECTION && r.direction !== undefined && r.direction !== null)
+    throw new StoreError(
+      'STORE_QUERY',
+      `InfluxDB holds a tag read of ${read.tag} with direction ${JSON.stringify(r.direction)}: only in, out and ${NO_DIRECTION} are written`,
+    );
   return read;
 }

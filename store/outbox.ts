@@ -35,8 +35,7 @@ export const OUTBOX_CATEGORIES = ['reading', 'alert', 'command', 'tagRead'] as c
 
 /** Consecutive entries of one kind from the front of the queue, oldest first; lines as one text, one per line. */
 export type OutboxRun =
-  | { [K in OutboxCategory]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxCategory]
-  | { kind: 'readingLine'; text: string; seqs: number[] };
+  { [K in OutboxCategory]: { kind: K; values: OutboxPayloads[K][]; seqs: number[] } }[OutboxCategory] | { kind: 'readingLine'; text: string; seqs: number[] };
 
 export interface Outbox {
   /** Atomic: once it resolves, the items are on disk (fsynced), after everything appended before. */
@@ -95,7 +94,10 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   function recount() {
     const counted: Record<OutboxKind, number> = { reading: 0, alert: 0, command: 0, tagRead: 0, readingLine: 0 };
     for (const row of countByKind.all() as { kind: string; n: number }[]) {
-      if (!isKind(row.kind)) throw new Error(`${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`);
+      if (!isKind(row.kind))
+        throw new Error(
+          `${path} holds ${row.n} entries of kind "${row.kind}", which this version does not know: it was written by a newer farmwatch; run that version until its outbox is empty, or move the file aside`,
+        );
       counted[row.kind] = row.n;
     }
     Object.assign(depths, counted);
@@ -120,18 +122,21 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
     }
   }
   const total = () => depths.reading + depths.alert + depths.command + depths.tagRead + depths.readingLine;
-  if (total() > 0) options.logger.info({ path, depth: total(), byKind: { ...depths } }, 'outbox holds entries from before the restart; they will be sent first');
+  if (total() > 0)
+    options.logger.info({ path, depth: total(), byKind: { ...depths } }, 'outbox holds entries from before the restart; they will be sent first');
 
   /** Removes (or moves to the dead table) the front up to a seq and keeps the depths right. */
   async function takeFront(upToSeq: number, dead?: string): Promise<number> {
-    const [counts, , removed] = await counted(writer.transaction([
-      { sql: 'SELECT kind, count(*) AS n FROM outbox WHERE seq <= ? GROUP BY kind', rows: [[upToSeq]], all: true },
-      {
-        sql: 'INSERT OR REPLACE INTO dead (seq, appended_at, failed_at, reason, kind, json) SELECT seq, appended_at, ?, ?, kind, json FROM outbox WHERE seq <= ?',
-        rows: dead === undefined ? [] : [[now(), dead, upToSeq]],
-      },
-      { sql: 'DELETE FROM outbox WHERE seq <= ?', rows: [[upToSeq]] },
-    ]));
+    const [counts, , removed] = await counted(
+      writer.transaction([
+        { sql: 'SELECT kind, count(*) AS n FROM outbox WHERE seq <= ? GROUP BY kind', rows: [[upToSeq]], all: true },
+        {
+          sql: 'INSERT OR REPLACE INTO dead (seq, appended_at, failed_at, reason, kind, json) SELECT seq, appended_at, ?, ?, kind, json FROM outbox WHERE seq <= ?',
+          rows: dead === undefined ? [] : [[now(), dead, upToSeq]],
+        },
+        { sql: 'DELETE FROM outbox WHERE seq <= ?', rows: [[upToSeq]] },
+      ]),
+    );
     for (const c of counts.rows as { kind: OutboxKind; n: number }[]) depths[c.kind] -= c.n;
     tail.removed(upToSeq, total());
     return removed.changes;
@@ -144,7 +149,8 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       const sql = 'INSERT INTO outbox (appended_at, kind, json) VALUES (?, ?, ?)';
       let step: WriteStep;
       // Lines go over as one text (no array of strings to copy), unless one holds a newline (a line never does).
-      if (kind === 'readingLine' && !(values as readonly string[]).some((v) => v.includes('\n'))) step = { sql, lines: (values as readonly string[]).join('\n'), before: [at, kind] };
+      if (kind === 'readingLine' && !(values as readonly string[]).some((v) => v.includes('\n')))
+        step = { sql, lines: (values as readonly string[]).join('\n'), before: [at, kind] };
       else {
         const flat: SqlValue[] = [];
         for (const v of values) flat.push(at, kind, kind === 'readingLine' ? (v as string) : JSON.stringify(v));
@@ -178,7 +184,8 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
         const a = frontArray.get({ max, kind }) as { body: string; n: number; first: number; last: number };
         // Entries are appended with increasing numbers and leave only from the front, so a run has no gaps; a file
         // edited by hand might: then row by row below.
-        if (a.n > 0 && a.last - a.first + 1 === a.n) return { kind, values: JSON.parse(a.body) as OutboxPayloads[typeof kind][], seqs: range(a.first, a.n) } as OutboxRun;
+        if (a.n > 0 && a.last - a.first + 1 === a.n)
+          return { kind, values: JSON.parse(a.body) as OutboxPayloads[typeof kind][], seqs: range(a.first, a.n) } as OutboxRun;
       }
       let run: { kind: OutboxKind; values: unknown[]; seqs: number[] } | undefined;
       // iterate(), not all(): stops reading at the first entry of another kind, so a lone alert in front of
@@ -230,7 +237,9 @@ function isKind(kind: string): kind is OutboxKind {
 function migrate(db: Database.Database, path: string, logger: Logger): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION)
-    throw new Error(`${path} has schema version ${version}, newer than this farmwatch knows (${SCHEMA_VERSION}): run the newer version until its outbox is empty, or move the file aside`);
+    throw new Error(
+      `${path} has schema version ${version}, newer than this farmwatch knows (${SCHEMA_VERSION}): run the newer version until its outbox is empty, or move the file aside`,
+    );
   db.transaction(() => {
     db.exec(`
       CREATE TABLE IF NOT EXISTS outbox (

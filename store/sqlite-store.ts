@@ -269,8 +269,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
-    writeCommands: (records) =>
-      write('writing commands', [{ sql: INSERT_COMMAND, rows: records.map((c) => [c.ts, c.site, c.device, JSON.stringify(c)]) }]),
+    writeCommands: (records) => write('writing commands', [{ sql: INSERT_COMMAND, rows: records.map((c) => [c.ts, c.site, c.device, JSON.stringify(c)]) }]),
 
     commands(q) {
       return query('commands query', () => {
@@ -297,7 +296,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     tagPositions(since) {
       return query('tag positions query', () => {
         const positions = new Map<string, TagPosition>();
-        for (const row of reader().prepare(`SELECT ${TAG_COLUMNS} FROM tag_last WHERE ts >= ?`).iterate(since) as IterableIterator<TagRow>) positions.set(row.tag, { tag: row.tag, last: tagRead(row) });
+        for (const row of reader().prepare(`SELECT ${TAG_COLUMNS} FROM tag_last WHERE ts >= ?`).iterate(since) as IterableIterator<TagRow>)
+          positions.set(row.tag, { tag: row.tag, last: tagRead(row) });
         for (const row of reader().prepare(`SELECT ${TAG_COLUMNS} FROM tag_last_gate WHERE ts >= ?`).iterate(since) as IterableIterator<TagRow>) {
           const p = positions.get(row.tag);
           if (p) p.lastGate = tagRead(row);
@@ -361,11 +361,12 @@ export function historySql(q: HistoryQuery): { sql: string; params: Record<strin
   const offsetAt = (x: string) =>
     segments.length === 1
       ? String(segments[0].offsetMs)
-      : `CASE ${segments.slice(0, -1).map((s) => `WHEN ${x} < ${s.to} THEN ${s.offsetMs}`).join(' ')} ELSE ${segments[segments.length - 1].offsetMs} END`;
+      : `CASE ${segments
+          .slice(0, -1)
+          .map((s) => `WHEN ${x} < ${s.to} THEN ${s.offsetMs}`)
+          .join(' ')} ELSE ${segments[segments.length - 1].offsetMs} END`;
   const bucket =
-    segments.length === 1
-      ? `ts - ((ts + ${segments[0].offsetMs}) % @every)`
-      : `raw + CASE WHEN z <> zr AND abs(z - zr) < @every THEN z - zr ELSE 0 END`;
+    segments.length === 1 ? `ts - ((ts + ${segments[0].offsetMs}) % @every)` : `raw + CASE WHEN z <> zr AND abs(z - zr) < @every THEN z - zr ELSE 0 END`;
   const source =
     segments.length === 1
       ? `readings ${where.sql}`

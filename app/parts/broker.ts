@@ -32,7 +32,15 @@ export async function startBrokerPart(ctx: PartContext): Promise<PartHandle> {
     health: async () => ({ status: 'ok', checks: { mqttClients: broker.connectedClients() } }),
   });
   return {
-    ready: { part: 'broker', mqtt: port, mqttTls: tlsPort, http: ops.port, message: [port !== undefined ? `MQTT broker on port ${port}` : undefined, tlsPort !== undefined ? `MQTT over TLS on port ${tlsPort}` : undefined].filter(Boolean).join(', ') },
+    ready: {
+      part: 'broker',
+      mqtt: port,
+      mqttTls: tlsPort,
+      http: ops.port,
+      message: [port !== undefined ? `MQTT broker on port ${port}` : undefined, tlsPort !== undefined ? `MQTT over TLS on port ${tlsPort}` : undefined]
+        .filter(Boolean)
+        .join(', '),
+    },
     async stop() {
       await ops.stop();
       await broker.stop();

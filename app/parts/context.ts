@@ -33,7 +33,11 @@ export function instanceId(part: string, env: EnvSettingsT): string {
 
 export function connectToBroker(ctx: PartContext, extra: Partial<ServiceClientOptions> = {}): Promise<ServiceClient> {
   const url = ctx.env.MQTT_URL;
-  if (!url) throw new ClusterError('MQTT_UNREACHABLE', `--only ${ctx.part} talks to a broker over the network: set MQTT_URL (e.g. mqtt://127.0.0.1:1883) and MQTT_SERVICE_PASSWORD`);
+  if (!url)
+    throw new ClusterError(
+      'MQTT_UNREACHABLE',
+      `--only ${ctx.part} talks to a broker over the network: set MQTT_URL (e.g. mqtt://127.0.0.1:1883) and MQTT_SERVICE_PASSWORD`,
+    );
   return connectServiceClient({
     url,
     username: ctx.env.MQTT_SERVICE_USERNAME,

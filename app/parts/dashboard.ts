@@ -29,7 +29,14 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
   const svc = await connectToBroker(ctx);
   const members = watchRulesMembers(svc.client, root, logger);
   await members.start();
-  const rpc = createRpcClient({ client: svc.client, protocolVersion: svc.protocolVersion, replyTopic: replyTopic(root, ctx.instance), timeoutMs: env.RPC_TIMEOUT, logger, revive: reviveRulesError });
+  const rpc = createRpcClient({
+    client: svc.client,
+    protocolVersion: svc.protocolVersion,
+    replyTopic: replyTopic(root, ctx.instance),
+    timeoutMs: env.RPC_TIMEOUT,
+    logger,
+    revive: reviveRulesError,
+  });
   await rpc.start();
   const rules = createRemoteRules({ rpc, members, farm, topicRoot: root, metrics });
   const notifications = createRemoteNotifications({ rpc, members, topicRoot: root, metrics });
@@ -55,7 +62,13 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
         const h = await healthOf({ store, buffered, brokerClients: 0 });
         const cover = coverage(siteIds, members.members());
         const rulesOk = cover.unowned.length === 0 && cover.conflicts.length === 0;
-        const checks = { ...h.checks, mqttClients: undefined, mqtt: svc.client.connected ? 'connected' : 'reconnecting', rules: cover, ingest: ingest.perInstance() };
+        const checks = {
+          ...h.checks,
+          mqttClients: undefined,
+          mqtt: svc.client.connected ? 'connected' : 'reconnecting',
+          rules: cover,
+          ingest: ingest.perInstance(),
+        };
         return { status: svc.client.connected && rulesOk ? h.status : h.status === 'down' ? 'down' : 'degraded', checks };
       },
       metricsText: metricsTextOf(metrics, buffered, () => {
@@ -70,11 +83,21 @@ export async function startDashboardPart(ctx: PartContext): Promise<PartHandle> 
   const ledger = createStoreLedger(store);
   await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));
   const readings = { ledger, duplicate: (n: number) => metrics.serviceEvents.inc({ direction: 'dropped', event: 'reading' }, n) };
-  const stopImport = await importEvents({ bus, client: svc.client, topicRoot: root, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'command', 'commandOutcome', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads'], undefined, readings);
+  const stopImport = await importEvents(
+    { bus, client: svc.client, topicRoot: root, metrics, logger },
+    ['reading', 'status', 'actuatorState', 'reject', 'command', 'commandOutcome', 'alert', 'actuatorMode', 'actuatorHold', 'actuatorHolders', 'tagReads'],
+    undefined,
+    readings,
+  );
   const { port } = await dashboard.start();
 
   return {
-    ready: { part: 'dashboard', instance: ctx.instance, http: port, message: `dashboard on ${env.TLS_CERT && env.TLS_KEY ? 'https' : 'http'}://localhost:${port}` },
+    ready: {
+      part: 'dashboard',
+      instance: ctx.instance,
+      http: port,
+      message: `dashboard on ${env.TLS_CERT && env.TLS_KEY ? 'https' : 'http'}://localhost:${port}`,
+    },
     async stop() {
       await dashboard.stop();
       stopImport();

@@ -23,6 +23,9 @@ export function parsePart(value: string): Component {
 
 export async function startPart(ctx: PartContext & { part: Component }): Promise<PartHandle> {
   if ((ctx.part === 'ingest' || ctx.part === 'rules' || ctx.part === 'dashboard') && !ctx.env.MQTT_URL)
-    throw new ClusterError('MQTT_UNREACHABLE', `--only ${ctx.part} talks to the other parts through a broker: set MQTT_URL (e.g. mqtt://127.0.0.1:1883) and MQTT_SERVICE_PASSWORD`);
+    throw new ClusterError(
+      'MQTT_UNREACHABLE',
+      `--only ${ctx.part} talks to the other parts through a broker: set MQTT_URL (e.g. mqtt://127.0.0.1:1883) and MQTT_SERVICE_PASSWORD`,
+    );
   return STARTERS[ctx.part](ctx);
 }

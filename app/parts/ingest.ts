@@ -19,21 +19,28 @@ export async function startIngestPart(ctx: PartContext): Promise<PartHandle> {
   const farm = indexFarm(ctx.config);
   const bus = new FarmBus();
   const { store, buffered } = await openStore(ctx);
-  const ingest = createIngest(
-    { farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics },
-    ingestOptions(env),
-  );
+  const ingest = createIngest({ farm: () => farm, store, bus, logger: logger.child({ component: 'ingest' }), metrics }, ingestOptions(env));
   if (!env.INSTANCE_ID)
-    logger.warn(`INSTANCE_ID is not set, so this ingest process is "${ctx.instance}": set a stable INSTANCE_ID (ingest-1, ingest-2 ...) so that after a crash it resumes its MQTT session and gets its unacknowledged readings again`);
+    logger.warn(
+      `INSTANCE_ID is not set, so this ingest process is "${ctx.instance}": set a stable INSTANCE_ID (ingest-1, ingest-2 ...) so that after a crash it resumes its MQTT session and gets its unacknowledged readings again`,
+    );
 
   let acks: DeferredAcks | undefined;
   const svc = await connectToBroker(ctx, { persistentSession: true, prepare: (client) => (acks = prepareIngestConsumer(client, ingest, logger)) });
   let shareGroup: string | undefined = env.INGEST_SHARE_GROUP === 'none' ? undefined : env.INGEST_SHARE_GROUP;
   if (shareGroup && !svc.sharedSubscriptions) {
-    logger.warn('the broker offers no MQTT v5 shared subscriptions: subscribing plainly, so run exactly ONE ingest process against it (each would store every reading)');
+    logger.warn(
+      'the broker offers no MQTT v5 shared subscriptions: subscribing plainly, so run exactly ONE ingest process against it (each would store every reading)',
+    );
     shareGroup = undefined;
   }
-  const stopExport = exportEvents({ bus, client: svc.client, topicRoot: env.MQTT_TOPIC_ROOT, metrics, logger }, ['reading', 'status', 'actuatorState', 'reject', 'tagReads']);
+  const stopExport = exportEvents({ bus, client: svc.client, topicRoot: env.MQTT_TOPIC_ROOT, metrics, logger }, [
+    'reading',
+    'status',
+    'actuatorState',
+    'reject',
+    'tagReads',
+  ]);
   const consumer = { topicRoot: env.MQTT_TOPIC_ROOT, shareGroup, instance: ctx.instance };
   const filters = await subscribeDeviceTopics(svc.client, consumer);
   const stopStats = publishIngestStats(svc.client, ingest, consumer);
@@ -45,7 +52,14 @@ export async function startIngestPart(ctx: PartContext): Promise<PartHandle> {
     metricsText: metricsTextOf(metrics, buffered),
     health: async () => {
       const h = await healthOf({ store, buffered, brokerClients: 0 });
-      const checks = { ...h.checks, mqttClients: undefined, mqtt: svc.client.connected ? 'connected' : 'reconnecting', instance: ctx.instance, unacknowledged: acks?.pending() ?? 0, shareGroup: shareGroup ?? null };
+      const checks = {
+        ...h.checks,
+        mqttClients: undefined,
+        mqtt: svc.client.connected ? 'connected' : 'reconnecting',
+        instance: ctx.instance,
+        unacknowledged: acks?.pending() ?? 0,
+        shareGroup: shareGroup ?? null,
+      };
       return { status: svc.client.connected ? h.status : 'degraded', checks };
     },
   });

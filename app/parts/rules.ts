@@ -52,13 +52,18 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
     await svc.end();
     await store.close();
     const list = overlap.map((o) => `${o.site} (owned by ${o.instance})`).join(', ');
-    throw new ClusterError('PARTITION_CONFLICT', `another rules process already owns ${list}: two rules processes acting on one site would both switch its actuators. Give each rules process its own RULES_SITES, or stop the other one`);
+    throw new ClusterError(
+      'PARTITION_CONFLICT',
+      `another rules process already owns ${list}: two rules processes acting on one site would both switch its actuators. Give each rules process its own RULES_SITES, or stop the other one`,
+    );
   };
   if (overlapWith(me, members.members()).length) await refuse(overlapWith(me, members.members()));
   await announceMember(svc.client, root, me);
   // Two processes started at the same moment both saw an empty list: the later one (by start time) backs off.
   await new Promise((r) => setTimeout(r, RECHECK_MS));
-  const earlier = members.members().filter((m) => m.instance !== me.instance && (m.startedAt < me.startedAt || (m.startedAt === me.startedAt && m.instance < me.instance)));
+  const earlier = members
+    .members()
+    .filter((m) => m.instance !== me.instance && (m.startedAt < me.startedAt || (m.startedAt === me.startedAt && m.instance < me.instance)));
   if (overlapWith(me, earlier).length) {
     await withdrawMember(svc.client, root, me.instance);
     await refuse(overlapWith(me, earlier));
@@ -66,13 +71,24 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
 
   const stateDir = rulesStateDir(env.DATA_DIR, sites);
   // Notifications run where the alerts are: this process's sites, its own journal next to its other state files.
-  const notifications = createNotifications({ config, farm, bus, logger, metrics, journalPath: join(stateDir, 'notifications.db') }, notificationsOptions(env, config));
+  const notifications = createNotifications(
+    { config, farm, bus, logger, metrics, journalPath: join(stateDir, 'notifications.db') },
+    notificationsOptions(env, config),
+  );
   notifications.start();
   // The herd of this partition's sites, for the missing-animal and head-count alerts (fed by bridged tag reads).
   const herd = createHerd({ config, farm, store, bus, logger: logger.child({ component: 'herd' }), dataDir: env.DATA_DIR });
   await herd.start();
   const rules = createRulesEngine(
-    { config, farm, bus, store, publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined), logger: logger.child({ component: 'rules' }), stateDir },
+    {
+      config,
+      farm,
+      bus,
+      store,
+      publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined),
+      logger: logger.child({ component: 'rules' }),
+      stateDir,
+    },
     { topicRoot: root },
   );
   countRuleEvents(bus, metrics);
@@ -83,7 +99,10 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
   // This process owns its sites, so it is where a value two ingest processes both took is stopped and counted.
   const ledger = createStoreLedger(store);
   await ledger.seedFromStore().catch((err: Error) => logger.warn({ err: err.message }, 'cannot read the newest stored readings for the duplicate check'));
-  const stopImport = await importEvents(bridge, ['reading', 'status', 'actuatorState', 'tagReads'], sites, { ledger, duplicate: (n) => metrics.duplicates.inc(n) });
+  const stopImport = await importEvents(bridge, ['reading', 'status', 'actuatorState', 'tagReads'], sites, {
+    ledger,
+    duplicate: (n) => metrics.duplicates.inc(n),
+  });
   const server = serveRules(svc.client, root, ctx.instance, rules, logger);
   await server.start();
   const notifyServer = serveNotifications(svc.client, root, ctx.instance, notifications, logger);
@@ -99,7 +118,10 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
     metricsText: metricsTextOf(metrics, buffered),
     health: async () => {
       const h = await healthOf({ store, buffered, brokerClients: 0 });
-      return { status: svc.client.connected ? h.status : 'degraded', checks: { ...h.checks, mqttClients: undefined, mqtt: svc.client.connected ? 'connected' : 'reconnecting', instance: ctx.instance, sites } };
+      return {
+        status: svc.client.connected ? h.status : 'degraded',
+        checks: { ...h.checks, mqttClients: undefined, mqtt: svc.client.connected ? 'connected' : 'reconnecting', instance: ctx.instance, sites },
+      };
     },
   });
 

@@ -11,7 +11,11 @@ import { startOpsServer } from './ops-server.js';
  */
 export async function startSimulatePart(ctx: PartContext): Promise<PartHandle> {
   const { env, logger } = ctx;
-  const secrets = new Map(indexFarm(ctx.config).devices().map((d) => [d.device, d.config.secret]));
+  const secrets = new Map(
+    indexFarm(ctx.config)
+      .devices()
+      .map((d) => [d.device, d.config.secret]),
+  );
   const brokerUrl = env.MQTT_URL ?? `mqtt://127.0.0.1:${env.MQTT_PORT}`;
   const runner = createSimulatorRunner({
     farm: ctx.config,
@@ -31,7 +35,15 @@ export async function startSimulatePart(ctx: PartContext): Promise<PartHandle> {
     health: async () => {
       const s = runner.stats();
       const expected = s.devices - s.skipped;
-      const checks = { broker: brokerUrl, devices: s.devices, connected: s.connected, skipped: s.skipped, sent: s.sent, errors: s.errors, lastError: s.lastError ?? null };
+      const checks = {
+        broker: brokerUrl,
+        devices: s.devices,
+        connected: s.connected,
+        skipped: s.skipped,
+        sent: s.sent,
+        errors: s.errors,
+        lastError: s.lastError ?? null,
+      };
       return { status: s.connected === expected ? 'ok' : s.connected === 0 ? 'down' : 'degraded', checks };
     },
   });

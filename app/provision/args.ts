@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { ACTUATOR_TYPES, ID_PATTERN, READER_PLACES, ZONE_KINDS, type ActuatorType, type DeviceRole, type ReaderPlace, type ZoneKind } from '../../core/domain.js';
+import {
+  ACTUATOR_TYPES,
+  ID_PATTERN,
+  READER_PLACES,
+  ZONE_KINDS,
+  type ActuatorType,
+  type DeviceRole,
+  type ReaderPlace,
+  type ZoneKind,
+} from '../../core/domain.js';
 import { METRIC_NAMES } from '../../core/metrics-catalog.js';
 import { canonicalTimeZone } from '../../core/site-time.js';
 
@@ -95,9 +104,22 @@ export function parseProvisionArgs(argv: string[], env: NodeJS.ProcessEnv = proc
       args: argv,
       strict: true,
       options: {
-        config: { type: 'string' }, site: { type: 'string' }, zone: { type: 'string' }, id: { type: 'string' }, role: { type: 'string' }, at: { type: 'string' },
-        type: { type: 'string' }, kind: { type: 'string' }, metrics: { type: 'string' }, user: { type: 'string' }, rotate: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        'mosquitto-dir': { type: 'string' }, 'zone-name': { type: 'string' }, 'site-name': { type: 'string' }, timezone: { type: 'string' },
+        config: { type: 'string' },
+        site: { type: 'string' },
+        zone: { type: 'string' },
+        id: { type: 'string' },
+        role: { type: 'string' },
+        at: { type: 'string' },
+        type: { type: 'string' },
+        kind: { type: 'string' },
+        metrics: { type: 'string' },
+        user: { type: 'string' },
+        rotate: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        'mosquitto-dir': { type: 'string' },
+        'zone-name': { type: 'string' },
+        'site-name': { type: 'string' },
+        timezone: { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -109,11 +131,19 @@ export function parseProvisionArgs(argv: string[], env: NodeJS.ProcessEnv = proc
   if (!config) throw new ProvisionError('BAD_ARGUMENT', '--config FILE is required (or set FARM_CONFIG): the farm file to add to');
 
   if (a.user !== undefined) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(a.user)) throw new ProvisionError('BAD_ARGUMENT', `--user ${a.user}: user names are letters, digits, _ . and - (at most 64)`);
-    const deviceOnly = ['site', 'zone', 'id', 'type', 'at', 'kind', 'metrics', 'mosquitto-dir', 'zone-name', 'site-name', 'timezone'].filter((k) => a[k as keyof typeof a] !== undefined);
-    if (deviceOnly.length) throw new ProvisionError('BAD_ARGUMENT', `--${deviceOnly[0]} is for devices, not with --user (dashboard users do not log in to the broker)`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(a.user))
+      throw new ProvisionError('BAD_ARGUMENT', `--user ${a.user}: user names are letters, digits, _ . and - (at most 64)`);
+    const deviceOnly = ['site', 'zone', 'id', 'type', 'at', 'kind', 'metrics', 'mosquitto-dir', 'zone-name', 'site-name', 'timezone'].filter(
+      (k) => a[k as keyof typeof a] !== undefined,
+    );
+    if (deviceOnly.length)
+      throw new ProvisionError('BAD_ARGUMENT', `--${deviceOnly[0]} is for devices, not with --user (dashboard users do not log in to the broker)`);
     const role = oneOf('role', a.role, USER_ROLES);
-    if (!a.rotate && !role) throw new ProvisionError('BAD_ARGUMENT', `--role viewer|operator|admin is required for a new user (or add --rotate to give user ${a.user} a new password)`);
+    if (!a.rotate && !role)
+      throw new ProvisionError(
+        'BAD_ARGUMENT',
+        `--role viewer|operator|admin is required for a new user (or add --rotate to give user ${a.user} a new password)`,
+      );
     return { kind: 'user', config, name: a.user, role, rotate: a.rotate ?? false };
   }
 
@@ -126,7 +156,11 @@ export function parseProvisionArgs(argv: string[], env: NodeJS.ProcessEnv = proc
   const mosquittoDir = a['mosquitto-dir'];
   if (a.rotate) {
     for (const k of ['at', 'metrics', 'zone-name', 'site-name', 'timezone'] as const)
-      if (a[k] !== undefined) throw new ProvisionError('BAD_ARGUMENT', `--rotate gives ${deviceId} a new secret and changes nothing else: leave out --${k} (edit the file to change it)`);
+      if (a[k] !== undefined)
+        throw new ProvisionError(
+          'BAD_ARGUMENT',
+          `--rotate gives ${deviceId} a new secret and changes nothing else: leave out --${k} (edit the file to change it)`,
+        );
     return { kind: 'device-rotate', config, id: deviceId, expect: { site, zone, role, type, zoneKind }, mosquittoDir };
   }
 
@@ -139,16 +173,24 @@ export function parseProvisionArgs(argv: string[], env: NodeJS.ProcessEnv = proc
   let metrics: string[] | undefined;
   if (a.metrics !== undefined) {
     if (r === 'reader') throw new ProvisionError('BAD_ARGUMENT', '--metrics: a reader reports ear tags, not metrics; leave it out');
-    metrics = a.metrics.split(',').map((m) => m.trim()).filter(Boolean);
+    metrics = a.metrics
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     const unknown = metrics.filter((m) => !METRIC_NAMES.includes(m));
-    if (unknown.length || metrics.length === 0) throw new ProvisionError('BAD_ARGUMENT', `--metrics ${a.metrics}: ${unknown.length ? `unknown ${unknown.join(', ')}; ` : ''}the metrics are ${METRIC_NAMES.join(', ')}`);
+    if (unknown.length || metrics.length === 0)
+      throw new ProvisionError(
+        'BAD_ARGUMENT',
+        `--metrics ${a.metrics}: ${unknown.length ? `unknown ${unknown.join(', ')}; ` : ''}the metrics are ${METRIC_NAMES.join(', ')}`,
+      );
   }
   let timezone: string | undefined;
   if (a.timezone !== undefined) {
     timezone = canonicalTimeZone(a.timezone);
     if (!timezone) throw new ProvisionError('BAD_ARGUMENT', `--timezone ${a.timezone} is not an IANA time zone: use a name like Asia/Shanghai or UTC`);
   }
-  if (!zoneKind && (a['zone-name'] !== undefined || a['site-name'] !== undefined || timezone)) throw new ProvisionError('BAD_ARGUMENT', '--zone-name, --site-name and --timezone are for a new zone or site: give --kind shed|field|drain too');
+  if (!zoneKind && (a['zone-name'] !== undefined || a['site-name'] !== undefined || timezone))
+    throw new ProvisionError('BAD_ARGUMENT', '--zone-name, --site-name and --timezone are for a new zone or site: give --kind shed|field|drain too');
   return {
     kind: 'device',
     config,

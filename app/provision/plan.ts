@@ -30,12 +30,16 @@ function parseValid(text: string, source: string, baseDir: string): FarmConfigT 
     return parseFarmConfig(text, source, baseDir);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new ProvisionError('FILE_INVALID', `${source} is invalid as it is, so nothing was written:\n${err.problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}`).join('\n')}\nFix the file first (the service would not start on it either), then run provision again.`);
+    throw new ProvisionError(
+      'FILE_INVALID',
+      `${source} is invalid as it is, so nothing was written:\n${err.problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}`).join('\n')}\nFix the file first (the service would not start on it either), then run provision again.`,
+    );
   }
 }
 
 function whereIs(config: FarmConfigT, deviceId: string): { site: string; zone: string; kind: string; role: string; type?: string } | undefined {
-  for (const s of config.sites) for (const z of s.zones) for (const d of z.devices) if (d.id === deviceId) return { site: s.id, zone: z.id, kind: z.kind, role: d.role, type: d.type };
+  for (const s of config.sites)
+    for (const z of s.zones) for (const d of z.devices) if (d.id === deviceId) return { site: s.id, zone: z.id, kind: z.kind, role: d.role, type: d.type };
   return undefined;
 }
 
@@ -59,8 +63,13 @@ export function planProvision(text: string, req: ProvisionRequest, hash: string,
     const existing = findIn(users, req.name, 'name');
     const inFile = before.users.find((u) => u.name === req.name);
     if (req.rotate) {
-      if (!existing || !inFile) throw new ProvisionError('NOT_FOUND', `user ${req.name} is not in ${source}: to add it, leave out --rotate and give --role viewer|operator|admin`);
-      if (req.role && req.role !== inFile.role) throw new ProvisionError('BAD_ARGUMENT', `user ${req.name} is ${a(inFile.role)} in ${source}: --rotate changes only the password, so leave out --role ${req.role} (edit the file to change a role)`);
+      if (!existing || !inFile)
+        throw new ProvisionError('NOT_FOUND', `user ${req.name} is not in ${source}: to add it, leave out --rotate and give --role viewer|operator|admin`);
+      if (req.role && req.role !== inFile.role)
+        throw new ProvisionError(
+          'BAD_ARGUMENT',
+          `user ${req.name} is ${a(inFile.role)} in ${source}: --rotate changes only the password, so leave out --role ${req.role} (edit the file to change a role)`,
+        );
       edit = replacePair(text, existing, ['password', 'passwordHash'], 'passwordHash', hash);
       what = `a new password for user ${req.name} (${inFile.role})`;
     } else {
@@ -72,14 +81,30 @@ export function planProvision(text: string, req: ProvisionRequest, hash: string,
     }
   } else if (req.kind === 'device-rotate') {
     const at = whereIs(before, req.id);
-    if (!at) throw new ProvisionError('NOT_FOUND', `device ${req.id} is not in ${source}: check --id, or leave out --rotate and give --site, --zone and --role to add it`);
+    if (!at)
+      throw new ProvisionError(
+        'NOT_FOUND',
+        `device ${req.id} is not in ${source}: check --id, or leave out --rotate and give --site, --zone and --role to add it`,
+      );
     const e = req.expect;
     const place = `${at.site}/${at.zone}`;
     if ((e.site && e.site !== at.site) || (e.zone && e.zone !== at.zone))
-      throw new ProvisionError('WRONG_PLACE', `device ${req.id} is in ${place}, not in ${e.site ?? at.site}/${e.zone ?? at.zone}: --rotate needs only --id, so leave out --site and --zone (or correct them)`);
-    if (e.role && e.role !== at.role) throw new ProvisionError('WRONG_PLACE', `device ${req.id} is ${a(at.role)}, not ${a(e.role)}: --rotate needs only --id, so leave out --role (or correct it)`);
-    if (e.type && e.type !== at.type) throw new ProvisionError('WRONG_PLACE', `device ${req.id} is ${at.type ? a(at.type) : 'not an actuator'}, not ${a(e.type)}: leave out --type (or correct it)`);
-    if (e.zoneKind && e.zoneKind !== at.kind) throw new ProvisionError('WRONG_PLACE', `device ${req.id} is in ${a(at.kind)} zone (${place}), not ${a(e.zoneKind)}: leave out --kind`);
+      throw new ProvisionError(
+        'WRONG_PLACE',
+        `device ${req.id} is in ${place}, not in ${e.site ?? at.site}/${e.zone ?? at.zone}: --rotate needs only --id, so leave out --site and --zone (or correct them)`,
+      );
+    if (e.role && e.role !== at.role)
+      throw new ProvisionError(
+        'WRONG_PLACE',
+        `device ${req.id} is ${a(at.role)}, not ${a(e.role)}: --rotate needs only --id, so leave out --role (or correct it)`,
+      );
+    if (e.type && e.type !== at.type)
+      throw new ProvisionError(
+        'WRONG_PLACE',
+        `device ${req.id} is ${at.type ? a(at.type) : 'not an actuator'}, not ${a(e.type)}: leave out --type (or correct it)`,
+      );
+    if (e.zoneKind && e.zoneKind !== at.kind)
+      throw new ProvisionError('WRONG_PLACE', `device ${req.id} is in ${a(at.kind)} zone (${place}), not ${a(e.zoneKind)}: leave out --kind`);
     edit = replacePair(text, deviceMapOf(doc, at, req.id), ['secret', 'secretHash'], 'secretHash', hash);
     what = `a new secret for device ${req.id} in ${place}`;
     device = { id: req.id, site: at.site, zone: at.zone };
@@ -87,7 +112,10 @@ export function planProvision(text: string, req: ProvisionRequest, hash: string,
     const taken = whereIs(before, req.id);
     if (taken) {
       const same = taken.site === req.site && taken.zone === req.zone;
-      throw new ProvisionError('EXISTS', `device ${req.id} exists already${same ? '' : ` in ${taken.site}/${taken.zone}`}: to give it a new secret run with --id ${req.id} --rotate (nothing else needed); to add another device choose another --id`);
+      throw new ProvisionError(
+        'EXISTS',
+        `device ${req.id} exists already${same ? '' : ` in ${taken.site}/${taken.zone}`}: to give it a new secret run with --id ${req.id} --rotate (nothing else needed); to add another device choose another --id`,
+      );
     }
     const entry: { [key: string]: Plain | undefined } = { id: req.id, role: req.role, type: req.type, at: req.at, metrics: req.metrics, secretHash: hash };
     const sites = doc.get('sites');
@@ -95,7 +123,11 @@ export function planProvision(text: string, req: ProvisionRequest, hash: string,
     const siteCfg = before.sites.find((s) => s.id === req.site);
     const zoneEntry = (kind: string) => ({ id: req.zone, name: req.create?.zoneName ?? nameFromId(req.zone), kind, devices: [entry] });
     if (!siteNode || !siteCfg) {
-      if (!req.create) throw new ProvisionError('NOT_FOUND', `site ${req.site} is not in ${source} (sites: ${before.sites.map((s) => s.id).join(', ')}): check --site, or add --kind shed|field|drain to create site ${req.site} with zone ${req.zone}`);
+      if (!req.create)
+        throw new ProvisionError(
+          'NOT_FOUND',
+          `site ${req.site} is not in ${source} (sites: ${before.sites.map((s) => s.id).join(', ')}): check --site, or add --kind shed|field|drain to create site ${req.site} with zone ${req.zone}`,
+        );
       const timezone = req.create.timezone ?? before.sites[0].timezone;
       const siteEntry = { id: req.site, name: req.create.siteName ?? nameFromId(req.site), timezone, zones: [zoneEntry(req.create.zoneKind)] };
       edit = appendToSeq(text, sites as Parameters<typeof appendToSeq>[1], siteEntry, 'block', style);
@@ -105,12 +137,19 @@ export function planProvision(text: string, req: ProvisionRequest, hash: string,
       const zoneNode = findIn(zones, req.zone);
       const zoneCfg = siteCfg.zones.find((z) => z.id === req.zone);
       if (!zoneNode || !zoneCfg) {
-        if (!req.create) throw new ProvisionError('NOT_FOUND', `zone ${req.zone} is not in site ${req.site} (zones: ${siteCfg.zones.map((z) => z.id).join(', ')}): check --zone, or add --kind shed|field|drain to create it`);
+        if (!req.create)
+          throw new ProvisionError(
+            'NOT_FOUND',
+            `zone ${req.zone} is not in site ${req.site} (zones: ${siteCfg.zones.map((z) => z.id).join(', ')}): check --zone, or add --kind shed|field|drain to create it`,
+          );
         edit = appendToSeq(text, zones, zoneEntry(req.create.zoneKind), 'block', style);
         what = `device ${req.id} in the new zone ${req.site}/${req.zone} ("${req.create.zoneName ?? nameFromId(req.zone)}")`;
       } else {
         if (req.create && req.create.zoneKind !== zoneCfg.kind)
-          throw new ProvisionError('BAD_ARGUMENT', `zone ${req.site}/${req.zone} exists and is ${a(zoneCfg.kind)}, not ${a(req.create.zoneKind)}: leave out --kind (it only creates zones), or choose another --zone`);
+          throw new ProvisionError(
+            'BAD_ARGUMENT',
+            `zone ${req.site}/${req.zone} exists and is ${a(zoneCfg.kind)}, not ${a(req.create.zoneKind)}: leave out --kind (it only creates zones), or choose another --zone`,
+          );
         const devices = zoneNode.get('devices');
         // Written like the zone's other devices (a `{ ... }` line or block lines), else like the file's.
         const first = isSeq(devices) ? devices.items[0] : undefined;
@@ -128,7 +167,10 @@ export function planProvision(text: string, req: ProvisionRequest, hash: string,
     config = parseFarmConfig(after, source, baseDir);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new ProvisionError('RESULT_INVALID', `with these options ${source} would become invalid, so nothing was written:\n${err.problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}`).join('\n')}\nThe file itself is fine: check the options (npm run provision -- --help).`);
+    throw new ProvisionError(
+      'RESULT_INVALID',
+      `with these options ${source} would become invalid, so nothing was written:\n${err.problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}`).join('\n')}\nThe file itself is fine: check the options (npm run provision -- --help).`,
+    );
   }
   return { text: after, what, config, device };
 }

@@ -25,7 +25,9 @@ export function applyEdit(text: string, edit: TextEdit): string {
 export function scalar(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
   // Words, spaces, / . _ - read back as the same string (no `: `, ` #`, leading indicator or number look-alike).
-  return /^[A-Za-z][A-Za-z0-9 /._-]*[A-Za-z0-9]$|^[a-z0-9][a-z0-9_-]*$/.test(value) && !/^(true|false|yes|no|on|off|null|y|n|[0-9.e+-]+)$/i.test(value) ? value : JSON.stringify(value);
+  return /^[A-Za-z][A-Za-z0-9 /._-]*[A-Za-z0-9]$|^[a-z0-9][a-z0-9_-]*$/.test(value) && !/^(true|false|yes|no|on|off|null|y|n|[0-9.e+-]+)$/i.test(value)
+    ? value
+    : JSON.stringify(value);
 }
 
 /** `{ id: x, metrics: [a, b] }`: one line, as the demo farm writes devices. */
@@ -52,7 +54,8 @@ export function blockMapLines(value: { [key: string]: Plain | undefined }, itemS
     if (Array.isArray(v) && holdsMaps(v)) {
       lines.push(`${key}:`);
       // A site's zones hold devices: block lines down to the innermost maps, which take itemStyle.
-      for (const item of v) lines.push(...seqItemLines(item, isMapValue(item) && Object.values(item).some(holdsMaps) ? 'block' : itemStyle, itemStyle).map((l) => `  ${l}`));
+      for (const item of v)
+        lines.push(...seqItemLines(item, isMapValue(item) && Object.values(item).some(holdsMaps) ? 'block' : itemStyle, itemStyle).map((l) => `  ${l}`));
     } else lines.push(`${key}: ${flowText(v)}`);
   }
   return lines;
@@ -132,7 +135,13 @@ export function replacePair(text: string, map: YAMLMap, oldKeys: string[], key: 
 /** A top-level key the file does not have yet, appended at the end as a block sequence with one item. */
 export function appendTopLevelSeq(text: string, key: string, item: Plain, itemStyle: 'flow' | 'block'): TextEdit {
   const sep = text.length === 0 || text.endsWith('\n') ? '' : '\n';
-  return { at: text.length, remove: 0, insert: `${sep}${key}:\n${seqItemLines(item, itemStyle).map((l) => `  ${l}`).join('\n')}\n` };
+  return {
+    at: text.length,
+    remove: 0,
+    insert: `${sep}${key}:\n${seqItemLines(item, itemStyle)
+      .map((l) => `  ${l}`)
+      .join('\n')}\n`,
+  };
 }
 
 /** The map in `seq` whose `key` is `value`. */

@@ -16,7 +16,11 @@ let readings = 0;
 
 async function login(url: string, username: string, password: string): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const res = await fetch(`${url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     if (res.ok) return ((await res.json()) as { token: string }).token;
     if (attempt >= 5) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
     await new Promise((r) => setTimeout(r, 500));

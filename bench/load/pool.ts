@@ -8,7 +8,13 @@ import type { LoadCounters, LoadDeviceSpec, LoadProgress, RunResult, RunSpec } f
 export interface LoadPool {
   readonly pids: number[];
   /** Connects every device, at most `concurrency` CONNECTs in flight over all workers (default 100). */
-  connect(o: { host: string; port: number; concurrency?: number; timeoutMs?: number; onProgress?: (connected: number, failed: number) => void }): Promise<{ connected: number; failed: number; retries: number; ms: number; lastError?: string }>;
+  connect(o: {
+    host: string;
+    port: number;
+    concurrency?: number;
+    timeoutMs?: number;
+    onProgress?: (connected: number, failed: number) => void;
+  }): Promise<{ connected: number; failed: number; retries: number; ms: number; lastError?: string }>;
   /** Publishes per `spec`; `onProgress` gets the summed counters every 250 ms. */
   run(spec: RunSpec, onProgress?: (c: LoadProgress) => void): Promise<RunResult>;
   stopEarly(): void;
@@ -29,7 +35,10 @@ export async function createLoadPool(devices: LoadDeviceSpec[], workers: number)
       const offs = children.map((c, i) =>
         c.on('connecting', (m) => {
           latest[i] = { connected: m.connected as number, failed: m.failed as number };
-          o.onProgress?.(latest.reduce((s, x) => s + x.connected, 0), latest.reduce((s, x) => s + x.failed, 0));
+          o.onProgress?.(
+            latest.reduce((s, x) => s + x.connected, 0),
+            latest.reduce((s, x) => s + x.failed, 0),
+          );
         }),
       );
       // `concurrency` is for the whole pool: the broker caps unauthenticated sockets per address (256 by default).
@@ -52,7 +61,10 @@ export async function createLoadPool(devices: LoadDeviceSpec[], workers: number)
       };
       const offs = children.map((c, i) => c.on('progress', listener(i)));
       children.forEach((c, i) =>
-        c.send({ type: 'run', run: { ...spec, ratePerSec: spec.ratePerSec === undefined ? undefined : (spec.ratePerSec * shares[i].length) / devices.length } }),
+        c.send({
+          type: 'run',
+          run: { ...spec, ratePerSec: spec.ratePerSec === undefined ? undefined : (spec.ratePerSec * shares[i].length) / devices.length },
+        }),
       );
       const results = (await Promise.all(children.map((c) => c.next('ran', spec.durationMs + (spec.drainMs ?? 30_000) + 30_000))).finally(() =>
         offs.forEach((off) => off()),

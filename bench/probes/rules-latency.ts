@@ -58,7 +58,8 @@ export async function measureRulesLatency(o: {
     },
   );
   await actuator.connect();
-  if ((await actuator.subscribe(o.actuator.cmdTopic, 1)) === 0x80) throw new Error(`the service refused ${o.actuator.id}'s subscription to ${o.actuator.cmdTopic}`);
+  if ((await actuator.subscribe(o.actuator.cmdTopic, 1)) === 0x80)
+    throw new Error(`the service refused ${o.actuator.id}'s subscription to ${o.actuator.cmdTopic}`);
   const sensor = createRawClient(
     { host: o.host, port: o.port, clientId: o.sensor.id, username: o.sensor.id, password: o.sensor.password, keepaliveSec: 60 },
     { onPuback: () => void acked++ },

@@ -55,7 +55,11 @@ export function influxProbe(url: string, database: string, countMetrics: readonl
 }
 
 /** Polls `count()` until it reaches `expected` or stops growing for `quietMs`; returns the final count. */
-export async function waitForCount(probe: StoreProbe, expected: number, o: { quietMs: number; maxMs: number; onProgress?: (n: number) => void }): Promise<number> {
+export async function waitForCount(
+  probe: StoreProbe,
+  expected: number,
+  o: { quietMs: number; maxMs: number; onProgress?: (n: number) => void },
+): Promise<number> {
   const deadline = Date.now() + o.maxMs;
   let last = -1;
   let lastChange = Date.now();

@@ -31,7 +31,8 @@ export async function fanInRun(ctx: BenchContext, target: 'embedded' | 'mosquitt
   const s = ctx.sizes;
   const label = `${target} QoS ${qos} run ${run}/${ctx.opts.runs}`;
   step(`fan-in ${label}: starting ${target === 'embedded' ? 'the embedded broker' : 'Mosquitto'}`);
-  const broker: BrokerUnderTest = target === 'embedded' ? await startEmbeddedBroker(farmPath, profileDir(ctx, 'broker', `embedded-q${qos}`, run)) : await startMosquitto(ctx.workDir);
+  const broker: BrokerUnderTest =
+    target === 'embedded' ? await startEmbeddedBroker(farmPath, profileDir(ctx, 'broker', `embedded-q${qos}`, run)) : await startMosquitto(ctx.workDir);
   const subscriber = spawnChild('./load/subscriber.ts', 'fan-in subscriber');
   let pool: Awaited<ReturnType<typeof createLoadPool>> | undefined;
   try {
@@ -48,7 +49,8 @@ export async function fanInRun(ctx: BenchContext, target: 'embedded' | 'mosquitt
     pool = await createLoadPool(loadDeviceSpecs(s.devices), ctx.opts.workers);
     const c = await pool.connect({ host: '127.0.0.1', port: broker.port, onProgress: (n) => status(`connecting devices: ${n}/${s.devices}`) });
     endStatus();
-    if (c.connected < s.devices) throw new Error(`only ${c.connected} of ${s.devices} devices connected to ${broker.name} (${c.lastError ?? 'no error given'})`);
+    if (c.connected < s.devices)
+      throw new Error(`only ${c.connected} of ${s.devices} devices connected to ${broker.name} (${c.lastError ?? 'no error given'})`);
 
     step(`fan-in ${label}: ${s.devices} devices publish as fast as acknowledged for ${s.throughputMs / 1000} s`);
     const brokerCpu = cpuMeter(broker.pid);
@@ -62,13 +64,19 @@ export async function fanInRun(ctx: BenchContext, target: 'embedded' | 'mosquitt
     const throughput = rateBetween(samples, t.startedAt + s.warmupMs, t.endedAt);
     // A broker may acknowledge faster than it delivers: let its queue for the subscriber empty before timing latency.
     const afterThroughput = qos === 1 ? t.acked : t.sent;
-    await waitForReceived(() => received, afterThroughput, (n) => status(`subscriber received ${int(n)} of ${int(afterThroughput)}`));
+    await waitForReceived(
+      () => received,
+      afterThroughput,
+      (n) => status(`subscriber received ${int(n)} of ${int(afterThroughput)}`),
+    );
     endStatus();
 
     step(`fan-in ${label}: latency at ${int(s.latencyRate)} msg/s for ${s.latencyMs / 1000} s`);
     subscriber.send({ type: 'measure', on: true });
     await subscriber.next('measured', 10_000);
-    const l = await pool.run({ qos, mode: 'rate', ratePerSec: s.latencyRate, durationMs: s.latencyMs, window: s.window }, (p) => status(`sent ${int(p.sent)} | received ${int(received)}`));
+    const l = await pool.run({ qos, mode: 'rate', ratePerSec: s.latencyRate, durationMs: s.latencyMs, window: s.window }, (p) =>
+      status(`sent ${int(p.sent)} | received ${int(received)}`),
+    );
     endStatus();
     subscriber.send({ type: 'measure', on: false });
     const measured = await subscriber.next('measured', 10_000);
@@ -78,7 +86,9 @@ export async function fanInRun(ctx: BenchContext, target: 'embedded' | 'mosquitt
     await waitForReceived(() => received, expected);
     ctx.counts.push({ scenario: 'broker', label: `${broker.name} fan-in QoS ${qos}`, run, expected, stored: received, lost: Math.max(0, expected - received) });
     const out = { throughput, p50: percentile(latency, 50), p99: percentile(latency, 99), expected, received, brokerCpu: brokerCpuPct, generatorCpu };
-    step(`fan-in ${label}: ${num(throughput)} msg/s, p50 ${num(out.p50)} ms, p99 ${num(out.p99)} ms, broker CPU ${num(brokerCpuPct)} %, lost ${int(Math.max(0, expected - received))}`);
+    step(
+      `fan-in ${label}: ${num(throughput)} msg/s, p50 ${num(out.p50)} ms, p99 ${num(out.p99)} ms, broker CPU ${num(brokerCpuPct)} %, lost ${int(Math.max(0, expected - received))}`,
+    );
     return out;
   } finally {
     await pool?.close();
@@ -137,10 +147,22 @@ export async function runBroker(ctx: BenchContext, o: { mosquitto: boolean; infl
       const db = `bench_raw_${run}`;
       await createDatabase(influxd.url, db);
       step(`InfluxDB raw write run ${run}/${ctx.opts.runs}: ${int(s.influxBatchLines)}-line batches from one client for ${s.influxMs / 1000} s`);
-      const r = await rawWriteRate(influxd.url, db, { batchLines: s.influxBatchLines, durationMs: s.influxMs, devices: s.devices, onProgress: (n) => status(`${int(n)} points written`) });
+      const r = await rawWriteRate(influxd.url, db, {
+        batchLines: s.influxBatchLines,
+        durationMs: s.influxMs,
+        devices: s.devices,
+        onProgress: (n) => status(`${int(n)} points written`),
+      });
       endStatus();
       step(`InfluxDB raw write run ${run}: ${num(r.pointsPerSec)} points/s (${int(r.counted)} of ${int(r.written)} counted back)`);
-      ctx.counts.push({ scenario: 'broker', label: 'InfluxDB raw write', run, expected: r.written, stored: r.counted, lost: Math.max(0, r.written - r.counted) });
+      ctx.counts.push({
+        scenario: 'broker',
+        label: 'InfluxDB raw write',
+        run,
+        expected: r.written,
+        stored: r.counted,
+        lost: Math.max(0, r.written - r.counted),
+      });
       runs.push(r);
       await dropDatabase(influxd.url, db);
     }
@@ -155,7 +177,10 @@ export async function runBroker(ctx: BenchContext, o: { mosquitto: boolean; infl
       '',
       '–',
       '–',
-      `${num(lost, 0)} of ${num(runs.reduce((n, r) => n + r.written, 0), 0)}`,
+      `${num(lost, 0)} of ${num(
+        runs.reduce((n, r) => n + r.written, 0),
+        0,
+      )}`,
     ]);
   }
   const body = [

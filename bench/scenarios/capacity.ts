@@ -43,12 +43,15 @@ export async function pipelinedPhase(
 ): Promise<CapacityRun & { result: RunResult }> {
   const s = ctx.sizes;
   const total = s.publishers * s.perPublisher;
-  step(`${o.label}: ${s.publishers} pipelined publishers send ${int(s.perPublisher)} readings each (QoS ${o.qos}${o.qos === 1 ? `, up to ${int(s.pipelinedWindow)} unacknowledged each` : ''})`);
+  step(
+    `${o.label}: ${s.publishers} pipelined publishers send ${int(s.perPublisher)} readings each (QoS ${o.qos}${o.qos === 1 ? `, up to ${int(s.pipelinedWindow)} unacknowledged each` : ''})`,
+  );
   const samples: CountSample[] = [];
   const targetCpu = cpuMeter(o.targetPid);
   const genCpu = o.pool.pids.map((pid) => cpuMeter(pid));
-  const result = await o.pool.run({ qos: o.qos, mode: 'pipelined', perDevice: s.perPublisher, window: s.pipelinedWindow, durationMs: s.pipelinedMaxMs, drainMs: 60_000 }, (p) =>
-    status(`sent ${int(p.sent)} of ${int(total)} | acked ${int(p.acked)} | publishers waiting on the target ${p.waiting}/${s.publishers}`),
+  const result = await o.pool.run(
+    { qos: o.qos, mode: 'pipelined', perDevice: s.perPublisher, window: s.pipelinedWindow, durationMs: s.pipelinedMaxMs, drainMs: 60_000 },
+    (p) => status(`sent ${int(p.sent)} of ${int(total)} | acked ${int(p.acked)} | publishers waiting on the target ${p.waiting}/${s.publishers}`),
   );
   const generatorCpu = genCpu.reduce((sum, m) => sum + m.stop(), 0);
   endStatus();
@@ -73,7 +76,9 @@ export async function pipelinedPhase(
   const counted = samples.at(-1)?.count ?? 0;
   const rate = counted >= expected ? completionRate(samples, expected, result.startedAt) : undefined;
   const out = { rate, expected, counted, seconds: rate ? expected / rate : undefined, targetCpu: targetCpuPct, generatorCpu, result };
-  step(`${o.label}: ${num(rate)} readings/s (${int(expected)} in ${num(out.seconds, 1)} s), CPU target ${num(targetCpuPct)} % / generator ${num(generatorCpu)} %, lost ${int(Math.max(0, expected - counted))}`);
+  step(
+    `${o.label}: ${num(rate)} readings/s (${int(expected)} in ${num(out.seconds, 1)} s), CPU target ${num(targetCpuPct)} % / generator ${num(generatorCpu)} %, lost ${int(Math.max(0, expected - counted))}`,
+  );
   return out;
 }
 
@@ -82,7 +87,9 @@ export async function capacityRun(ctx: BenchContext, target: 'embedded' | 'mosqu
   const label = `capacity ${target} QoS ${qos} run ${run}/${ctx.opts.runs}`;
   step(`${label}: starting ${target === 'embedded' ? 'the embedded broker' : 'Mosquitto'}`);
   const broker: BrokerUnderTest =
-    target === 'embedded' ? await startEmbeddedBroker(farmPath, profileDir(ctx, 'broker', `capacity-embedded-q${qos}`, run), LIFTED_RATE_LIMIT) : await startMosquitto(ctx.workDir);
+    target === 'embedded'
+      ? await startEmbeddedBroker(farmPath, profileDir(ctx, 'broker', `capacity-embedded-q${qos}`, run), LIFTED_RATE_LIMIT)
+      : await startMosquitto(ctx.workDir);
   const subscriber = spawnChild('./load/subscriber.ts', 'capacity subscriber');
   let pool: LoadPool | undefined;
   try {
@@ -93,9 +100,17 @@ export async function capacityRun(ctx: BenchContext, target: 'embedded' | 'mosqu
     subscriber.on('progress', (m) => void (received = { at: m.at as number, count: m.received as number }));
     pool = await createLoadPool(loadDeviceSpecs(ctx.sizes.publishers), 1);
     const c = await pool.connect({ host: '127.0.0.1', port: broker.port });
-    if (c.connected < ctx.sizes.publishers) throw new Error(`only ${c.connected} of ${ctx.sizes.publishers} publishers connected to ${broker.name} (${c.lastError ?? 'no error given'})`);
+    if (c.connected < ctx.sizes.publishers)
+      throw new Error(`only ${c.connected} of ${ctx.sizes.publishers} publishers connected to ${broker.name} (${c.lastError ?? 'no error given'})`);
     const r = await pipelinedPhase(ctx, { pool, qos, targetPid: broker.pid, label, count: () => received, sampleMs: 50, quietMs: 5_000 });
-    ctx.counts.push({ scenario: 'broker', label: `${broker.name} capacity QoS ${qos}`, run, expected: r.expected, stored: r.counted, lost: Math.max(0, r.expected - r.counted) });
+    ctx.counts.push({
+      scenario: 'broker',
+      label: `${broker.name} capacity QoS ${qos}`,
+      run,
+      expected: r.expected,
+      stored: r.counted,
+      lost: Math.max(0, r.expected - r.counted),
+    });
     const { result: _result, ...out } = r;
     return out;
   } finally {

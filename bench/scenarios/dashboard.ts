@@ -44,7 +44,9 @@ async function dashboardRun(ctx: BenchContext, run: number, farmPath: string): P
   try {
     pool = await createLoadPool(loadDeviceSpecs(s.dashboardDevices), ctx.opts.workers);
     await pool.connect({ host: '127.0.0.1', port: service.mqttPort });
-    step(`dashboard ${label}: ${s.dashboardDevices} devices at ${int(s.dashboardRate)} readings/s; baseline without clients for ${s.dashboardBaselineMs / 1000} s`);
+    step(
+      `dashboard ${label}: ${s.dashboardDevices} devices at ${int(s.dashboardRate)} readings/s; baseline without clients for ${s.dashboardBaselineMs / 1000} s`,
+    );
     const load = pool.run({ qos: 1, mode: 'rate', ratePerSec: s.dashboardRate, durationMs: 3_600_000, window: s.window });
     await sleep(Math.min(2000, s.warmupMs));
     const base = cpuMeter(service.pid);
@@ -86,7 +88,9 @@ async function dashboardRun(ctx: BenchContext, run: number, farmPath: string): P
       expected,
       counted,
     };
-    step(`dashboard ${label}: p50 ${num(out.p50)} ms, p99 ${num(out.p99)} ms, CPU ${num(cpuWith)} % with clients / ${num(cpuWithout)} % without, lost ${int(Math.max(0, expected - counted))}`);
+    step(
+      `dashboard ${label}: p50 ${num(out.p50)} ms, p99 ${num(out.p99)} ms, CPU ${num(cpuWith)} % with clients / ${num(cpuWithout)} % without, lost ${int(Math.max(0, expected - counted))}`,
+    );
     return out;
   } finally {
     pool?.stopEarly();
@@ -105,10 +109,26 @@ export async function runDashboard(ctx: BenchContext): Promise<Section> {
   for (let run = 1; run <= ctx.opts.runs; run++) runs.push(await dashboardRun(ctx, run, path));
   const p99 = summarize(runs.map((r) => r.p99));
   const lost = runs.reduce((n, r) => n + Math.max(0, r.expected - r.counted), 0);
-  const checks: Check[] = [{ what: `dashboard delivery p99 < 100 ms (${s.dashboardClients} clients, ${int(s.dashboardRate)} readings/s)`, ok: p99 ? p99.median < 100 : undefined, detail: `${num(p99?.median, 1)} ms` }];
+  const checks: Check[] = [
+    {
+      what: `dashboard delivery p99 < 100 ms (${s.dashboardClients} clients, ${int(s.dashboardRate)} readings/s)`,
+      ok: p99 ? p99.median < 100 : undefined,
+      detail: `${num(p99?.median, 1)} ms`,
+    },
+  ];
   const body = [
     table(
-      ['clients on one site', 'readings/s', 'delivery p50 (ms)', 'p99 (ms)', 'service CPU with clients', 'without clients', 'client process CPU', 'readings delivered to clients/s', 'lost'],
+      [
+        'clients on one site',
+        'readings/s',
+        'delivery p50 (ms)',
+        'p99 (ms)',
+        'service CPU with clients',
+        'without clients',
+        'client process CPU',
+        'readings delivered to clients/s',
+        'lost',
+      ],
       [
         [
           `${int(s.dashboardClients)} (connected: ${spread(summarize(runs.map((r) => r.connected)), 0)})`,
@@ -119,7 +139,10 @@ export async function runDashboard(ctx: BenchContext): Promise<Section> {
           `${spread(summarize(runs.map((r) => r.cpuWithout)), 0)} %`,
           `${spread(summarize(runs.map((r) => r.clientsCpu)), 0)} %`,
           spread(summarize(runs.map((r) => r.readingsDelivered / (s.dashboardMs / 1000)))),
-          `${num(lost, 0)} of ${num(runs.reduce((n, r) => n + r.expected, 0), 0)}`,
+          `${num(lost, 0)} of ${num(
+            runs.reduce((n, r) => n + r.expected, 0),
+            0,
+          )}`,
         ],
       ],
     ),

@@ -54,7 +54,11 @@ async function exportRun(ctx: BenchContext, run: number, dataDir: string, range:
   const label = `${int(asked)} rows, run ${run}/${ctx.opts.runs}`;
   const service = await startService({ farmPath: 'config/demo-farm.yaml', dataDir, profileDir: profileDir(ctx, 'export', 'export', run) });
   try {
-    const login = await fetch(`${service.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }) });
+    const login = await fetch(`${service.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }),
+    });
     if (!login.ok) throw new Error(`login as admin failed: ${login.status} ${await login.text()}`);
     const { token } = (await login.json()) as { token: string };
     // Let start-up garbage settle so "before" is the service at rest.
@@ -65,7 +69,10 @@ async function exportRun(ctx: BenchContext, run: number, dataDir: string, range:
     const sampler = setInterval(() => (rssPeakDuring = Math.max(rssPeakDuring, rssBytes(service.pid))), 50);
     // The V8 heap in use, from the service's own /metrics (RSS also counts freed pages the allocator keeps).
     const heapNow = async () => {
-      const used = await service.metricsText().then((text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes'), () => 0);
+      const used = await service.metricsText().then(
+        (text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes'),
+        () => 0,
+      );
       if (used > 0) heapPeak = Math.max(heapPeak ?? 0, used);
     };
     let sampling = true;
@@ -79,7 +86,9 @@ async function exportRun(ctx: BenchContext, run: number, dataDir: string, range:
     let bytes = 0;
     let lines = 0;
     try {
-      const res = await fetch(`${service.url}/api/readings?device=${DEVICE.device}&metric=nh3&from=${range.from}&to=${range.to + 1}&format=csv`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${service.url}/api/readings?device=${DEVICE.device}&metric=nh3&from=${range.from}&to=${range.to + 1}&format=csv`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       if (!res.ok || !res.body) throw new Error(`export answered ${res.status}: ${await res.text()}`);
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         bytes += chunk.byteLength;
@@ -96,7 +105,9 @@ async function exportRun(ctx: BenchContext, run: number, dataDir: string, range:
     const ms = Date.now() - started;
     rssPeakDuring = Math.max(rssPeakDuring, rssBytes(service.pid));
     const rows = lines - 1;
-    step(`export ${label}: ${int(rows)} rows, ${num(mb(bytes))} MB in ${num(ms / 1000, 1)} s; RSS ${num(mb(rssBefore))} MB before, ${num(mb(rssPeakDuring))} MB at most during`);
+    step(
+      `export ${label}: ${int(rows)} rows, ${num(mb(bytes))} MB in ${num(ms / 1000, 1)} s; RSS ${num(mb(rssBefore))} MB before, ${num(mb(rssPeakDuring))} MB at most during`,
+    );
     return { asked, rows, bytes, ms, rssBefore, rssPeakDuring, heapPeak, hwmAfter: peakRssBytes(service.pid) };
   } finally {
     await service.stop();
@@ -111,7 +122,10 @@ export async function runExport(ctx: BenchContext): Promise<Section> {
     const range = await seed(dataDir, rows, Date.now() - 60_000);
     // The first tenth of the year too: had the export held the file, memory would grow ten times as much for the year.
     const tenth = Math.floor(rows / 10);
-    const sizes = [{ asked: tenth, range: { from: range.from, to: range.from + Math.floor((range.to - range.from) / 10) - 1 } }, { asked: rows, range }];
+    const sizes = [
+      { asked: tenth, range: { from: range.from, to: range.from + Math.floor((range.to - range.from) / 10) - 1 } },
+      { asked: rows, range },
+    ];
     const runs: ExportRun[] = [];
     for (const size of sizes) for (let run = 1; run <= ctx.opts.runs; run++) runs.push(await exportRun(ctx, run, dataDir, size.range, size.asked));
     const complete = runs.every((r) => Math.abs(r.rows - r.asked) <= 1);
@@ -128,7 +142,17 @@ export async function runExport(ctx: BenchContext): Promise<Section> {
     ];
     const body = [
       table(
-        ['rows', 'CSV size (MB)', 'time (s)', 'rows/s', 'RSS before (MB)', 'RSS peak during the export (MB)', 'RSS growth (MB)', 'V8 heap in use, max (MB)', 'process peak, VmHWM (MB)'],
+        [
+          'rows',
+          'CSV size (MB)',
+          'time (s)',
+          'rows/s',
+          'RSS before (MB)',
+          'RSS peak during the export (MB)',
+          'RSS growth (MB)',
+          'V8 heap in use, max (MB)',
+          'process peak, VmHWM (MB)',
+        ],
         sizes.map((size) => row(runs.filter((r) => r.asked === size.asked))),
       ),
       '',

@@ -32,7 +32,10 @@ interface MemoryRun {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const heapInUse = (service: { metricsText(): Promise<string> }) =>
-  service.metricsText().then((text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes') || undefined, () => undefined);
+  service.metricsText().then(
+    (text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes') || undefined,
+    () => undefined,
+  );
 
 /**
  * KB per connected device from the growth between two readings; undefined when it did not grow: at small sizes the
@@ -70,13 +73,23 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
     const idleHeap = await heapInUse(service);
     // One generator process per 5,000 connections keeps each well under its file-descriptor limit.
     pool = await createLoadPool(loadDeviceSpecs(s.memoryDevices), Math.max(ctx.opts.workers, Math.ceil(s.memoryDevices / 5000)));
-    const c = await pool.connect({ host: '127.0.0.1', port: service.mqttPort, concurrency: 200, onProgress: (n) => status(`connecting devices: ${int(n)}/${int(s.memoryDevices)}`) });
+    const c = await pool.connect({
+      host: '127.0.0.1',
+      port: service.mqttPort,
+      concurrency: 200,
+      onProgress: (n) => status(`connecting devices: ${int(n)}/${int(s.memoryDevices)}`),
+    });
     endStatus();
     if (c.connected < s.memoryDevices) throw new Error(`only ${c.connected} of ${s.memoryDevices} devices connected (${c.lastError ?? 'no error given'})`);
-    await waitUntil(async () => {
-      const h = await service.health();
-      return Number(h.checks.mqttClients) >= s.memoryDevices ? true : undefined;
-    }, `the service to count ${s.memoryDevices} MQTT clients`, 120_000, 500);
+    await waitUntil(
+      async () => {
+        const h = await service.health();
+        return Number(h.checks.mqttClients) >= s.memoryDevices ? true : undefined;
+      },
+      `the service to count ${s.memoryDevices} MQTT clients`,
+      120_000,
+      500,
+    );
     step(`memory ${label}: ${int(c.connected)} devices connected in ${num(c.ms / 1000, 1)} s (${int(c.retries)} CONNECTs retried); settling 5 s`);
     await sleep(5000);
     const connected = rssBytes(service.pid);
@@ -84,12 +97,16 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
     step(`memory ${label}: all devices publish ${int(s.memoryRate)} readings/s in total for ${s.memoryMs / 1000} s`);
     let publishing = 0;
     const sampler = setInterval(() => (publishing = Math.max(publishing, rssBytes(service.pid))), 500);
-    const l = await pool.run({ qos: 1, mode: 'rate', ratePerSec: s.memoryRate, durationMs: s.memoryMs, window: s.window }, (p) => status(`sent ${int(p.sent)} | acked ${int(p.acked)}`));
+    const l = await pool.run({ qos: 1, mode: 'rate', ratePerSec: s.memoryRate, durationMs: s.memoryMs, window: s.window }, (p) =>
+      status(`sent ${int(p.sent)} | acked ${int(p.acked)}`),
+    );
     clearInterval(sampler);
     endStatus();
     const counted = await waitForCount(probe, l.acked, { quietMs: 15_000, maxMs: 120_000 });
     ctx.counts.push({ scenario: 'memory', label: `${s.memoryDevices} devices`, run, expected: l.acked, stored: counted, lost: Math.max(0, l.acked - counted) });
-    step(`memory ${label}: RSS ${num(mb(idle))} MB idle, ${num(mb(connected))} MB with ${int(c.connected)} devices, ${num(mb(publishing))} MB publishing; lost ${int(Math.max(0, l.acked - counted))}`);
+    step(
+      `memory ${label}: RSS ${num(mb(idle))} MB idle, ${num(mb(connected))} MB with ${int(c.connected)} devices, ${num(mb(publishing))} MB publishing; lost ${int(Math.max(0, l.acked - counted))}`,
+    );
     return { idle, connected, idleHeap, connectedHeap, publishing, devices: c.connected, connectMs: c.ms, retries: c.retries, expected: l.acked, counted };
   } finally {
     await pool?.close();
@@ -129,7 +146,10 @@ export async function runMemory(ctx: BenchContext): Promise<Section> {
           spread(summarize(runs.map((r) => mb(r.publishing))), 0),
           spread(summarize(runs.map((r) => r.connectMs / 1000)), 1),
           spread(summarize(runs.map((r) => r.retries)), 0),
-          `${num(lost, 0)} of ${num(runs.reduce((n, r) => n + r.expected, 0), 0)}`,
+          `${num(lost, 0)} of ${num(
+            runs.reduce((n, r) => n + r.expected, 0),
+            0,
+          )}`,
         ],
       ],
     ),

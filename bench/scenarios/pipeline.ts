@@ -60,7 +60,8 @@ async function pipelineRun(ctx: BenchContext, store: 'embedded' | 'influx', qos:
   try {
     publishers = await createLoadPool(loadDeviceSpecs(s.publishers), 1);
     const pc = await publishers.connect({ host: '127.0.0.1', port: service.mqttPort });
-    if (pc.connected < s.publishers) throw new Error(`only ${pc.connected} of ${s.publishers} publishers connected to the service (${pc.lastError ?? 'no error given'})`);
+    if (pc.connected < s.publishers)
+      throw new Error(`only ${pc.connected} of ${s.publishers} publishers connected to the service (${pc.lastError ?? 'no error given'})`);
     const cap = await pipelinedPhase(ctx, {
       pool: publishers,
       qos,
@@ -128,7 +129,8 @@ async function pipelineRun(ctx: BenchContext, store: 'embedded' | 'influx', qos:
     const rejected = counterTotal(metrics, 'farm_readings_rejected_total');
     // Devices over MQTT_RATE_LIMIT are held back or disconnected: the figure would then measure the limiter.
     const rateLimited = counterTotal(metrics, 'farm_mqtt_rate_limited_total');
-    if (rateLimited > 0) step(`  note: ${int(rateLimited)} device(s) were disconnected for exceeding MQTT_RATE_LIMIT; use more devices (--devices) so each stays under it`);
+    if (rateLimited > 0)
+      step(`  note: ${int(rateLimited)} device(s) were disconnected for exceeding MQTT_RATE_LIMIT; use more devices (--devices) so each stays under it`);
     ctx.counts.push({ scenario: 'pipeline', label: `${store} QoS ${qos}`, run, expected, stored: counted, lost: Math.max(0, expected - counted) });
     const out: PipelineRun = {
       capacity: cap.rate,

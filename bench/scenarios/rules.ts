@@ -54,11 +54,19 @@ async function rulesRun(ctx: BenchContext, rate: number, run: number, farmPath: 
     let cpu: ReturnType<typeof cpuMeter> | undefined;
     const cpuStart = setTimeout(() => (cpu = cpuMeter(service.pid)), s.warmupMs);
     const [load, probeResult] = await Promise.all([
-      pool.run({ qos: 1, mode: 'rate', ratePerSec: rate, durationMs: s.warmupMs + s.rulesMs, window: s.window }, (p) => status(`sent ${int(p.sent)} | acked ${int(p.acked)} | behind ${int(p.behind)}`)),
+      pool.run({ qos: 1, mode: 'rate', ratePerSec: rate, durationMs: s.warmupMs + s.rulesMs, window: s.window }, (p) =>
+        status(`sent ${int(p.sent)} | acked ${int(p.acked)} | behind ${int(p.behind)}`),
+      ),
       measureRulesLatency({
         host: '127.0.0.1',
         port: service.mqttPort,
-        sensor: { id: SENSOR, password: BENCH_SECRET, topic: `${base}/${SENSOR}/telemetry`, statusTopic: `${base}/${SENSOR}/status`, metrics: ['temperature', 'humidity', 'nh3', 'h2s', 'co2', 'light'] },
+        sensor: {
+          id: SENSOR,
+          password: BENCH_SECRET,
+          topic: `${base}/${SENSOR}/telemetry`,
+          statusTopic: `${base}/${SENSOR}/status`,
+          metrics: ['temperature', 'humidity', 'nh3', 'h2s', 'co2', 'light'],
+        },
         actuator: { id: FAN, password: BENCH_SECRET, cmdTopic: `${base}/${FAN}/cmd`, stateTopic: `${base}/${FAN}/state` },
         metric: 'h2s',
         fire: 15,
@@ -87,7 +95,9 @@ async function rulesRun(ctx: BenchContext, rate: number, run: number, farmPath: 
       expected,
       counted,
     };
-    step(`rules ${label}: p50 ${num(out.p50)} ms, p99 ${num(out.p99)} ms over ${out.commands} commands (missed ${out.missed}), service CPU ${num(serviceCpu)} %, lost ${int(Math.max(0, expected - counted))}`);
+    step(
+      `rules ${label}: p50 ${num(out.p50)} ms, p99 ${num(out.p99)} ms over ${out.commands} commands (missed ${out.missed}), service CPU ${num(serviceCpu)} %, lost ${int(Math.max(0, expected - counted))}`,
+    );
     return out;
   } finally {
     await pool?.close();
@@ -116,9 +126,18 @@ export async function runRules(ctx: BenchContext): Promise<Section> {
       `${config.rules.length} rules, ${int(instances)} instances, ${sensors.length + 1} sensors`,
       spread(summarize(runs.map((r) => r.p50)), 1),
       spread(p99, 1),
-      `${num(runs.reduce((n, r) => n + r.commands, 0), 0)} (missed ${num(runs.reduce((n, r) => n + r.missed, 0), 0)})`,
+      `${num(
+        runs.reduce((n, r) => n + r.commands, 0),
+        0,
+      )} (missed ${num(
+        runs.reduce((n, r) => n + r.missed, 0),
+        0,
+      )})`,
       spread(summarize(runs.map((r) => r.serviceCpu)), 0),
-      `${num(lost, 0)} of ${num(runs.reduce((n, r) => n + r.expected, 0), 0)}`,
+      `${num(lost, 0)} of ${num(
+        runs.reduce((n, r) => n + r.expected, 0),
+        0,
+      )}`,
     ]);
     // Every rate has the same target (issue 18: 5,000 readings/s too).
     checks.push({ what: `rules p99 < 10 ms at ${int(rate)} readings/s`, ok: p99 ? p99.median < 10 : undefined, detail: `${num(p99?.median, 1)} ms` });

@@ -41,7 +41,12 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
   const influxUrl = store === 'influx' ? (await ctx.influxd()).url : undefined;
   if (influxUrl) await createDatabase(influxUrl, database);
   step(`soak: starting the service (${store} store)`);
-  const service = await startService({ farmPath: path, dataDir, influx: influxUrl ? { url: influxUrl, database } : undefined, profileDir: profileDir(ctx, 'soak', 'soak', 1) });
+  const service = await startService({
+    farmPath: path,
+    dataDir,
+    influx: influxUrl ? { url: influxUrl, database } : undefined,
+    profileDir: profileDir(ctx, 'soak', 'soak', 1),
+  });
   const probe: StoreProbe = influxUrl ? influxProbe(influxUrl, database, ['temperature']) : sqliteProbe(dataDir, ['temperature']);
   const clients = spawnChild('./load/dashboard-clients.ts', 'socket.io clients');
   let pool: Awaited<ReturnType<typeof createLoadPool>> | undefined;
@@ -54,7 +59,9 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
     await clients.next('started', 180_000);
     clients.send({ type: 'measure', on: true });
     await clients.next('measured', 10_000);
-    step(`soak: ${int(s.soakDevices)} devices at ${int(s.soakRate)} readings/s for ${num(s.soakMs / 60_000, 1)} min, ${s.soakClients} dashboard clients; a line every ${s.soakSampleMs / 1000} s`);
+    step(
+      `soak: ${int(s.soakDevices)} devices at ${int(s.soakRate)} readings/s for ${num(s.soakMs / 60_000, 1)} min, ${s.soakClients} dashboard clients; a line every ${s.soakSampleMs / 1000} s`,
+    );
 
     const startedAt = Date.now();
     let period = newHistogram();
@@ -82,7 +89,10 @@ export async function runSoak(ctx: BenchContext): Promise<Section> {
       const now = Date.now();
       const count = await probe.count();
       const cpu = cpuMs(service.pid);
-      const heap = await service.metricsText().then((text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes'), () => undefined);
+      const heap = await service.metricsText().then(
+        (text) => counterTotal(text, 'farm_process_nodejs_heap_size_used_bytes'),
+        () => undefined,
+      );
       clients.send({ type: 'measure', on: true });
       const d = await clients.next('measured', 30_000);
       const dash = unpack(d.latency as Parameters<typeof unpack>[0]);
@@ -140,20 +150,42 @@ function soakSection(
   const lost = Math.max(0, o.expected - o.counted);
   const worst = (f: (x: Sample) => number | undefined) => Math.max(...samples.map((x) => f(x) ?? 0));
   const checks: Check[] = [
-    { what: 'soak: memory flat (RSS at the end within 10 % of the start)', ok: flat, detail: `${num(start?.rssMb)} MB → ${num(end?.rssMb)} MB, trend ${num(growthMbPer10Min, 2)} MB per 10 min; V8 heap in use ${num(start?.heapMb)} → ${num(end?.heapMb)} MB, trend ${num(heapGrowthMbPer10Min, 2)} MB per 10 min` },
+    {
+      what: 'soak: memory flat (RSS at the end within 10 % of the start)',
+      ok: flat,
+      detail: `${num(start?.rssMb)} MB → ${num(end?.rssMb)} MB, trend ${num(growthMbPer10Min, 2)} MB per 10 min; V8 heap in use ${num(start?.heapMb)} → ${num(end?.heapMb)} MB, trend ${num(heapGrowthMbPer10Min, 2)} MB per 10 min`,
+    },
     { what: 'soak: no reading lost', ok: lost === 0, detail: `${num(lost, 0)} of ${num(o.expected, 0)}` },
   ];
   const body = [
     table(
-      ['devices', 'rate', 'duration', 'stored readings/s (mean)', 'publish → stored p99 (ms), whole soak / worst interval', 'dashboard p99 (ms), whole soak / worst interval', 'RSS start → end (MB)', 'RSS trend (MB / 10 min)', 'heap in use start → end (MB)', 'heap trend (MB / 10 min)', 'lost'],
+      [
+        'devices',
+        'rate',
+        'duration',
+        'stored readings/s (mean)',
+        'publish → stored p99 (ms), whole soak / worst interval',
+        'dashboard p99 (ms), whole soak / worst interval',
+        'RSS start → end (MB)',
+        'RSS trend (MB / 10 min)',
+        'heap in use start → end (MB)',
+        'heap trend (MB / 10 min)',
+        'lost',
+      ],
       [
         [
           int(s.soakDevices),
           `${int(s.soakRate)}/s`,
           `${num(s.soakMs / 60_000, 1)} min`,
           num(o.counted / o.seconds),
-          `${num(percentile(o.storedAll, 99), 1)} / ${num(worst((x) => x.storedP99), 1)}`,
-          `${num(percentile(o.dashboardAll, 99), 1)} / ${num(worst((x) => x.dashboardP99), 1)}`,
+          `${num(percentile(o.storedAll, 99), 1)} / ${num(
+            worst((x) => x.storedP99),
+            1,
+          )}`,
+          `${num(percentile(o.dashboardAll, 99), 1)} / ${num(
+            worst((x) => x.dashboardP99),
+            1,
+          )}`,
           `${num(start?.rssMb)} → ${num(end?.rssMb)}`,
           num(growthMbPer10Min, 2),
           `${num(start?.heapMb)} → ${num(end?.heapMb)}`,

@@ -46,7 +46,10 @@ export function parkFarm(workDir: string, sheds: number, animals: number): { pat
     const headCount = Math.min(perShed, animals - i * perShed);
     return { id, kind: 'shed', attributes: { headCount }, devices: [{ id: `${id}-gate`, role: 'reader', at: 'gate', secret: BENCH_SECRET }] };
   });
-  const register = generateRegister(zones.map((z) => ({ zone: z.id, site: SITE, headCount: z.attributes.headCount })), 7);
+  const register = generateRegister(
+    zones.map((z) => ({ zone: z.id, site: SITE, headCount: z.attributes.headCount })),
+    7,
+  );
   const csv = ['tag,group,born,sex,zone,site', ...register.map((a) => [a.tag, a.group, a.born, a.sex, a.zone, SITE].join(','))].join('\n');
   writeFileSync(join(workDir, 'park-animals.csv'), `${csv}\n`);
   const farm = {
@@ -58,9 +61,15 @@ export function parkFarm(workDir: string, sheds: number, animals: number): { pat
 }
 
 async function headCounts(service: ServiceUnderTest): Promise<{ in: number; out: number }> {
-  const login = await fetch(`${service.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }) });
+  const login = await fetch(`${service.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }),
+  });
   const { token } = (await login.json()) as { token: string };
-  const site = (await (await fetch(`${service.url}/api/sites/${SITE}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { zones: { headCount?: number; animalsOut?: number }[] };
+  const site = (await (await fetch(`${service.url}/api/sites/${SITE}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    zones: { headCount?: number; animalsOut?: number }[];
+  };
   return site.zones.reduce((t, z) => ({ in: t.in + (z.headCount ?? 0), out: t.out + (z.animalsOut ?? 0) }), { in: 0, out: 0 });
 }
 
@@ -137,7 +146,9 @@ async function tagsRun(ctx: BenchContext, run: number, farmPath: string): Promis
       headCountOk: heads.in === animals && heads.out === 0,
       headCountAfterRestartOk: headsAgain.in === animals && headsAgain.out === 0,
     };
-    step(`tags ${label}: ${int(result.ackedPerSec)} reads/s acknowledged, ${int(stored)} of ${int(st.ackedReads)} stored; RSS ${num(mb(rssIdle))} → ${num(mb(rssPeak))} MB; head counts ${result.headCountOk ? 'right' : 'WRONG'}, after restart ${result.headCountAfterRestartOk ? 'right' : 'WRONG'}`);
+    step(
+      `tags ${label}: ${int(result.ackedPerSec)} reads/s acknowledged, ${int(stored)} of ${int(st.ackedReads)} stored; RSS ${num(mb(rssIdle))} → ${num(mb(rssPeak))} MB; head counts ${result.headCountOk ? 'right' : 'WRONG'}, after restart ${result.headCountAfterRestartOk ? 'right' : 'WRONG'}`,
+    );
     return result;
   } finally {
     await service.stop();
@@ -153,19 +164,52 @@ export async function runTags(ctx: BenchContext): Promise<Section> {
   const sum = (f: (r: TagsRun) => number) => summarize(runs.map(f));
   const body = [
     table(
-      ['animals / gates', 'reads asked /s', 'acknowledged reads/s', 'stored reads/s', 'out + in passes (s)', 'RSS with register (MB)', 'RSS peak in bursts (MB)', 'start → healthy (s)', 'restart with positions (s)', 'RSS after restart (MB)', 'head counts right (after restart)'],
+      [
+        'animals / gates',
+        'reads asked /s',
+        'acknowledged reads/s',
+        'stored reads/s',
+        'out + in passes (s)',
+        'RSS with register (MB)',
+        'RSS peak in bursts (MB)',
+        'start → healthy (s)',
+        'restart with positions (s)',
+        'RSS after restart (MB)',
+        'head counts right (after restart)',
+      ],
       [
         [
           `${int(runs[0]?.animals)} / ${int(runs[0]?.readers)}`,
           int(s.tagRate),
-          spread(sum((r) => r.ackedPerSec), 0),
-          spread(sum((r) => r.storedPerSec), 0),
+          spread(
+            sum((r) => r.ackedPerSec),
+            0,
+          ),
+          spread(
+            sum((r) => r.storedPerSec),
+            0,
+          ),
           runs.map((r) => r.passSec.map((x) => num(x, 0)).join(' + ')).join('; '),
-          spread(sum((r) => mb(r.rssIdle)!), 0),
-          spread(sum((r) => mb(r.rssPeak)!), 0),
-          spread(sum((r) => r.startMs / 1000), 1),
-          spread(sum((r) => r.restartMs / 1000), 1),
-          spread(sum((r) => mb(r.rssAfterRestart)!), 0),
+          spread(
+            sum((r) => mb(r.rssIdle)!),
+            0,
+          ),
+          spread(
+            sum((r) => mb(r.rssPeak)!),
+            0,
+          ),
+          spread(
+            sum((r) => r.startMs / 1000),
+            1,
+          ),
+          spread(
+            sum((r) => r.restartMs / 1000),
+            1,
+          ),
+          spread(
+            sum((r) => mb(r.rssAfterRestart)!),
+            0,
+          ),
           runs.map((r) => `${r.headCountOk ? 'yes' : '**no**'} (${r.headCountAfterRestartOk ? 'yes' : '**no**'})`).join(', '),
         ],
       ],
@@ -174,8 +218,14 @@ export async function runTags(ctx: BenchContext): Promise<Section> {
     `The park: ${int(s.tagSheds)} sheds, a gate reader each, ${int(s.tagAnimals)} sheep in the register (a CSV \`registerFile\`), embedded store. ` +
       'Every gate sends its whole flock out, then back in, all gates at once (simulators/tag-load.ts: a message per gate and second, QoS 1, 4 in flight per gate). ' +
       '"Stored" is counted in farm.db\'s tag_reads from outside the service, from the first read until it holds every acknowledged one. ' +
-      'Start → healthy includes loading the register; the restart also rebuilds every animal\'s place from the store.',
+      "Start → healthy includes loading the register; the restart also rebuilds every animal's place from the store.",
   ].join('\n');
-  const checks = [{ what: 'tags: head counts right after the bursts and after a restart', ok: runs.every((r) => r.headCountOk && r.headCountAfterRestartOk), detail: `${runs.filter((r) => r.headCountOk && r.headCountAfterRestartOk).length} of ${runs.length} runs` }];
-  return { title: 'Ear tags at the park\'s scale', body, checks, data: runs };
+  const checks = [
+    {
+      what: 'tags: head counts right after the bursts and after a restart',
+      ok: runs.every((r) => r.headCountOk && r.headCountAfterRestartOk),
+      detail: `${runs.filter((r) => r.headCountOk && r.headCountAfterRestartOk).length} of ${runs.length} runs`,
+    },
+  ];
+  return { title: "Ear tags at the park's scale", body, checks, data: runs };
 }

@@ -13,7 +13,13 @@ import { createMetrics } from '../../core/observability.js';
 const farm = indexFarm(loadFarmConfig(process.env.FARM_CONFIG!));
 const broker = await createBroker(
   { farm: () => farm, logger: silentLogger(), metrics: createMetrics(), service: { username: 'farm-service', password: process.env.MQTT_SERVICE_PASSWORD } },
-  { port: Number(process.env.MQTT_PORT), host: '127.0.0.1', topicRoot: 'farm', maxMessagesPerSecond: Number(process.env.MQTT_RATE_LIMIT ?? 200), burst: Number(process.env.MQTT_RATE_BURST ?? 2000) },
+  {
+    port: Number(process.env.MQTT_PORT),
+    host: '127.0.0.1',
+    topicRoot: 'farm',
+    maxMessagesPerSecond: Number(process.env.MQTT_RATE_LIMIT ?? 200),
+    burst: Number(process.env.MQTT_RATE_BURST ?? 2000),
+  },
 );
 const { port } = await broker.start();
 process.stdout.write(`${JSON.stringify({ ready: true, port })}\n`);

@@ -18,7 +18,11 @@ export interface BrokerUnderTest {
 export async function startEmbeddedBroker(farmPath: string, profileDir?: string, env: Record<string, string> = {}): Promise<BrokerUnderTest> {
   const port = await freePort();
   const spawnedAt = Date.now();
-  const proc = startNodeProcess('bench/targets/broker-entry.ts', { FARM_CONFIG: farmPath, MQTT_PORT: String(port), MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD, ...env }, { profileDir });
+  const proc = startNodeProcess(
+    'bench/targets/broker-entry.ts',
+    { FARM_CONFIG: farmPath, MQTT_PORT: String(port), MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD, ...env },
+    { profileDir },
+  );
   await waitUntil(() => (proc.output().includes('"ready":true') ? true : undefined), 'the embedded broker to listen', 60_000, 50, proc);
   const readyAt = Date.now();
   return {

@@ -8,7 +8,9 @@ import { createRng, calmValue } from '../load/payload.js';
 export type { Influxd };
 
 export function influxdMissing(): string | undefined {
-  return findInfluxd() ? undefined : 'influxd not found: install InfluxDB 1.x with `sudo apt-get install -y influxdb` (the InfluxDB figures need it), or skip them with --store embedded';
+  return findInfluxd()
+    ? undefined
+    : 'influxd not found: install InfluxDB 1.x with `sudo apt-get install -y influxdb` (the InfluxDB figures need it), or skip them with --store embedded';
 }
 
 export async function startBenchInfluxd(): Promise<Influxd> {
@@ -50,7 +52,10 @@ export async function rawWriteRate(
   o: { batchLines: number; durationMs: number; devices: number; onProgress?: (points: number) => void },
 ): Promise<{ pointsPerSec: number; written: number; counted: number }> {
   const rng = createRng(7);
-  const tags = Array.from({ length: o.devices }, (_, i) => `telemetry,site=bench,zone=load-${String(Math.floor(i / 100)).padStart(3, '0')},kind=shed,device=load-${String(i).padStart(5, '0')}`);
+  const tags = Array.from(
+    { length: o.devices },
+    (_, i) => `telemetry,site=bench,zone=load-${String(Math.floor(i / 100)).padStart(3, '0')},kind=shed,device=load-${String(i).padStart(5, '0')}`,
+  );
   const lastTs = new Array<number>(o.devices).fill(0);
   let cursor = 0;
   const batch = () => {

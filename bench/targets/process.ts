@@ -78,7 +78,13 @@ export function startProcess(command: string, args: string[], env: Record<string
   };
 }
 
-export async function waitUntil<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs: number, everyMs = 100, proc?: NodeProcess): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs: number,
+  everyMs = 100,
+  proc?: NodeProcess,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -91,5 +97,7 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined> | T | und
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${(last as Error).message})` : ''}${proc ? `. Last output:\n${proc.output().slice(-3000)}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${(last as Error).message})` : ''}${proc ? `. Last output:\n${proc.output().slice(-3000)}` : ''}`,
+  );
 }

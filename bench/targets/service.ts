@@ -54,7 +54,13 @@ export async function startService(o: ServiceOptions): Promise<ServiceUnderTest>
     return (await res.json()) as { status: string; checks: Record<string, unknown> };
   };
   try {
-    await waitUntil(async () => ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined), 'the service to answer /health', 180_000, 200, proc);
+    await waitUntil(
+      async () => ((await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined),
+      'the service to answer /health',
+      180_000,
+      200,
+      proc,
+    );
   } catch (err) {
     await proc.stop(5000);
     throw err;

@@ -37,9 +37,13 @@ export type ZoneCheck = (zone: string, site: string | undefined) => string | und
 export function parseAnimalsCsv(text: string, checkZone?: ZoneCheck): CsvResult {
   let records: { record: string[]; line: number; raw: string }[];
   try {
-    records = (parse(text.replace(/^\uFEFF/, ''), { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true, info: true, raw: true }) as unknown as { record: string[]; info: { lines: number }; raw: string }[]).map(
-      (r) => ({ record: r.record, line: r.info.lines, raw: r.raw }),
-    );
+    records = (
+      parse(text.replace(/^\uFEFF/, ''), { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true, info: true, raw: true }) as unknown as {
+        record: string[];
+        info: { lines: number };
+        raw: string;
+      }[]
+    ).map((r) => ({ record: r.record, line: r.info.lines, raw: r.raw }));
   } catch (err) {
     throw new CsvError(`the CSV cannot be read (${(err as Error).message.split('\n')[0]}): check quotes and line endings`);
   }

@@ -24,7 +24,10 @@ export const EnvSettings = z.object({
   MQTT_PORT: Port.default(1883),
   MQTT_HOST: z.string().default('0.0.0.0'),
   MQTT_URL: Url('mqtt://127.0.0.1:1883').optional(),
-  MQTT_TOPIC_ROOT: z.string().regex(/^[a-z0-9_-]+$/, 'lower-case letters, digits, _ and - (one topic level)').default('farm'),
+  MQTT_TOPIC_ROOT: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/, 'lower-case letters, digits, _ and - (one topic level)')
+    .default('farm'),
   MQTT_SERVICE_USERNAME: z.string().default('farm-service'),
   MQTT_SERVICE_PASSWORD: z.string().optional(),
   MQTT_TLS_PORT: Port.optional(),
@@ -73,16 +76,29 @@ export const EnvSettings = z.object({
   /** ...and the next one to the same channel no sooner than this after the previous. */
   NOTIFY_GROUP_INTERVAL: Duration.default(60_000),
   METRICS_PUBLIC: Bool.default(true),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info'),
   // Split mode (npm start -- --only PART, cluster/README.md): one component per process over MQTT_URL.
   /** Names this process on the broker (MQTT client id, rules membership); ingest keeps its MQTT session under it. */
-  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - (max 64)').optional(),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - (max 64)')
+    .optional(),
   /** MQTT v5 shared-subscription group of the ingest processes; `none` subscribes plainly (one ingest only). */
-  INGEST_SHARE_GROUP: z.string().regex(/^([A-Za-z0-9_-]{1,64})$/, 'letters, digits, _ and - (or none)').default('ingest'),
+  INGEST_SHARE_GROUP: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]{1,64})$/, 'letters, digits, _ and - (or none)')
+    .default('ingest'),
   /** Sites this rules process owns (comma-separated); unset = every site. Each site must be owned by exactly one rules process. */
   RULES_SITES: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .optional(),
   /** How long the dashboard waits for a rules process to answer over MQTT. */
   RPC_TIMEOUT: Duration.default(5_000),
@@ -99,6 +115,21 @@ export type StoreChoice =
 export function storeChoice(env: EnvSettingsT): StoreChoice {
   if (!env.INFLUX_URL) return { kind: 'embedded', dataDir: env.DATA_DIR };
   if (env.INFLUX_TOKEN && env.INFLUX_ORG && env.INFLUX_BUCKET)
-    return { kind: 'influx-v2', url: env.INFLUX_URL, token: env.INFLUX_TOKEN, org: env.INFLUX_ORG, bucket: env.INFLUX_BUCKET, database: env.INFLUX_BUCKET, timeoutMs: env.INFLUX_TIMEOUT };
-  return { kind: 'influx-v1', url: env.INFLUX_URL, database: env.INFLUX_DATABASE, username: env.INFLUX_USERNAME, password: env.INFLUX_PASSWORD ?? env.INFLUX_TOKEN, timeoutMs: env.INFLUX_TIMEOUT };
+    return {
+      kind: 'influx-v2',
+      url: env.INFLUX_URL,
+      token: env.INFLUX_TOKEN,
+      org: env.INFLUX_ORG,
+      bucket: env.INFLUX_BUCKET,
+      database: env.INFLUX_BUCKET,
+      timeoutMs: env.INFLUX_TIMEOUT,
+    };
+  return {
+    kind: 'influx-v1',
+    url: env.INFLUX_URL,
+    database: env.INFLUX_DATABASE,
+    username: env.INFLUX_USERNAME,
+    password: env.INFLUX_PASSWORD ?? env.INFLUX_TOKEN,
+    timeoutMs: env.INFLUX_TIMEOUT,
+  };
 }

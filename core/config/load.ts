@@ -55,7 +55,10 @@ const MAX_ALIAS_COUNT = 100;
 export function parseFarmConfig(text: string, source = 'config', baseDir?: string): FarmConfigT {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] })));
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] })),
+    );
   }
   let data: unknown;
   try {
@@ -63,11 +66,20 @@ export function parseFarmConfig(text: string, source = 'config', baseDir?: strin
   } catch (err) {
     // The yaml package refuses to expand aliases beyond maxAliasCount ("billion laughs"); anything else is ours.
     if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
-    throw new ConfigError(source, [{ path: '', message: `the file's YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb: write the values out or use fewer aliases (${err.message})` }]);
+    throw new ConfigError(source, [
+      {
+        path: '',
+        message: `the file's YAML aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb: write the values out or use fewer aliases (${err.message})`,
+      },
+    ]);
   }
   const fromFile = withRegisterFile(data, source, baseDir);
   const result = FarmConfig.safeParse(data);
-  if (!result.success) throw new ConfigError(source, zodProblems(result.error).map((p) => fromFile?.rename(p) ?? p));
+  if (!result.success)
+    throw new ConfigError(
+      source,
+      zodProblems(result.error).map((p) => fromFile?.rename(p) ?? p),
+    );
   return result.data;
 }
 
@@ -83,7 +95,9 @@ function withRegisterFile(raw: unknown, source: string, baseDir: string | undefi
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(source, [{ path: 'animals.registerFile', message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code}): the path is relative to the farm file` }]);
+    throw new ConfigError(source, [
+      { path: 'animals.registerFile', message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code}): the path is relative to the farm file` },
+    ]);
   }
   let parsed;
   try {
@@ -92,7 +106,11 @@ function withRegisterFile(raw: unknown, source: string, baseDir: string | undefi
     if (err instanceof CsvError) throw new ConfigError(source, [{ path: 'animals.registerFile', message: `${file}: ${err.message}` }]);
     throw err;
   }
-  if (parsed.rejected.length > 0) throw new ConfigError(source, parsed.rejected.slice(0, 20).map((r) => ({ path: `animals.registerFile (${file}) line ${r.line}`, message: r.reason })));
+  if (parsed.rejected.length > 0)
+    throw new ConfigError(
+      source,
+      parsed.rejected.slice(0, 20).map((r) => ({ path: `animals.registerFile (${file}) line ${r.line}`, message: r.reason })),
+    );
   const inline: unknown[] = Array.isArray(animals.register) ? animals.register : [];
   animals.register = [...inline, ...parsed.animals.map(({ line: _line, ...a }) => a)];
   const lines = parsed.animals.map((a) => a.line);
@@ -100,7 +118,10 @@ function withRegisterFile(raw: unknown, source: string, baseDir: string | undefi
     rename(p: { path: string; message: string }) {
       const m = /^animals\.register\[(\d+)\](.*)$/.exec(p.path);
       if (!m || Number(m[1]) < inline.length) return p;
-      return { path: `animals.registerFile (${file}) line ${lines[Number(m[1]) - inline.length]}${m[2] ? ` ${m[2].replace(/^\./, '')}` : ''}`, message: p.message };
+      return {
+        path: `animals.registerFile (${file}) line ${lines[Number(m[1]) - inline.length]}${m[2] ? ` ${m[2].replace(/^\./, '')}` : ''}`,
+        message: p.message,
+      };
     },
   };
 }
@@ -110,13 +131,22 @@ export function loadFarmConfig(path: string): FarmConfigT {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code}): set FARM_CONFIG to the path of a YAML farm file (default config/demo-farm.yaml)` }]);
+    throw new ConfigError(path, [
+      {
+        path: '',
+        message: `cannot read the file (${(err as NodeJS.ErrnoException).code}): set FARM_CONFIG to the path of a YAML farm file (default config/demo-farm.yaml)`,
+      },
+    ]);
   }
   return parseFarmConfig(text, path, dirname(path));
 }
 
 export function loadEnvSettings(env: NodeJS.ProcessEnv = process.env): EnvSettingsT {
-  const picked = Object.fromEntries(Object.keys(EnvSettings.shape).filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
+  const picked = Object.fromEntries(
+    Object.keys(EnvSettings.shape)
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
   const result = EnvSettings.safeParse(picked);
   if (!result.success)
     throw new ConfigError(

@@ -71,7 +71,10 @@ export const NotificationRoute = z
     /** Sent again this often while the alert is raised and not acknowledged. */
     repeat: Positive.optional(),
     /** Not acknowledged this long after it was raised: also sent to these channels. */
-    escalate: z.object({ after: Positive, channels: z.array(Id).min(1) }).strict().optional(),
+    escalate: z
+      .object({ after: Positive, channels: z.array(Id).min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type NotificationRouteT = z.output<typeof NotificationRoute>;

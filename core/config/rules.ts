@@ -141,13 +141,20 @@ export const MetricCondition = z
     const thresholds = (['above', 'below', 'atLeast', 'atMost'] as const).filter((k) => c[k] !== undefined).length;
     if (c.levels && thresholds > 0) ctx.addIssue({ code: 'custom', path: ['levels'], message: 'use either levels or above/below/atLeast/atMost, not both' });
     if (c.levels && (c.clearBelow !== undefined || c.clearAbove !== undefined))
-      ctx.addIssue({ code: 'custom', path: [c.clearBelow !== undefined ? 'clearBelow' : 'clearAbove'], message: 'with levels, give each level its own clearBelow / clearAbove' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.clearBelow !== undefined ? 'clearBelow' : 'clearAbove'],
+        message: 'with levels, give each level its own clearBelow / clearAbove',
+      });
     if (!c.levels) checkThresholds(c, ctx, 'a metric condition needs exactly one of above, below, atLeast, atMost or levels');
-    if ((c.window === undefined) !== (c.agg === undefined)) ctx.addIssue({ code: 'custom', path: [c.window === undefined ? 'window' : 'agg'], message: 'window and agg go together' });
+    if ((c.window === undefined) !== (c.agg === undefined))
+      ctx.addIssue({ code: 'custom', path: [c.window === undefined ? 'window' : 'agg'], message: 'window and agg go together' });
     if (c.window === 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'a window must be longer than 0' });
-    if ((c.agg === 'degreeHours') !== (c.base !== undefined)) ctx.addIssue({ code: 'custom', path: ['base'], message: 'agg degreeHours needs a base (the value above which hours count), and base goes only with it' });
+    if ((c.agg === 'degreeHours') !== (c.base !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['base'], message: 'agg degreeHours needs a base (the value above which hours count), and base goes only with it' });
     if (c.hours && !c.window) ctx.addIssue({ code: 'custom', path: ['hours'], message: 'hours picks the samples of a window: give window and agg too' });
-    if (c.baseline && (c.window || c.device)) ctx.addIssue({ code: 'custom', path: ['baseline'], message: 'a baseline condition reads its own device, without window or device' });
+    if (c.baseline && (c.window || c.device))
+      ctx.addIssue({ code: 'custom', path: ['baseline'], message: 'a baseline condition reads its own device, without window or device' });
     if (c.levels) checkLevelOrder(c.levels, ctx);
   });
 
@@ -157,14 +164,19 @@ function checkLevelOrder(levels: z.output<typeof Level>[], ctx: z.RefinementCtx)
   const names = new Set<string>();
   levels.forEach((l, i) => {
     const enter = enterOf(l);
-    if (enter && enter.up !== up) ctx.addIssue({ code: 'custom', path: ['levels', i], message: 'all levels of a condition rise (above / atLeast), or all fall (below / atMost)' });
+    if (enter && enter.up !== up)
+      ctx.addIssue({ code: 'custom', path: ['levels', i], message: 'all levels of a condition rise (above / atLeast), or all fall (below / atMost)' });
     if (names.has(l.name)) ctx.addIssue({ code: 'custom', path: ['levels', i, 'name'], message: `duplicate level name "${l.name}"` });
     names.add(l.name);
     if (i === 0 || !enter) return;
     const prev = num(enterOf(levels[i - 1])?.value);
     const cur = num(enter.value);
     if (prev !== undefined && cur !== undefined && (up ? cur <= prev : cur >= prev))
-      ctx.addIssue({ code: 'custom', path: ['levels', i, enter.key], message: 'list levels from mildest to worst: each threshold must be beyond the previous one' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['levels', i, enter.key],
+        message: 'list levels from mildest to worst: each threshold must be beyond the previous one',
+      });
   });
 }
 
@@ -303,7 +315,8 @@ export const Rules: z.ZodType<RuleT[], unknown> = z.array(z.unknown()).transform
       for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: named(issue.message) });
       return;
     }
-    if (seen.has(parsed.data.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: named(`duplicate rule id "${parsed.data.id}": rule ids must be unique`) });
+    if (seen.has(parsed.data.id))
+      ctx.addIssue({ code: 'custom', path: [i, 'id'], message: named(`duplicate rule id "${parsed.data.id}": rule ids must be unique`) });
     seen.add(parsed.data.id);
     out.push(parsed.data);
   });

@@ -11,7 +11,9 @@ import { LocalText } from './local-text.js';
 
 /** The farm file (SPEC "Configuration file"): the one schema every component reads. */
 const Id = z.string().regex(ID_PATTERN, 'ids are lower-case letters, digits, _ and -, starting with a letter or digit (max 64)');
-const SecretHash = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected scrypt$N$r$p$salt$hash (make one with npm run provision)');
+const SecretHash = z
+  .string()
+  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected scrypt$N$r$p$salt$hash (make one with npm run provision)');
 
 export const Device = z
   .object({
@@ -32,10 +34,12 @@ export const Device = z
   })
   .strict()
   .superRefine((d, ctx) => {
-    if (d.role === 'actuator' && !d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'an actuator needs a type: fan, spray, shutter, pump or valve' });
+    if (d.role === 'actuator' && !d.type)
+      ctx.addIssue({ code: 'custom', path: ['type'], message: 'an actuator needs a type: fan, spray, shutter, pump or valve' });
     if (d.role !== 'actuator' && d.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'only actuators have a type' });
     if (d.role !== 'reader' && d.at) ctx.addIssue({ code: 'custom', path: ['at'], message: 'only readers have `at` (gate, pen or feeder)' });
-    if (d.role === 'reader' && d.metrics) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'a reader reports ear tags, not metrics: remove metrics' });
+    if (d.role === 'reader' && d.metrics)
+      ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'a reader reports ear tags, not metrics: remove metrics' });
     if (d.secret && d.secretHash) ctx.addIssue({ code: 'custom', path: ['secret'], message: 'give either secret or secretHash, not both' });
   });
 
@@ -133,13 +137,18 @@ export const FarmConfig = z
     cfg.sites.forEach((site, si) => {
       const zones = new Set<string>();
       site.zones.forEach((zone, zi) => {
-        if (zones.has(zone.id)) ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'id'], message: `duplicate zone id "${zone.id}" in site ${site.id}` });
+        if (zones.has(zone.id))
+          ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'id'], message: `duplicate zone id "${zone.id}" in site ${site.id}` });
         zones.add(zone.id);
         checkFloors(zone, (path, message) => ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'floors', ...path], message }));
         zone.devices.forEach((d, di) => {
           const where = `${site.id}/${zone.id}`;
           if (devices.has(d.id))
-            ctx.addIssue({ code: 'custom', path: ['sites', si, 'zones', zi, 'devices', di, 'id'], message: `device id "${d.id}" is already used in ${devices.get(d.id)}: device ids are unique across the farm` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['sites', si, 'zones', zi, 'devices', di, 'id'],
+              message: `device id "${d.id}" is already used in ${devices.get(d.id)}: device ids are unique across the farm`,
+            });
           devices.set(d.id, where);
         });
       });
@@ -152,7 +161,12 @@ export const FarmConfig = z
       if (users.has(u.name)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'name'], message: `duplicate user "${u.name}"` });
       users.add(u.name);
       u.sites?.forEach((site, si) => {
-        if (!sites.has(site)) ctx.addIssue({ code: 'custom', path: ['users', ui, 'sites', si], message: `there is no site "${site}" in this file (sites: ${[...sites].join(', ')})` });
+        if (!sites.has(site))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['users', ui, 'sites', si],
+            message: `there is no site "${site}" in this file (sites: ${[...sites].join(', ')})`,
+          });
       });
     });
     checkNotificationRefs(cfg, ctx);
@@ -167,7 +181,8 @@ function checkFloors(zone: z.output<typeof Zone>, issue: (path: (string | number
   (zone.floors ?? []).forEach((f, fi) => {
     if (ids.has(f.id)) issue([fi, 'id'], `duplicate floor id "${f.id}" in zone ${zone.id}`);
     ids.add(f.id);
-    if (!zone.devices.some((d) => d.role === 'actuator' && d.type === f.type)) issue([fi, 'type'], `zone ${zone.id} has no ${f.type} for floor "${f.id}": add one or change the type`);
+    if (!zone.devices.some((d) => d.role === 'actuator' && d.type === f.type))
+      issue([fi, 'type'], `zone ${zone.id} has no ${f.type} for floor "${f.id}": add one or change the type`);
   });
 }
 
@@ -182,13 +197,18 @@ function checkRegisterZones(cfg: { sites: { id: string; zones: { id: string }[] 
     tags.add(a.tag);
     const sites = sitesOf.get(a.zone) ?? [];
     if (a.site && !sites.includes(a.site)) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `site ${a.site} has no zone "${a.zone}"` });
-    else if (sites.length === 0) ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `there is no zone "${a.zone}" in the farm: use a zone id from sites[].zones` });
-    else if (!a.site && sites.length > 1) ctx.addIssue({ code: 'custom', path: [...path, 'site'], message: `zone "${a.zone}" is in sites ${sites.join(' and ')}: add site: to say which` });
+    else if (sites.length === 0)
+      ctx.addIssue({ code: 'custom', path: [...path, 'zone'], message: `there is no zone "${a.zone}" in the farm: use a zone id from sites[].zones` });
+    else if (!a.site && sites.length > 1)
+      ctx.addIssue({ code: 'custom', path: [...path, 'site'], message: `zone "${a.zone}" is in sites ${sites.join(' and ')}: add site: to say which` });
   });
 }
 
 /** Channels have unique ids, and routes name channels, sites and zones the file has. */
-function checkNotificationRefs(cfg: { sites: { id: string; zones: { id: string }[] }[]; channels: { id: string }[]; notifications: z.output<typeof NotificationRoute>[] }, ctx: z.RefinementCtx): void {
+function checkNotificationRefs(
+  cfg: { sites: { id: string; zones: { id: string }[] }[]; channels: { id: string }[]; notifications: z.output<typeof NotificationRoute>[] },
+  ctx: z.RefinementCtx,
+): void {
   const channels = new Set<string>();
   cfg.channels.forEach((c, i) => {
     if (channels.has(c.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicate channel id "${c.id}"` });
@@ -201,14 +221,20 @@ function checkNotificationRefs(cfg: { sites: { id: string; zones: { id: string }
       ...(route.escalate?.channels ?? []).map((c, i): [string, (string | number)[]] => [c, ['escalate', 'channels', i]]),
     ];
     for (const [id, path] of refs)
-      if (!channels.has(id)) ctx.addIssue({ code: 'custom', path: ['notifications', ri, ...path], message: `no channel "${id}" under channels: (defined: ${known})` });
+      if (!channels.has(id))
+        ctx.addIssue({ code: 'custom', path: ['notifications', ri, ...path], message: `no channel "${id}" under channels: (defined: ${known})` });
     const sites = route.match.site ?? cfg.sites.map((s) => s.id);
     route.match.site?.forEach((site, i) => {
-      if (!cfg.sites.some((s) => s.id === site)) ctx.addIssue({ code: 'custom', path: ['notifications', ri, 'match', 'site', i], message: `no site "${site}" in sites:` });
+      if (!cfg.sites.some((s) => s.id === site))
+        ctx.addIssue({ code: 'custom', path: ['notifications', ri, 'match', 'site', i], message: `no site "${site}" in sites:` });
     });
     route.match.zone?.forEach((zone, i) => {
       if (!cfg.sites.some((s) => sites.includes(s.id) && s.zones.some((z) => z.id === zone)))
-        ctx.addIssue({ code: 'custom', path: ['notifications', ri, 'match', 'zone', i], message: `no zone "${zone}" in ${route.match.site ? `site ${route.match.site.join(', ')}` : 'any site'}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', ri, 'match', 'zone', i],
+          message: `no zone "${zone}" in ${route.match.site ? `site ${route.match.site.join(', ')}` : 'any site'}`,
+        });
     });
   });
 }

@@ -35,7 +35,9 @@ export function noteAudit(request: FastifyRequest, note: AuditNote): void {
 
 export class AuditDeclarationError extends Error {
   constructor(method: string, url: string) {
-    super(`${method} ${url} can change something: add config.audit to the route (an action from AUDIT_ACTIONS in dashboard/access/audit.ts, or { skip: 'why' } when it changes nothing)`);
+    super(
+      `${method} ${url} can change something: add config.audit to the route (an action from AUDIT_ACTIONS in dashboard/access/audit.ts, or { skip: 'why' } when it changes nothing)`,
+    );
     this.name = 'AuditDeclarationError';
   }
 }

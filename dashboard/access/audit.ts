@@ -109,7 +109,19 @@ export function createAuditLog(deps: { db: AccessDb; logger: Logger; now: () => 
       await deps.db.write('writing the audit log', [
         {
           sql: 'INSERT INTO audit (ts, actor, address, action, site, target, outcome, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          rows: [[input.ts ?? deps.now(), input.actor, input.address ?? null, input.action, input.site ?? null, input.target ?? null, input.outcome, input.status ?? null, extra]],
+          rows: [
+            [
+              input.ts ?? deps.now(),
+              input.actor,
+              input.address ?? null,
+              input.action,
+              input.site ?? null,
+              input.target ?? null,
+              input.outcome,
+              input.status ?? null,
+              extra,
+            ],
+          ],
         },
       ]);
     },

@@ -121,7 +121,11 @@ export function openAccessDb(options: { dataDir?: string; busyTimeoutMs?: number
         return await writer.transaction(steps);
       } catch (err) {
         if (err instanceof StoreError) throw err;
-        throw new StoreError('STORE_WRITE', `access database ${path}: ${what} failed (${(err as Error).message}): check that DATA_DIR is writable and has space`, true);
+        throw new StoreError(
+          'STORE_WRITE',
+          `access database ${path}: ${what} failed (${(err as Error).message}): check that DATA_DIR is writable and has space`,
+          true,
+        );
       }
     },
     async close() {

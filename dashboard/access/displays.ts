@@ -90,7 +90,19 @@ export function createDisplayTokens(deps: { db: AccessDb; logger: Logger; now: (
   return {
     async create({ name, sites, expiresAt, by }) {
       const token = newToken();
-      const row: Row = { id: newId(), token_hash: tokenHash(token), name, sites: sites ? JSON.stringify([...sites]) : null, created_by: by, created_at: now(), expires_at: expiresAt ?? null, revoked_at: null, revoked_by: null, last_used_at: null, uses: 0 };
+      const row: Row = {
+        id: newId(),
+        token_hash: tokenHash(token),
+        name,
+        sites: sites ? JSON.stringify([...sites]) : null,
+        created_by: by,
+        created_at: now(),
+        expires_at: expiresAt ?? null,
+        revoked_at: null,
+        revoked_by: null,
+        last_used_at: null,
+        uses: 0,
+      };
       await db.write('storing a display token', [
         {
           sql: 'INSERT INTO displays (id, token_hash, name, sites, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -109,7 +121,9 @@ export function createDisplayTokens(deps: { db: AccessDb; logger: Logger; now: (
       if (!row) return undefined;
       if (row.revoked_at === null) {
         const at = now();
-        await db.write('revoking a display token', [{ sql: 'UPDATE displays SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL', rows: [[at, by, id]] }]);
+        await db.write('revoking a display token', [
+          { sql: 'UPDATE displays SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL', rows: [[at, by, id]] },
+        ]);
         for (const listener of listeners) listener(sessionOf(row), 'revoked');
         return view({ ...row, revoked_at: at, revoked_by: by });
       }

@@ -32,7 +32,14 @@ export function namedSites(rule: RuleT, farm: Farm): string[] {
 }
 
 export function coveredSites(rule: RuleT, farm: Farm): string[] {
-  return [...new Set(farm.zones().filter((z) => scopeCoversZone(rule.scope ?? {}, z)).map((z) => z.site))];
+  return [
+    ...new Set(
+      farm
+        .zones()
+        .filter((z) => scopeCoversZone(rule.scope ?? {}, z))
+        .map((z) => z.site),
+    ),
+  ];
 }
 
 export function ruleVisible(rule: RuleT, farm: Farm, scope: Pick<SiteScope, 'limited' | 'allows'>): boolean {

@@ -37,7 +37,11 @@ export const SharedZone = z.object({
   site: z.object({ id: z.string(), name: LocalTextView.optional(), timeZone: z.string().describe("the site's IANA zone: the page tells times in it") }),
   zone: z.object({ id: z.string(), name: LocalTextView.optional(), kind: z.enum(ZONE_KINDS) }),
   values: z.array(SharedSeries.extend({ value: z.number().optional(), ts: z.number().optional() })),
-  history: z.array(SharedSeries.extend({ buckets: z.array(z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number(), sum: z.number().optional() })) })),
+  history: z.array(
+    SharedSeries.extend({
+      buckets: z.array(z.object({ ts: z.number(), mean: z.number(), min: z.number(), max: z.number(), count: z.number(), sum: z.number().optional() })),
+    }),
+  ),
   from: z.number(),
   to: z.number(),
   everyMs: z.number(),
@@ -63,7 +67,12 @@ export const DisplayInfo = z.object({
   uses: z.number(),
   state: TokenState,
 });
-export const DisplayCreated = z.object({ id: z.string(), token: z.string().describe('shown once; only its hash is kept'), url: z.string(), display: DisplayInfo });
+export const DisplayCreated = z.object({
+  id: z.string(),
+  token: z.string().describe('shown once; only its hash is kept'),
+  url: z.string(),
+  display: DisplayInfo,
+});
 export const DisplaysResponse = z.object({ displays: z.array(DisplayInfo) });
 export const AuditQueryString = z
   .object({

@@ -72,7 +72,19 @@ export function createShareLinks(deps: { db: AccessDb; logger: Logger; now: () =
   return {
     async create({ site, zone, metrics, expiresAt, by }) {
       const token = newToken();
-      const row: Row = { id: newId(), site, zone, metrics: metrics ? JSON.stringify([...metrics]) : null, created_by: by, created_at: now(), expires_at: expiresAt, revoked_at: null, revoked_by: null, last_used_at: null, uses: 0 };
+      const row: Row = {
+        id: newId(),
+        site,
+        zone,
+        metrics: metrics ? JSON.stringify([...metrics]) : null,
+        created_by: by,
+        created_at: now(),
+        expires_at: expiresAt,
+        revoked_at: null,
+        revoked_by: null,
+        last_used_at: null,
+        uses: 0,
+      };
       await db.write('storing a share link', [
         {
           sql: 'INSERT INTO shares (id, token_hash, site, zone, metrics, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -91,7 +103,9 @@ export function createShareLinks(deps: { db: AccessDb; logger: Logger; now: () =
       if (!row) return undefined;
       if (row.revoked_at !== null) return view(row);
       const at = now();
-      await db.write('revoking a share link', [{ sql: 'UPDATE shares SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL', rows: [[at, by, id]] }]);
+      await db.write('revoking a share link', [
+        { sql: 'UPDATE shares SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL', rows: [[at, by, id]] },
+      ]);
       return view({ ...row, revoked_at: at, revoked_by: by });
     },
     open(token) {

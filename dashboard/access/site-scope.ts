@@ -148,7 +148,14 @@ export async function resolveScope(declared: SiteOf, request: FastifyRequest, de
       let sites = f.site ? [f.site] : base.sites;
       if (f.zone) {
         const zone = f.zone;
-        sites = [...new Set(deps.farm.zones().filter((z) => z.zone === zone && sites.includes(z.site)).map((z) => z.site))];
+        sites = [
+          ...new Set(
+            deps.farm
+              .zones()
+              .filter((z) => z.zone === zone && sites.includes(z.site))
+              .map((z) => z.site),
+          ),
+        ];
         if (sites.length === 0) refuse(NOT_FOUND.zone(zone, f.site), f.site);
       }
       if (f.device) {
@@ -161,7 +168,8 @@ export async function resolveScope(declared: SiteOf, request: FastifyRequest, de
     case 'resource': {
       const claim = await declared.claim(request);
       if (!claim) return base;
-      if (claim.sites === 'all' ? base.limited : claim.sites.some((s) => !base.allows(s))) refuse(claim.notFound, claim.sites === 'all' ? undefined : claim.sites[0]);
+      if (claim.sites === 'all' ? base.limited : claim.sites.some((s) => !base.allows(s)))
+        refuse(claim.notFound, claim.sites === 'all' ? undefined : claim.sites[0]);
       return narrow(base, claim.sites === 'all' ? base.sites : claim.sites, claim.sites === 'all' ? [] : claim.sites);
     }
   }

@@ -51,7 +51,11 @@ export function attachment(name: string): string {
  * Answers a CSV download streamed from `chunks`. A route's reply is typed by its JSON response schema; fastify
  * sends a stream as it is, without that schema, hence the one cast.
  */
-export function sendCsv<R extends { type(t: string): unknown; header(k: string, v: string): unknown; send(payload: never): unknown }>(reply: R, fileName: string, chunks: AsyncIterable<string>): R {
+export function sendCsv<R extends { type(t: string): unknown; header(k: string, v: string): unknown; send(payload: never): unknown }>(
+  reply: R,
+  fileName: string,
+  chunks: AsyncIterable<string>,
+): R {
   reply.type('text/csv; charset=utf-8');
   reply.header('content-disposition', attachment(fileName));
   reply.send(csvStream(chunks) as never);

@@ -75,5 +75,6 @@ export async function* alertsTable(pages: AsyncIterable<AlertEvent[]>, options: 
   yield csvLine(headerCells(ALERT_COLUMNS, options.lang, options.headerTimeZone));
   // A rule's message given in both languages is exported in the export's language.
   const message = (a: AlertEvent) => localText(a.messages ?? a.message, options.lang === 'zh' ? 'zh-CN' : 'en');
-  for await (const page of pages) yield* chunked(page, (a) => csvLine([time(a.site, a.ts), a.site, a.zone, a.device, a.rule, a.severity, a.level, a.state, a.value, message(a), a.by, a.id]));
+  for await (const page of pages)
+    yield* chunked(page, (a) => csvLine([time(a.site, a.ts), a.site, a.zone, a.device, a.rule, a.severity, a.level, a.state, a.value, message(a), a.by, a.id]));
 }

@@ -20,7 +20,13 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/actuators',
-      { config: { site: siteOf.list() }, schema: { ...doc('viewer', 'actuators', 'Every actuator with its mode, confirmed state and pending command'), response: { 200: ActuatorsResponse, ...errs('viewer') } } },
+      {
+        config: { site: siteOf.list() },
+        schema: {
+          ...doc('viewer', 'actuators', 'Every actuator with its mode, confirmed state and pending command'),
+          response: { 200: ActuatorsResponse, ...errs('viewer') },
+        },
+      },
       async (request) => ({ actuators: (await deps.rules.actuators()).filter((a) => request.scope.allows(a.site)) }),
     );
 
@@ -44,8 +50,16 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const { action, value, until, forMinutes } = request.body;
         const now = ctx.now();
         const untilMs = until === undefined ? undefined : parseTimeArg(until, now);
-        noteAudit(request, { detail: { action, ...(action === 'set' ? { value } : {}), ...(untilMs !== undefined ? { until: untilMs } : {}), ...(forMinutes !== undefined ? { forMinutes } : {}) } });
-        if (untilMs !== undefined && untilMs <= now) throw new ApiError('VALIDATION', '"until" is in the past; give a future time.', [{ path: 'body.until', message: 'must be in the future' }]);
+        noteAudit(request, {
+          detail: {
+            action,
+            ...(action === 'set' ? { value } : {}),
+            ...(untilMs !== undefined ? { until: untilMs } : {}),
+            ...(forMinutes !== undefined ? { forMinutes } : {}),
+          },
+        });
+        if (untilMs !== undefined && untilMs <= now)
+          throw new ApiError('VALIDATION', '"until" is in the past; give a future time.', [{ path: 'body.until', message: 'must be in the future' }]);
         // A duration goes to the engine as a duration: its clock decides when the hold ends.
         const hold = { untilMs, forMs: forMinutes === undefined ? undefined : forMinutes * 60_000 };
         const outcome = await deps.rules.command(request.params.id, action, action === 'set' ? value : undefined, requestSession(request).user, hold);
@@ -71,7 +85,8 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const now = ctx.now();
         const untilMs = until ? parseTimeArg(until, now) : forMinutes ? now + forMinutes * 60_000 : undefined;
         noteAudit(request, { detail: { mode, ...(untilMs !== undefined ? { until: untilMs } : {}) } });
-        if (untilMs !== undefined && untilMs <= now) throw new ApiError('VALIDATION', '"until" is in the past; give a future time.', [{ path: 'body.until', message: 'must be in the future' }]);
+        if (untilMs !== undefined && untilMs <= now)
+          throw new ApiError('VALIDATION', '"until" is in the past; give a future time.', [{ path: 'body.until', message: 'must be in the future' }]);
         return { actuator: await deps.rules.setMode(request.params.id, mode, untilMs, requestSession(request).user) };
       },
     );
@@ -80,15 +95,26 @@ export function actuatorsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/commands',
       {
         config: { site: siteOf.filters('query', ['site', 'device']) },
-        schema: { ...doc('viewer', 'actuators', 'Commands sent to actuators and their outcome, newest first'), querystring: CommandsQuery, response: { 200: CommandsResponse, ...errs('viewer', 400, 404, 503) } },
+        schema: {
+          ...doc('viewer', 'actuators', 'Commands sent to actuators and their outcome, newest first'),
+          querystring: CommandsQuery,
+          response: { 200: CommandsResponse, ...errs('viewer', 400, 404, 503) },
+        },
       },
       async (request) => {
         const q = request.query;
         const now = ctx.now();
         const from = parseTimeArg(q.from ?? '-24h', now)!;
         const to = parseTimeArg(q.to ?? 'now', now)! + 1;
-        const lists = await Promise.all(perSite(request.scope, { site: q.site }).map((f) => deps.store.commands({ device: q.device, ...f, from, to, limit: q.limit })));
-        return { commands: lists.flat().sort((a, b) => b.ts - a.ts).slice(0, q.limit) };
+        const lists = await Promise.all(
+          perSite(request.scope, { site: q.site }).map((f) => deps.store.commands({ device: q.device, ...f, from, to, limit: q.limit })),
+        );
+        return {
+          commands: lists
+            .flat()
+            .sort((a, b) => b.ts - a.ts)
+            .slice(0, q.limit),
+        };
       },
     );
   };

@@ -25,7 +25,11 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { site: siteOf.filters('query', ['site']) },
         schema: {
-          ...doc('viewer', 'alerts', 'Active alerts, worst first (state=active), or alert events from history (state=all); CSV with ?format=csv or Accept: text/csv'),
+          ...doc(
+            'viewer',
+            'alerts',
+            'Active alerts, worst first (state=active), or alert events from history (state=all); CSV with ?format=csv or Accept: text/csv',
+          ),
           querystring: AlertsQuery,
           response: { 200: AlertsResponse, ...errs('viewer', 400, 404, 503) },
         },
@@ -62,7 +66,11 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
         const { farm } = ctx.deps;
         const zones = new Set(scope.sites.map((s) => farm.timeZone(s)));
-        const options = { lang: exportLang(q.lang, request.headers['accept-language']), timeZoneOf: (s: string) => farm.timeZone(s), headerTimeZone: zones.size === 1 ? [...zones][0] : undefined };
+        const options = {
+          lang: exportLang(q.lang, request.headers['accept-language']),
+          timeZoneOf: (s: string) => farm.timeZone(s),
+          headerTimeZone: zones.size === 1 ? [...zones][0] : undefined,
+        };
         const pages =
           q.state === 'active'
             ? (async function* () {
@@ -80,7 +88,11 @@ export function alertsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/alerts/:id/ack',
       {
         config: { access: 'operator', site: siteOf.alert('id'), audit: 'alert.ack' },
-        schema: { ...doc('operator', 'alerts', 'Acknowledge an active alert'), params: AlertParams, response: { 200: AckResponse, ...errs('operator', 400, 404) } },
+        schema: {
+          ...doc('operator', 'alerts', 'Acknowledge an active alert'),
+          params: AlertParams,
+          response: { 200: AckResponse, ...errs('operator', 400, 404) },
+        },
       },
       async (request) => {
         const alert = await ctx.deps.rules.acknowledge(request.params.id, requestSession(request).user);

@@ -29,7 +29,11 @@ export function animalsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/animals',
       {
         config: { site: siteOf.filters('query', ['site', 'zone']) },
-        schema: { ...doc('viewer', 'animals', 'Search the register and the unknown tags: where each animal is, when it was last read, whether it is missing'), querystring: AnimalsQuery, response: { 200: AnimalsResponse, ...errs('viewer', 400, 404) } },
+        schema: {
+          ...doc('viewer', 'animals', 'Search the register and the unknown tags: where each animal is, when it was last read, whether it is missing'),
+          querystring: AnimalsQuery,
+          response: { 200: AnimalsResponse, ...errs('viewer', 400, 404) },
+        },
       },
       async (request) => {
         const { site, zone, ...rest } = request.query;
@@ -72,10 +76,18 @@ export function animalsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post(
       '/api/animals/import',
       {
-        config: { access: 'admin', site: siteOf.none('the register is farm-wide: only an admin of every site imports it (the handler refuses others)'), audit: 'animals.import' },
+        config: {
+          access: 'admin',
+          site: siteOf.none('the register is farm-wide: only an admin of every site imports it (the handler refuses others)'),
+          audit: 'animals.import',
+        },
         bodyLimit: IMPORT_BODY_LIMIT,
         schema: {
-          ...doc('admin', 'animals', 'Import animals from CSV (header tag,group,born,sex,zone): new tags are added, known ones updated; kept across restarts. Answers the counts and every rejected line with its reason'),
+          ...doc(
+            'admin',
+            'animals',
+            'Import animals from CSV (header tag,group,born,sex,zone): new tags are added, known ones updated; kept across restarts. Answers the counts and every rejected line with its reason',
+          ),
           consumes: ['text/csv', 'text/plain'],
           body: ImportBody,
           response: { 200: ImportResponse, ...errs('admin', 400, 413, 503) },
@@ -85,7 +97,9 @@ export function animalsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         if (request.scope.limited) throw new ApiError('FORBIDDEN', 'The animal register is farm-wide: an admin of every site imports it. Ask one to.');
         try {
           const result = deps.herd.importCsv(request.body);
-          noteAudit(request, { detail: { lines: result.lines, added: result.added, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected.length } });
+          noteAudit(request, {
+            detail: { lines: result.lines, added: result.added, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected.length },
+          });
           return result;
         } catch (err) {
           if (err instanceof CsvError) throw new ApiError('VALIDATION', err.message, [{ path: 'body', message: err.message }]);

@@ -16,7 +16,11 @@ export function auditRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { access: 'admin', site: siteOf.list() },
         schema: {
-          ...doc('admin', 'audit', 'Who did what, when, from which address, and the outcome: logins (also failed), logouts, acknowledgements, commands, mode switches, rule and user changes, share links and display tokens'),
+          ...doc(
+            'admin',
+            'audit',
+            'Who did what, when, from which address, and the outcome: logins (also failed), logouts, acknowledgements, commands, mode switches, rule and user changes, share links and display tokens',
+          ),
           querystring: AuditQueryString,
           response: { 200: AuditResponse, ...errs('admin', 400) },
         },
@@ -30,8 +34,14 @@ export function auditRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
               sites: scope.sites,
               actors: [
                 request.session!.user,
-                ...ctx.users.list().filter((u) => manages(scope, u.sites)).map((u) => u.name),
-                ...ctx.displays.list().filter((d) => manages(scope, d.sites)).map((d) => `display:${d.name}`),
+                ...ctx.users
+                  .list()
+                  .filter((u) => manages(scope, u.sites))
+                  .map((u) => u.name),
+                ...ctx.displays
+                  .list()
+                  .filter((d) => manages(scope, d.sites))
+                  .map((d) => `display:${d.name}`),
               ],
             }
           : undefined;

@@ -47,7 +47,11 @@ export function displaysRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const sites = request.body.sites ?? (request.scope.limited ? [...request.scope.sites] : undefined);
         const expiresAt = expiresInDays ? ctx.now() + expiresInDays * DAY_MS : undefined;
         const { token, display } = await ctx.displays.create({ name, sites, expiresAt, by: requestSession(request).user });
-        noteAudit(request, { target: display.id, site: sites?.length === 1 ? sites[0] : undefined, detail: { name, ...(sites ? { sites } : {}), ...(expiresAt ? { expiresAt } : {}) } });
+        noteAudit(request, {
+          target: display.id,
+          site: sites?.length === 1 ? sites[0] : undefined,
+          detail: { name, ...(sites ? { sites } : {}), ...(expiresAt ? { expiresAt } : {}) },
+        });
         return reply.code(201).send({ id: display.id, token, url: `${publicBase(request, ctx.options.publicUrl)}/display/${token}`, display });
       },
     );
@@ -56,7 +60,10 @@ export function displaysRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/displays',
       {
         config: { access: 'admin', site: siteOf.list() },
-        schema: { ...doc('admin', 'displays', 'Display tokens with their state and last use; never the tokens'), response: { 200: DisplaysResponse, ...errs('admin') } },
+        schema: {
+          ...doc('admin', 'displays', 'Display tokens with their state and last use; never the tokens'),
+          response: { 200: DisplaysResponse, ...errs('admin') },
+        },
       },
       async (request) => ({ displays: ctx.displays.list().filter((d) => manages(request.scope, d.sites)) }),
     );
@@ -73,7 +80,11 @@ export function displaysRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           }),
           audit: 'display.revoke',
         },
-        schema: { ...doc('admin', 'displays', 'Revoke a display token: the screen is disconnected and shows the login'), params: IdParams, response: { 200: DisplayInfo, ...errs('admin', 400, 404, 503) } },
+        schema: {
+          ...doc('admin', 'displays', 'Revoke a display token: the screen is disconnected and shows the login'),
+          params: IdParams,
+          response: { 200: DisplayInfo, ...errs('admin', 400, 404, 503) },
+        },
       },
       async (request) => {
         const display = await ctx.displays.revoke(request.params.id, requestSession(request).user);
@@ -86,15 +97,30 @@ export function displaysRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.get(
       '/display/:token',
       {
-        config: { access: 'public', site: siteOf.none('opens a display token; the screen then sees what the token allows'), audit: 'display.open', rateLimit: shareRateLimit(ctx) },
-        schema: { ...doc('public', 'displays', 'Open on the wall screen: keeps the display token as its session cookie and goes to the big-screen view'), params: TokenParams, response: { 303: z.null(), ...errs('public', 404, 429) } },
+        config: {
+          access: 'public',
+          site: siteOf.none('opens a display token; the screen then sees what the token allows'),
+          audit: 'display.open',
+          rateLimit: shareRateLimit(ctx),
+        },
+        schema: {
+          ...doc('public', 'displays', 'Open on the wall screen: keeps the display token as its session cookie and goes to the big-screen view'),
+          params: TokenParams,
+          response: { 303: z.null(), ...errs('public', 404, 429) },
+        },
       },
       async (request, reply) => {
         const session = ctx.displays.session(request.params.token);
         if (!session) throw new ApiError('NOT_FOUND', 'This display link does not exist, has expired or was revoked: ask an administrator for a new one.');
         noteAudit(request, { actor: `display:${session.user}`, target: undefined, detail: { name: session.user } });
         const maxAgeDays = session.expiresAt ? Math.min(COOKIE_MAX_DAYS, (session.expiresAt - ctx.now()) / DAY_MS) : COOKIE_MAX_DAYS;
-        reply.setCookie(SESSION_COOKIE, request.params.token, { httpOnly: true, sameSite: 'strict', secure: Boolean(ctx.options.https), path: '/', maxAge: Math.floor(maxAgeDays * 86_400) });
+        reply.setCookie(SESSION_COOKIE, request.params.token, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: Boolean(ctx.options.https),
+          path: '/',
+          maxAge: Math.floor(maxAgeDays * 86_400),
+        });
         return reply.code(303).header('location', '/?big').send(null);
       },
     );

@@ -41,7 +41,10 @@ export function silenceClaim(match: SilenceMatch, config: Pick<FarmConfigT, 'sit
   if (match.site && !config.sites.some((s) => s.id === match.site)) return { sites: [match.site], notFound: NOT_FOUND.site(match.site) };
   if (match.device) return { sites: [farm.device(match.device)?.site ?? NOWHERE], notFound: NOT_FOUND.device(match.device) };
   if (match.zone) {
-    const sites = farm.zones().filter((z) => z.zone === match.zone && (!match.site || z.site === match.site)).map((z) => z.site);
+    const sites = farm
+      .zones()
+      .filter((z) => z.zone === match.zone && (!match.site || z.site === match.site))
+      .map((z) => z.site);
     return { sites: sites.length > 0 ? sites : [NOWHERE], notFound: NOT_FOUND.zone(match.zone, match.site) };
   }
   if (match.site) return { sites: [match.site], notFound: NOT_FOUND.site(match.site) };
@@ -60,17 +63,31 @@ export function notificationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/silences',
       {
         config: { site: siteOf.list() },
-        schema: { ...doc('viewer', 'silences', 'Silences and maintenance windows: active ones (and those ended in the last 7 days with state=all)'), querystring: SilencesQuery, response: { 200: SilencesResponse, ...errs('viewer', 400, 503) } },
+        schema: {
+          ...doc('viewer', 'silences', 'Silences and maintenance windows: active ones (and those ended in the last 7 days with state=all)'),
+          querystring: SilencesQuery,
+          response: { 200: SilencesResponse, ...errs('viewer', 400, 503) },
+        },
       },
-      async (request) => ({ silences: (await n.silences(request.query.state === 'all')).filter((s) => within(request.scope, silenceClaim(s.match, config, farm))).map(shown) }),
+      async (request) => ({
+        silences: (await n.silences(request.query.state === 'all')).filter((s) => within(request.scope, silenceClaim(s.match, config, farm))).map(shown),
+      }),
     );
 
     app.post(
       '/api/silences',
       {
-        config: { access: 'operator', site: siteOf.resource('silence-match', (request) => silenceClaim((request.body as { match: SilenceMatch }).match, config, farm)), audit: 'silence.create' },
+        config: {
+          access: 'operator',
+          site: siteOf.resource('silence-match', (request) => silenceClaim((request.body as { match: SilenceMatch }).match, config, farm)),
+          audit: 'silence.create',
+        },
         schema: {
-          ...doc('operator', 'silences', 'Silence alerts of a site, zone, device or rule until a time (or for some minutes): they are still recorded and shown, but send nothing'),
+          ...doc(
+            'operator',
+            'silences',
+            'Silence alerts of a site, zone, device or rule until a time (or for some minutes): they are still recorded and shown, but send nothing',
+          ),
           body: SilenceBody,
           response: { 201: SilenceResponse, ...errs('operator', 400, 404, 503) },
         },
@@ -81,7 +98,9 @@ export function notificationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const startsAt = b.from ? parseTimeArg(b.from, now)! : now;
         const endsAt = b.forMinutes !== undefined ? Math.max(startsAt, now) + b.forMinutes * 60_000 : parseTimeArg(b.until!, now)!;
         if (endsAt <= now || endsAt <= startsAt)
-          throw new ApiError('VALIDATION', 'until must be later than now (and than from): give a time in the future, or forMinutes.', [{ path: 'body.until', message: 'must be in the future' }]);
+          throw new ApiError('VALIDATION', 'until must be later than now (and than from): give a time in the future, or forMinutes.', [
+            { path: 'body.until', message: 'must be in the future' },
+          ]);
         const silence = await n.addSilence({ match: b.match, startsAt, endsAt, reason: b.reason }, requestSession(request).user);
         noteAudit(request, { target: silence.id, detail: { match: silence.match, startsAt, endsAt, reason: silence.reason } });
         return reply.code(201).send({ silence: shown(silence) });
@@ -100,7 +119,11 @@ export function notificationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           }),
           audit: 'silence.end',
         },
-        schema: { ...doc('operator', 'silences', 'End a silence now'), params: SilenceParams, response: { 200: SilenceResponse, ...errs('operator', 400, 404, 503) } },
+        schema: {
+          ...doc('operator', 'silences', 'End a silence now'),
+          params: SilenceParams,
+          response: { 200: SilenceResponse, ...errs('operator', 400, 404, 503) },
+        },
       },
       async (request) => {
         const silence = await n.endSilence(request.params.id, requestSession(request).user);
@@ -140,7 +163,11 @@ export function notificationsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           audit: 'channel.test',
         },
         schema: {
-          ...doc('admin', 'notifications', 'Send a test message to a channel now; answers with the delivery after its first attempt (or as it stands after a few seconds)'),
+          ...doc(
+            'admin',
+            'notifications',
+            'Send a test message to a channel now; answers with the delivery after its first attempt (or as it stands after a few seconds)',
+          ),
           params: ChannelParams,
           response: { 200: ChannelTestResponse, ...errs('admin', 400, 404, 503) },
         },

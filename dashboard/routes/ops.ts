@@ -13,7 +13,10 @@ export function opsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         config: { access: 'public', site: siteOf.none('service health, no site data') },
         schema: {
           ...doc('public', 'operations', 'Service health: 200 when ok or degraded, 503 when down'),
-          response: { 200: z.object({ status: z.enum(['ok', 'degraded', 'down']), checks: z.record(z.string(), z.unknown()) }), 503: z.object({ status: z.enum(['ok', 'degraded', 'down']), checks: z.record(z.string(), z.unknown()) }) },
+          response: {
+            200: z.object({ status: z.enum(['ok', 'degraded', 'down']), checks: z.record(z.string(), z.unknown()) }),
+            503: z.object({ status: z.enum(['ok', 'degraded', 'down']), checks: z.record(z.string(), z.unknown()) }),
+          },
         },
       },
       async (_request, reply) => {
@@ -25,7 +28,10 @@ export function opsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     const metricsAccess = ctx.options.metricsPublic ? 'public' : 'admin';
     app.get(
       '/metrics',
-      { config: { access: metricsAccess, site: siteOf.none('process-wide counters without site labels') }, schema: { ...doc(metricsAccess, 'operations', 'Prometheus text exposition'), response: { 200: z.string(), ...errs(metricsAccess) } } },
+      {
+        config: { access: metricsAccess, site: siteOf.none('process-wide counters without site labels') },
+        schema: { ...doc(metricsAccess, 'operations', 'Prometheus text exposition'), response: { 200: z.string(), ...errs(metricsAccess) } },
+      },
       async (_request, reply) => {
         reply.type('text/plain; version=0.0.4; charset=utf-8');
         return ctx.deps.metricsText();

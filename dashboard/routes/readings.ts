@@ -29,14 +29,21 @@ export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   const farm = { timeZone: (site: string) => deps.farm.timeZone(site), device: (id: string) => deps.farm.device(id) };
 
   /** One metric's buckets for the sites the request may read, each cut in its own site's zone. */
-  async function history(scope: SiteScope, q: { site?: string; zone?: string; device?: string }, metric: string, range: { from: number; to: number; everyMs: number }): Promise<HistorySeries[]> {
+  async function history(
+    scope: SiteScope,
+    q: { site?: string; zone?: string; device?: string },
+    metric: string,
+    range: { from: number; to: number; everyMs: number },
+  ): Promise<HistorySeries[]> {
     const sites = scope.sites;
     const zones = new Set(sites.map((s) => farm.timeZone(s)));
     const filter = { zone: q.zone, device: q.device, metric, ...range };
     // One store query when one zone cuts every series and nothing has to be left out; else one per site.
     if (zones.size <= 1 && (!scope.limited || sites.length === 1))
       return deps.store.history({ ...filter, site: q.site ?? (scope.limited ? sites[0] : undefined), timeZone: [...zones][0] ?? 'UTC' });
-    return (await Promise.all(sites.map((site) => deps.store.history({ ...filter, site, timeZone: farm.timeZone(site) })))).flat().sort((a, b) => a.device.localeCompare(b.device));
+    return (await Promise.all(sites.map((site) => deps.store.history({ ...filter, site, timeZone: farm.timeZone(site) }))))
+      .flat()
+      .sort((a, b) => a.device.localeCompare(b.device));
   }
 
   return async (app) => {
@@ -45,7 +52,11 @@ export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { site: siteOf.filters('query') },
         schema: {
-          ...doc('viewer', 'readings', 'History of one metric aggregated into buckets, one series per device; CSV with ?format=csv or Accept: text/csv (every reading, or the buckets with every)'),
+          ...doc(
+            'viewer',
+            'readings',
+            'History of one metric aggregated into buckets, one series per device; CSV with ?format=csv or Accept: text/csv (every reading, or the buckets with every)',
+          ),
           querystring: ReadingsQuery,
           response: { 200: ReadingsResponse, ...errs('viewer', 400, 404, 503) },
         },
@@ -55,16 +66,24 @@ export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const now = ctx.now();
         const from = parseTimeArg(q.from, now)!;
         const to = parseTimeArg(q.to, now)!;
-        if (from >= to) throw new ApiError('VALIDATION', `"from" (${new Date(from).toISOString()}) must be before "to" (${new Date(to).toISOString()}).`, [{ path: 'querystring.from', message: 'must be before to' }]);
+        if (from >= to)
+          throw new ApiError('VALIDATION', `"from" (${new Date(from).toISOString()}) must be before "to" (${new Date(to).toISOString()}).`, [
+            { path: 'querystring.from', message: 'must be before to' },
+          ]);
         const csv = wantsCsv(q.format, request.headers.accept);
-        if (!csv && !q.metric) throw new ApiError('VALIDATION', 'querystring.metric: give the metric to chart (only a CSV export may leave it out, for every metric).', [{ path: 'querystring.metric', message: 'required' }]);
+        if (!csv && !q.metric)
+          throw new ApiError('VALIDATION', 'querystring.metric: give the metric to chart (only a CSV export may leave it out, for every metric).', [
+            { path: 'querystring.metric', message: 'required' },
+          ]);
         const everyMs = q.every ? parseDurationMs(q.every) : autoEveryMs(to - from);
         if (!csv || q.every) {
           const buckets = bucketCount(from, to, everyMs);
           if (buckets > ctx.options.maxBuckets)
-            throw new ApiError('TOO_MANY_BUCKETS', `That asks for ${buckets} buckets; at most ${ctx.options.maxBuckets} are allowed. Use a larger "every" or a shorter range.`, [
-              { path: 'querystring.every', message: `gives ${buckets} buckets (max ${ctx.options.maxBuckets})` },
-            ]);
+            throw new ApiError(
+              'TOO_MANY_BUCKETS',
+              `That asks for ${buckets} buckets; at most ${ctx.options.maxBuckets} are allowed. Use a larger "every" or a shorter range.`,
+              [{ path: 'querystring.every', message: `gives ${buckets} buckets (max ${ctx.options.maxBuckets})` }],
+            );
         }
         const filter = { site: q.site, zone: q.zone, device: q.device };
 
@@ -78,12 +97,17 @@ export function readingsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         }
 
         const zones = new Set(request.scope.sites.map((s) => farm.timeZone(s)));
-        const options = { lang: exportLang(q.lang, request.headers['accept-language']), timeZoneOf: (s: string) => farm.timeZone(s), headerTimeZone: zones.size === 1 ? [...zones][0] : undefined };
+        const options = {
+          lang: exportLang(q.lang, request.headers['accept-language']),
+          timeZoneOf: (s: string) => farm.timeZone(s),
+          headerTimeZone: zones.size === 1 ? [...zones][0] : undefined,
+        };
         const scope = request.scope;
         const body = q.every
           ? bucketsTable(
               (async function* () {
-                for (const metric of q.metric ? [q.metric] : deviceMetrics(q.device)) yield { metric, series: await history(scope, filter, metric, { from, to, everyMs }) };
+                for (const metric of q.metric ? [q.metric] : deviceMetrics(q.device))
+                  yield { metric, series: await history(scope, filter, metric, { from, to, everyMs }) };
               })(),
               (device) => farm.device(device),
               options,

@@ -11,7 +11,10 @@ export function rejectsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/rejects',
       {
         config: { access: 'operator', site: siteOf.list() },
-        schema: { ...doc('operator', 'ingest', 'The last rejected inputs, newest first, and counts by reason (the counts are process-wide)'), response: { 200: RejectsResponse, ...errs('operator') } },
+        schema: {
+          ...doc('operator', 'ingest', 'The last rejected inputs, newest first, and counts by reason (the counts are process-wide)'),
+          response: { 200: RejectsResponse, ...errs('operator') },
+        },
       },
       async (request) => {
         const { accepted, duplicates, messages, batches, rejected, tagReads, tagDuplicates } = ctx.deps.ingest.stats();
@@ -19,7 +22,10 @@ export function rejectsRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         // names no site of the farm is shown only to users who see every site.
         const siteOfReject = (r: { device?: string; topic: string }) => (r.device ? ctx.deps.farm.device(r.device)?.site : undefined) ?? r.topic.split('/')[1];
         const rejects = ctx.deps.ingest.rejects().filter((r) => !request.scope.limited || request.scope.allows(siteOfReject(r) ?? ''));
-        return { stats: { accepted, duplicates, messages, batches, tagReads: tagReads ?? 0, tagDuplicates: tagDuplicates ?? 0, rejected: { ...rejected } }, rejects };
+        return {
+          stats: { accepted, duplicates, messages, batches, tagReads: tagReads ?? 0, tagDuplicates: tagDuplicates ?? 0, rejected: { ...rejected } },
+          rejects,
+        };
       },
     );
   };

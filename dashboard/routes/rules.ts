@@ -35,7 +35,10 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/rules',
-      { config: { site: siteOf.list() }, schema: { ...doc('viewer', 'rules', 'The rules in force (durations in ms)'), response: { 200: RulesResponse, ...errs('viewer') } } },
+      {
+        config: { site: siteOf.list() },
+        schema: { ...doc('viewer', 'rules', 'The rules in force (durations in ms)'), response: { 200: RulesResponse, ...errs('viewer') } },
+      },
       async (request) => ({ rules: asRecords((await rules.rules()).filter((r) => ruleVisible(r, farm, request.scope))) }),
     );
 
@@ -44,7 +47,11 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { access: 'admin', site: siteOf.resource('rules', (request) => claimOf(request, request.body as unknown[])), audit: 'rules.replace' },
         schema: {
-          ...doc('admin', 'rules', 'Replace all rules (a site-limited admin: the rules of their sites); unchanged rules keep their state. 400 with problems naming rule index and field'),
+          ...doc(
+            'admin',
+            'rules',
+            'Replace all rules (a site-limited admin: the rules of their sites); unchanged rules keep their state. 400 with problems naming rule index and field',
+          ),
           body: ReplaceRulesBody,
           response: { 200: ReplaceRulesResponse, ...errs('admin', 400, 404, 409) },
         },
@@ -56,19 +63,33 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         if (scope.limited) checkWithin(request.body, current, hidden, scope);
         // The caller's rules first, so problems keep the indices of the body; the rules they cannot see follow unchanged.
         const result = await rules.replaceRules([...request.body, ...hidden]);
-        if (!result.ok) throw new ApiError('RULES_INVALID', `The rules were not changed: ${result.problems[0]?.path || '(top level)'}: ${result.problems[0]?.message}`, prefix('body', result.problems));
+        if (!result.ok)
+          throw new ApiError(
+            'RULES_INVALID',
+            `The rules were not changed: ${result.problems[0]?.path || '(top level)'}: ${result.problems[0]?.message}`,
+            prefix('body', result.problems),
+          );
         const visibleIds = new Set(result.rules.filter((r) => ruleVisible(r, farm, scope)).map((r) => r.id));
         const seen = (ids: string[]) => ids.filter((id) => visibleIds.has(id) || !hidden.some((h) => h.id === id));
         noteAudit(request, { detail: { changed: seen(result.changed), removed: seen(result.removed) } });
         request.log.info({ user: request.session?.user, changed: result.changed, removed: result.removed }, 'rules replaced');
-        return { rules: asRecords(result.rules.filter((r) => visibleIds.has(r.id))), changed: seen(result.changed), kept: seen(result.kept), removed: seen(result.removed) };
+        return {
+          rules: asRecords(result.rules.filter((r) => visibleIds.has(r.id))),
+          changed: seen(result.changed),
+          kept: seen(result.kept),
+          removed: seen(result.removed),
+        };
       },
     );
 
     app.post(
       '/api/rules/dry-run',
       {
-        config: { access: 'operator', site: siteOf.resource('rules', (request) => claimOf(request, [(request.body as { rule?: unknown }).rule])), audit: { skip: 'a dry run changes nothing' } },
+        config: {
+          access: 'operator',
+          site: siteOf.resource('rules', (request) => claimOf(request, [(request.body as { rule?: unknown }).rule])),
+          audit: { skip: 'a dry run changes nothing' },
+        },
         schema: {
           ...doc('operator', 'rules', 'Run one rule over stored history and list when it would have fired and cleared; changes nothing'),
           body: DryRunBody,
@@ -81,7 +102,12 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const to = parseTimeArg(request.body.to, now)!;
         if (from >= to) throw new ApiError('VALIDATION', '"from" must be before "to".', [{ path: 'body.from', message: 'must be before to' }]);
         const result = await rules.dryRun(request.body.rule, from, to);
-        if (!result.ok) throw new ApiError('RULES_INVALID', `The rule is invalid: ${result.problems[0]?.path || '(top level)'}: ${result.problems[0]?.message}`, prefix('body.rule', result.problems));
+        if (!result.ok)
+          throw new ApiError(
+            'RULES_INVALID',
+            `The rule is invalid: ${result.problems[0]?.path || '(top level)'}: ${result.problems[0]?.message}`,
+            prefix('body.rule', result.problems),
+          );
         return { events: result.events.filter((e) => request.scope.allows(e.site)) };
       },
     );
@@ -98,7 +124,9 @@ export function rulesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       const before = current.find((r) => r.id === rule.id);
       if (before && canonicalJson(before) === canonicalJson(rule)) return;
       if (!ruleWithin(rule, farm, scope))
-        throw new ApiError('VALIDATION', `body[${i}].scope: a rule you write must apply only to your sites (${sites}): set scope.site.`, [{ path: `body[${i}].scope`, message: `must stay within ${sites}` }]);
+        throw new ApiError('VALIDATION', `body[${i}].scope: a rule you write must apply only to your sites (${sites}): set scope.site.`, [
+          { path: `body[${i}].scope`, message: `must stay within ${sites}` },
+        ]);
     });
   }
 }

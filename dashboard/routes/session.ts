@@ -9,7 +9,13 @@ import { LoginBody, LoginResponse, Me } from '../schemas.js';
 import type { Session } from '../sessions.js';
 import { doc, errs } from './doc.js';
 
-export const meOf = (s: Session) => ({ user: s.user, role: s.role, kind: s.kind, ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}), ...(s.sites ? { sites: [...s.sites] } : {}) });
+export const meOf = (s: Session) => ({
+  user: s.user,
+  role: s.role,
+  kind: s.kind,
+  ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
+  ...(s.sites ? { sites: [...s.sites] } : {}),
+});
 
 /** Log in (name + password; failed attempts limited per client address), log out, who am I. */
 export function sessionRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
@@ -19,7 +25,11 @@ export function sessionRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/login',
       {
         config: { access: 'public', site: noSite, audit: 'login' },
-        schema: { ...doc('public', 'session', 'Log in: answers a bearer token and sets the farm_session cookie'), body: LoginBody, response: { 200: LoginResponse, ...errs('public', 400, 401, 429) } },
+        schema: {
+          ...doc('public', 'session', 'Log in: answers a bearer token and sets the farm_session cookie'),
+          body: LoginBody,
+          response: { 200: LoginResponse, ...errs('public', 400, 401, 429) },
+        },
       },
       async (request, reply) => {
         const key = request.ip;
@@ -29,7 +39,9 @@ export function sessionRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const waitMs = ctx.loginLimiter.retryAfterMs(key);
         if (waitMs > 0) {
           const seconds = Math.ceil(waitMs / 1000);
-          throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins from this address: try again in ${seconds} s.`, undefined, { 'retry-after': String(seconds) });
+          throw new ApiError('TOO_MANY_ATTEMPTS', `Too many failed logins from this address: try again in ${seconds} s.`, undefined, {
+            'retry-after': String(seconds),
+          });
         }
         const user = await verifyLogin(ctx.users.find, request.body.username, request.body.password);
         if (!user) {
@@ -55,7 +67,10 @@ export function sessionRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/logout',
       {
         config: { site: noSite, audit: 'logout' },
-        schema: { ...doc('viewer', 'session', 'Log out: ends the session and clears the cookie (a wall display only forgets its cookie; an admin revokes its token)'), response: { 200: z.object({ ok: z.literal(true) }), ...errs('viewer') } },
+        schema: {
+          ...doc('viewer', 'session', 'Log out: ends the session and clears the cookie (a wall display only forgets its cookie; an admin revokes its token)'),
+          response: { 200: z.object({ ok: z.literal(true) }), ...errs('viewer') },
+        },
       },
       async (request, reply) => {
         const session = requestSession(request);
@@ -65,8 +80,13 @@ export function sessionRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
     );
 
-    app.get('/api/me', { config: { site: noSite }, schema: { ...doc('viewer', 'session', 'The logged-in user (or display), role, sites and session expiry'), response: { 200: Me, ...errs('viewer') } } }, async (request) =>
-      meOf(requestSession(request)),
+    app.get(
+      '/api/me',
+      {
+        config: { site: noSite },
+        schema: { ...doc('viewer', 'session', 'The logged-in user (or display), role, sites and session expiry'), response: { 200: Me, ...errs('viewer') } },
+      },
+      async (request) => meOf(requestSession(request)),
     );
   };
 }

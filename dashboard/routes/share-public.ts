@@ -43,8 +43,19 @@ export function sharePublicRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       await Promise.all(
         sensors.flatMap((s) =>
           s.metrics.map(async (metric) => {
-            const [series] = await deps.store.history({ site: share.site, zone: share.zone, device: s.device, metric, from, to, everyMs: HOUR_MS, timeZone: deps.farm.timeZone(share.site) });
-            return series && series.buckets.length > 0 ? [{ device: s.device, name: s.name, metric, unit: METRICS[metric]?.unit ?? '', buckets: series.buckets }] : [];
+            const [series] = await deps.store.history({
+              site: share.site,
+              zone: share.zone,
+              device: s.device,
+              metric,
+              from,
+              to,
+              everyMs: HOUR_MS,
+              timeZone: deps.farm.timeZone(share.site),
+            });
+            return series && series.buckets.length > 0
+              ? [{ device: s.device, name: s.name, metric, unit: METRICS[metric]?.unit ?? '', buckets: series.buckets }]
+              : [];
           }),
         ),
       )
@@ -68,7 +79,11 @@ export function sharePublicRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { access: 'public', site: siteOf.none('a share token reaches its own zone and nothing else'), rateLimit: shareRateLimit(ctx) },
         schema: {
-          ...doc('public', 'shares', "A shared zone without login: its name, the shared metrics' latest values and 7 days of hourly history. 404 when the link is unknown, expired or revoked"),
+          ...doc(
+            'public',
+            'shares',
+            "A shared zone without login: its name, the shared metrics' latest values and 7 days of hourly history. 404 when the link is unknown, expired or revoked",
+          ),
           params: TokenParams,
           response: { 200: SharedZone, ...errs('public', 400, 404, 429, 503) },
         },

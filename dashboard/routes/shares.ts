@@ -35,9 +35,11 @@ export function sharesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const offered = new Set(zoneSensorMetrics(indexed).flatMap((s) => s.metrics));
         const missing = metrics?.find((m) => !offered.has(m));
         if (missing)
-          throw new ApiError('VALIDATION', `body.metrics: zone ${zone} has no sensor measuring ${missing}; it has ${[...offered].join(', ') || 'no sensors'}.`, [
-            { path: 'body.metrics', message: `${missing} is not measured in this zone` },
-          ]);
+          throw new ApiError(
+            'VALIDATION',
+            `body.metrics: zone ${zone} has no sensor measuring ${missing}; it has ${[...offered].join(', ') || 'no sensors'}.`,
+            [{ path: 'body.metrics', message: `${missing} is not measured in this zone` }],
+          );
         const expiresAt = ctx.now() + expiresInDays * DAY_MS;
         const { token, share } = await ctx.shares.create({ site, zone, metrics, expiresAt, by: requestSession(request).user });
         noteAudit(request, { target: share.id, site, detail: { zone, ...(metrics ? { metrics } : {}), expiresAt } });
@@ -49,7 +51,10 @@ export function sharesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/shares',
       {
         config: { access: 'operator', site: siteOf.list() },
-        schema: { ...doc('operator', 'shares', 'Share links with their state (active, expired, revoked) and last use; never the tokens'), response: { 200: SharesResponse, ...errs('operator') } },
+        schema: {
+          ...doc('operator', 'shares', 'Share links with their state (active, expired, revoked) and last use; never the tokens'),
+          response: { 200: SharesResponse, ...errs('operator') },
+        },
       },
       async (request) => ({ shares: ctx.shares.list().filter((s) => request.scope.allows(s.site)) }),
     );
@@ -66,7 +71,11 @@ export function sharesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           }),
           audit: 'share.revoke',
         },
-        schema: { ...doc('operator', 'shares', 'Revoke a share link: its page and API answer 404 from now on'), params: IdParams, response: { 200: ShareInfo, ...errs('operator', 400, 404, 503) } },
+        schema: {
+          ...doc('operator', 'shares', 'Revoke a share link: its page and API answer 404 from now on'),
+          params: IdParams,
+          response: { 200: ShareInfo, ...errs('operator', 400, 404, 503) },
+        },
       },
       async (request) => {
         const share = await ctx.shares.revoke(request.params.id, requestSession(request).user);

@@ -15,7 +15,12 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     const one = sites.length === 1 ? sites[0] : undefined;
     const latest = everySite ? await deps.store.latest() : (await Promise.all(sites.map((site) => deps.store.latest({ site })))).flat();
     // The first time a device is shown, learn how often it reports from what the store holds (a restart forgets).
-    await ctx.intervals.seed(deps.farm.devices().filter((d) => sites.includes(d.site)).map((d) => d.device));
+    await ctx.intervals.seed(
+      deps.farm
+        .devices()
+        .filter((d) => sites.includes(d.site))
+        .map((d) => d.device),
+    );
     const all = buildSiteViews(
       {
         config: deps.config,
@@ -36,7 +41,13 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/sites',
-      { config: { site: siteOf.list() }, schema: { ...doc('viewer', 'sites', 'All sites with zones, devices, online state, latest values and actuator state'), response: { 200: SitesResponse, ...errs('viewer', 503) } } },
+      {
+        config: { site: siteOf.list() },
+        schema: {
+          ...doc('viewer', 'sites', 'All sites with zones, devices, online state, latest values and actuator state'),
+          response: { 200: SitesResponse, ...errs('viewer', 503) },
+        },
+      },
       async (request) => ({ sites: await views(request.scope.sites) }),
     );
 
@@ -44,7 +55,11 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/sites/:site',
       {
         config: { site: siteOf.site() },
-        schema: { ...doc('viewer', 'sites', 'One site with zones, devices, online state, latest values and actuator state'), params: SiteParams, response: { 200: SiteView, ...errs('viewer', 400, 404, 503) } },
+        schema: {
+          ...doc('viewer', 'sites', 'One site with zones, devices, online state, latest values and actuator state'),
+          params: SiteParams,
+          response: { 200: SiteView, ...errs('viewer', 400, 404, 503) },
+        },
       },
       async (request) => (await views([request.params.site]))[0],
     );
@@ -54,20 +69,38 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       {
         config: { site: siteOf.site() },
         schema: {
-          ...doc('viewer', 'sites', "Drainage: each pipe's fill grade, rain gauges' 1 h / 24 h rainfall and warning, pipes at long-term high water in dry weather"),
+          ...doc(
+            'viewer',
+            'sites',
+            "Drainage: each pipe's fill grade, rain gauges' 1 h / 24 h rainfall and warning, pipes at long-term high water in dry weather",
+          ),
           params: SiteParams,
           response: { 200: DrainageResponse, ...errs('viewer', 400, 404, 503) },
         },
       },
       async (request) =>
-        buildDrainage({ farm: deps.farm, store: deps.store, rules: await deps.rules.rules(), activeAlerts: await deps.rules.activeAlerts(), highWater: ctx.options.highWater }, request.params.site, ctx.now()),
+        buildDrainage(
+          {
+            farm: deps.farm,
+            store: deps.store,
+            rules: await deps.rules.rules(),
+            activeAlerts: await deps.rules.activeAlerts(),
+            highWater: ctx.options.highWater,
+          },
+          request.params.site,
+          ctx.now(),
+        ),
     );
 
     app.get(
       '/api/latest',
       {
         config: { site: siteOf.filters('query') },
-        schema: { ...doc('viewer', 'readings', 'Latest value of every metric of every device, optionally filtered'), querystring: DeviceFilter, response: { 200: LatestResponse, ...errs('viewer', 400, 404, 503) } },
+        schema: {
+          ...doc('viewer', 'readings', 'Latest value of every metric of every device, optionally filtered'),
+          querystring: DeviceFilter,
+          response: { 200: LatestResponse, ...errs('viewer', 400, 404, 503) },
+        },
       },
       async (request) => ({ values: (await Promise.all(perSite(request.scope, request.query).map((q) => deps.store.latest(q)))).flat() }),
     );

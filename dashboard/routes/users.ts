@@ -34,7 +34,10 @@ export function usersRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/api/users',
-      { config: { access: 'admin', site: siteOf.list() }, schema: { ...doc('admin', 'users', 'Dashboard users, their roles and sites (never passwords)'), response: { 200: UsersResponse, ...errs('admin') } } },
+      {
+        config: { access: 'admin', site: siteOf.list() },
+        schema: { ...doc('admin', 'users', 'Dashboard users, their roles and sites (never passwords)'), response: { 200: UsersResponse, ...errs('admin') } },
+      },
       async (request) => ({ users: ctx.users.list().filter((u) => manages(request.scope, u.sites)) }),
     );
 
@@ -54,7 +57,9 @@ export function usersRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const { name } = request.params;
         const { scope } = request;
         const change = { ...request.body };
-        noteAudit(request, { detail: { role: change.role, ...(change.sites !== undefined ? { sites: change.sites } : {}), passwordChanged: Boolean(change.password) } });
+        noteAudit(request, {
+          detail: { role: change.role, ...(change.sites !== undefined ? { sites: change.sites } : {}), passwordChanged: Boolean(change.password) },
+        });
         if (name === me.user && change.role !== me.role) throw new ApiError('CONFLICT', 'You cannot change your own role: ask another admin.');
         if (name === me.user && change.sites !== undefined) throw new ApiError('CONFLICT', 'You cannot change your own sites: ask another admin.');
         const unknown = change.sites?.find((s) => !config.sites.some((c) => c.id === s));
@@ -67,7 +72,18 @@ export function usersRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const result = await ctx.users.put(name, change);
         const ended = await ctx.sessions.endUser(name, 'user-changed', me.id);
         noteAudit(request, { detail: { created: result.created, sessionsEnded: ended } });
-        request.log.info({ user: me.user, target: name, role: change.role, sites: change.sites, created: result.created, passwordChanged: Boolean(change.password), sessionsEnded: ended }, 'user changed');
+        request.log.info(
+          {
+            user: me.user,
+            target: name,
+            role: change.role,
+            sites: change.sites,
+            created: result.created,
+            passwordChanged: Boolean(change.password),
+            sessionsEnded: ended,
+          },
+          'user changed',
+        );
         return result;
       },
     );
@@ -76,7 +92,11 @@ export function usersRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       '/api/users/:name',
       {
         config: { access: 'admin', site: siteOf.resource('user', claim), audit: 'user.remove' },
-        schema: { ...doc('admin', 'users', 'Remove a user; their sessions end at once'), params: UserParams, response: { 200: z.object({ ok: z.literal(true) }), ...errs('admin', 400, 404, 409, 503) } },
+        schema: {
+          ...doc('admin', 'users', 'Remove a user; their sessions end at once'),
+          params: UserParams,
+          response: { 200: z.object({ ok: z.literal(true) }), ...errs('admin', 400, 404, 409, 503) },
+        },
       },
       async (request) => {
         const me = requestSession(request);

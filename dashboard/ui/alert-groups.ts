@@ -40,7 +40,12 @@ export function levelRank(level: string | null | undefined): number {
 
 /** Worse first: severity, then grade, then the larger value (a 3 h window at 120 mm over a 1 h one at 60). */
 export function worse(a: AlertT, b: AlertT): number {
-  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || levelRank(b.level) - levelRank(a.level) || (b.value ?? 0) - (a.value ?? 0) || raisedAt(b) - raisedAt(a);
+  return (
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    levelRank(b.level) - levelRank(a.level) ||
+    (b.value ?? 0) - (a.value ?? 0) ||
+    raisedAt(b) - raisedAt(a)
+  );
 }
 
 function foldRain(alerts: readonly AlertT[]): { shown: AlertT[]; folded: Map<string, AlertT[]> } {
@@ -68,7 +73,11 @@ export function groupAlerts(alerts: readonly AlertT[]): AlertGroup[] {
   for (const a of shown) {
     const key = `${a.site}|${a.rule}|${a.level ?? ''}`;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { key, site: a.site, rule: a.rule, level: a.level, severity: a.severity, alerts: [], folded: [], unacked: 0, raisedAt: 0, urgent: false }));
+    if (!g)
+      groups.set(
+        key,
+        (g = { key, site: a.site, rule: a.rule, level: a.level, severity: a.severity, alerts: [], folded: [], unacked: 0, raisedAt: 0, urgent: false }),
+      );
     g.alerts.push(a);
     g.folded.push(...(folded.get(a.id) ?? []));
     if (!isAcked(a)) g.unacked++;

@@ -37,7 +37,14 @@ const units = new Map<string, Intl.NumberFormat>();
 
 /** A duration in the reader's language: "10 min", "6 h", "10分钟", "6小时". */
 export function fmtDuration(ms: number, lang = currentLang()): string {
-  const [value, unit] = ms >= 86_400_000 && ms % 86_400_000 === 0 ? [ms / 86_400_000, 'day'] : ms >= 3_600_000 ? [Math.round((ms / 3_600_000) * 10) / 10, 'hour'] : ms >= 60_000 ? [Math.round(ms / 60_000), 'minute'] : [Math.round(ms / 1000), 'second'];
+  const [value, unit] =
+    ms >= 86_400_000 && ms % 86_400_000 === 0
+      ? [ms / 86_400_000, 'day']
+      : ms >= 3_600_000
+        ? [Math.round((ms / 3_600_000) * 10) / 10, 'hour']
+        : ms >= 60_000
+          ? [Math.round(ms / 60_000), 'minute']
+          : [Math.round(ms / 1000), 'second'];
   const key = `${lang}|${unit}`;
   let format = units.get(key);
   if (!format) units.set(key, (format = new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'short' })));
@@ -66,39 +73,59 @@ function actionText(action: string, value?: number): string {
 function systemText(a: AlertT, site: SiteViewT | undefined): string | undefined {
   const d = a.detail;
   if (!d) return undefined;
-  const zone = named(site?.zones.find((z) => z.id === a.zone), a.zone);
+  const zone = named(
+    site?.zones.find((z) => z.id === a.zone),
+    a.zone,
+  );
   const device = deviceLabel(site, a.zone, a.device);
   switch (d.kind) {
     case 'actuator':
       return t('sys.actuator', { device, action: actionText(d.action, d.value), attempts: d.attempts });
     case 'failsafe':
-      return t('sys.failsafe', { zone, after: fmtDuration(d.afterMs), actions: d.actuators.map((x) => `${tr('actuator', x.type)} ${t(`state.${x.action}`)}`).join(t('list.sep')) });
+      return t('sys.failsafe', {
+        zone,
+        after: fmtDuration(d.afterMs),
+        actions: d.actuators.map((x) => `${tr('actuator', x.type)} ${t(`state.${x.action}`)}`).join(t('list.sep')),
+      });
     case 'hold':
       return t('sys.hold', {
         device,
         what: actionText(d.action, d.value),
         user: d.user,
-        until: new Intl.DateTimeFormat(currentLang(), { timeZone: site?.timeZone ?? 'UTC', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d.until),
+        until: new Intl.DateTimeFormat(currentLang(), { timeZone: site?.timeZone ?? 'UTC', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+          d.until,
+        ),
         rules: d.rules.join(t('list.sep')),
         want: actionText(d.want, d.wantValue),
       });
     case 'animal-missing': {
       const who = d.group ? t('sys.animalGroup', { tag: d.tag, group: d.group }) : d.tag;
       const last = d.last
-        ? t('sys.animalLast', { reader: deviceLabel(site, d.last.zone, d.last.device), zone: named(site?.zones.find((z) => z.id === d.last!.zone), d.last.zone), ago: fmtDuration(d.last.agoMs) })
+        ? t('sys.animalLast', {
+            reader: deviceLabel(site, d.last.zone, d.last.device),
+            zone: named(
+              site?.zones.find((z) => z.id === d.last!.zone),
+              d.last.zone,
+            ),
+            ago: fmtDuration(d.last.agoMs),
+          })
         : t('sys.animalNever');
       return t('sys.animalMissing', { who, zone, after: fmtDuration(d.missingAfterMs), last });
     }
     case 'head-count': {
       const diff = d.counted - d.expected;
       const what = diff < 0 ? t('sys.headsMissing', { n: -diff }) : t('sys.headsMore', { n: diff });
-      return t('sys.headCount', { zone, counted: d.counted, expected: d.expected, what, grace: fmtDuration(d.graceMs) }) + (d.out > 0 ? t('sys.headsOut', { n: d.out }) : '');
+      return (
+        t('sys.headCount', { zone, counted: d.counted, expected: d.expected, what, grace: fmtDuration(d.graceMs) }) +
+        (d.out > 0 ? t('sys.headsOut', { n: d.out }) : '')
+      );
     }
   }
 }
 
 function staleMs(rule: RuleT): number | undefined {
-  const find = (c: RuleT['when']): number | undefined => ('stale' in c ? c.stale : 'all' in c ? c.all.map(find).find((x) => x !== undefined) : 'any' in c ? c.any.map(find).find((x) => x !== undefined) : undefined);
+  const find = (c: RuleT['when']): number | undefined =>
+    'stale' in c ? c.stale : 'all' in c ? c.all.map(find).find((x) => x !== undefined) : 'any' in c ? c.any.map(find).find((x) => x !== undefined) : undefined;
   return find(rule.when);
 }
 
@@ -120,11 +147,17 @@ export function alertText(a: AlertT, ctx: AlertTextContext): string {
     level: levelName(a.level),
     metric: a.metric ? tr('metric', a.metric) : '',
     site: named(site, a.site),
-    zone: named(site?.zones.find((z) => z.id === a.zone), a.zone),
+    zone: named(
+      site?.zones.find((z) => z.id === a.zone),
+      a.zone,
+    ),
     device: deviceLabel(site, a.zone, a.device),
     rule: rule.description ?? rule.id,
     stale: stale !== undefined ? fmtDuration(stale) : '',
     // A gas in mg/m³ (20 °C, 101.325 kPa), as the server writes it.
-    mg_m3: a.metric && a.value !== null ? new Intl.NumberFormat(lang, { maximumFractionDigits: 1, useGrouping: false }).format(ppmToMgM3(a.metric, a.value) ?? a.value) : '',
+    mg_m3:
+      a.metric && a.value !== null
+        ? new Intl.NumberFormat(lang, { maximumFractionDigits: 1, useGrouping: false }).format(ppmToMgM3(a.metric, a.value) ?? a.value)
+        : '',
   });
 }

@@ -83,7 +83,9 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     if (value) setText(value, fmt(v?.value));
     age(el, part(el, 'age'), v?.ts, entry?.device, now);
     el.dataset.presence = livenessOf(entry?.device, now);
-    el.title = v ? `${fmtTime(v.ts, currentLang(), entry?.site.timeZone)}${el.dataset.fresh === 'old' ? ` · ${t('age.title', { t: fmtTime(v.ts, currentLang(), entry?.site.timeZone), every: fmtDuration(reportEveryMs(entry.device) ?? 300_000) })}` : ''}` : '';
+    el.title = v
+      ? `${fmtTime(v.ts, currentLang(), entry?.site.timeZone)}${el.dataset.fresh === 'old' ? ` · ${t('age.title', { t: fmtTime(v.ts, currentLang(), entry?.site.timeZone), every: fmtDuration(reportEveryMs(entry.device) ?? 300_000) })}` : ''}`
+      : '';
   },
   mgm3(el) {
     const v = deviceEntry(el.dataset.device!)?.device.latest[el.dataset.metric!];
@@ -133,7 +135,9 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     el.dataset.presence = presence;
     const state = part(el, 'state');
     if (state) {
-      const text = info.state ? t(`state.${info.state}`) + (info.value !== undefined && info.state === 'on' && info.value < 100 ? ` ${fmt(info.value, 0)}%` : '') : t('state.unknown');
+      const text = info.state
+        ? t(`state.${info.state}`) + (info.value !== undefined && info.state === 'on' && info.value < 100 ? ` ${fmt(info.value, 0)}%` : '')
+        : t('state.unknown');
       setText(state, text);
       state.dataset.state = info.state ?? 'unknown';
     }
@@ -212,7 +216,8 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
     const level = latest.water_level?.value;
     const byLevel = levelFill(level, zone.attributes);
     // The fill sensor stops at 100 % of the pipe height; the level in metres shows how far above it the water is.
-    const percent = byLevel && latest.fill && latest.fill.value >= 99.5 ? Math.max(byLevel.percent, latest.fill.value) : (latest.fill?.value ?? byLevel?.percent);
+    const percent =
+      byLevel && latest.fill && latest.fill.value >= 99.5 ? Math.max(byLevel.percent, latest.fill.value) : (latest.fill?.value ?? byLevel?.percent);
     const grade = percent === undefined ? 'none' : pipeGrade(site!.id, zone, sensor?.id, percent);
     el.dataset.grade = grade;
     const surcharged = byLevel !== undefined && byLevel.surchargeM > 0.005;
@@ -286,7 +291,9 @@ const binders: Record<string, (el: HTMLElement, now: number) => void> = {
   },
   clock(el, now) {
     const zone = el.dataset.zone ?? 'UTC';
-    const text = new Intl.DateTimeFormat(currentLang(), { timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(now);
+    const text = new Intl.DateTimeFormat(currentLang(), { timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(
+      now,
+    );
     if (el.textContent !== text) el.textContent = text;
   },
   asof(el, now) {

@@ -87,7 +87,17 @@ export function chartThresholds(rules: readonly RuleT[], target: ChartTarget, me
   const out: Threshold[] = [];
   const values = zoneValues(target.kind, target.attributes);
   for (const rule of rules) {
-    if (rule.enabled === false || !scopeCoversZone(rule.scope ?? {}, { site: target.site, zone: target.zone, kind: target.kind, devices: [{ device: target.device }], config: { attributes: target.attributes } })) continue;
+    if (
+      rule.enabled === false ||
+      !scopeCoversZone(rule.scope ?? {}, {
+        site: target.site,
+        zone: target.zone,
+        kind: target.kind,
+        devices: [{ device: target.device }],
+        config: { attributes: target.attributes },
+      })
+    )
+      continue;
     for (const c of metricConditions(rule.when)) {
       // A baseline condition compares with the device's own learned level, not with a line on the chart.
       if (c.metric !== metric || (c.device && c.device !== target.device) || 'baseline' in c) continue;

@@ -1,6 +1,16 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Reading } from '../../core/domain.js';
-import type { ClientToServerEvents, JoinAnswer, LiveActuator, LiveAlert, LiveCommand, LiveCommandOutcome, LiveDevices, LiveHeadCounts, ServerToClientEvents } from '../live-events.js';
+import type {
+  ClientToServerEvents,
+  JoinAnswer,
+  LiveActuator,
+  LiveAlert,
+  LiveCommand,
+  LiveCommandOutcome,
+  LiveDevices,
+  LiveHeadCounts,
+  ServerToClientEvents,
+} from '../live-events.js';
 import { applyActuator, applyAlert, applyCommand, applyCommandOutcome, applyDevices, applyHeadCounts, applyReadings, setConn } from './state.js';
 
 /**

@@ -7,7 +7,20 @@ import { esc, toast } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 import { connectLive, disconnectLive, viewSites } from './live.js';
 import { fitWall, installShell, markNav, showConn, showSignedIn } from './shell.js';
-import { applyActuator, applyAlert, applyCommand, applySnapshot, deviceEntry, hasRole, model, setActiveAlerts, setRules, setSilences, setSites, subscribe } from './state.js';
+import {
+  applyActuator,
+  applyAlert,
+  applyCommand,
+  applySnapshot,
+  deviceEntry,
+  hasRole,
+  model,
+  setActiveAlerts,
+  setRules,
+  setSilences,
+  setSites,
+  subscribe,
+} from './state.js';
 import { errorText, type ErrorContext } from './error-text.js';
 import { askCommand, askMode, closePanel, confirmed, type ControlRequest } from './views/controls.js';
 import type { RuleT } from '../../rules/schema.js';
@@ -86,7 +99,10 @@ function loadRules(): Promise<void> {
 
 /** Sites the page has just started to listen to: fetch their state (and the alerts) as of now. */
 async function refreshSites(ids: string[]): Promise<void> {
-  const [sites, alerts] = await Promise.all([Promise.all(ids.map((id) => get<SiteViewT>(`/api/sites/${encodeURIComponent(id)}`))), get<{ alerts: AlertT[] }>('/api/alerts?state=active')]);
+  const [sites, alerts] = await Promise.all([
+    Promise.all(ids.map((id) => get<SiteViewT>(`/api/sites/${encodeURIComponent(id)}`))),
+    get<{ alerts: AlertT[] }>('/api/alerts?state=active'),
+  ]);
   applySnapshot(sites, alerts.alerts);
 }
 
@@ -115,11 +131,27 @@ async function send(req: ControlRequest): Promise<void> {
   const path = `/api/actuators/${encodeURIComponent(req.device)}`;
   const entry = deviceEntry(req.device);
   if (req.kind === 'command') {
-    const { command } = await post<{ command: CommandT }>(`${path}/command`, { action: req.action, ...(req.value !== undefined ? { value: req.value } : {}), ...(req.forMinutes ? { forMinutes: req.forMinutes } : {}) });
+    const { command } = await post<{ command: CommandT }>(`${path}/command`, {
+      action: req.action,
+      ...(req.value !== undefined ? { value: req.value } : {}),
+      ...(req.forMinutes ? { forMinutes: req.forMinutes } : {}),
+    });
     if (entry) applyCommand({ site: entry.site.id, zone: entry.zone.id, kind: entry.zone.kind, device: req.device, command }, false);
   } else {
     const { actuator } = await post<{ actuator: ActuatorViewT }>(`${path}/mode`, { mode: req.mode, ...(req.forMinutes ? { forMinutes: req.forMinutes } : {}) });
-    applyActuator({ change: 'mode', site: actuator.site, zone: actuator.zone, kind: actuator.kind, device: req.device, mode: actuator.mode, until: actuator.manualUntil, ts: Date.now() }, false);
+    applyActuator(
+      {
+        change: 'mode',
+        site: actuator.site,
+        zone: actuator.zone,
+        kind: actuator.kind,
+        device: req.device,
+        mode: actuator.mode,
+        until: actuator.manualUntil,
+        ts: Date.now(),
+      },
+      false,
+    );
   }
   closePanel(req.device);
 }
@@ -193,7 +225,10 @@ subscribe((change) => {
 const ALERTS_POLL_MS = 30_000;
 setInterval(() => {
   if (!model.me || !current || current.sites().length >= model.sites.length) return;
-  get<{ alerts: AlertT[] }>('/api/alerts?state=active', { quiet401: true }).then((r) => setActiveAlerts(r.alerts), () => {});
+  get<{ alerts: AlertT[] }>('/api/alerts?state=active', { quiet401: true }).then(
+    (r) => setActiveAlerts(r.alerts),
+    () => {},
+  );
 }, ALERTS_POLL_MS);
 const RULES_POLL_MS = 5 * 60_000;
 setInterval(() => model.me && void loadRules(), RULES_POLL_MS);

@@ -14,7 +14,9 @@ const GRADES = new Set(['blue', 'yellow', 'orange', 'red']);
 
 export function gradedByFill(site: string, zone: Pick<ZoneViewT, 'id' | 'kind' | 'attributes' | 'devices'>): boolean {
   const ref = { site, zone: zone.id, kind: zone.kind, devices: zone.devices.map((d) => ({ device: d.id })), config: { attributes: zone.attributes } };
-  return model.rules.some((r) => r.enabled !== false && scopeCoversZone(r.scope ?? {}, ref) && metricConditions(r.when).some((c) => c.metric === 'fill' && c.levels));
+  return model.rules.some(
+    (r) => r.enabled !== false && scopeCoversZone(r.scope ?? {}, ref) && metricConditions(r.when).some((c) => c.metric === 'fill' && c.levels),
+  );
 }
 
 /** An alert about the water (level or fill) without a colour grade (a sump's high-high level) takes its severity's. */

@@ -21,7 +21,8 @@ export type Change =
  * What the page says about an actuator's last command: still waiting for its ack (try `attempt` of `attempts`),
  * or given up on after the last try (the actuator is not responding).
  */
-export type CommandFeedback = { kind: 'waiting'; command: string; attempt: number; attempts: number } | { kind: 'failed'; command: string; attempts: number; ts: number };
+export type CommandFeedback =
+  { kind: 'waiting'; command: string; attempt: number; attempts: number } | { kind: 'failed'; command: string; attempts: number; ts: number };
 
 export interface DeviceEntry {
   site: SiteViewT;

@@ -11,13 +11,20 @@ export function dateFormat(lang: string, timeZone: string, style: 'time' | 'date
   let f = formats.get(key);
   if (!f) {
     const options: Intl.DateTimeFormatOptions =
-      style === 'time' ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : style === 'date' ? { month: 'short', day: 'numeric' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
+      style === 'time'
+        ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }
+        : style === 'date'
+          ? { month: 'short', day: 'numeric' }
+          : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
     formats.set(key, (f = new Intl.DateTimeFormat(lang, { ...options, timeZone })));
   }
   return f;
 }
 
-export function timeAxisValues(lang: string, timeZone: string): (u: uPlot, splits: number[], axisIdx: number, foundSpace: number, foundIncr: number) => string[] {
+export function timeAxisValues(
+  lang: string,
+  timeZone: string,
+): (u: uPlot, splits: number[], axisIdx: number, foundSpace: number, foundIncr: number) => string[] {
   return (_u, splits, _i, _space, incr) =>
     splits.map((sec) => {
       const ms = sec * 1000;

@@ -35,8 +35,13 @@ export function smtpOutcome(err: unknown): AttemptOutcome {
   const e = err as Error & { code?: string; responseCode?: number; response?: string };
   const said = e.response ? `: ${e.response.slice(0, 200)}` : '';
   if (e.code === 'EAUTH') return { kind: 'failed', error: `the mail server refused the login${said}; check the user and password in SMTP_URL` };
-  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'failed', error: `the mail server refused the message (${e.responseCode})${said}; check the channel's addresses and the server's relay settings` };
-  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return { kind: 'retry', error: `the mail server deferred the message (${e.responseCode})${said}` };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500)
+    return {
+      kind: 'failed',
+      error: `the mail server refused the message (${e.responseCode})${said}; check the channel's addresses and the server's relay settings`,
+    };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400)
+    return { kind: 'retry', error: `the mail server deferred the message (${e.responseCode})${said}` };
   return { kind: 'retry', error: `could not send through the mail server: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim() };
 }
 

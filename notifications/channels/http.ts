@@ -7,10 +7,21 @@ import type { AttemptOutcome } from '../retry.js';
  */
 export type HttpAnswer = { ok: true; status: number; body: string } | { ok: false; outcome: AttemptOutcome };
 
-export async function postJson(fetchFn: typeof fetch, url: string, body: unknown, signal: AbortSignal, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+export async function postJson(
+  fetchFn: typeof fetch,
+  url: string,
+  body: unknown,
+  signal: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   let res: Response;
   try {
-    res = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body), signal });
+    res = await fetchFn(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+      body: JSON.stringify(body),
+      signal,
+    });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const why = signal.aborted ? 'no answer in time' : (e.cause?.code ?? e.message);
@@ -26,6 +37,7 @@ export async function postJson(fetchFn: typeof fetch, url: string, body: unknown
   const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
   const retryAfter = Number(res.headers.get('retry-after'));
   const error = `the receiver answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-  if (retryable) return { ok: false, outcome: { kind: 'retry', error, afterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined } };
+  if (retryable)
+    return { ok: false, outcome: { kind: 'retry', error, afterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined } };
   return { ok: false, outcome: { kind: 'failed', error: `${error} (check the channel's url and token in the farm file)` } };
 }

@@ -7,7 +7,14 @@ import { postJson } from './http.js';
  */
 export function webhookSender(channel: { url: string; headers?: Record<string, string> }, fetchFn: typeof fetch): ChannelSend {
   return async (payload, signal) => {
-    const body = { title: payload.message.title, text: payload.message.text, language: payload.message.language, site: payload.site, test: payload.test || undefined, alerts: payload.alerts };
+    const body = {
+      title: payload.message.title,
+      text: payload.message.text,
+      language: payload.message.language,
+      site: payload.site,
+      test: payload.test || undefined,
+      alerts: payload.alerts,
+    };
     const answer = await postJson(fetchFn, channel.url, body, signal, channel.headers);
     return answer.ok ? { kind: 'sent' } : answer.outcome;
   };

@@ -25,7 +25,13 @@ export function parseCommand(raw: unknown): Command | undefined {
   if (typeof c.id !== 'string' || c.id.length === 0 || !ACTIONS.includes(c.action as CommandAction)) return undefined;
   if (c.value !== undefined && (typeof c.value !== 'number' || !Number.isFinite(c.value))) return undefined;
   if (c.action === 'set' && c.value === undefined) return undefined;
-  return { id: c.id, action: c.action as CommandAction, value: c.value, reason: typeof c.reason === 'string' ? c.reason : '', ts: typeof c.ts === 'number' ? c.ts : 0 };
+  return {
+    id: c.id,
+    action: c.action as CommandAction,
+    value: c.value,
+    reason: typeof c.reason === 'string' ? c.reason : '',
+    ts: typeof c.ts === 'number' ? c.ts : 0,
+  };
 }
 
 /** `on` without a value resumes the last level (or full); `set 0` switches off; `off` stops and closes. */

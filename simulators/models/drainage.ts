@@ -184,7 +184,17 @@ export interface SumpInputs {
 
 export function defaultSumpParams(overrides: Partial<SumpParams> = {}): SumpParams {
   const depthM = overrides.depthM ?? 4;
-  return { areaM2: 150, depthM, inletLevelM: depthM * 0.5, pumpCapacityM3h: 1500, catchmentHa: 2, runoffCoefficient: 0.85, lagMin: 15, baseInflowM3h: 20, ...overrides };
+  return {
+    areaM2: 150,
+    depthM,
+    inletLevelM: depthM * 0.5,
+    pumpCapacityM3h: 1500,
+    catchmentHa: 2,
+    runoffCoefficient: 0.85,
+    lagMin: 15,
+    baseInflowM3h: 20,
+    ...overrides,
+  };
 }
 
 export function initialSumpState(params: SumpParams, levelM = params.depthM * 0.3): SumpState {

@@ -39,10 +39,7 @@ export interface TimedReading {
   metrics: Record<string, number>;
 }
 
-export type Emission =
-  | { type: 'telemetry'; payload: unknown }
-  | { type: 'raw'; payload: string }
-  | { type: 'connection'; online: boolean };
+export type Emission = { type: 'telemetry'; payload: unknown } | { type: 'raw'; payload: string } | { type: 'connection'; online: boolean };
 
 export interface SensorFaultState {
   stuck?: Record<string, number>;
@@ -72,7 +69,9 @@ export function parseFaultSpec(text: string): FaultSpec {
   if (!match || !kind) {
     throw new Error(
       `"${text}" is not a fault: write kind[:device][@fromSec[-toSec]] with kind one of ${FAULT_KINDS.join(', ')} ` +
-        `(or ${Object.entries(FAULT_ALIASES).map(([alias, k]) => `${alias} for ${k}`).join(', ')})`,
+        `(or ${Object.entries(FAULT_ALIASES)
+          .map(([alias, k]) => `${alias} for ${k}`)
+          .join(', ')})`,
     );
   }
   const spec: FaultSpec = { kind };
@@ -110,7 +109,10 @@ function malformed(r: TimedReading, rng: Rng): string {
   const json = JSON.stringify({ ts: r.ts, metrics: r.metrics });
   const variants = [
     () => json.slice(0, Math.max(1, Math.floor(json.length * rng.uniform(0.2, 0.9)))),
-    () => Object.entries(r.metrics).map(([k, v]) => `${k}=${v}`).join(';'),
+    () =>
+      Object.entries(r.metrics)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(';'),
     () => JSON.stringify({ ts: r.ts, metrics: 'sensor error' }),
     () => JSON.stringify({ ts: 'yesterday', metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, String(v)])) }),
     () => '\u0000\u00ff\u0013garbage\u0007',
@@ -123,7 +125,13 @@ function malformed(r: TimedReading, rng: Rng): string {
  * Applies the device's faults to one reading. The first active fault wins; a reconnect-batch window that
  * has ended makes the device come back online and flush what it stored.
  */
-export function applySensorFaults(faults: readonly FaultSpec[], state: SensorFaultState, reading: TimedReading, tSec: number, rng: Rng): { state: SensorFaultState; emissions: Emission[] } {
+export function applySensorFaults(
+  faults: readonly FaultSpec[],
+  state: SensorFaultState,
+  reading: TimedReading,
+  tSec: number,
+  rng: Rng,
+): { state: SensorFaultState; emissions: Emission[] } {
   const active = faults.find((f) => f.kind !== 'never-ack' && !READER_FAULTS.includes(f.kind) && isActive(f, tSec));
   const emissions: Emission[] = [];
   let next: SensorFaultState = active?.kind === 'stuck' ? state : { ...state, stuck: undefined };

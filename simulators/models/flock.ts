@@ -63,14 +63,27 @@ export interface Flock {
   readonly sheds: number;
 }
 
-export function createFlock(sheds: { site: string; zone: string; gate: string; animals: AnimalEntryT[] }[], faults: FaultSpec[], seed: number, o: FlockOptions = {}): Flock {
+export function createFlock(
+  sheds: { site: string; zone: string; gate: string; animals: AnimalEntryT[] }[],
+  faults: FaultSpec[],
+  seed: number,
+  o: FlockOptions = {},
+): Flock {
   const outHour = o.outHour ?? 7;
   const inHour = o.inHour ?? 17.5;
   const passPerSec = o.passPerSec ?? 1;
   const rng: Rng = createRng(deriveSeed(seed, 'flock'));
   const flocks: ShedFlock[] = sheds
     .filter((s) => s.animals.length > 0)
-    .map((s) => ({ site: s.site, zone: s.zone, gate: s.gate, animals: s.animals.map((a) => a.tag), where: 'in', lostTags: new Set(), faults: faults.filter((f) => f.device === s.gate) }));
+    .map((s) => ({
+      site: s.site,
+      zone: s.zone,
+      gate: s.gate,
+      animals: s.animals.map((a) => a.tag),
+      where: 'in',
+      lostTags: new Set(),
+      faults: faults.filter((f) => f.device === s.gate),
+    }));
   let started = false;
 
   const wanted = (hour: number): 'in' | 'out' => (hour >= outHour && hour < inHour ? 'out' : 'in');
@@ -113,7 +126,8 @@ export function createFlock(sheds: { site: string; zone: string; gate: string; a
           const second = Math.floor(atSec);
           bySecond.set(second, [...(bySecond.get(second) ?? []), tag]);
         }
-        for (const [second, tags] of bySecond) out.push({ site: f.site, zone: f.zone, device: f.gate, payload: { ts: startTs + second * 1000, tags, direction: pass.direction } });
+        for (const [second, tags] of bySecond)
+          out.push({ site: f.site, zone: f.zone, device: f.gate, payload: { ts: startTs + second * 1000, tags, direction: pass.direction } });
         if (pass.queue.length === 0) f.pass = undefined;
       }
       started = true;
@@ -131,11 +145,17 @@ export function generateRegister(sheds: { zone: string; site?: string; headCount
   const rng = createRng(deriveSeed(seed, 'register'));
   const out: AnimalEntryT[] = [];
   let id = firstId;
-  const date = (year: number, fromMonth: number, toMonth: number) => `${year}-${String(rng.int(fromMonth, toMonth)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}`;
+  const date = (year: number, fromMonth: number, toMonth: number) =>
+    `${year}-${String(rng.int(fromMonth, toMonth)).padStart(2, '0')}-${String(rng.int(1, 28)).padStart(2, '0')}`;
   for (const s of sheds) {
     for (let i = 0; i < s.headCount; i++) {
       const r = rng.next();
-      const [group, sex, born] = r < 0.03 ? ['rams', 'm', date(rng.int(2022, 2024), 1, 12)] : r < 0.68 ? ['ewes', 'f', date(rng.int(2020, 2025), 1, 12)] : ['lambs', rng.chance(0.5) ? 'f' : 'm', date(2026, 1, 10)];
+      const [group, sex, born] =
+        r < 0.03
+          ? ['rams', 'm', date(rng.int(2022, 2024), 1, 12)]
+          : r < 0.68
+            ? ['ewes', 'f', date(rng.int(2020, 2025), 1, 12)]
+            : ['lambs', rng.chance(0.5) ? 'f' : 'm', date(2026, 1, 10)];
       out.push({ tag: `156${String(id++).padStart(12, '0')}`, group, born, sex: sex as 'f' | 'm', zone: s.zone, ...(s.site ? { site: s.site } : {}) });
     }
   }

@@ -36,7 +36,18 @@ export const WEATHER: Record<'mild' | 'cool' | 'heat-wave' | 'typhoon' | 'dry' |
   mild: { name: 'mild', tMinC: 19, tMaxC: 28, dewDepressionC: 2, clearSkyPeakWm2: 900, cloudCover: 0.4, windMs: 2.5, ...HANGZHOU },
   // Late autumn: Hangzhou's November normals are about 18 °C by day and 10 °C at night (CMA 1981–2010);
   // the weather in which sheds are kept closed and ammonia builds up.
-  cool: { name: 'cool', tMinC: 10, tMaxC: 18, dewDepressionC: 3, clearSkyPeakWm2: 600, cloudCover: 0.5, windMs: 2.5, utcOffsetHours: 8, sunriseHour: 6.5, sunsetHour: 17.1 },
+  cool: {
+    name: 'cool',
+    tMinC: 10,
+    tMaxC: 18,
+    dewDepressionC: 3,
+    clearSkyPeakWm2: 600,
+    cloudCover: 0.5,
+    windMs: 2.5,
+    utcOffsetHours: 8,
+    sunriseHour: 6.5,
+    sunsetHour: 17.1,
+  },
   // Hangzhou saw maxima above 40 °C with nights near 30 °C in the 2013 and 2022 summer heat waves.
   'heat-wave': { name: 'heat-wave', tMinC: 29, tMaxC: 40, dewDepressionC: 4, clearSkyPeakWm2: 980, cloudCover: 0.1, windMs: 1.5, ...HANGZHOU },
   typhoon: { name: 'typhoon', tMinC: 24, tMaxC: 27, dewDepressionC: 0.5, clearSkyPeakWm2: 900, cloudCover: 1, windMs: 14, ...HANGZHOU },

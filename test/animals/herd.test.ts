@@ -23,7 +23,15 @@ const config = FarmConfig.parse({
     {
       id: 'huyang',
       zones: [
-        { id: 'shed-1', kind: 'shed', attributes: { headCount: 4 }, devices: [{ id: 'shed-1-gate', role: 'reader' }, { id: 'shed-1-feeder', role: 'reader', at: 'feeder' }] },
+        {
+          id: 'shed-1',
+          kind: 'shed',
+          attributes: { headCount: 4 },
+          devices: [
+            { id: 'shed-1-gate', role: 'reader' },
+            { id: 'shed-1-feeder', role: 'reader', at: 'feeder' },
+          ],
+        },
         { id: 'shed-2', kind: 'shed', attributes: { headCount: 4 }, devices: [{ id: 'shed-2-gate', role: 'reader' }] },
         // Expected 50, but nothing counts it: never a head-count alert.
         { id: 'shed-3', kind: 'shed', attributes: { headCount: 50 }, devices: [{ id: 'shed-3-feeder', role: 'reader', at: 'feeder' }] },
@@ -70,7 +78,10 @@ async function started(w: ReturnType<typeof world>, withRules = false) {
   herds.push(w.herd);
   if (!withRules) return undefined;
   const publish = async (topic: string, payload: string) => void published.push({ topic, payload: JSON.parse(payload) });
-  const engine = createRulesEngine({ config, farm, bus: w.bus, store: w.store, clock: w.clock, logger: silentLogger(), publish, herd: w.herd }, { topicRoot: 'farm' });
+  const engine = createRulesEngine(
+    { config, farm, bus: w.bus, store: w.store, clock: w.clock, logger: silentLogger(), publish, herd: w.herd },
+    { topicRoot: 'farm' },
+  );
   await engine.start();
   engines.push(engine);
   return engine;
@@ -113,11 +124,13 @@ describe('the herd: where each animal is', () => {
     await started(w);
     w.read('shed-1-gate', [1, 999], 'in');
     expect(w.herd.headCount('huyang', 'shed-1')).toMatchObject({ headCount: 2, unknown: 1 });
-    expect(w.herd.list({ show: 'unknown' }).animals).toEqual([expect.objectContaining({ tag: tag(999), known: false, location: 'in', zone: 'shed-1', site: 'huyang' })]);
+    expect(w.herd.list({ show: 'unknown' }).animals).toEqual([
+      expect.objectContaining({ tag: tag(999), known: false, location: 'in', zone: 'shed-1', site: 'huyang' }),
+    ]);
     expect(w.herd.list({ zone: 'shed-2' }).total).toBe(4); // never read: listed where they belong
   });
 
-  it('rebuilds head counts and every animal\'s place from the store after a restart', async () => {
+  it("rebuilds head counts and every animal's place from the store after a restart", async () => {
     const w = world();
     await started(w);
     w.read('shed-1-gate', [1, 2, 3, 4], 'in');
@@ -127,7 +140,11 @@ describe('the herd: where each animal is', () => {
     w.herd.stop();
     const again = world(w.store, w.clock);
     await started(again);
-    expect(again.herd.headCounts('huyang').map((h) => [h.zone, h.headCount, h.out])).toEqual([['shed-1', 2, 1], ['shed-2', 5, 0], ['shed-3', 0, 0]]);
+    expect(again.herd.headCounts('huyang').map((h) => [h.zone, h.headCount, h.out])).toEqual([
+      ['shed-1', 2, 1],
+      ['shed-2', 5, 0],
+      ['shed-3', 0, 0],
+    ]);
     expect(again.herd.animal(tag(1))).toMatchObject({ location: 'in', zone: 'shed-2' });
     expect(again.herd.animal(tag(2))).toMatchObject({ location: 'out', zone: 'shed-1' });
   });
@@ -159,7 +176,16 @@ describe('the herd: where each animal is', () => {
     try {
       const w = world(createMemoryStore(), createFakeClock(T0), dataDir);
       await started(w);
-      const csv = ['tag,group,born,sex,zone', `${tag(20)},rams,2024-04-01,m,shed-2`, `${tag(1)},old-ewes,,f,shed-1`, `${tag(21)},rams,2024-13-01,m,shed-2`, `${tag(22)},rams,,m,shed-9`, `${tag(20)},rams,,m,shed-2`, '', `${tag(23)},rams`].join('\n');
+      const csv = [
+        'tag,group,born,sex,zone',
+        `${tag(20)},rams,2024-04-01,m,shed-2`,
+        `${tag(1)},old-ewes,,f,shed-1`,
+        `${tag(21)},rams,2024-13-01,m,shed-2`,
+        `${tag(22)},rams,,m,shed-9`,
+        `${tag(20)},rams,,m,shed-2`,
+        '',
+        `${tag(23)},rams`,
+      ].join('\n');
       const result = w.herd.importCsv(csv);
       expect(result).toMatchObject({ lines: 6, added: 1, updated: 1, unchanged: 0 });
       expect(result.rejected.map((r) => [r.line, r.reason])).toEqual([
@@ -191,7 +217,16 @@ describe('herd alerts (through the rules engine)', () => {
     w.read('shed-2-gate', [5, 6, 7, 8], 'out');
     w.clock.advance(12 * HOUR + 10_000);
     const raised = w.alerts.filter((a) => a.state === 'raised');
-    expect(raised).toEqual([expect.objectContaining({ rule: 'system:animal-missing', animal: tag(4), site: 'huyang', zone: 'shed-1', severity: 'warning', message: expect.stringMatching(/982000000000004.*not read for 1d/) })]);
+    expect(raised).toEqual([
+      expect.objectContaining({
+        rule: 'system:animal-missing',
+        animal: tag(4),
+        site: 'huyang',
+        zone: 'shed-1',
+        severity: 'warning',
+        message: expect.stringMatching(/982000000000004.*not read for 1d/),
+      }),
+    ]);
     // And in Chinese, from the alert's facts: where it was last read, by which reader, how long ago (this farm file
     // names nothing: the ids).
     expect(raised[0].messages?.zh).toBe('羊只失踪：shed-1的 982000000000004（ewes） 已 1天 未被读到；最后一次由 shed-1-gate 在shed-1读到，1天前');
@@ -214,7 +249,15 @@ describe('herd alerts (through the rules engine)', () => {
     expect(w.alerts.filter((a) => a.rule === 'system:head-count')).toEqual([]);
     w.clock.advance(3000);
     const raised = w.alerts.filter((a) => a.rule === 'system:head-count');
-    expect(raised).toEqual([expect.objectContaining({ state: 'raised', zone: 'shed-1', value: 3, severity: 'warning', message: expect.stringMatching(/head count of shed-1 is 3, expected 4 \(1 missing\)/) })]);
+    expect(raised).toEqual([
+      expect.objectContaining({
+        state: 'raised',
+        zone: 'shed-1',
+        value: 3,
+        severity: 'warning',
+        message: expect.stringMatching(/head count of shed-1 is 3, expected 4 \(1 missing\)/),
+      }),
+    ]);
     // shed-3 expects 50 and counts 0, but has no gate reader: nothing to compare.
     expect(w.alerts.some((a) => a.rule === 'system:animal-missing')).toBe(false);
     // Acknowledged like any alert, then cleared when the straggler comes in.
@@ -225,7 +268,9 @@ describe('herd alerts (through the rules engine)', () => {
     expect(w.alerts.at(-1)).toMatchObject({ id: raised[0].id, state: 'cleared' });
     // On the zone's alert topic and in the store, each step of its life.
     const states = ['raised', 'acknowledged', 'cleared'];
-    expect(published.filter((p) => p.payload.id === raised[0].id).map((p) => [p.topic, p.payload.state])).toEqual(states.map((st) => ['farm/huyang/shed-1/alert', st]));
+    expect(published.filter((p) => p.payload.id === raised[0].id).map((p) => [p.topic, p.payload.state])).toEqual(
+      states.map((st) => ['farm/huyang/shed-1/alert', st]),
+    );
     await engines[0].flush();
     expect(w.store.alertEvents.filter((e) => e.id === raised[0].id).map((e) => e.state)).toEqual(states);
   });

@@ -43,7 +43,16 @@ describe('a production install runs the compiled service', () => {
 
   it('node dist/app/main.js serves the demo farm: health, the prebuilt page, a login, the simulated devices', async () => {
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: join(app, 'data'), MQTT_PORT: String(mqttPort), HTTP_PORT: String(httpPort), MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: join(app, 'data'),
+      MQTT_PORT: String(mqttPort),
+      HTTP_PORT: String(httpPort),
+      MQTT_HOST: '127.0.0.1',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    };
     const child = spawn(process.execPath, ['dist/app/main.js'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output = (output + d).slice(-20_000)));
@@ -51,10 +60,15 @@ describe('a production install runs the compiled service', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const base = `http://127.0.0.1:${httpPort}`;
     try {
-      const health = await waitFor(async () => {
-        const res = await fetch(`${base}/health`);
-        return res.ok ? ((await res.json()) as { status: string; checks: { mqttClients: number } }) : undefined;
-      }, 'GET /health', 60_000, 250).catch((err: Error) => {
+      const health = await waitFor(
+        async () => {
+          const res = await fetch(`${base}/health`);
+          return res.ok ? ((await res.json()) as { status: string; checks: { mqttClients: number } }) : undefined;
+        },
+        'GET /health',
+        60_000,
+        250,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}\n${output}`);
       });
       expect(health.status).toBe('ok');
@@ -62,17 +76,30 @@ describe('a production install runs the compiled service', () => {
       expect(page.status).toBe(200);
       expect((await page.text()).length).toBeGreaterThan(10_000);
       expect((await fetch(`${base}/share.css`)).status).toBe(200);
-      const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }) });
+      const login = await fetch(`${base}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }),
+      });
       expect(login.status).toBe(200);
       const { token } = (await login.json()) as { token: string };
       const { sites } = (await (await fetch(`${base}/api/sites`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sites: { id: string }[] };
       expect(sites.map((s) => s.id)).toContain('huyang');
-      await waitFor(async () => {
-        const h = (await (await fetch(`${base}/health`)).json()) as { checks: { mqttClients: number } };
-        return h.checks.mqttClients > 10 || undefined;
-      }, 'simulated devices connected', 30_000, 250);
+      await waitFor(
+        async () => {
+          const h = (await (await fetch(`${base}/health`)).json()) as { checks: { mqttClients: number } };
+          return h.checks.mqttClients > 10 || undefined;
+        },
+        'simulated devices connected',
+        30_000,
+        250,
+      );
       // The image's HEALTHCHECK: exit 0 while /health answers 200, 1 when nothing answers.
-      const check = (port: number) => exec(process.execPath, ['dist/app/healthcheck.js'], { cwd: app, env: { PATH: process.env.PATH, HTTP_PORT: String(port) } }).then(() => 0, (err: { code?: number }) => err.code);
+      const check = (port: number) =>
+        exec(process.execPath, ['dist/app/healthcheck.js'], { cwd: app, env: { PATH: process.env.PATH, HTTP_PORT: String(port) } }).then(
+          () => 0,
+          (err: { code?: number }) => err.code,
+        );
       expect(await check(httpPort)).toBe(0);
       expect(await check(await freePort())).toBe(1);
     } finally {

@@ -80,20 +80,57 @@ describe('provision keeps the farm file byte for byte outside what it adds', () 
 
   it('a new zone gets a name (from its id, or --zone-name) and is written as block lines', () => {
     const p = plan(DEMO, ['--site', 'huyang', '--zone', 'shed-5', '--kind', 'shed', '--id', 'shed-5-env', '--role', 'sensor']);
-    expectInsertion(DEMO, p.text, `\n      - id: shed-5\n        name: Shed 5\n        kind: shed\n        devices:\n          - { id: shed-5-env, role: sensor, secretHash: "${HASH}" }`);
-    const named = plan(DEMO, ['--site', 'huyang', '--zone', 'shed-5', '--kind', 'shed', '--zone-name', 'Lambing shed: east', '--id', 'shed-5-env', '--role', 'sensor']);
+    expectInsertion(
+      DEMO,
+      p.text,
+      `\n      - id: shed-5\n        name: Shed 5\n        kind: shed\n        devices:\n          - { id: shed-5-env, role: sensor, secretHash: "${HASH}" }`,
+    );
+    const named = plan(DEMO, [
+      '--site',
+      'huyang',
+      '--zone',
+      'shed-5',
+      '--kind',
+      'shed',
+      '--zone-name',
+      'Lambing shed: east',
+      '--id',
+      'shed-5-env',
+      '--role',
+      'sensor',
+    ]);
     expect(named.config.sites[0].zones.find((z) => z.id === 'shed-5')!.name).toBe('Lambing shed: east');
   });
 
-  it('a new site takes the first site\'s time zone unless --timezone says otherwise', () => {
+  it("a new site takes the first site's time zone unless --timezone says otherwise", () => {
     const p = plan(DEMO, ['--site', 'hill', '--zone', 'f1', '--kind', 'field', '--id', 'f1-valve', '--role', 'actuator', '--type', 'valve']);
     onlyAdded(DEMO, p.text);
-    expect(p.config.sites.at(-1)).toMatchObject({ id: 'hill', name: 'Hill', timezone: 'Asia/Shanghai', zones: [{ id: 'f1', name: 'F1', kind: 'field', devices: [{ id: 'f1-valve', type: 'valve' }] }] });
-    const utc = plan(DEMO, ['--site', 'hill', '--zone', 'f1', '--kind', 'field', '--id', 'f1-valve', '--role', 'actuator', '--type', 'valve', '--timezone', 'utc']);
+    expect(p.config.sites.at(-1)).toMatchObject({
+      id: 'hill',
+      name: 'Hill',
+      timezone: 'Asia/Shanghai',
+      zones: [{ id: 'f1', name: 'F1', kind: 'field', devices: [{ id: 'f1-valve', type: 'valve' }] }],
+    });
+    const utc = plan(DEMO, [
+      '--site',
+      'hill',
+      '--zone',
+      'f1',
+      '--kind',
+      'field',
+      '--id',
+      'f1-valve',
+      '--role',
+      'actuator',
+      '--type',
+      'valve',
+      '--timezone',
+      'utc',
+    ]);
     expect(utc.config.sites.at(-1)!.timezone).toBe('UTC');
   });
 
-  it('--rotate with only --id changes that device\'s secret and nothing else', () => {
+  it("--rotate with only --id changes that device's secret and nothing else", () => {
     const p = plan(DEMO, ['--id', 'shed-1-env', '--rotate']);
     expect(changedLines(DEMO, p.text)).toEqual([
       {
@@ -110,7 +147,11 @@ describe('provision keeps the farm file byte for byte outside what it adds', () 
     expect(flow.text).toContain('metrics: [temperature,humidity]}, { id: shed-a-fan');
 
     const block = plan(HAND, ['--site', 'hill', '--zone', 'field-1', '--id', 'field-1-valve', '--role', 'actuator', '--type', 'valve']);
-    expectInsertion(HAND, block.text, `\n          - id: field-1-valve\n            role: actuator\n            type: valve\n            secretHash: "${HASH}"`);
+    expectInsertion(
+      HAND,
+      block.text,
+      `\n          - id: field-1-valve\n            role: actuator\n            type: valve\n            secretHash: "${HASH}"`,
+    );
 
     const bare = plan(HAND, ['--site', 'hill', '--zone', 'drain-1', '--id', 'pipe-1-level', '--role', 'sensor', '--metrics', 'fill']);
     expectInsertion(HAND, bare.text, `, devices: [{ id: pipe-1-level, role: sensor, metrics: [fill], secretHash: "${HASH}" }]`);
@@ -119,10 +160,15 @@ describe('provision keeps the farm file byte for byte outside what it adds', () 
 
   it('a hand-written file: rotating a block-written device and a user replaces one pair, comments stay', () => {
     const device = plan(HAND, ['--id', 'field-1-soil', '--rotate']);
-    expect(changedLines(HAND, device.text)).toEqual([{ before: '            secret: dev-only-soil-secret   # rotate me', after: `            secretHash: "${HASH}"   # rotate me` }]);
+    expect(changedLines(HAND, device.text)).toEqual([
+      { before: '            secret: dev-only-soil-secret   # rotate me', after: `            secretHash: "${HASH}"   # rotate me` },
+    ]);
     const user = plan(HAND, ['--user', 'admin', '--rotate']);
     expect(changedLines(HAND, user.text)).toEqual([
-      { before: 'users: [ {name: admin, role: admin, password: "dev-only-password"} ]   # one admin', after: `users: [ {name: admin, role: admin, passwordHash: "${HASH}"} ]   # one admin` },
+      {
+        before: 'users: [ {name: admin, role: admin, password: "dev-only-password"} ]   # one admin',
+        after: `users: [ {name: admin, role: admin, passwordHash: "${HASH}"} ]   # one admin`,
+      },
     ]);
   });
 
@@ -155,19 +201,27 @@ describe('provision refuses with the real cause', () => {
   });
 
   it('adding a device whose id exists elsewhere points to --rotate, not to a duplicate in the result', () => {
-    expect(refusal(DEMO, ['--site', 'huyang', '--zone', 'shed-2', '--id', 'shed-1-env', '--role', 'sensor'])).toMatchObject({ code: 'EXISTS', message: expect.stringContaining('exists already in huyang/shed-1: to give it a new secret run with --id shed-1-env --rotate') });
+    expect(refusal(DEMO, ['--site', 'huyang', '--zone', 'shed-2', '--id', 'shed-1-env', '--role', 'sensor'])).toMatchObject({
+      code: 'EXISTS',
+      message: expect.stringContaining('exists already in huyang/shed-1: to give it a new secret run with --id shed-1-env --rotate'),
+    });
   });
 
   it('an unknown zone or site names the ones there are and how to create one', () => {
     expect(refusal(DEMO, ['--site', 'huyang', '--zone', 'shed-9', '--id', 'x', '--role', 'sensor']).message).toBe(
       'zone shed-9 is not in site huyang (zones: shed-1, shed-2, shed-3, shed-4): check --zone, or add --kind shed|field|drain to create it',
     );
-    expect(refusal(DEMO, ['--site', 'hull', '--zone', 'shed-9', '--id', 'x', '--role', 'sensor']).message).toContain('site hull is not in farm.yaml (sites: huyang, tianmu, xihu-drain)');
+    expect(refusal(DEMO, ['--site', 'hull', '--zone', 'shed-9', '--id', 'x', '--role', 'sensor']).message).toContain(
+      'site hull is not in farm.yaml (sites: huyang, tianmu, xihu-drain)',
+    );
   });
 
-  it('an invalid file is reported as the file\'s problem, not the options\'', () => {
+  it("an invalid file is reported as the file's problem, not the options'", () => {
     const broken = DEMO.replace('kind: shed', 'kind: barn');
-    expect(refusal(broken, ['--id', 'shed-1-env', '--rotate'])).toMatchObject({ code: 'FILE_INVALID', message: expect.stringMatching(/farm\.yaml is invalid as it is, so nothing was written:\n {2}- sites\[0\]\.zones\[0\]\.kind: .*\nFix the file first/) });
+    expect(refusal(broken, ['--id', 'shed-1-env', '--rotate'])).toMatchObject({
+      code: 'FILE_INVALID',
+      message: expect.stringMatching(/farm\.yaml is invalid as it is, so nothing was written:\n {2}- sites\[0\]\.zones\[0\]\.kind: .*\nFix the file first/),
+    });
   });
 
   it('bad options are named before the file is read', () => {
@@ -181,9 +235,13 @@ describe('provision refuses with the real cause', () => {
     };
     expect(bad(['--id', 'x', '--site', 's', '--zone', 'z', '--role', 'sensr'])).toBe('--role sensr: expected one of sensor, actuator, reader');
     expect(bad(['--id', 'x', '--site', 's', '--zone', 'z', '--role', 'actuator'])).toBe('--role actuator needs --type fan|spray|shutter|pump|valve');
-    expect(bad(['--id', 'x', '--site', 's', '--zone', 'z', '--role', 'sensor', '--metrics', 'temp'])).toMatch(/^--metrics temp: unknown temp; the metrics are temperature, /);
+    expect(bad(['--id', 'x', '--site', 's', '--zone', 'z', '--role', 'sensor', '--metrics', 'temp'])).toMatch(
+      /^--metrics temp: unknown temp; the metrics are temperature, /,
+    );
     expect(bad(['--id', 'X Y', '--rotate'])).toMatch(/^--id X Y: ids are lower-case/);
-    expect(bad(['--id', 'x', '--rotate', '--metrics', 'nh3'])).toBe('--rotate gives x a new secret and changes nothing else: leave out --metrics (edit the file to change it)');
+    expect(bad(['--id', 'x', '--rotate', '--metrics', 'nh3'])).toBe(
+      '--rotate gives x a new secret and changes nothing else: leave out --metrics (edit the file to change it)',
+    );
     expect(bad(['--sit', 'huyang'])).toMatch(/Unknown option '--sit'/);
     expect(bad(['--id', 'x', '--rotate'])).toBe('accepted');
     expect(bad(['--user', 'otto', '--rotate'])).toBe('accepted');

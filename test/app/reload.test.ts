@@ -55,7 +55,11 @@ describe('reloading the farm file', () => {
     return () => n;
   };
   const login = (username: string, password: string) =>
-    fetch(`http://127.0.0.1:${service.httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) }).then((r) => r.status);
+    fetch(`http://127.0.0.1:${service.httpPort}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    }).then((r) => r.status);
   const accepted = async (device: string, value: number) => {
     const latest = await service.store.latest({ device });
     return latest.some((l) => l.metric === 'temperature' && l.value === value) || undefined;
@@ -91,7 +95,7 @@ describe('reloading the farm file', () => {
     const b = await connect('b', 'dev-only-secret-b');
     const c = await connect('c', 'dev-only-secret-c');
     const [aClosed, bClosed, cClosed] = [a, b, c].map(closedCount);
-    expect((await tryConnect(service.mqttPort, 'd', 'dev-only-secret-d', 'd/probe'))).toMatchObject({ connected: false, code: 4 });
+    expect(await tryConnect(service.mqttPort, 'd', 'dev-only-secret-d', 'd/probe')).toMatchObject({ connected: false, code: 4 });
 
     save(farmYaml({ a: 'dev-only-secret-a', b: 'dev-only-secret-b2', d: 'dev-only-secret-d' }));
     await waitFor(() => reloads.length === 1 || undefined, 'the reload after the file changed');

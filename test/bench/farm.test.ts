@@ -18,12 +18,21 @@ describe('benchmark farms', () => {
   it('scales the demo farm so hundreds of rule instances are live, site-scoped rules copied per site', () => {
     const { config } = writeFarm(dir, 'scaled', scaledDemoFarm(5));
     expect(config.sites.map((s) => s.id)).toContain('xihu-drain-s5');
-    expect(config.rules.find((r) => r.id === 'storm-pipe-level-s5')?.scope).toMatchObject({ site: 'xihu-drain-s5', attributes: { type: 'pipe', sewer: 'storm' } });
-    expect(config.rules.find((r) => r.id === 'drain-silting-s5')?.when).toMatchObject({ baseline: { rain: ['rain-1-gauge-s5', 'rain-2-gauge-s5', 'rain-3-gauge-s5'] } });
+    expect(config.rules.find((r) => r.id === 'storm-pipe-level-s5')?.scope).toMatchObject({
+      site: 'xihu-drain-s5',
+      attributes: { type: 'pipe', sewer: 'storm' },
+    });
+    expect(config.rules.find((r) => r.id === 'drain-silting-s5')?.when).toMatchObject({
+      baseline: { rain: ['rain-1-gauge-s5', 'rain-2-gauge-s5', 'rain-3-gauge-s5'] },
+    });
     expect(ruleInstanceCount(config)).toBeGreaterThan(500);
     const sensors = scaledSensorSpecs(config, ['shed-1-env-s1']);
     expect(sensors.some((s) => s.id === 'shed-1-env-s1')).toBe(false);
     // each reading carries exactly one count metric, so the store count equals the readings sent
-    for (const s of sensors) expect(s.metrics.filter((m) => ['temperature', 'fill', 'rain_mm'].includes(m)), s.id).toHaveLength(1);
+    for (const s of sensors)
+      expect(
+        s.metrics.filter((m) => ['temperature', 'fill', 'rain_mm'].includes(m)),
+        s.id,
+      ).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fdLimitProblem, perDeviceKb } from '../../bench/scenarios/memory.js';
 
-const limits = (soft: string, hard: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                ${hard}                files\n`;
+const limits = (soft: string, hard: string) =>
+  `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                ${hard}                files\n`;
 
 describe('bench memory figures', () => {
   it('gives memory per device only when it grew: never a negative figure', () => {

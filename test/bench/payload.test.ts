@@ -13,7 +13,14 @@ describe('load generator payloads', () => {
       ['drain', ['rain_mm']],
     ] as const) {
       const payload = readingPayload(now, metrics, rng);
-      const result = validateTelemetry(Buffer.from(payload), { kind, now, maxBytes: 65536, maxFutureMs: 300_000, maxPastMs: 86_400_000, metrics: [...metrics] });
+      const result = validateTelemetry(Buffer.from(payload), {
+        kind,
+        now,
+        maxBytes: 65536,
+        maxFutureMs: 300_000,
+        maxPastMs: 86_400_000,
+        metrics: [...metrics],
+      });
       expect(result.rejects, payload).toEqual([]);
       expect(result.readings).toHaveLength(1);
       expect(Object.keys(result.readings[0].metrics).sort()).toEqual([...metrics].sort());

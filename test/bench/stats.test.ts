@@ -66,7 +66,13 @@ describe('benchmark statistics', () => {
   });
 
   it('finds the memory trend of the soak as a least-squares slope', () => {
-    expect(slope([{ x: 0, y: 100 }, { x: 1, y: 102 }, { x: 2, y: 104 }])).toBeCloseTo(2);
+    expect(
+      slope([
+        { x: 0, y: 100 },
+        { x: 1, y: 102 },
+        { x: 2, y: 104 },
+      ]),
+    ).toBeCloseTo(2);
     expect(slope([{ x: 1, y: 5 }])).toBeUndefined();
   });
 });

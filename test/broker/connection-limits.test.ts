@@ -4,7 +4,10 @@ import { connectionLimitsFromEnv, createConnectionLimits, DEFAULT_CONNECTION_LIM
 /** The broker's connection limits as plain decisions over a fake clock. */
 function limits(overrides = {}) {
   const clock = { t: 1_000_000 };
-  const l = createConnectionLimits({ ...DEFAULT_CONNECTION_LIMITS, maxPendingPerAddress: 2, maxConnectsPerMinute: 3, maxAuthFailuresPerMinute: 2, banMs: 10_000, ...overrides }, () => clock.t);
+  const l = createConnectionLimits(
+    { ...DEFAULT_CONNECTION_LIMITS, maxPendingPerAddress: 2, maxConnectsPerMinute: 3, maxAuthFailuresPerMinute: 2, banMs: 10_000, ...overrides },
+    () => clock.t,
+  );
   return { l, clock };
 }
 

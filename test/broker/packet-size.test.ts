@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFrameWatcher, MAX_CONNECT_BYTES, MQTT_MAX_REMAINING_LENGTH, packetSizeLimits, PUBLISH_OVERHEAD_BYTES, type PacketStage } from '../../broker/packet-size.js';
+import {
+  createFrameWatcher,
+  MAX_CONNECT_BYTES,
+  MQTT_MAX_REMAINING_LENGTH,
+  packetSizeLimits,
+  PUBLISH_OVERHEAD_BYTES,
+  type PacketStage,
+} from '../../broker/packet-size.js';
 import { fixedHeader } from '../helpers/raw-mqtt.js';
 
 /** The packet-size decision on the raw byte stream, however the stream is cut into chunks. */
@@ -77,7 +84,14 @@ describe('packet size limits', () => {
   });
 
   it('refuses a CONNECT announced larger than a CONNECT needs, and a fifth length byte', () => {
-    expect(createFrameWatcher(limits, deviceAfterFirst).feed(fixedHeader(0x10, 200_000_000))).toMatchObject({ ok: false, stage: 'before_connect', announcedBytes: 200_000_000 });
-    expect(createFrameWatcher(limits, deviceAfterFirst).feed(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toMatchObject({ ok: false, announcedBytes: MQTT_MAX_REMAINING_LENGTH + 1 });
+    expect(createFrameWatcher(limits, deviceAfterFirst).feed(fixedHeader(0x10, 200_000_000))).toMatchObject({
+      ok: false,
+      stage: 'before_connect',
+      announcedBytes: 200_000_000,
+    });
+    expect(createFrameWatcher(limits, deviceAfterFirst).feed(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toMatchObject({
+      ok: false,
+      announcedBytes: MQTT_MAX_REMAINING_LENGTH + 1,
+    });
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { authenticate, checkClientIdLength, clientIdOwner, mayPublish, mayRetain, maySubscribe, mayUseClientId, MAX_CLIENT_ID_LENGTH, type Identity } from '../../broker/policy.js';
+import {
+  authenticate,
+  checkClientIdLength,
+  clientIdOwner,
+  mayPublish,
+  mayRetain,
+  maySubscribe,
+  mayUseClientId,
+  MAX_CLIENT_ID_LENGTH,
+  type Identity,
+} from '../../broker/policy.js';
 import { indexFarm } from '../../core/farm-index.js';
 import { hashSecret } from '../../core/secrets.js';
 import { FarmConfig } from '../../core/config/schema.js';
@@ -8,12 +18,23 @@ async function farm() {
   const secretHash = await hashSecret('hashed-secret-1', { N: 1024, r: 8, p: 1 });
   return indexFarm(
     FarmConfig.parse({
-      sites: [{ id: 's1', zones: [{ id: 'z1', kind: 'shed', devices: [
-        { id: 'env-a', role: 'sensor', secret: 'plain-secret-a' },
-        { id: 'env-b', role: 'sensor', secretHash },
-        { id: 'fan-a', role: 'actuator', type: 'fan' },
-        { id: 'gate-a', role: 'reader', secret: 'plain-secret-g' },
-      ] }] }],
+      sites: [
+        {
+          id: 's1',
+          zones: [
+            {
+              id: 'z1',
+              kind: 'shed',
+              devices: [
+                { id: 'env-a', role: 'sensor', secret: 'plain-secret-a' },
+                { id: 'env-b', role: 'sensor', secretHash },
+                { id: 'fan-a', role: 'actuator', type: 'fan' },
+                { id: 'gate-a', role: 'reader', secret: 'plain-secret-g' },
+              ],
+            },
+          ],
+        },
+      ],
     }),
   );
 }
@@ -42,7 +63,15 @@ describe('MQTT access policy', () => {
     expect(mayPublish(a, 'farm', 'farm/s1/z1/env-a/status')).toBe(true);
     expect(mayPublish(fan, 'farm', 'farm/s1/z1/fan-a/state')).toBe(true);
     expect(mayPublish(a, 'farm', 'farm/s1/z1/env-a/state')).toBe(false); // a sensor has no state (SPEC "MQTT topics")
-    for (const topic of ['farm/s1/z1/env-b/telemetry', 'farm/s1/z1/env-a/cmd', 'farm/s1/z1/alert', 'farm/s1/z2/env-a/telemetry', 'other/s1/z1/env-a/telemetry', '$SYS/x', 'farm/s1/z1/env-a/telemetry/extra'])
+    for (const topic of [
+      'farm/s1/z1/env-b/telemetry',
+      'farm/s1/z1/env-a/cmd',
+      'farm/s1/z1/alert',
+      'farm/s1/z2/env-a/telemetry',
+      'other/s1/z1/env-a/telemetry',
+      '$SYS/x',
+      'farm/s1/z1/env-a/telemetry/extra',
+    ])
       expect(mayPublish(a, 'farm', topic), topic).toBe(false);
   });
 
@@ -80,7 +109,14 @@ describe('MQTT access policy', () => {
     const g: Identity = { kind: 'device', device: f.device('gate-a')! };
     expect(mayPublish(g, 'farm', 'farm/s1/z1/gate-a/tags')).toBe(true);
     expect(mayPublish(g, 'farm', 'farm/s1/z1/gate-a/status')).toBe(true);
-    for (const t of ['farm/s1/z1/gate-a/telemetry', 'farm/s1/z1/gate-a/state', 'farm/s1/z1/gate-a/cmd', 'farm/s1/z1/env-a/tags', 'farm/s1/z2/gate-a/tags', 'farm/s1/z1/alert'])
+    for (const t of [
+      'farm/s1/z1/gate-a/telemetry',
+      'farm/s1/z1/gate-a/state',
+      'farm/s1/z1/gate-a/cmd',
+      'farm/s1/z1/env-a/tags',
+      'farm/s1/z2/gate-a/tags',
+      'farm/s1/z1/alert',
+    ])
       expect(mayPublish(g, 'farm', t), t).toBe(false);
     expect(maySubscribe(g, 'farm', 'farm/s1/z1/gate-a/cmd')).toBe(false);
     // A sensor may not pass itself off as a reader.

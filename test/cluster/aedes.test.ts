@@ -38,7 +38,12 @@ describe('split mode on the embedded aedes broker', () => {
   });
   const serviceClient = (protocolVersion: 4 | 5) =>
     new Promise<{ client: mqtt.MqttClient; error?: Error & { code?: number } }>((resolve) => {
-      const client = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { username: 'farm-service', password: SERVICE_PASSWORD, protocolVersion, reconnectPeriod: 0 });
+      const client = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, {
+        username: 'farm-service',
+        password: SERVICE_PASSWORD,
+        protocolVersion,
+        reconnectPeriod: 0,
+      });
       clients.push(client);
       client.once('connect', () => resolve({ client }));
       client.once('error', (error) => resolve({ client, error }));
@@ -71,7 +76,8 @@ describe('split mode on the embedded aedes broker', () => {
     expect(granted[0].qos).toBe(1);
     await plain.subscribeAsync('farm/+/+/+/telemetry', { qos: 1 });
     const dev = await connectDevice(mqttPort, 'shed-3-env', 'dev-only-shed-3-env');
-    for (let i = 0; i < 5; i++) await dev.publishAsync('farm/huyang/shed-3/shed-3-env/telemetry', JSON.stringify({ metrics: { temperature: 20 + i } }), { qos: 1 });
+    for (let i = 0; i < 5; i++)
+      await dev.publishAsync('farm/huyang/shed-3/shed-3-env/telemetry', JSON.stringify({ metrics: { temperature: 20 + i } }), { qos: 1 });
     await waitFor(() => got.plain === 5 || undefined, 'the plain subscriber to get all five');
     await new Promise((r) => setTimeout(r, 300));
     expect(got.shared).toBe(0);
@@ -80,12 +86,15 @@ describe('split mode on the embedded aedes broker', () => {
 
   it('an ingest process falls back to MQTT 3.1.1 with a plain subscription and stores every reading', async () => {
     const dataDir = join(dir, 'ingest');
-    const ingest = await startIngestPart(ctx('ingest', { MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`, DATA_DIR: dataDir, INSTANCE_ID: 'ingest-1' }, ingestMetrics));
+    const ingest = await startIngestPart(
+      ctx('ingest', { MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`, DATA_DIR: dataDir, INSTANCE_ID: 'ingest-1' }, ingestMetrics),
+    );
     handles.push(ingest);
     expect(ingest.ready.shareGroup).toBeNull();
     const dev = await connectDevice(mqttPort, 'shed-4-env', 'dev-only-shed-4-env');
     const t0 = Date.now() - 10_000;
-    for (let i = 0; i < 20; i++) await dev.publishAsync('farm/huyang/shed-4/shed-4-env/telemetry', JSON.stringify({ ts: t0 + i, metrics: { temperature: 20 } }), { qos: 1 });
+    for (let i = 0; i < 20; i++)
+      await dev.publishAsync('farm/huyang/shed-4/shed-4-env/telemetry', JSON.stringify({ ts: t0 + i, metrics: { temperature: 20 } }), { qos: 1 });
     await endClient(dev);
     const accepted = async () => (await ingestMetrics.accepted.get()).values[0]?.value ?? 0;
     await waitFor(async () => (await accepted()) === 20 || undefined, 'ingest to accept 20 readings');

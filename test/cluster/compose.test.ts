@@ -51,7 +51,9 @@ describe('docker-compose.yml matches what the code reads', () => {
   });
 
   it('the image is built in two stages and runs dist/ with node as an unprivileged user, with a health check', () => {
-    const lines = readFileSync('Dockerfile', 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    const lines = readFileSync('Dockerfile', 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
     const stages = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('FROM '));
     expect(stages).toHaveLength(2);
     const runtime = lines.slice(stages[1][1]);
@@ -83,22 +85,25 @@ describe('docker-compose.yml matches what the code reads', () => {
     expect(new URL(env.MQTT_URL).port || '1883').toBe(String(containerPort(services.mosquitto.ports![0])));
   });
 
-  it.each(appServices.filter(([, s]) => partOf(s) !== 'simulate'))('%s: HTTP_PORT is published or exposed, DATA_DIR is its own volume, InfluxDB is the compose service', (name, s) => {
-    const env = EnvSettings.parse(envOf(s));
-    const open = [...(s.ports ?? []).map(containerPort), ...(s.expose ?? []).map(Number)];
-    expect(open).toContain(env.HTTP_PORT);
-    const mounts = (s.volumes ?? []).map((v) => ({ source: v.split(':')[0], target: v.split(':')[1] }));
-    const data = mounts.find((m) => m.target === env.DATA_DIR);
-    expect(data, `${name} needs a volume at DATA_DIR (its outbox)`).toBeDefined();
-    expect(compose.volumes).toHaveProperty(data!.source);
-    const others = appServices.filter(([n]) => n !== name).flatMap(([, o]) => (o.volumes ?? []).map((v) => v.split(':')[0]));
-    expect(others).not.toContain(data!.source);
-    const choice = storeChoice(env);
-    expect(choice.kind).toBe('influx-v1');
-    expect(hostOf(env.INFLUX_URL!)).toBe('influxdb');
-    expect(env.INFLUX_DATABASE).toBe(services.influxdb.environment!.INFLUXDB_DB);
-    if (name === 'dashboard') expect((s.ports ?? []).map((p) => p.split(':')[0])).toContain(String(env.HTTP_PORT));
-  });
+  it.each(appServices.filter(([, s]) => partOf(s) !== 'simulate'))(
+    '%s: HTTP_PORT is published or exposed, DATA_DIR is its own volume, InfluxDB is the compose service',
+    (name, s) => {
+      const env = EnvSettings.parse(envOf(s));
+      const open = [...(s.ports ?? []).map(containerPort), ...(s.expose ?? []).map(Number)];
+      expect(open).toContain(env.HTTP_PORT);
+      const mounts = (s.volumes ?? []).map((v) => ({ source: v.split(':')[0], target: v.split(':')[1] }));
+      const data = mounts.find((m) => m.target === env.DATA_DIR);
+      expect(data, `${name} needs a volume at DATA_DIR (its outbox)`).toBeDefined();
+      expect(compose.volumes).toHaveProperty(data!.source);
+      const others = appServices.filter(([n]) => n !== name).flatMap(([, o]) => (o.volumes ?? []).map((v) => v.split(':')[0]));
+      expect(others).not.toContain(data!.source);
+      const choice = storeChoice(env);
+      expect(choice.kind).toBe('influx-v1');
+      expect(hostOf(env.INFLUX_URL!)).toBe('influxdb');
+      expect(env.INFLUX_DATABASE).toBe(services.influxdb.environment!.INFLUXDB_DB);
+      if (name === 'dashboard') expect((s.ports ?? []).map((p) => p.split(':')[0])).toContain(String(env.HTTP_PORT));
+    },
+  );
 
   it('ingest processes share one subscription group and have distinct instance ids', () => {
     const ingest = appServices.filter(([, s]) => partOf(s) === 'ingest').map(([, s]) => EnvSettings.parse(envOf(s)));
@@ -111,13 +116,18 @@ describe('docker-compose.yml matches what the code reads', () => {
     const members = appServices
       .filter(([, s]) => partOf(s) === 'rules')
       .map(([name, s]) => ({ instance: name, sites: ownedSites(demo, EnvSettings.parse(envOf(s)).RULES_SITES), startedAt: 0 }));
-    const c = coverage(demo.sites.map((s) => s.id), members);
+    const c = coverage(
+      demo.sites.map((s) => s.id),
+      members,
+    );
     expect(c.unowned).toEqual([]);
     expect(c.conflicts).toEqual([]);
   });
 
   it('Mosquitto reads the generated files from the mounted directory', () => {
-    const mount = services.mosquitto.volumes!.map((v) => ({ source: v.split(':')[0], target: v.split(':')[1] })).find((m) => m.source === './mosquitto/generated')!;
+    const mount = services.mosquitto
+      .volumes!.map((v) => ({ source: v.split(':')[0], target: v.split(':')[1] }))
+      .find((m) => m.source === './mosquitto/generated')!;
     expect(mount).toBeDefined();
     const conf = services.mosquitto.command![services.mosquitto.command!.indexOf('-c') + 1];
     expect(conf).toBe(`${mount.target}/mosquitto.conf`);
@@ -142,7 +152,9 @@ describe('docker-compose.yml matches what the code reads', () => {
 
 describe('the Grafana panels query the InfluxDB schema the store writes', () => {
   let influx: Influxd;
-  const panels = (JSON.parse(readFileSync('grafana/dashboards/farm.json', 'utf8')).panels as { type: string; title: string; targets?: { query: string }[] }[]).filter((p) => p.type !== 'row');
+  const panels = (
+    JSON.parse(readFileSync('grafana/dashboards/farm.json', 'utf8')).panels as { type: string; title: string; targets?: { query: string }[] }[]
+  ).filter((p) => p.type !== 'row');
   const now = Date.now();
 
   beforeAll(async () => {
@@ -151,7 +163,14 @@ describe('the Grafana panels query the InfluxDB schema the store writes', () => 
     await store.init();
     const readings: Reading[] = [];
     for (let i = 0; i < 6; i++) {
-      readings.push({ site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: now - i * 60_000, metrics: { temperature: 28, humidity: 60, nh3: 12 + i } });
+      readings.push({
+        site: 'huyang',
+        zone: 'shed-1',
+        kind: 'shed',
+        device: 'shed-1-env',
+        ts: now - i * 60_000,
+        metrics: { temperature: 28, humidity: 60, nh3: 12 + i },
+      });
       readings.push({ site: 'xihu-drain', zone: 'pipe-01', kind: 'drain', device: 'pipe-01-level', ts: now - i * 60_000, metrics: { fill: 40 + i } });
       readings.push({ site: 'xihu-drain', zone: 'rain-1', kind: 'drain', device: 'rain-1-gauge', ts: now - i * 60_000, metrics: { rain_mm: 2 } });
     }

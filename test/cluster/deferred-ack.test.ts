@@ -81,7 +81,8 @@ describe('ingest acknowledges to the broker only what is durable', () => {
     const first = await startIngest(never);
     const dev = await connectDevice(mosquitto.port, 'shed-1-env', 'dev-only-shed-1-env');
     const t0 = Date.now() - 5000;
-    for (let i = 0; i < 5; i++) await dev.publishAsync('farm/huyang/shed-1/shed-1-env/telemetry', JSON.stringify({ ts: t0 + i, metrics: { temperature: 20 } }), { qos: 1 });
+    for (let i = 0; i < 5; i++)
+      await dev.publishAsync('farm/huyang/shed-1/shed-1-env/telemetry', JSON.stringify({ ts: t0 + i, metrics: { temperature: 20 } }), { qos: 1 });
     await waitFor(() => first.readings.length === 5 || undefined, 'the first ingest to receive all five');
     expect(await stored(t0)).toBe(0);
     first.svc.client.end(true); // dies: nothing durable, nothing acknowledged

@@ -28,24 +28,38 @@ describe('the event bridge', () => {
   const received: { event: string; payload: unknown }[] = [];
 
   const serviceClient = async () => {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'farm-service', password: SERVICE_PASSWORD, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      username: 'farm-service',
+      password: SERVICE_PASSWORD,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     clients.push(client);
     return client;
   };
-  const dropped = async (event: string) => (await metrics.registry.getSingleMetric('farm_cluster_events_dropped_total')!.get()).values.find((v) => v.labels.event === event)?.value ?? 0;
+  const dropped = async (event: string) =>
+    (await metrics.registry.getSingleMetric('farm_cluster_events_dropped_total')!.get()).values.find((v) => v.labels.event === event)?.value ?? 0;
 
   beforeAll(async () => {
     port = await freePort();
     broker = await startBrokerPart({
       part: 'broker',
-      env: EnvSettings.parse({ MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD, MQTT_PORT: String(port), MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' }),
+      env: EnvSettings.parse({
+        MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD,
+        MQTT_PORT: String(port),
+        MQTT_HOST: '127.0.0.1',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+      }),
       config: loadFarmConfig(DEMO_CONFIG),
       logger: silentLogger(),
       metrics: createMetrics(),
       instance: 'broker-test',
     });
     const logger = silentLogger();
-    stops.push(exportEvents({ bus: producer, client: await serviceClient(), topicRoot: root, metrics: createMetrics(), logger }, ['reading', 'alert', 'commandOutcome']));
+    stops.push(
+      exportEvents({ bus: producer, client: await serviceClient(), topicRoot: root, metrics: createMetrics(), logger }, ['reading', 'alert', 'commandOutcome']),
+    );
     stops.push(await importEvents({ bus: consumer, client: await serviceClient(), topicRoot: root, metrics, logger }, ['reading', 'alert', 'commandOutcome']));
     consumer.on('reading', (r) => received.push({ event: 'reading', payload: r }));
     consumer.on('alert', (a) => received.push({ event: 'alert', payload: a }));
@@ -62,9 +76,22 @@ describe('the event bridge', () => {
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual([...BRIDGED_EVENTS].sort());
   });
 
-  it('carries a reading, alerts (with raisedAt and a built-in alert\'s detail) and a command outcome exactly as emitted', async () => {
+  it("carries a reading, alerts (with raisedAt and a built-in alert's detail) and a command outcome exactly as emitted", async () => {
     const reading: Reading = { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: 1_000, metrics: { nh3: 12.5 } };
-    const alert: AlertEvent = { id: 'a-1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, state: 'raised', value: 27, metric: 'nh3', message: 'Ammonia 27 ppm', ts: 2_000 };
+    const alert: AlertEvent = {
+      id: 'a-1',
+      rule: 'shed-ammonia',
+      site: 'huyang',
+      zone: 'shed-1',
+      device: 'shed-1-env',
+      severity: 'warning',
+      level: null,
+      state: 'raised',
+      value: 27,
+      metric: 'nh3',
+      message: 'Ammonia 27 ppm',
+      ts: 2_000,
+    };
     // A built-in alert keeps when it was raised and the facts a screen writes its text from (the dashboard in
     // another process tells "not responding" in Chinese from them); a command's retries and failure cross too.
     const failed: AlertEvent = {
@@ -82,7 +109,17 @@ describe('the event bridge', () => {
       raisedAt: 2_100,
       detail: { kind: 'actuator', action: 'set', value: 60, attempts: 3 },
     };
-    const outcome = { site: 'huyang', zone: 'shed-1', kind: 'shed' as const, device: 'shed-1-fan', command: { id: 'c-1', action: 'on' as const, reason: 'rule:shed-ammonia', ts: 1_500 }, outcome: 'failed' as const, attempt: 3, attempts: 3, ts: 2_100 };
+    const outcome = {
+      site: 'huyang',
+      zone: 'shed-1',
+      kind: 'shed' as const,
+      device: 'shed-1-fan',
+      command: { id: 'c-1', action: 'on' as const, reason: 'rule:shed-ammonia', ts: 1_500 },
+      outcome: 'failed' as const,
+      attempt: 3,
+      attempts: 3,
+      ts: 2_100,
+    };
     producer.emit('reading', reading);
     producer.emit('alert', alert);
     producer.emit('alert', failed);
@@ -105,7 +142,11 @@ describe('the event bridge', () => {
     const rogue = await serviceClient();
     const where = { site: 'huyang', zone: 'shed-1', device: 'shed-1-env' };
     await rogue.publishAsync(eventTopic(root, 'reading', where), '{"site": "huyang", oops', { qos: 1 });
-    await rogue.publishAsync(eventTopic(root, 'reading', where), JSON.stringify({ site: 'huyang', zone: 'shed-1', kind: 'barn', device: 'shed-1-env', ts: 'soon', metrics: { nh3: 'high' } }), { qos: 1 });
+    await rogue.publishAsync(
+      eventTopic(root, 'reading', where),
+      JSON.stringify({ site: 'huyang', zone: 'shed-1', kind: 'barn', device: 'shed-1-env', ts: 'soon', metrics: { nh3: 'high' } }),
+      { qos: 1 },
+    );
     await rogue.publishAsync(eventTopic(root, 'alert', where), JSON.stringify({ id: 'a-2', site: 'huyang', state: 'raised' }), { qos: 1 });
     // The marker: a good reading sent after them over the same connection.
     const good: Reading = { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: 3_000, metrics: { nh3: 9 } };

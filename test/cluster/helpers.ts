@@ -29,7 +29,9 @@ function track(name: string, child: ChildProcess): Proc {
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-30_000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-30_000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     name,
     child,
@@ -47,10 +49,27 @@ function track(name: string, child: ChildProcess): Proc {
 
 /** Writes passwd, acl and mosquitto.conf with the real CLI (npm run mosquitto-config). */
 export function generateMosquittoFiles(out: string, port: number): string {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'app/mosquitto-config.ts', '--out', out, '--port', String(port), '--host', '127.0.0.1', '--user', userInfo().username, '--no-persistence'], {
-    env: { ...process.env, MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD },
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'app/mosquitto-config.ts',
+      '--out',
+      out,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--user',
+      userInfo().username,
+      '--no-persistence',
+    ],
+    {
+      env: { ...process.env, MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD },
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`mosquitto-config failed (${result.status}): ${result.stderr}`);
   return result.stdout;
 }
@@ -73,7 +92,12 @@ export function spawnPart(name: string, part: string, env: Record<string, string
   return track(name, child);
 }
 
-export async function waitHealthy(proc: Proc, httpPort: number, accept: (h: { status: string; checks: Record<string, unknown> }) => boolean = () => true, timeoutMs = 90_000) {
+export async function waitHealthy(
+  proc: Proc,
+  httpPort: number,
+  accept: (h: { status: string; checks: Record<string, unknown> }) => boolean = () => true,
+  timeoutMs = 90_000,
+) {
   return waitFor(
     async () => {
       if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${proc.output().slice(-2000)}`);

@@ -42,10 +42,14 @@ async function runMosquitto(conf: string, port: number, as?: { uid: number; gid:
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited ${child.exitCode}: ${output}`);
-      return /running/.test(output) || undefined;
-    }, `mosquitto to start (output: ${output})`, 15_000);
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`mosquitto exited ${child.exitCode}: ${output}`);
+        return /running/.test(output) || undefined;
+      },
+      `mosquitto to start (output: ${output})`,
+      15_000,
+    );
     expect(await tryConnect(port, 'farm-service', SERVICE_PASSWORD)).toEqual({ connected: true });
     expect(await tryConnect(port, 'shed-1-env', 'dev-only-shed-1-env', 'shed-1-env')).toEqual({ connected: true });
     expect((await tryConnect(port, 'shed-1-env', 'wrong-secret')).connected).toBe(false);
@@ -71,7 +75,7 @@ describe('npm run mosquitto-config', () => {
     expect(fromUrl.stdout).toContain(`port from MQTT_URL (mqtt://127.0.0.1:${port})`);
   });
 
-  it('the README\'s mosq/ folder is ignored by git in the repository', () => {
+  it("the README's mosq/ folder is ignored by git in the repository", () => {
     const r = spawnSync('git', ['check-ignore', '-q', 'mosq/passwd']);
     expect(r.status, 'git check-ignore mosq/passwd').toBe(0);
   });
@@ -98,7 +102,7 @@ describe('npm run mosquitto-config', () => {
     expect(existsSync(join(out, 'data', 'mosquitto.db'))).toBe(true);
   });
 
-  it.runIf(!root)('as another user: the files stay that user\'s, and Mosquitto started by that user reads them', async () => {
+  it.runIf(!root)("as another user: the files stay that user's, and Mosquitto started by that user reads them", async () => {
     const out = join(openDir(), 'mosq');
     const port = await freePort();
     const r = generate(out, ['--port', String(port), '--host', '127.0.0.1']);

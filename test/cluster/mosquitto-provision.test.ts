@@ -18,7 +18,10 @@ describe('provisioning a device into the Mosquitto files', () => {
   const mq = () => join(dir, 'mosquitto');
 
   const provision = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'app/provision.ts', '--config', config(), ...args], { encoding: 'utf8', env: { ...process.env, MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD } });
+    spawnSync(process.execPath, ['--import', 'tsx', 'app/provision.ts', '--config', config(), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD },
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'farm-mq-provision-'));
@@ -41,7 +44,12 @@ describe('provisioning a device into the Mosquitto files', () => {
     expect(readFileSync(join(mq(), 'acl'), 'utf8')).toContain('topic write farm/huyang/shed-9/shed-9-env/telemetry');
 
     mosquitto.child.kill('SIGHUP');
-    const ok = await waitFor(async () => ((await tryConnect(mosquitto.port, 'shed-9-env', secret, 'shed-9-env')).connected ? true : undefined), 'Mosquitto to accept the new device', 10_000, 200);
+    const ok = await waitFor(
+      async () => ((await tryConnect(mosquitto.port, 'shed-9-env', secret, 'shed-9-env')).connected ? true : undefined),
+      'Mosquitto to accept the new device',
+      10_000,
+      200,
+    );
     expect(ok).toBe(true);
     expect((await tryConnect(mosquitto.port, 'shed-9-env', 'wrong-secret')).connected).toBe(false);
     // Its ACL lets it publish on its own telemetry topic.

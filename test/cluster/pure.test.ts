@@ -64,7 +64,10 @@ describe('Mosquitto files from the farm file', () => {
 
   it('writes Mosquitto 2 $7$ entries for the service user and every device with a plain secret, and lists the others', () => {
     const { text, skipped } = mosquittoPasswords(input);
-    const users = text.trim().split('\n').map((l) => l.split(':')[0]);
+    const users = text
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[0]);
     expect(users).toEqual(['farm-service', 'env-1', 'pipe-1-level']);
     expect(skipped).toEqual(['fan-1']);
     expect(text).toMatch(/^env-1:\$7\$101\$[A-Za-z0-9+/=]{16}\$[A-Za-z0-9+/=]{88}$/m);
@@ -74,7 +77,9 @@ describe('Mosquitto files from the farm file', () => {
   it('matches the hash mosquitto_passwd makes for a known salt (PBKDF2-SHA512, 101 rounds)', () => {
     // From `mosquitto_passwd -b pw alice secret1` (Mosquitto 2.0.11); salt and hash copied from its output.
     const salt = Buffer.from('/7BucxnFEzqPn7mC', 'base64');
-    expect(mosquittoPasswordEntry('alice', 'secret1', salt)).toBe('alice:$7$101$/7BucxnFEzqPn7mC$C/77tLdBN8mC10DQwj/Sw5hz3Or3c6OD17n/GIUeg8rkfEERVQFRzQdFKHx6WLLJtgHc6e0lBkfWzirFOesxHw==');
+    expect(mosquittoPasswordEntry('alice', 'secret1', salt)).toBe(
+      'alice:$7$101$/7BucxnFEzqPn7mC$C/77tLdBN8mC10DQwj/Sw5hz3Or3c6OD17n/GIUeg8rkfEERVQFRzQdFKHx6WLLJtgHc6e0lBkfWzirFOesxHw==',
+    );
   });
 
   it('confines each device to its own topics and gives the service user everything', () => {

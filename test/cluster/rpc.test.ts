@@ -30,7 +30,12 @@ describe('the rules API over MQTT request/response', () => {
   const stops: (() => void)[] = [];
 
   const serviceClient = async () => {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'farm-service', password: SERVICE_PASSWORD, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      username: 'farm-service',
+      password: SERVICE_PASSWORD,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     clients.push(client);
     return client;
   };
@@ -39,7 +44,13 @@ describe('the rules API over MQTT request/response', () => {
     port = await freePort();
     broker = await startBrokerPart({
       part: 'broker',
-      env: EnvSettings.parse({ MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD, MQTT_PORT: String(port), MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' }),
+      env: EnvSettings.parse({
+        MQTT_SERVICE_PASSWORD: SERVICE_PASSWORD,
+        MQTT_PORT: String(port),
+        MQTT_HOST: '127.0.0.1',
+        HTTP_HOST: '127.0.0.1',
+        HTTP_PORT: '0',
+      }),
       config: loadFarmConfig(DEMO_CONFIG),
       logger: silentLogger(),
       metrics: createMetrics(),
@@ -50,7 +61,14 @@ describe('the rules API over MQTT request/response', () => {
     const server = serveRules(await serviceClient(), root, 'rules-1', h.engine, silentLogger());
     await server.start();
     stops.push(() => server.stop());
-    const rpc = createRpcClient({ client: await serviceClient(), protocolVersion: 4, replyTopic: replyTopic(root, 'dash'), timeoutMs: 10_000, logger: silentLogger(), revive: reviveRulesError });
+    const rpc = createRpcClient({
+      client: await serviceClient(),
+      protocolVersion: 4,
+      replyTopic: replyTopic(root, 'dash'),
+      timeoutMs: 10_000,
+      logger: silentLogger(),
+      revive: reviveRulesError,
+    });
     await rpc.start();
     stops.push(() => rpc.stop());
     const members = { start: async () => {}, stop: () => {}, members: () => [{ instance: 'rules-1', sites: ['huyang', 'city'], startedAt: 0 }] };
@@ -80,7 +98,13 @@ describe('the rules API over MQTT request/response', () => {
   });
 
   it('refuses a request whose arguments do not fit the method, naming the argument; the engine is not called', async () => {
-    const raw = createRpcClient({ client: await serviceClient(), protocolVersion: 4, replyTopic: replyTopic(root, 'raw'), timeoutMs: 10_000, logger: silentLogger() });
+    const raw = createRpcClient({
+      client: await serviceClient(),
+      protocolVersion: 4,
+      replyTopic: replyTopic(root, 'raw'),
+      timeoutMs: 10_000,
+      logger: silentLogger(),
+    });
     await raw.start();
     stops.push(() => raw.stop());
     const before = h.commands().length;

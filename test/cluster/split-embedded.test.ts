@@ -44,7 +44,10 @@ describe('split topology on the embedded broker and the shared SQLite store', ()
     return proc;
   };
   const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`http://127.0.0.1:${http.dashboard}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+    const res = await fetch(`http://127.0.0.1:${http.dashboard}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -53,15 +56,31 @@ describe('split topology on the embedded broker and the shared SQLite store', ()
     hook = await webhookStandIn();
     const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as Record<string, unknown>;
     const animals = { ...(demo.animals as object), registerFile: resolve('config/demo-animals.csv') };
-    writeFileSync(join(dir, 'farm.yaml'), stringify({ ...demo, animals, channels: [{ id: 'duty-hook', type: 'webhook', url: `${hook.url}/duty` }], notifications: [{ match: { site: 'huyang' }, channels: ['duty-hook'] }] }));
+    writeFileSync(
+      join(dir, 'farm.yaml'),
+      stringify({
+        ...demo,
+        animals,
+        channels: [{ id: 'duty-hook', type: 'webhook', url: `${hook.url}/duty` }],
+        notifications: [{ match: { site: 'huyang' }, channels: ['duty-hook'] }],
+      }),
+    );
     mqttPort = await freePort();
     const broker = await start('broker', 'broker', { MQTT_PORT: String(mqttPort), MQTT_HOST: '127.0.0.1' });
     await waitHealthy(broker, http.broker);
     const parts = [await start('ingest', 'ingest'), await start('rules', 'rules'), await start('dashboard', 'dashboard')];
     await Promise.all(parts.map((p) => waitHealthy(p, http[p.name], (h) => p.name !== 'dashboard' || h.status === 'ok')));
-    const login = await fetch(`http://127.0.0.1:${http.dashboard}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'dev-only-operator' }) });
+    const login = await fetch(`http://127.0.0.1:${http.dashboard}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ops', password: 'dev-only-operator' }),
+    });
     token = ((await login.json()) as { token: string }).token;
-    const admin = await fetch(`http://127.0.0.1:${http.dashboard}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }) });
+    const admin = await fetch(`http://127.0.0.1:${http.dashboard}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }),
+    });
     adminToken = ((await admin.json()) as { token: string }).token;
   });
 
@@ -85,8 +104,15 @@ describe('split topology on the embedded broker and the shared SQLite store', ()
     const env = await connectDevice(mqttPort, 'shed-2-env', 'dev-only-shed-2-env');
     devices.push(env);
     const t0 = Date.now() - 30_000;
-    for (let i = 0; i < 20; i++) await env.publishAsync('farm/huyang/shed-2/shed-2-env/telemetry', JSON.stringify({ ts: t0 + i * 1000, metrics: { temperature: 15, humidity: 50, nh3: 5 } }), { qos: 1 });
-    await env.publishAsync('farm/huyang/shed-2/shed-2-env/telemetry', JSON.stringify({ metrics: { temperature: 15, humidity: 50, nh3: 5, h2s: 20 } }), { qos: 1 });
+    for (let i = 0; i < 20; i++)
+      await env.publishAsync(
+        'farm/huyang/shed-2/shed-2-env/telemetry',
+        JSON.stringify({ ts: t0 + i * 1000, metrics: { temperature: 15, humidity: 50, nh3: 5 } }),
+        { qos: 1 },
+      );
+    await env.publishAsync('farm/huyang/shed-2/shed-2-env/telemetry', JSON.stringify({ metrics: { temperature: 15, humidity: 50, nh3: 5, h2s: 20 } }), {
+      qos: 1,
+    });
 
     await waitFor(() => commands.find((c) => c.action === 'on' && c.reason === 'rule:shed-h2s'), 'the fan commanded by the rules process', 30_000);
     // Written by the ingest process, read by the dashboard process from the same SQLite file.
@@ -120,12 +146,18 @@ describe('split topology on the embedded broker and the shared SQLite store', ()
     }, 'the delivery recorded in the rules process');
     expect(deliveries[0]).toMatchObject({ channel: 'duty-hook', outcome: 'sent', id: expect.stringMatching(/^rules:/) });
 
-    const made = await api('/api/silences', { method: 'POST', body: JSON.stringify({ match: { site: 'huyang', zone: 'shed-2' }, forMinutes: 30, reason: 'cleaning shed 2' }) });
+    const made = await api('/api/silences', {
+      method: 'POST',
+      body: JSON.stringify({ match: { site: 'huyang', zone: 'shed-2' }, forMinutes: 30, reason: 'cleaning shed 2' }),
+    });
     expect(made.status).toBe(201);
     const silence = made.body.silence as { id: string };
     const { body: active } = await api('/api/alerts?state=active');
     expect((active.alerts as { id: string; silence?: { id: string } }[]).find((a) => a.id === alert.id)?.silence?.id).toBe(silence.id);
-    const ended = await fetch(`http://127.0.0.1:${http.dashboard}/api/silences/${silence.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    const ended = await fetch(`http://127.0.0.1:${http.dashboard}/api/silences/${silence.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(((await ended.json()) as { silence: unknown }).silence).toMatchObject({ endedBy: 'ops' });
 
     const tested = await api('/api/channels/duty-hook/test', { method: 'POST', body: '{}', headers: { authorization: `Bearer ${adminToken}` } });

@@ -47,7 +47,10 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     return c;
   };
   const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`http://127.0.0.1:${http.dashboard}${path}`, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...init.headers } });
+    const res = await fetch(`http://127.0.0.1:${http.dashboard}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...init.headers },
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const count = async (field: string, deviceId: string) => {
@@ -70,7 +73,11 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     // Healthy = connected, and every site owned by exactly one rules process.
     await waitHealthy(dashboard, http.dashboard, (h) => h.status === 'ok');
     console.log(`split topology up in ${Date.now() - t0} ms (influxd and mosquitto before that)`);
-    const login = await fetch(`http://127.0.0.1:${http.dashboard}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'dev-only-operator' }) });
+    const login = await fetch(`http://127.0.0.1:${http.dashboard}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ops', password: 'dev-only-operator' }),
+    });
     token = ((await login.json()) as { token: string }).token;
   });
 
@@ -90,11 +97,24 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     const N = 150;
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < N; i++) {
-      sends.push(shed.publishAsync('farm/huyang/shed-2/shed-2-env/telemetry', JSON.stringify({ ts: t0 + i * 10, metrics: { temperature: 15, humidity: 50, nh3: 5 } }), { qos: 1 }));
-      sends.push(pipe.publishAsync('farm/xihu-drain/pipe-02/pipe-02-level/telemetry', JSON.stringify({ ts: t0 + i * 10, metrics: { fill: 10, water_level: 0.1 } }), { qos: 1 }));
+      sends.push(
+        shed.publishAsync('farm/huyang/shed-2/shed-2-env/telemetry', JSON.stringify({ ts: t0 + i * 10, metrics: { temperature: 15, humidity: 50, nh3: 5 } }), {
+          qos: 1,
+        }),
+      );
+      sends.push(
+        pipe.publishAsync('farm/xihu-drain/pipe-02/pipe-02-level/telemetry', JSON.stringify({ ts: t0 + i * 10, metrics: { fill: 10, water_level: 0.1 } }), {
+          qos: 1,
+        }),
+      );
     }
     await Promise.all(sends);
-    await waitFor(async () => ((await count('temperature', 'shed-2-env')) === N && (await count('fill', 'pipe-02-level')) === N) || undefined, `${N} + ${N} readings in InfluxDB`, 45_000, 250);
+    await waitFor(
+      async () => ((await count('temperature', 'shed-2-env')) === N && (await count('fill', 'pipe-02-level')) === N) || undefined,
+      `${N} + ${N} readings in InfluxDB`,
+      45_000,
+      250,
+    );
 
     const accepted = await waitFor(async () => {
       const a = metricValue(await metricsOf(http['ingest-1']), 'farm_readings_accepted_total') ?? 0;
@@ -127,7 +147,9 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     expect(joined).toMatchObject({ ok: true });
 
     const env = await device('shed-1-env');
-    await env.publishAsync('farm/huyang/shed-1/shed-1-env/telemetry', JSON.stringify({ metrics: { temperature: 15, humidity: 50, nh3: 5, h2s: 15 } }), { qos: 1 });
+    await env.publishAsync('farm/huyang/shed-1/shed-1-env/telemetry', JSON.stringify({ metrics: { temperature: 15, humidity: 50, nh3: 5, h2s: 15 } }), {
+      qos: 1,
+    });
 
     await waitFor(() => commands.find((c) => c.action === 'on' && c.reason === 'rule:shed-h2s'), 'the fan to be commanded on by rule shed-h2s', 30_000);
     await waitFor(() => live.readings.find((r) => r.device === 'shed-1-env' && r.metrics.h2s === 15), 'the reading on the dashboard socket', 30_000);
@@ -138,7 +160,11 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     const pipe = await device('pipe-01-level');
     // Pipe 01 (storm, DN800, invert 2.5 m deep) surcharged to 1.6 m: within 1 m of the street, red.
     await pipe.publishAsync('farm/xihu-drain/pipe-01/pipe-01-level/telemetry', JSON.stringify({ metrics: { fill: 100, water_level: 1.6 } }), { qos: 1 });
-    await waitFor(() => live.alerts.find((a) => a.rule === 'storm-pipe-level' && a.level === 'red'), 'the red pipe-level alert on the dashboard socket', 30_000);
+    await waitFor(
+      () => live.alerts.find((a) => a.rule === 'storm-pipe-level' && a.level === 'red'),
+      'the red pipe-level alert on the dashboard socket',
+      30_000,
+    );
 
     // The REST API answers from both rules processes (MQTT request/response) ...
     const alerts = await waitFor(async () => {
@@ -170,7 +196,12 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
   it('a reading sent twice is stored, evaluated and shown once, whichever ingest process each copy lands on', async () => {
     const gauge = await device('rain-3-gauge');
     const sum = async (name: string, metric: string) => metricValue(await metricsOf(http[name]), metric) ?? 0;
-    const before = { dups: (await sum('ingest-1', 'farm_readings_duplicate_total')) + (await sum('ingest-2', 'farm_readings_duplicate_total')) + (await sum('rules-drain', 'farm_readings_duplicate_total')) };
+    const before = {
+      dups:
+        (await sum('ingest-1', 'farm_readings_duplicate_total')) +
+        (await sum('ingest-2', 'farm_readings_duplicate_total')) +
+        (await sum('rules-drain', 'farm_readings_duplicate_total')),
+    };
     const shown: Reading[] = [];
     socket!.on('reading', (batch: Reading[]) => shown.push(...batch.filter((r) => r.device === 'rain-3-gauge')));
     const t0 = Date.now() - 30 * 60_000;
@@ -181,10 +212,18 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
       await gauge.publishAsync('farm/xihu-drain/rain-3/rain-3-gauge/telemetry', payload, { qos: 1 });
       await gauge.publishAsync('farm/xihu-drain/rain-3/rain-3-gauge/telemetry', payload, { qos: 1 });
     }
-    const counted = await waitFor(async () => {
-      const d = { i1: await sum('ingest-1', 'farm_readings_duplicate_total'), i2: await sum('ingest-2', 'farm_readings_duplicate_total'), rules: await sum('rules-drain', 'farm_readings_duplicate_total') };
-      return d.i1 + d.i2 + d.rules - before.dups === 4 ? d : undefined;
-    }, 'four duplicates counted where they were stopped (an ingest process, or the rules process owning the site)', 30_000);
+    const counted = await waitFor(
+      async () => {
+        const d = {
+          i1: await sum('ingest-1', 'farm_readings_duplicate_total'),
+          i2: await sum('ingest-2', 'farm_readings_duplicate_total'),
+          rules: await sum('rules-drain', 'farm_readings_duplicate_total'),
+        };
+        return d.i1 + d.i2 + d.rules - before.dups === 4 ? d : undefined;
+      },
+      'four duplicates counted where they were stopped (an ingest process, or the rules process owning the site)',
+      30_000,
+    );
     console.log('duplicates stopped at', counted);
     await gauge.publishAsync('farm/xihu-drain/rain-3/rain-3-gauge/telemetry', JSON.stringify({ ts: t0 + 10 * 60_000, metrics: { rain_mm: 0 } }), { qos: 1 });
     await waitFor(() => shown.find((r) => r.ts === t0 + 10 * 60_000), 'the marker reading on the dashboard socket', 30_000);
@@ -218,7 +257,11 @@ describe('split topology on Mosquitto: ingest x2, rules by site, dashboard as se
     const drainRules = procs.find((p) => p.name === 'rules-drain')!;
     await drainRules.stop();
     expect(drainRules.child.exitCode).toBe(0);
-    const health = await waitHealthy(procs.find((p) => p.name === 'dashboard')!, http.dashboard, (h) => h.status === 'degraded');
+    const health = await waitHealthy(
+      procs.find((p) => p.name === 'dashboard')!,
+      http.dashboard,
+      (h) => h.status === 'degraded',
+    );
     expect(health.checks.rules).toMatchObject({ unowned: ['xihu-drain'] });
     const gone = await api('/api/actuators/sump-1-pump/command', { method: 'POST', body: JSON.stringify({ action: 'on' }) });
     expect(gone.status).toBe(503);

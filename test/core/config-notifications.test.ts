@@ -58,7 +58,12 @@ notifications:
   - channels: [drain-group]`),
     );
     expect(cfg.channels.map((c) => c.type)).toEqual(['webhook', 'dingtalk', 'wecom', 'email']);
-    expect(cfg.notifications[0]).toEqual({ match: { site: ['huyang'], severity: ['warning', 'critical'] }, channels: ['shed-group'], repeat: 1_800_000, escalate: { after: 900_000, channels: ['duty-phone', 'duty-mail'] } });
+    expect(cfg.notifications[0]).toEqual({
+      match: { site: ['huyang'], severity: ['warning', 'critical'] },
+      channels: ['shed-group'],
+      repeat: 1_800_000,
+      escalate: { after: 900_000, channels: ['duty-phone', 'duty-mail'] },
+    });
     expect(cfg.notifications[1].match).toEqual({});
   });
 
@@ -114,7 +119,11 @@ describe('environment for notifications', () => {
     const { loadEnvSettings } = await import('../../core/config/load.js');
     const cfg = parseFarmConfig(farm(`channels:\n  - { id: duty-mail, type: email, to: ["duty@example.org"] }`));
     expect(() => notificationsOptions(loadEnvSettings({}), cfg)).toThrow(/SMTP_URL: the email channel duty-mail needs a mail server: set SMTP_URL/);
-    expect(notificationsOptions(loadEnvSettings({ SMTP_URL: 'smtp://u:p@mail.example.org:587', PUBLIC_URL: 'https://farm.example.org' }), cfg)).toMatchObject({ smtpUrl: 'smtp://u:p@mail.example.org:587', publicUrl: 'https://farm.example.org', group: { waitMs: 10_000, intervalMs: 60_000 } });
+    expect(notificationsOptions(loadEnvSettings({ SMTP_URL: 'smtp://u:p@mail.example.org:587', PUBLIC_URL: 'https://farm.example.org' }), cfg)).toMatchObject({
+      smtpUrl: 'smtp://u:p@mail.example.org:587',
+      publicUrl: 'https://farm.example.org',
+      group: { waitMs: 10_000, intervalMs: 60_000 },
+    });
     expect(() => loadEnvSettings({ PUBLIC_URL: 'farm.example.org' })).toThrow(/PUBLIC_URL/);
     // The message names the value given (its user and password left out) and what it takes.
     expect(() => loadEnvSettings({ SMTP_URL: 'http://mail.example.org' })).toThrow(/SMTP_URL="http:\/\/mail\.example\.org": expected smtp:/);

@@ -19,7 +19,9 @@ describe('site time zone in the farm file', () => {
       }
     })();
     expect(err).toBeInstanceOf(ConfigError);
-    expect(err!.problems).toEqual([{ path: 'sites[0].timezone', message: '"Beijing" is not an IANA time zone: use a name like Asia/Shanghai, Europe/Berlin or UTC' }]);
+    expect(err!.problems).toEqual([
+      { path: 'sites[0].timezone', message: '"Beijing" is not an IANA time zone: use a name like Asia/Shanghai, Europe/Berlin or UTC' },
+    ]);
   });
 
   it('runs every site of the demo farm in Asia/Shanghai', () => {

@@ -28,7 +28,10 @@ beforeEach(() => vi.clearAllMocks());
 /** The calls in order: what was opened (by path), fsynced (by the path its fd was opened for, fds being reused) and renamed. */
 function journal(): string[] {
   const events = [
-    ...opened.mock.calls.map(([path], i) => ({ order: opened.mock.invocationCallOrder[i], open: { fd: opened.mock.results[i].value as number, path: String(path) } })),
+    ...opened.mock.calls.map(([path], i) => ({
+      order: opened.mock.invocationCallOrder[i],
+      open: { fd: opened.mock.results[i].value as number, path: String(path) },
+    })),
     ...synced.mock.calls.map(([fd], i) => ({ order: synced.mock.invocationCallOrder[i], fsync: fd })),
     ...renamed.mock.calls.map(([from, to], i) => ({ order: renamed.mock.invocationCallOrder[i], rename: `${String(from)} -> ${String(to)}` })),
   ].sort((a, b) => a.order - b.order);

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
  * Node version runs code its authors do not support (cookie@2 and content-disposition@3 wanted Node 22).
  */
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } };
-const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { engines?: { node?: string } | string[]; optional?: boolean }> };
+const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+  packages: Record<string, { engines?: { node?: string } | string[]; optional?: boolean }>;
+};
 
 describe('declared Node.js versions', () => {
   const oldest = semver.minVersion(pkg.engines.node)!;

@@ -43,7 +43,11 @@ beforeAll(async () => {
   browser = await launchChromium();
   svc = await startTestService({ config });
   base = `http://127.0.0.1:${svc.httpPort}`;
-  const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }) });
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }),
+  });
   token = ((await login.json()) as { token: string }).token;
   gate = await connectDevice(svc.mqttPort, GATE.id, GATE.secret);
   page = await logIn(browser, base, 'ops', 'dev-only-operator');
@@ -84,7 +88,7 @@ describe('ear tags through the whole service', () => {
     expect((await shedHead()).headCount).toBe(316);
   });
 
-  it('rejects malformed reads with the readings\' reasons, and disconnects a reader publishing anything but its tags', async () => {
+  it("rejects malformed reads with the readings' reasons, and disconnects a reader publishing anything but its tags", async () => {
     await publish('{"tags": [');
     await publish({ tags: ['12345'], direction: 'in' });
     await publish({ tags: [shed1[10]] }); // a gate reader must say in or out
@@ -121,9 +125,15 @@ describe('ear tags through the whole service', () => {
     await seeText(page, 'animal-tag', tag);
     await page.getByTestId('animal-moves').locator('li').nth(1).waitFor();
     // Times at the farm (Asia/Shanghai) whatever the reader's own clock, each saying its zone.
-    expect(await page.getByTestId('animal-moves').locator('li').allTextContents()).toEqual([expect.stringMatching(/UTC\+8 out of Shed 1/), expect.stringMatching(/UTC\+8 into Shed 1/)]);
+    expect(await page.getByTestId('animal-moves').locator('li').allTextContents()).toEqual([
+      expect.stringMatching(/UTC\+8 out of Shed 1/),
+      expect.stringMatching(/UTC\+8 into Shed 1/),
+    ]);
     expect(await page.getByTestId('animal-reads').locator('tbody tr').count()).toBe(2);
-    expect(await page.getByTestId('animal-reads').locator('tbody tr td:first-child').allTextContents()).toEqual([expect.stringMatching(/ UTC\+8$/), expect.stringMatching(/ UTC\+8$/)]);
+    expect(await page.getByTestId('animal-reads').locator('tbody tr td:first-child').allTextContents()).toEqual([
+      expect.stringMatching(/ UTC\+8$/),
+      expect.stringMatching(/ UTC\+8$/),
+    ]);
     await expect(page.getByTestId('animal-facts').textContent()).resolves.toMatch(/UTC\+8 · /);
     await shot(page, 'animals-timeline-en');
 

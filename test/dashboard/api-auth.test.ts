@@ -12,7 +12,8 @@ afterEach(async () => {
   for (const t of open.splice(0)) await t.close();
 });
 
-const login = (t: TestDashboard, username: string, password: string) => t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username, password } });
+const login = (t: TestDashboard, username: string, password: string) =>
+  t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username, password } });
 
 describe('logging in and out', () => {
   it('a user with the right password gets a bearer token and an httpOnly, same-site session cookie', async () => {
@@ -52,7 +53,10 @@ describe('logging in and out', () => {
   });
 
   it('a user whose password is stored as a scrypt hash can log in', async () => {
-    const t = await dashboard({}, { config: testFarmConfig({ users: [{ name: 'hashed', role: 'admin', passwordHash: await hashSecret('correct horse battery') }] }) });
+    const t = await dashboard(
+      {},
+      { config: testFarmConfig({ users: [{ name: 'hashed', role: 'admin', passwordHash: await hashSecret('correct horse battery') }] }) },
+    );
     expect((await login(t, 'hashed', 'correct horse battery')).statusCode).toBe(200);
     expect((await login(t, 'hashed', 'wrong horse battery')).statusCode).toBe(401);
   });
@@ -91,7 +95,11 @@ describe('logging in and out', () => {
 
 describe('what is reachable without a login', () => {
   it('health answers 200 when ok or degraded and 503 when down, without a login', async () => {
-    for (const [status, code] of [['ok', 200], ['degraded', 200], ['down', 503]] as const) {
+    for (const [status, code] of [
+      ['ok', 200],
+      ['degraded', 200],
+      ['down', 503],
+    ] as const) {
       const t = await dashboard({}, { health: async () => ({ status, checks: { store: status } }) });
       const res = await t.dashboard.app.inject({ url: '/health' });
       expect(res.statusCode).toBe(code);

@@ -30,22 +30,41 @@ const CASES: RouteCase[] = [
       expect(j.sites.map((s: any) => s.id)).toEqual(['huyang', 'city']);
       const env = j.sites[0].zones[0].devices[0];
       expect(env).toMatchObject({ id: 'shed-1-env', status: 'online', latest: { nh3: { value: expect.any(Number) } } });
-      expect(j.sites[1].zones[0].fillLevels).toEqual([{ name: 'yellow', above: 50 }, { name: 'orange', above: 70 }, { name: 'red', above: 85 }]);
+      expect(j.sites[1].zones[0].fillLevels).toEqual([
+        { name: 'yellow', above: 50 },
+        { name: 'orange', above: 70 },
+        { name: 'red', above: 85 },
+      ]);
     },
   },
-  { method: 'GET', url: '/api/sites/city', role: 'viewer', invalid: { url: '/api/sites/NOT_AN_ID', path: 'params.site' }, check: (j) => expect(j.zones).toHaveLength(3) },
+  {
+    method: 'GET',
+    url: '/api/sites/city',
+    role: 'viewer',
+    invalid: { url: '/api/sites/NOT_AN_ID', path: 'params.site' },
+    check: (j) => expect(j.zones).toHaveLength(3),
+  },
   {
     method: 'GET',
     url: '/api/sites/city/drainage',
     role: 'viewer',
     invalid: { url: '/api/sites/Bad!/drainage', path: 'params.site' },
     check: (j) => {
-      expect(j.pipes.map((p: any) => [p.device, p.level])).toEqual([['pipe-a-level', 'yellow'], ['pipe-b-level', 'blue']]);
+      expect(j.pipes.map((p: any) => [p.device, p.level])).toEqual([
+        ['pipe-a-level', 'yellow'],
+        ['pipe-b-level', 'blue'],
+      ]);
       expect(j.gauges[0]).toMatchObject({ device: 'rain-1-gauge', rain1hMm: 0, rain24hMm: 0 });
       expect(j.highWater.map((p: any) => p.device)).toEqual(['pipe-a-level']);
     },
   },
-  { method: 'GET', url: '/api/latest?site=city', role: 'viewer', invalid: { url: '/api/latest?colour=red', path: 'querystring' }, check: (j) => expect(j.values.every((v: any) => v.site === 'city')).toBe(true) },
+  {
+    method: 'GET',
+    url: '/api/latest?site=city',
+    role: 'viewer',
+    invalid: { url: '/api/latest?colour=red', path: 'querystring' },
+    check: (j) => expect(j.values.every((v: any) => v.site === 'city')).toBe(true),
+  },
   {
     method: 'GET',
     url: '/api/readings?device=shed-1-env&metric=nh3&from=-24h&every=1h',
@@ -62,7 +81,13 @@ const CASES: RouteCase[] = [
       expect(whole.mean).toBeLessThanOrEqual(whole.max);
     },
   },
-  { method: 'GET', url: '/api/alerts?state=active', role: 'viewer', invalid: { url: '/api/alerts?state=open', path: 'querystring.state' }, check: (j) => expect(j.alerts[0].severity).toBe('critical') },
+  {
+    method: 'GET',
+    url: '/api/alerts?state=active',
+    role: 'viewer',
+    invalid: { url: '/api/alerts?state=open', path: 'querystring.state' },
+    check: (j) => expect(j.alerts[0].severity).toBe('critical'),
+  },
   { method: 'POST', url: '/api/alerts/ALERT/ack', role: 'operator', check: (j) => expect(j.alert).toMatchObject({ state: 'acknowledged', by: 'otto' }) },
   { method: 'GET', url: '/api/actuators', role: 'viewer', check: (j) => expect(j.actuators.map((a: any) => a.device)).toContain('shed-1-fan') },
   {
@@ -85,7 +110,13 @@ const CASES: RouteCase[] = [
     invalid: { body: { mode: 'sometimes' }, path: 'body.mode' },
     check: (j) => expect(j.actuator).toMatchObject({ device: 'shed-1-spray', mode: 'manual', manualUntil: expect.any(Number) }),
   },
-  { method: 'GET', url: '/api/commands?device=shed-1-fan', role: 'viewer', invalid: { url: '/api/commands?limit=0', path: 'querystring.limit' }, check: (j) => expect(j.commands).toEqual([]) },
+  {
+    method: 'GET',
+    url: '/api/commands?device=shed-1-fan',
+    role: 'viewer',
+    invalid: { url: '/api/commands?limit=0', path: 'querystring.limit' },
+    check: (j) => expect(j.commands).toEqual([]),
+  },
   { method: 'GET', url: '/api/rules', role: 'viewer', check: (j) => expect(j.rules.map((r: any) => r.id)).toEqual(['shed-ammonia', 'pipe-fill']) },
   {
     method: 'PUT',
@@ -108,7 +139,12 @@ const CASES: RouteCase[] = [
     method: 'GET',
     url: '/api/users',
     role: 'admin',
-    check: (j) => expect(j.users).toEqual([{ name: 'ada', role: 'admin', source: 'farm-file' }, { name: 'otto', role: 'operator', source: 'farm-file' }, { name: 'vera', role: 'viewer', source: 'farm-file' }]),
+    check: (j) =>
+      expect(j.users).toEqual([
+        { name: 'ada', role: 'admin', source: 'farm-file' },
+        { name: 'otto', role: 'operator', source: 'farm-file' },
+        { name: 'vera', role: 'viewer', source: 'farm-file' },
+      ]),
   },
   {
     method: 'POST',
@@ -118,12 +154,22 @@ const CASES: RouteCase[] = [
     invalid: { body: { site: 'huyang', zone: 'field-1', expiresInDays: 0 }, path: 'body.expiresInDays' },
     status: 201,
     check: async (j, t) => {
-      expect(j).toMatchObject({ id: expect.any(String), token: expect.any(String), url: expect.stringMatching(/\/share\/[\w-]{40,}$/), share: { site: 'huyang', zone: 'field-1', metrics: ['soil_moisture'], state: 'active', createdBy: 'otto' } });
+      expect(j).toMatchObject({
+        id: expect.any(String),
+        token: expect.any(String),
+        url: expect.stringMatching(/\/share\/[\w-]{40,}$/),
+        share: { site: 'huyang', zone: 'field-1', metrics: ['soil_moisture'], state: 'active', createdBy: 'otto' },
+      });
       const shared = await t.dashboard.app.inject({ url: `/api/share/${j.token}` });
       expect(shared.json()).toMatchObject({ zone: { id: 'field-1', name: 'North field' }, values: [{ metric: 'soil_moisture', value: 31 }] });
     },
   },
-  { method: 'GET', url: '/api/shares', role: 'operator', check: (j) => expect(j.shares).toEqual([expect.objectContaining({ id: expect.any(String), site: 'huyang', zone: 'shed-1', state: 'active' })]) },
+  {
+    method: 'GET',
+    url: '/api/shares',
+    role: 'operator',
+    check: (j) => expect(j.shares).toEqual([expect.objectContaining({ id: expect.any(String), site: 'huyang', zone: 'shed-1', state: 'active' })]),
+  },
   {
     method: 'DELETE',
     url: '/api/shares/SHARE',
@@ -139,12 +185,21 @@ const CASES: RouteCase[] = [
     invalid: { body: { name: '' }, path: 'body.name' },
     status: 201,
     check: async (j, t) => {
-      expect(j).toMatchObject({ token: expect.any(String), url: expect.stringMatching(/\/display\/[\w-]{40,}$/), display: { name: 'control room wall', sites: ['city'], state: 'active' } });
+      expect(j).toMatchObject({
+        token: expect.any(String),
+        url: expect.stringMatching(/\/display\/[\w-]{40,}$/),
+        display: { name: 'control room wall', sites: ['city'], state: 'active' },
+      });
       const me = await t.dashboard.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${j.token}` } });
       expect(me.json()).toEqual({ user: 'control room wall', role: 'viewer', kind: 'display', sites: ['city'] });
     },
   },
-  { method: 'GET', url: '/api/displays', role: 'admin', check: (j) => expect(j.displays).toEqual([expect.objectContaining({ name: 'hall screen', state: 'active' })]) },
+  {
+    method: 'GET',
+    url: '/api/displays',
+    role: 'admin',
+    check: (j) => expect(j.displays).toEqual([expect.objectContaining({ name: 'hall screen', state: 'active' })]),
+  },
   {
     method: 'DELETE',
     url: '/api/displays/DISPLAY',
@@ -203,7 +258,10 @@ const CASES: RouteCase[] = [
     check: (j) => {
       expect(j.animal).toMatchObject({ tag: TAGS.lamb, location: 'out' });
       expect(j.reads.map((r: any) => r.direction)).toEqual(['out', 'in']);
-      expect(j.moves.map((m: any) => [m.direction, m.zone])).toEqual([['out', 'shed-1'], ['in', 'shed-1']]);
+      expect(j.moves.map((m: any) => [m.direction, m.zone])).toEqual([
+        ['out', 'shed-1'],
+        ['in', 'shed-1'],
+      ]);
     },
   },
   {
@@ -213,7 +271,13 @@ const CASES: RouteCase[] = [
     body: `tag,group,born,sex,zone\n982000000000010,ewes,2025-02-01,f,shed-1\n${TAGS.ewe},old-ewes,2025-03-02,f,shed-1\n12345,ewes,,f,shed-1\n`,
     invalid: { body: 'id,flock\n1,a\n', path: 'body' },
     check: async (j, t) => {
-      expect(j).toEqual({ lines: 3, added: 1, updated: 1, unchanged: 0, rejected: [{ line: 4, reason: expect.stringContaining('FDX-B'), text: '12345,ewes,,f,shed-1' }] });
+      expect(j).toEqual({
+        lines: 3,
+        added: 1,
+        updated: 1,
+        unchanged: 0,
+        rejected: [{ line: 4, reason: expect.stringContaining('FDX-B'), text: '12345,ewes,,f,shed-1' }],
+      });
       const res = await t.dashboard.app.inject({ url: '/api/animals?group=old-ewes', headers: await t.auth('viewer') });
       expect(res.json().animals.map((a: any) => a.tag)).toEqual([TAGS.ewe]);
     },
@@ -233,7 +297,14 @@ const CASES: RouteCase[] = [
       expect(alerts.find((a: any) => a.zone === 'pipe-a').silence).toMatchObject({ id: j.silence.id, reason: 'dredging pipe A' });
       // In the audit log, with who, where and what.
       const audit = (await t.dashboard.app.inject({ url: '/api/audit?action=silence.create', headers: await t.auth('admin') })).json();
-      expect(audit.entries[0]).toMatchObject({ actor: 'otto', action: 'silence.create', site: 'city', target: j.silence.id, outcome: 'ok', detail: { reason: 'dredging pipe A' } });
+      expect(audit.entries[0]).toMatchObject({
+        actor: 'otto',
+        action: 'silence.create',
+        site: 'city',
+        target: j.silence.id,
+        outcome: 'ok',
+        detail: { reason: 'dredging pipe A' },
+      });
     },
   },
   {
@@ -277,7 +348,13 @@ const CASES: RouteCase[] = [
     role: 'admin',
     invalid: { url: '/api/channels/Not_An_Id!/test', path: 'params.id' },
     check: async (j, t) => {
-      expect(j.delivery).toMatchObject({ channel: 'duty-hook', kind: 'test', attempts: 1, outcome: 'retrying', error: expect.stringMatching(/could not reach the receiver/) });
+      expect(j.delivery).toMatchObject({
+        channel: 'duty-hook',
+        kind: 'test',
+        attempts: 1,
+        outcome: 'retrying',
+        error: expect.stringMatching(/could not reach the receiver/),
+      });
       const audit = (await t.dashboard.app.inject({ url: '/api/audit?action=channel.test', headers: await t.auth('admin') })).json();
       expect(audit.entries[0]).toMatchObject({ actor: 'ada', action: 'channel.test', target: 'duty-hook', outcome: 'ok', detail: { outcome: 'retrying' } });
     },
@@ -309,9 +386,19 @@ async function fresh(): Promise<TestDashboard> {
     { tag: TAGS.lamb, ts: now - 600_000, direction: 'out' },
     { tag: TAGS.stray, ts: now - 500_000, direction: 'in' },
   ]);
-  d.ingest.addReject({ reason: 'out_of_range', detail: 'nh3 900 is outside 0..500', topic: 'farm/huyang/shed-1/shed-1-env/telemetry', device: 'shed-1-env', ts: Date.now() });
-  const { share } = await d.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'shed-1' }, headers: await d.auth('operator') }).then((r) => r.json());
-  const { display } = await d.dashboard.app.inject({ method: 'POST', url: '/api/displays', payload: { name: 'hall screen' }, headers: await d.auth('admin') }).then((r) => r.json());
+  d.ingest.addReject({
+    reason: 'out_of_range',
+    detail: 'nh3 900 is outside 0..500',
+    topic: 'farm/huyang/shed-1/shed-1-env/telemetry',
+    device: 'shed-1-env',
+    ts: Date.now(),
+  });
+  const { share } = await d.dashboard.app
+    .inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'shed-1' }, headers: await d.auth('operator') })
+    .then((r) => r.json());
+  const { display } = await d.dashboard.app
+    .inject({ method: 'POST', url: '/api/displays', payload: { name: 'hall screen' }, headers: await d.auth('admin') })
+    .then((r) => r.json());
   const silence = await d.notifications.addSilence({ match: { rule: 'no-such-rule' }, endsAt: Date.now() + 3_600_000, reason: 'test' }, 'otto');
   fixtures.set(d, { share: share.id, display: display.id, silence: silence.id });
   return d;
@@ -355,7 +442,19 @@ describe('every API route', () => {
   });
 
   it('needs a login, except /health, /metrics, the page and POST /api/login', async () => {
-    const publicRoutes = new Set(['GET /health', 'GET /metrics', 'POST /api/login', 'GET /', 'GET /app.js', 'GET /app.css', 'GET /share/:token', 'GET /share.js', 'GET /share.css', 'GET /api/share/:token', 'GET /display/:token']);
+    const publicRoutes = new Set([
+      'GET /health',
+      'GET /metrics',
+      'POST /api/login',
+      'GET /',
+      'GET /app.js',
+      'GET /app.css',
+      'GET /share/:token',
+      'GET /share.js',
+      'GET /share.css',
+      'GET /api/share/:token',
+      'GET /display/:token',
+    ]);
     for (const r of routes) {
       for (const method of [r.method].flat()) {
         if (method === 'HEAD') continue;
@@ -380,7 +479,12 @@ describe('every API route', () => {
       if (below)
         it(`answers 403 to a ${below}`, async () => {
           const p = payload(c.body);
-          const res = await t.dashboard.app.inject({ method: c.method, url: urlFor(c, t), payload: p.payload, headers: { ...p.headers, ...(await t.auth(below)) } });
+          const res = await t.dashboard.app.inject({
+            method: c.method,
+            url: urlFor(c, t),
+            payload: p.payload,
+            headers: { ...p.headers, ...(await t.auth(below)) },
+          });
           expect(res.statusCode).toBe(403);
           expect(res.json().message).toMatch(new RegExp(`needs the ${c.role} role`));
         });
@@ -388,17 +492,32 @@ describe('every API route', () => {
       if (c.invalid)
         it(`answers 400 naming ${c.invalid.path} for bad input`, async () => {
           const p = payload(c.invalid!.body ?? c.body);
-          const res = await t.dashboard.app.inject({ method: c.method, url: c.invalid!.url ?? urlFor(c, t), payload: p.payload, headers: { ...p.headers, ...(await t.auth('admin')) } });
+          const res = await t.dashboard.app.inject({
+            method: c.method,
+            url: c.invalid!.url ?? urlFor(c, t),
+            payload: p.payload,
+            headers: { ...p.headers, ...(await t.auth('admin')) },
+          });
           expect(res.statusCode).toBe(400);
           expect(['VALIDATION', 'RULES_INVALID']).toContain(res.json().error);
-          expect(res.json().problems.map((p: { path: string }) => p.path).join(' ')).toContain(c.invalid!.path);
+          expect(
+            res
+              .json()
+              .problems.map((p: { path: string }) => p.path)
+              .join(' '),
+          ).toContain(c.invalid!.path);
         });
 
       it(`does its job for a ${c.role}`, async () => {
         const d = await fresh();
         try {
           const p = payload(c.body);
-          const res = await d.dashboard.app.inject({ method: c.method, url: urlFor(c, d), payload: p.payload, headers: { ...p.headers, ...(await d.auth(c.role)) } });
+          const res = await d.dashboard.app.inject({
+            method: c.method,
+            url: urlFor(c, d),
+            payload: p.payload,
+            headers: { ...p.headers, ...(await d.auth(c.role)) },
+          });
           expect(res.statusCode, res.body).toBe(c.status ?? 200);
           await c.check?.(res.json(), d);
         } finally {
@@ -438,7 +557,12 @@ describe('answers that say what to do', () => {
   });
 
   it('commanding a sensor is a 409 saying only actuators take commands', async () => {
-    const res = await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-env/command', payload: { action: 'on' }, headers: await t.auth('operator') });
+    const res = await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/actuators/shed-1-env/command',
+      payload: { action: 'on' },
+      headers: await t.auth('operator'),
+    });
     expect(res.statusCode).toBe(409);
     expect(res.json()).toMatchObject({ error: 'NOT_ACTUATOR', message: expect.stringMatching(/only actuators/) });
   });
@@ -467,7 +591,17 @@ describe('OpenAPI document', () => {
     const h = await t.auth('viewer');
     const doc = (await t.dashboard.app.inject({ url: '/api/docs/json', headers: h })).json();
     expect(doc.openapi).toBe('3.0.3');
-    for (const path of ['/api/login', '/api/sites', '/api/readings', '/api/alerts/{id}/ack', '/api/actuators/{id}/command', '/api/rules', '/api/rules/dry-run', '/api/rejects', '/health'])
+    for (const path of [
+      '/api/login',
+      '/api/sites',
+      '/api/readings',
+      '/api/alerts/{id}/ack',
+      '/api/actuators/{id}/command',
+      '/api/rules',
+      '/api/rules/dry-run',
+      '/api/rejects',
+      '/health',
+    ])
       expect(Object.keys(doc.paths), path).toContain(path);
     const readings = doc.paths['/api/readings'].get;
     expect(readings.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['metric', 'from', 'to', 'every', 'device']));

@@ -42,12 +42,32 @@ describe('the audit log', () => {
   it('has an entry for each change a person makes: who, when, from where, what, and the outcome', async () => {
     const t = await dashboard();
     const started = Date.now();
-    const inject = async (role: 'viewer' | 'operator' | 'admin', method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, remoteAddress = '192.168.1.20') =>
-      t.dashboard.app.inject({ method, url, payload: payload as object, headers: await t.auth(role), remoteAddress });
+    const inject = async (
+      role: 'viewer' | 'operator' | 'admin',
+      method: 'POST' | 'PUT' | 'DELETE',
+      url: string,
+      payload?: unknown,
+      remoteAddress = '192.168.1.20',
+    ) => t.dashboard.app.inject({ method, url, payload: payload as object, headers: await t.auth(role), remoteAddress });
     // Logins: a good one, a wrong password, a name nobody has (never stored as typed), from a shed PC.
-    await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'otto', password: PASSWORDS.operator }, remoteAddress: '192.168.1.20' });
-    await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'otto', password: 'wrong-password' }, remoteAddress: '192.168.1.21' });
-    await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'my-secret-password', password: 'x' }, remoteAddress: '192.168.1.21' });
+    await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'otto', password: PASSWORDS.operator },
+      remoteAddress: '192.168.1.20',
+    });
+    await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'otto', password: 'wrong-password' },
+      remoteAddress: '192.168.1.21',
+    });
+    await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'my-secret-password', password: 'x' },
+      remoteAddress: '192.168.1.21',
+    });
     const alert = t.rules.raise({ site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', message: 'Ammonia 31 ppm' });
     await inject('operator', 'POST', `/api/alerts/${alert.id}/ack`);
     const command = (await inject('operator', 'POST', '/api/actuators/shed-1-fan/command', { action: 'set', value: 60 })).json().command;
@@ -62,17 +82,42 @@ describe('the audit log', () => {
     await inject('viewer', 'POST', '/api/logout');
 
     const entries = await audit(t, 'limit=100');
-    const find = (action: string, extra: Partial<Entry> = {}) => entries.find((e) => e.action === action && Object.entries(extra).every(([k, v]) => JSON.stringify(e[k as keyof Entry]) === JSON.stringify(v)));
+    const find = (action: string, extra: Partial<Entry> = {}) =>
+      entries.find((e) => e.action === action && Object.entries(extra).every(([k, v]) => JSON.stringify(e[k as keyof Entry]) === JSON.stringify(v)));
     expect(find('login', { actor: 'otto', outcome: 'ok', address: '192.168.1.20' })).toMatchObject({ status: 200 });
     expect(find('login', { actor: 'otto', outcome: 'refused' })).toMatchObject({ address: '192.168.1.21', status: 401, code: 'INVALID_CREDENTIALS' });
     expect(find('login', { actor: '(unknown user)' })).toMatchObject({ outcome: 'refused', code: 'INVALID_CREDENTIALS' });
     expect(JSON.stringify(entries)).not.toContain('my-secret-password');
-    expect(find('alert.ack')).toMatchObject({ actor: 'otto', site: 'huyang', target: alert.id, outcome: 'ok', detail: { rule: 'test-rule', zone: 'shed-1', severity: 'warning' } });
-    expect(find('actuator.command', { outcome: 'ok' })).toMatchObject({ actor: 'otto', address: '192.168.1.20', site: 'huyang', target: 'shed-1-fan', status: 202, detail: { action: 'set', value: 60, command: command.id } });
+    expect(find('alert.ack')).toMatchObject({
+      actor: 'otto',
+      site: 'huyang',
+      target: alert.id,
+      outcome: 'ok',
+      detail: { rule: 'test-rule', zone: 'shed-1', severity: 'warning' },
+    });
+    expect(find('actuator.command', { outcome: 'ok' })).toMatchObject({
+      actor: 'otto',
+      address: '192.168.1.20',
+      site: 'huyang',
+      target: 'shed-1-fan',
+      status: 202,
+      detail: { action: 'set', value: 60, command: command.id },
+    });
     expect(find('actuator.command', { outcome: 'refused' })).toMatchObject({ actor: 'vera', target: 'shed-1-fan', status: 403, code: 'FORBIDDEN' });
-    expect(find('actuator.mode')).toMatchObject({ actor: 'otto', site: 'huyang', target: 'shed-1-spray', outcome: 'ok', detail: { mode: 'manual', until: expect.any(Number) } });
+    expect(find('actuator.mode')).toMatchObject({
+      actor: 'otto',
+      site: 'huyang',
+      target: 'shed-1-spray',
+      outcome: 'ok',
+      detail: { mode: 'manual', until: expect.any(Number) },
+    });
     expect(find('rules.replace')).toMatchObject({ actor: 'ada', outcome: 'ok', detail: { changed: ['hot-shed'], removed: ['shed-ammonia', 'pipe-fill'] } });
-    expect(find('user.put')).toMatchObject({ actor: 'ada', target: 'nina', outcome: 'ok', detail: { role: 'operator', sites: ['city'], passwordChanged: true, created: true } });
+    expect(find('user.put')).toMatchObject({
+      actor: 'ada',
+      target: 'nina',
+      outcome: 'ok',
+      detail: { role: 'operator', sites: ['city'], passwordChanged: true, created: true },
+    });
     expect(find('user.remove')).toMatchObject({ actor: 'ada', target: 'nina', outcome: 'ok' });
     expect(find('display.create')).toMatchObject({ actor: 'ada', target: display.id, outcome: 'ok', status: 201, detail: { name: 'hall screen' } });
     expect(find('display.open')).toMatchObject({ actor: 'display:hall screen', address: '192.168.1.50', outcome: 'ok', status: 303 });
@@ -123,16 +168,26 @@ describe('the audit log', () => {
   it('shows a site-limited admin the entries of their sites and of the people they manage, nothing of other sites', async () => {
     const base = testFarmConfig();
     const config = testFarmConfig({
-      users: [...base.users.map((u) => ({ name: u.name, role: u.role, password: u.password })), { name: 'cia', role: 'admin', sites: ['city'], password: 'city-admin-password' }, { name: 'pia', role: 'operator', sites: ['city'], password: 'pipe-operator-pw' }],
+      users: [
+        ...base.users.map((u) => ({ name: u.name, role: u.role, password: u.password })),
+        { name: 'cia', role: 'admin', sites: ['city'], password: 'city-admin-password' },
+        { name: 'pia', role: 'operator', sites: ['city'], password: 'pipe-operator-pw' },
+      ],
     });
     const t = await dashboard({}, { config });
-    const login = async (username: string, password: string) => (await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username, password } })).json().token as string;
+    const login = async (username: string, password: string) =>
+      (await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username, password } })).json().token as string;
     const pia = await login('pia', 'pipe-operator-pw');
     await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-fan/command', payload: { action: 'on' }, headers: await t.auth('operator') });
     const alert = t.rules.raise({ site: 'city', zone: 'pipe-a', severity: 'critical', message: 'Pipe A full' });
     await t.dashboard.app.inject({ method: 'POST', url: `/api/alerts/${alert.id}/ack`, headers: { authorization: `Bearer ${pia}` } });
     // pia tries the farm's fan: refused like a device that does not exist, and filed under the farm.
-    await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-fan/command', payload: { action: 'off' }, headers: { authorization: `Bearer ${pia}` } });
+    await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/actuators/shed-1-fan/command',
+      payload: { action: 'off' },
+      headers: { authorization: `Bearer ${pia}` },
+    });
     const cia = await login('cia', 'city-admin-password');
     const seen: Entry[] = (await t.dashboard.app.inject({ url: '/api/audit', headers: { authorization: `Bearer ${cia}` } })).json().entries;
     expect(seen.map((e) => `${e.actor} ${e.action} ${e.outcome}`).sort()).toEqual(['cia login ok', 'pia alert.ack ok', 'pia login ok']);

@@ -14,7 +14,14 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
 }
 
-export async function logIn(browser: Browser, base: string, username: string, password: string, viewport = { width: 1280, height: 900 }, path = '/'): Promise<Page> {
+export async function logIn(
+  browser: Browser,
+  base: string,
+  username: string,
+  password: string,
+  viewport = { width: 1280, height: 900 },
+  path = '/',
+): Promise<Page> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));

@@ -20,16 +20,26 @@ beforeAll(async () => {
   browser = await launchChromium();
   const defaults = testFarmConfig();
   const config = testFarmConfig({
-    users: [...defaults.users.map((u) => ({ name: u.name, role: u.role, password: u.password })), { name: 'drain-eng', role: 'operator', sites: ['city'], password: 'drain-engineer-pw' }],
+    users: [
+      ...defaults.users.map((u) => ({ name: u.name, role: u.role, password: u.password })),
+      { name: 'drain-eng', role: 'operator', sites: ['city'], password: 'drain-engineer-pw' },
+    ],
   });
   t = await buildTestDashboard({}, { config });
   // A week of the field's soil moisture and temperature, hourly-ish, with a daily swing.
   const now = Date.now();
   const readings = [];
   for (let ts = now - 7 * 24 * HOUR; ts <= now; ts += 30 * 60_000) {
-    const day = Math.sin(((ts / HOUR) % 24) / 24 * 2 * Math.PI);
+    const day = Math.sin((((ts / HOUR) % 24) / 24) * 2 * Math.PI);
     readings.push(
-      { site: 'huyang', zone: 'field-1', kind: 'field' as const, device: 'field-1-soil', ts, metrics: { soil_moisture: 31 + 4 * day - ((now - ts) / (7 * 24 * HOUR)) * 3, soil_temperature: 12 + 5 * day } },
+      {
+        site: 'huyang',
+        zone: 'field-1',
+        kind: 'field' as const,
+        device: 'field-1-soil',
+        ts,
+        metrics: { soil_moisture: 31 + 4 * day - ((now - ts) / (7 * 24 * HOUR)) * 3, soil_temperature: 12 + 5 * day },
+      },
       { site: 'huyang', zone: 'shed-1', kind: 'shed' as const, device: 'shed-1-env', ts, metrics: { temperature: 19 + 3 * day, humidity: 62, nh3: 9 } },
     );
   }
@@ -86,7 +96,9 @@ describe('a share link on a phone', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await shot(page, 'share-phone');
     // Values follow the farm: a new reading shows at the next refresh (every 30 s) or on reload.
-    await t.store.writeReadings([{ site: 'huyang', zone: 'field-1', kind: 'field', device: 'field-1-soil', ts: Date.now(), metrics: { soil_moisture: 44.4, soil_temperature: 15 } }]);
+    await t.store.writeReadings([
+      { site: 'huyang', zone: 'field-1', kind: 'field', device: 'field-1-soil', ts: Date.now(), metrics: { soil_moisture: 44.4, soil_temperature: 15 } },
+    ]);
     await page.reload();
     await seeText(page, 'share-value-soil_moisture', '44.4');
     await page.context().close();
@@ -180,8 +192,11 @@ describe('CSV download buttons', () => {
     await go(admin, '#/history/field-1-soil/soil_moisture?range=24h');
     await admin.locator('[data-testid="history-chart"][data-points]').waitFor();
     const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByTestId('download-csv').click()]);
-    const text = readFileSync((await download.path()), 'utf8');
-    const lines = text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const text = readFileSync(await download.path(), 'utf8');
+    const lines = text
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(download.suggestedFilename()).toMatch(/^readings-field-1-soil-soil_moisture-\d{4}-\d{2}-\d{2}\.csv$/);
     expect(lines[0]).toBe('time (UTC),site,zone,device,metric,value,unit');
     expect(lines.length).toBeGreaterThanOrEqual(48);
@@ -194,7 +209,10 @@ describe('CSV download buttons', () => {
     await admin.getByTestId('alert-row').first().waitFor();
     await admin.getByTestId('lang-switch').click();
     const [download] = await Promise.all([admin.waitForEvent('download'), admin.getByTestId('download-alerts-active').click()]);
-    const lines = readFileSync((await download.path()), 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = readFileSync(await download.path(), 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines[0]).toBe('时间 (UTC),站点,区域,设备,规则,严重程度,等级,状态,数值,内容,操作人,告警编号');
     expect(lines[1]).toMatch(/,city,pipe-a,pipe-a-level,test-rule,critical,red,raised,91,Pipe A fill 91 %,,/);
     await admin.getByTestId('lang-switch').click();

@@ -50,9 +50,17 @@ let nh3Timer: NodeJS.Timeout | undefined;
 
 async function api(role: keyof typeof USERS, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const [username, password] = USERS[role];
-  const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   const { token } = (await login.json()) as { token: string };
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json().catch(() => undefined) };
 }
 
@@ -61,7 +69,14 @@ async function seedShedHistory(now: number): Promise<void> {
   const readings: Reading[] = [];
   for (let ts = now - 7 * 86_400_000; ts < now - 60_000; ts += 30 * 60_000) {
     const hour = new Date(ts).getHours();
-    readings.push({ site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts, metrics: { temperature: 14 + 5 * Math.sin((hour / 24) * 2 * Math.PI), humidity: 62, nh3: 6 + (hour % 6) } });
+    readings.push({
+      site: 'huyang',
+      zone: 'shed-1',
+      kind: 'shed',
+      device: 'shed-1-env',
+      ts,
+      metrics: { temperature: 14 + 5 * Math.sin((hour / 24) * 2 * Math.PI), humidity: 62, nh3: 6 + (hour % 6) },
+    });
   }
   await svc.store.writeReadings(readings);
 }
@@ -102,7 +117,9 @@ afterAll(async () => {
 
 /** The text of every reading of the simulated sheds on the page. */
 const simulatedReadings = (page: Page) =>
-  page.$$eval('[data-bind="reading"]', (els) => els.filter((e) => /^shed-[234]-env$/.test((e as HTMLElement).dataset.device ?? '')).map((e) => e.textContent ?? ''));
+  page.$$eval('[data-bind="reading"]', (els) =>
+    els.filter((e) => /^shed-[234]-env$/.test((e as HTMLElement).dataset.device ?? '')).map((e) => e.textContent ?? ''),
+  );
 
 describe('the dashboard on the whole service with real devices', () => {
   it('an operator logs in and sees readings from the simulated farm change live, without reloading', async () => {
@@ -110,7 +127,11 @@ describe('the dashboard on the whole service with real devices', () => {
     await seeText(operator, 'reading-shed-1-env-nh3', '9.1');
     await waitFor(async () => (await simulatedReadings(operator)).some((v) => v !== '—') || undefined, 'first simulated readings on the page', 15_000);
     const first = await simulatedReadings(operator);
-    await waitFor(async () => (await simulatedReadings(operator)).some((v, i) => v !== '—' && v !== first[i]) || undefined, 'a simulated reading to change on the page', 20_000);
+    await waitFor(
+      async () => (await simulatedReadings(operator)).some((v, i) => v !== '—' && v !== first[i]) || undefined,
+      'a simulated reading to change on the page',
+      20_000,
+    );
     await env.send({ nh3: 11.4 });
     await seeText(operator, 'reading-shed-1-env-nh3', '11.4');
     await seeText(operator, 'thi-shed-1', /17\.\d/);
@@ -126,7 +147,11 @@ describe('the dashboard on the whole service with real devices', () => {
     await env.send({ nh3: 26 });
     nh3Timer = setInterval(() => void env.send({ nh3: 26 }).catch(() => {}), 1000);
 
-    await operator.getByTestId('zone-alerts').getByTestId('alert-row').filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in Shed 1' }).waitFor({ timeout: 10_000 });
+    await operator
+      .getByTestId('zone-alerts')
+      .getByTestId('alert-row')
+      .filter({ hasText: 'Ammonia 26 ppm (18.4 mg/m³) in Shed 1' })
+      .waitFor({ timeout: 10_000 });
     await operator.getByTestId('actuator-shed-1-fan-pending').waitFor({ state: 'visible', timeout: 10_000 });
     expect(fan.commands.at(-1)).toMatchObject({ action: 'on', reason: 'rule:shed-ammonia' });
     expect(await operator.getByTestId('actuator-shed-1-fan-state').textContent()).toBe('Off');
@@ -150,7 +175,10 @@ describe('the dashboard on the whole service with real devices', () => {
     await row.getByTestId('ack-button').click();
     await operator.getByTestId('alert-row').filter({ hasText: 'acknowledged by ops' }).waitFor();
     const active = await api('viewer', 'GET', '/api/alerts?state=active&site=huyang');
-    expect(active.json.alerts.find((a: { rule: string; zone: string }) => a.rule === 'shed-ammonia' && a.zone === 'shed-1')).toMatchObject({ state: 'acknowledged', by: 'ops' });
+    expect(active.json.alerts.find((a: { rule: string; zone: string }) => a.rule === 'shed-ammonia' && a.zone === 'shed-1')).toMatchObject({
+      state: 'acknowledged',
+      by: 'ops',
+    });
   });
 
   it('the operator switches the fan to manual and turns it off; the rule leaves it off', async () => {
@@ -269,8 +297,13 @@ describe('the dashboard on the whole service with real devices', () => {
     await viewer.getByTestId('alert-row').first().waitFor();
     expect(await viewer.getByTestId('ack-button').count()).toBe(0);
     const statuses = await viewer.evaluate(async () => {
-      const post = (url: string, body: unknown, method = 'POST') => fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.status);
-      return [await post('/api/actuators/shed-1-fan/command', { action: 'on' }), await post('/api/actuators/shed-1-fan/mode', { mode: 'auto' }), await post('/api/rules', [], 'PUT')];
+      const post = (url: string, body: unknown, method = 'POST') =>
+        fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.status);
+      return [
+        await post('/api/actuators/shed-1-fan/command', { action: 'on' }),
+        await post('/api/actuators/shed-1-fan/mode', { mode: 'auto' }),
+        await post('/api/rules', [], 'PUT'),
+      ];
     });
     expect(statuses).toEqual([403, 403, 403]);
   });

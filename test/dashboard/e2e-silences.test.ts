@@ -33,7 +33,17 @@ afterAll(async () => {
 
 describe('alerts page: deliveries and silences', () => {
   it('shows where an alert was sent, lets an operator silence it, lists the silence, and marks later alerts it holds back', async () => {
-    const first = t.rules.raise({ site: 'city', zone: 'pipe-a', device: 'pipe-a-level', rule: 'pipe-fill', severity: 'warning', level: 'orange', value: 74, metric: 'fill', message: 'Pipe A fill 74 %' });
+    const first = t.rules.raise({
+      site: 'city',
+      zone: 'pipe-a',
+      device: 'pipe-a-level',
+      rule: 'pipe-fill',
+      severity: 'warning',
+      level: 'orange',
+      value: 74,
+      metric: 'fill',
+      message: 'Pipe A fill 74 %',
+    });
     await hook.waitFor(1);
     await go(operator, '#/alerts');
     const row = operator.locator(`[data-testid="alert-row"][data-alert-id="${first.id}"]`);
@@ -53,11 +63,20 @@ describe('alerts page: deliveries and silences', () => {
 
     // A new alert in the silenced zone is shown, marked silenced, and its delivery says silenced; the receiver gets
     // nothing for it. An alert elsewhere is the marker that sending goes on.
-    const second = t.rules.raise({ site: 'city', zone: 'pipe-a', device: 'pipe-a-level', rule: 'pipe-a-stale', severity: 'critical', message: 'Pipe A sensor offline' });
+    const second = t.rules.raise({
+      site: 'city',
+      zone: 'pipe-a',
+      device: 'pipe-a-level',
+      rule: 'pipe-a-stale',
+      severity: 'critical',
+      message: 'Pipe A sensor offline',
+    });
     const held = operator.locator(`[data-testid="alert-row"][data-alert-id="${second.id}"]`);
     await held.getByTestId('alert-silenced').waitFor();
     const marker = t.rules.raise({ site: 'city', zone: 'pipe-b', device: 'pipe-b-level', rule: 'pipe-fill', severity: 'warning', message: 'Pipe B fill 71 %' });
-    await operator.locator(`[data-testid="alert-row"][data-alert-id="${marker.id}"] [data-testid="delivery"][data-outcome="sent"]`).waitFor({ timeout: 20_000 });
+    await operator
+      .locator(`[data-testid="alert-row"][data-alert-id="${marker.id}"] [data-testid="delivery"][data-outcome="sent"]`)
+      .waitFor({ timeout: 20_000 });
     await held.locator('[data-testid="delivery"][data-outcome="silenced"]').waitFor({ timeout: 15_000 });
     expect(hook.received.flatMap((r) => r.body.alerts.map((a: any) => a.alert.id))).not.toContain(second.id);
     await shot(operator, 'alerts-silences');

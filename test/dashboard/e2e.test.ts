@@ -68,7 +68,16 @@ describe('dashboard in a browser, fed by stand-ins', () => {
 
   it("a rainstorm warning on a gauge shows as that gauge's warning level as soon as it is raised", async () => {
     await seeText(operator, 'rain-rain-1-gauge-level', 'none');
-    t.rules.raise({ site: 'city', zone: 'rain-1', device: 'rain-1-gauge', rule: 'rainstorm-3h', severity: 'warning', level: 'orange', value: 62, message: 'Rainstorm orange: 62 mm in 3 h' });
+    t.rules.raise({
+      site: 'city',
+      zone: 'rain-1',
+      device: 'rain-1-gauge',
+      rule: 'rainstorm-3h',
+      severity: 'warning',
+      level: 'orange',
+      value: 62,
+      message: 'Rainstorm orange: 62 mm in 3 h',
+    });
     await operator.locator('[data-testid="rain-rain-1-gauge-level"].level-orange').waitFor();
     await seeText(operator, 'rain-rain-1-gauge-level', 'orange');
   });

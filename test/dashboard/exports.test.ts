@@ -29,9 +29,49 @@ beforeAll(async () => {
     );
   await t.store.writeReadings(readings);
   await t.store.writeAlerts([
-    { id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, metric: 'nh3', state: 'raised', value: 31, message: 'Ammonia 31 ppm, "high"', ts: START + 5 * 60_000 },
-    { id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, metric: 'nh3', state: 'acknowledged', value: 31, message: 'Ammonia 31 ppm, "high"', ts: START + 6 * 60_000, by: 'otto' },
-    { id: 'p1', rule: 'pipe-fill', site: 'city', zone: 'pipe-a', device: 'pipe-a-level', severity: 'critical', level: 'red', metric: 'fill', state: 'raised', value: 90, message: '=fill 90 %', ts: START + 7 * 60_000 },
+    {
+      id: 'a1',
+      rule: 'shed-ammonia',
+      site: 'huyang',
+      zone: 'shed-1',
+      device: 'shed-1-env',
+      severity: 'warning',
+      level: null,
+      metric: 'nh3',
+      state: 'raised',
+      value: 31,
+      message: 'Ammonia 31 ppm, "high"',
+      ts: START + 5 * 60_000,
+    },
+    {
+      id: 'a1',
+      rule: 'shed-ammonia',
+      site: 'huyang',
+      zone: 'shed-1',
+      device: 'shed-1-env',
+      severity: 'warning',
+      level: null,
+      metric: 'nh3',
+      state: 'acknowledged',
+      value: 31,
+      message: 'Ammonia 31 ppm, "high"',
+      ts: START + 6 * 60_000,
+      by: 'otto',
+    },
+    {
+      id: 'p1',
+      rule: 'pipe-fill',
+      site: 'city',
+      zone: 'pipe-a',
+      device: 'pipe-a-level',
+      severity: 'critical',
+      level: 'red',
+      metric: 'fill',
+      state: 'raised',
+      value: 90,
+      message: '=fill 90 %',
+      ts: START + 7 * 60_000,
+    },
   ]);
   const { port } = await t.dashboard.start();
   base = `http://127.0.0.1:${port}`;
@@ -42,7 +82,13 @@ const range = `from=${START}&to=${START + 3_600_000}`;
 async function csv(url: string, headers: Record<string, string> = {}) {
   const res = await t.dashboard.app.inject({ url, headers: { ...(await t.auth('viewer')), ...headers } });
   expect(res.statusCode, res.body).toBe(200);
-  return { res, lines: res.body.replace(/^\uFEFF/, '').trimEnd().split('\r\n') };
+  return {
+    res,
+    lines: res.body
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n'),
+  };
 }
 
 describe('CSV export of readings', () => {
@@ -66,7 +112,10 @@ describe('CSV export of readings', () => {
 
   it('without a metric has every metric of the device; sites in other zones carry their own offset', async () => {
     const { lines } = await csv(`/api/readings?device=shed-1-env&${range}&format=csv`);
-    expect(lines.slice(1, 3)).toEqual(['2024-11-22T08:00:00+08:00,huyang,shed-1,shed-1-env,nh3,10,ppm', '2024-11-22T08:00:00+08:00,huyang,shed-1,shed-1-env,temperature,20,°C']);
+    expect(lines.slice(1, 3)).toEqual([
+      '2024-11-22T08:00:00+08:00,huyang,shed-1,shed-1-env,nh3,10,ppm',
+      '2024-11-22T08:00:00+08:00,huyang,shed-1,shed-1-env,temperature,20,°C',
+    ]);
     const all = await csv(`/api/readings?metric=fill&${range}&format=csv`);
     // Two sites in two zones: each row carries its own offset, the header names no single zone.
     expect(all.lines[0]).toBe('time,site,zone,device,metric,value,unit');
@@ -81,7 +130,10 @@ describe('CSV export of readings', () => {
   });
 
   it('keeps the JSON answer for the chart (metric still required there)', async () => {
-    const json = await t.dashboard.app.inject({ url: `/api/readings?device=shed-1-env&metric=temperature&${range}&every=10m`, headers: await t.auth('viewer') });
+    const json = await t.dashboard.app.inject({
+      url: `/api/readings?device=shed-1-env&metric=temperature&${range}&every=10m`,
+      headers: await t.auth('viewer'),
+    });
     expect(json.json().series[0].buckets).toHaveLength(3);
     const noMetric = await t.dashboard.app.inject({ url: `/api/readings?device=shed-1-env&${range}`, headers: await t.auth('viewer') });
     expect(noMetric.statusCode).toBe(400);
@@ -107,21 +159,25 @@ describe('CSV export of readings', () => {
     try {
       const token = await t.token('viewer');
       const result = await new Promise<{ linesWhileHeld: number; lines: number; chunked: string | undefined }>((resolve, reject) => {
-        const req = request(`${base}/api/readings?device=pipe-b-level&metric=fill&from=${from}&to=${START}&format=csv`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
-          let lines = 0;
-          let linesWhileHeld = -1;
-          res.on('data', (chunk: Buffer) => {
-            for (const byte of chunk) if (byte === 10) lines++;
-            // The header and the first page's rows (all but its last instant, which opens the next page) are here.
-            if (linesWhileHeld < 0 && lines >= EXPORT_PAGE) {
-              linesWhileHeld = lines;
-              expect(calls).toHaveLength(2); // the second page is being read, and held
-              release();
-            }
-          });
-          res.on('end', () => resolve({ linesWhileHeld, lines, chunked: res.headers['transfer-encoding'] }));
-          res.on('error', reject);
-        });
+        const req = request(
+          `${base}/api/readings?device=pipe-b-level&metric=fill&from=${from}&to=${START}&format=csv`,
+          { headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            let lines = 0;
+            let linesWhileHeld = -1;
+            res.on('data', (chunk: Buffer) => {
+              for (const byte of chunk) if (byte === 10) lines++;
+              // The header and the first page's rows (all but its last instant, which opens the next page) are here.
+              if (linesWhileHeld < 0 && lines >= EXPORT_PAGE) {
+                linesWhileHeld = lines;
+                expect(calls).toHaveLength(2); // the second page is being read, and held
+                release();
+              }
+            });
+            res.on('end', () => resolve({ linesWhileHeld, lines, chunked: res.headers['transfer-encoding'] }));
+            res.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -151,13 +207,36 @@ describe('CSV export of alerts', () => {
   });
 
   it('of the active alerts, too', async () => {
-    t.rules.raise({ id: 'live-1', site: 'city', zone: 'pipe-b', device: 'pipe-b-level', severity: 'critical', level: 'red', message: 'Pipe B fill 95 %', value: 95, ts: START });
+    t.rules.raise({
+      id: 'live-1',
+      site: 'city',
+      zone: 'pipe-b',
+      device: 'pipe-b-level',
+      severity: 'critical',
+      level: 'red',
+      message: 'Pipe B fill 95 %',
+      value: 95,
+      ts: START,
+    });
     const { lines } = await csv('/api/alerts?state=active&format=csv');
-    expect(lines).toEqual(['time,site,zone,device,rule,severity,level,state,value,message,by,alert id', '2024-11-22T00:00:00+00:00,city,pipe-b,pipe-b-level,test-rule,critical,red,raised,95,Pipe B fill 95 %,,live-1']);
+    expect(lines).toEqual([
+      'time,site,zone,device,rule,severity,level,state,value,message,by,alert id',
+      '2024-11-22T00:00:00+00:00,city,pipe-b,pipe-b-level,test-rule,critical,red,raised,95,Pipe B fill 95 %,,live-1',
+    ]);
   });
 
   it('a message the rule gives in both languages is exported in the export language', async () => {
-    t.rules.raise({ id: 'live-2', site: 'city', zone: 'pipe-a', device: 'pipe-a-level', severity: 'warning', message: 'Pipe A fill 72 %', messages: { en: 'Pipe A fill 72 %', zh: 'A管充满度 72 %' }, value: 72, ts: START });
+    t.rules.raise({
+      id: 'live-2',
+      site: 'city',
+      zone: 'pipe-a',
+      device: 'pipe-a-level',
+      severity: 'warning',
+      message: 'Pipe A fill 72 %',
+      messages: { en: 'Pipe A fill 72 %', zh: 'A管充满度 72 %' },
+      value: 72,
+      ts: START,
+    });
     const en = await csv('/api/alerts?state=active&site=city&format=csv');
     expect(en.lines.find((l) => l.endsWith(',live-2'))).toContain(',Pipe A fill 72 %,');
     const zh = await csv('/api/alerts?state=active&site=city&format=csv&lang=zh');

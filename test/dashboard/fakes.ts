@@ -57,7 +57,18 @@ export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: F
   const handle: FakeRules = {
     calls,
     raise(partial) {
-      const alert: AlertEvent = { id: `alert-${++seq}`, rule: 'test-rule', severity: 'warning', state: 'raised', level: null, value: null, metric: null, message: 'test alert', ts: now(), ...partial };
+      const alert: AlertEvent = {
+        id: `alert-${++seq}`,
+        rule: 'test-rule',
+        severity: 'warning',
+        state: 'raised',
+        level: null,
+        value: null,
+        metric: null,
+        message: 'test alert',
+        ts: now(),
+        ...partial,
+      };
       active.set(alert.id, alert);
       bus.emit('alert', alert);
       return alert;
@@ -70,7 +81,13 @@ export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: F
       const before = new Set(rules.map((r) => r.id));
       rules = parsed.data;
       const after = new Set(rules.map((r) => r.id));
-      return { ok: true, rules, changed: [...after].filter((id) => !before.has(id)), kept: [...after].filter((id) => before.has(id)), removed: [...before].filter((id) => !after.has(id)) };
+      return {
+        ok: true,
+        rules,
+        changed: [...after].filter((id) => !before.has(id)),
+        kept: [...after].filter((id) => before.has(id)),
+        removed: [...before].filter((id) => !after.has(id)),
+      };
     },
     async dryRun(raw, from, to) {
       calls.push({ method: 'dryRun', args: [raw, from, to] });
@@ -94,7 +111,18 @@ export function createFakeRules(deps: { bus: FarmBus; farm: FarmIndex; config: F
       const view = actuator(id);
       const since = now();
       // Like the engine: in auto mode a command is a hold with an end (default 30 min), above any rule.
-      const hold = view.mode === 'auto' ? ({ kind: 'operator', user, action, ...(action === 'set' ? { value } : {}), since, until: request.untilMs ?? since + (request.forMs ?? 30 * 60_000), decides: true } as const) : null;
+      const hold =
+        view.mode === 'auto'
+          ? ({
+              kind: 'operator',
+              user,
+              action,
+              ...(action === 'set' ? { value } : {}),
+              since,
+              until: request.untilMs ?? since + (request.forMs ?? 30 * 60_000),
+              decides: true,
+            } as const)
+          : null;
       view.holders = hold ? [hold] : [];
       bus.emit('actuatorHolders', { ...refOf(view), holders: view.holders, ts: since });
       return { command: send(view, action, value, `manual:${user}`), hold };
@@ -120,7 +148,23 @@ export interface FakeIngest extends IngestHandle {
 export function createFakeIngest(deps: { bus: FarmBus; farm: FarmIndex; store: Store }): FakeIngest {
   const presence = new Map<string, DevicePresence>(deps.farm.devices().map((d) => [d.device, { ...refOf(d), status: 'unknown' }]));
   const rejects: RejectRecord[] = [];
-  const stats: IngestStats = { accepted: 0, duplicates: 0, messages: 0, batches: 0, rejected: { malformed_json: 0, schema: 0, out_of_range: 0, unknown_metric: 0, oversize: 0, unauthorised_topic: 0, unknown_device: 0, future_timestamp: 0, stale_timestamp: 0 } };
+  const stats: IngestStats = {
+    accepted: 0,
+    duplicates: 0,
+    messages: 0,
+    batches: 0,
+    rejected: {
+      malformed_json: 0,
+      schema: 0,
+      out_of_range: 0,
+      unknown_metric: 0,
+      oversize: 0,
+      unauthorised_topic: 0,
+      unknown_device: 0,
+      future_timestamp: 0,
+      stale_timestamp: 0,
+    },
+  };
   deps.bus.on('status', (s) => presence.set(s.device, { ...refOf(s), status: s.status, statusTs: s.ts, lastSeen: presence.get(s.device)?.lastSeen }));
   deps.bus.on('reading', (r) => {
     stats.accepted += 1;
@@ -130,7 +174,11 @@ export function createFakeIngest(deps: { bus: FarmBus; farm: FarmIndex; store: S
   });
   // What the rules engine would record: alert events and commands, for the history panels.
   deps.bus.on('alert', (a) => void deps.store.writeAlerts([a]));
-  deps.bus.on('command', (c) => void deps.store.writeCommands([{ site: c.site, zone: c.zone, kind: c.kind, device: c.device, command: c.command, outcome: 'sent', ts: c.command.ts }]));
+  deps.bus.on(
+    'command',
+    (c) =>
+      void deps.store.writeCommands([{ site: c.site, zone: c.zone, kind: c.kind, device: c.device, command: c.command, outcome: 'sent', ts: c.command.ts }]),
+  );
   return {
     stats: () => stats,
     rejects: () => [...rejects],

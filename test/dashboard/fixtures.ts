@@ -40,7 +40,12 @@ export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown
             ],
             attributes: { headCount: 3 },
           },
-          { id: 'field-1', name: 'North field', kind: 'field', devices: [{ id: 'field-1-soil', role: 'sensor', metrics: ['soil_moisture', 'soil_temperature'] }] },
+          {
+            id: 'field-1',
+            name: 'North field',
+            kind: 'field',
+            devices: [{ id: 'field-1-soil', role: 'sensor', metrics: ['soil_moisture', 'soil_temperature'] }],
+          },
         ],
       },
       {
@@ -79,7 +84,14 @@ export function testFarmConfig(extra: Partial<{ users: unknown[]; rules: unknown
       {
         id: 'pipe-fill',
         scope: { kind: 'drain' },
-        when: { metric: 'fill', levels: [{ name: 'yellow', above: 50 }, { name: 'orange', above: 70, severity: 'warning' }, { name: 'red', above: 85, severity: 'critical' }] },
+        when: {
+          metric: 'fill',
+          levels: [
+            { name: 'yellow', above: 50 },
+            { name: 'orange', above: 70, severity: 'warning' },
+            { name: 'red', above: 85, severity: 'critical' },
+          ],
+        },
         actions: [{ alert: { severity: 'info' } }],
       },
     ],
@@ -136,7 +148,13 @@ export async function buildTestDashboard(
   const herd = createHerd({ config, farm, store, bus, logger: silentLogger(), clock: { now }, dataDir });
   await herd.start();
   const notifications = createNotifications(
-    { config, farm, bus, logger: silentLogger(), clock: { now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) } },
+    {
+      config,
+      farm,
+      bus,
+      logger: silentLogger(),
+      clock: { now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    },
     { group: { waitMs: 100, intervalMs: 500 }, tickMs: 50, attemptTimeoutMs: 1000, testWaitMs: 2000, publicUrl: 'http://farm.test' },
   );
   notifications.start();
@@ -174,7 +192,21 @@ export async function buildTestDashboard(
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     })());
-  return { deps, bus, store, dataDir, herd, rules, ingest, dashboard, notifications, clock, token, auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }), close };
+  return {
+    deps,
+    bus,
+    store,
+    dataDir,
+    herd,
+    rules,
+    ingest,
+    dashboard,
+    notifications,
+    clock,
+    token,
+    auth: async (role) => ({ authorization: `Bearer ${await token(role)}` }),
+    close,
+  };
 }
 
 /** History for charts and the drainage view: `hours` of readings every `stepMin` minutes ending at `end`. */
@@ -183,7 +215,14 @@ export async function seedHistory(t: TestDashboard, end: number, hours = 24, ste
   for (let ts = end - hours * 3_600_000; ts <= end; ts += stepMin * 60_000) {
     const phase = (ts / 3_600_000) % 24;
     readings.push(
-      { site: 'huyang', zone: 'shed-1', kind: 'shed' as const, device: 'shed-1-env', ts, metrics: { temperature: 18 + 6 * Math.sin(phase / 4), humidity: 65, nh3: 8 + (phase % 5) } },
+      {
+        site: 'huyang',
+        zone: 'shed-1',
+        kind: 'shed' as const,
+        device: 'shed-1-env',
+        ts,
+        metrics: { temperature: 18 + 6 * Math.sin(phase / 4), humidity: 65, nh3: 8 + (phase % 5) },
+      },
       { site: 'huyang', zone: 'field-1', kind: 'field' as const, device: 'field-1-soil', ts, metrics: { soil_moisture: 31, soil_temperature: 12.5 } },
       { site: 'city', zone: 'pipe-a', kind: 'drain' as const, device: 'pipe-a-level', ts, metrics: { fill: 62 + (phase % 3), water_level: 0.6 } },
       { site: 'city', zone: 'pipe-b', kind: 'drain' as const, device: 'pipe-b-level', ts, metrics: { fill: 20 + (phase % 4), water_level: 0.2 } },

@@ -34,7 +34,7 @@ const routes: RouteOptions[] = [];
 let adminToken = '';
 
 function rng(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 const random = rng(20241122);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
@@ -45,14 +45,75 @@ const deep = (depth: number, wrap: (inner: unknown) => unknown, leaf: unknown = 
   return v;
 };
 const JUNK_VALUES: unknown[] = [
-  null, true, false, 0, -1, 1.5, -0.0001, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 53, 101, 100.0001,
-  '', ' ', 'NaN', 'Infinity', '-Infinity', '1e309', '-1e309', '0x10', 'true', 'null', '[]', '{}', 'on', 'set',
-  '../../../../etc/passwd', '..\\..\\windows\\win.ini', '%2e%2e%2f%2e%2e%2f', '\u0000', 'a\u0000b', '😀🐑', 'Ωmega-水管', '\u202e\u0301',
-  "' OR 1=1 --", '<script>alert(1)</script>', '${7*7}', '__proto__', 'constructor', 'x'.repeat(5000),
-  [], [1, 2, 3], [null], ['a', { b: 1 }], {}, { a: { b: { c: {} } } }, { __proto__: { admin: true } }, { constructor: { prototype: { admin: true } } },
-  deep(200, (v) => [v]), deep(200, (v) => ({ a: v })),
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  -0.0001,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  2 ** 53,
+  101,
+  100.0001,
+  '',
+  ' ',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '-1e309',
+  '0x10',
+  'true',
+  'null',
+  '[]',
+  '{}',
+  'on',
+  'set',
+  '../../../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '%2e%2e%2f%2e%2e%2f',
+  '\u0000',
+  'a\u0000b',
+  '😀🐑',
+  'Ωmega-水管',
+  '\u202e\u0301',
+  "' OR 1=1 --",
+  '<script>alert(1)</script>',
+  '${7*7}',
+  '__proto__',
+  'constructor',
+  'x'.repeat(5000),
+  [],
+  [1, 2, 3],
+  [null],
+  ['a', { b: 1 }],
+  {},
+  { a: { b: { c: {} } } },
+  { __proto__: { admin: true } },
+  { constructor: { prototype: { admin: true } } },
+  deep(200, (v) => [v]),
+  deep(200, (v) => ({ a: v })),
 ];
-const JUNK_STRINGS = JUNK_VALUES.filter((v): v is string => typeof v === 'string').concat(['-24h', 'now', '1', '0', '-1', '99999999999999999999999', '2024-13-45T99:99:99Z', '5m', '0s', '-5m', '1d1d', 'active', 'all', 'auto', 'manual']);
+const JUNK_STRINGS = JUNK_VALUES.filter((v): v is string => typeof v === 'string').concat([
+  '-24h',
+  'now',
+  '1',
+  '0',
+  '-1',
+  '99999999999999999999999',
+  '2024-13-45T99:99:99Z',
+  '5m',
+  '0s',
+  '-5m',
+  '1d1d',
+  'active',
+  'all',
+  'auto',
+  'manual',
+]);
 
 /** Valid bodies to mutate (a mutation of something valid reaches deeper validation than noise). */
 const GOOD_RULE = { id: 'hot-shed', scope: { kind: 'shed' }, when: { metric: 'temperature', above: 30 }, actions: [{ alert: { severity: 'warning' } }] };
@@ -65,7 +126,12 @@ const BASE_BODIES: Record<string, unknown> = {
   'PUT /api/users/:name': { role: 'viewer', password: 'fuzzed-password-1' },
   'POST /api/silences': { match: { site: 'xihu-drain', zone: 'pipe-03' }, forMinutes: 60, reason: 'dredging' },
 };
-const PARAM_VALUES: Record<string, string[]> = { id: ['shed-1-fan', 'shed-1-env'], site: ['huyang', 'xihu-drain'], name: ['viewer', 'nobody'], '*': ['index.html', 'swagger-ui.css'] };
+const PARAM_VALUES: Record<string, string[]> = {
+  id: ['shed-1-fan', 'shed-1-env'],
+  site: ['huyang', 'xihu-drain'],
+  name: ['viewer', 'nobody'],
+  '*': ['index.html', 'swagger-ui.css'],
+};
 
 function mutate(body: unknown): unknown {
   if (body === null || typeof body !== 'object' || random() < 0.15) return pick(JUNK_VALUES);
@@ -107,7 +173,19 @@ function junkPath(route: RouteOptions): string {
     const good = PARAM_VALUES[name ?? '*'] ?? ['x'];
     if (r < 0.3) return pick(good);
     if (r < 0.5) return encodeURIComponent(pick(JUNK_STRINGS)) || '%20';
-    return pick(['..%2F..%2Fpackage.json', '%2e%2e/%2e%2e/etc/passwd', '..', '.', '%00', '%C0%AE%C0%AE', '%E6%B0%B4%E7%AE%A1', 'A'.repeat(2000), '%', '%ZZ', 'shed-1-fan%0d%0aSet-Cookie:x=1']);
+    return pick([
+      '..%2F..%2Fpackage.json',
+      '%2e%2e/%2e%2e/etc/passwd',
+      '..',
+      '.',
+      '%00',
+      '%C0%AE%C0%AE',
+      '%E6%B0%B4%E7%AE%A1',
+      'A'.repeat(2000),
+      '%',
+      '%ZZ',
+      'shed-1-fan%0d%0aSet-Cookie:x=1',
+    ]);
   });
 }
 
@@ -122,13 +200,28 @@ function junkPayload(key: string): Payload {
   const nested = (n: number, open: string, close: string) => open.repeat(n) + leaf + close.repeat(n);
   if (r < 0.7) return { body: nested(5000, '{"all":[', ']}'), contentType: 'application/json' };
   if (r < 0.73) return { body: `{"rule":{"id":"deep","actions":[],"when":${nested(5000, '{"any":[', ']}')}}}`, contentType: 'application/json' };
-  if (r < 0.74) return { body: `[{"id":"deep","actions":[{"alert":{"severity":"info"}}],"when":${nested(5000, '{"all":[', ']}')}}]`, contentType: 'application/json' };
+  if (r < 0.74)
+    return { body: `[{"id":"deep","actions":[{"alert":{"severity":"info"}}],"when":${nested(5000, '{"all":[', ']}')}}]`, contentType: 'application/json' };
   if (r < 0.76) return { body: Buffer.alloc(2 * 1024 * 1024, 'a'), contentType: 'application/json' }; // oversize
   if (r < 0.79) return { body: `{"a":"${'x'.repeat(1_100_000)}"}`, contentType: 'application/json' };
   if (r < 0.83) return { body: '\uFEFF' + JSON.stringify(base), contentType: 'application/json' };
   if (r < 0.86) return { body: '{"role":"viewer","role":"admin","password":"aaaaaaaaaaaa"}', contentType: 'application/json' };
-  const contentType = pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json; charset=utf-16', 'application/json; charset=latin1', '', 'application/*', 'image/png', 'application/json;;;']);
-  return { body: pick(['a=1&b=2', '<xml/>', JSON.stringify(base), '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--', '\u0000\u0001\u0002']), contentType };
+  const contentType = pick([
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'application/json; charset=utf-16',
+    'application/json; charset=latin1',
+    '',
+    'application/*',
+    'image/png',
+    'application/json;;;',
+  ]);
+  return {
+    body: pick(['a=1&b=2', '<xml/>', JSON.stringify(base), '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--', '\u0000\u0001\u0002']),
+    contentType,
+  };
 }
 
 beforeAll(async () => {
@@ -146,8 +239,27 @@ beforeAll(async () => {
   const herd = createHerd({ config, farm, store, bus, logger, dataDir });
   await herd.start();
   dashboard = createDashboard(
-    { config, farm, bus, store, rules, notifications, ingest, herd, logger, health: async () => ({ status: 'ok', checks: {} }), metricsText: async () => 'farm_up 1\n' },
-    { port: 0, host: '127.0.0.1', sessionTtlMs: 3_600_000, metricsPublic: false, loginRateLimit: { max: 1_000_000, timeWindowMs: 60_000 }, usersFile: join(dataDir, 'users.json') },
+    {
+      config,
+      farm,
+      bus,
+      store,
+      rules,
+      notifications,
+      ingest,
+      herd,
+      logger,
+      health: async () => ({ status: 'ok', checks: {} }),
+      metricsText: async () => 'farm_up 1\n',
+    },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      sessionTtlMs: 3_600_000,
+      metricsPublic: false,
+      loginRateLimit: { max: 1_000_000, timeWindowMs: 60_000 },
+      usersFile: join(dataDir, 'users.json'),
+    },
   );
   dashboard.app.addHook('onRoute', (r) => void routes.push(r));
   await dashboard.app.ready();
@@ -187,7 +299,12 @@ describe('fuzzed requests on every route', () => {
         const token = key === 'POST /api/logout' || key.startsWith('PUT /api/users') ? await login('admin', 'dev-only-admin') : adminToken;
         // Mostly as an admin (so the junk reaches validation and the handlers), sometimes with junk credentials.
         const r = random();
-        const auth: Record<string, string> = r < 0.8 ? { authorization: `Bearer ${token}` } : r < 0.9 ? { authorization: pick(['Bearer ', `Bearer ${'A'.repeat(5000)}`, 'Basic YWRtaW46eA==', `bearer ${token}`, `Bearer ${token}x`]) } : {};
+        const auth: Record<string, string> =
+          r < 0.8
+            ? { authorization: `Bearer ${token}` }
+            : r < 0.9
+              ? { authorization: pick(['Bearer ', `Bearer ${'A'.repeat(5000)}`, 'Basic YWRtaW46eA==', `bearer ${token}`, `Bearer ${token}x`]) }
+              : {};
         const headers: Record<string, string> = { ...auth };
         if (payload.contentType) headers['content-type'] = payload.contentType;
         const res = await dashboard.app.inject({ method: method as 'GET', url, headers, payload: payload.body });
@@ -195,15 +312,25 @@ describe('fuzzed requests on every route', () => {
         seen.set(key, (seen.get(key) ?? 0) + 1);
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
         if (res.statusCode === 400) refused.set(key, (refused.get(key) ?? 0) + 1);
-        if (res.statusCode >= 500) failures.push(`${res.statusCode} ${method} ${url.slice(0, 160)} ${String(payload.contentType)} ${String(payload.body ?? '').slice(0, 120)} -> ${res.body.slice(0, 200)}`);
+        if (res.statusCode >= 500)
+          failures.push(
+            `${res.statusCode} ${method} ${url.slice(0, 160)} ${String(payload.contentType)} ${String(payload.body ?? '').slice(0, 120)} -> ${res.body.slice(0, 200)}`,
+          );
         else if (res.statusCode >= 400 && method !== 'HEAD') {
           // A page (the share link's) answers a page that says why, in both languages.
           if (String(res.headers['content-type']).startsWith('text/html')) {
             if (!/expired or was revoked/.test(res.body)) failures.push(`${res.statusCode} page without a reason: ${method} ${url.slice(0, 120)}`);
             continue;
           }
-          const body = (() => { try { return res.json(); } catch { return undefined; } })();
-          if (typeof body?.error !== 'string' || typeof body?.message !== 'string' || body.message.length < 10) failures.push(`${res.statusCode} without a reason: ${method} ${url.slice(0, 120)} -> ${res.body.slice(0, 200)}`);
+          const body = (() => {
+            try {
+              return res.json();
+            } catch {
+              return undefined;
+            }
+          })();
+          if (typeof body?.error !== 'string' || typeof body?.message !== 'string' || body.message.length < 10)
+            failures.push(`${res.statusCode} without a reason: ${method} ${url.slice(0, 120)} -> ${res.body.slice(0, 200)}`);
         }
       }
     }
@@ -213,7 +340,8 @@ describe('fuzzed requests on every route', () => {
     // The junk reached validation (not only the login check) on every route that takes input, and some was valid.
     for (const { method, route } of methods) {
       const schema = route.schema;
-      if (method !== 'HEAD' && (schema?.body || schema?.querystring || schema?.params)) expect(refused.get(`${method} ${route.url}`), `400s of ${method} ${route.url}`).toBeGreaterThan(0);
+      if (method !== 'HEAD' && (schema?.body || schema?.querystring || schema?.params))
+        expect(refused.get(`${method} ${route.url}`), `400s of ${method} ${route.url}`).toBeGreaterThan(0);
     }
     expect([...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0)).toBeGreaterThan(50);
     for (const { method, route } of methods) expect(seen.get(`${method} ${route.url}`), `${method} ${route.url}`).toBeGreaterThan(0);
@@ -221,7 +349,12 @@ describe('fuzzed requests on every route', () => {
     const sites = await dashboard.app.inject({ url: '/api/sites', headers: { authorization: `Bearer ${adminToken}` } });
     expect(sites.statusCode).toBe(200);
     expect(sites.json().sites).toHaveLength(config.sites.length);
-    const fresh = await dashboard.app.inject({ method: 'PUT', url: '/api/rules', payload: config.rules as unknown as object, headers: { authorization: `Bearer ${adminToken}` } });
+    const fresh = await dashboard.app.inject({
+      method: 'PUT',
+      url: '/api/rules',
+      payload: config.rules as unknown as object,
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     expect(fresh.statusCode).toBe(200);
   }, 120_000);
 });

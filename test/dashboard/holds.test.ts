@@ -53,7 +53,10 @@ beforeAll(async () => {
   ]);
   keepSending(shed1, () => ({ temperature: 18, humidity: 60, nh3: 27 }));
   keepSending(shed2, () => ({ temperature: 18, humidity: 60, nh3: 27 }));
-  await waitFor(() => [fan1, fan2].every((f) => f.commands.some((c) => c.reason === 'rule:shed-ammonia')) || undefined, 'both fans switched on by the ammonia rule');
+  await waitFor(
+    () => [fan1, fan2].every((f) => f.commands.some((c) => c.reason === 'rule:shed-ammonia')) || undefined,
+    'both fans switched on by the ammonia rule',
+  );
   page = await logIn(browser, `http://127.0.0.1:${svc.httpPort}`, 'ops', 'dev-only-operator');
 }, 60_000);
 

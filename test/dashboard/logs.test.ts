@@ -14,7 +14,9 @@ import { DEMO_CONFIG } from '../helpers/service.js';
  * password hash or session token appears in the log, nor in any answer of the API.
  */
 const config = loadFarmConfig(DEMO_CONFIG);
-const PLAIN = [...config.users.map((u) => u.password!), ...config.sites.flatMap((s) => s.zones.flatMap((z) => z.devices.map((d) => d.secret!)))].filter(Boolean);
+const PLAIN = [...config.users.map((u) => u.password!), ...config.sites.flatMap((s) => s.zones.flatMap((z) => z.devices.map((d) => d.secret!)))].filter(
+  Boolean,
+);
 const NEW_PASSWORDS = ['nina-night-shift-7', 'ops-rotated-password-9'];
 const WRONG = ['wrong-password-4711', 'wrong-device-secret-0815'];
 
@@ -28,7 +30,15 @@ const answers: string[] = [];
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'farm-logs-'));
   ports = await servicePorts();
-  proc = spawnService({ ...ports, HTTP_HOST: '127.0.0.1', MQTT_HOST: '127.0.0.1', DATA_DIR: dataDir, FARM_CONFIG: DEMO_CONFIG, LOG_LEVEL: 'trace', SIMULATE: 'false' });
+  proc = spawnService({
+    ...ports,
+    HTTP_HOST: '127.0.0.1',
+    MQTT_HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    FARM_CONFIG: DEMO_CONFIG,
+    LOG_LEVEL: 'trace',
+    SIMULATE: 'false',
+  });
   proc.child.stdout!.on('data', (d) => (log += d));
   proc.child.stderr!.on('data', (d) => (log += d));
   await waitHealthy(Number(ports.HTTP_PORT), proc);
@@ -87,7 +97,9 @@ describe('logs and answers of the running service', () => {
     expect((await tryConnect(Number(ports.MQTT_PORT), 'shed-2-env', WRONG[1], 'shed-2-env')).connected).toBe(false);
 
     const docs = JSON.parse((await call('GET', '/api/docs/json', undefined, admin)).text) as { paths: Record<string, Record<string, unknown>> };
-    const reads = Object.entries(docs.paths).filter(([, ops]) => 'get' in ops).map(([path]) => path.replace('{site}', 'xihu-drain'));
+    const reads = Object.entries(docs.paths)
+      .filter(([, ops]) => 'get' in ops)
+      .map(([path]) => path.replace('{site}', 'xihu-drain'));
     expect(reads.length).toBeGreaterThan(10);
     for (const path of reads) await call('GET', path, undefined, admin);
 
@@ -102,6 +114,7 @@ describe('logs and answers of the running service', () => {
     const forbidden = [...PLAIN, ...NEW_PASSWORDS, ...WRONG, ...tokens, 'scrypt$'];
     for (const s of forbidden) expect(log.includes(s), `the log contains ${s.slice(0, 12)}…`).toBe(false);
     const all = answers.join('\n');
-    for (const s of [...PLAIN, ...NEW_PASSWORDS, ...WRONG, 'scrypt$', 'passwordHash']) expect(all.includes(s), `an answer contains ${s.slice(0, 12)}…`).toBe(false);
+    for (const s of [...PLAIN, ...NEW_PASSWORDS, ...WRONG, 'scrypt$', 'passwordHash'])
+      expect(all.includes(s), `an answer contains ${s.slice(0, 12)}…`).toBe(false);
   }, 90_000);
 });

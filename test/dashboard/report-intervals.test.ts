@@ -33,14 +33,22 @@ afterAll(async () => {
 
 function farmWith(reportEvery: Record<string, number>): FarmIndex {
   const config = loadFarmConfig(DEMO_CONFIG);
-  for (const site of config.sites) for (const zone of site.zones) for (const d of zone.devices) if (reportEvery[d.id] !== undefined) d.reportEvery = reportEvery[d.id];
+  for (const site of config.sites)
+    for (const zone of site.zones) for (const d of zone.devices) if (reportEvery[d.id] !== undefined) d.reportEvery = reportEvery[d.id];
   return indexFarm(config);
 }
 
 describe('report intervals', () => {
   it("the farm file's reportEvery, and after a reload the new file's", () => {
     let farm = farmWith({ 'shed-1-env': 10_000 });
-    const intervals = createReportIntervals({ get farm() { return farm; }, store, logger: silentLogger(), now: () => now });
+    const intervals = createReportIntervals({
+      get farm() {
+        return farm;
+      },
+      store,
+      logger: silentLogger(),
+      now: () => now,
+    });
     expect(intervals.intervalMs('shed-1-env')).toBe(10_000);
     expect(intervals.intervalMs('shed-2-env')).toBeUndefined();
     farm = farmWith({ 'shed-1-env': 60_000, 'shed-2-env': 30_000 });
@@ -58,7 +66,8 @@ describe('report intervals', () => {
 
   it('seeded from the last hour in the store after a restart, for a sensor the file says nothing about', async () => {
     const readings: Reading[] = [];
-    for (let ts = now - 50 * 60_000; ts < now; ts += 2 * 60_000) readings.push({ site: 'huyang', zone: 'shed-4', kind: 'shed', device: 'shed-4-env', ts, metrics: { temperature: 21 } });
+    for (let ts = now - 50 * 60_000; ts < now; ts += 2 * 60_000)
+      readings.push({ site: 'huyang', zone: 'shed-4', kind: 'shed', device: 'shed-4-env', ts, metrics: { temperature: 21 } });
     await store.writeReadings(readings);
     const intervals = createReportIntervals({ farm: farmWith({}), store, logger: silentLogger(), now: () => now });
     expect(intervals.intervalMs('shed-4-env')).toBeUndefined();

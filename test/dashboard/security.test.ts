@@ -74,8 +74,14 @@ describe('an operator', () => {
       expect(res.json().message).toMatch(/needs the admin role/);
     }
     expect((await as(t, 'admin', 'GET', '/api/rules')).json()).toEqual(before);
-    expect((await as(t, 'admin', 'GET', '/api/users')).json().users.map((u: { name: string; role: string }) => `${u.name}:${u.role}`)).toEqual(['ada:admin', 'otto:operator', 'vera:viewer']);
-    expect((await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'mallory', password: 'mallory-password' } })).statusCode).toBe(401);
+    expect((await as(t, 'admin', 'GET', '/api/users')).json().users.map((u: { name: string; role: string }) => `${u.name}:${u.role}`)).toEqual([
+      'ada:admin',
+      'otto:operator',
+      'vera:viewer',
+    ]);
+    expect(
+      (await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'mallory', password: 'mallory-password' } })).statusCode,
+    ).toBe(401);
   });
 
   it('can acknowledge, command and switch modes (what the role is for)', async () => {
@@ -98,7 +104,16 @@ describe('user administration', () => {
     const again = await t.dashboard.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'otto', password: PASSWORDS.operator } });
     expect(again.json().role).toBe('viewer');
     const token = again.json().token as string;
-    expect((await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-fan/command', payload: { action: 'on' }, headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(403);
+    expect(
+      (
+        await t.dashboard.app.inject({
+          method: 'POST',
+          url: '/api/actuators/shed-1-fan/command',
+          payload: { action: 'on' },
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).statusCode,
+    ).toBe(403);
   });
 
   it('a new password replaces the old one; a new user needs a password of 10 characters or more', async () => {
@@ -156,7 +171,22 @@ describe('secrets in answers', () => {
     });
     const t = await dashboard({}, { config });
     const secrets = [...Object.values(PASSWORDS), 'dev-only-secret-1', 'scrypt$', 'c2FsdHNhbHQ', 'passwordHash', 'secretHash'];
-    const urls = ['/api/sites', '/api/sites/huyang', '/api/sites/city/drainage', '/api/latest', '/api/actuators', '/api/alerts?state=all', '/api/commands', '/api/rules', '/api/rejects', '/api/users', '/api/me', '/api/docs/json', '/health', '/metrics'];
+    const urls = [
+      '/api/sites',
+      '/api/sites/huyang',
+      '/api/sites/city/drainage',
+      '/api/latest',
+      '/api/actuators',
+      '/api/alerts?state=all',
+      '/api/commands',
+      '/api/rules',
+      '/api/rejects',
+      '/api/users',
+      '/api/me',
+      '/api/docs/json',
+      '/health',
+      '/metrics',
+    ];
     for (const role of ['viewer', 'operator', 'admin'] as const) {
       for (const url of urls) {
         const res = await as(t, role, 'GET', url);

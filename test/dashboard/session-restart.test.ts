@@ -45,11 +45,18 @@ async function stop(): Promise<void> {
 }
 
 async function api(path: string, token: string, init: RequestInit = {}) {
-  return fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers } });
+  return fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+  });
 }
 
 async function login(username: string, password: string): Promise<string> {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { token: string }).token;
 }
@@ -99,7 +106,10 @@ describe('a restart of the service', () => {
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ user: 'admin', role: 'admin', kind: 'login' });
     expect(await (await api('/api/me', display.token)).json()).toMatchObject({ user: 'control room wall', role: 'viewer', kind: 'display' });
-    const files = ['access.db', 'access.db-wal'].map((f) => join(dataDir, f)).filter(existsSync).map((f) => readFileSync(f));
+    const files = ['access.db', 'access.db-wal']
+      .map((f) => join(dataDir, f))
+      .filter(existsSync)
+      .map((f) => readFileSync(f));
     const stored = Buffer.concat(files);
     for (const token of [admin, viewer, display.token]) {
       expect(stored.includes(Buffer.from(token))).toBe(false);

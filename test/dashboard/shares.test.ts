@@ -27,7 +27,14 @@ async function seedWeek(t: TestDashboard, end: number): Promise<void> {
   const readings = [];
   for (let ts = end - 7 * 24 * HOUR; ts <= end; ts += 20 * 60_000)
     readings.push(
-      { site: 'huyang', zone: 'field-1', kind: 'field' as const, device: 'field-1-soil', ts, metrics: { soil_moisture: 30 + ((ts / HOUR) % 5), soil_temperature: 12 } },
+      {
+        site: 'huyang',
+        zone: 'field-1',
+        kind: 'field' as const,
+        device: 'field-1-soil',
+        ts,
+        metrics: { soil_moisture: 30 + ((ts / HOUR) % 5), soil_temperature: 12 },
+      },
       { site: 'huyang', zone: 'shed-1', kind: 'shed' as const, device: 'shed-1-env', ts, metrics: { temperature: 20, humidity: 60, nh3: 9 } },
     );
   await t.store.writeReadings(readings);
@@ -75,10 +82,20 @@ describe('a share link', () => {
     const link = await share(t, { site: 'huyang', zone: 'field-1' });
     const body = (await t.dashboard.app.inject({ url: `/api/share/${link.token}` })).json();
     expect(body.values.map((v: { metric: string }) => v.metric).sort()).toEqual(['soil_moisture', 'soil_temperature']);
-    const bad = await t.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'field-1', metrics: ['nh3'] }, headers: await t.auth('operator') });
+    const bad = await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/shares',
+      payload: { site: 'huyang', zone: 'field-1', metrics: ['nh3'] },
+      headers: await t.auth('operator'),
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().problems[0]).toEqual({ path: 'body.metrics', message: 'nh3 is not measured in this zone' });
-    const ghost = await t.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'pipe-a' }, headers: await t.auth('operator') });
+    const ghost = await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/shares',
+      payload: { site: 'huyang', zone: 'pipe-a' },
+      headers: await t.auth('operator'),
+    });
     expect(ghost.statusCode).toBe(404);
   });
 
@@ -126,7 +143,9 @@ describe('a share link', () => {
     expect(JSON.stringify(before)).not.toContain(a.token);
     await t.dashboard.app.inject({ url: `/api/share/${a.token}` });
     await expect
-      .poll(async () => (await t.dashboard.app.inject({ url: '/api/shares', headers: await t.auth('operator') })).json().shares.find((s: { id: string }) => s.id === a.id))
+      .poll(async () =>
+        (await t.dashboard.app.inject({ url: '/api/shares', headers: await t.auth('operator') })).json().shares.find((s: { id: string }) => s.id === a.id),
+      )
       .toMatchObject({ lastUsedAt: expect.any(Number), uses: 1 });
     const db = readFileSync(join(t.dataDir, 'access.db'));
     expect(db.includes(Buffer.from(a.token))).toBe(false);
@@ -143,7 +162,9 @@ describe('a share link', () => {
     }
     const { port } = await t.dashboard.start();
     const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, auth: { token: link.token } });
-    await expect(new Promise<void>((resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)))).rejects.toThrow('UNAUTHENTICATED');
+    await expect(new Promise<void>((resolve, reject) => (socket.once('connect', () => resolve()), socket.once('connect_error', reject)))).rejects.toThrow(
+      'UNAUTHENTICATED',
+    );
     socket.close();
   });
 
@@ -165,7 +186,17 @@ describe('a share link', () => {
     const link = await share(t, { site: 'huyang', zone: 'shed-1', metrics: ['nh3'] });
     await t.dashboard.app.inject({ method: 'DELETE', url: `/api/shares/${link.id}`, headers: await t.auth('operator') });
     const { entries } = (await t.dashboard.app.inject({ url: '/api/audit?action=share.create', headers: await t.auth('admin') })).json();
-    expect(entries).toEqual([expect.objectContaining({ actor: 'otto', action: 'share.create', site: 'huyang', target: link.id, outcome: 'ok', status: 201, detail: expect.objectContaining({ zone: 'shed-1', metrics: ['nh3'] }) })]);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        actor: 'otto',
+        action: 'share.create',
+        site: 'huyang',
+        target: link.id,
+        outcome: 'ok',
+        status: 201,
+        detail: expect.objectContaining({ zone: 'shed-1', metrics: ['nh3'] }),
+      }),
+    ]);
     const revoked = (await t.dashboard.app.inject({ url: '/api/audit?action=share.revoke', headers: await t.auth('admin') })).json();
     expect(revoked.entries).toEqual([expect.objectContaining({ actor: 'otto', site: 'huyang', target: link.id, outcome: 'ok' })]);
     expect(JSON.stringify(entries)).not.toContain(link.token);

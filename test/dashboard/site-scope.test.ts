@@ -33,8 +33,14 @@ const TEMPERATURE_RULE = { id: 'dry-run', scope: { kind: 'shed' }, when: { metri
 /** Inputs a route needs to get past validation; keyed by method and URL as registered. */
 const PROBES: Record<string, Probe> = {
   // temperature is measured only in huyang: an unfiltered answer that is not cut to "city" shows shed-1-env.
-  'GET /api/readings': { query: { metric: 'temperature', from: '-2d', every: '1h' }, variants: [{ query: { format: 'csv', from: '-2d' } }, { query: { format: 'csv', metric: 'temperature', every: '1h', from: '-2d' } }] },
-  'GET /api/alerts': { query: { state: 'all', from: '-2d' }, variants: [{ query: { state: 'active' } }, { query: { state: 'all', format: 'csv', from: '-2d' } }, { query: { state: 'active', format: 'csv' } }] },
+  'GET /api/readings': {
+    query: { metric: 'temperature', from: '-2d', every: '1h' },
+    variants: [{ query: { format: 'csv', from: '-2d' } }, { query: { format: 'csv', metric: 'temperature', every: '1h', from: '-2d' } }],
+  },
+  'GET /api/alerts': {
+    query: { state: 'all', from: '-2d' },
+    variants: [{ query: { state: 'active' } }, { query: { state: 'all', format: 'csv', from: '-2d' } }, { query: { state: 'active', format: 'csv' } }],
+  },
   'GET /api/commands': { query: { from: '-2d' } },
   'POST /api/actuators/:id/command': { body: { action: 'on' } },
   'POST /api/actuators/:id/mode': { body: { mode: 'manual' } },
@@ -90,16 +96,42 @@ beforeAll(async () => {
   t.bus.emit('reading', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', ts: now, metrics: { nh3: 12, temperature: 21 } });
   const alert = t.rules.raise({ site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', message: 'Ammonia in Shed 1' });
   t.rules.raise({ site: 'city', zone: 'pipe-a', device: 'pipe-a-level', severity: 'critical', level: 'red', message: 'Pipe A fill 90 %' });
-  t.ingest.addReject({ reason: 'out_of_range', detail: 'nh3 900 is outside 0..500', topic: 'farm/huyang/shed-1/shed-1-env/telemetry', device: 'shed-1-env', ts: now });
+  t.ingest.addReject({
+    reason: 'out_of_range',
+    detail: 'nh3 900 is outside 0..500',
+    topic: 'farm/huyang/shed-1/shed-1-env/telemetry',
+    device: 'shed-1-env',
+    ts: now,
+  });
   const admin = await t.auth('admin');
   const farmHand = { authorization: `Bearer ${await login(FARM_HAND)}` };
   // Things of huyang made by its own people: a command, a share link, a display token, audit entries.
-  expect((await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-fan/command', payload: { action: 'on' }, headers: farmHand })).statusCode).toBe(202);
+  expect(
+    (await t.dashboard.app.inject({ method: 'POST', url: '/api/actuators/shed-1-fan/command', payload: { action: 'on' }, headers: farmHand })).statusCode,
+  ).toBe(202);
   const share = (await t.dashboard.app.inject({ method: 'POST', url: '/api/shares', payload: { site: 'huyang', zone: 'shed-1' }, headers: farmHand })).json();
-  const display = (await t.dashboard.app.inject({ method: 'POST', url: '/api/displays', payload: { name: 'farm-wall', sites: ['huyang'] }, headers: admin })).json();
+  const display = (
+    await t.dashboard.app.inject({ method: 'POST', url: '/api/displays', payload: { name: 'farm-wall', sites: ['huyang'] }, headers: admin })
+  ).json();
   // A silence of huyang's shed, and one by rule alone (every site): neither is the city admin's to see or end.
-  const silence = (await t.dashboard.app.inject({ method: 'POST', url: '/api/silences', payload: { match: { site: 'huyang', zone: 'shed-1' }, forMinutes: 60, reason: 'shed-1 cleaning' }, headers: farmHand })).json().silence;
-  expect((await t.dashboard.app.inject({ method: 'POST', url: '/api/silences', payload: { match: { rule: 'shed-ammonia' }, forMinutes: 60, reason: 'sensor swap' }, headers: admin })).statusCode).toBe(201);
+  const silence = (
+    await t.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/silences',
+      payload: { match: { site: 'huyang', zone: 'shed-1' }, forMinutes: 60, reason: 'shed-1 cleaning' },
+      headers: farmHand,
+    })
+  ).json().silence;
+  expect(
+    (
+      await t.dashboard.app.inject({
+        method: 'POST',
+        url: '/api/silences',
+        payload: { match: { rule: 'shed-ammonia' }, forMinutes: 60, reason: 'sensor swap' },
+        headers: admin,
+      })
+    ).statusCode,
+  ).toBe(201);
   hidden = { alert: alert.id, share: share.id, shareToken: share.token, display: display.id, silence: silence.id };
   await t.dashboard.app.ready();
 }, 60_000);
@@ -108,21 +140,41 @@ afterAll(async () => t?.close());
 /** The request aimed at one of huyang's things, and the same aimed at a thing that does not exist. */
 function aimed(route: { method: string; url: string }, declared: SiteOf, probe: Probe): { hidden: Req; ghost: Req; ids: [string, string] }[] {
   const fill = (values: Record<string, string>) => route.url.replace(/:(\w+)/g, (_, name: string) => values[name] ?? 'x');
-  const req = (url: string, query = probe.query, body = probe.body): Req => ({ method: route.method, url: withQuery(url, query), body, contentType: probe.contentType });
+  const req = (url: string, query = probe.query, body = probe.body): Req => ({
+    method: route.method,
+    url: withQuery(url, query),
+    body,
+    contentType: probe.contentType,
+  });
   switch (declared.by) {
     case 'site':
       return [{ hidden: req(fill({ [declared.param]: 'huyang' })), ghost: req(fill({ [declared.param]: GHOST.site })), ids: ['huyang', GHOST.site] }];
     case 'device':
-      return [{ hidden: req(fill({ [declared.param]: 'shed-1-fan' })), ghost: req(fill({ [declared.param]: GHOST.device })), ids: ['shed-1-fan', GHOST.device] }];
+      return [
+        { hidden: req(fill({ [declared.param]: 'shed-1-fan' })), ghost: req(fill({ [declared.param]: GHOST.device })), ids: ['shed-1-fan', GHOST.device] },
+      ];
     case 'alert':
       return [{ hidden: req(fill({ [declared.param]: hidden.alert })), ghost: req(fill({ [declared.param]: GHOST.alert })), ids: [hidden.alert, GHOST.alert] }];
     case 'filters': {
       const aim = (key: 'site' | 'zone' | 'device', value: string, ghost: string) => {
-        if (declared.in === 'query') return { hidden: req(route.url, { ...probe.query, [key]: value }), ghost: req(route.url, { ...probe.query, [key]: ghost }), ids: [value, ghost] as [string, string] };
+        if (declared.in === 'query')
+          return {
+            hidden: req(route.url, { ...probe.query, [key]: value }),
+            ghost: req(route.url, { ...probe.query, [key]: ghost }),
+            ids: [value, ghost] as [string, string],
+          };
         const body = probe.body as Record<string, unknown>;
-        return { hidden: req(route.url, probe.query, { ...body, [key]: value }), ghost: req(route.url, probe.query, { ...body, [key]: ghost }), ids: [value, ghost] as [string, string] };
+        return {
+          hidden: req(route.url, probe.query, { ...body, [key]: value }),
+          ghost: req(route.url, probe.query, { ...body, [key]: ghost }),
+          ids: [value, ghost] as [string, string],
+        };
       };
-      const aims = { site: () => aim('site', 'huyang', GHOST.site), zone: () => aim('zone', 'shed-1', GHOST.zone), device: () => aim('device', 'shed-1-env', GHOST.device) };
+      const aims = {
+        site: () => aim('site', 'huyang', GHOST.site),
+        zone: () => aim('zone', 'shed-1', GHOST.zone),
+        device: () => aim('device', 'shed-1-env', GHOST.device),
+      };
       return declared.keys.map((k) => aims[k]());
     }
     case 'resource': {
@@ -130,7 +182,11 @@ function aimed(route: { method: string; url: string }, declared: SiteOf, probe: 
         share: () => ({ hidden: req(fill({ id: hidden.share })), ghost: req(fill({ id: GHOST.id })), ids: [hidden.share, GHOST.id] }),
         display: () => ({ hidden: req(fill({ id: hidden.display })), ghost: req(fill({ id: GHOST.id })), ids: [hidden.display, GHOST.id] }),
         // A user outside the admin's sites answers like a user that does not exist (a DELETE; a PUT would create one).
-        user: () => ({ hidden: req(fill({ name: FARM_HAND.name })), ghost: { ...req(fill({ name: GHOST.user })), method: 'DELETE', body: undefined }, ids: [FARM_HAND.name, GHOST.user] }),
+        user: () => ({
+          hidden: req(fill({ name: FARM_HAND.name })),
+          ghost: { ...req(fill({ name: GHOST.user })), method: 'DELETE', body: undefined },
+          ids: [FARM_HAND.name, GHOST.user],
+        }),
         rules: () => {
           const naming = (site: string) => ({ id: 'scoped', scope: { site }, when: { metric: 'fill', above: 90 }, actions: [{ alert: { severity: 'info' } }] });
           const body = (site: string) => (route.url === '/api/rules' ? [naming(site)] : { rule: naming(site) });
@@ -144,10 +200,17 @@ function aimed(route: { method: string; url: string }, declared: SiteOf, probe: 
         },
         // Channels are farm-wide: to an admin of some sites only, one that exists answers as one that does not.
         channel: () => ({ hidden: req(fill({ id: 'duty-hook' })), ghost: req(fill({ id: 'ghost-channel' })), ids: ['duty-hook', 'ghost-channel'] }),
-        'display-sites': () => ({ hidden: req(route.url, probe.query, { name: 'x', sites: ['huyang'] }), ghost: req(route.url, probe.query, { name: 'x', sites: [GHOST.site] }), ids: ['huyang', GHOST.site] }),
+        'display-sites': () => ({
+          hidden: req(route.url, probe.query, { name: 'x', sites: ['huyang'] }),
+          ghost: req(route.url, probe.query, { name: 'x', sites: [GHOST.site] }),
+          ids: ['huyang', GHOST.site],
+        }),
       };
       const target = targets[declared.what];
-      if (!target) throw new Error(`${route.method} ${route.url} declares siteOf.resource('${declared.what}'): add a target for '${declared.what}' to aimed() in this test`);
+      if (!target)
+        throw new Error(
+          `${route.method} ${route.url} declares siteOf.resource('${declared.what}'): add a target for '${declared.what}' to aimed() in this test`,
+        );
       return [target()];
     }
     case 'none':
@@ -164,7 +227,12 @@ interface Req {
 }
 
 async function send(r: Req, headers: Record<string, string>) {
-  return t.dashboard.app.inject({ method: r.method as 'GET', url: r.url, payload: r.body as object, headers: r.contentType ? { ...headers, 'content-type': r.contentType } : headers });
+  return t.dashboard.app.inject({
+    method: r.method as 'GET',
+    url: r.url,
+    payload: r.body as object,
+    headers: r.contentType ? { ...headers, 'content-type': r.contentType } : headers,
+  });
 }
 
 describe('a user limited to one site, on every registered route', () => {
@@ -187,7 +255,9 @@ describe('a user limited to one site, on every registered route', () => {
         expect(a.body.replaceAll(ids[0], '<id>'), `${key}: the same answer as for something that does not exist`).toBe(b.body.replaceAll(ids[1], '<id>'));
       }
 
-      const fillX = route.url.replace(/:(\w+)/g, (_, name: string) => (name === 'site' ? 'city' : name === 'name' ? 'newbie' : name === 'id' && route.url.includes('actuators') ? 'pipe-a-level' : 'x'));
+      const fillX = route.url.replace(/:(\w+)/g, (_, name: string) =>
+        name === 'site' ? 'city' : name === 'name' ? 'newbie' : name === 'id' && route.url.includes('actuators') ? 'pipe-a-level' : 'x',
+      );
       for (const input of [{ query: probe.query, body: probe.body }, ...(probe.variants ?? [])]) {
         const res = await send({ method: route.method, url: withQuery(fillX, input.query), body: input.body, contentType: probe.contentType }, headers);
         expect(res.statusCode, `${key}: ${res.body.slice(0, 300)}`).toBeLessThan(500);
@@ -197,7 +267,16 @@ describe('a user limited to one site, on every registered route', () => {
       walked.push(key);
     }
     // The walk reached the routes that matter, by their declarations.
-    for (const key of ['GET /api/sites', 'GET /api/sites/:site', 'POST /api/actuators/:id/command', 'POST /api/alerts/:id/ack', 'GET /api/readings', 'GET /api/audit', 'DELETE /api/shares/:id', 'PUT /api/users/:name'])
+    for (const key of [
+      'GET /api/sites',
+      'GET /api/sites/:site',
+      'POST /api/actuators/:id/command',
+      'POST /api/alerts/:id/ack',
+      'GET /api/readings',
+      'GET /api/audit',
+      'DELETE /api/shares/:id',
+      'PUT /api/users/:name',
+    ])
       expect(walked).toContain(key);
   });
 
@@ -226,7 +305,12 @@ describe('a user limited to one site, on every registered route', () => {
 describe('a site-limited admin managing users', () => {
   it('gives a new user their own sites, cannot give every site or another site, and cannot see other users', async () => {
     const headers = await cityAdmin();
-    const created = await t.dashboard.app.inject({ method: 'PUT', url: '/api/users/pipe-crew', payload: { role: 'operator', password: 'pipe-crew-password' }, headers });
+    const created = await t.dashboard.app.inject({
+      method: 'PUT',
+      url: '/api/users/pipe-crew',
+      payload: { role: 'operator', password: 'pipe-crew-password' },
+      headers,
+    });
     expect(created.json()).toMatchObject({ user: { name: 'pipe-crew', role: 'operator', sites: ['city'] }, created: true });
     const everySite = await t.dashboard.app.inject({ method: 'PUT', url: '/api/users/pipe-crew', payload: { role: 'operator', sites: null }, headers });
     expect(everySite.statusCode).toBe(403);
@@ -242,7 +326,9 @@ describe('the declarations', () => {
   it('a route that does not say how it finds its site cannot be registered', async () => {
     const d = await buildTestDashboard();
     try {
-      expect(() => d.dashboard.app.get('/api/forgotten', async () => ({ ok: true }))).toThrow(/GET \/api\/forgotten does not say how it finds its site: add config.site/);
+      expect(() => d.dashboard.app.get('/api/forgotten', async () => ({ ok: true }))).toThrow(
+        /GET \/api\/forgotten does not say how it finds its site: add config.site/,
+      );
       // As route plugins register (routes/*.ts): the server does not start.
       void d.dashboard.app.register(async (api) => void api.get('/api/animals', async () => ({ animals: [] })));
       await expect(d.dashboard.app.ready()).rejects.toThrow(/GET \/api\/animals does not say how it finds its site/);
@@ -254,7 +340,9 @@ describe('the declarations', () => {
   it('a route that can change something and does not say what it writes to the audit log cannot be registered', async () => {
     const d = await buildTestDashboard();
     try {
-      void d.dashboard.app.register(async (api) => void api.post('/api/silences', { config: { access: 'operator', site: siteOf.filters('body') } }, async () => ({ ok: true })));
+      void d.dashboard.app.register(
+        async (api) => void api.post('/api/silences', { config: { access: 'operator', site: siteOf.filters('body') } }, async () => ({ ok: true })),
+      );
       await expect(d.dashboard.app.ready()).rejects.toThrow(/POST \/api\/silences can change something: add config.audit/);
     } finally {
       await d.close().catch(() => {});

@@ -19,7 +19,12 @@ afterEach(() => {
 afterAll(async () => t.close());
 
 function client(auth?: { token?: string; cookie?: string }): Socket {
-  const socket = connect(base, { transports: ['websocket'], reconnection: false, auth: auth?.token ? { token: auth.token } : {}, extraHeaders: auth?.cookie ? { cookie: auth.cookie } : undefined });
+  const socket = connect(base, {
+    transports: ['websocket'],
+    reconnection: false,
+    auth: auth?.token ? { token: auth.token } : {},
+    extraHeaders: auth?.cookie ? { cookie: auth.cookie } : undefined,
+  });
   clients.push(socket);
   return socket;
 }
@@ -64,7 +69,8 @@ const reading = (site: string, device: string, metrics: Record<string, number>, 
   const d = t.deps.farm.device(device)!;
   return { site, zone: d.zone, kind: d.kind, device, ts, metrics };
 };
-const hasReading = (device: string, metric: string, value: number) => (batches: Reading[][]) => batches.flat().some((r) => r.device === device && r.metrics[metric] === value);
+const hasReading = (device: string, metric: string, value: number) => (batches: Reading[][]) =>
+  batches.flat().some((r) => r.device === device && r.metrics[metric] === value);
 
 describe('live connection', () => {
   it('is refused without a session', async () => {
@@ -134,7 +140,10 @@ describe('live connection', () => {
     // The marker: a later status change of the same device; everything above was sent before it.
     t.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env', status: 'online', ts: Date.now() + 1 });
     await devices.until((d) => d.flat().some((s) => (s as { status: string }).status === 'online'), 'the marker status');
-    expect(devices.flat()).toEqual([expect.objectContaining({ device: 'shed-1-env', status: 'offline' }), expect.objectContaining({ device: 'shed-1-env', status: 'online' })]);
+    expect(devices.flat()).toEqual([
+      expect.objectContaining({ device: 'shed-1-env', status: 'offline' }),
+      expect.objectContaining({ device: 'shed-1-env', status: 'online' }),
+    ]);
     expect(commands.map((c) => c.command.action)).toEqual(['on']);
     expect(actuators).toEqual(
       expect.arrayContaining([
@@ -185,7 +194,12 @@ describe('live connection', () => {
 
 describe('live connection from another web site', () => {
   it('is refused when the browser says it comes from a foreign origin', async () => {
-    const socket = connect(base, { transports: ['websocket'], reconnection: false, auth: { token: await t.token('viewer') }, extraHeaders: { origin: 'https://evil.example' } });
+    const socket = connect(base, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { token: await t.token('viewer') },
+      extraHeaders: { origin: 'https://evil.example' },
+    });
     clients.push(socket);
     await expect(connected(socket)).rejects.toThrow();
     const same = connect(base, { transports: ['websocket'], reconnection: false, auth: { token: await t.token('viewer') }, extraHeaders: { origin: base } });

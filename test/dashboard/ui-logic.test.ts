@@ -37,7 +37,9 @@ const alert = (a: Partial<AlertT> & Pick<AlertT, 'rule' | 'zone'>): AlertT => ({
 /** A typhoon's alerts as the demo rules raise them: every pipe red, five rain windows at each of three gauges. */
 function storm(): AlertT[] {
   const pipes = drain.zones.filter((z) => z.attributes?.type === 'pipe');
-  const out = pipes.map((z, i) => alert({ rule: 'storm-pipe-level', zone: z.id, device: `${z.id}-level`, severity: 'critical', level: 'red', metric: 'water_level', value: 2 + i / 20 }));
+  const out = pipes.map((z, i) =>
+    alert({ rule: 'storm-pipe-level', zone: z.id, device: `${z.id}-level`, severity: 'critical', level: 'red', metric: 'water_level', value: 2 + i / 20 }),
+  );
   for (const g of ['rain-1', 'rain-2', 'rain-3']) {
     const device = `${g}-gauge`;
     out.push(alert({ rule: 'rainstorm-1h', zone: g, device, severity: 'critical', level: 'red', metric: 'rain_mm', value: 55 }));
@@ -46,7 +48,9 @@ function storm(): AlertT[] {
     out.push(alert({ rule: 'rainstorm-12h', zone: g, device, severity: 'info', level: 'blue', metric: 'rain_mm', value: 140 }));
     out.push(alert({ rule: 'rainfall-24h', zone: g, device, severity: 'warning', level: 'heavy-rainstorm', metric: 'rain_mm', value: 150 }));
   }
-  out.push(alert({ rule: 'system:actuator', zone: 'sump-1', device: 'sump-1-pump', severity: 'critical', detail: { kind: 'actuator', action: 'on', attempts: 3 } }));
+  out.push(
+    alert({ rule: 'system:actuator', zone: 'sump-1', device: 'sump-1-pump', severity: 'critical', detail: { kind: 'actuator', action: 'on', attempts: 3 } }),
+  );
   return out;
 }
 
@@ -58,7 +62,11 @@ describe('a storm on screen', () => {
     expect(pipes.alerts[0].value).toBe(2.5); // worst first
     const rain = groups.filter((g) => g.alerts[0].metric === 'rain_mm');
     // Each gauge shows one alert: its 3 h red window (red beats yellow; at one grade the larger amount), the rest folded.
-    expect(rain.flatMap((g) => g.alerts.map((a) => `${a.device} ${a.rule}`))).toEqual(['rain-1-gauge rainstorm-3h', 'rain-2-gauge rainstorm-3h', 'rain-3-gauge rainstorm-3h']);
+    expect(rain.flatMap((g) => g.alerts.map((a) => `${a.device} ${a.rule}`))).toEqual([
+      'rain-1-gauge rainstorm-3h',
+      'rain-2-gauge rainstorm-3h',
+      'rain-3-gauge rainstorm-3h',
+    ]);
     expect(rain.reduce((k, g) => k + g.folded.length, 0)).toBe(12);
     expect(groups.map((g) => g.rule)).toEqual(['rainstorm-3h', 'system:actuator', 'storm-pipe-level']);
   });
@@ -66,7 +74,8 @@ describe('a storm on screen', () => {
   it('keeps the rainstorm and "not responding" on a full wall strip, and acknowledged groups give up their places', () => {
     const alerts = storm();
     // Six more critical groups elsewhere than the storm: the strip has two places.
-    for (const z of ['shed-1', 'shed-2', 'shed-3', 'shed-4', 'field-1', 'field-2']) alerts.push(alert({ site: 'huyang', rule: `other-${z}`, zone: z, severity: 'critical' }));
+    for (const z of ['shed-1', 'shed-2', 'shed-3', 'shed-4', 'field-1', 'field-2'])
+      alerts.push(alert({ site: 'huyang', rule: `other-${z}`, zone: z, severity: 'critical' }));
     const { shown, more } = stripGroups(groupAlerts(alerts), 2);
     expect(shown.map((g) => g.rule).sort()).toEqual(['rainstorm-3h', 'system:actuator']);
     expect(more).toBe(17);
@@ -107,7 +116,10 @@ describe('the drainage network in order', () => {
       { id: 'y', kind: 'drain', attributes: { type: 'pipe', upstream: 'x' } },
       { id: 'r', kind: 'drain', attributes: { type: 'rain-gauge' } },
     ];
-    expect(networkChains(zones).map((c) => c.zones)).toEqual([['a', 'b', 'c'], ['x', 'y']]);
+    expect(networkChains(zones).map((c) => c.zones)).toEqual([
+      ['a', 'b', 'c'],
+      ['x', 'y'],
+    ]);
   });
 
   it('a pipe fuller than its diameter is surcharged: fill over 100 % and the metres above its top', () => {
@@ -121,7 +133,14 @@ describe('history charts', () => {
   const H = 3_600_000;
   it('rain is charted as the amount per bucket (sum) with a running total, not the mean of per-report increments', () => {
     // 65 mm in an hour reported every 5 min: 12 reports of ~5.4 mm. The mean per report is 5.4; the bar is 65.
-    const s = chartSeries('rain_mm', [{ ts: 0, mean: 65 / 12, min: 5, max: 6, count: 12, sum: 65 }, { ts: H, mean: 2, min: 2, max: 2, count: 6, sum: 12 }], H);
+    const s = chartSeries(
+      'rain_mm',
+      [
+        { ts: 0, mean: 65 / 12, min: 5, max: 6, count: 12, sum: 65 },
+        { ts: H, mean: 2, min: 2, max: 2, count: 6, sum: 12 },
+      ],
+      H,
+    );
     expect(s).toEqual({ kind: 'increment', x: [0, H], sum: [65, 12], total: [65, 77] });
   });
 
@@ -181,7 +200,14 @@ function drainSite(): SiteViewT {
       name: z.name,
       kind: z.kind,
       attributes: z.attributes,
-      devices: z.devices.map((d) => ({ id: d.id, role: d.role, type: d.type, status: 'online' as const, latest: {}, actuator: d.role === 'actuator' ? { mode: 'auto' as const, holders: [] } : undefined })),
+      devices: z.devices.map((d) => ({
+        id: d.id,
+        role: d.role,
+        type: d.type,
+        status: 'online' as const,
+        latest: {},
+        actuator: d.role === 'actuator' ? { mode: 'auto' as const, holders: [] } : undefined,
+      })),
     })),
   };
 }
@@ -226,7 +252,7 @@ describe('what an actuator card says about its command', () => {
 });
 
 describe('alert texts from the rules and templates', () => {
-  it('fills the rule\'s message with names, not ids; built-in alerts from templates', () => {
+  it("fills the rule's message with names, not ids; built-in alerts from templates", () => {
     const site = drainSite();
     const rules = demo.rules;
     const level = alert({ rule: 'sewer-level', zone: 'pipe-05', device: 'pipe-05-level', level: 'red', value: 2.137, metric: 'water_level' });

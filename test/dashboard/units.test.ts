@@ -43,12 +43,26 @@ describe('time arguments', () => {
 });
 
 describe('coalescing live readings', () => {
-  const reading = (ts: number, metrics: Record<string, number>, device = 'shed-1-env'): Reading => ({ site: 'huyang', zone: 'shed-1', kind: 'shed', device, ts, metrics });
+  const reading = (ts: number, metrics: Record<string, number>, device = 'shed-1-env'): Reading => ({
+    site: 'huyang',
+    zone: 'shed-1',
+    kind: 'shed',
+    device,
+    ts,
+    metrics,
+  });
 
   it('sends a burst from one device as one merged reading per interval', () => {
     const timers: (() => void)[] = [];
     const flushed: Reading[][] = [];
-    const c = createCoalescer<Reading>({ intervalMs: 250, key: (r) => r.device, merge: mergeReadings, flush: (b) => flushed.push(b), setTimer: (fn) => timers.push(fn), clearTimer: () => {} });
+    const c = createCoalescer<Reading>({
+      intervalMs: 250,
+      key: (r) => r.device,
+      merge: mergeReadings,
+      flush: (b) => flushed.push(b),
+      setTimer: (fn) => timers.push(fn),
+      clearTimer: () => {},
+    });
     for (let i = 0; i < 50; i++) c.add(reading(NOW + i, { nh3: i }));
     c.add(reading(NOW + 10, { temperature: 21 }));
     c.add(reading(NOW, { humidity: 60 }, 'other'));
@@ -61,7 +75,7 @@ describe('coalescing live readings', () => {
     expect(c.pending()).toBe(0);
   });
 
-  it('sends a quiet device\'s reading at the next short tick, but holds a chatty device to one update per interval', () => {
+  it("sends a quiet device's reading at the next short tick, but holds a chatty device to one update per interval", () => {
     let clock = NOW;
     const timers: { fn: () => void; ms: number }[] = [];
     const flushed: Reading[][] = [];
@@ -104,12 +118,21 @@ describe('coalescing live readings', () => {
   it('shows the sum of two rain reports that arrive within one 50 ms tick, and the newest level', () => {
     const timers: (() => void)[] = [];
     const flushed: Reading[][] = [];
-    const c = createCoalescer<Reading>({ intervalMs: 50, key: (r) => r.device, merge: mergeReadings, flush: (b) => flushed.push(b), setTimer: (fn) => timers.push(fn), clearTimer: () => {} });
+    const c = createCoalescer<Reading>({
+      intervalMs: 50,
+      key: (r) => r.device,
+      merge: mergeReadings,
+      flush: (b) => flushed.push(b),
+      setTimer: (fn) => timers.push(fn),
+      clearTimer: () => {},
+    });
     c.add(reading(NOW, { rain_mm: 6, temperature: 20 }, 'rain-1-gauge'));
     c.add(reading(NOW + 20, { rain_mm: 2.5, temperature: 21 }, 'rain-1-gauge'));
     c.add(reading(NOW + 10, { rain_mm: 0.5, temperature: 19 }, 'rain-1-gauge')); // late: counts in the sum, not as the level
     timers[0]();
-    expect(flushed).toEqual([[{ site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'rain-1-gauge', ts: NOW + 20, metrics: { rain_mm: 9, temperature: 21 } }]]);
+    expect(flushed).toEqual([
+      [{ site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'rain-1-gauge', ts: NOW + 20, metrics: { rain_mm: 9, temperature: 21 } }],
+    ]);
   });
 });
 
@@ -171,7 +194,9 @@ describe('site view helpers', () => {
   it('takes fill levels only from a rule scoped to this zone, also when it is scoped by device (as the rules engine scopes it)', () => {
     const graded = (device: string) =>
       testFarmConfig({
-        rules: [{ id: 'one-pipe', scope: { device }, when: { metric: 'fill', levels: [{ name: 'red', above: 40 }] }, actions: [{ alert: { severity: 'critical' } }] }],
+        rules: [
+          { id: 'one-pipe', scope: { device }, when: { metric: 'fill', levels: [{ name: 'red', above: 40 }] }, actions: [{ alert: { severity: 'critical' } }] },
+        ],
       }).rules;
     expect(fillLevels(graded('pipe-a-level'), PIPE_A)).toEqual([{ name: 'red', above: 40 }]);
     expect(fillLevels(graded('pipe-b-level'), PIPE_A)).toEqual(DEFAULT_FILL_LEVELS);
@@ -187,7 +212,12 @@ describe('drainage helpers', () => {
   const b = (min: number, count = 6) => ({ ts: 0, mean: min + 1, min, max: min + 2, count });
 
   it('totals rainfall as mean × count over the buckets', () => {
-    expect(bucketsTotal([{ ts: 0, mean: 0.5, min: 0, max: 1, count: 4 }, { ts: 1, mean: 1, min: 1, max: 1, count: 2 }])).toBe(4);
+    expect(
+      bucketsTotal([
+        { ts: 0, mean: 0.5, min: 0, max: 1, count: 4 },
+        { ts: 1, mean: 1, min: 1, max: 1, count: 2 },
+      ]),
+    ).toBe(4);
   });
 
   it('finds the lowest fill only when the data cover the window', () => {
@@ -200,11 +230,17 @@ describe('error answers', () => {
   it('maps the rules engine errors to 404, 409 and 400', () => {
     expect(toErrorReply(new ActuatorError('NOT_FOUND', 'no device x')).status).toBe(404);
     expect(toErrorReply(new ActuatorError('NOT_ACTUATOR', 'x is a sensor')).status).toBe(409);
-    expect(toErrorReply(new ActuatorError('BAD_COMMAND', 'set needs a value 0-100'))).toEqual({ status: 400, body: { error: 'VALIDATION', message: 'set needs a value 0-100' } });
+    expect(toErrorReply(new ActuatorError('BAD_COMMAND', 'set needs a value 0-100'))).toEqual({
+      status: 400,
+      body: { error: 'VALIDATION', message: 'set needs a value 0-100' },
+    });
   });
 
   it('never leaks the text of an unexpected error', () => {
-    expect(toErrorReply(new Error('ECONNREFUSED 10.0.0.5:8086 token=abc'))).toEqual({ status: 500, body: { error: 'INTERNAL', message: expect.not.stringMatching(/token/) } });
+    expect(toErrorReply(new Error('ECONNREFUSED 10.0.0.5:8086 token=abc'))).toEqual({
+      status: 500,
+      body: { error: 'INTERNAL', message: expect.not.stringMatching(/token/) },
+    });
   });
 });
 

@@ -52,16 +52,26 @@ const address = (id: string) => {
 
 async function api(role: keyof typeof USERS, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const [username, password] = USERS[role];
-  const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   const { token } = (await login.json()) as { token: string };
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json().catch(() => undefined) };
 }
 
 /** Dry weather: each pipe a fifth full, the sump low, no rain. */
 async function calm(): Promise<void> {
   await Promise.all(
-    levels.map((id, i) => sensors.get(id)!.send(id.startsWith('sump') ? { water_level: 0.8, fill: 20 } : { fill: 18 + i, water_level: sizeOf(id) * 0.2, flow: 100 + 60 * i })),
+    levels.map((id, i) =>
+      sensors.get(id)!.send(id.startsWith('sump') ? { water_level: 0.8, fill: 20 } : { fill: 18 + i, water_level: sizeOf(id) * 0.2, flow: 100 + 60 * i }),
+    ),
   );
   await Promise.all(gauges.map((id) => sensors.get(id)!.send({ rain_mm: 0 })));
 }
@@ -125,7 +135,11 @@ async function openAs(role: keyof typeof USERS, size: Size, lang: Lang, hash = '
 /** The page's data has arrived: no "Loading…" left and the live values are in. */
 async function settled(page: Page): Promise<void> {
   await page.waitForFunction(() => !/Loading…|加载中…/.test(document.querySelector('#view')?.textContent ?? ''));
-  await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-testid^="reading-"], [data-testid$="-fill"]')).every((e) => e.textContent !== '—') || !document.querySelector('[data-testid^="reading-"]'));
+  await page.waitForFunction(
+    () =>
+      Array.from(document.querySelectorAll('[data-testid^="reading-"], [data-testid$="-fill"]')).every((e) => e.textContent !== '—') ||
+      !document.querySelector('[data-testid^="reading-"]'),
+  );
 }
 
 async function noAxeProblems(page: Page, where: string): Promise<void> {
@@ -190,7 +204,9 @@ describe('every page at the wall, the desk and the phone, in English and Chinese
       await page.waitForFunction(() => document.documentElement.scrollHeight <= window.innerHeight + 1, undefined, { timeout: 10_000 });
       await expect(page.getByTestId('wall-clock').textContent()).resolves.toMatch(/^\d\d:\d\d:\d\d$/);
       await expect(page.getByTestId('data-as-of').textContent()).resolves.toMatch(lang === 'zh' ? /^数据截至 .*UTC\+8$/ : /^Data as of .*UTC\+8$/);
-      const sizes = await page.$$eval('.wall-metrics .metric:not(.heads) > .value, .net-pct', (els) => els.map((e) => parseFloat(getComputedStyle(e).fontSize)));
+      const sizes = await page.$$eval('.wall-metrics .metric:not(.heads) > .value, .net-pct', (els) =>
+        els.map((e) => parseFloat(getComputedStyle(e).fontSize)),
+      );
       expect(sizes.length).toBeGreaterThan(20);
       expect(Math.min(...sizes)).toBeGreaterThanOrEqual(48);
       // A wall display is read-only: no controls.
@@ -214,16 +230,28 @@ describe('old values and presence', () => {
     // ...and once its newest value is older than twice that, the node is greyed, the value carries its age and the
     // sensor is "silent".
     await page.locator('[data-testid="net-pipe-08"][data-fresh="old"]').waitFor({ timeout: 10_000 });
-    await page.getByTestId('net-pipe-08-presence').filter({ hasText: /^silent .*ago$/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('net-pipe-08-presence')
+      .filter({ hasText: /^silent .*ago$/ })
+      .waitFor({ timeout: 10_000 });
     await shot(page, 'desk-drainage-silent-sensor', false);
     // The sensor drops off (its Last Will): offline.
     await pipe8.close();
-    await page.getByTestId('net-pipe-08-presence').filter({ hasText: /^offline/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('net-pipe-08-presence')
+      .filter({ hasText: /^offline/ })
+      .waitFor({ timeout: 10_000 });
     await go(page, '#/');
-    await page.getByTestId('site-xihu-drain-online').filter({ hasText: /^15 of 16 devices online$/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('site-xihu-drain-online')
+      .filter({ hasText: /^15 of 16 devices online$/ })
+      .waitFor({ timeout: 10_000 });
     await page.getByTestId('pipe-pipe-08-level').and(page.locator('[data-presence="offline"]')).waitFor();
     // The Live pill says how old the newest message is.
-    await page.getByTestId('conn-status').filter({ hasText: /^Live · \d+ sec\. ago$/ }).waitFor();
+    await page
+      .getByTestId('conn-status')
+      .filter({ hasText: /^Live · \d+ sec\. ago$/ })
+      .waitFor();
     await page.context().close();
   }, 60_000);
 });
@@ -251,11 +279,20 @@ describe('a storm', () => {
         }),
     );
     // The sump's rule switches the pump on; the pump never answers: after its tries, "actuator not responding".
-    await waitFor(async () => {
-      const { json } = await api('viewer', 'GET', '/api/alerts?state=active');
-      const alerts = json.alerts as { rule: string; metric: string | null }[];
-      return alerts.some((a) => a.rule === 'system:actuator') && alerts.filter((a) => a.metric === 'rain_mm').length >= 15 && alerts.filter((a) => a.rule === 'storm-pipe-level').length >= 7 ? alerts : undefined;
-    }, 'the storm alerts and the pump not responding', 60_000, 500);
+    await waitFor(
+      async () => {
+        const { json } = await api('viewer', 'GET', '/api/alerts?state=active');
+        const alerts = json.alerts as { rule: string; metric: string | null }[];
+        return alerts.some((a) => a.rule === 'system:actuator') &&
+          alerts.filter((a) => a.metric === 'rain_mm').length >= 15 &&
+          alerts.filter((a) => a.rule === 'storm-pipe-level').length >= 7
+          ? alerts
+          : undefined;
+      },
+      'the storm alerts and the pump not responding',
+      60_000,
+      500,
+    );
   }, 90_000);
 
   for (const lang of LANGS)
@@ -290,7 +327,10 @@ describe('a storm', () => {
         expect(strip).toMatch(/Actuator not responding: Pumping station sump Pump/);
       }
       // Surcharge is visible: fill over 100 % and the metres above the pipe's top.
-      await page.getByTestId('net-pipe-01-surcharge').filter({ hasText: lang === 'zh' ? /超载 \+0\.90 m/ : /surcharged \+0\.90 m/ }).waitFor();
+      await page
+        .getByTestId('net-pipe-01-surcharge')
+        .filter({ hasText: lang === 'zh' ? /超载 \+0\.90 m/ : /surcharged \+0\.90 m/ })
+        .waitFor();
       await page.locator('[data-testid="net-pipe-01"][data-grade="red"]').waitFor();
       await shot(page, `storm-wall-${lang}`, false);
       await noAxeProblems(page, `storm wall ${lang}`);
@@ -319,32 +359,57 @@ describe('a storm', () => {
     // Filters: the drainage site's informational ones (the 12 h rain windows, folded under each gauge's worst).
     await page.getByTestId('filter-site').selectOption('xihu-drain');
     await page.getByTestId('filter-severity').selectOption('info');
-    await page.getByTestId('alerts-count').filter({ hasText: /^3 of \d+ active alerts$/ }).waitFor();
+    await page
+      .getByTestId('alerts-count')
+      .filter({ hasText: /^3 of \d+ active alerts$/ })
+      .waitFor();
     await page.getByTestId('filter-severity').selectOption('');
     await page.getByTestId('filter-site').selectOption('');
     await pipesGroup.getByTestId('ack-group').click();
-    await page.getByTestId('toast').filter({ hasText: `Acknowledged ${n}.` }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId('toast')
+      .filter({ hasText: `Acknowledged ${n}.` })
+      .waitFor({ timeout: 15_000 });
     // Acknowledged groups go under "Acknowledged", each row with both times.
-    const acked = page.getByTestId('alert-group').filter({ has: page.locator('[data-state="acknowledged"]') }).first();
+    const acked = page
+      .getByTestId('alert-group')
+      .filter({ has: page.locator('[data-state="acknowledged"]') })
+      .first();
     await acked.evaluate((d) => ((d as HTMLDetailsElement).open = true));
     const row = acked.getByTestId('alert-row').first();
     await expect(row.getByTestId('alert-raised').textContent()).resolves.toMatch(/^raised \d\d:\d\d:\d\d UTC\+8$/);
     await expect(row.getByTestId('alert-acked').textContent()).resolves.toMatch(/^acknowledged by ops \d\d:\d\d:\d\d UTC\+8$/);
     // The last 24 hours: one "acknowledged" row per pipe (the answer and its live echo are one event).
-    await page.waitForFunction((count) => document.querySelectorAll('[data-testid="history-row"]').length > 0 && Array.from(document.querySelectorAll('[data-testid="history-row"]')).filter((r) => /acknowledged/.test(r.textContent ?? '') && /Pipe (01|02|03|06|07|10|11) water level/.test(r.textContent ?? '')).length === count, n);
-    const ackRows = await page.$$eval('[data-testid="history-row"]', (rows) => rows.filter((r) => /acknowledged/.test(r.textContent ?? '') && /Pipe (01|02|03|06|07|10|11) water level/.test(r.textContent ?? '')).length);
+    await page.waitForFunction(
+      (count) =>
+        document.querySelectorAll('[data-testid="history-row"]').length > 0 &&
+        Array.from(document.querySelectorAll('[data-testid="history-row"]')).filter(
+          (r) => /acknowledged/.test(r.textContent ?? '') && /Pipe (01|02|03|06|07|10|11) water level/.test(r.textContent ?? ''),
+        ).length === count,
+      n,
+    );
+    const ackRows = await page.$$eval(
+      '[data-testid="history-row"]',
+      (rows) => rows.filter((r) => /acknowledged/.test(r.textContent ?? '') && /Pipe (01|02|03|06|07|10|11) water level/.test(r.textContent ?? '')).length,
+    );
     expect(ackRows).toBe(n);
     await shot(page, 'storm-alerts-acknowledged-en');
     // On the overview the pipes give up their place in the strip and are counted as acknowledged.
     await go(page, '#/');
-    await page.getByTestId('strip-acked').filter({ hasText: new RegExp(`^${n} acknowledged$`) }).waitFor();
+    await page
+      .getByTestId('strip-acked')
+      .filter({ hasText: new RegExp(`^${n} acknowledged$`) })
+      .waitFor();
     expect(await page.locator('[data-testid="overview-alert"][data-rule="storm-pipe-level"]').count()).toBe(0);
     await page.context().close();
   }, 90_000);
 
   it('the pump card says the command failed (not responding) instead of waiting', async () => {
     const page = await openAs('operator', 'desk', 'zh', '#/site/xihu-drain/zone/sump-1');
-    await page.getByTestId('actuator-sump-1-pump-failed').filter({ hasText: /无响应/ }).waitFor({ timeout: 20_000 });
+    await page
+      .getByTestId('actuator-sump-1-pump-failed')
+      .filter({ hasText: /无响应/ })
+      .waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('actuator-sump-1-pump-pending').isVisible()).toBe(false);
     await shot(page, 'storm-pump-failed-zh', false);
     await page.context().close();
@@ -355,7 +420,10 @@ describe('controls say what they will do', () => {
   it('a command in auto mode is a hold with an end the operator chooses; the waiting clears when the actuator answers', async () => {
     const page = await openAs('operator', 'desk', 'en', '#/site/huyang/zone/shed-2');
     const fan = 'actuator-shed-2-fan';
-    await page.getByTestId(`${fan}-state`).filter({ hasText: /^(On|Off)/ }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId(`${fan}-state`)
+      .filter({ hasText: /^(On|Off)/ })
+      .waitFor({ timeout: 15_000 });
     // Stateful toggles with names: "On: Shed 2 Fan", pressed when that is what the fan confirmed.
     await expect(page.getByTestId(`${fan}-on`).getAttribute('aria-label')).resolves.toBe('On: Shed 2 Fan');
     const state = (await page.getByTestId(`${fan}-state`).textContent())!.startsWith('On') ? 'on' : 'off';
@@ -363,14 +431,22 @@ describe('controls say what they will do', () => {
     // On: allowed whatever holds the fan (off could meet the minimum ventilation while heat stress is on).
     const target = 'on';
     await page.getByTestId(`${fan}-${target}`).click();
-    await page.getByTestId(`${fan}-note`).filter({ hasText: /^In auto mode this is a hold: a rule will take it back at \d\d:\d\d UTC\+8\.$/ }).waitFor();
+    await page
+      .getByTestId(`${fan}-note`)
+      .filter({ hasText: /^In auto mode this is a hold: a rule will take it back at \d\d:\d\d UTC\+8\.$/ })
+      .waitFor();
     await page.getByTestId(`${fan}-hold-for`).selectOption('60');
     await shot(page, 'desk-command-confirm-en', false);
     await page.getByTestId(`${fan}-confirm`).click();
-    await page.getByTestId(`${fan}-hold`).filter({ hasText: new RegExp(`^held ${target} by ops until \\d\\d:\\d\\d UTC\\+8`) }).waitFor({ timeout: 15_000 });
+    await page
+      .getByTestId(`${fan}-hold`)
+      .filter({ hasText: new RegExp(`^held ${target} by ops until \\d\\d:\\d\\d UTC\\+8`) })
+      .waitFor({ timeout: 15_000 });
     await page.getByTestId(`${fan}-state`).filter({ hasText: /^On/ }).waitFor({ timeout: 15_000 });
     await page.getByTestId(`${fan}-pending`).waitFor({ state: 'hidden' });
-    const hold = (await api('viewer', 'GET', '/api/actuators')).json.actuators.find((a: { device: string }) => a.device === 'shed-2-fan').holders.find((h: { kind: string }) => h.kind === 'operator');
+    const hold = (await api('viewer', 'GET', '/api/actuators')).json.actuators
+      .find((a: { device: string }) => a.device === 'shed-2-fan')
+      .holders.find((h: { kind: string }) => h.kind === 'operator');
     // An hour, as chosen (not the default half hour).
     expect(hold.until - hold.since).toBeGreaterThan(55 * 60_000);
   }, 60_000);
@@ -385,7 +461,10 @@ describe('controls say what they will do', () => {
     const sent = (await api('viewer', 'GET', '/api/commands?device=shed-3-shutter')).json.commands as { command: { value?: number } }[];
     expect(sent.filter((c) => c.command.value === 150)).toEqual([]);
     await page.getByTestId(`${shutter}-mode-toggle`).click();
-    await page.getByTestId(`${shutter}-note`).filter({ hasText: /^规则将在 \d\d:\d\d UTC\+8 收回控制。$/ }).waitFor();
+    await page
+      .getByTestId(`${shutter}-note`)
+      .filter({ hasText: /^规则将在 \d\d:\d\d UTC\+8 收回控制。$/ })
+      .waitFor();
     await page.getByTestId(`${shutter}-manual-for`).selectOption('240');
     await shot(page, 'desk-manual-confirm-zh', false);
     await page.getByTestId(`${shutter}-mode-confirm`).click();
@@ -436,7 +515,9 @@ describe('the heat-stress badge and the site agree', () => {
   it('a THI badge is coloured only while its shed has an active heat-stress alert', async () => {
     const page = await openAs('viewer', 'desk', 'en');
     await settled(page);
-    const badges = await page.$$eval('[data-bind="thi"]', (els) => els.map((e) => ({ band: (e as HTMLElement).dataset.band, alert: (e as HTMLElement).dataset.alert })));
+    const badges = await page.$$eval('[data-bind="thi"]', (els) =>
+      els.map((e) => ({ band: (e as HTMLElement).dataset.band, alert: (e as HTMLElement).dataset.alert })),
+    );
     expect(badges.length).toBe(4);
     for (const b of badges) expect(Boolean(b.band)).toBe(b.alert === 'active');
     const status = await page.getByTestId('site-huyang-status').textContent();
@@ -445,4 +526,3 @@ describe('the heat-stress badge and the site agree', () => {
     await page.context().close();
   }, 60_000);
 });
-

@@ -6,7 +6,20 @@ import { EnvSettings } from '../../core/config/env.js';
 import { FarmConfig } from '../../core/config/schema.js';
 import { METRICS } from '../../core/metrics-catalog.js';
 import { REJECT_REASONS } from '../../core/events.js';
-import { ActuateAction, ActuatorCondition, AlertAction, Baseline, Level, MetricCondition, NotifyAction, Rule, Schedule, Scope, StaleCondition, Threshold } from '../../rules/schema.js';
+import {
+  ActuateAction,
+  ActuatorCondition,
+  AlertAction,
+  Baseline,
+  Level,
+  MetricCondition,
+  NotifyAction,
+  Rule,
+  Schedule,
+  Scope,
+  StaleCondition,
+  Threshold,
+} from '../../rules/schema.js';
 import { parseFaultSpec } from '../../simulators/models/faults.js';
 import { buildTestDashboard, type TestDashboard } from '../dashboard/fixtures.js';
 
@@ -97,13 +110,16 @@ describe('docs/http-api.md', () => {
   const doc = () => read('docs/http-api.md');
   const asDocumented = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 
-  it('names every registered route with its method (the page\'s files by path)', () => {
+  it("names every registered route with its method (the page's files by path)", () => {
     const routes = t.dashboard.routes().filter((r) => r.method !== 'HEAD' && !r.url.startsWith('/api/docs/static'));
     expect(routes.length).toBeGreaterThan(40);
     const missing = routes
       .map((r) => ({ method: r.method, path: asDocumented(r.url) }))
       // An API route by method and path; the OpenAPI page's own routes and the page's files may go by path alone.
-      .filter(({ method, path }) => !doc().includes(`\`${method} ${path}\``) && !((path.startsWith('/api/docs') || !path.startsWith('/api/')) && doc().includes(`\`${path}\``)))
+      .filter(
+        ({ method, path }) =>
+          !doc().includes(`\`${method} ${path}\``) && !((path.startsWith('/api/docs') || !path.startsWith('/api/')) && doc().includes(`\`${path}\``)),
+      )
       .map(({ method, path }) => `${method} ${path}`);
     expect(missing).toEqual([]);
   });
@@ -117,11 +133,24 @@ describe('docs/http-api.md', () => {
 });
 
 describe('docs/configuration.md and docs/rules.md', () => {
-  it('describe every key of the farm file\'s schema and of the rule language', () => {
+  it("describe every key of the farm file's schema and of the rule language", () => {
     const text = read('docs/configuration.md') + read('docs/rules.md');
     const keys = new Set([
       ...schemaKeys(FarmConfig),
-      ...[Rule, MetricCondition, StaleCondition, ActuatorCondition, Baseline, Threshold, Level, Schedule, ActuateAction, AlertAction, NotifyAction, Scope].flatMap((s) => [...schemaKeys(s as z.ZodType)]),
+      ...[
+        Rule,
+        MetricCondition,
+        StaleCondition,
+        ActuatorCondition,
+        Baseline,
+        Threshold,
+        Level,
+        Schedule,
+        ActuateAction,
+        AlertAction,
+        NotifyAction,
+        Scope,
+      ].flatMap((s) => [...schemaKeys(s as z.ZodType)]),
       'all',
       'any',
       'actuate',
@@ -135,7 +164,8 @@ describe('docs/configuration.md and docs/rules.md', () => {
 describe('docs/mqtt.md', () => {
   it('has the metrics catalogue as the code has it: units, ranges and zone kinds', () => {
     const rows = new Map<string, string[]>();
-    for (const m of read('docs/mqtt.md').matchAll(/^\| `([a-z_0-9]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)) rows.set(m[1], [m[2].trim(), m[3].trim(), m[4].trim()]);
+    for (const m of read('docs/mqtt.md').matchAll(/^\| `([a-z_0-9]+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm))
+      rows.set(m[1], [m[2].trim(), m[3].trim(), m[4].trim()]);
     expect([...rows.keys()].sort()).toEqual(Object.keys(METRICS).sort());
     for (const [name, spec] of Object.entries(METRICS)) {
       const [unit, range, kinds] = rows.get(name)!;
@@ -152,7 +182,13 @@ describe('docs/mqtt.md', () => {
 });
 
 describe('links and names in the docs and READMEs', () => {
-  const pages = ['README.md', ...filesUnder('docs', /\.md$/), ...readdirSync('.').filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'README.md')) && d !== 'node_modules').map((d) => join(d, 'README.md'))];
+  const pages = [
+    'README.md',
+    ...filesUnder('docs', /\.md$/),
+    ...readdirSync('.')
+      .filter((d) => statSync(d).isDirectory() && existsSync(join(d, 'README.md')) && d !== 'node_modules')
+      .map((d) => join(d, 'README.md')),
+  ];
 
   it('every relative link resolves to a file of the repository; none leads outside it', () => {
     const broken: string[] = [];
@@ -170,8 +206,19 @@ describe('links and names in the docs and READMEs', () => {
 
   it('the README links the docs and every recipe script, and names no SPEC outside the repository', () => {
     const readme = read('README.md');
-    for (const page of ['docs/README.md', 'docs/mqtt.md', 'docs/configuration.md', 'docs/rules.md', 'docs/http-api.md', 'docs/environment.md', 'docs/demo-farm.md', 'docs/demo-farm.zh-CN.md']) expect(readme, page).toContain(`](${page}`);
-    for (const script of readdirSync('scripts/recipes').filter((f) => f.endsWith('.sh') && f !== 'lib.sh')) expect(read('README.md') + read('docs/README.md'), script).toContain(`scripts/recipes/${script}`);
+    for (const page of [
+      'docs/README.md',
+      'docs/mqtt.md',
+      'docs/configuration.md',
+      'docs/rules.md',
+      'docs/http-api.md',
+      'docs/environment.md',
+      'docs/demo-farm.md',
+      'docs/demo-farm.zh-CN.md',
+    ])
+      expect(readme, page).toContain(`](${page}`);
+    for (const script of readdirSync('scripts/recipes').filter((f) => f.endsWith('.sh') && f !== 'lib.sh'))
+      expect(read('README.md') + read('docs/README.md'), script).toContain(`scripts/recipes/${script}`);
     expect(readme).not.toMatch(/SPEC|\.\.\/shared/);
   });
 
@@ -180,6 +227,15 @@ describe('links and names in the docs and READMEs', () => {
     const span = readme.slice(readme.indexOf('`--fault kind[:device]` adds a fault'), readme.indexOf('In every scenario the flock'));
     const names = [...span.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]);
     expect(names.length).toBeGreaterThanOrEqual(9);
-    expect(names.filter((n) => { try { parseFaultSpec(n); return false; } catch { return true; } })).toEqual([]);
+    expect(
+      names.filter((n) => {
+        try {
+          parseFaultSpec(n);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    ).toEqual([]);
   });
 });

@@ -33,10 +33,15 @@ describe('npm start', () => {
     const [mqttPort, httpPort] = [await freePort(), await freePort()];
     const proc = npmStart({ DATA_DIR: dataDir, MQTT_PORT: String(mqttPort), HTTP_PORT: String(httpPort), SIMULATE: 'false', LOG_LEVEL: 'info' });
     try {
-      const health = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/health`);
-        return res.ok ? ((await res.json()) as { status: string }) : undefined;
-      }, `GET /health (output so far: ${proc.output().slice(-500)})`, 60_000, 200);
+      const health = await waitFor(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${httpPort}/health`);
+          return res.ok ? ((await res.json()) as { status: string }) : undefined;
+        },
+        `GET /health (output so far: ${proc.output().slice(-500)})`,
+        60_000,
+        200,
+      );
       expect(health.status).toBe('ok');
       expect(proc.output()).toContain('plain-text secret'); // start-up warns about development secrets
 
@@ -56,7 +61,10 @@ describe('npm start', () => {
     await store.init();
     const points = await store.raw({ device: SHED1_ENV.id, from: 0, to: Date.now() });
     await store.close();
-    expect(points.map((p) => [p.metric, p.value]).sort()).toEqual([['nh3', 18.25], ['temperature', 19.5]]);
+    expect(points.map((p) => [p.metric, p.value]).sort()).toEqual([
+      ['nh3', 18.25],
+      ['temperature', 19.5],
+    ]);
   });
 
   it('refuses an invalid config file, naming the path in the file and the reason', async () => {

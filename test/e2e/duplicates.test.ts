@@ -39,7 +39,11 @@ describe.each([['embedded store'], ['InfluxDB']])('a rain reading delivered twic
     if (kind === 'InfluxDB') influx = await startInfluxd();
     svc = await startTestService({ config: configWithRule(), env: influx ? { INFLUX_URL: influx.url, INFLUX_DATABASE: 'dups' } : {} });
     svc.bus.on('alert', (a) => alerts.push(a));
-    const login = await fetch(`http://127.0.0.1:${svc.httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }) });
+    const login = await fetch(`http://127.0.0.1:${svc.httpPort}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }),
+    });
     const { token } = (await login.json()) as { token: string };
     socket = io(`http://127.0.0.1:${svc.httpPort}`, { auth: { token }, transports: ['websocket'] });
     socket.on('reading', (batch: Reading[]) => live.push(...batch.filter((r) => r.device === GAUGE.id)));
@@ -59,7 +63,16 @@ describe.each([['embedded store'], ['InfluxDB']])('a rain reading delivered twic
     await gauge.publishAsync(GAUGE.topic, payload, { qos: 1 });
     await gauge.publishAsync(GAUGE.topic, payload, { qos: 1 });
     // A store-and-forward batch resent with the same reading in it, and a later marker reading.
-    await gauge.publishAsync(GAUGE.topic, JSON.stringify({ readings: [{ ts, metrics: { rain_mm: 6 } }, { ts: ts + 1000, metrics: { rain_mm: 0 } }] }), { qos: 1 });
+    await gauge.publishAsync(
+      GAUGE.topic,
+      JSON.stringify({
+        readings: [
+          { ts, metrics: { rain_mm: 6 } },
+          { ts: ts + 1000, metrics: { rain_mm: 0 } },
+        ],
+      }),
+      { qos: 1 },
+    );
     await waitFor(() => live.some((r) => r.ts === ts + 1000), 'the marker reading on the dashboard socket');
 
     expect(alerts.filter((a) => a.rule === RULE.id)).toEqual([]);
@@ -68,16 +81,27 @@ describe.each([['embedded store'], ['InfluxDB']])('a rain reading delivered twic
     const metrics = await (await fetch(`http://127.0.0.1:${svc.httpPort}/metrics`)).text();
     expect(metricValue(metrics, 'farm_readings_duplicate_total')).toBe(2);
     expect(metricValue(metrics, 'farm_readings_accepted_total')).toBe(2);
-    const stored = await waitFor(async () => {
-      const points = await svc.store.raw({ device: GAUGE.id, from: ts - 1, to: ts + 2000 });
-      return points.length === 2 ? points : undefined;
-    }, 'both distinct readings in the store', 30_000);
+    const stored = await waitFor(
+      async () => {
+        const points = await svc.store.raw({ device: GAUGE.id, from: ts - 1, to: ts + 2000 });
+        return points.length === 2 ? points : undefined;
+      },
+      'both distinct readings in the store',
+      30_000,
+    );
     expect(stored.map((p) => [p.ts, p.value])).toEqual([
       [ts, 6],
       [ts + 1000, 0],
     ]);
     // The daily total the drainage view shows counts it once too.
-    const [series] = await svc.store.history({ device: GAUGE.id, metric: 'rain_mm', from: ts - 1, to: ts + 2000, everyMs: 3_600_000, timeZone: 'Asia/Shanghai' });
+    const [series] = await svc.store.history({
+      device: GAUGE.id,
+      metric: 'rain_mm',
+      from: ts - 1,
+      to: ts + 2000,
+      everyMs: 3_600_000,
+      timeZone: 'Asia/Shanghai',
+    });
     expect(series.buckets.reduce((sum, b) => sum + (b.sum ?? 0), 0)).toBe(6);
 
     // A second 6 mm with its own ts is new rain: 12 mm in the hour raises the alert.

@@ -62,10 +62,15 @@ describe('readings from an authenticated device land in InfluxDB over the v1 API
       const res = await fetch(`${influx.url}/query?db=farm_e2e&epoch=ms&q=${encodeURIComponent(q)}`);
       return (await res.json()) as { results: { series?: { values: unknown[][]; tags?: Record<string, string> }[] }[] };
     };
-    await waitFor(async () => {
-      const r = await query(`SELECT count(nh3) FROM telemetry WHERE device = 'shed-1-env'`);
-      return r.results[0].series?.[0].values[0][1] === 1000 || undefined;
-    }, 'count(nh3) = 1000 in InfluxDB', 30_000, 200);
+    await waitFor(
+      async () => {
+        const r = await query(`SELECT count(nh3) FROM telemetry WHERE device = 'shed-1-env'`);
+        return r.results[0].series?.[0].values[0][1] === 1000 || undefined;
+      },
+      'count(nh3) = 1000 in InfluxDB',
+      30_000,
+      200,
+    );
     const r = await query(`SELECT nh3, temperature FROM telemetry WHERE device = 'shed-1-env' AND time >= ${BASE_TS}ms GROUP BY site, zone, kind, device`);
     const series = r.results[0].series![0];
     expect(series.tags).toEqual({ site: 'huyang', zone: 'shed-1', kind: 'shed', device: 'shed-1-env' });

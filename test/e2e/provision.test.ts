@@ -41,7 +41,22 @@ const secretOf = (stdout: string) => stdout.trim().split('\n').pop()!.trim();
 describe('npm run provision', () => {
   const file = join(dir, 'farm.yaml');
   writeFileSync(file, FARM);
-  const device = ['--config', file, '--site', 'hill', '--zone', 'shed-b', '--kind', 'shed', '--id', 'shed-b-env', '--role', 'sensor', '--metrics', 'temperature,nh3'];
+  const device = [
+    '--config',
+    file,
+    '--site',
+    'hill',
+    '--zone',
+    'shed-b',
+    '--kind',
+    'shed',
+    '--id',
+    'shed-b-env',
+    '--role',
+    'sensor',
+    '--metrics',
+    'temperature,nh3',
+  ];
   let secret = '';
 
   it('adds the device with only a scrypt hash, keeps the comments, and prints the secret once', async () => {
@@ -75,7 +90,10 @@ describe('npm run provision', () => {
       await client.publishAsync('farm/hill/shed-b/shed-b-env/telemetry', JSON.stringify({ ts, metrics: { temperature: 17.5, nh3: 9 } }), { qos: 1 });
       await endClient(client);
       const points = await svc.store.raw({ device: 'shed-b-env', from: ts, to: ts + 1 });
-      expect(points.map((p) => [p.metric, p.value]).sort()).toEqual([['nh3', 9], ['temperature', 17.5]]);
+      expect(points.map((p) => [p.metric, p.value]).sort()).toEqual([
+        ['nh3', 9],
+        ['temperature', 17.5],
+      ]);
     } finally {
       await svc.cleanup();
     }

@@ -96,9 +96,23 @@ describe('bad input is rejected per reading, counted by reason, and kept for ins
   it('stores none of a batch mixing good and bad readings except the good ones', async () => {
     const device = await connectDevice(svc.mqttPort, PIPE1.id, PIPE1.secret);
     const t = Date.now() - 10_000;
-    await device.publishAsync(PIPE1.topic, JSON.stringify({ readings: [{ ts: t, metrics: { fill: 40 } }, { ts: t + 1, metrics: { fill: 140 } }, { ts: t + 2, metrics: { nh3: 3 } }, { ts: t + 3, metrics: { fill: 42 } }] }), { qos: 1 });
+    await device.publishAsync(
+      PIPE1.topic,
+      JSON.stringify({
+        readings: [
+          { ts: t, metrics: { fill: 40 } },
+          { ts: t + 1, metrics: { fill: 140 } },
+          { ts: t + 2, metrics: { nh3: 3 } },
+          { ts: t + 3, metrics: { fill: 42 } },
+        ],
+      }),
+      { qos: 1 },
+    );
     const stored = await svc.store.raw({ device: PIPE1.id, from: t, to: t + 10 });
-    expect(stored.map((p) => [p.ts, p.metric, p.value])).toEqual([[t, 'fill', 40], [t + 3, 'fill', 42]]);
+    expect(stored.map((p) => [p.ts, p.metric, p.value])).toEqual([
+      [t, 'fill', 40],
+      [t + 3, 'fill', 42],
+    ]);
     await endClient(device);
   });
 

@@ -12,7 +12,12 @@ export async function connectDevice(port: number, id: string, secret: string, ex
 }
 
 /** Tries to connect and reports how the broker answered: 'connected' or the CONNACK/return code error. */
-export async function tryConnect(port: number, username: string | undefined, password: string | undefined, clientId = `probe-${Math.random().toString(36).slice(2)}`) {
+export async function tryConnect(
+  port: number,
+  username: string | undefined,
+  password: string | undefined,
+  clientId = `probe-${Math.random().toString(36).slice(2)}`,
+) {
   const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId, username, password, reconnectPeriod: 0, connectTimeout: 5000 });
   try {
     return await new Promise<{ connected: boolean; code?: number; message?: string }>((resolve) => {

@@ -11,9 +11,9 @@ import type { Clock } from '../../rules/clock.js';
 export const DEMO_CONFIG = 'config/demo-farm.yaml';
 
 /** The whole service in this process on free ports, with a temporary DATA_DIR removed afterwards. */
-export async function startTestService(opts: { env?: Record<string, string>; config?: FarmConfigT; dataDir?: string; clock?: Clock } = {}): Promise<
-  Omit<ServiceHandle, 'mqttPort'> & { mqttPort: number; env: EnvSettingsT; dataDir: string; cleanup(): Promise<void> }
-> {
+export async function startTestService(
+  opts: { env?: Record<string, string>; config?: FarmConfigT; dataDir?: string; clock?: Clock } = {},
+): Promise<Omit<ServiceHandle, 'mqttPort'> & { mqttPort: number; env: EnvSettingsT; dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'farm-test-'));
   const env = EnvSettings.parse({
     DATA_DIR: dataDir,
@@ -42,5 +42,10 @@ export async function startTestService(opts: { env?: Record<string, string>; con
 
 export const SHED1_ENV = { id: 'shed-1-env', secret: 'dev-only-shed-1-env', topic: 'farm/huyang/shed-1/shed-1-env/telemetry' };
 export const SHED2_ENV = { id: 'shed-2-env', secret: 'dev-only-shed-2-env', topic: 'farm/huyang/shed-2/shed-2-env/telemetry' };
-export const SHED1_FAN = { id: 'shed-1-fan', secret: 'dev-only-shed-1-fan', cmd: 'farm/huyang/shed-1/shed-1-fan/cmd', state: 'farm/huyang/shed-1/shed-1-fan/state' };
+export const SHED1_FAN = {
+  id: 'shed-1-fan',
+  secret: 'dev-only-shed-1-fan',
+  cmd: 'farm/huyang/shed-1/shed-1-fan/cmd',
+  state: 'farm/huyang/shed-1/shed-1-fan/state',
+};
 export const PIPE1 = { id: 'pipe-01-level', secret: 'dev-only-pipe-01-level', topic: 'farm/xihu-drain/pipe-01/pipe-01-level/telemetry' };

@@ -10,7 +10,12 @@ export const anyTimestampText = fc.oneof(
 );
 
 /** What SPEC says of a timestamp, worked out here without the code under test. */
-export function expectedVerdict(tsText: string, now: number, maxFutureMs: number, maxPastMs: number): 'accepted' | 'future_timestamp' | 'stale_timestamp' | 'schema' {
+export function expectedVerdict(
+  tsText: string,
+  now: number,
+  maxFutureMs: number,
+  maxPastMs: number,
+): 'accepted' | 'future_timestamp' | 'stale_timestamp' | 'schema' {
   const v: unknown = JSON.parse(tsText);
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) return 'schema';

@@ -19,10 +19,13 @@ describe('batcher (group commit)', () => {
   it('rejects the adders of a failed write, so nothing is acknowledged that was not stored', async () => {
     let fail = true;
     const stored: number[] = [];
-    const b = createBatcher<number>(async (items) => {
-      if (fail) throw new Error('disk full');
-      stored.push(...items);
-    }, { maxSize: 10, maxDelayMs: 5 });
+    const b = createBatcher<number>(
+      async (items) => {
+        if (fail) throw new Error('disk full');
+        stored.push(...items);
+      },
+      { maxSize: 10, maxDelayMs: 5 },
+    );
     await expect(b.add([1])).rejects.toThrow('disk full');
     fail = false;
     await b.add([2]);
@@ -50,7 +53,10 @@ describe('batcher (group commit)', () => {
   it('gives every add to one write the same promise, and tells the write that promise and when each add came', async () => {
     const seen: { items: number[]; addedAt: number; same: boolean }[] = [];
     // The write runs after the 5 ms delay, by which time `first` holds the first add's promise.
-    const b = createBatcher<number>(async (items, batch) => void seen.push({ items, addedAt: batch.addedAt.length, same: batch.settled === first }), { maxSize: 100, maxDelayMs: 5 });
+    const b = createBatcher<number>(async (items, batch) => void seen.push({ items, addedAt: batch.addedAt.length, same: batch.settled === first }), {
+      maxSize: 100,
+      maxDelayMs: 5,
+    });
     const first = b.add([1]);
     const second = b.add([2, 3]);
     expect(second).toBe(first);

@@ -8,7 +8,7 @@ import { createLateReadings } from '../../ingest/late.js';
 const T0 = Date.UTC(2026, 10, 30, 8, 0, 0);
 const MIN = 60_000;
 
-describe('readings older than a device\'s newest', () => {
+describe("readings older than a device's newest", () => {
   it('in order, or a little out of order (a minute), says nothing', () => {
     const late = createLateReadings();
     expect(late.check('shed-1-env', T0, T0)).toBeUndefined();

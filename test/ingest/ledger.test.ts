@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/domain.js';
 import { createReadingLedger } from '../../ingest/ledger.js';
 
-const gauge = (ts: number, metrics: Record<string, number>): Reading => ({ site: 'xihu-drain', zone: 'rain-1', kind: 'drain', device: 'rain-1-gauge', ts, metrics });
+const gauge = (ts: number, metrics: Record<string, number>): Reading => ({
+  site: 'xihu-drain',
+  zone: 'rain-1',
+  kind: 'drain',
+  device: 'rain-1-gauge',
+  ts,
+  metrics,
+});
 
 describe('reading ledger: each (device, metric, ts) accepted once', () => {
   it('reports a value sent again as a duplicate, keeps other metrics of the same instant, and the first value', async () => {
@@ -14,7 +21,10 @@ describe('reading ledger: each (device, metric, ts) accepted once', () => {
     // Another metric of the same device and instant is new.
     expect(await ledger.admit([gauge(1000, { rain_mm: 6, temperature: 20 })])).toEqual({ fresh: [gauge(1000, { temperature: 20 })], duplicates: 1 });
     // A batch with the same reading twice takes it once; late readings are new.
-    expect(await ledger.admit([gauge(500, { rain_mm: 1 }), gauge(500, { rain_mm: 1 }), gauge(2000, { rain_mm: 2 })])).toEqual({ fresh: [gauge(500, { rain_mm: 1 }), gauge(2000, { rain_mm: 2 })], duplicates: 1 });
+    expect(await ledger.admit([gauge(500, { rain_mm: 1 }), gauge(500, { rain_mm: 1 }), gauge(2000, { rain_mm: 2 })])).toEqual({
+      fresh: [gauge(500, { rain_mm: 1 }), gauge(2000, { rain_mm: 2 })],
+      duplicates: 1,
+    });
   });
 
   it('holds a bounded number of keys and asks the store about older ones', async () => {
@@ -23,19 +33,27 @@ describe('reading ledger: each (device, metric, ts) accepted once', () => {
     const ledger = createReadingLedger({
       perDevice: 4,
       overflow: 2,
-      lookup: async (_device, from, to) => (asked.push([from, to]), [...stored].filter((ts) => ts >= from && ts <= to).map((ts) => ({ ts, metric: 'rain_mm' }))),
+      lookup: async (_device, from, to) => (
+        asked.push([from, to]),
+        [...stored].filter((ts) => ts >= from && ts <= to).map((ts) => ({ ts, metric: 'rain_mm' }))
+      ),
     });
     for (let ts = 1; ts <= 20; ts++) await ledger.admit([gauge(ts, { rain_mm: 1 })]);
     expect(ledger.size()).toBe(4 + 2);
     expect(asked).toEqual([]); // every one of them newer than anything pushed out: no question needed
     expect(await ledger.admit([gauge(17, { rain_mm: 1 }), gauge(15, { rain_mm: 1 })])).toEqual({ fresh: [], duplicates: 2 }); // held, and in the overflow
     expect(asked).toEqual([]);
-    expect(await ledger.admit([gauge(2, { rain_mm: 1 }), gauge(3, { rain_mm: 5 }), gauge(4, { rain_mm: 1 })])).toEqual({ fresh: [gauge(4, { rain_mm: 1 })], duplicates: 2 });
+    expect(await ledger.admit([gauge(2, { rain_mm: 1 }), gauge(3, { rain_mm: 5 }), gauge(4, { rain_mm: 1 })])).toEqual({
+      fresh: [gauge(4, { rain_mm: 1 })],
+      duplicates: 2,
+    });
     expect(asked).toEqual([[2, 4]]); // one range query for the message
   });
 
   it('after a restart, recognises what the store held from its newest stored time', async () => {
-    const ledger = createReadingLedger({ lookup: async (_d, from, to) => [1000, 2000].filter((ts) => ts >= from && ts <= to).map((ts) => ({ ts, metric: 'rain_mm' })) });
+    const ledger = createReadingLedger({
+      lookup: async (_d, from, to) => [1000, 2000].filter((ts) => ts >= from && ts <= to).map((ts) => ({ ts, metric: 'rain_mm' })),
+    });
     ledger.seed([{ device: 'rain-1-gauge', ts: 2000 }]);
     expect(await ledger.admit([gauge(1000, { rain_mm: 6 }), gauge(2000, { rain_mm: 6 }), gauge(1500, { rain_mm: 1 }), gauge(3000, { rain_mm: 1 })])).toEqual({
       fresh: [gauge(3000, { rain_mm: 1 }), gauge(1500, { rain_mm: 1 })],

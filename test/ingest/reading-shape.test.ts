@@ -26,7 +26,12 @@ const valueText = fc.oneof(
   { weight: 1, arbitrary: fc.integer().map(String) },
 );
 const metricsText = fc.oneof(
-  { weight: 8, arbitrary: fc.array(fc.tuple(metricName, valueText), { maxLength: 5 }).map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .array(fc.tuple(metricName, valueText), { maxLength: 5 })
+      .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`),
+  },
   { weight: 1, arbitrary: fc.constantFrom('[]', '[1,2]', 'null', '"temperature"', '5', '{"temperature":1,"temperature":"x"}') },
 );
 const readingText = fc
@@ -34,7 +39,10 @@ const readingText = fc
     {
       ts: fc.oneof(anyTimestampText, fc.integer({ min: NOW - 86_400_000, max: NOW }).map(String)),
       metrics: metricsText,
-      extra: fc.tuple(fc.constantFrom('extra', '__proto__', 'readings', 'Metrics', 'ts '), fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null')),
+      extra: fc.tuple(
+        fc.constantFrom('extra', '__proto__', 'readings', 'Metrics', 'ts '),
+        fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null'),
+      ),
     },
     { requiredKeys: [] },
   )
@@ -48,7 +56,12 @@ const readingText = fc
 const payloadText = fc.oneof(
   { weight: 6, arbitrary: readingText },
   { weight: 4, arbitrary: fc.array(readingText, { minLength: 0, maxLength: 6 }).map((items) => `{"readings":[${items.join(',')}]}`) },
-  { weight: 1, arbitrary: fc.tuple(fc.array(readingText, { maxLength: 2 }), fc.jsonValue()).map(([items, v]) => `{"readings":[${items.join(',')}],"other":${JSON.stringify(v) ?? 'null'}}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.array(readingText, { maxLength: 2 }), fc.jsonValue())
+      .map(([items, v]) => `{"readings":[${items.join(',')}],"other":${JSON.stringify(v) ?? 'null'}}`),
+  },
   { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null') },
   { weight: 1, arbitrary: fc.constantFrom('[]', 'null', '{"readings":{}}', '{"readings":null}', '[{"metrics":{"temperature":1}}]') },
 );

@@ -38,14 +38,24 @@ describe('tag-read messages', () => {
   });
 
   it('needs a direction from a gate reader and refuses one from a pen or feeder reader', () => {
-    expect(validateTagReads(JSON.stringify({ tags: [EWE] }), gate)).toEqual({ rejects: [{ reason: 'schema', detail: expect.stringContaining('a gate reader reports "direction"') }] });
-    expect(validateTagReads(JSON.stringify({ tags: [EWE], direction: 'in' }), feeder)).toEqual({ rejects: [{ reason: 'schema', detail: expect.stringContaining('only gate readers report a direction') }] });
-    expect(validateTagReads(JSON.stringify({ tags: [EWE], direction: 'sideways' }), gate).rejects[0]).toMatchObject({ reason: 'schema', detail: expect.stringContaining('direction') });
+    expect(validateTagReads(JSON.stringify({ tags: [EWE] }), gate)).toEqual({
+      rejects: [{ reason: 'schema', detail: expect.stringContaining('a gate reader reports "direction"') }],
+    });
+    expect(validateTagReads(JSON.stringify({ tags: [EWE], direction: 'in' }), feeder)).toEqual({
+      rejects: [{ reason: 'schema', detail: expect.stringContaining('only gate readers report a direction') }],
+    });
+    expect(validateTagReads(JSON.stringify({ tags: [EWE], direction: 'sideways' }), gate).rejects[0]).toMatchObject({
+      reason: 'schema',
+      detail: expect.stringContaining('direction'),
+    });
   });
 
   it('counts malformed messages by the same reasons as readings', () => {
     expect(validateTagReads('{"tags": [', gate).rejects[0].reason).toBe('malformed_json');
-    expect(validateTagReads(JSON.stringify({ tags: [] , direction: 'in' }), gate).rejects[0]).toMatchObject({ reason: 'schema', detail: expect.stringContaining('tags is empty') });
+    expect(validateTagReads(JSON.stringify({ tags: [], direction: 'in' }), gate).rejects[0]).toMatchObject({
+      reason: 'schema',
+      detail: expect.stringContaining('tags is empty'),
+    });
     expect(validateTagReads(JSON.stringify({ tags: [EWE], direction: 'in', metrics: {} }), gate).rejects[0].reason).toBe('schema');
     expect(validateTagReads(JSON.stringify({ tags: Array(MAX_TAGS_PER_MESSAGE + 1).fill(EWE), direction: 'in' }), gate).rejects[0].reason).toBe('schema');
     expect(validateTagReads(JSON.stringify({ ts: NOW + 3_600_000, tags: [EWE], direction: 'in' }), gate).rejects[0].reason).toBe('future_timestamp');

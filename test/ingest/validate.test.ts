@@ -5,7 +5,12 @@ import { validateTelemetry, type ValidationContext } from '../../ingest/validate
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const ctx = (over: Partial<ValidationContext> = {}): ValidationContext => ({
-  kind: 'shed', now: NOW, maxBytes: 65536, maxFutureMs: 300_000, maxPastMs: 365 * 86_400_000, ...over,
+  kind: 'shed',
+  now: NOW,
+  maxBytes: 65536,
+  maxFutureMs: 300_000,
+  maxPastMs: 365 * 86_400_000,
+  ...over,
 });
 const check = (payload: unknown, over?: Partial<ValidationContext>) =>
   validateTelemetry(typeof payload === 'string' ? payload : JSON.stringify(payload), ctx(over));
@@ -23,7 +28,13 @@ describe('validateTelemetry', () => {
   });
 
   it('judges each reading of a batch on its own', () => {
-    const r = check({ readings: [{ ts: NOW - 2000, metrics: { nh3: 5 } }, { ts: NOW - 1000, metrics: { nh3: 900 } }, { ts: NOW, metrics: { nh3: 6 } }] });
+    const r = check({
+      readings: [
+        { ts: NOW - 2000, metrics: { nh3: 5 } },
+        { ts: NOW - 1000, metrics: { nh3: 900 } },
+        { ts: NOW, metrics: { nh3: 6 } },
+      ],
+    });
     expect(r.readings.map((x) => x.metrics.nh3)).toEqual([5, 6]);
     expect(r.rejects).toEqual([{ reason: 'out_of_range', detail: expect.stringContaining('readings[1]: nh3=900') }]);
   });
@@ -68,7 +79,10 @@ describe('validateTelemetry', () => {
   });
 
   it('rejects timestamps far in the future or absurdly old, naming the device clock', () => {
-    expect(check({ ts: NOW + 3_600_000, metrics: { nh3: 1 } }).rejects[0]).toEqual({ reason: 'future_timestamp', detail: expect.stringContaining('device clock') });
+    expect(check({ ts: NOW + 3_600_000, metrics: { nh3: 1 } }).rejects[0]).toEqual({
+      reason: 'future_timestamp',
+      detail: expect.stringContaining('device clock'),
+    });
     expect(check({ ts: 1_700_000, metrics: { nh3: 1 } }).rejects[0].reason).toBe('stale_timestamp');
     expect(check({ ts: NOW + 60_000, metrics: { nh3: 1 } }).readings).toHaveLength(1);
   });

@@ -33,7 +33,12 @@ function farm(): FarmConfigT {
   });
   return FarmConfig.parse({
     sites: [
-      { id: 'huyang', name: { en: 'Huyang lake-sheep farm', zh: '湖羊养殖场' }, language: 'zh-CN', zones: [{ id: 'shed-1', name: { en: 'Shed 1', zh: '1号羊舍' }, kind: 'shed', devices: [{ id: 'shed-1-env', role: 'sensor' }] }] },
+      {
+        id: 'huyang',
+        name: { en: 'Huyang lake-sheep farm', zh: '湖羊养殖场' },
+        language: 'zh-CN',
+        zones: [{ id: 'shed-1', name: { en: 'Shed 1', zh: '1号羊舍' }, kind: 'shed', devices: [{ id: 'shed-1-env', role: 'sensor' }] }],
+      },
       { id: 'xihu-drain', name: 'Xihu district drainage', zones: pipes },
     ],
     channels: [
@@ -52,15 +57,41 @@ function farm(): FarmConfigT {
 }
 
 const T = Date.now();
-const alert = (over: Partial<AlertEvent>): AlertEvent => ({ id: 'x', rule: 'r', site: 'huyang', zone: 'shed-1', severity: 'warning', level: null, value: null, metric: null, state: 'raised', message: 'm', ts: T, ...over });
+const alert = (over: Partial<AlertEvent>): AlertEvent => ({
+  id: 'x',
+  rule: 'r',
+  site: 'huyang',
+  zone: 'shed-1',
+  severity: 'warning',
+  level: null,
+  value: null,
+  metric: null,
+  state: 'raised',
+  message: 'm',
+  ts: T,
+  ...over,
+});
 
 beforeAll(async () => {
-  [ding, wecom, hook, hang, smtp] = await Promise.all([dingTalkStandIn(SECRET), weComStandIn('dev-only-key'), webhookStandIn(), hangingReceiver(), smtpStandIn()]);
+  [ding, wecom, hook, hang, smtp] = await Promise.all([
+    dingTalkStandIn(SECRET),
+    weComStandIn('dev-only-key'),
+    webhookStandIn(),
+    hangingReceiver(),
+    smtpStandIn(),
+  ]);
   config = farm();
   bus = new FarmBus();
   n = createNotifications(
     { config, farm: indexFarm(config), bus, logger: silentLogger(), metrics },
-    { smtpUrl: smtp.url, publicUrl: 'http://farm.test:3000', group: { waitMs: 300, intervalMs: 1000 }, tickMs: 50, attemptTimeoutMs: 3000, retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 1000 } },
+    {
+      smtpUrl: smtp.url,
+      publicUrl: 'http://farm.test:3000',
+      group: { waitMs: 300, intervalMs: 1000 },
+      tickMs: 50,
+      attemptTimeoutMs: 3000,
+      retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 1000 },
+    },
   );
   n.start();
 });
@@ -74,7 +105,18 @@ const deliveriesOf = async (alertId: string) => await n.deliveries({ alert: aler
 
 describe('notification channels', () => {
   it('an ammonia alert reaches the DingTalk group (signed) and the duty mailbox in the site language, while a hanging receiver and a robot with a wrong secret hold up nothing', async () => {
-    bus.emit('alert', alert({ id: 'nh3-1', rule: 'shed-ammonia', device: 'shed-1-env', value: 26.4, metric: 'nh3', message: 'Ammonia 26.4 ppm', messages: { en: 'Ammonia 26.4 ppm', zh: '氨气 26.4 ppm' } }));
+    bus.emit(
+      'alert',
+      alert({
+        id: 'nh3-1',
+        rule: 'shed-ammonia',
+        device: 'shed-1-env',
+        value: 26.4,
+        metric: 'nh3',
+        message: 'Ammonia 26.4 ppm',
+        messages: { en: 'Ammonia 26.4 ppm', zh: '氨气 26.4 ppm' },
+      }),
+    );
     const [robot] = await ding.waitFor(1);
     // The hanging receiver has the request and has not answered: DingTalk did not wait for it.
     expect((await deliveriesOf('nh3-1')).find((d) => d.channel === 'slow-phone')).toMatchObject({ outcome: 'queued', attempts: 0 });
@@ -88,13 +130,22 @@ describe('notification channels', () => {
     expect(mail).toMatchObject({ from: 'farm@example.org', to: ['duty@example.org'], subject: '【警告·触发】 1号羊舍：氨气 26.4 ppm' });
     expect(mail.text).toContain('位置：湖羊养殖场 / 1号羊舍');
     // The robot whose secret is wrong was refused for good (errcode 310000) after one attempt: a config problem.
-    const wrong = await waitFor(async () => (await deliveriesOf('nh3-1')).find((d) => d.channel === 'wrong-secret' && d.outcome === 'failed'), 'the wrong-secret delivery to fail');
+    const wrong = await waitFor(
+      async () => (await deliveriesOf('nh3-1')).find((d) => d.channel === 'wrong-secret' && d.outcome === 'failed'),
+      'the wrong-secret delivery to fail',
+    );
     expect(wrong).toMatchObject({ attempts: 1, error: expect.stringMatching(/errcode 310000.*check the robot's access_token and secret/) });
     // The hanging receiver got the request and never answered; its delivery is being retried, the others are sent.
-    const slow = await waitFor(async () => (await deliveriesOf('nh3-1')).find((d) => d.channel === 'slow-phone' && d.outcome === 'retrying'), 'the hanging channel to time out');
+    const slow = await waitFor(
+      async () => (await deliveriesOf('nh3-1')).find((d) => d.channel === 'slow-phone' && d.outcome === 'retrying'),
+      'the hanging channel to time out',
+    );
     expect(slow.error).toMatch(/no answer in time/);
     expect(hang.requests()).toBeGreaterThanOrEqual(1);
-    const sent = (await deliveriesOf('nh3-1')).filter((d) => d.outcome === 'sent').map((d) => d.channel).sort();
+    const sent = (await deliveriesOf('nh3-1'))
+      .filter((d) => d.outcome === 'sent')
+      .map((d) => d.channel)
+      .sort();
     expect(sent).toEqual(['duty-mail', 'shed-group']);
     const text = await metrics.registry.metrics();
     expect(text).toContain('farm_notification_attempts_total{channel="shed-group",outcome="sent"} 1');
@@ -104,7 +155,21 @@ describe('notification channels', () => {
   it('a storm over eleven pipes goes to the WeCom group and the duty webhook as one message each, listing all eleven', async () => {
     for (let i = 1; i <= 11; i++) {
       const zone = `pipe-${String(i).padStart(2, '0')}`;
-      bus.emit('alert', alert({ id: `fill-${zone}`, rule: 'pipe-fill', site: 'xihu-drain', zone, device: `${zone}-level`, severity: i === 7 ? 'critical' : 'warning', level: i === 7 ? 'red' : 'orange', value: 70 + i, metric: 'fill', message: `fill ${70 + i} %` }));
+      bus.emit(
+        'alert',
+        alert({
+          id: `fill-${zone}`,
+          rule: 'pipe-fill',
+          site: 'xihu-drain',
+          zone,
+          device: `${zone}-level`,
+          severity: i === 7 ? 'critical' : 'warning',
+          level: i === 7 ? 'red' : 'orange',
+          value: 70 + i,
+          metric: 'fill',
+          message: `fill ${70 + i} %`,
+        }),
+      );
     }
     const [group] = await wecom.waitFor(1);
     expect(group.body.msgtype).toBe('markdown');
@@ -114,9 +179,16 @@ describe('notification channels', () => {
     expect(content).toContain('Pipe 7');
     const [duty] = await hook.waitFor(1);
     expect(duty.body.alerts).toHaveLength(11);
-    expect(duty.body.alerts[0]).toMatchObject({ reason: 'raised', link: expect.stringContaining('/#/alerts?alert=fill-pipe-'), alert: { site: 'xihu-drain', rule: 'pipe-fill' } });
+    expect(duty.body.alerts[0]).toMatchObject({
+      reason: 'raised',
+      link: expect.stringContaining('/#/alerts?alert=fill-pipe-'),
+      alert: { site: 'xihu-drain', rule: 'pipe-fill' },
+    });
     // One more alert of the storm a moment later comes as the next message, not as a twelfth one at once.
-    bus.emit('alert', alert({ id: 'fill-pipe-01', rule: 'pipe-fill', site: 'xihu-drain', zone: 'pipe-01', state: 'cleared', severity: 'warning', message: 'fill 40 %' }));
+    bus.emit(
+      'alert',
+      alert({ id: 'fill-pipe-01', rule: 'pipe-fill', site: 'xihu-drain', zone: 'pipe-01', state: 'cleared', severity: 'warning', message: 'fill 40 %' }),
+    );
     const second = await wecom.waitFor(2);
     expect(second[1].body.markdown.content).toContain('cleared');
     expect(wecom.received).toHaveLength(2);
@@ -125,7 +197,10 @@ describe('notification channels', () => {
   it('a robot that rate-limits (WeCom errcode 45009) is tried again after a minute, not given up', async () => {
     wecom.answer(() => ({ body: { errcode: 45009, errmsg: 'api freq out of limit' } }));
     bus.emit('alert', alert({ id: 'fill-again', rule: 'pipe-fill', site: 'xihu-drain', zone: 'pipe-02', message: 'fill 72 %' }));
-    const limited = await waitFor(async () => (await deliveriesOf('fill-again')).find((d) => d.channel === 'drain-group' && d.outcome === 'retrying'), 'the rate-limited delivery');
+    const limited = await waitFor(
+      async () => (await deliveriesOf('fill-again')).find((d) => d.channel === 'drain-group' && d.outcome === 'retrying'),
+      'the rate-limited delivery',
+    );
     expect(limited.error).toMatch(/45009.*rate limited/);
     expect(limited.nextAttemptAt! - limited.lastAttemptAt!).toBeGreaterThanOrEqual(60_000);
     wecom.answer(() => undefined);

@@ -35,12 +35,28 @@ const config = () =>
 function start(clock: FakeClock): { n: Notifications; bus: FarmBus } {
   const cfg = config();
   const bus = new FarmBus();
-  const n = createNotifications({ config: cfg, farm: indexFarm(cfg), bus, logger: silentLogger(), clock, journalPath: join(dir, 'notifications.db') }, { tickMs: 1000 });
+  const n = createNotifications(
+    { config: cfg, farm: indexFarm(cfg), bus, logger: silentLogger(), clock, journalPath: join(dir, 'notifications.db') },
+    { tickMs: 1000 },
+  );
   n.start();
   return { n, bus };
 }
 
-const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ id: 'nh3-a', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', severity: 'warning', level: null, state: 'raised', value: 26, metric: 'nh3', message: 'Ammonia 26 ppm', ts: T0, ...over });
+const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({
+  id: 'nh3-a',
+  rule: 'shed-ammonia',
+  site: 'huyang',
+  zone: 'shed-1',
+  severity: 'warning',
+  level: null,
+  state: 'raised',
+  value: 26,
+  metric: 'nh3',
+  message: 'Ammonia 26 ppm',
+  ts: T0,
+  ...over,
+});
 
 /**
  * Moves the clock in 5 s steps and lets every send started in a step finish before the next (the receivers answer
@@ -119,7 +135,12 @@ describe('notifications on an injected clock', () => {
     expect(phone.received.length - before).toBe(2);
     await advance(clock, n, 10_000);
     expect(phone.received.length - before).toBe(3);
-    expect(phone.received.slice(before).map((r) => r.body.site).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      phone.received
+        .slice(before)
+        .map((r) => r.body.site)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     await n.stop();
   });
 });

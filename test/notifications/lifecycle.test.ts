@@ -9,7 +9,12 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-11-30T02:00:00Z');
 
 const routes: NotificationRouteT[] = [
-  NotificationRoute.parse({ match: { site: 'huyang', severity: ['warning', 'critical'] }, channels: ['shed-group'], repeat: '30m', escalate: { after: '15m', channels: ['duty-phone', 'duty-mail'] } }),
+  NotificationRoute.parse({
+    match: { site: 'huyang', severity: ['warning', 'critical'] },
+    channels: ['shed-group'],
+    repeat: '30m',
+    escalate: { after: '15m', channels: ['duty-phone', 'duty-mail'] },
+  }),
   NotificationRoute.parse({ match: { kind: 'drain' }, channels: ['drain-group'] }),
 ];
 
@@ -17,7 +22,21 @@ function ctx(now: number, silenced: (a: AlertEvent) => string | undefined = () =
   return { routes, matches: (a) => matchingRoutes(routes, a, a.zone.startsWith('pipe') ? 'drain' : 'shed'), silenceOf: silenced, now };
 }
 
-const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({ id: 'a1', rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', level: null, state: 'raised', value: 25, metric: 'nh3', message: 'Ammonia 25 ppm', ts: T0, ...over });
+const alert = (over: Partial<AlertEvent> = {}): AlertEvent => ({
+  id: 'a1',
+  rule: 'shed-ammonia',
+  site: 'huyang',
+  zone: 'shed-1',
+  device: 'shed-1-env',
+  severity: 'warning',
+  level: null,
+  state: 'raised',
+  value: 25,
+  metric: 'nh3',
+  message: 'Ammonia 25 ppm',
+  ts: T0,
+  ...over,
+});
 
 function raise(now = T0): Tracked {
   return onAlertEvent(undefined, alert(), ctx(now)).tracked!;
@@ -84,10 +103,19 @@ describe('notification lifecycle of one alert', () => {
   });
 
   it('a silenced alert is tracked but sends nothing; when the silence ends it is notified as raised and timers start then', () => {
-    const silenced = onAlertEvent(undefined, alert(), ctx(T0, () => 'sil-1'));
+    const silenced = onAlertEvent(
+      undefined,
+      alert(),
+      ctx(T0, () => 'sil-1'),
+    );
     expect(silenced.sends).toEqual([]);
     expect(silenced.suppressed).toEqual([{ channel: 'shed-group', silence: 'sil-1', reason: 'raised' }]);
-    expect(onTick(silenced.tracked!, ctx(T0 + 20 * MIN, () => 'sil-1')).sends).toEqual([]);
+    expect(
+      onTick(
+        silenced.tracked!,
+        ctx(T0 + 20 * MIN, () => 'sil-1'),
+      ).sends,
+    ).toEqual([]);
     const out = onTick(silenced.tracked!, ctx(T0 + 60 * MIN));
     expect(out.sends).toEqual([{ channel: 'shed-group', alertId: 'a1', reason: 'raised' }]);
     expect(out.tracked!.due).toContainEqual({ route: 0, kind: 'escalate', at: T0 + 75 * MIN });
@@ -95,9 +123,18 @@ describe('notification lifecycle of one alert', () => {
 
   it('a silence created while an alert is being notified stops its repeats, and its clear sends nothing', () => {
     const t = raise();
-    const quiet = onTick(t, ctx(T0 + MIN, () => 'sil-2')).tracked!;
+    const quiet = onTick(
+      t,
+      ctx(T0 + MIN, () => 'sil-2'),
+    ).tracked!;
     expect(quiet.due).toEqual([]);
-    expect(onAlertEvent(quiet, alert({ state: 'cleared' }), ctx(T0 + 2 * MIN, () => 'sil-2')).sends).toEqual([]);
+    expect(
+      onAlertEvent(
+        quiet,
+        alert({ state: 'cleared' }),
+        ctx(T0 + 2 * MIN, () => 'sil-2'),
+      ).sends,
+    ).toEqual([]);
   });
 
   it('the same raise again (recovery after a restart) sends nothing and keeps the timers', () => {

@@ -12,7 +12,7 @@ import { silenceFor, type Silence } from '../../notifications/silences.js';
 
 const T0 = Date.parse('2026-11-30T18:03:05Z'); // 02:03:05 next day in Shanghai
 
-describe('grouping a site\'s alerts per channel', () => {
+describe("grouping a site's alerts per channel", () => {
   it('the first message waits 10 s for companions; the next goes no sooner than a minute after the previous', () => {
     expect(groupSendTime(undefined, T0, DEFAULT_GROUP_TIMING)).toBe(T0 + 10_000);
     expect(groupSendTime(T0, T0 + 5_000, DEFAULT_GROUP_TIMING)).toBe(T0 + 60_000);
@@ -46,7 +46,16 @@ describe('rate limit per channel', () => {
 });
 
 describe('silences', () => {
-  const s = (over: Partial<Silence>): Silence => ({ id: 's', match: { site: 'xihu-drain' }, reason: 'dredging', startsAt: T0, endsAt: T0 + 3_600_000, createdBy: 'ops', createdAt: T0, ...over });
+  const s = (over: Partial<Silence>): Silence => ({
+    id: 's',
+    match: { site: 'xihu-drain' },
+    reason: 'dredging',
+    startsAt: T0,
+    endsAt: T0 + 3_600_000,
+    createdBy: 'ops',
+    createdAt: T0,
+    ...over,
+  });
   const pipe = { site: 'xihu-drain', zone: 'pipe-03', device: 'pipe-03-level', rule: 'pipe-fill' };
   it('match every field they name, only while active, and not after being ended', () => {
     expect(silenceFor(pipe, [s({})], T0 + 1)?.id).toBe('s');
@@ -69,24 +78,44 @@ describe('DingTalk signed mode', () => {
   });
 });
 
-describe('what a channel\'s answer means', () => {
+describe("what a channel's answer means", () => {
   const dt = { service: 'DingTalk' as const, rateLimited: [130101], busy: [-1], hint: 'check the secret' };
   it('robots: errcode 0 is sent, a rate-limit errcode is retried after a minute, any other errcode is a failure that says what to check', () => {
     expect(robotOutcome({ ok: true, status: 200, body: '{"errcode":0,"errmsg":"ok"}' }, dt)).toEqual({ kind: 'sent' });
     expect(robotOutcome({ ok: true, status: 200, body: '{"errcode":130101,"errmsg":"send too fast"}' }, dt)).toMatchObject({ kind: 'retry', afterMs: 60_000 });
-    expect(robotOutcome({ ok: true, status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' }, dt)).toMatchObject({ kind: 'failed', error: expect.stringMatching(/310000.*sign not match.*check the secret/) });
+    expect(robotOutcome({ ok: true, status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' }, dt)).toMatchObject({
+      kind: 'failed',
+      error: expect.stringMatching(/310000.*sign not match.*check the secret/),
+    });
     expect(robotOutcome({ ok: true, status: 200, body: '<html>proxy</html>' }, dt)).toMatchObject({ kind: 'retry' });
   });
   it('SMTP: 4xx is retried, 5xx and a refused login are failures', () => {
     expect(smtpOutcome(Object.assign(new Error('x'), { responseCode: 451, response: '451 try later' }))).toMatchObject({ kind: 'retry' });
-    expect(smtpOutcome(Object.assign(new Error('x'), { responseCode: 550, response: '550 no such user' }))).toMatchObject({ kind: 'failed', error: expect.stringMatching(/550/) });
+    expect(smtpOutcome(Object.assign(new Error('x'), { responseCode: 550, response: '550 no such user' }))).toMatchObject({
+      kind: 'failed',
+      error: expect.stringMatching(/550/),
+    });
     expect(smtpOutcome(Object.assign(new Error('x'), { code: 'EAUTH' }))).toMatchObject({ kind: 'failed', error: expect.stringMatching(/SMTP_URL/) });
     expect(smtpOutcome(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' }))).toMatchObject({ kind: 'retry' });
   });
 });
 
 describe('message text', () => {
-  const alert: AlertEvent = { id: 'pipe-fill:xihu-drain:pipe-03:pipe-03-level:1', rule: 'pipe-fill', site: 'xihu-drain', zone: 'pipe-03', device: 'pipe-03-level', severity: 'critical', level: 'red', state: 'raised', value: 91.234, metric: 'fill', message: 'Pipe fill 91 %', messages: { en: 'Pipe fill 91 %', zh: '管道充满度 91 %' }, ts: T0 };
+  const alert: AlertEvent = {
+    id: 'pipe-fill:xihu-drain:pipe-03:pipe-03-level:1',
+    rule: 'pipe-fill',
+    site: 'xihu-drain',
+    zone: 'pipe-03',
+    device: 'pipe-03-level',
+    severity: 'critical',
+    level: 'red',
+    state: 'raised',
+    value: 91.234,
+    metric: 'fill',
+    message: 'Pipe fill 91 %',
+    messages: { en: 'Pipe fill 91 %', zh: '管道充满度 91 %' },
+    ts: T0,
+  };
   const ctx = (language: 'en' | 'zh-CN'): MessageContext => ({
     language,
     timeZone: 'Asia/Shanghai',
@@ -104,7 +133,7 @@ describe('message text', () => {
     expect(m.text).toContain('Time: 2026-12-01 02:03:05 (Asia/Shanghai)');
     expect(m.text).toContain('https://farm.example/#/alerts?alert=pipe-fill%3Axihu-drain%3Apipe-03%3Apipe-03-level%3A1');
   });
-  it('in Chinese, with the rule\'s Chinese message', () => {
+  it("in Chinese, with the rule's Chinese message", () => {
     const m = composeMessage([{ reason: 'escalate', alert, since: T0 }], ctx('zh-CN'));
     expect(m.title).toBe('【严重·自 2026-12-01 02:03 (Asia/Shanghai) 起未确认】 03号管道：管道充满度 91 %');
     expect(m.text).toContain('位置：西湖区排水 / 03号管道');
@@ -112,7 +141,11 @@ describe('message text', () => {
     expect(m.markdown).toContain('[在监控平台查看](https://farm.example/#/alerts?alert=');
   });
   it('a storm of eleven pipes is one message listing each, worst first', () => {
-    const items = Array.from({ length: 11 }, (_, i) => ({ reason: 'raised' as const, since: T0, alert: { ...alert, id: `a${i}`, zone: `pipe-${String(i + 1).padStart(2, '0')}`, severity: i === 5 ? ('critical' as const) : ('warning' as const) } }));
+    const items = Array.from({ length: 11 }, (_, i) => ({
+      reason: 'raised' as const,
+      since: T0,
+      alert: { ...alert, id: `a${i}`, zone: `pipe-${String(i + 1).padStart(2, '0')}`, severity: i === 5 ? ('critical' as const) : ('warning' as const) },
+    }));
     const m = composeMessage(items, ctx('en'));
     expect(m.title).toBe('[Critical] Xihu district drainage: 11 alerts');
     expect(m.text.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(11);

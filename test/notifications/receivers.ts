@@ -96,7 +96,8 @@ export function dingTalkStandIn(secret: string): Promise<Receiver> {
     (r) => {
       const ts = Number(r.query.get('timestamp'));
       const expected = createHmac('sha256', secret).update(`${ts}\n${secret}`).digest('base64');
-      if (r.query.get('sign') !== expected || Math.abs(Date.now() - ts) > 3_600_000) return { body: { errcode: 310000, errmsg: 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]' } };
+      if (r.query.get('sign') !== expected || Math.abs(Date.now() - ts) > 3_600_000)
+        return { body: { errcode: 310000, errmsg: 'sign not match, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]' } };
       if (!r.query.get('access_token')) return { body: { errcode: 300001, errmsg: 'token is not exist' } };
       return undefined;
     },
@@ -106,7 +107,10 @@ export function dingTalkStandIn(secret: string): Promise<Receiver> {
 
 /** WeCom's robot endpoint: `/cgi-bin/webhook/send?key=...`; a wrong key is errcode 93000. */
 export function weComStandIn(key: string): Promise<Receiver> {
-  return receiver((r) => (r.query.get('key') === key ? undefined : { body: { errcode: 93000, errmsg: 'invalid webhook url, hint: [1700000000_1], from ip: 127.0.0.1' } }), { errcode: 0, errmsg: 'ok' });
+  return receiver(
+    (r) => (r.query.get('key') === key ? undefined : { body: { errcode: 93000, errmsg: 'invalid webhook url, hint: [1700000000_1], from ip: 127.0.0.1' } }),
+    { errcode: 0, errmsg: 'ok' },
+  );
 }
 
 /** A plain webhook (a duty phone's gateway). */
@@ -121,7 +125,11 @@ export async function hangingReceiver(): Promise<{ url: string; requests(): numb
     requests += 1;
   });
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}/hook`, requests: () => requests, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    requests: () => requests,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
 export interface Mail {
@@ -140,7 +148,8 @@ export async function smtpStandIn(): Promise<{ url: string; mails: Mail[]; waitF
     allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onAuth: (auth, _session, cb) => (auth.username === 'farm' && auth.password === 'dev-only-mail' ? cb(null, { user: 'farm' }) : cb(new Error('Invalid username or password'))),
+    onAuth: (auth, _session, cb) =>
+      auth.username === 'farm' && auth.password === 'dev-only-mail' ? cb(null, { user: 'farm' }) : cb(new Error('Invalid username or password')),
     onData(stream, session, callback) {
       void simpleParser(stream).then((m) => {
         const to = session.envelope.rcptTo.map((r) => r.address);

@@ -34,7 +34,14 @@ function writeFarm(): string {
           id: 'huyang',
           name: { en: 'Huyang lake-sheep farm', zh: '湖羊养殖场' },
           language: 'zh-CN',
-          zones: [{ id: 'shed-1', name: { en: 'Shed 1', zh: '1号羊舍' }, kind: 'shed', devices: [{ id: 'shed-1-env', role: 'sensor', secret: 'dev-only-shed-1-env' }] }],
+          zones: [
+            {
+              id: 'shed-1',
+              name: { en: 'Shed 1', zh: '1号羊舍' },
+              kind: 'shed',
+              devices: [{ id: 'shed-1-env', role: 'sensor', secret: 'dev-only-shed-1-env' }],
+            },
+          ],
         },
       ],
       users: [{ name: 'admin', role: 'admin', password: 'dev-only-admin' }],
@@ -42,7 +49,14 @@ function writeFarm(): string {
         { id: 'shed-group', type: 'dingtalk', url: `${group.url}/robot/send?access_token=dev-only-token`, secret: SECRET },
         { id: 'duty-phone', type: 'webhook', url: `${phone.url}/duty` },
       ],
-      notifications: [{ match: { site: 'huyang', severity: ['warning', 'critical'] }, channels: ['shed-group'], repeat: '1h', escalate: { after: `${ESCALATE_AFTER_MS}ms`, channels: ['duty-phone'] } }],
+      notifications: [
+        {
+          match: { site: 'huyang', severity: ['warning', 'critical'] },
+          channels: ['shed-group'],
+          repeat: '1h',
+          escalate: { after: `${ESCALATE_AFTER_MS}ms`, channels: ['duty-phone'] },
+        },
+      ],
       rules: [
         {
           id: 'shed-ammonia',
@@ -70,7 +84,14 @@ describe('notifications across a restart', () => {
   it('an escalation due while the service was killed is sent after it restarts, to the duty phone, about the same alert', async () => {
     [group, phone] = await Promise.all([dingTalkStandIn(SECRET), webhookStandIn()]);
     const ports = await servicePorts();
-    const env = { ...ports, DATA_DIR: join(dir, 'data'), FARM_CONFIG: writeFarm(), PUBLIC_URL: 'http://farm.test:3000', NOTIFY_GROUP_WAIT: '200ms', NOTIFY_GROUP_INTERVAL: '500ms' };
+    const env = {
+      ...ports,
+      DATA_DIR: join(dir, 'data'),
+      FARM_CONFIG: writeFarm(),
+      PUBLIC_URL: 'http://farm.test:3000',
+      NOTIFY_GROUP_WAIT: '200ms',
+      NOTIFY_GROUP_INTERVAL: '500ms',
+    };
     proc = spawnService(env);
     await waitHealthy(Number(ports.HTTP_PORT), proc);
 
@@ -84,7 +105,10 @@ describe('notifications across a restart', () => {
     // The outcome of that send is on disk (a send cut short by the kill would be made again after the restart:
     // at least once, never lost).
     const before = await login(Number(ports.HTTP_PORT), 'admin', 'dev-only-admin');
-    await waitFor(async () => (await before.get<{ deliveries: { outcome: string }[] }>('/api/notifications')).deliveries.some((d) => d.outcome === 'sent') || undefined, 'the raise recorded as sent');
+    await waitFor(
+      async () => (await before.get<{ deliveries: { outcome: string }[] }>('/api/notifications')).deliveries.some((d) => d.outcome === 'sent') || undefined,
+      'the raise recorded as sent',
+    );
 
     // Killed before the escalation is due; restarted only once it is overdue.
     proc.child.kill('SIGKILL');
@@ -105,7 +129,9 @@ describe('notifications across a restart', () => {
     // The deliveries of that alert, as an operator sees them after the restart: the group's raise and the duty escalation.
     const api = await login(Number(ports.HTTP_PORT), 'admin', 'dev-only-admin');
     const list = await waitFor(async () => {
-      const { deliveries } = await api.get<{ deliveries: { channel: string; outcome: string; alerts: { id: string; reason: string }[] }[] }>(`/api/notifications?alert=${encodeURIComponent(alert.id)}`);
+      const { deliveries } = await api.get<{ deliveries: { channel: string; outcome: string; alerts: { id: string; reason: string }[] }[] }>(
+        `/api/notifications?alert=${encodeURIComponent(alert.id)}`,
+      );
       return deliveries.filter((d) => d.outcome === 'sent').length === 2 ? deliveries : undefined;
     }, 'both deliveries recorded as sent');
     expect(list.map((d) => [d.channel, d.alerts[0].reason]).sort()).toEqual([

@@ -67,53 +67,84 @@ async function finished(run: Run, boundMs: number): Promise<number | null> {
 }
 
 describe('README recipes, run as scripts', () => {
-  it('split topology: Mosquitto, InfluxDB and each part in its own process; simulated readings reach the dashboard and InfluxDB; Ctrl-C stops all of it', { timeout: 300_000 }, async () => {
-    requireMosquitto();
-    expect(findInfluxd(), 'influxd (apt-get install -y influxdb)').toBeDefined();
-    const ports = { MOSQUITTO_PORT: 0, INFLUX_PORT: 0, INFLUX_RPC_PORT: 0, DASHBOARD_PORT: 0, INGEST_PORT: 0, RULES_PORT: 0, SIMULATE_PORT: 0 };
-    for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
-    const env = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
-    const run = runScript('scripts/recipes/split-topology.sh', [], { ...env, WORK_DIR: join(workDir(), 'split-run'), MQTT_SERVICE_PASSWORD: '' });
-    try {
-      await waitFor(() => {
-        if (run.child.exitCode !== null) throw new Error(`the recipe exited ${run.child.exitCode}:\n${run.output()}`);
-        return /^ready: dashboard on /m.test(run.output()) || undefined;
-      }, `the recipe to say ready (output: ${run.output()})`, 240_000, 250);
-      expect(run.output()).toContain(`Mosquitto listens on port ${ports.MOSQUITTO_PORT} of 127.0.0.1`);
+  it(
+    'split topology: Mosquitto, InfluxDB and each part in its own process; simulated readings reach the dashboard and InfluxDB; Ctrl-C stops all of it',
+    { timeout: 300_000 },
+    async () => {
+      requireMosquitto();
+      expect(findInfluxd(), 'influxd (apt-get install -y influxdb)').toBeDefined();
+      const ports = { MOSQUITTO_PORT: 0, INFLUX_PORT: 0, INFLUX_RPC_PORT: 0, DASHBOARD_PORT: 0, INGEST_PORT: 0, RULES_PORT: 0, SIMULATE_PORT: 0 };
+      for (const k of Object.keys(ports) as (keyof typeof ports)[]) ports[k] = await freePort();
+      const env = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)]));
+      const run = runScript('scripts/recipes/split-topology.sh', [], { ...env, WORK_DIR: join(workDir(), 'split-run'), MQTT_SERVICE_PASSWORD: '' });
+      try {
+        await waitFor(
+          () => {
+            if (run.child.exitCode !== null) throw new Error(`the recipe exited ${run.child.exitCode}:\n${run.output()}`);
+            return /^ready: dashboard on /m.test(run.output()) || undefined;
+          },
+          `the recipe to say ready (output: ${run.output()})`,
+          240_000,
+          250,
+        );
+        expect(run.output()).toContain(`Mosquitto listens on port ${ports.MOSQUITTO_PORT} of 127.0.0.1`);
 
-      const base = `http://127.0.0.1:${ports.DASHBOARD_PORT}`;
-      const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }) });
-      const { token } = (await login.json()) as { token: string };
-      // The simulated shed sensor, through Mosquitto, ingest and the event bridge, on the dashboard's site view.
-      const shed = await waitFor(async () => {
-        const site = (await (await fetch(`${base}/api/sites/huyang`, { headers: { authorization: `Bearer ${token}` } })).json()) as { zones: { id: string; devices: { id: string; status?: string; latest?: Record<string, { value: number }> }[] }[] };
-        const env1 = site.zones.find((z) => z.id === 'shed-1')!.devices.find((d) => d.id === 'shed-1-env')!;
-        return env1.status === 'online' && env1.latest?.temperature ? env1 : undefined;
-      }, 'shed-1-env online with a temperature on the dashboard', 60_000, 500);
-      expect(shed.latest!.temperature.value).toBeGreaterThan(-50);
-      // And stored in InfluxDB by the ingest process.
-      const stored = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${ports.INFLUX_PORT}/query?db=farm&q=${encodeURIComponent(`SELECT count("temperature") FROM "telemetry" WHERE "device" = 'shed-1-env'`)}`);
-        const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
-        const n = body.results[0].series?.[0].values[0][1] ?? 0;
-        return n > 0 ? n : undefined;
-      }, 'shed-1-env readings in InfluxDB', 60_000, 500);
-      expect(stored).toBeGreaterThan(0);
-      const simulate = (await (await fetch(`http://127.0.0.1:${ports.SIMULATE_PORT}/health`)).json()) as { status: string; checks: { connected: number } };
-      expect(simulate).toMatchObject({ status: 'ok', checks: { connected: 43 } });
-    } finally {
-      run.child.kill('SIGINT'); // Ctrl-C
-    }
-    expect(await finished(run, 60_000)).toBe(0);
-    expect(run.output()).toContain('stopping');
-    const pids = startedPids(run.output());
-    expect(pids).toHaveLength(6); // mosquitto, influxd, ingest, rules, dashboard, simulate
-    expect(pids.filter(alive)).toEqual([]);
-  });
+        const base = `http://127.0.0.1:${ports.DASHBOARD_PORT}`;
+        const login = await fetch(`${base}/api/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'admin', password: 'dev-only-admin' }),
+        });
+        const { token } = (await login.json()) as { token: string };
+        // The simulated shed sensor, through Mosquitto, ingest and the event bridge, on the dashboard's site view.
+        const shed = await waitFor(
+          async () => {
+            const site = (await (await fetch(`${base}/api/sites/huyang`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+              zones: { id: string; devices: { id: string; status?: string; latest?: Record<string, { value: number }> }[] }[];
+            };
+            const env1 = site.zones.find((z) => z.id === 'shed-1')!.devices.find((d) => d.id === 'shed-1-env')!;
+            return env1.status === 'online' && env1.latest?.temperature ? env1 : undefined;
+          },
+          'shed-1-env online with a temperature on the dashboard',
+          60_000,
+          500,
+        );
+        expect(shed.latest!.temperature.value).toBeGreaterThan(-50);
+        // And stored in InfluxDB by the ingest process.
+        const stored = await waitFor(
+          async () => {
+            const res = await fetch(
+              `http://127.0.0.1:${ports.INFLUX_PORT}/query?db=farm&q=${encodeURIComponent(`SELECT count("temperature") FROM "telemetry" WHERE "device" = 'shed-1-env'`)}`,
+            );
+            const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
+            const n = body.results[0].series?.[0].values[0][1] ?? 0;
+            return n > 0 ? n : undefined;
+          },
+          'shed-1-env readings in InfluxDB',
+          60_000,
+          500,
+        );
+        expect(stored).toBeGreaterThan(0);
+        const simulate = (await (await fetch(`http://127.0.0.1:${ports.SIMULATE_PORT}/health`)).json()) as { status: string; checks: { connected: number } };
+        expect(simulate).toMatchObject({ status: 'ok', checks: { connected: 43 } });
+      } finally {
+        run.child.kill('SIGINT'); // Ctrl-C
+      }
+      expect(await finished(run, 60_000)).toBe(0);
+      expect(run.output()).toContain('stopping');
+      const pids = startedPids(run.output());
+      expect(pids).toHaveLength(6); // mosquitto, influxd, ingest, rules, dashboard, simulate
+      expect(pids.filter(alive)).toEqual([]);
+    },
+  );
 
   it('provisioning a device: the secret printed once lets it publish, and its reading comes back over the API', { timeout: 180_000 }, async () => {
     const dir = workDir();
-    const run = runScript('scripts/recipes/provision-device.sh', [], { WORK_DIR: dir, MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()) });
+    const run = runScript('scripts/recipes/provision-device.sh', [], {
+      WORK_DIR: dir,
+      MQTT_PORT: String(await freePort()),
+      HTTP_PORT: String(await freePort()),
+    });
     const code = await finished(run, 150_000);
     expect(code, run.output()).toBe(0);
     expect(run.output()).toContain('Provisioned device shed-5-env in the new zone huyang/shed-5 ("Shed 5")');
@@ -126,7 +157,11 @@ describe('README recipes, run as scripts', () => {
   });
 
   it('a simulator run against the service: the scenario plays, and its readings are stored and charted', { timeout: 180_000 }, async () => {
-    const run = runScript('scripts/recipes/simulator-run.sh', ['ammonia-buildup', '120', '20m'], { WORK_DIR: workDir(), MQTT_PORT: String(await freePort()), HTTP_PORT: String(await freePort()) });
+    const run = runScript('scripts/recipes/simulator-run.sh', ['ammonia-buildup', '120', '20m'], {
+      WORK_DIR: workDir(),
+      MQTT_PORT: String(await freePort()),
+      HTTP_PORT: String(await freePort()),
+    });
     const code = await finished(run, 150_000);
     expect(code, run.output()).toBe(0);
     expect(run.output()).toMatch(/Finished scenario ammonia-buildup\n\s+simulated\s+20m00s/);

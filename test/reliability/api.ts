@@ -8,7 +8,11 @@ export interface Api {
 
 export async function login(httpPort: number, username: string, password: string): Promise<Api> {
   const base = `http://127.0.0.1:${httpPort}`;
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`);
   const { token } = (await res.json()) as { token: string };
   const auth = { authorization: `Bearer ${token}` };

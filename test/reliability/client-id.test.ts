@@ -80,12 +80,20 @@ describe('client ids bound to their identity', () => {
   it('refuses a client id longer than 128 characters with CONNACK 2, before the secret is checked', async () => {
     const before = await authFailures('client_id_too_long');
     expect(await tryConnect(svc.mqttPort, SHED1_ENV.id, SHED1_ENV.secret, `${SHED1_ENV.id}/${'x'.repeat(200)}`)).toMatchObject({ connected: false, code: 2 });
-    expect(await tryConnect(svc.mqttPort, SHED1_ENV.id, SHED1_ENV.secret, `${SHED1_ENV.id}/${'x'.repeat(128 - SHED1_ENV.id.length - 1)}`)).toEqual({ connected: true });
+    expect(await tryConnect(svc.mqttPort, SHED1_ENV.id, SHED1_ENV.secret, `${SHED1_ENV.id}/${'x'.repeat(128 - SHED1_ENV.id.length - 1)}`)).toEqual({
+      connected: true,
+    });
     expect(await authFailures('client_id_too_long')).toBe(before + 1);
   });
 
   it('lets a device connect with an empty client id (the broker assigns one) and publish', async () => {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${svc.mqttPort}`, { clientId: '', clean: true, username: SHED1_ENV.id, password: SHED1_ENV.secret, reconnectPeriod: 0 });
+    const client = mqtt.connect(`mqtt://127.0.0.1:${svc.mqttPort}`, {
+      clientId: '',
+      clean: true,
+      username: SHED1_ENV.id,
+      password: SHED1_ENV.secret,
+      reconnectPeriod: 0,
+    });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);

@@ -100,12 +100,17 @@ describe('connection limits', () => {
     expect(refusedInLoop).toBe(tries);
     expect(await refusedCount('flapping')).toBeGreaterThan(refusedInLoop);
     // The ban runs out.
-    const back = await waitFor(async () => {
-      const r = await attempt('127.0.0.2', 'shed-1-env', secret('shed-1-env'));
-      if (r.connected) return r.client;
-      await r.client.endAsync(true);
-      return undefined;
-    }, 'the device to be let in again after its ban', BAN_MS + 10_000, 250);
+    const back = await waitFor(
+      async () => {
+        const r = await attempt('127.0.0.2', 'shed-1-env', secret('shed-1-env'));
+        if (r.connected) return r.client;
+        await r.client.endAsync(true);
+        return undefined;
+      },
+      'the device to be let in again after its ban',
+      BAN_MS + 10_000,
+      250,
+    );
     const bannedForMs = Date.now() - loopStarted;
     await back.endAsync();
 
@@ -166,12 +171,17 @@ describe('connection limits', () => {
     expect(own.connected).toBe(true);
     await own.client.endAsync();
     expect(await refusedCount('auth_failures')).toBeGreaterThanOrEqual(1);
-    const later = await waitFor(async () => {
-      const r = await attempt('127.0.0.6', 'shed-1-fan', secret('shed-1-fan'));
-      if (r.connected) return r.client;
-      await r.client.endAsync(true);
-      return undefined;
-    }, 'the ban to run out', BAN_MS + 10_000, 250);
+    const later = await waitFor(
+      async () => {
+        const r = await attempt('127.0.0.6', 'shed-1-fan', secret('shed-1-fan'));
+        if (r.connected) return r.client;
+        await r.client.endAsync(true);
+        return undefined;
+      },
+      'the ban to run out',
+      BAN_MS + 10_000,
+      250,
+    );
     await later.endAsync();
   });
 });

@@ -22,7 +22,11 @@ import { report } from './report.js';
  *    InfluxDB exactly once, and the restarted engine knows the alert is open and acknowledged.
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'farm-crash-influx-'));
-const devices: FlowDevice[] = [1, 2].map((n) => ({ id: `shed-${n}-env`, secret: `dev-only-shed-${n}-env`, topic: `farm/huyang/shed-${n}/shed-${n}-env/telemetry` }));
+const devices: FlowDevice[] = [1, 2].map((n) => ({
+  id: `shed-${n}-env`,
+  secret: `dev-only-shed-${n}-env`,
+  topic: `farm/huyang/shed-${n}/shed-${n}-env/telemetry`,
+}));
 let influxd: Influxd;
 let proc: ServiceProcess | undefined;
 const clients: MqttClient[] = [];
@@ -75,7 +79,14 @@ async function stored<T>(database: string, measurement: 'alert' | 'command'): Pr
 
 /** A device on a persistent session that keeps reconnecting while the service restarts. */
 async function connect(port: number, id: string): Promise<MqttClient> {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: id, username: id, password: `dev-only-${id}`, clean: false, reconnectPeriod: 200, connectTimeout: 3000 });
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: id,
+    username: id,
+    password: `dev-only-${id}`,
+    clean: false,
+    reconnectPeriod: 200,
+    connectTimeout: 3000,
+  });
   c.on('error', () => {});
   clients.push(c);
   await new Promise<void>((resolve) => c.once('connect', () => resolve()));
@@ -119,10 +130,14 @@ describe('crash safety with InfluxDB behind the outbox', () => {
 
     await flow.stop();
     await flow.close();
-    const drained = await waitFor(async () => {
-      const h = await svc.health();
-      return (h.checks.outbox?.depth === 0 && h.status === 'ok' && h) || undefined;
-    }, 'the outbox to drain', 30_000);
+    const drained = await waitFor(
+      async () => {
+        const h = await svc.health();
+        return (h.checks.outbox?.depth === 0 && h.status === 'ok' && h) || undefined;
+      },
+      'the outbox to drain',
+      30_000,
+    );
     expect(drained.status).toBe('ok');
     await svc.sigterm();
 
@@ -133,7 +148,10 @@ describe('crash safety with InfluxDB behind the outbox', () => {
       const missing = [...flow.acked(d.id)].filter((ts) => !points.has(ts));
       expect(missing, `${d.id}: acknowledged but not in InfluxDB`).toEqual([]);
       const sent = new Set(flow.sent(d.id));
-      expect([...points.keys()].filter((ts) => !sent.has(ts)), `${d.id}: in InfluxDB but never sent`).toEqual([]);
+      expect(
+        [...points.keys()].filter((ts) => !sent.has(ts)),
+        `${d.id}: in InfluxDB but never sent`,
+      ).toEqual([]);
       for (const [ts, value] of points) expect(value).toBe(flowValue(ts));
       acked += flow.acked(d.id).size;
       storedPoints += points.size;
@@ -186,7 +204,9 @@ describe('crash safety with InfluxDB behind the outbox', () => {
     expect(after.status).toBe('ok');
     ops = await login(svc.httpPort, 'ops', 'dev-only-operator');
     const active = (await ops.get<{ alerts: AlertView[] }>('/api/alerts?state=active')).alerts.filter((a) => a.rule === 'shed-h2s');
-    expect(active, 'the same alert is open and acknowledged after the restart, not raised again').toMatchObject([{ id: raised.id, zone: 'shed-1', state: 'acknowledged' }]);
+    expect(active, 'the same alert is open and acknowledged after the restart, not raised again').toMatchObject([
+      { id: raised.id, zone: 'shed-1', state: 'acknowledged' },
+    ]);
 
     // Straight from InfluxDB: each event once.
     const alerts = (await stored<AlertEvent>(DB, 'alert')).filter((e) => e.rule === 'shed-h2s');

@@ -44,7 +44,11 @@ async function service(name: string, extra: Record<string, string> = {}) {
   let token = '';
   const api = async (path: string) => {
     if (!token) {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }) });
+      const res = await fetch(`http://127.0.0.1:${httpPort}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }),
+      });
       token = ((await res.json()) as { token: string }).token;
     }
     return (await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
@@ -71,7 +75,14 @@ async function service(name: string, extra: Record<string, string> = {}) {
 
 /** The gate reader: a persistent session that keeps reconnecting while the service restarts; QoS 1 in flight is resent. */
 async function gate(port: number): Promise<MqttClient> {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: 'shed-1-gate', username: 'shed-1-gate', password: 'dev-only-shed-1-gate', clean: false, reconnectPeriod: 200, connectTimeout: 3000 });
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: 'shed-1-gate',
+    username: 'shed-1-gate',
+    password: 'dev-only-shed-1-gate',
+    clean: false,
+    reconnectPeriod: 200,
+    connectTimeout: 3000,
+  });
   c.on('error', () => {});
   await new Promise<void>((resolve) => c.once('connect', () => resolve()));
   return c;
@@ -80,14 +91,23 @@ async function gate(port: number): Promise<MqttClient> {
 type Sent = { ts: number; tags: string[]; direction: 'in' | 'out' };
 
 /** Sends the flock through the gate 8 sheep a message; `onAcked(n)` after each PUBACK, so a test can kill mid-way. */
-async function pass(c: MqttClient, tags: string[], direction: 'in' | 'out', base: number, acked: Sent[], onAcked?: (n: number) => Promise<void>): Promise<void> {
+async function pass(
+  c: MqttClient,
+  tags: string[],
+  direction: 'in' | 'out',
+  base: number,
+  acked: Sent[],
+  onAcked?: (n: number) => Promise<void>,
+): Promise<void> {
   const pending: Promise<void>[] = [];
   for (let i = 0; i < tags.length; i += 8) {
     const msg: Sent = { ts: base + i * 100, tags: tags.slice(i, i + 8), direction };
-    pending.push(c.publishAsync('farm/huyang/shed-1/shed-1-gate/tags', JSON.stringify(msg), { qos: 1 }).then(async () => {
-      acked.push(msg);
-      await onAcked?.(acked.length);
-    }));
+    pending.push(
+      c.publishAsync('farm/huyang/shed-1/shed-1-gate/tags', JSON.stringify(msg), { qos: 1 }).then(async () => {
+        acked.push(msg);
+        await onAcked?.(acked.length);
+      }),
+    );
     // A few in flight at a time, like a reader's queue.
     if (pending.length >= 4) await pending.shift();
   }

@@ -58,7 +58,8 @@ export async function startFlow(port: number, devices: FlowDevice[], opts: FlowO
             connectTimeout: 3000,
           });
           client.once('connect', () => resolve(client));
-          if (opts.persistent) client.on('error', () => {}); // reconnects by itself while the service is down
+          if (opts.persistent)
+            client.on('error', () => {}); // reconnects by itself while the service is down
           else client.once('error', reject);
         }),
     ),
@@ -73,13 +74,16 @@ export async function startFlow(port: number, devices: FlowDevice[], opts: FlowO
         sent.get(d.id)!.push(ts);
         inflight.set(d.id, inflight.get(d.id)! + 1);
         const at = performance.now();
-        client.publishAsync(d.topic, JSON.stringify({ ts, metrics: { nh3: flowValue(ts) } }), { qos: 1 }).then(
-          () => {
-            acked.get(d.id)!.add(ts);
-            latencies.push(performance.now() - at);
-          },
-          () => {},
-        ).finally(() => inflight.set(d.id, inflight.get(d.id)! - 1));
+        client
+          .publishAsync(d.topic, JSON.stringify({ ts, metrics: { nh3: flowValue(ts) } }), { qos: 1 })
+          .then(
+            () => {
+              acked.get(d.id)!.add(ts);
+              latencies.push(performance.now() - at);
+            },
+            () => {},
+          )
+          .finally(() => inflight.set(d.id, inflight.get(d.id)! - 1));
       }
       await new Promise((r) => setTimeout(r, opts.intervalMs));
     }

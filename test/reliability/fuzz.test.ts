@@ -22,7 +22,7 @@ v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 type Bad = { reason: RejectReason; payload: string | Buffer };
@@ -30,28 +30,49 @@ function badMessage(r: () => number, now: number): Bad {
   const pick = Math.floor(r() * 9);
   const good = JSON.stringify({ ts: now - 1000, metrics: { nh3: 5, temperature: 20 } });
   switch (pick) {
-    case 0: return { reason: 'malformed_json', payload: Buffer.from([1, ...Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256))]) };
-    case 1: return { reason: 'malformed_json', payload: good.slice(0, 1 + Math.floor(r() * (good.length - 2))) };
-    case 2: { const depth = 100 + Math.floor(r() * 5000); return { reason: 'schema', payload: '['.repeat(depth) + ']'.repeat(depth) }; }
-    case 3: return { reason: 'out_of_range', payload: `{"metrics":{"nh3":${r() < 0.5 ? '' : '-'}1e${309 + Math.floor(r() * 50)}}}` };
-    case 4: return { reason: 'schema', payload: JSON.stringify({ metrics: { nh3: ['NaN', 'Infinity', '-Infinity', '12'][Math.floor(r() * 4)] } }) };
-    case 5: return { reason: 'schema', payload: [`{"metrics":[1,2]}`, `{"ts":true,"metrics":{"nh3":1}}`, `{"metrics":null}`, `"text"`, `null`, `{"readings":"all"}`][Math.floor(r() * 6)] };
-    case 6: return { reason: 'unknown_metric', payload: JSON.stringify({ metrics: { [`m${Math.floor(r() * 1e6)}`]: 1 } }) };
-    case 7: return { reason: 'out_of_range', payload: JSON.stringify({ metrics: { nh3: 501 + r() * 1e6 } }) };
-    default: return { reason: 'future_timestamp', payload: JSON.stringify({ ts: now + 3_600_000 + Math.floor(r() * 1e9), metrics: { nh3: 5 } }) };
+    case 0:
+      return { reason: 'malformed_json', payload: Buffer.from([1, ...Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256))]) };
+    case 1:
+      return { reason: 'malformed_json', payload: good.slice(0, 1 + Math.floor(r() * (good.length - 2))) };
+    case 2: {
+      const depth = 100 + Math.floor(r() * 5000);
+      return { reason: 'schema', payload: '['.repeat(depth) + ']'.repeat(depth) };
+    }
+    case 3:
+      return { reason: 'out_of_range', payload: `{"metrics":{"nh3":${r() < 0.5 ? '' : '-'}1e${309 + Math.floor(r() * 50)}}}` };
+    case 4:
+      return { reason: 'schema', payload: JSON.stringify({ metrics: { nh3: ['NaN', 'Infinity', '-Infinity', '12'][Math.floor(r() * 4)] } }) };
+    case 5:
+      return {
+        reason: 'schema',
+        payload: [`{"metrics":[1,2]}`, `{"ts":true,"metrics":{"nh3":1}}`, `{"metrics":null}`, `"text"`, `null`, `{"readings":"all"}`][Math.floor(r() * 6)],
+      };
+    case 6:
+      return { reason: 'unknown_metric', payload: JSON.stringify({ metrics: { [`m${Math.floor(r() * 1e6)}`]: 1 } }) };
+    case 7:
+      return { reason: 'out_of_range', payload: JSON.stringify({ metrics: { nh3: 501 + r() * 1e6 } }) };
+    default:
+      return { reason: 'future_timestamp', payload: JSON.stringify({ ts: now + 3_600_000 + Math.floor(r() * 1e9), metrics: { nh3: 5 } }) };
   }
 }
 
 const config = loadFarmConfig('config/demo-farm.yaml');
-const sheds = indexFarm(config).devices().filter((d) => d.kind === 'shed' && d.role === 'sensor');
-const pipes = indexFarm(config).devices().filter((d) => d.zone.startsWith('pipe-'));
+const sheds = indexFarm(config)
+  .devices()
+  .filter((d) => d.kind === 'shed' && d.role === 'sensor');
+const pipes = indexFarm(config)
+  .devices()
+  .filter((d) => d.zone.startsWith('pipe-'));
 const devices = [...sheds, ...pipes].slice(0, 10);
 let svc: Awaited<ReturnType<typeof startTestService>>;
 
 beforeAll(async () => {
   // Rate and reconnect limits have their own tests (broker-abuse, connection-limits); here they would only get in the way.
   // A CONNECT deadline far beyond the 5 s a refused packet's socket is given to close, so that only the refusal closes it.
-  svc = await startTestService({ config, env: { MQTT_RATE_LIMIT: '1000000', MQTT_RATE_BURST: '1000000', MQTT_MAX_CONNECTS_PER_MINUTE: '100000', MQTT_CONNECT_TIMEOUT: '60s' } });
+  svc = await startTestService({
+    config,
+    env: { MQTT_RATE_LIMIT: '1000000', MQTT_RATE_BURST: '1000000', MQTT_MAX_CONNECTS_PER_MINUTE: '100000', MQTT_CONNECT_TIMEOUT: '60s' },
+  });
 });
 afterAll(() => svc?.cleanup());
 
@@ -64,33 +85,38 @@ describe('fuzzing the ingest path over real MQTT', () => {
     gc();
     const heapBefore = process.memoryUsage().heapUsed;
 
-    await Promise.all(devices.map(async (d, di) => {
-      const r = rng(di + 1);
-      const client = await connectDevice(svc.mqttPort, d.device, d.config.secret!);
-      const topic = `farm/${d.site}/${d.zone}/${d.device}/telemetry`;
-      const tsList: number[] = [];
-      for (let i = 0; i < 10_000; i++) {
-        const bad = badMessage(r, Date.now());
-        // Drain-zone sensors get shed metrics in some cases: that is an unknown metric for them, not out of range.
-        const reason = d.kind === 'drain' && (bad.reason === 'out_of_range' || bad.reason === 'future_timestamp') && String(bad.payload).includes('nh3') ? 'unknown_metric' : bad.reason;
-        count(reason);
-        client.publish(topic, bad.payload, { qos: 0 });
-        if (i % 100 === 0) {
-          const ts = start + di * 100_000 + i;
-          tsList.push(ts);
-          const metrics = d.kind === 'shed' ? { nh3: 10, temperature: 18 } : { fill: 30, water_level: 0.3, flow: 12 };
-          await client.publishAsync(topic, JSON.stringify({ ts, metrics }), { qos: 1 });
+    await Promise.all(
+      devices.map(async (d, di) => {
+        const r = rng(di + 1);
+        const client = await connectDevice(svc.mqttPort, d.device, d.config.secret!);
+        const topic = `farm/${d.site}/${d.zone}/${d.device}/telemetry`;
+        const tsList: number[] = [];
+        for (let i = 0; i < 10_000; i++) {
+          const bad = badMessage(r, Date.now());
+          // Drain-zone sensors get shed metrics in some cases: that is an unknown metric for them, not out of range.
+          const reason =
+            d.kind === 'drain' && (bad.reason === 'out_of_range' || bad.reason === 'future_timestamp') && String(bad.payload).includes('nh3')
+              ? 'unknown_metric'
+              : bad.reason;
+          count(reason);
+          client.publish(topic, bad.payload, { qos: 0 });
+          if (i % 100 === 0) {
+            const ts = start + di * 100_000 + i;
+            tsList.push(ts);
+            const metrics = d.kind === 'shed' ? { nh3: 10, temperature: 18 } : { fill: 30, water_level: 0.3, flow: 12 };
+            await client.publishAsync(topic, JSON.stringify({ ts, metrics }), { qos: 1 });
+          }
         }
-      }
-      valid.set(d.device, tsList);
-      // Over MAX_PAYLOAD_BYTES (64 KiB) but within what the broker reads (plus topic and header): ingest rejects it,
-      // the connection stays. Larger ones are refused at the packet header (the next test).
-      for (let i = 0; i < 10; i++) {
-        client.publish(topic, JSON.stringify({ metrics: { nh3: 1 }, pad: 'x'.repeat(65_600) }), { qos: 0 });
-        count('oversize');
-      }
-      await endClient(client);
-    }));
+        valid.set(d.device, tsList);
+        // Over MAX_PAYLOAD_BYTES (64 KiB) but within what the broker reads (plus topic and header): ingest rejects it,
+        // the connection stays. Larger ones are refused at the packet header (the next test).
+        for (let i = 0; i < 10; i++) {
+          client.publish(topic, JSON.stringify({ metrics: { nh3: 1 }, pad: 'x'.repeat(65_600) }), { qos: 0 });
+          count('oversize');
+        }
+        await endClient(client);
+      }),
+    );
 
     // forged topics: another device's topic, control characters; wildcards straight on a raw socket
     const [a, b] = sheds;
@@ -143,7 +169,11 @@ describe('fuzzing the ingest path over real MQTT', () => {
           type: fc.integer({ min: 0, max: 15 }),
           flags: fc.integer({ min: 0, max: 15 }),
           // Anything MQTT can announce, and often lengths around the limits.
-          announced: fc.oneof(fc.integer({ min: 0, max: MQTT_MAX_REMAINING_LENGTH }), fc.integer({ min: 0, max: deviceLimit * 2 }), fc.integer({ min: 0, max: MAX_CONNECT_BYTES * 2 })),
+          announced: fc.oneof(
+            fc.integer({ min: 0, max: MQTT_MAX_REMAINING_LENGTH }),
+            fc.integer({ min: 0, max: deviceLimit * 2 }),
+            fc.integer({ min: 0, max: MAX_CONNECT_BYTES * 2 }),
+          ),
           sendAtMost: fc.integer({ min: 0, max: 1024 * 1024 }),
         }),
         async ({ loggedIn, type, flags, announced, sendAtMost }) => {
@@ -172,7 +202,9 @@ describe('fuzzing the ingest path over real MQTT', () => {
     );
     gc();
     const rssAfter = process.memoryUsage().rss;
-    console.log(`[fuzz] announced lengths: ${refusedRuns}/120 refused at the header; RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> max ${(rssMax / 2 ** 20).toFixed(0)} -> ${(rssAfter / 2 ** 20).toFixed(0)} MB`);
+    console.log(
+      `[fuzz] announced lengths: ${refusedRuns}/120 refused at the header; RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> max ${(rssMax / 2 ** 20).toFixed(0)} -> ${(rssAfter / 2 ** 20).toFixed(0)} MB`,
+    );
     expect(refusedRuns).toBeGreaterThan(10);
     expect(rssMax - rssBefore).toBeLessThan(128 * 1024 * 1024);
     // The other devices are still served.
@@ -198,7 +230,13 @@ describe('fuzzing the ingest path over real MQTT', () => {
     const acceptedTs = new Set<number>();
     const client = await connectDevice(svc.mqttPort, d.device, d.config.secret!);
     const base = Date.now() - 2 * 3_600_000;
-    const batches = fc.sample(fc.array(fc.oneof(anyTimestampText, fc.integer({ min: Date.now() - 400 * 86_400_000, max: Date.now() + 3_600_000 }).map(String)), { minLength: 1, maxLength: 12 }), 60);
+    const batches = fc.sample(
+      fc.array(fc.oneof(anyTimestampText, fc.integer({ min: Date.now() - 400 * 86_400_000, max: Date.now() + 3_600_000 }).map(String)), {
+        minLength: 1,
+        maxLength: 12,
+      }),
+      60,
+    );
     for (const [b, texts] of batches.entries()) {
       const now = Date.now();
       // The service's clock reads a little later than `now`: leave out times within a minute of the window's edges.
@@ -218,7 +256,11 @@ describe('fuzzing the ingest path over real MQTT', () => {
     await endClient(client);
 
     const after = svc.ingest.stats().rejected;
-    const counted = Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n - rejectsBefore[k as RejectReason]]).filter(([, n]) => n !== 0));
+    const counted = Object.fromEntries(
+      Object.entries(after)
+        .map(([k, n]) => [k, n - rejectsBefore[k as RejectReason]])
+        .filter(([, n]) => n !== 0),
+    );
     expect(counted).toEqual(expected);
     const humidity = await svc.store.raw({ device: d.device, metric: 'humidity', from: 0, to: Date.now() + 1e10, limit: 100_000 });
     expect(humidity.map((p) => p.ts).sort((x, y) => x - y)).toEqual(siblings);

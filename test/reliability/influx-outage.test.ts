@@ -19,7 +19,11 @@ v8.setFlagsFromString('--expose_gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 const DB = 'outage';
-const sheds: FlowDevice[] = [1, 2, 3, 4].map((n) => ({ id: `shed-${n}-env`, secret: `dev-only-shed-${n}-env`, topic: `farm/huyang/shed-${n}/shed-${n}-env/telemetry` }));
+const sheds: FlowDevice[] = [1, 2, 3, 4].map((n) => ({
+  id: `shed-${n}-env`,
+  secret: `dev-only-shed-${n}-env`,
+  topic: `farm/huyang/shed-${n}/shed-${n}-env/telemetry`,
+}));
 let influxd: Influxd;
 let proxy: FaultProxy;
 let svc: Awaited<ReturnType<typeof startTestService>>;
@@ -50,19 +54,29 @@ const depth = async () => (await health()).checks.outbox?.depth ?? -1;
 /** Waits until the outbox is empty and /health is ok again; returns how long that took. */
 async function recovered(what: string, timeoutMs = 20_000): Promise<number> {
   const started = Date.now();
-  await waitFor(async () => {
-    const h = await health();
-    return (h.status === 'ok' && h.checks.outbox?.depth === 0) || undefined;
-  }, `the outbox to drain and /health to be ok after ${what}`, timeoutMs, 50);
+  await waitFor(
+    async () => {
+      const h = await health();
+      return (h.status === 'ok' && h.checks.outbox?.depth === 0) || undefined;
+    },
+    `the outbox to drain and /health to be ok after ${what}`,
+    timeoutMs,
+    50,
+  );
   return Date.now() - started;
 }
 
 /** Waits for the fault to show: readings pile up in the outbox, /health degraded with the cause, /metrics too. */
 async function degraded(cause: RegExp): Promise<Health> {
-  const h = await waitFor(async () => {
-    const h = await health();
-    return (h.status === 'degraded' && (h.checks.outbox?.depth ?? 0) > 50 && cause.test(h.checks.outbox?.lastError ?? '') && h) || undefined;
-  }, `/health degraded with ${cause}`, 20_000, 50);
+  const h = await waitFor(
+    async () => {
+      const h = await health();
+      return (h.status === 'degraded' && (h.checks.outbox?.depth ?? 0) > 50 && cause.test(h.checks.outbox?.lastError ?? '') && h) || undefined;
+    },
+    `/health degraded with ${cause}`,
+    20_000,
+    50,
+  );
   expect(h.httpStatus).toBe(200); // degraded is not down: a load balancer keeps sending devices here
   expect(h.checks.outbox!.oldestAgeMs).toBeGreaterThan(0);
   expect(await metric('farm_outbox_depth')).toBeGreaterThan(0);
@@ -142,7 +156,10 @@ describe('InfluxDB outages under a steady flow', () => {
       }
     for (const d of sheds) {
       const order = firstSeen.get(d.id) ?? [];
-      expect(order.every((ts, i) => i === 0 || ts > order[i - 1]), `${d.id} delivered in order`).toBe(true);
+      expect(
+        order.every((ts, i) => i === 0 || ts > order[i - 1]),
+        `${d.id} delivered in order`,
+      ).toBe(true);
     }
     report('influx-outage', { readingsStored: stored, readingsResentAfterTimeouts: resent, injected: proxy.injected, ...figures });
   });

@@ -39,7 +39,14 @@ function timedLogin(from: string, username: string, password: string): Promise<n
     const body = JSON.stringify({ username, password });
     const started = performance.now();
     const req = request(
-      { host: '127.0.0.1', port: svc.httpPort, localAddress: from, path: '/api/login', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port: svc.httpPort,
+        localAddress: from,
+        path: '/api/login',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 401 ? resolve(performance.now() - started) : reject(new Error(`expected 401, got ${res.statusCode}`))));

@@ -91,7 +91,14 @@ describe('announced packet lengths', () => {
         }),
       ),
     );
-    report('announced-connect-200mb', { sockets: 8, sentBytesPerSocket: result.map((r) => r.sentBytes), rssBeforeMb: rssBefore / MB, rssMaxMb: rssMax / MB, rssAfterMb: rssAfter / MB, otherDeviceAckedDuring: ackedDuring });
+    report('announced-connect-200mb', {
+      sockets: 8,
+      sentBytesPerSocket: result.map((r) => r.sentBytes),
+      rssBeforeMb: rssBefore / MB,
+      rssMaxMb: rssMax / MB,
+      rssAfterMb: rssAfter / MB,
+      otherDeviceAckedDuring: ackedDuring,
+    });
     expect(result.every((r) => r.closed && r.closedEarly)).toBe(true);
     expect(rssMax - rssBefore).toBeLessThan(RSS_GROWTH_BOUND);
     expect(await metric('farm_mqtt_oversize_packets_total', 'stage="before_connect"')).toBe(8);
@@ -110,7 +117,13 @@ describe('announced packet lengths', () => {
       socket.destroy();
       return { ...sent, closed };
     });
-    report('announced-publish-100mb', { sentBytes: result.sentBytes, rssBeforeMb: rssBefore / MB, rssMaxMb: rssMax / MB, rssAfterMb: rssAfter / MB, otherDeviceAckedDuring: ackedDuring });
+    report('announced-publish-100mb', {
+      sentBytes: result.sentBytes,
+      rssBeforeMb: rssBefore / MB,
+      rssMaxMb: rssMax / MB,
+      rssAfterMb: rssAfter / MB,
+      otherDeviceAckedDuring: ackedDuring,
+    });
     expect(result.closed && result.closedEarly).toBe(true);
     expect(rssMax - rssBefore).toBeLessThan(RSS_GROWTH_BOUND);
     expect(await metric('farm_mqtt_oversize_packets_total', 'stage="device"')).toBe(1);

@@ -52,12 +52,19 @@ describe('a batch replayed after kill -9', () => {
     expect(metricValue(metrics, 'farm_readings_duplicate_total')).toBe(3);
     expect(metricValue(metrics, 'farm_readings_accepted_total')).toBe(1); // the marker only
 
-    const login = await fetch(`http://127.0.0.1:${http}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }) });
+    const login = await fetch(`http://127.0.0.1:${http}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'viewer', password: 'dev-only-viewer' }),
+    });
     const { token } = (await login.json()) as { token: string };
-    const get = async (path: string) => (await fetch(`http://127.0.0.1:${http}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
+    const get = async (path: string) =>
+      (await fetch(`http://127.0.0.1:${http}${path}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
     const { alerts } = (await get('/api/alerts?state=active')) as { alerts: { rule: string; device?: string }[] };
     expect(alerts.filter((a) => a.device === GAUGE.id)).toEqual([]);
-    const history = (await get(`/api/readings?device=${GAUGE.id}&metric=rain_mm&from=${t0 - 1}&to=${t0 + 6 * 60_000}&every=1h`)) as { series: { buckets: { count: number; sum: number }[] }[] };
+    const history = (await get(`/api/readings?device=${GAUGE.id}&metric=rain_mm&from=${t0 - 1}&to=${t0 + 6 * 60_000}&every=1h`)) as {
+      series: { buckets: { count: number; sum: number }[] }[];
+    };
     const buckets = history.series.flatMap((s) => s.buckets);
     expect(buckets.reduce((n, b) => n + b.count, 0)).toBe(4);
     expect(buckets.reduce((n, b) => n + b.sum, 0)).toBe(12);

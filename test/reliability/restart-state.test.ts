@@ -53,7 +53,14 @@ afterAll(async () => {
 });
 
 function device(port: number, id: string): MqttClient {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: id, username: id, password: `dev-only-${id}`, clean: false, reconnectPeriod: 200, connectTimeout: 3000 });
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: id,
+    username: id,
+    password: `dev-only-${id}`,
+    clean: false,
+    reconnectPeriod: 200,
+    connectTimeout: 3000,
+  });
   c.on('error', () => {}); // reconnects by itself while the service restarts
   clients.push(c);
   return c;
@@ -84,11 +91,23 @@ describe('state that survives kill -9', () => {
     // Shed 2's ammonia raises an alert at once; the operator acknowledges it.
     const shed2 = device(Number(ports.MQTT_PORT), 'shed-2-env');
     const stopShed2 = sense(shed2, 'farm/huyang/shed-2/shed-2-env/telemetry', 40, 1000);
-    const instant = await waitFor(async () => (await ops.get<{ alerts: AlertView[] }>('/api/alerts?state=active')).alerts.find((a) => a.rule === 'instant-ammonia'), 'the shed-2 alert');
+    const instant = await waitFor(
+      async () => (await ops.get<{ alerts: AlertView[] }>('/api/alerts?state=active')).alerts.find((a) => a.rule === 'instant-ammonia'),
+      'the shed-2 alert',
+    );
     expect((await ops.send<{ alert: AlertView }>('POST', `/api/alerts/${instant.id}/ack`, {})).body.alert.state).toBe('acknowledged');
     // Stored (history comes from the store, not the engine's memory) before the crash.
-    await waitFor(async () => (await ops.get<{ alerts: AlertView[] }>('/api/alerts?state=all&from=-1h')).alerts.some((a) => a.id === instant.id && a.state === 'acknowledged') || undefined, 'the acknowledgement in the alert history');
-    await waitFor(async () => (await ops.get<{ commands: CommandView[] }>('/api/commands?device=shed-1-spray')).commands.some((c) => c.command.id === commandId) || undefined, 'the manual command in the history');
+    await waitFor(
+      async () =>
+        (await ops.get<{ alerts: AlertView[] }>('/api/alerts?state=all&from=-1h')).alerts.some((a) => a.id === instant.id && a.state === 'acknowledged') ||
+        undefined,
+      'the acknowledgement in the alert history',
+    );
+    await waitFor(
+      async () =>
+        (await ops.get<{ commands: CommandView[] }>('/api/commands?device=shed-1-spray')).commands.some((c) => c.command.id === commandId) || undefined,
+      'the manual command in the history',
+    );
 
     // Shed 1's ammonia goes above 20 and stays there; the rule wants 20 s of it. The process dies 8 s in.
     const shed1 = device(Number(ports.MQTT_PORT), 'shed-1-env');
@@ -106,7 +125,10 @@ describe('state that survives kill -9', () => {
     ops = await login(httpPort, 'ops', 'dev-only-operator');
 
     const active = (await ops.get<{ alerts: AlertView[] }>('/api/alerts?state=active')).alerts;
-    expect(active.find((a) => a.rule === 'instant-ammonia'), 'the open alert keeps its id and its acknowledgement').toMatchObject({ id: instant.id, state: 'acknowledged' });
+    expect(
+      active.find((a) => a.rule === 'instant-ammonia'),
+      'the open alert keeps its id and its acknowledgement',
+    ).toMatchObject({ id: instant.id, state: 'acknowledged' });
     const actuators = (await ops.get<{ actuators: { device: string; mode: string }[] }>('/api/actuators')).actuators;
     expect(actuators.find((a) => a.device === 'shed-2-fan')?.mode, 'shed-2-fan is still in manual mode').toBe('manual');
     const sprayCommands = (await ops.get<{ commands: CommandView[] }>('/api/commands?device=shed-1-spray')).commands;
@@ -120,7 +142,9 @@ describe('state that survives kill -9', () => {
       200,
     );
     const firedAt = Date.now();
-    expect(firedAt, 'fired when 20 s of high ammonia were up (or at once on restart if they already were)').toBeLessThanOrEqual(Math.max(highSince + SUSTAIN_MS, readyAt) + 5000);
+    expect(firedAt, 'fired when 20 s of high ammonia were up (or at once on restart if they already were)').toBeLessThanOrEqual(
+      Math.max(highSince + SUSTAIN_MS, readyAt) + 5000,
+    );
     expect(firedAt, 'did not start counting again at the restart').toBeLessThan(readyAt + SUSTAIN_MS - 3000);
     expect(sustained.zone).toBe('shed-1');
 
@@ -130,7 +154,12 @@ describe('state that survives kill -9', () => {
 
     stopShed1();
     stopShed2();
-    report('restart-state', { killedAfterMsOfSustain: killedAfterMs, restartMs: readyAt - highSince - killedAfterMs, sustainedFiredAfterMs: firedAt - highSince, sustainMs: SUSTAIN_MS });
+    report('restart-state', {
+      killedAfterMsOfSustain: killedAfterMs,
+      restartMs: readyAt - highSince - killedAfterMs,
+      sustainedFiredAfterMs: firedAt - highSince,
+      sustainMs: SUSTAIN_MS,
+    });
     proc.child.kill('SIGTERM');
     expect((await proc.exited).code).toBe(0);
   }, 90_000); // two start-ups of the real process and a 20 s rule

@@ -67,11 +67,17 @@ describe('invalid rules', () => {
   it('in the farm file stop start-up with the file, the path in it and the reason', async () => {
     const demo = parse(readFileSync('config/demo-farm.yaml', 'utf8')) as { rules: Record<string, unknown>[]; animals: object };
     const file = join(dir, 'farm.yaml');
-    writeFileSync(file, stringify({ ...demo, animals: { ...demo.animals, registerFile: resolve('config/demo-animals.csv') }, rules: [{ ...demo.rules[0], when: { metric: 'nh3', above: 'high' } }, ...demo.rules.slice(1)] }));
+    writeFileSync(
+      file,
+      stringify({
+        ...demo,
+        animals: { ...demo.animals, registerFile: resolve('config/demo-animals.csv') },
+        rules: [{ ...demo.rules[0], when: { metric: 'nh3', above: 'high' } }, ...demo.rules.slice(1)],
+      }),
+    );
     const proc = spawnService({ ...(await servicePorts()), DATA_DIR: join(dir, 'data'), FARM_CONFIG: file });
     expect((await proc.exited).code).toBe(2);
     expect(proc.output()).toContain(`${file} is invalid`);
     expect(proc.output()).toMatch(/rules\[0\]\.when/);
   });
 });
-

@@ -17,7 +17,11 @@ import { report } from './report.js';
  * MQTT sessions and exits 0 well within main.ts's 15 s limit. Nothing that got a PUBACK is lost.
  */
 const BOUND_MS = 10_000;
-const devices: FlowDevice[] = [1, 2, 3, 4].map((n) => ({ id: `shed-${n}-env`, secret: `dev-only-shed-${n}-env`, topic: `farm/huyang/shed-${n}/shed-${n}-env/telemetry` }));
+const devices: FlowDevice[] = [1, 2, 3, 4].map((n) => ({
+  id: `shed-${n}-env`,
+  secret: `dev-only-shed-${n}-env`,
+  topic: `farm/huyang/shed-${n}/shed-${n}-env/telemetry`,
+}));
 const dirs: string[] = [];
 const procs: ServiceProcess[] = [];
 let influxd: Influxd | undefined;
@@ -80,7 +84,10 @@ describe('graceful shutdown on SIGTERM', () => {
     await store.init();
     for (const d of devices) {
       const stored = new Set((await store.raw({ device: d.id, metric: 'nh3', from: base, to: base + 1e6, limit: 1e6 })).map((p) => p.ts));
-      expect([...flow.acked(d.id)].filter((ts) => !stored.has(ts)), `${d.id}: acknowledged but not stored`).toEqual([]);
+      expect(
+        [...flow.acked(d.id)].filter((ts) => !stored.has(ts)),
+        `${d.id}: acknowledged but not stored`,
+      ).toEqual([]);
     }
     await store.close();
     report('shutdown-embedded', { shutdownMs, acknowledged: flow.ackedTotal(), sent: flow.sentTotal() });
@@ -115,9 +122,18 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(remaining, 'nothing left in the outbox after a clean shutdown with InfluxDB up').toBe(0);
     for (const d of devices) {
       const points = await influxPoints(influxd.url, 'shutdown', d.id);
-      for (const f of [first, flow]) expect([...f.acked(d.id)].filter((ts) => !points.has(ts)), `${d.id}: acknowledged but not in InfluxDB`).toEqual([]);
+      for (const f of [first, flow])
+        expect(
+          [...f.acked(d.id)].filter((ts) => !points.has(ts)),
+          `${d.id}: acknowledged but not in InfluxDB`,
+        ).toEqual([]);
       for (const [ts, value] of points) expect(value).toBe(flowValue(ts));
     }
-    report('shutdown-influx', { shutdownMsInfluxDown: downMs, leftInOutbox: left, shutdownMsInfluxUp: upMs, acknowledged: first.ackedTotal() + flow.ackedTotal() });
+    report('shutdown-influx', {
+      shutdownMsInfluxDown: downMs,
+      leftInOutbox: left,
+      shutdownMsInfluxUp: upMs,
+      acknowledged: first.ackedTotal() + flow.ackedTotal(),
+    });
   }, 120_000); // three start-ups (influxd, the service twice) on a shared machine
 });

@@ -17,7 +17,11 @@ afterAll(() => svc?.cleanup());
 
 const rejected = () => ({ ...svc.ingest.stats().rejected });
 function delta(before: Record<RejectReason, number>, after: Record<RejectReason, number>) {
-  return Object.fromEntries(Object.entries(after).filter(([k, n]) => n !== before[k as RejectReason]).map(([k, n]) => [k, n - before[k as RejectReason]]));
+  return Object.fromEntries(
+    Object.entries(after)
+      .filter(([k, n]) => n !== before[k as RejectReason])
+      .map(([k, n]) => [k, n - before[k as RejectReason]]),
+  );
 }
 
 describe('timestamps across the whole number line', () => {

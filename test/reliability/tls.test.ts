@@ -20,7 +20,27 @@ let svc: Awaited<ReturnType<typeof startTestService>>;
 
 beforeAll(async () => {
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
   } catch (err) {
     throw new Error(`openssl is needed to make a test certificate: apt-get install -y openssl (${(err as Error).message})`);
   }
@@ -33,7 +53,13 @@ afterAll(async () => {
 
 describe('TLS', () => {
   it('accepts a device over MQTT/TLS that trusts the certificate and stores its reading', async () => {
-    const client = mqtt.connect(`mqtts://127.0.0.1:${svc.mqttTlsPort}`, { ca: readFileSync(cert), username: SHED1_ENV.id, password: SHED1_ENV.secret, clientId: SHED1_ENV.id, reconnectPeriod: 0 });
+    const client = mqtt.connect(`mqtts://127.0.0.1:${svc.mqttTlsPort}`, {
+      ca: readFileSync(cert),
+      username: SHED1_ENV.id,
+      password: SHED1_ENV.secret,
+      clientId: SHED1_ENV.id,
+      reconnectPeriod: 0,
+    });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
@@ -45,7 +71,13 @@ describe('TLS', () => {
   });
 
   it('refuses a wrong secret over TLS as over plain TCP', async () => {
-    const client = mqtt.connect(`mqtts://127.0.0.1:${svc.mqttTlsPort}`, { ca: readFileSync(cert), username: SHED1_ENV.id, password: 'not-the-secret', clientId: SHED1_ENV.id, reconnectPeriod: 0 });
+    const client = mqtt.connect(`mqtts://127.0.0.1:${svc.mqttTlsPort}`, {
+      ca: readFileSync(cert),
+      username: SHED1_ENV.id,
+      password: 'not-the-secret',
+      clientId: SHED1_ENV.id,
+      reconnectPeriod: 0,
+    });
     const err = await new Promise<Error & { code?: number }>((resolve) => client.once('error', resolve));
     client.end(true);
     expect(err.code).toBe(4);
@@ -78,7 +110,13 @@ describe('TLS', () => {
 
 /** A device over MQTT/TLS: connects, publishes one QoS 1 reading, disconnects; resolves once it is acknowledged. */
 async function publishOverTls(port: number, ts: number): Promise<void> {
-  const client = mqtt.connect(`mqtts://127.0.0.1:${port}`, { ca: readFileSync(cert), username: SHED1_ENV.id, password: SHED1_ENV.secret, clientId: SHED1_ENV.id, reconnectPeriod: 0 });
+  const client = mqtt.connect(`mqtts://127.0.0.1:${port}`, {
+    ca: readFileSync(cert),
+    username: SHED1_ENV.id,
+    password: SHED1_ENV.secret,
+    clientId: SHED1_ENV.id,
+    reconnectPeriod: 0,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -91,7 +129,9 @@ describe('TLS sockets counted from TCP accept', () => {
   const CAP = 10;
   let limited: Awaited<ReturnType<typeof startTestService>>;
   beforeAll(async () => {
-    limited = await startTestService({ env: { MQTT_TLS_PORT: String(await freePort()), TLS_CERT: cert, TLS_KEY: key, MQTT_MAX_PENDING_PER_ADDRESS: String(CAP), MQTT_CONNECT_TIMEOUT: '2s' } });
+    limited = await startTestService({
+      env: { MQTT_TLS_PORT: String(await freePort()), TLS_CERT: cert, TLS_KEY: key, MQTT_MAX_PENDING_PER_ADDRESS: String(CAP), MQTT_CONNECT_TIMEOUT: '2s' },
+    });
   });
   afterAll(() => limited?.cleanup());
 
@@ -140,9 +180,26 @@ describe('MQTT_PLAINTEXT=false', () => {
   it('leaves only MQTT over TLS open, and the ready line gives the https:// address', async () => {
     const [mqttPort, tlsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
     const dataDir = mkdtempSync(join(tmpdir(), 'farm-tls-only-'));
-    const proc = spawnService({ MQTT_PORT: String(mqttPort), MQTT_TLS_PORT: String(tlsPort), HTTP_PORT: String(httpPort), TLS_CERT: cert, TLS_KEY: key, MQTT_PLAINTEXT: 'false', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    const proc = spawnService({
+      MQTT_PORT: String(mqttPort),
+      MQTT_TLS_PORT: String(tlsPort),
+      HTTP_PORT: String(httpPort),
+      TLS_CERT: cert,
+      TLS_KEY: key,
+      MQTT_PLAINTEXT: 'false',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+    });
     try {
-      const ready = await waitFor(() => proc.output().split('\n').find((l) => l.includes('ready:')), `the ready line (output: ${proc.output().slice(-500)})`, 60_000);
+      const ready = await waitFor(
+        () =>
+          proc
+            .output()
+            .split('\n')
+            .find((l) => l.includes('ready:')),
+        `the ready line (output: ${proc.output().slice(-500)})`,
+        60_000,
+      );
       expect(ready).toContain(`dashboard on https://localhost:${httpPort}`);
       expect(ready).toContain(`MQTT over TLS on port ${tlsPort}`);
       expect(ready).not.toContain(`MQTT on port`);

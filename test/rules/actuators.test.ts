@@ -1,8 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { applied, createEntry, decide, desired, expireHold, expireManual, hold, release, reported, setMode, type Hold, type LedgerEntry, type Want } from '../../rules/actuators.js';
+import {
+  applied,
+  createEntry,
+  decide,
+  desired,
+  expireHold,
+  expireManual,
+  hold,
+  release,
+  reported,
+  setMode,
+  type Hold,
+  type LedgerEntry,
+  type Want,
+} from '../../rules/actuators.js';
 
 const MIN = 60_000;
-const rule = (id: string, want: Want, instance = `${id}|huyang/shed-1/env`): Hold => ({ kind: 'rule', rule: id, instance, want, since: 0, metric: null, reading: null });
+const rule = (id: string, want: Want, instance = `${id}|huyang/shed-1/env`): Hold => ({
+  kind: 'rule',
+  rule: id,
+  instance,
+  want,
+  since: 0,
+  metric: null,
+  reading: null,
+});
 const ops = (want: Want, until = 30 * MIN): Hold => ({ kind: 'operator', user: 'ops', want, since: 0, until });
 const failsafe = (want: Want): Hold => ({ kind: 'failsafe', site: 'huyang', zone: 'shed-1', want, since: 0 });
 const floor = (want: Want): Hold => ({ kind: 'floor', site: 'huyang', zone: 'shed-1', floor: 'min-vent', rule: 'nh3', want, since: 0 });

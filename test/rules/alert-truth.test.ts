@@ -46,13 +46,25 @@ const config = FarmConfig.parse({
     {
       id: 'pipe-surcharge',
       scope: { zone: 'pipe-1' },
-      when: { any: [{ metric: 'water_level', above: 3, clearBelow: 2.5 }, { metric: 'flow', above: 800, clearBelow: 700 }] },
+      when: {
+        any: [
+          { metric: 'water_level', above: 3, clearBelow: 2.5 },
+          { metric: 'flow', above: 800, clearBelow: 700 },
+        ],
+      },
       actions: [{ alert: { severity: 'warning', message: 'surcharge in {zone}: {metric} {value}' } }],
     },
     {
       id: 'pipe-fill',
       scope: { zone: 'pipe-2' },
-      when: { metric: 'fill', levels: [{ name: 'yellow', above: 50 }, { name: 'orange', above: 70 }, { name: 'red', above: 85, severity: 'critical' }] },
+      when: {
+        metric: 'fill',
+        levels: [
+          { name: 'yellow', above: 50 },
+          { name: 'orange', above: 70 },
+          { name: 'red', above: 85, severity: 'critical' },
+        ],
+      },
       actions: [{ alert: { severity: 'warning', message: '{zone} at {value} % ({level})' } }],
     },
     {
@@ -99,9 +111,16 @@ describe('an any: rule reports the sub-condition that fired', () => {
     const cleared = of('pipe-surcharge')[1];
     expect(cleared).toMatchObject({ id: raised.id, state: 'cleared', metric: 'flow', value: 650 });
 
-    await waitFor(async () => (await admin.get<{ values: unknown[] }>('/api/latest?device=pipe-1-level')).values.length > 0 || undefined, 'the readings stored');
+    await waitFor(
+      async () => (await admin.get<{ values: unknown[] }>('/api/latest?device=pipe-1-level')).values.length > 0 || undefined,
+      'the readings stored',
+    );
     const rule = config.rules.find((r) => r.id === 'pipe-surcharge');
-    const dry = await admin.send<{ events: { kind: string; metric?: string; value?: number }[] }>('POST', '/api/rules/dry-run', { rule, from: String(from - 1), to: String(farm.clock.now() + 1) });
+    const dry = await admin.send<{ events: { kind: string; metric?: string; value?: number }[] }>('POST', '/api/rules/dry-run', {
+      rule,
+      from: String(from - 1),
+      to: String(farm.clock.now() + 1),
+    });
     expect(dry.status).toBe(200);
     expect(dry.body.events.map((e) => [e.kind, e.metric, e.value])).toEqual([
       ['fired', 'flow', 900],
@@ -161,7 +180,13 @@ describe('acknowledgement and level changes', () => {
     const down = of('pipe-fill').at(-1)!;
     expect(down).toMatchObject({ state: 'acknowledged', by: 'ops', level: 'orange', value: 75 });
     expect(down.message).toMatch(/de-escalated to orange/);
-    expect(of('pipe-fill').map((e) => `${e.state}:${e.level}`)).toEqual(['raised:yellow', 'acknowledged:yellow', 'escalated:red', 'acknowledged:red', 'acknowledged:orange']);
+    expect(of('pipe-fill').map((e) => `${e.state}:${e.level}`)).toEqual([
+      'raised:yellow',
+      'acknowledged:yellow',
+      'escalated:red',
+      'acknowledged:red',
+      'acknowledged:orange',
+    ]);
   });
 });
 
@@ -173,14 +198,20 @@ describe('a late acknowledgement', () => {
     await env.send({ temperature: 33 });
     const command = await fan.nth(before + 1);
     for (let i = 0; i < 3; i++) farm.advance(5000); // the first send and two re-sends time out
-    const notResponding = await waitFor(() => farm.alerts.find((a) => a.rule === 'system:actuator' && a.device === 'shed-2-fan' && a.state === 'raised'), 'not responding');
+    const notResponding = await waitFor(
+      () => farm.alerts.find((a) => a.rule === 'system:actuator' && a.device === 'shed-2-fan' && a.state === 'raised'),
+      'not responding',
+    );
     expect(notResponding).toMatchObject({ level: null, value: null, severity: 'critical' });
 
     await fan.report('on', command.id); // the fan was slow, not dead
     const cleared = await waitFor(() => farm.alerts.find((a) => a.id === notResponding.id && a.state === 'cleared'), 'the alert cleared');
     expect(cleared.message).toMatch(/responding again/);
     const outcomes = async () =>
-      (await ops.get<{ commands: { command: { id: string }; outcome: string }[] }>(`/api/commands?device=shed-2-fan&to=${farm.clock.now()}`)).commands.filter((c) => c.command.id === command.id).map((c) => c.outcome).reverse();
+      (await ops.get<{ commands: { command: { id: string }; outcome: string }[] }>(`/api/commands?device=shed-2-fan&to=${farm.clock.now()}`)).commands
+        .filter((c) => c.command.id === command.id)
+        .map((c) => c.outcome)
+        .reverse();
     await waitFor(async () => (await outcomes()).includes('acked') || undefined, 'the late ack in the command history');
     expect(await outcomes()).toEqual(['sent', 'retried', 'retried', 'failed', 'acked']);
     fan.holdAcks = false;
@@ -210,7 +241,12 @@ describe('command reasons', () => {
     await env.send({ temperature: 20 }); // the rule clears while the fan is manual: nothing is commanded
     await ops.send('POST', '/api/actuators/shed-2-fan/mode', { mode: 'auto' }); // nothing holds it: off
     await fan.nth(n + 6).catch((err: Error) => {
-      throw new Error(`${err.message}; received ${fan.commands.slice(n).map((c) => `${c.action}:${c.reason}`).join(', ')}`);
+      throw new Error(
+        `${err.message}; received ${fan.commands
+          .slice(n)
+          .map((c) => `${c.action}:${c.reason}`)
+          .join(', ')}`,
+      );
     });
     expect(fan.commands.slice(n).map((c) => `${c.action}:${c.reason}`)).toEqual([
       'off:rule:shed-heat',

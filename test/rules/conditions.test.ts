@@ -61,7 +61,12 @@ describe('actuator conditions', () => {
     const { st, set } = only({
       id: 'ventilation-ineffective',
       scope: { kind: 'shed' },
-      when: { all: [{ actuator: 'fan', is: 'on', for: '20m' }, { metric: 'nh3', window: '20m', agg: 'rate', atLeast: 0 }] },
+      when: {
+        all: [
+          { actuator: 'fan', is: 'on', for: '20m' },
+          { metric: 'nh3', window: '20m', agg: 'rate', atLeast: 0 },
+        ],
+      },
     });
     const t = LOCAL_MIDNIGHT;
     for (let m = 0; m <= 40; m += 5) send(set, 'shed-env', { nh3: 25 }, t + m * MIN);
@@ -83,8 +88,12 @@ describe('actuator conditions', () => {
 });
 
 describe('degree-hours and hours of the day', () => {
-  it('THI-hours above the zone group\'s comfort limit add up over 24 h (lambs: 21.2)', () => {
-    const { st, set } = only({ id: 'heat-load', scope: { kind: 'shed' }, when: { metric: 'thi', window: '24h', agg: 'degreeHours', base: { zone: 'thiComfort' }, atLeast: 13.5 } });
+  it("THI-hours above the zone group's comfort limit add up over 24 h (lambs: 21.2)", () => {
+    const { st, set } = only({
+      id: 'heat-load',
+      scope: { kind: 'shed' },
+      when: { metric: 'thi', window: '24h', agg: 'degreeHours', base: { zone: 'thiComfort' }, atLeast: 13.5 },
+    });
     expect(st.specs[0].base).toBe(21.2);
     // THI 24.58 (3.38 above comfort) for 4 h is 13.52 THI-hours: fires when the 4th hour is complete, on a tick
     const thi24 = { temperature: 25.5, humidity: 73.4 };

@@ -94,7 +94,7 @@ describe('demo farm default rules', () => {
     expect(of(h, 'shed-h2s')[1].message).toMatch(/^H2S 10 ppm \(14\.2 mg\/m³\) in shed-4/);
   });
 
-  it('fans and shutters from the animal group\'s THI comfort limit (ewes 22.2, lambs 21.2), with no alert', async () => {
+  it("fans and shutters from the animal group's THI comfort limit (ewes 22.2, lambs 21.2), with no alert", async () => {
     const h = await demo();
     // THI = t − (0.31 − 0.31 RH/100)(t − 14.4), Marai et al. 2007; at 80 %RH: 22.5 °C -> 22.0, 23.5 °C -> 22.94
     const climate = (device: string, t: number) => {
@@ -143,7 +143,7 @@ describe('demo farm default rules', () => {
     expect(of(h, 'shed-heat-stress')[1].ts).toBe(T0 + 38 * HOUR);
   });
 
-  it('a restart keeps the heat-stress alert open: the fans\' running time comes back from the command history', async () => {
+  it("a restart keeps the heat-stress alert open: the fans' running time comes back from the command history", async () => {
     const store = createMemoryStore();
     const clock = createFakeClock(T0);
     const options = { tickMs: MIN };
@@ -214,7 +214,10 @@ describe('demo farm default rules', () => {
     expect(of(h, 'storm-pipe-level').map((a) => `${a.state}:${a.level}`)).toEqual(['raised:yellow', 'escalated:orange', 'cleared:orange']);
     expect(of(h, 'sewer-level').every((a) => a.device === 'pipe-05-level')).toBe(true);
     // The Chinese text (sent to a zh-CN site's channels) says the grade in Chinese, not "red".
-    expect(of(h, 'sewer-level')[2]).toMatchObject({ message: 'pipe-05-level water level 2 m (red) (escalated to red)', messages: { zh: '管道水位 2 m（红色）（升级为红色）' } });
+    expect(of(h, 'sewer-level')[2]).toMatchObject({
+      message: 'pipe-05-level water level 2 m (red) (escalated to red)',
+      messages: { zh: '管道水位 2 m（红色）（升级为红色）' },
+    });
   });
 
   it('hourly rain at a gauge grades blue to red as it gets heavier and back down as the rain leaves the hour', async () => {
@@ -252,7 +255,9 @@ describe('demo farm default rules', () => {
       h.clock.set(T0 + i * 72 * SEC);
       h.send('rain-2-gauge', { rain_mm: 0.4 });
     }
-    expect(of(h, 'rainstorm-3h')).toMatchObject([{ state: 'raised', level: 'orange', value: 50, messages: { en: 'Rainstorm orange: 50 mm in 3 h at rain-2-gauge', zh: '暴雨（橙色）：3小时 50 mm' } }]);
+    expect(of(h, 'rainstorm-3h')).toMatchObject([
+      { state: 'raised', level: 'orange', value: 50, messages: { en: 'Rainstorm orange: 50 mm in 3 h at rain-2-gauge', zh: '暴雨（橙色）：3小时 50 mm' } },
+    ]);
     expect(of(h, 'rainfall-24h')).toMatchObject([{ state: 'raised', level: 'rainstorm', severity: 'info' }]);
     expect(of(h, 'rainfall-24h')[0]).toMatchObject({
       message: 'rainstorm (GB/T 28592): 50 mm in 24 h at rain-2-gauge',
@@ -265,7 +270,7 @@ describe('demo farm default rules', () => {
     expect(of(h, 'rainfall-24h').map((a) => `${a.state}:${a.level}`)).toEqual(['raised:rainstorm', 'escalated:heavy-rainstorm']);
   });
 
-  it('silting: found against the pipe\'s learned dry-weather level after 6 h, and learned again from the store after a restart', async () => {
+  it("silting: found against the pipe's learned dry-weather level after 6 h, and learned again from the store after a restart", async () => {
     const store = createMemoryStore();
     const clock = createFakeClock(T0);
     // Ticks once a minute: days of half-hourly readings with a tick every second would take half a minute.
@@ -331,9 +336,18 @@ describe('demo farm default rules', () => {
     }
     const offline = of(h, 'sensor-stale').filter((a) => a.device?.startsWith('shed-'));
     // English names the device id; Chinese the farm file's name (the shed's only sensor: the shed).
-    expect(offline).toMatchObject([{ device: 'shed-1-env', state: 'raised', message: 'shed-1-env has sent nothing for 10 min (sensor offline)', messages: { zh: '1号羊舍 已10分钟无数据（传感器离线）' } }]);
+    expect(offline).toMatchObject([
+      {
+        device: 'shed-1-env',
+        state: 'raised',
+        message: 'shed-1-env has sent nothing for 10 min (sensor offline)',
+        messages: { zh: '1号羊舍 已10分钟无数据（传感器离线）' },
+      },
+    ]);
     expect(h.commands('shed-1-fan')).toMatchObject([{ action: 'on', reason: 'failsafe:shed-1' }]);
     expect(h.commands('shed-2-fan')).toEqual([]);
-    expect(of(h, 'system:failsafe')).toMatchObject([{ zone: 'shed-1', severity: 'critical', messages: { zh: '1号羊舍传感器已 10分钟 无数据：失效保护 风机开' } }]);
+    expect(of(h, 'system:failsafe')).toMatchObject([
+      { zone: 'shed-1', severity: 'critical', messages: { zh: '1号羊舍传感器已 10分钟 无数据：失效保护 风机开' } },
+    ]);
   });
 });

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { harness, HOUR, MIN, SEC, T0, type Harness } from './helpers.js';
 
-const nh3 = { id: 'nh3', scope: { kind: 'shed' }, when: { metric: 'nh3', above: 20, for: '30s', clearBelow: 15 }, actions: [{ actuate: { type: 'fan', action: 'on' } }, { alert: { severity: 'warning' } }] };
+const nh3 = {
+  id: 'nh3',
+  scope: { kind: 'shed' },
+  when: { metric: 'nh3', above: 20, for: '30s', clearBelow: 15 },
+  actions: [{ actuate: { type: 'fan', action: 'on' } }, { alert: { severity: 'warning' } }],
+};
 const heat = { id: 'heat', scope: { kind: 'shed' }, when: { metric: 'temperature', above: 30, for: '30s' }, actions: [{ alert: { severity: 'info' } }] };
 
 let h: Harness | undefined;
@@ -83,7 +88,14 @@ describe('dry run over stored history', () => {
   const fill = {
     id: 'pipe-fill',
     scope: { zone: 'pipe-1' },
-    when: { metric: 'fill', levels: [{ name: 'yellow', above: 50 }, { name: 'orange', above: 70 }], for: '1h' },
+    when: {
+      metric: 'fill',
+      levels: [
+        { name: 'yellow', above: 50 },
+        { name: 'orange', above: 70 },
+      ],
+      for: '1h',
+    },
     actions: [{ actuate: { type: 'pump', action: 'on' } }, { alert: { severity: 'warning' } }],
   };
 

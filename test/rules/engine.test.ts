@@ -6,9 +6,18 @@ const ammonia = {
   id: 'shed-ammonia',
   scope: { kind: 'shed' },
   when: { metric: 'nh3', above: 20, clearBelow: 15 },
-  actions: [{ actuate: { type: 'spray', action: 'on' } }, { actuate: { type: 'fan', action: 'on' } }, { alert: { severity: 'warning', message: 'Ammonia {value} ppm in {zone}' } }],
+  actions: [
+    { actuate: { type: 'spray', action: 'on' } },
+    { actuate: { type: 'fan', action: 'on' } },
+    { alert: { severity: 'warning', message: 'Ammonia {value} ppm in {zone}' } },
+  ],
 };
-const heat = { id: 'shed-heat', scope: { kind: 'shed' }, when: { metric: 'temperature', above: 30, clearBelow: 28 }, actions: [{ actuate: { type: 'fan', action: 'on' } }] };
+const heat = {
+  id: 'shed-heat',
+  scope: { kind: 'shed' },
+  when: { metric: 'temperature', above: 30, clearBelow: 28 },
+  actions: [{ actuate: { type: 'fan', action: 'on' } }],
+};
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -35,7 +44,11 @@ describe('actuate', () => {
     expect(h.engine.actuators().find((a) => a.device === 'shed-1-fan')!.pending?.id).toBe(cmd.payload.id);
     h.ack('shed-1-fan', cmd.payload);
     const fan = h.engine.actuators().find((a) => a.device === 'shed-1-fan')!;
-    expect(fan).toMatchObject({ state: 'on', holders: [{ kind: 'rule', rule: 'shed-ammonia', sensor: 'shed-1-env', metric: 'nh3', reading: 25, since: T0, decides: true }], mode: 'auto' });
+    expect(fan).toMatchObject({
+      state: 'on',
+      holders: [{ kind: 'rule', rule: 'shed-ammonia', sensor: 'shed-1-env', metric: 'nh3', reading: 25, since: T0, decides: true }],
+      mode: 'auto',
+    });
     expect(fan.pending).toBeUndefined();
     await h.engine.flush();
     expect(h.store.commandRecords.filter((r) => r.device === 'shed-1-fan').map((r) => r.outcome)).toEqual(['sent', 'acked']);
@@ -61,12 +74,17 @@ describe('actuate', () => {
     expect(h.store.commandRecords.filter((r) => r.device === 'shed-1-fan').map((r) => r.outcome)).toEqual(['sent', 'retried', 'retried', 'failed']);
     // The fan comes back and reports: the alert clears.
     h.ack('shed-1-fan', { id: 'late', action: 'on' });
-    expect(h.alerts().at(-1)).toMatchObject({ id: alert.id, state: 'cleared', messages: { zh: '已解除：执行器无响应：shed-1-fan 尝试 3 次仍未确认“开启”指令' } });
+    expect(h.alerts().at(-1)).toMatchObject({
+      id: alert.id,
+      state: 'cleared',
+      messages: { zh: '已解除：执行器无响应：shed-1-fan 尝试 3 次仍未确认“开启”指令' },
+    });
   });
 
   it('an actuator that said it is offline is not expected to answer: its command waits, no "not responding", and goes out again when it is back', async () => {
     const h = await started([ammonia]);
-    const status = (device: string, status: 'online' | 'offline') => h.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device, status, ts: h.clock.now() });
+    const status = (device: string, status: 'online' | 'offline') =>
+      h.bus.emit('status', { site: 'huyang', zone: 'shed-1', kind: 'shed', device, status, ts: h.clock.now() });
     h.send('shed-1-env', { nh3: 25 });
     h.ackAll();
     // The simulator stops: its devices publish offline; then the ammonia falls and the rule lets go of the fan.
@@ -94,7 +112,12 @@ describe('actuate', () => {
     h.clock.advance(5 * SEC);
     h.clock.advance(5 * SEC);
     h.clock.advance(5 * SEC);
-    expect(h.alerts().filter((a) => a.rule === 'system:actuator').map((a) => a.device)).toEqual(['shed-1-spray']);
+    expect(
+      h
+        .alerts()
+        .filter((a) => a.rule === 'system:actuator')
+        .map((a) => a.device),
+    ).toEqual(['shed-1-spray']);
     await h.engine.flush();
     expect(h.store.commandRecords.filter((r) => r.device === 'shed-1-fan').map((r) => r.outcome)).toEqual(['sent', 'acked', 'sent', 'retried', 'acked']);
   });
@@ -104,7 +127,13 @@ describe('actuate', () => {
     h.send('shed-1-env', { nh3: 25, temperature: 32 });
     h.ackAll();
     expect(h.commands('shed-1-fan').map((c) => c.action)).toEqual(['on']);
-    expect(h.engine.actuators().find((a) => a.device === 'shed-1-fan')!.holders.map((x) => (x.kind === 'rule' ? x.rule : x.kind)).sort()).toEqual(['shed-ammonia', 'shed-heat']);
+    expect(
+      h.engine
+        .actuators()
+        .find((a) => a.device === 'shed-1-fan')!
+        .holders.map((x) => (x.kind === 'rule' ? x.rule : x.kind))
+        .sort(),
+    ).toEqual(['shed-ammonia', 'shed-heat']);
     h.send('shed-1-env', { nh3: 10, temperature: 32 });
     expect(h.commands('shed-1-fan').map((c) => c.action)).toEqual(['on']); // heat still holds it
     expect(h.commands('shed-1-spray').map((c) => c.action)).toEqual(['on', 'off']); // only ammonia held the spray
@@ -188,7 +217,14 @@ describe('alerts', () => {
   const fill = {
     id: 'pipe-fill',
     scope: { kind: 'drain' },
-    when: { metric: 'fill', levels: [{ name: 'yellow', above: 50 }, { name: 'orange', above: 70 }, { name: 'red', above: 85, severity: 'critical' }] },
+    when: {
+      metric: 'fill',
+      levels: [
+        { name: 'yellow', above: 50 },
+        { name: 'orange', above: 70 },
+        { name: 'red', above: 85, severity: 'critical' },
+      ],
+    },
     actions: [{ alert: { severity: 'warning', message: '{zone} at {value} % ({level})' } }],
   };
 
@@ -208,7 +244,12 @@ describe('alerts', () => {
     expect(h.alerts()[0].message).toBe('pipe-1 at 55 % (yellow)');
     expect(h.engine.activeAlerts()).toEqual([]);
     const published = h.published.filter((p) => p.topic === 'farm/city/pipe-1/alert');
-    expect(published.map((p) => [p.qos, p.payload.state])).toEqual([[1, 'raised'], [1, 'escalated'], [1, 'acknowledged'], [1, 'cleared']]);
+    expect(published.map((p) => [p.qos, p.payload.state])).toEqual([
+      [1, 'raised'],
+      [1, 'escalated'],
+      [1, 'acknowledged'],
+      [1, 'cleared'],
+    ]);
     await h.engine.flush();
     expect(h.store.alertEvents.map((a) => a.state)).toEqual(['raised', 'escalated', 'acknowledged', 'cleared']);
   });
@@ -255,7 +296,12 @@ describe('sustained conditions over hours', () => {
       {
         id: 'high-water',
         scope: { zone: 'pipe-1' },
-        when: { all: [{ metric: 'fill', above: 60, for: '6h', clearBelow: 50 }, { metric: 'rain_mm', device: 'rg-1', window: '6h', agg: 'sum', below: 1 }] },
+        when: {
+          all: [
+            { metric: 'fill', above: 60, for: '6h', clearBelow: 50 },
+            { metric: 'rain_mm', device: 'rg-1', window: '6h', agg: 'sum', below: 1 },
+          ],
+        },
         actions: [{ alert: { severity: 'warning', message: 'long-term high water in {zone}: silting or blockage?' } }],
       },
     ]);

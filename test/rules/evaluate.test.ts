@@ -177,8 +177,30 @@ describe('derived thi, all / any, schedule', () => {
   });
 
   it('all needs every condition, any needs one', () => {
-    const all = stateFor({ id: 'muggy', when: { all: [{ metric: 'temperature', above: 28 }, { metric: 'humidity', above: 80 }] } }, 'shed-1-env');
-    const any = stateFor({ id: 'bad-air', when: { any: [{ metric: 'nh3', above: 20 }, { metric: 'h2s', above: 5 }] } }, 'shed-1-env');
+    const all = stateFor(
+      {
+        id: 'muggy',
+        when: {
+          all: [
+            { metric: 'temperature', above: 28 },
+            { metric: 'humidity', above: 80 },
+          ],
+        },
+      },
+      'shed-1-env',
+    );
+    const any = stateFor(
+      {
+        id: 'bad-air',
+        when: {
+          any: [
+            { metric: 'nh3', above: 20 },
+            { metric: 'h2s', above: 5 },
+          ],
+        },
+      },
+      'shed-1-env',
+    );
     expect(read(all, 'shed-1-env', { temperature: 30, humidity: 70 }, T0)).toEqual([]);
     expect(kinds(read(all, 'shed-1-env', { temperature: 30, humidity: 85 }, T0 + MIN))).toEqual(['fired']);
     expect(kinds(read(any, 'shed-1-env', { nh3: 5, h2s: 6 }, T0))).toEqual(['fired']);
@@ -199,7 +221,11 @@ describe('derived thi, all / any, schedule', () => {
 
   it('a schedule keeps to the wall clock across a DST change (Europe/Berlin, clocks back on 27 October 2024)', () => {
     // 22:00 CEST on Saturday 26 October is 20:00 UTC; 06:00 CET on Sunday is 05:00 UTC: a 9-hour night.
-    const st = stateFor({ id: 'night', when: { metric: 'fill', above: 50 }, schedule: { from: '22:00', to: '06:00', days: ['sat'] } }, 'pipe-1-level', Date.UTC(2024, 9, 26, 12));
+    const st = stateFor(
+      { id: 'night', when: { metric: 'fill', above: 50 }, schedule: { from: '22:00', to: '06:00', days: ['sat'] } },
+      'pipe-1-level',
+      Date.UTC(2024, 9, 26, 12),
+    );
     expect(read(st, 'pipe-1-level', { fill: 80 }, Date.UTC(2024, 9, 26, 19, 59))).toEqual([]);
     expect(kinds(tick(st, Date.UTC(2024, 9, 26, 20)))).toEqual(['fired']);
     expect(tick(st, Date.UTC(2024, 9, 27, 4, 59))).toEqual([]);
@@ -211,11 +237,19 @@ describe('derived thi, all / any, schedule', () => {
 
 describe('the value an effect reports', () => {
   it('of an any: rule is the sub-condition that fired, and clearing it reports the same metric at its clearing value', () => {
-    const st = stateFor({ id: 'surcharge', when: { any: [{ metric: 'water_level', above: 3 }, { metric: 'flow', above: 800 }] } }, 'pipe-1-level');
-    const effects = [
-      ...read(st, 'pipe-1-level', { water_level: 1, flow: 900 }, T0),
-      ...read(st, 'pipe-1-level', { water_level: 1, flow: 700 }, T0 + SEC),
-    ];
+    const st = stateFor(
+      {
+        id: 'surcharge',
+        when: {
+          any: [
+            { metric: 'water_level', above: 3 },
+            { metric: 'flow', above: 800 },
+          ],
+        },
+      },
+      'pipe-1-level',
+    );
+    const effects = [...read(st, 'pipe-1-level', { water_level: 1, flow: 900 }, T0), ...read(st, 'pipe-1-level', { water_level: 1, flow: 700 }, T0 + SEC)];
     expect(effects.map((e) => [e.kind, e.metric, e.value])).toEqual([
       ['fired', 'flow', 900],
       ['cleared', 'flow', 700],
@@ -223,7 +257,18 @@ describe('the value an effect reports', () => {
   });
 
   it('of an all: rule that breaks is the sub-condition that broke', () => {
-    const st = stateFor({ id: 'dry-high', when: { all: [{ metric: 'fill', above: 60 }, { metric: 'flow', below: 100 }] } }, 'pipe-1-level');
+    const st = stateFor(
+      {
+        id: 'dry-high',
+        when: {
+          all: [
+            { metric: 'fill', above: 60 },
+            { metric: 'flow', below: 100 },
+          ],
+        },
+      },
+      'pipe-1-level',
+    );
     const effects = [...read(st, 'pipe-1-level', { fill: 65, flow: 50 }, T0), ...read(st, 'pipe-1-level', { fill: 65, flow: 300 }, T0 + SEC)];
     expect(effects.map((e) => [e.kind, e.metric, e.value])).toEqual([
       ['fired', 'fill', 65],

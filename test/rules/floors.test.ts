@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { FarmConfig } from '../../core/config/schema.js';
 import { floorChoice, type FloorCandidate } from '../../rules/floors.js';
 
-const fan = (device: string, o: Partial<FloorCandidate> = {}): FloorCandidate => ({ device, mode: 'auto', onWithoutFloor: false, heldOffByOperator: false, ...o });
+const fan = (device: string, o: Partial<FloorCandidate> = {}): FloorCandidate => ({
+  device,
+  mode: 'auto',
+  onWithoutFloor: false,
+  heldOffByOperator: false,
+  ...o,
+});
 
 describe('floor choice', () => {
   it('holds nothing when not in force, or when enough fans already run', () => {

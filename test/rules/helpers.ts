@@ -155,7 +155,16 @@ export function harness(rules: unknown[], opts: HarnessOptions = {}): Harness {
     ack(device, command, state) {
       const d = farmIndex.device(device)!;
       acked.add(command.id);
-      bus.emit('actuatorState', { site: d.site, zone: d.zone, kind: d.kind, device, state: state ?? (command.action === 'off' ? 'off' : 'on'), value: command.value, ack: command.id, ts: clock.now() });
+      bus.emit('actuatorState', {
+        site: d.site,
+        zone: d.zone,
+        kind: d.kind,
+        device,
+        state: state ?? (command.action === 'off' ? 'off' : 'on'),
+        value: command.value,
+        ack: command.id,
+        ts: clock.now(),
+      });
     },
     ackAll() {
       for (const p of published) {

@@ -12,7 +12,14 @@ describe('holders and command reasons', () => {
       { kind: 'auto', cause: 'manual-ended' },
       { kind: 'auto', cause: 'hold-ended' },
     ];
-    expect(reasons.map(formatReason)).toEqual(['rule:shed-ammonia', 'manual:ops.night-1', 'failsafe:shed-1', 'auto:drift', 'auto:manual-ended', 'auto:hold-ended']);
+    expect(reasons.map(formatReason)).toEqual([
+      'rule:shed-ammonia',
+      'manual:ops.night-1',
+      'failsafe:shed-1',
+      'auto:drift',
+      'auto:manual-ended',
+      'auto:hold-ended',
+    ]);
     for (const r of reasons) expect(parseReason(formatReason(r))).toEqual(r);
   });
 
@@ -27,6 +34,8 @@ describe('holders and command reasons', () => {
     expect(reasonOf({ ...a, want: { action: 'on' }, since: 0, metric: null, reading: null })).toEqual({ kind: 'rule', rule: 'shed-heat' });
     expect(formatReason(reasonOf({ kind: 'failsafe', site: 'huyang', zone: 'shed-1', want: { action: 'on' }, since: 0 }))).toBe('failsafe:shed-1');
     // A floor's commands are for the rule that put it in force: no reason form of its own.
-    expect(formatReason(reasonOf({ kind: 'floor', site: 'huyang', zone: 'shed-1', floor: 'min-vent', rule: 'shed-ammonia', want: { action: 'on' }, since: 0 }))).toBe('rule:shed-ammonia');
+    expect(
+      formatReason(reasonOf({ kind: 'floor', site: 'huyang', zone: 'shed-1', floor: 'min-vent', rule: 'shed-ammonia', want: { action: 'on' }, since: 0 })),
+    ).toBe('rule:shed-ammonia');
   });
 });

@@ -35,7 +35,12 @@ async function playActuator(port: number, a: (typeof ACTUATORS)[number]): Promis
   client.on('message', (_topic, payload, packet) => {
     const command = JSON.parse(payload.toString()) as Command;
     if (!played.received.some((r) => r.command.id === command.id)) played.received.push({ command, at: Date.now(), qos: packet.qos });
-    const state = { state: command.action === 'off' ? 'off' : 'on', value: command.action === 'off' ? 0 : (command.value ?? 100), ack: command.id, ts: Date.now() };
+    const state = {
+      state: command.action === 'off' ? 'off' : 'on',
+      value: command.action === 'off' ? 0 : (command.value ?? 100),
+      ack: command.id,
+      ts: Date.now(),
+    };
     void client.publishAsync(a.state, JSON.stringify(state), { qos: 1, retain: true });
   });
   await client.subscribeAsync(a.cmd, { qos: 1 });
@@ -99,7 +104,10 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
       15_000,
       250,
     );
-    for (const [a, rule] of [[fan, 'shed-ammonia'], [spray, 'shed-deodorise']] as const) {
+    for (const [a, rule] of [
+      [fan, 'shed-ammonia'],
+      [spray, 'shed-deodorise'],
+    ] as const) {
       expect(a.received).toHaveLength(1);
       expect(a.received[0].command).toMatchObject({ action: 'on', reason: `rule:${rule}` });
       expect(a.received[0].qos).toBe(1);
@@ -119,7 +127,10 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
     const fell = Date.now();
     await publish(11);
     await waitFor(() => [fan, spray].every((a) => a.received.some((r) => r.command.action === 'off')) || undefined, 'off commands at the fan and the spray');
-    for (const [a, rule] of [[fan, 'shed-ammonia'], [spray, 'shed-deodorise']] as const) {
+    for (const [a, rule] of [
+      [fan, 'shed-ammonia'],
+      [spray, 'shed-deodorise'],
+    ] as const) {
       expect(a.received.map((r) => `${r.command.action}:${r.command.reason}`)).toEqual([`on:rule:${rule}`, `off:rule:${rule}`]);
       expect(a.received[1].at).toBeGreaterThanOrEqual(fell);
     }
@@ -128,7 +139,10 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
 
     // The whole sequence, read back from the store.
     const range = { from: start - 1, to: Date.now() + 1 };
-    await waitFor(async () => (await svc.store.raw({ ...range, device: SENSOR.id, metric: 'nh3' })).length === published.length || undefined, 'every reading stored');
+    await waitFor(
+      async () => (await svc.store.raw({ ...range, device: SENSOR.id, metric: 'nh3' })).length === published.length || undefined,
+      'every reading stored',
+    );
     const stored = await svc.store.raw({ ...range, device: SENSOR.id, metric: 'nh3' });
     expect(stored.map((p) => [p.ts, p.value])).toEqual(published.map((p) => [p.ts, p.nh3]));
 
@@ -137,14 +151,20 @@ describe('rules over real MQTT: ammonia in shed 1', () => {
     const outcomes = async (device: string) => (await records(device)).map((r) => `${r.command.action}:${r.outcome}`);
     for (const a of [fan, spray]) {
       // Wait for the last record expected, then compare the whole sequence, so a failure shows what was recorded.
-      await waitFor(async () => (await outcomes(a.client.options.clientId!)).includes('off:acked') || undefined, `the off command of ${a.client.options.clientId} recorded as acked`);
+      await waitFor(
+        async () => (await outcomes(a.client.options.clientId!)).includes('off:acked') || undefined,
+        `the off command of ${a.client.options.clientId} recorded as acked`,
+      );
       expect(await outcomes(a.client.options.clientId!)).toEqual(['on:sent', 'on:acked', 'off:sent', 'off:acked']);
       const stored = await records(a.client.options.clientId!);
       expect(stored.map((r) => r.command.id)).toEqual([a.received[0].command.id, a.received[0].command.id, a.received[1].command.id, a.received[1].command.id]);
       expect(stored[2].ts - stored[0].ts).toBeGreaterThanOrEqual(2000); // off waited out minOn
     }
 
-    await waitFor(async () => (await svc.store.alerts({ ...range, site: 'huyang' })).some((e) => e.state === 'cleared') || undefined, 'the cleared alert stored');
+    await waitFor(
+      async () => (await svc.store.alerts({ ...range, site: 'huyang' })).some((e) => e.state === 'cleared') || undefined,
+      'the cleared alert stored',
+    );
     const alerts = (await svc.store.alerts({ ...range, site: 'huyang' })).filter((e) => e.rule === 'shed-ammonia').reverse();
     expect(alerts.map((e) => [e.id, e.state])).toEqual([
       [raised.id, 'raised'],

@@ -15,7 +15,11 @@ export function createMemoryStore(): MemoryStore {
   const commandRecords: CommandRecord[] = [];
   const tagReadList: TagRead[] = [];
   const inRange = (ts: number, q: { from?: number; to?: number }) => (q.from === undefined || ts >= q.from) && (q.to === undefined || ts < q.to);
-  const newestFirst = <T extends { ts: number }>(items: T[]) => items.map((item, seq) => ({ item, seq })).sort((a, b) => b.item.ts - a.item.ts || b.seq - a.seq).map((x) => x.item);
+  const newestFirst = <T extends { ts: number }>(items: T[]) =>
+    items
+      .map((item, seq) => ({ item, seq }))
+      .sort((a, b) => b.item.ts - a.item.ts || b.seq - a.seq)
+      .map((x) => x.item);
 
   return {
     kind: 'embedded',
@@ -48,7 +52,14 @@ export function createMemoryStore(): MemoryStore {
     },
     async raw(q: RawQuery) {
       return points
-        .filter((p) => (!q.site || p.site === q.site) && (!q.zone || p.zone === q.zone) && (!q.device || p.device === q.device) && (!q.metric || p.metric === q.metric) && inRange(p.ts, q))
+        .filter(
+          (p) =>
+            (!q.site || p.site === q.site) &&
+            (!q.zone || p.zone === q.zone) &&
+            (!q.device || p.device === q.device) &&
+            (!q.metric || p.metric === q.metric) &&
+            inRange(p.ts, q),
+        )
         .sort((a, b) => a.ts - b.ts || a.device.localeCompare(b.device) || a.metric.localeCompare(b.metric))
         .slice(0, q.limit ?? 100_000);
     },
@@ -62,13 +73,25 @@ export function createMemoryStore(): MemoryStore {
       commandRecords.push(...records.map((r) => structuredClone(r)));
     },
     async commands(q) {
-      return newestFirst(commandRecords.filter((c) => inRange(c.ts, q) && (!q.site || c.site === q.site) && (!q.device || c.device === q.device))).slice(0, q.limit ?? 1000);
+      return newestFirst(commandRecords.filter((c) => inRange(c.ts, q) && (!q.site || c.site === q.site) && (!q.device || c.device === q.device))).slice(
+        0,
+        q.limit ?? 1000,
+      );
     },
     async writeTagReads(reads) {
       for (const r of reads) if (!tagReadList.some((t) => t.tag === r.tag && t.device === r.device && t.ts === r.ts)) tagReadList.push({ ...r });
     },
     async tagReads(q) {
-      return newestFirst(tagReadList.filter((r) => inRange(r.ts, q) && (!q.tag || r.tag === q.tag) && (!q.site || r.site === q.site) && (!q.zone || r.zone === q.zone) && (!q.device || r.device === q.device))).slice(0, q.limit ?? 100_000);
+      return newestFirst(
+        tagReadList.filter(
+          (r) =>
+            inRange(r.ts, q) &&
+            (!q.tag || r.tag === q.tag) &&
+            (!q.site || r.site === q.site) &&
+            (!q.zone || r.zone === q.zone) &&
+            (!q.device || r.device === q.device),
+        ),
+      ).slice(0, q.limit ?? 100_000);
     },
     async tagPositions(since) {
       const out = new Map<string, TagPosition>();

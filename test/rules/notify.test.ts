@@ -38,7 +38,19 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const event: AlertEvent = { id: 'a1', rule: 'r', site: 's', zone: 'z', severity: 'warning', state: 'raised', level: null, value: null, metric: null, message: 'm', ts: T0 };
+const event: AlertEvent = {
+  id: 'a1',
+  rule: 'r',
+  site: 's',
+  zone: 'z',
+  severity: 'warning',
+  state: 'raised',
+  level: null,
+  value: null,
+  metric: null,
+  message: 'm',
+  ts: T0,
+};
 
 describe('notify webhook', () => {
   it('POSTs the alert event as JSON and retries with backoff until the endpoint accepts it', async () => {
@@ -74,7 +86,12 @@ describe('notify webhook', () => {
         when: { metric: 'temperature', above: 30 },
         actions: [{ actuate: { type: 'fan', action: 'on' } }, { alert: { severity: 'warning' } }, { notify: { url: `${base}/hook` } }],
       },
-      { id: 'nh3', scope: { zone: 'shed-2' }, when: { metric: 'nh3', above: 20 }, actions: [{ alert: { severity: 'warning' } }, { notify: { url: `${base}/hang` } }] },
+      {
+        id: 'nh3',
+        scope: { zone: 'shed-2' },
+        when: { metric: 'nh3', above: 20 },
+        actions: [{ alert: { severity: 'warning' } }, { notify: { url: `${base}/hang` } }],
+      },
     ]);
     await h.engine.start();
     h.send('shed-2-env', { nh3: 30 }); // its webhook will never answer
@@ -82,7 +99,13 @@ describe('notify webhook', () => {
     expect(h.commands('shed-2-fan')).toHaveLength(1); // commanded synchronously, webhooks or not
     h.send('shed-2-env', { temperature: 20 });
     await expect.poll(() => received.filter((r) => r.path === '/hook').map((r) => r.body.state)).toEqual(['raised', 'cleared']);
-    expect(received.find((r) => r.path === '/hook')!.body).toMatchObject({ rule: 'heat', site: 'huyang', zone: 'shed-2', device: 'shed-2-env', severity: 'warning' });
+    expect(received.find((r) => r.path === '/hook')!.body).toMatchObject({
+      rule: 'heat',
+      site: 'huyang',
+      zone: 'shed-2',
+      device: 'shed-2-env',
+      severity: 'warning',
+    });
     expect(received.filter((r) => r.path === '/hang')).toHaveLength(1);
     await h.engine.stop();
   });

@@ -59,7 +59,9 @@ describe("an operator's command on an automatic actuator", () => {
     const ops = await f.api('ops', 'dev-only-operator');
     const start = f.clock.now();
 
-    const res = await ops.send<{ command: { action: string; reason: string }; hold: HolderView }>('POST', '/api/actuators/shed-1-fan/command', { action: 'off' });
+    const res = await ops.send<{ command: { action: string; reason: string }; hold: HolderView }>('POST', '/api/actuators/shed-1-fan/command', {
+      action: 'off',
+    });
     expect(res.status).toBe(202);
     expect(res.body.hold).toEqual({ kind: 'operator', user: 'ops', action: 'off', since: start, until: start + 30 * MIN, decides: true });
     expect(await fan.nth(2)).toMatchObject({ action: 'off', reason: 'manual:ops' });
@@ -69,7 +71,9 @@ describe("an operator's command on an automatic actuator", () => {
     expect(warned).toMatchObject({ device: 'shed-1-fan', zone: 'shed-1', severity: 'warning', metric: 'nh3', value: 27, level: null });
     expect(warned.message).toMatch(/^shed-1-fan held off by ops until \d\d:\d\d (UTC|GMT[+-]\d+) while shed-ammonia wants it on \(nh3 27\)$/);
     expect(warned.messages?.zh).toMatch(/^\S+ 由 ops 保持关闭至 \d\d:\d\d (UTC|GMT[+-]\d+)，而规则 shed-ammonia 要求开启$/);
-    expect(f.holdEvents).toMatchObject([{ change: 'start', device: 'shed-1-fan', overrides: ['shed-ammonia'], hold: { user: 'ops', action: 'off', until: start + 30 * MIN } }]);
+    expect(f.holdEvents).toMatchObject([
+      { change: 'start', device: 'shed-1-fan', overrides: ['shed-ammonia'], hold: { user: 'ops', action: 'off', until: start + 30 * MIN } },
+    ]);
     // "Why is it off?": the operator decides until then; the rule, with what fired it, is waiting.
     expect(await holdersOf(f, 'shed-1-fan')).toEqual([
       { kind: 'operator', user: 'ops', action: 'off', since: start, until: start + 30 * MIN, decides: true },
@@ -108,12 +112,22 @@ describe("an operator's command on an automatic actuator", () => {
     expect(await fan.nth(2)).toMatchObject({ action: 'off', reason: 'auto:hold-ended' }); // no rule wants it on
 
     const until = f.clock.now() + 2 * MIN;
-    const iso = await ops.send<{ hold: HolderView }>('POST', '/api/actuators/shed-2-fan/command', { action: 'set', value: 40, until: new Date(until).toISOString() });
+    const iso = await ops.send<{ hold: HolderView }>('POST', '/api/actuators/shed-2-fan/command', {
+      action: 'set',
+      value: 40,
+      until: new Date(until).toISOString(),
+    });
     expect(iso).toMatchObject({ status: 202, body: { hold: { action: 'set', value: 40, until } } });
     const epoch = await ops.send<{ hold: HolderView }>('POST', '/api/actuators/shed-2-fan/command', { action: 'on', until: until + MIN });
     expect(epoch).toMatchObject({ status: 202, body: { hold: { until: until + MIN } } });
     // The newer command replaced the older hold.
-    expect(f.holdEvents.filter((e) => e.device === 'shed-2-fan').map((e) => (e.change === 'end' ? `end:${e.ended}` : 'start'))).toEqual(['start', 'end:expired', 'start', 'end:replaced', 'start']);
+    expect(f.holdEvents.filter((e) => e.device === 'shed-2-fan').map((e) => (e.change === 'end' ? `end:${e.ended}` : 'start'))).toEqual([
+      'start',
+      'end:expired',
+      'start',
+      'end:replaced',
+      'start',
+    ]);
 
     for (const [body, path] of [
       [{ action: 'off', forMinutes: 0 }, 'body.forMinutes'],

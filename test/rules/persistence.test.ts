@@ -48,21 +48,37 @@ describe('actuator modes snapshot', () => {
         'shed-1-spray': { mode: 'auto', hold: { user: 'ops', action: 'set', value: 40, since: T0, until: T0 + 30 * 60_000 } },
       },
     });
-    const ledger = new Map([['shed-1-fan', createEntry('shed-1-fan')], ['shed-1-spray', createEntry('shed-1-spray')]]);
+    const ledger = new Map([
+      ['shed-1-fan', createEntry('shed-1-fan')],
+      ['shed-1-spray', createEntry('shed-1-spray')],
+    ]);
     const parsed = SavedActuators.parse(JSON.parse(JSON.stringify({ version: 2, actuators: { ...saved.actuators, 'gone-fan': { mode: 'manual' } } })));
     expect(restoreModes(ledger, parsed, T0 + 60_000, 30 * 60_000)).toEqual(['gone-fan']);
     expect(ledger.get('shed-1-fan')).toMatchObject({ mode: 'manual', manualUntil: T0 + 60_000, manualBy: 'ops' });
     expect(ledger.get('shed-1-fan')!.holds.size).toBe(0);
-    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([{ kind: 'operator', user: 'ops', want: { action: 'set', value: 40 }, since: T0, until: T0 + 30 * 60_000 }]);
+    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([
+      { kind: 'operator', user: 'ops', want: { action: 'set', value: 40 }, since: T0, until: T0 + 30 * 60_000 },
+    ]);
   });
 
   it('reads a version 1 file, whose holds had no end: they end operatorHold after the start', () => {
-    const v1 = { version: 1, actuators: { 'shed-1-spray': { mode: 'auto', holds: { 'manual:ops': { action: 'on' } } }, 'shed-1-fan': { mode: 'manual', by: 'ops' } } };
+    const v1 = {
+      version: 1,
+      actuators: { 'shed-1-spray': { mode: 'auto', holds: { 'manual:ops': { action: 'on' } } }, 'shed-1-fan': { mode: 'manual', by: 'ops' } },
+    };
     const parsed = SavedActuators.parse(v1);
-    expect(parsed).toEqual({ version: 2, actuators: { 'shed-1-spray': { mode: 'auto', hold: { user: 'ops', action: 'on' } }, 'shed-1-fan': { mode: 'manual', by: 'ops' } } });
-    const ledger = new Map([['shed-1-fan', createEntry('shed-1-fan')], ['shed-1-spray', createEntry('shed-1-spray')]]);
+    expect(parsed).toEqual({
+      version: 2,
+      actuators: { 'shed-1-spray': { mode: 'auto', hold: { user: 'ops', action: 'on' } }, 'shed-1-fan': { mode: 'manual', by: 'ops' } },
+    });
+    const ledger = new Map([
+      ['shed-1-fan', createEntry('shed-1-fan')],
+      ['shed-1-spray', createEntry('shed-1-spray')],
+    ]);
     restoreModes(ledger, parsed, T0, 30 * 60_000);
-    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([{ kind: 'operator', user: 'ops', want: { action: 'on', value: undefined }, since: T0, until: T0 + 30 * 60_000 }]);
+    expect([...ledger.get('shed-1-spray')!.holds.values()]).toEqual([
+      { kind: 'operator', user: 'ops', want: { action: 'on', value: undefined }, since: T0, until: T0 + 30 * 60_000 },
+    ]);
   });
 });
 

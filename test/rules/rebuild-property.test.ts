@@ -56,10 +56,20 @@ type Step =
 // Any age up to 75 min, and often just inside or outside the 1 h window, where a late reading is easiest to miscount.
 const AGE = fc.oneof(fc.integer({ min: 0, max: 75 * 60 }), fc.integer({ min: 3600 - 20, max: 3600 + 5 }));
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('send' as const), gauge: fc.integer({ min: 0, max: 1 }), readings: fc.array(fc.record({ ageSec: AGE, halfMm: fc.integer({ min: 0, max: 16 }) }), { minLength: 1, maxLength: 4 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('send' as const),
+      gauge: fc.integer({ min: 0, max: 1 }),
+      readings: fc.array(fc.record({ ageSec: AGE, halfMm: fc.integer({ min: 0, max: 16 }) }), { minLength: 1, maxLength: 4 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('resend' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('resendOtherValue' as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), sec: fc.oneof(fc.integer({ min: 1, max: 40 * 60 }), fc.integer({ min: 1, max: 15 })) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), sec: fc.oneof(fc.integer({ min: 1, max: 40 * 60 }), fc.integer({ min: 1, max: 15 })) }),
+  },
 );
 
 interface Live {
@@ -94,10 +104,12 @@ async function rebuilt(store: Store, clock: FakeClock): Promise<InstanceView[]> 
 }
 
 const view = (states: InstanceView[]) =>
-  Object.fromEntries(GAUGES.map((g) => {
-    const st = states.find((s) => s.device === g);
-    return [g, { sum: st?.values[0] ?? 0, level: st?.active ? st.level : -1 }];
-  }));
+  Object.fromEntries(
+    GAUGES.map((g) => {
+      const st = states.find((s) => s.device === g);
+      return [g, { sum: st?.values[0] ?? 0, level: st?.active ? st.level : -1 }];
+    }),
+  );
 
 describe('live rules engine and a rebuild from the store agree (property)', () => {
   it('for random streams with duplicates, reordering, late arrivals and a restart', async () => {
@@ -132,7 +144,12 @@ describe('live rules engine and a rebuild from the store agree (property)', () =
               const payload =
                 step.kind === 'resend'
                   ? earlier.payload
-                  : { readings: (earlier.payload.readings as { ts: number; metrics: { rain_mm: number } }[]).map((r) => ({ ts: r.ts, metrics: { rain_mm: r.metrics.rain_mm + 7 } })) };
+                  : {
+                      readings: (earlier.payload.readings as { ts: number; metrics: { rain_mm: number } }[]).map((r) => ({
+                        ts: r.ts,
+                        metrics: { rain_mm: r.metrics.rain_mm + 7 },
+                      })),
+                    };
               await deliver(earlier.device, payload);
             } else if (step.kind === 'advance') {
               clock.advance(step.sec * SEC);

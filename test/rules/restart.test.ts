@@ -14,8 +14,18 @@ import { harness, HOUR, MIN, SEC, T0, type Harness } from './helpers.js';
  * (a new store connection, a new clock continuing the time). test/reliability covers the real kill -9 of
  * the service process; these tests pin down each piece of state on its own.
  */
-const heat = { id: 'heat', scope: { kind: 'shed' }, when: { metric: 'temperature', above: 30, clearBelow: 28 }, actions: [{ actuate: { type: 'fan', action: 'on' } }] };
-const co2 = { id: 'co2', scope: { kind: 'shed' }, when: { metric: 'co2', above: 3000, clearBelow: 2500 }, actions: [{ actuate: { type: 'fan', action: 'on' } }] };
+const heat = {
+  id: 'heat',
+  scope: { kind: 'shed' },
+  when: { metric: 'temperature', above: 30, clearBelow: 28 },
+  actions: [{ actuate: { type: 'fan', action: 'on' } }],
+};
+const co2 = {
+  id: 'co2',
+  scope: { kind: 'shed' },
+  when: { metric: 'co2', above: 3000, clearBelow: 2500 },
+  actions: [{ actuate: { type: 'fan', action: 'on' } }],
+};
 const ammonia = {
   id: 'shed-ammonia',
   scope: { kind: 'shed' },
@@ -64,7 +74,10 @@ describe('state that survives a kill -9 of the rules engine', () => {
     const second = await boot([heat], T0 + 5 * MIN);
     const view = (d: string) => second.h.engine.actuators().find((a) => a.device === d)!;
     expect(view('shed-2-fan')).toMatchObject({ mode: 'manual', manualUntil: T0 + 30 * MIN });
-    expect(view('shed-1-fan')).toMatchObject({ mode: 'auto', holders: [{ kind: 'operator', user: 'ops', action: 'on', since: T0, until: T0 + 30 * MIN, decides: true }] });
+    expect(view('shed-1-fan')).toMatchObject({
+      mode: 'auto',
+      holders: [{ kind: 'operator', user: 'ops', action: 'on', since: T0, until: T0 + 30 * MIN, decides: true }],
+    });
     expect(second.h.commands()).toEqual([]); // nothing switched: shed-1's fan stays on for the operator, shed-2's is manual
     second.h.send('shed-2-env', { temperature: 33 });
     second.clock.set(T0 + 29 * MIN);

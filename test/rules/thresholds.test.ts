@@ -27,7 +27,21 @@ describe('atLeast / atMost', () => {
   });
 
   it('exactly 50.0 mm in 3 h from 0.2 mm gauge tips raises the ≥ 50 mm signal (float sums are forgiven)', () => {
-    const st = stateFor({ id: 'rain', when: { metric: 'rain_mm', window: '3h', agg: 'sum', levels: [{ name: 'orange', atLeast: 50 }, { name: 'red', atLeast: 100 }] } }, 'rg-1');
+    const st = stateFor(
+      {
+        id: 'rain',
+        when: {
+          metric: 'rain_mm',
+          window: '3h',
+          agg: 'sum',
+          levels: [
+            { name: 'orange', atLeast: 50 },
+            { name: 'red', atLeast: 100 },
+          ],
+        },
+      },
+      'rg-1',
+    );
     const effects: RuleEffect[] = [];
     for (let i = 0; i < 250; i++) effects.push(...read(st, 'rg-1', { rain_mm: 0.2 }, T0 + i * 30 * SEC));
     let plain = 0;
@@ -48,10 +62,22 @@ describe('atLeast / atMost', () => {
       return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     };
     expect(problems({ metric: 'nh3', above: 20, atLeast: 20 })).toEqual([expect.stringMatching(/^when.atLeast: use one of above, below, atLeast or atMost/)]);
-    expect(problems({ metric: 'nh3', atLeast: 20, clearBelow: 25 })).toEqual([expect.stringMatching(/^when.clearBelow: clearBelow \(25\) must not exceed atLeast \(20\)/)]);
+    expect(problems({ metric: 'nh3', atLeast: 20, clearBelow: 25 })).toEqual([
+      expect.stringMatching(/^when.clearBelow: clearBelow \(25\) must not exceed atLeast \(20\)/),
+    ]);
     expect(problems({ metric: 'nh3', atMost: 20, clearBelow: 15 })).toEqual([expect.stringMatching(/clearBelow goes with above or atLeast/)]);
-    expect(problems({ metric: 'fill', levels: [{ name: 'a', atLeast: 50 }, { name: 'b', atLeast: 40 }] })).toEqual([expect.stringMatching(/^when.levels.1.atLeast: list levels from mildest to worst/)]);
-    expect(problems({ metric: 'thi', window: '24h', agg: 'degreeHours', atLeast: 10 })).toEqual([expect.stringMatching(/^when.base: agg degreeHours needs a base/)]);
+    expect(
+      problems({
+        metric: 'fill',
+        levels: [
+          { name: 'a', atLeast: 50 },
+          { name: 'b', atLeast: 40 },
+        ],
+      }),
+    ).toEqual([expect.stringMatching(/^when.levels.1.atLeast: list levels from mildest to worst/)]);
+    expect(problems({ metric: 'thi', window: '24h', agg: 'degreeHours', atLeast: 10 })).toEqual([
+      expect.stringMatching(/^when.base: agg degreeHours needs a base/),
+    ]);
   });
 });
 
@@ -63,10 +89,30 @@ const drainFarm = () =>
         id: 'city',
         timezone: 'Asia/Shanghai',
         zones: [
-          { id: 'sewer-300', kind: 'drain', attributes: { type: 'pipe', sewer: 'sewage', diameterM: 0.3 }, devices: [{ id: 'p300', role: 'sensor', secret: 'dev-only-secret' }] },
-          { id: 'sewer-800', kind: 'drain', attributes: { type: 'pipe', sewer: 'sewage', diameterM: 0.8 }, devices: [{ id: 'p800', role: 'sensor', secret: 'dev-only-secret' }] },
-          { id: 'storm-1200', kind: 'drain', attributes: { type: 'pipe', sewer: 'storm', diameterM: 1.2 }, devices: [{ id: 'p1200', role: 'sensor', secret: 'dev-only-secret' }] },
-          { id: 'sump', kind: 'drain', attributes: { type: 'sump', depthM: 4, startLevelM: 2.8 }, devices: [{ id: 'sump-level', role: 'sensor', secret: 'dev-only-secret' }] },
+          {
+            id: 'sewer-300',
+            kind: 'drain',
+            attributes: { type: 'pipe', sewer: 'sewage', diameterM: 0.3 },
+            devices: [{ id: 'p300', role: 'sensor', secret: 'dev-only-secret' }],
+          },
+          {
+            id: 'sewer-800',
+            kind: 'drain',
+            attributes: { type: 'pipe', sewer: 'sewage', diameterM: 0.8 },
+            devices: [{ id: 'p800', role: 'sensor', secret: 'dev-only-secret' }],
+          },
+          {
+            id: 'storm-1200',
+            kind: 'drain',
+            attributes: { type: 'pipe', sewer: 'storm', diameterM: 1.2 },
+            devices: [{ id: 'p1200', role: 'sensor', secret: 'dev-only-secret' }],
+          },
+          {
+            id: 'sump',
+            kind: 'drain',
+            attributes: { type: 'sump', depthM: 4, startLevelM: 2.8 },
+            devices: [{ id: 'sump-level', role: 'sensor', secret: 'dev-only-secret' }],
+          },
         ],
       },
     ],
@@ -89,15 +135,27 @@ describe('thresholds from zone values', () => {
   const pipeGrades = {
     id: 'pipe-level',
     scope: { attributes: { type: 'pipe' } },
-    when: { metric: 'water_level', levels: [{ name: 'design', atLeast: { zone: 'designDepthM' }, clearBelow: { zone: 'designDepthM', plus: -0.05 } }, { name: 'full', atLeast: { zone: 'diameterM' } }] },
+    when: {
+      metric: 'water_level',
+      levels: [
+        { name: 'design', atLeast: { zone: 'designDepthM' }, clearBelow: { zone: 'designDepthM', plus: -0.05 } },
+        { name: 'full', atLeast: { zone: 'diameterM' } },
+      ],
+    },
     actions: [{ alert: { severity: 'warning' } }],
   };
 
   it('each pipe gets its own limits: GB 50014 design fill by diameter for sewage pipes, full for storm pipes', () => {
     const { states, set } = instances(pipeGrades);
     const limits = Object.fromEntries(states.map((s) => [s.zone, s.specs[0].levels.map((l) => [l.enter, l.clear])]));
-    expect(limits['sewer-300']).toEqual([[0.165, 0.115], [0.3, 0.3]]); // 0.55 × 0.3 m
-    expect(limits['sewer-800']).toEqual([[0.56, 0.51], [0.8, 0.8]]); // 0.70 × 0.8 m
+    expect(limits['sewer-300']).toEqual([
+      [0.165, 0.115],
+      [0.3, 0.3],
+    ]); // 0.55 × 0.3 m
+    expect(limits['sewer-800']).toEqual([
+      [0.56, 0.51],
+      [0.8, 0.8],
+    ]); // 0.70 × 0.8 m
     // Not the sump (scope.attributes). A storm pipe's design depth is its diameter, so its two levels coincide:
     // the zone is refused, and said so, rather than graded out of order.
     expect(Object.keys(limits).sort()).toEqual(['sewer-300', 'sewer-800']);
@@ -105,7 +163,12 @@ describe('thresholds from zone values', () => {
   });
 
   it('a zone that lacks a value the rule names gets no instance, and readings there reach no rule', () => {
-    const { states, set, farm } = instances({ id: 'sump-start', scope: { site: 'city' }, when: { metric: 'water_level', atLeast: { zone: 'startLevelM' } }, actions: [{ alert: { severity: 'info' } }] });
+    const { states, set, farm } = instances({
+      id: 'sump-start',
+      scope: { site: 'city' },
+      when: { metric: 'water_level', atLeast: { zone: 'startLevelM' } },
+      actions: [{ alert: { severity: 'info' } }],
+    });
     expect(states.map((s) => s.zone)).toEqual(['sump']);
     const d = farm.device('p800')!;
     expect(set.route({ site: d.site, zone: d.zone, kind: d.kind, device: 'p800', ts: T0, metrics: { water_level: 3 } }, T0)).toEqual([]);

@@ -25,15 +25,33 @@ describe('throughput', () => {
     // 300 rules: one per shed and metric, plus farm-wide windowed ones.
     const rules = [
       ...zones.flatMap((z, i) => [
-        { id: `nh3-${i}`, scope: { zone: z.id }, when: { metric: 'nh3', above: 20, for: '30s', clearBelow: 15 }, actions: [{ actuate: { type: 'fan', action: 'on' } }, { alert: { severity: 'warning' } }] },
+        {
+          id: `nh3-${i}`,
+          scope: { zone: z.id },
+          when: { metric: 'nh3', above: 20, for: '30s', clearBelow: 15 },
+          actions: [{ actuate: { type: 'fan', action: 'on' } }, { alert: { severity: 'warning' } }],
+        },
         { id: `heat-${i}`, scope: { zone: z.id }, when: { metric: 'thi', above: 25.6, clearBelow: 24 }, actions: [{ actuate: { type: 'fan', action: 'on' } }] },
       ]),
-      ...Array.from({ length: 100 }, (_, i) => ({ id: `co2-${i}`, scope: { kind: 'shed' }, when: { metric: 'co2', window: '10m', agg: 'mean', above: 3000 + i }, actions: [{ alert: { severity: 'info' } }] })),
+      ...Array.from({ length: 100 }, (_, i) => ({
+        id: `co2-${i}`,
+        scope: { kind: 'shed' },
+        when: { metric: 'co2', window: '10m', agg: 'mean', above: 3000 + i },
+        actions: [{ alert: { severity: 'info' } }],
+      })),
     ];
     const config = FarmConfig.parse({ sites: [{ id: 'farm', zones }], rules });
     const clock = createFakeClock(Date.UTC(2024, 0, 1));
     const bus = new FarmBus();
-    const engine = createRulesEngine({ config, farm: indexFarm(config), bus, store: createMemoryStore(), clock, logger: silentLogger(), publish: async () => {} });
+    const engine = createRulesEngine({
+      config,
+      farm: indexFarm(config),
+      bus,
+      store: createMemoryStore(),
+      clock,
+      logger: silentLogger(),
+      publish: async () => {},
+    });
     await engine.start();
     let commands = 0;
     bus.on('command', () => commands++);
@@ -41,7 +59,14 @@ describe('throughput', () => {
     for (let n = 0; n < 3000; n++) {
       const i = n % sheds;
       clock.set(clock.now() + 1); // 1,000 readings a second
-      const r: Reading = { site: 'farm', zone: `shed-${i}`, kind: 'shed', device: `env-${i}`, ts: clock.now(), metrics: { nh3: 10 + (n % 30), temperature: 20 + (n % 15), humidity: 70, co2: 2000 + (n % 2000) } };
+      const r: Reading = {
+        site: 'farm',
+        zone: `shed-${i}`,
+        kind: 'shed',
+        device: `env-${i}`,
+        ts: clock.now(),
+        metrics: { nh3: 10 + (n % 30), temperature: 20 + (n % 15), humidity: 70, co2: 2000 + (n % 2000) },
+      };
       bus.emit('reading', r);
     }
     const used = process.cpuUsage(cpu);

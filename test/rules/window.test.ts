@@ -45,7 +45,7 @@ describe('sliding window', () => {
     for (let t = 0; t < 2 * HOUR; t += 4000) addSample(w, t, 0.25, t);
     const now = 2 * HOUR - 4000 + 1000;
     // Samples at t with now - 1 h < t <= now: from 3600 s + 1 s to the last one.
-    const inWindow = Array.from({ length: 2 * HOUR / 4000 }, (_, i) => i * 4000).filter((t) => t > now - HOUR && t <= now).length;
+    const inWindow = Array.from({ length: (2 * HOUR) / 4000 }, (_, i) => i * 4000).filter((t) => t > now - HOUR && t <= now).length;
     expect(aggregate(w, 'sum', now)).toBe(inWindow * 0.25);
     expect(aggregate(w, 'sum', now + 3000)).toBe((inWindow - 1) * 0.25);
   });

@@ -26,7 +26,7 @@ describe('blocked-pipe against the demo rules', () => {
     expect(found[0].cleared).toBeUndefined(); // nobody dredged it
   });
 
-  it('nothing else is raised: the shower and nine days of sewage peaks are the pipes\' normal', () => {
+  it("nothing else is raised: the shower and nine days of sewage peaks are the pipes' normal", () => {
     expect(r.alerts.filter((a) => a.rule !== 'drain-silting')).toEqual([]);
   });
 });

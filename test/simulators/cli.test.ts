@@ -9,7 +9,12 @@ import { farm, gaugeZone, SECRET, shedZone } from './fixtures.js';
 import { startTestBroker, type TestBroker } from './test-broker.js';
 
 /** Runs `simulators/cli.ts` as a user would (through tsx) and returns its exit code and output. */
-function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, script = 'simulators/cli.ts'): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+  script = 'simulators/cli.ts',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -25,8 +30,20 @@ afterEach(async () => {
 
 describe('simulate command line', () => {
   it('reads its options, with defaults from the environment', () => {
-    const o = parseCliArgs(['--scenario', 'typhoon', '--speed', '60', '--seed', '7', '--fault', 'stuck:shed-1-env@60', '--duration', '2h'], { MQTT_URL: 'mqtt://broker:1883', FARM_CONFIG: 'farm.yaml' });
-    expect(o).toMatchObject({ scenario: 'typhoon', speed: 60, seed: 7, durationSec: 7200, broker: 'mqtt://broker:1883', config: 'farm.yaml', qos: 1, faults: [{ kind: 'stuck', device: 'shed-1-env', fromSec: 60 }] });
+    const o = parseCliArgs(['--scenario', 'typhoon', '--speed', '60', '--seed', '7', '--fault', 'stuck:shed-1-env@60', '--duration', '2h'], {
+      MQTT_URL: 'mqtt://broker:1883',
+      FARM_CONFIG: 'farm.yaml',
+    });
+    expect(o).toMatchObject({
+      scenario: 'typhoon',
+      speed: 60,
+      seed: 7,
+      durationSec: 7200,
+      broker: 'mqtt://broker:1883',
+      config: 'farm.yaml',
+      qos: 1,
+      faults: [{ kind: 'stuck', device: 'shed-1-env', fromSec: 60 }],
+    });
     expect(parseCliArgs([], {})).toMatchObject({ scenario: 'normal-day', speed: 1, seed: 1, broker: 'mqtt://127.0.0.1:1883', config: 'config/demo-farm.yaml' });
     expect(parseCliArgs(['--load', '100', '--rate', '50'], {})).toMatchObject({ load: 100, rate: 50, qos: 0 });
     expect(() => parseCliArgs(['--speed', 'fast'], {})).toThrow(/--speed must be a positive number/);
@@ -37,7 +54,11 @@ describe('simulate command line', () => {
   it('--report runs the service in this process on the simulated clock and writes what it did; report-table makes the README row', async () => {
     expect(() => parseCliArgs(['--days', '2', '--duration', '3h'], {})).toThrow(/either --days or --duration/);
     expect(() => parseCliArgs(['--sites', 'xihu-drain'], {})).toThrow(/--sites goes with --report/);
-    expect(parseCliArgs(['--days', '2', '--report', 'r.json', '--sites', 'a, b'], {})).toMatchObject({ durationSec: 172_800, report: 'r.json', sites: ['a', 'b'] });
+    expect(parseCliArgs(['--days', '2', '--report', 'r.json', '--sites', 'a, b'], {})).toMatchObject({
+      durationSec: 172_800,
+      report: 'r.json',
+      sites: ['a', 'b'],
+    });
     const file = join(mkdtempSync(join(tmpdir(), 'sim-report-')), 'cloudburst.json');
     const run = await cli(['--scenario', 'cloudburst', '--days', '1', '--sites', 'xihu-drain', '--report', file, '--quiet'], {}, 120_000);
     expect(run.code, run.stderr).toBe(0);
@@ -73,7 +94,22 @@ describe('simulate command line', () => {
     broker = await startTestBroker(new Map(f.sites.flatMap((s) => s.zones.flatMap((z) => z.devices.map((d) => [d.id, SECRET] as const)))));
     const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
     writeFileSync(join(dir, 'farm.yaml'), stringify(f));
-    const run = await cli(['--scenario', 'typhoon', '--speed', '1800', '--duration', '1h', '--report-every', '1m', '--seed', '7', '--config', join(dir, 'farm.yaml'), '--broker', broker.url]);
+    const run = await cli([
+      '--scenario',
+      'typhoon',
+      '--speed',
+      '1800',
+      '--duration',
+      '1h',
+      '--report-every',
+      '1m',
+      '--seed',
+      '7',
+      '--config',
+      join(dir, 'farm.yaml'),
+      '--broker',
+      broker.url,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/devices \d\/5 connected \| sent \d+/);
     // Sped up, the run is stamped from the past up to now, and says what that means against a busier service.
@@ -90,7 +126,20 @@ describe('simulate command line', () => {
     broker = await startTestBroker(new Map(Array.from({ length: 20 }, (_, i) => [`load-${String(i).padStart(5, '0')}`, 'load-secret-9'])));
     const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
     writeFileSync(join(dir, 'empty.yaml'), stringify(farm({ s: [gaugeZone('g')] })));
-    const run = await cli(['--load', '20', '--rate', '100', '--duration', '1', '--config', join(dir, 'empty.yaml'), '--broker', broker.url, '--load-secret', 'load-secret-9']);
+    const run = await cli([
+      '--load',
+      '20',
+      '--rate',
+      '100',
+      '--duration',
+      '1',
+      '--config',
+      join(dir, 'empty.yaml'),
+      '--broker',
+      broker.url,
+      '--load-secret',
+      'load-secret-9',
+    ]);
     expect(run.stdout).toMatch(/Finished load run/);
     expect(run.code).toBe(0);
     expect(broker.published.filter((p) => p.topic.endsWith('/telemetry')).length).toBeGreaterThan(50);

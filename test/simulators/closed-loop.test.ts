@@ -40,7 +40,10 @@ beforeAll(async () => {
   const to = clock.now() + 1;
   await settledStore(service);
   nh3 = (await service.store.raw({ device: 'shed-1-env', metric: 'nh3', from: START, to })).sort((a, b) => a.ts - b.ts);
-  commands = [...(await service.store.commands({ device: 'shed-1-spray', limit: 1000 })), ...(await service.store.commands({ device: 'shed-1-fan', limit: 1000 }))];
+  commands = [
+    ...(await service.store.commands({ device: 'shed-1-spray', limit: 1000 })),
+    ...(await service.store.commands({ device: 'shed-1-fan', limit: 1000 })),
+  ];
   alerts = (await service.store.alerts({ from: START, limit: 10_000 })).sort((a, b) => a.ts - b.ts);
 }, 90_000);
 
@@ -64,7 +67,10 @@ describe('ammonia-buildup against the service and the demo rules: a closed loop'
     expect(nh3[0].value).toBeLessThan(20);
     const sprayOn = sent('shed-1-spray', 'on')[0];
     const fanOn = sent('shed-1-fan', 'on')[0];
-    for (const [on, rule] of [[sprayOn, 'shed-deodorise'], [fanOn, 'shed-ammonia']] as const) {
+    for (const [on, rule] of [
+      [sprayOn, 'shed-deodorise'],
+      [fanOn, 'shed-ammonia'],
+    ] as const) {
       expect(on.command.reason).toBe(`rule:${rule}`);
       expect(acked(on)).toBe(true);
       // `for: 30s` is honoured in simulated time: not before, and within one step and one report after.
@@ -82,7 +88,10 @@ describe('ammonia-buildup against the service and the demo rules: a closed loop'
     expect(belowClear).toBeDefined();
     const sprayOff = sent('shed-1-spray', 'off').find((c) => c.ts > sprayOn.ts)!;
     const fanOff = sent('shed-1-fan', 'off').find((c) => c.ts > sprayOn.ts)!;
-    for (const [off, rule] of [[sprayOff, 'shed-deodorise'], [fanOff, 'shed-ammonia']] as const) {
+    for (const [off, rule] of [
+      [sprayOff, 'shed-deodorise'],
+      [fanOff, 'shed-ammonia'],
+    ] as const) {
       expect(off.command.reason).toBe(`rule:${rule}`);
       expect(acked(off)).toBe(true);
       expect(off.ts).toBeGreaterThanOrEqual(belowClear.ts);
@@ -100,6 +109,8 @@ describe('ammonia-buildup against the service and the demo rules: a closed loop'
     expect(alerts.filter((a) => a.rule === 'system:actuator')).toEqual([]);
     expect(commands.filter((c) => c.outcome === 'retried' || c.outcome === 'failed')).toEqual([]);
     expect(new Set(commands.map((c) => c.command.reason))).toEqual(new Set(['rule:shed-ammonia', 'rule:shed-deodorise']));
-    expect(farm.runner.simulation.actuator('shed-1-spray')?.state).toBe(sent('shed-1-spray', 'on').at(-1)!.ts > sent('shed-1-spray', 'off').at(-1)!.ts ? 'on' : 'off');
+    expect(farm.runner.simulation.actuator('shed-1-spray')?.state).toBe(
+      sent('shed-1-spray', 'on').at(-1)!.ts > sent('shed-1-spray', 'off').at(-1)!.ts ? 'on' : 'off',
+    );
   });
 });

@@ -59,8 +59,18 @@ describe('farm simulation', () => {
     const s = sim();
     expect(s.initialStates().find((m) => m.device === 'shed-1-shutter')?.payload).toMatchObject({ state: 'on', value: 30 });
     const ack = s.command('shed-1-fan', JSON.stringify({ id: 'cmd-1', action: 'set', value: 60, reason: 'manual:ops', ts: 1 }));
-    expect(ack).toMatchObject({ device: 'shed-1-fan', site: 'huyang', zone: 'shed-1', channel: 'state', payload: { state: 'on', value: 60, ack: 'cmd-1', ts: s.now() } });
-    expect(s.command('shed-1-fan', Buffer.from(JSON.stringify({ id: 'cmd-2', action: 'off', reason: 'rule:x', ts: 2 })))?.payload).toMatchObject({ state: 'off', value: 0, ack: 'cmd-2' });
+    expect(ack).toMatchObject({
+      device: 'shed-1-fan',
+      site: 'huyang',
+      zone: 'shed-1',
+      channel: 'state',
+      payload: { state: 'on', value: 60, ack: 'cmd-1', ts: s.now() },
+    });
+    expect(s.command('shed-1-fan', Buffer.from(JSON.stringify({ id: 'cmd-2', action: 'off', reason: 'rule:x', ts: 2 })))?.payload).toMatchObject({
+      state: 'off',
+      value: 0,
+      ack: 'cmd-2',
+    });
     expect(s.command('shed-1-fan', 'not json')).toBeUndefined();
     expect(s.command('shed-1-fan', JSON.stringify({ id: 'c', action: 'explode' }))).toBeUndefined();
     expect(s.command('shed-1-env', JSON.stringify({ id: 'c', action: 'on' }))).toBeUndefined();
@@ -70,7 +80,10 @@ describe('farm simulation', () => {
     const nh3After = (fanOn: boolean) => {
       const s = sim(farm({ h: [shedZone(1)] }), { scenario: 'ammonia-buildup' });
       if (fanOn) s.command('shed-1-fan', JSON.stringify({ id: 'a', action: 'on', reason: 'manual:ops', ts: 0 }));
-      const last = s.advance(3600).filter((m) => m.device === 'shed-1-env').at(-1)!;
+      const last = s
+        .advance(3600)
+        .filter((m) => m.device === 'shed-1-env')
+        .at(-1)!;
       return (last.channel === 'telemetry' && (last.payload as { metrics: { nh3: number } }).metrics.nh3) as number;
     };
     expect(nh3After(true)).toBeLessThan(10);
@@ -86,7 +99,14 @@ describe('farm simulation', () => {
   });
 
   it('routes upstream outflow into the downstream pipe and warns about unknown zones', () => {
-    const f = farm({ d: [pipeZone('up', { diameter_mm: 600 }), pipeZone('down', { diameter_mm: 1000, upstream: 'up, nowhere' }), pipeZone('side', { downstream: 'down' }), sumpZone('sump')] });
+    const f = farm({
+      d: [
+        pipeZone('up', { diameter_mm: 600 }),
+        pipeZone('down', { diameter_mm: 1000, upstream: 'up, nowhere' }),
+        pipeZone('side', { downstream: 'down' }),
+        sumpZone('sump'),
+      ],
+    });
     const s = sim(f, { scenario: 'typhoon' });
     expect(s.warnings).toEqual([expect.stringContaining('"nowhere"')]);
     s.advance(3 * 3600);
@@ -96,7 +116,9 @@ describe('farm simulation', () => {
   });
 
   it('faults on demand go to the named device, or to the first free one of the right role', () => {
-    const s = sim(farm({ g: [gaugeZone('g1'), gaugeZone('g2'), shedZone(1)] }), { faults: [{ kind: 'dropout' }, { kind: 'stuck', device: 'g2-rain' }, { kind: 'never-ack' }] });
+    const s = sim(farm({ g: [gaugeZone('g1'), gaugeZone('g2'), shedZone(1)] }), {
+      faults: [{ kind: 'dropout' }, { kind: 'stuck', device: 'g2-rain' }, { kind: 'never-ack' }],
+    });
     expect(s.faults.map((f) => [f.kind, f.device])).toEqual([
       ['dropout', 'g1-rain'],
       ['stuck', 'g2-rain'],
@@ -112,7 +134,8 @@ describe('farm simulation', () => {
     const out = s.advance(300);
     for (const site of demo.sites)
       for (const z of site.zones) {
-        if (z.kind === 'drain' && z.devices.some((d) => d.role === 'sensor' && d.metrics?.some((m) => m !== 'rain_mm'))) expect(s.zone(site.id, z.id)?.kind).toMatch(/pipe|sump/);
+        if (z.kind === 'drain' && z.devices.some((d) => d.role === 'sensor' && d.metrics?.some((m) => m !== 'rain_mm')))
+          expect(s.zone(site.id, z.id)?.kind).toMatch(/pipe|sump/);
         for (const d of z.devices.filter((dd) => dd.role === 'sensor')) {
           const metrics = Object.keys(metricsOf(out.find((o) => o.device === d.id && isReading(o))));
           expect(metrics.sort(), d.id).toEqual([...(d.metrics ?? metrics)].sort());

@@ -24,14 +24,31 @@ const to = () => farm.clock.now() + 1;
 
 async function asOperator(path: string, body: unknown) {
   const base = `http://127.0.0.1:${farm.service.httpPort}`;
-  const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ops', password: 'dev-only-operator' }) });
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'ops', password: 'dev-only-operator' }),
+  });
   const { token } = (await login.json()) as { token: string };
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as { command?: { id: string } } };
 }
 
 beforeAll(async () => {
-  farm = await playOnService({ startTs: START, scenario: 'sensor-faults', seed: 4, speed: 1_000_000, stepSec: 30, reportEverySec: 60, durationSec: 2 * 3600, env: { BATCH_INTERVAL: '2ms' } });
+  farm = await playOnService({
+    startTs: START,
+    scenario: 'sensor-faults',
+    seed: 4,
+    speed: 1_000_000,
+    stepSec: 30,
+    reportEverySec: 60,
+    durationSec: 2 * 3600,
+    env: { BATCH_INTERVAL: '2ms' },
+  });
   // An operator switches on the fan that never answers (the rules may do so too).
   operatorCommand = await asOperator('/api/actuators/shed-1-fan/command', { action: 'on' });
   final = await farm.played;

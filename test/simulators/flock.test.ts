@@ -20,7 +20,9 @@ describe('the simulated flock', () => {
   it('walks every shed out in the morning and in in the evening, read at its gate about one sheep a second', () => {
     const { tags } = day();
     const shed1 = tags.filter((m) => m.device === 'shed-1-gate');
-    const hours = (dir: string) => [...new Set(shed1.filter((m) => m.payload.direction === dir).map((m) => Math.floor(((m.payload.ts - START) / 3_600_000) * 10) / 10))];
+    const hours = (dir: string) => [
+      ...new Set(shed1.filter((m) => m.payload.direction === dir).map((m) => Math.floor(((m.payload.ts - START) / 3_600_000) * 10) / 10)),
+    ];
     // The census at midnight (in), out from 07:00, in from 17:30; each pass takes a few minutes.
     expect(hours('out').every((h) => h >= 7 && h < 7.2)).toBe(true);
     expect(hours('in').every((h) => h < 0.2 || (h >= 17.5 && h < 17.7))).toBe(true);
@@ -33,7 +35,9 @@ describe('the simulated flock', () => {
   });
 
   it('misses some reads with missed-reads, and never reads an animal again once it lost its tag', () => {
-    const missed = day([{ kind: 'missed-reads', device: 'shed-2-gate', probability: 0.1 }]).tags.filter((m) => m.device === 'shed-2-gate').flatMap((m) => m.payload.tags);
+    const missed = day([{ kind: 'missed-reads', device: 'shed-2-gate', probability: 0.1 }])
+      .tags.filter((m) => m.device === 'shed-2-gate')
+      .flatMap((m) => m.payload.tags);
     expect(missed.length).toBeGreaterThan(3 * 280 * 0.8);
     expect(missed.length).toBeLessThan(3 * 280 * 0.97);
     const lost = day([{ kind: 'lost-tag', device: 'shed-3-gate', fromSec: 6 * 3600 }]).tags.filter((m) => m.device === 'shed-3-gate');
@@ -43,8 +47,14 @@ describe('the simulated flock', () => {
     expect(after.size).toBe(299);
   });
 
-  it('generates a register of the sheds\' sizes with valid, unique FDX-B tags', () => {
-    const register = generateRegister([{ zone: 'shed-a', headCount: 300 }, { zone: 'shed-b', headCount: 200 }], 5);
+  it("generates a register of the sheds' sizes with valid, unique FDX-B tags", () => {
+    const register = generateRegister(
+      [
+        { zone: 'shed-a', headCount: 300 },
+        { zone: 'shed-b', headCount: 200 },
+      ],
+      5,
+    );
     expect(register).toHaveLength(500);
     expect(new Set(register.map((a) => a.tag)).size).toBe(500);
     expect(register.filter((a) => a.group === 'rams').length).toBeGreaterThan(3);

@@ -20,7 +20,10 @@ export interface LockstepFarm {
 }
 
 export async function playOnService(
-  opts: { startTs: number; env?: Record<string, string>; /** Only these sites of the demo farm (all its rules). */ sites?: string[] } & Omit<SimulatorRunnerOptions, 'farm' | 'brokerUrl' | 'secrets' | 'clock'>,
+  opts: { startTs: number; env?: Record<string, string>; /** Only these sites of the demo farm (all its rules). */ sites?: string[] } & Omit<
+    SimulatorRunnerOptions,
+    'farm' | 'brokerUrl' | 'secrets' | 'clock'
+  >,
 ): Promise<LockstepFarm> {
   const { startTs, env, sites, ...runnerOptions } = opts;
   const clock = createSimClock(startTs);

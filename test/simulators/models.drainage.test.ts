@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import * as drainage from '../../simulators/models/drainage.js';
-import { chicagoHyetograph, rainDepthMm, idfMeanMmPerMin, EAST_CHINA_IDF, inFaHangzhou, IN_FA_RAIN_END_HOUR, cloudburst, CLOUDBURST_DURATION_SEC } from '../../simulators/models/rainfall.js';
+import {
+  chicagoHyetograph,
+  rainDepthMm,
+  idfMeanMmPerMin,
+  EAST_CHINA_IDF,
+  inFaHangzhou,
+  IN_FA_RAIN_END_HOUR,
+  cloudburst,
+  CLOUDBURST_DURATION_SEC,
+} from '../../simulators/models/rainfall.js';
 
 const storm = chicagoHyetograph({ returnPeriodYears: 2, durationMin: 60, startSec: 1800 });
 

@@ -14,7 +14,8 @@ function run(state: shed.ShedState, inputs: Partial<shed.ShedInputs>, minutes = 
   return s;
 }
 
-const start = () => shed.initialState(shed.defaultShedParams(200), createRng(1), { temperatureC: 28, nh3Ppm: 12, h2sPpm: 0.5, co2Ppm: 1800, daysSinceCleaning: 30 });
+const start = () =>
+  shed.initialState(shed.defaultShedParams(200), createRng(1), { temperatureC: 28, nh3Ppm: 12, h2sPpm: 0.5, co2Ppm: 1800, daysSinceCleaning: 30 });
 
 describe('sheep shed model', () => {
   it('fans lower NH3, temperature and CO2 against no fans over the same hour', () => {
@@ -54,7 +55,12 @@ describe('sheep shed model', () => {
   });
 
   it('NH3 builds up with the flock and with time since cleaning', () => {
-    const flock = (heads: number, days: number) => run(shed.initialState(shed.defaultShedParams(heads, { floorAreaM2: 300 }), createRng(1), { nh3Ppm: 0, daysSinceCleaning: days }), { shutterOpenPct: 0 }, 240);
+    const flock = (heads: number, days: number) =>
+      run(
+        shed.initialState(shed.defaultShedParams(heads, { floorAreaM2: 300 }), createRng(1), { nh3Ppm: 0, daysSinceCleaning: days }),
+        { shutterOpenPct: 0 },
+        240,
+      );
     expect(flock(300, 10).nh3Ppm).toBeGreaterThan(flock(100, 10).nh3Ppm * 2);
     expect(flock(200, 40).nh3Ppm).toBeGreaterThan(flock(200, 2).nh3Ppm * 1.5);
   });

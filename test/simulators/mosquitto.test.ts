@@ -30,9 +30,19 @@ const farmFile = {
     {
       id: 'xihu-drain',
       zones: [
-        { id: 'rain-1', kind: 'drain', attributes: { type: 'rain-gauge' }, devices: [{ id: 'rain-1-gauge', role: 'sensor', secretHash: HASHED, metrics: ['rain_mm'] }] },
+        {
+          id: 'rain-1',
+          kind: 'drain',
+          attributes: { type: 'rain-gauge' },
+          devices: [{ id: 'rain-1-gauge', role: 'sensor', secretHash: HASHED, metrics: ['rain_mm'] }],
+        },
         // Its secret in the farm file is not the one Mosquitto knows: it must be refused and reported.
-        { id: 'pipe-01', kind: 'drain', attributes: { type: 'pipe', diameterM: 0.8 }, devices: [{ id: 'pipe-01-level', role: 'sensor', secret: 'stale-secret-0', metrics: ['water_level', 'fill', 'flow'] }] },
+        {
+          id: 'pipe-01',
+          kind: 'drain',
+          attributes: { type: 'pipe', diameterM: 0.8 },
+          devices: [{ id: 'pipe-01-level', role: 'sensor', secret: 'stale-secret-0', metrics: ['water_level', 'fill', 'flow'] }],
+        },
       ],
     },
   ],
@@ -53,8 +63,11 @@ let commandId: string;
 
 function simulate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'simulators/cli.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'error' }, timeout: 45_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'simulators/cli.ts', ...args],
+      { env: { ...process.env, LOG_LEVEL: 'error' }, timeout: 45_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -87,7 +100,9 @@ beforeAll(async () => {
     // Like the service: once the fan has reported its state, command it.
     if (topic === 'farm/huyang/shed-1/shed-1-fan/state' && !commandId) {
       commandId = `cmd-${Date.now()}`;
-      watcher!.publish('farm/huyang/shed-1/shed-1-fan/cmd', JSON.stringify({ id: commandId, action: 'set', value: 55, reason: 'manual:ops', ts: Date.now() }), { qos: 1 });
+      watcher!.publish('farm/huyang/shed-1/shed-1-fan/cmd', JSON.stringify({ id: commandId, action: 'set', value: 55, reason: 'manual:ops', ts: Date.now() }), {
+        qos: 1,
+      });
     }
   });
   await watcher.subscribeAsync('farm/#', { qos: 1 });
@@ -115,7 +130,7 @@ describe.runIf(mosquittoInstalled() || process.env.CI === 'true')('the simulator
     expect(seen.some((m) => m.topic.includes('/pipe-01-level/'))).toBe(false);
   });
 
-  it('every reading reaches the subscriber on the device\'s own topic as SPEC telemetry: none dropped by the ACL', () => {
+  it("every reading reaches the subscriber on the device's own topic as SPEC telemetry: none dropped by the ACL", () => {
     const telemetry = seen.filter((m) => m.topic.endsWith('/telemetry'));
     const reported = Number(/\((\d+) telemetry/.exec(run.stdout)?.[1]);
     expect(reported).toBeGreaterThan(70); // two sensors, a reading each 30 simulated seconds for 20 minutes
@@ -139,7 +154,10 @@ describe.runIf(mosquittoInstalled() || process.env.CI === 'true')('the simulator
 
   it('devices announce themselves online and leave offline (retained), and the fan acknowledges a command with its state', async () => {
     for (const d of ['shed-1-env', 'shed-1-fan', 'shed-1-spray', 'shed-1-shutter', 'rain-1-gauge']) {
-      expect(seen.filter((m) => m.topic.endsWith(`/${d}/status`)).map((m) => m.payload), d).toEqual(['online', 'offline']);
+      expect(
+        seen.filter((m) => m.topic.endsWith(`/${d}/status`)).map((m) => m.payload),
+        d,
+      ).toEqual(['online', 'offline']);
     }
     const ack = seen.find((m) => m.topic === 'farm/huyang/shed-1/shed-1-fan/state' && m.payload.includes(commandId));
     expect(JSON.parse(ack!.payload)).toMatchObject({ state: 'on', value: 55, ack: commandId, ts: expect.any(Number) });

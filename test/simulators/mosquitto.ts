@@ -56,7 +56,13 @@ export async function startMosquitto(users: Record<string, string>, opts: { topi
   const port = await freePort();
   const passwd = join(dir, 'passwd');
   // Plain "user:password" lines, then hashed in place by mosquitto_passwd -U (Mosquitto's own PBKDF2-SHA512).
-  writeFileSync(passwd, Object.entries(users).map(([u, p]) => `${u}:${p}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    passwd,
+    Object.entries(users)
+      .map(([u, p]) => `${u}:${p}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   await promisify(execFile)(MOSQUITTO_PASSWD, ['-U', passwd]);
   writeFileSync(join(dir, 'acl'), acl(opts.topicRoot ?? 'farm', opts.service ?? 'farm-service'));
   writeFileSync(
@@ -65,7 +71,14 @@ export async function startMosquitto(users: Record<string, string>, opts: { topi
       `listener ${port} 127.0.0.1`,
       // Started as root, Mosquitto would switch to user "mosquitto", who cannot read this private temp dir.
       ...(process.getuid?.() === 0 ? ['user root'] : []),
-      'allow_anonymous false', `password_file ${passwd}`, `acl_file ${join(dir, 'acl')}`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice',
+      'allow_anonymous false',
+      `password_file ${passwd}`,
+      `acl_file ${join(dir, 'acl')}`,
+      'persistence false',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
       '',
     ].join('\n'),
   );

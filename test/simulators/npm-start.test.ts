@@ -17,7 +17,15 @@ async function startMain(extraEnv: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'farm-sim-start-'));
   dirs.push(dataDir);
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, MQTT_PORT: String(mqttPort), HTTP_PORT: String(httpPort), MQTT_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    MQTT_PORT: String(mqttPort),
+    HTTP_PORT: String(httpPort),
+    MQTT_HOST: '127.0.0.1',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
   delete env.SIMULATE;
   delete env.FARM_CONFIG; // the default farm file: the bundled demo
   Object.assign(env, extraEnv);
@@ -31,7 +39,8 @@ async function startMain(extraEnv: Record<string, string>) {
     return res.ok ? ((await res.json()) as { checks: { mqttClients?: number } }) : undefined;
   };
   await waitFor(health, `GET /health (output: ${output.slice(-500)})`, 45_000, 200);
-  const accepted = async () => Number(/^farm_readings_accepted_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text())?.[1] ?? 0);
+  const accepted = async () =>
+    Number(/^farm_readings_accepted_total (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text())?.[1] ?? 0);
   return {
     dataDir,
     health,
@@ -52,7 +61,12 @@ describe.concurrent('npm start on the demo farm', () => {
     const main = await startMain({});
     let code: number | null;
     try {
-      await waitFor(async () => ((await main.health())?.checks.mqttClients ?? 0) >= demoDevices.length || undefined, `${demoDevices.length} simulated devices connected`, 30_000, 200);
+      await waitFor(
+        async () => ((await main.health())?.checks.mqttClients ?? 0) >= demoDevices.length || undefined,
+        `${demoDevices.length} simulated devices connected`,
+        30_000,
+        200,
+      );
       // normal-day at speed 1: the sensors report one after another, each every 10 s; two rounds = every one reported.
       await waitFor(async () => (await main.accepted()) >= 2 * sensors.length || undefined, 'two rounds of readings', 40_000, 250);
     } finally {

@@ -88,8 +88,13 @@ describe('simulator runner against a real broker', () => {
     await waitUntil(() => broker.published.find((p) => p.topic === 'farm/huyang/shed-1/shed-1-fan/state'), 'initial fan state');
     const service = mqtt.connect(broker.url, { clientId: 'svc', username: 'svc', password: 'service-secret', reconnectPeriod: 0 });
     await new Promise((resolve) => service.once('connect', resolve));
-    service.publish('farm/huyang/shed-1/shed-1-fan/cmd', JSON.stringify({ id: 'cmd-42', action: 'set', value: 70, reason: 'manual:ops', ts: Date.now() }), { qos: 1 });
-    const ack = await waitUntil(() => broker.published.find((p) => p.topic === 'farm/huyang/shed-1/shed-1-fan/state' && p.payload.includes('cmd-42')), 'fan ack');
+    service.publish('farm/huyang/shed-1/shed-1-fan/cmd', JSON.stringify({ id: 'cmd-42', action: 'set', value: 70, reason: 'manual:ops', ts: Date.now() }), {
+      qos: 1,
+    });
+    const ack = await waitUntil(
+      () => broker.published.find((p) => p.topic === 'farm/huyang/shed-1/shed-1-fan/state' && p.payload.includes('cmd-42')),
+      'fan ack',
+    );
     expect(ack).toMatchObject({ qos: 1, retain: true, client: 'shed-1-fan' });
     expect(JSON.parse(ack.payload)).toMatchObject({ state: 'on', value: 70, ack: 'cmd-42', ts: expect.any(Number) });
     expect(runner.simulation.actuator('shed-1-fan')).toMatchObject({ state: 'on', value: 70 });
@@ -156,7 +161,9 @@ describe('load runner', () => {
   });
 
   it('refuses more than 10,000 devices', () => {
-    expect(() => createLoadRunner({ brokerUrl: 'mqtt://x', devices: 10_001, ratePerSec: 1, credentials: () => ({ device: 'd', site: 's', zone: 'z', password: 'p' }) })).toThrow(/1 to 10000/);
+    expect(() =>
+      createLoadRunner({ brokerUrl: 'mqtt://x', devices: 10_001, ratePerSec: 1, credentials: () => ({ device: 'd', site: 's', zone: 'z', password: 'p' }) }),
+    ).toThrow(/1 to 10000/);
   });
 });
 

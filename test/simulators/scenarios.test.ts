@@ -14,8 +14,10 @@ function telemetry(out: SimOutput[]): Telemetry[] {
     return [{ device: m.device, ts: p.ts, metrics: p.metrics }];
   });
 }
-const of = (rows: Telemetry[], device: string, metric: string) => rows.filter((r) => r.device === device && metric in r.metrics).map((r) => ({ ts: r.ts, value: r.metrics[metric] }));
-const command = (sim: FarmSimulation, device: string, action: 'on' | 'off', id: string) => sim.command(device, JSON.stringify({ id, action, reason: 'rule:shed-ammonia', ts: sim.now() }));
+const of = (rows: Telemetry[], device: string, metric: string) =>
+  rows.filter((r) => r.device === device && metric in r.metrics).map((r) => ({ ts: r.ts, value: r.metrics[metric] }));
+const command = (sim: FarmSimulation, device: string, action: 'on' | 'off', id: string) =>
+  sim.command(device, JSON.stringify({ id, action, reason: 'rule:shed-ammonia', ts: sim.now() }));
 
 describe('scenarios', () => {
   it.each([
@@ -80,7 +82,10 @@ describe('scenarios', () => {
     const day = 86_400_000;
     const sim = createFarmSimulation({ farm: plain, scenario: 'blocked-pipe', seed: 5, startTs: localTime(0), reportEverySec: 1800 });
     const rows = telemetry(sim.advance(11 * 86_400));
-    const levels = (p: string, from: number, to: number) => of(rows, `${p}-level`, 'water_level').filter((r) => r.ts >= sim.startTs + from && r.ts < sim.startTs + to).map((r) => r.value);
+    const levels = (p: string, from: number, to: number) =>
+      of(rows, `${p}-level`, 'water_level')
+        .filter((r) => r.ts >= sim.startTs + from && r.ts < sim.startTs + to)
+        .map((r) => r.value);
     const before = (p: string) => Math.max(...levels(p, 4 * day, 9 * day));
     const after = (p: string) => Math.min(...levels(p, 9 * day + 16 * 3_600_000, 11 * day));
     const silted = ['p1', 'p2', 'p3'].filter((p) => after(p) > before(p) + 0.3);
@@ -94,22 +99,25 @@ describe('scenarios', () => {
     expect(Math.max(...thi)).toBeGreaterThan(25.6);
   });
 
-  it.each(SCENARIO_NAMES.filter((n) => n !== 'sensor-faults'))('%s: every reading is valid JSON with metrics inside the SPEC ranges for its zone kind', (name) => {
-    const f = demoLikeFarm();
-    const kinds = new Map(f.sites.flatMap((s) => s.zones.flatMap((z) => z.devices.map((d) => [d.id, z.kind] as const))));
-    const sim = createFarmSimulation({ farm: f, scenario: name, seed: 11, startTs: localTime(0), reportEverySec: 600 });
-    const out = sim.advance(Math.min(getScenario(name).durationSec, 24 * 3600));
-    expect(out.every((m) => m.channel === 'telemetry' && typeof m.payload === 'object')).toBe(true);
-    for (const r of telemetry(out)) {
-      for (const [metric, value] of Object.entries(r.metrics)) {
-        const spec = METRICS[metric];
-        expect(spec.kinds).toContain(kinds.get(r.device));
-        expect(Number.isFinite(value)).toBe(true);
-        expect(value, `${r.device} ${metric}`).toBeGreaterThanOrEqual(spec.min);
-        expect(value, `${r.device} ${metric}`).toBeLessThanOrEqual(spec.max);
+  it.each(SCENARIO_NAMES.filter((n) => n !== 'sensor-faults'))(
+    '%s: every reading is valid JSON with metrics inside the SPEC ranges for its zone kind',
+    (name) => {
+      const f = demoLikeFarm();
+      const kinds = new Map(f.sites.flatMap((s) => s.zones.flatMap((z) => z.devices.map((d) => [d.id, z.kind] as const))));
+      const sim = createFarmSimulation({ farm: f, scenario: name, seed: 11, startTs: localTime(0), reportEverySec: 600 });
+      const out = sim.advance(Math.min(getScenario(name).durationSec, 24 * 3600));
+      expect(out.every((m) => m.channel === 'telemetry' && typeof m.payload === 'object')).toBe(true);
+      for (const r of telemetry(out)) {
+        for (const [metric, value] of Object.entries(r.metrics)) {
+          const spec = METRICS[metric];
+          expect(spec.kinds).toContain(kinds.get(r.device));
+          expect(Number.isFinite(value)).toBe(true);
+          expect(value, `${r.device} ${metric}`).toBeGreaterThanOrEqual(spec.min);
+          expect(value, `${r.device} ${metric}`).toBeLessThanOrEqual(spec.max);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('sensor-faults: stuck, spiking, silent, garbage, malformed and batching sensors, and an actuator that never acknowledges', () => {
     const sim = createFarmSimulation({ farm: demoLikeFarm(), scenario: 'sensor-faults', seed: 4, startTs: localTime(10), reportEverySec: 60 });
@@ -117,7 +125,10 @@ describe('scenarios', () => {
     const out = sim.advance(2 * 3600);
     const faulty = (kind: string) => sim.faults.find((f) => f.kind === kind)!.device!;
     expect(out.some((m) => m.channel === 'telemetry' && typeof m.payload === 'string' && m.device === faulty('malformed'))).toBe(true);
-    expect(out.filter((m) => m.channel === 'connection' && m.device === faulty('reconnect-batch')).map((m) => m.channel === 'connection' && m.online)).toEqual([false, true]);
+    expect(out.filter((m) => m.channel === 'connection' && m.device === faulty('reconnect-batch')).map((m) => m.channel === 'connection' && m.online)).toEqual([
+      false,
+      true,
+    ]);
     expect(out.some((m) => m.channel === 'telemetry' && typeof m.payload === 'object' && 'readings' in m.payload)).toBe(true);
     const garbage = telemetry(out).filter((r) => r.device === faulty('out-of-range'));
     expect(garbage.some((r) => Object.entries(r.metrics).some(([k, v]) => v > METRICS[k].max || v < METRICS[k].min))).toBe(true);

@@ -236,7 +236,8 @@ describe('buffered store (outbox in front of a store)', () => {
       ...inner.store,
       init: async () => {
         init.calls++;
-        if (init.fail === 'unreachable') throw new StoreError('STORE_UNREACHABLE', 'InfluxDB at http://x is not reachable (ECONNREFUSED): start it or fix INFLUX_URL', true);
+        if (init.fail === 'unreachable')
+          throw new StoreError('STORE_UNREACHABLE', 'InfluxDB at http://x is not reachable (ECONNREFUSED): start it or fix INFLUX_URL', true);
         if (init.fail === 'auth') throw new StoreError('STORE_AUTH', 'InfluxDB refused the credentials');
       },
     };
@@ -390,7 +391,10 @@ describe('buffered store (outbox in front of a store)', () => {
     const store = await open(inner.store, { clock: fakeClock().clock });
     await store.writeReadings(readings(3));
     await store.writeAlerts([alertAt('a1')]);
-    await expect(store.flush(100)).rejects.toMatchObject({ code: 'STORE_WRITE', message: expect.stringMatching(/outbox still holds 4 entries \(3 readings, 1 alert events\) after 100 ms \(last error: .*not reachable/) });
+    await expect(store.flush(100)).rejects.toMatchObject({
+      code: 'STORE_WRITE',
+      message: expect.stringMatching(/outbox still holds 4 entries \(3 readings, 1 alert events\) after 100 ms \(last error: .*not reachable/),
+    });
     await store.close();
   });
 });
@@ -455,7 +459,8 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
   it('accepts ear-tag reads during the outage, mixed with readings, and stores each exactly once after it (a redelivered read too)', async () => {
     await open('tags-outage');
     const tag = (i: number) => `982000${String(1_000_000_000 + i).slice(1)}`;
-    const burst = (from: number, n: number) => Array.from({ length: n }, (_, i) => tagRead('shed-1-gate', tag(from + i), BASE + 60_000 + (from + i) * 10, 'out'));
+    const burst = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => tagRead('shed-1-gate', tag(from + i), BASE + 60_000 + (from + i) * 10, 'out'));
     await store.writeTagReads(burst(0, 50));
     await store.flush(10_000);
     await influxd.pause();
@@ -478,7 +483,10 @@ describe('buffered store against a real InfluxDB that goes down and comes back',
     await open('refused');
     await fetch(`${influxd.url}/query?q=${encodeURIComponent('CREATE DATABASE "refused"')}`, { method: 'POST' });
     // rain_mm first written as a string: InfluxDB will refuse float rain_mm in this shard.
-    await fetch(`${influxd.url}/write?db=refused&precision=ms`, { method: 'POST', body: `telemetry,site=x,zone=y,kind=drain,device=z rain_mm="heavy" ${BASE}` });
+    await fetch(`${influxd.url}/write?db=refused&precision=ms`, {
+      method: 'POST',
+      body: `telemetry,site=x,zone=y,kind=drain,device=z rain_mm="heavy" ${BASE}`,
+    });
     const batch = readings(300);
     batch[123] = reading('drain-a-1', BASE + 123_000, { nh3: 123, rain_mm: 4 });
     await store.writeReadings(batch);
@@ -561,7 +569,13 @@ describe('buffered store keeping readings as InfluxDB lines', () => {
         delivered.push(...batch.map((r) => r.metrics.nh3));
       },
     };
-    store = createBufferedStore(recording, createOutbox({ dataDir, logger }), { logger, batchSize: 500, retryMinMs: 50, retryMaxMs: 500, lines: o.lines === false ? undefined : lines });
+    store = createBufferedStore(recording, createOutbox({ dataDir, logger }), {
+      logger,
+      batchSize: 500,
+      retryMinMs: 50,
+      retryMaxMs: 500,
+      lines: o.lines === false ? undefined : lines,
+    });
     await store.init();
     return store;
   }
@@ -591,7 +605,10 @@ describe('buffered store keeping readings as InfluxDB lines', () => {
 
   it('sets aside only the line InfluxDB refuses (400 field type conflict) and stores the rest', async () => {
     const s = await open('lines_refused');
-    await fetch(`${influxd.url}/write?db=lines_refused&precision=ms`, { method: 'POST', body: `telemetry,site=x,zone=y,kind=drain,device=z rain_mm="heavy" ${BASE}` });
+    await fetch(`${influxd.url}/write?db=lines_refused&precision=ms`, {
+      method: 'POST',
+      body: `telemetry,site=x,zone=y,kind=drain,device=z rain_mm="heavy" ${BASE}`,
+    });
     const batch = readings(300);
     batch[123] = reading('drain-a-1', BASE + 123_000, { nh3: 123, rain_mm: 4 });
     await s.writeReadings(batch);
@@ -599,7 +616,9 @@ describe('buffered store keeping readings as InfluxDB lines', () => {
     expect(s.stats()).toMatchObject({ outboxDepth: 0, dead: 1 });
     expect(await count('lines_refused')).toBe(299);
     const dead = new Database(join(dataDir, 'outbox.db'), { readonly: true });
-    expect(dead.prepare('SELECT kind, json FROM dead').all()).toEqual([{ kind: 'readingLine', json: expect.stringMatching(/^telemetry,device=drain-a-1,.* nh3=123,rain_mm=4 /) }]);
+    expect(dead.prepare('SELECT kind, json FROM dead').all()).toEqual([
+      { kind: 'readingLine', json: expect.stringMatching(/^telemetry,device=drain-a-1,.* nh3=123,rain_mm=4 /) },
+    ]);
     dead.close();
   });
 

@@ -29,7 +29,19 @@ export function reading(device: string, ts: number, metrics: Record<string, numb
 }
 
 export function alert(overrides: Partial<AlertEvent> & { id: string; ts: number }): AlertEvent {
-  return { rule: 'shed-ammonia', site: 'huyang', zone: 'shed-1', device: 'shed-1-env', severity: 'warning', state: 'raised', level: null, value: 23.5, metric: 'nh3', message: 'Ammonia 23.5 ppm in shed-1', ...overrides };
+  return {
+    rule: 'shed-ammonia',
+    site: 'huyang',
+    zone: 'shed-1',
+    device: 'shed-1-env',
+    severity: 'warning',
+    state: 'raised',
+    level: null,
+    value: 23.5,
+    metric: 'nh3',
+    message: 'Ammonia 23.5 ppm in shed-1',
+    ...overrides,
+  };
 }
 
 export function commandRecord(device: string, ts: number, outcome: CommandRecord['outcome'] = 'sent'): CommandRecord {
@@ -177,15 +189,26 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       const rain = Array.from({ length: 72 }, (_, i) => reading('drain-a-1', t0 + i * HOUR, { rain_mm: 0.5 }));
       await store.writeReadings(rain);
       const q = { device: 'drain-a-1', metric: 'rain_mm', from: t0, to: t0 + 72 * HOUR, everyMs: 24 * HOUR };
-      const days = (series: { buckets: { ts: number; sum?: number; count: number }[] }[]) => series[0].buckets.map((b) => [new Date(b.ts).toISOString(), b.sum, b.count]);
+      const days = (series: { buckets: { ts: number; sum?: number; count: number }[] }[]) =>
+        series[0].buckets.map((b) => [new Date(b.ts).toISOString(), b.sum, b.count]);
       // Local midnights: 25 October is 25 h long (22:00 UTC to 23:00 UTC the next day).
       expect(days(await store.history({ ...q, timeZone: 'Europe/Berlin' }))).toEqual([
         ['2026-10-23T22:00:00.000Z', 12, 24],
         ['2026-10-24T22:00:00.000Z', 12.5, 25],
         ['2026-10-25T23:00:00.000Z', 11.5, 23],
       ]);
-      expect(days(await store.history({ ...q, timeZone: 'Asia/Shanghai' })).map((d) => d[0])).toEqual(['2026-10-23T16:00:00.000Z', '2026-10-24T16:00:00.000Z', '2026-10-25T16:00:00.000Z', '2026-10-26T16:00:00.000Z']);
-      expect(days(await store.history(q)).map((d) => d[0])).toEqual(['2026-10-23T00:00:00.000Z', '2026-10-24T00:00:00.000Z', '2026-10-25T00:00:00.000Z', '2026-10-26T00:00:00.000Z']);
+      expect(days(await store.history({ ...q, timeZone: 'Asia/Shanghai' })).map((d) => d[0])).toEqual([
+        '2026-10-23T16:00:00.000Z',
+        '2026-10-24T16:00:00.000Z',
+        '2026-10-25T16:00:00.000Z',
+        '2026-10-26T16:00:00.000Z',
+      ]);
+      expect(days(await store.history(q)).map((d) => d[0])).toEqual([
+        '2026-10-23T00:00:00.000Z',
+        '2026-10-24T00:00:00.000Z',
+        '2026-10-25T00:00:00.000Z',
+        '2026-10-26T00:00:00.000Z',
+      ]);
       // A level has no sum; buckets under an hour are cut in UTC whatever the zone.
       await store.writeReadings([reading('drain-a-1', t0 + 20 * MIN, { water_level: 1 })]);
       const [level] = await store.history({ ...q, metric: 'water_level', everyMs: 30 * MIN, timeZone: 'Asia/Kolkata' });
@@ -208,9 +231,21 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     it('keeps alert events, newest first, filtered by site and time, even two in the same millisecond', async () => {
       const events = [
         alert({ id: 'a1', ts: BASE + 1000 }),
-        alert({ id: 'a2', ts: BASE + 2000, device: 'shed-1-env', level: 'orange', state: 'escalated', message: "line one\nit's \"quoted\"" }),
+        alert({ id: 'a2', ts: BASE + 2000, device: 'shed-1-env', level: 'orange', state: 'escalated', message: 'line one\nit\'s "quoted"' }),
         alert({ id: 'a3', ts: BASE + 2000, device: 'shed-1-env-b', state: 'escalated' }),
-        alert({ id: 'a4', ts: BASE + 3000, site: 'city', zone: 'drain-a', rule: 'pipe-fill', severity: 'critical', device: undefined, value: null, metric: null, by: 'ops', state: 'acknowledged' }),
+        alert({
+          id: 'a4',
+          ts: BASE + 3000,
+          site: 'city',
+          zone: 'drain-a',
+          rule: 'pipe-fill',
+          severity: 'critical',
+          device: undefined,
+          value: null,
+          metric: null,
+          by: 'ops',
+          state: 'acknowledged',
+        }),
       ].map((e) => JSON.parse(JSON.stringify(e)) as AlertEvent);
       await store.writeAlerts(events);
       const all = await store.alerts({});
@@ -242,7 +277,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.commands({ from: BASE + 1200, limit: 1 })).toEqual([records[1]]);
     });
 
-    it('keeps ear-tag reads: an animal\'s reads newest first, filtered by tag, place, reader and time', async () => {
+    it("keeps ear-tag reads: an animal's reads newest first, filtered by tag, place, reader and time", async () => {
       const reads = [
         tagRead('shed-1-gate', EWE, BASE + 1000, 'out'),
         tagRead('shed-1-gate', RAM, BASE + 1000, 'out'), // a burst: two animals in the same millisecond
@@ -270,18 +305,26 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     });
 
     it('gives each tag its newest read and newest gate read, which a late older read does not move back', async () => {
-      await store.writeTagReads([tagRead('shed-1-gate', EWE, BASE + 1000, 'out'), tagRead('shed-2-gate', EWE, BASE + 5000, 'in'), tagRead('shed-1-feeder', EWE, BASE + 9000)]);
+      await store.writeTagReads([
+        tagRead('shed-1-gate', EWE, BASE + 1000, 'out'),
+        tagRead('shed-2-gate', EWE, BASE + 5000, 'in'),
+        tagRead('shed-1-feeder', EWE, BASE + 9000),
+      ]);
       await store.writeTagReads([tagRead('shed-1-gate', RAM, BASE + 2000, 'in')]);
       // A reader's buffer sent after it reconnected: older than what is known.
       await store.writeTagReads([tagRead('shed-1-gate', EWE, BASE + 3000, 'in'), tagRead('shed-1-feeder', RAM, BASE + 500)]);
       const byTag = new Map((await store.tagPositions(BASE)).map((p) => [p.tag, p]));
       expect(byTag.get(EWE)).toEqual({ tag: EWE, last: tagRead('shed-1-feeder', EWE, BASE + 9000), lastGate: tagRead('shed-2-gate', EWE, BASE + 5000, 'in') });
-      expect(byTag.get(RAM)).toEqual({ tag: RAM, last: tagRead('shed-1-gate', RAM, BASE + 2000, 'in'), lastGate: tagRead('shed-1-gate', RAM, BASE + 2000, 'in') });
+      expect(byTag.get(RAM)).toEqual({
+        tag: RAM,
+        last: tagRead('shed-1-gate', RAM, BASE + 2000, 'in'),
+        lastGate: tagRead('shed-1-gate', RAM, BASE + 2000, 'in'),
+      });
       expect(byTag.size).toBe(2);
       expect((await store.tagPositions(BASE + 4000)).map((p) => p.tag)).toEqual([EWE]);
     });
 
-    it('still has the tag reads and every animal\'s position after the service restarts on the same data', async () => {
+    it("still has the tag reads and every animal's position after the service restarts on the same data", async () => {
       await store.writeTagReads([tagRead('shed-1-gate', EWE, BASE + 1000, 'in'), tagRead('shed-1-feeder', RAM, BASE + 2000)]);
       await store.close();
       store = await sut.reopen();

@@ -50,7 +50,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const normalise = (series: HistorySeries[]) => series.map((s) => ({ device: s.device, buckets: s.buckets.map((b) => ({ ...b, mean: Math.round(b.mean * 1e9) / 1e9 })) }));
+const normalise = (series: HistorySeries[]) =>
+  series.map((s) => ({ device: s.device, buckets: s.buckets.map((b) => ({ ...b, mean: Math.round(b.mean * 1e9) / 1e9 })) }));
 
 describe('history buckets in the site zone: embedded store and InfluxDB agree', () => {
   const zones = ['Europe/Berlin', 'Asia/Shanghai', 'Asia/Kolkata', 'America/Sao_Paulo', 'UTC'];
@@ -76,7 +77,10 @@ describe('history buckets in the site zone: embedded store and InfluxDB agree', 
             // ... and both are what core/site-time.ts says.
             const starts = new Set<number>();
             for (let t = range.from; t < range.to; t += STEP) starts.add(bucketStart(zone, t, everyMs));
-            expect(fromSqlite[0].buckets.map((b) => b.ts), where).toEqual([...starts]);
+            expect(
+              fromSqlite[0].buckets.map((b) => b.ts),
+              where,
+            ).toEqual([...starts]);
           }
         }
       }
@@ -87,7 +91,14 @@ describe('history buckets in the site zone: embedded store and InfluxDB agree', 
     for (const store of [influx, sqlite]) {
       const count = async (day: number) => {
         const [s] = await store.history({ device: 'drain-a-1', metric: 'rain_mm', from: day, to: day + 1, everyMs: DAY_MS, timeZone: 'Europe/Berlin' });
-        const all = await store.history({ device: 'drain-a-1', metric: 'rain_mm', from: day - DAY_MS, to: day + 2 * DAY_MS, everyMs: DAY_MS, timeZone: 'Europe/Berlin' });
+        const all = await store.history({
+          device: 'drain-a-1',
+          metric: 'rain_mm',
+          from: day - DAY_MS,
+          to: day + 2 * DAY_MS,
+          everyMs: DAY_MS,
+          timeZone: 'Europe/Berlin',
+        });
         return { start: s.buckets[0].ts, count: all[0].buckets.find((b) => b.ts === s.buckets[0].ts)!.count };
       };
       expect(await count(SPRING)).toEqual({ start: Date.UTC(2026, 2, 28, 23), count: 23 * 4 });

@@ -66,7 +66,10 @@ describe('InfluxDB 2.x store (against a stand-in HTTP server)', () => {
 
   it('says to create the bucket when it is missing, and to check the token when it is refused', async () => {
     answers['/api/v2/buckets'] = { status: 200, body: { buckets: [] } };
-    await expect(store().init()).rejects.toMatchObject({ code: 'STORE_NO_DATABASE', message: expect.stringContaining('influx bucket create -n farm -o lake farm') });
+    await expect(store().init()).rejects.toMatchObject({
+      code: 'STORE_NO_DATABASE',
+      message: expect.stringContaining('influx bucket create -n farm -o lake farm'),
+    });
     answers['/api/v2/buckets'] = { status: 401, body: { code: 'unauthorized', message: 'unauthorized access' } };
     await expect(store().init()).rejects.toMatchObject({ code: 'STORE_AUTH', message: expect.stringContaining('check INFLUX_TOKEN') });
     answers['/api/v2/buckets'] = { status: 404, body: { code: 'not found', message: 'organization name "lake farm" not found' } };
@@ -74,10 +77,7 @@ describe('InfluxDB 2.x store (against a stand-in HTTP server)', () => {
   });
 
   it('writes readings as ms line protocol to /api/v2/write with org, bucket and the token', async () => {
-    await store().writeReadings([
-      reading('shed-1-env', BASE, { temperature: 21, humidity: 63.2 }),
-      reading('drain-a-1', BASE + 1, { water_level: 1.25 }),
-    ]);
+    await store().writeReadings([reading('shed-1-env', BASE, { temperature: 21, humidity: 63.2 }), reading('drain-a-1', BASE + 1, { water_level: 1.25 })]);
     expect(requests).toHaveLength(1);
     const [w] = requests;
     expect(`${w.method} ${w.path}`).toBe('POST /api/v2/write');
@@ -96,13 +96,15 @@ describe('InfluxDB 2.x store (against a stand-in HTTP server)', () => {
     const [w] = requests;
     expect(w.params.precision).toBe('ns');
     const lines = w.body.split('\n');
-    expect(lines[0]).toMatch(/^alert,rule=shed-ammonia,severity=warning,site=huyang,state=raised,zone=shed-1 device="shed-1-env",id="a1",json="\{.*\}",message="Ammonia 23.5 ppm in shed-1",value=23.5 \d+$/);
+    expect(lines[0]).toMatch(
+      /^alert,rule=shed-ammonia,severity=warning,site=huyang,state=raised,zone=shed-1 device="shed-1-env",id="a1",json="\{.*\}",message="Ammonia 23.5 ppm in shed-1",value=23.5 \d+$/,
+    );
     const times = lines.map((l) => l.split(' ').pop()!);
     expect(times[0].slice(0, -6)).toBe(String(BASE));
     expect(times[1]).not.toBe(times[0]);
   });
 
-  it('classifies write failures: 5xx retryable, 4xx bad data not, with InfluxDB\'s message', async () => {
+  it("classifies write failures: 5xx retryable, 4xx bad data not, with InfluxDB's message", async () => {
     answers['/api/v2/write'] = { status: 503, body: { code: 'unavailable', message: 'service unavailable' } };
     await expect(store().writeReadings([reading('shed-1-env', BASE, { temperature: 1 })])).rejects.toMatchObject({ code: 'STORE_WRITE', retryable: true });
     answers['/api/v2/write'] = { status: 400, body: { code: 'invalid', message: 'failure writing points: field type conflict' } };
@@ -127,7 +129,15 @@ describe('InfluxDB 2.x store (against a stand-in HTTP server)', () => {
           {
             statement_id: 0,
             series: [
-              { name: 'telemetry', tags: { device: 'shed-1-env' }, columns: ['time', 'count', 'sum', 'min', 'max'], values: [[BASE, 2, 42, 20, 22], [BASE + 600_000, 0, null, null, null]] },
+              {
+                name: 'telemetry',
+                tags: { device: 'shed-1-env' },
+                columns: ['time', 'count', 'sum', 'min', 'max'],
+                values: [
+                  [BASE, 2, 42, 20, 22],
+                  [BASE + 600_000, 0, null, null, null],
+                ],
+              },
             ],
           },
         ],

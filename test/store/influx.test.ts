@@ -49,7 +49,10 @@ describe('InfluxDB schema', () => {
     expect(keys.series?.[0].values.map((v) => v[0])).toEqual(['device', 'kind', 'site', 'zone']);
     const [fields] = await influxql(influxd.url, 'SHOW FIELD KEYS FROM "telemetry"', { db: 'schema' });
     // 21 is written as a float too, so a later 21.5 never hits a field type conflict.
-    expect(fields.series?.[0].values).toEqual([['nh3', 'float'], ['temperature', 'float']]);
+    expect(fields.series?.[0].values).toEqual([
+      ['nh3', 'float'],
+      ['temperature', 'float'],
+    ]);
     const [rows] = await influxql(influxd.url, 'SELECT * FROM "telemetry"', { db: 'schema' });
     expect(rows.series?.[0].values).toEqual([[BASE, 'shed-1-env', 'shed', 12.5, 'huyang', 21, 'shed-1']]);
   });
@@ -72,7 +75,10 @@ describe('InfluxDB schema', () => {
   it('rejects a write InfluxDB cannot accept with its own reason and as not retryable', async () => {
     const store = await openStore('conflict');
     // A field first written as a string cannot take floats in the same shard: InfluxDB answers 400 "field type conflict".
-    const seeded = await fetch(`${influxd.url}/write?db=conflict&precision=ms`, { method: 'POST', body: `telemetry,site=x,zone=y,kind=shed,device=d rain_mm="a lot" ${BASE}` });
+    const seeded = await fetch(`${influxd.url}/write?db=conflict&precision=ms`, {
+      method: 'POST',
+      body: `telemetry,site=x,zone=y,kind=shed,device=d rain_mm="a lot" ${BASE}`,
+    });
     expect(seeded.status).toBe(204);
     const err = await store.writeReadings([reading('drain-a-1', BASE, { rain_mm: 3 })]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'STORE_WRITE', retryable: false, message: expect.stringMatching(/400.*field type conflict/) });

@@ -27,7 +27,9 @@ describe('InfluxDB start-up errors', () => {
 
   it('names the URL and says to start InfluxDB when nothing listens there', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const err = await createInfluxStore(v1(url, 'farm'), { logger }).init().catch((e: unknown) => e);
+    const err = await createInfluxStore(v1(url, 'farm'), { logger })
+      .init()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'STORE_UNREACHABLE', message: expect.stringContaining(`InfluxDB at ${url} is not reachable`) });
     expect((err as Error).message).toMatch(/start it or fix INFLUX_URL$/);
   });
@@ -44,7 +46,9 @@ describe('InfluxDB start-up errors', () => {
   });
 
   it('rejects a wrong password with STORE_AUTH naming INFLUX_USERNAME/INFLUX_PASSWORD', async () => {
-    const err = await createInfluxStore(v1(influxd.url, 'farm', { username: 'admin', password: 'wrong' }), { logger }).init().catch((e: unknown) => e);
+    const err = await createInfluxStore(v1(influxd.url, 'farm', { username: 'admin', password: 'wrong' }), { logger })
+      .init()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'STORE_AUTH', message: expect.stringContaining('credentials rejected: check INFLUX_USERNAME/INFLUX_PASSWORD') });
   });
 
@@ -62,7 +66,9 @@ describe('InfluxDB start-up errors', () => {
   });
 
   it('says to create the database or grant rights when the user may not create it', async () => {
-    const err = await createInfluxStore(v1(influxd.url, 'not_mine', { username: 'reader', password: 'r' }), { logger }).init().catch((e: unknown) => e);
+    const err = await createInfluxStore(v1(influxd.url, 'not_mine', { username: 'reader', password: 'r' }), { logger })
+      .init()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'STORE_NO_DATABASE' });
     expect((err as Error).message).toMatch(/"not_mine" does not exist.*could not be created.*CREATE DATABASE "not_mine".*GRANT ALL ON "not_mine"/);
   });

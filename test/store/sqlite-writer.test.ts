@@ -48,7 +48,12 @@ describe('SQLite writer thread', () => {
     ]);
     expect(flat.changes).toBe(3);
     expect(rowwise.changes).toBe(1);
-    expect(rows().map((r) => [r.k, r.v])).toEqual([['a', '1'], ['b', '2'], ['c', '3'], ['d', '4']]);
+    expect(rows().map((r) => [r.k, r.v])).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+      ['d', '4'],
+    ]);
     // A failing row rolls back the whole transaction, flat rows included.
     await expect(w.transaction([{ sql: INSERT, flat: ['e', '5', 'a', 'again'], width: 2 }])).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE' });
     expect(rows()).toHaveLength(4);
@@ -92,7 +97,16 @@ describe('SQLite writer thread', () => {
 
   it('returns what a SELECT inside the transaction saw, and how many rows each statement changed', async () => {
     const w = open();
-    await w.transaction([{ sql: INSERT, rows: [['a', '1'], ['b', '2'], ['c', '3']] }]);
+    await w.transaction([
+      {
+        sql: INSERT,
+        rows: [
+          ['a', '1'],
+          ['b', '2'],
+          ['c', '3'],
+        ],
+      },
+    ]);
     const [seen, deleted] = await w.transaction([
       { sql: 'SELECT k FROM t WHERE v <= ? ORDER BY k', rows: [['2']], all: true },
       { sql: 'DELETE FROM t WHERE v <= ?', rows: [['2']] },
@@ -107,7 +121,13 @@ describe('SQLite writer thread', () => {
     await w.transaction([{ sql: INSERT, rows: [['dup', 'x']] }]);
     const failed = w.transaction([
       { sql: INSERT, rows: [['new-1', 'x']] },
-      { sql: INSERT, rows: [['new-2', 'x'], ['dup', 'again']] },
+      {
+        sql: INSERT,
+        rows: [
+          ['new-2', 'x'],
+          ['dup', 'again'],
+        ],
+      },
     ]);
     await expect(failed).rejects.toBeInstanceOf(SqliteWriteError);
     await expect(failed).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_UNIQUE', message: expect.stringContaining('UNIQUE constraint failed') });

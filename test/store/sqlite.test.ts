@@ -77,8 +77,15 @@ describe('embedded store writes (in the writer thread)', () => {
     const stored = await reopened.commands({ limit: 100 });
     // Newest first; within one ms by the order written.
     expect(stored.map((c) => c.outcome)).toHaveLength(30);
-    const order = [...stored].reverse().filter((c) => c.ts === BASE).map((c) => c.outcome);
-    expect(order).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => (i % 2 ? 'acked' : 'sent')));
+    const order = [...stored]
+      .reverse()
+      .filter((c) => c.ts === BASE)
+      .map((c) => c.outcome);
+    expect(order).toEqual(
+      Array.from({ length: 30 }, (_, i) => i)
+        .filter((i) => i % 3 === 0)
+        .map((i) => (i % 2 ? 'acked' : 'sent')),
+    );
     expect((await reopened.latest({ device: 'shed-1-env' })).map((v) => v.value)).toEqual([0]);
     expect((await reopened.raw({ device: 'shed-1-env', from: BASE, to: BASE + 1 })).map((p) => p.value)).toEqual([0]);
     await reopened.close();
@@ -97,7 +104,11 @@ describe('embedded store writes (in the writer thread)', () => {
     other.exec('ROLLBACK');
     other.close();
     expect(err).toBeInstanceOf(StoreError);
-    expect(err).toMatchObject({ code: 'STORE_WRITE', retryable: true, message: `embedded store ${dataDir}/farm.db: writing readings failed: database is locked` });
+    expect(err).toMatchObject({
+      code: 'STORE_WRITE',
+      retryable: true,
+      message: `embedded store ${dataDir}/farm.db: writing readings failed: database is locked`,
+    });
     expect(waitedMs).toBeGreaterThanOrEqual(250);
     expect(gapMs).toBeLessThan(waitedMs); // the wait happened in the writer thread, not on the event loop
     await store.writeReadings([reading('shed-1-env', BASE, { nh3: 2 })]); // works again once the lock is gone
@@ -108,7 +119,10 @@ describe('embedded store writes (in the writer thread)', () => {
   it('refuses writes after close() with a clear error', async () => {
     const store = await openAt(dataDir);
     await store.close();
-    await expect(store.writeReadings([reading('shed-1-env', BASE, { nh3: 1 })])).rejects.toMatchObject({ code: 'STORE_WRITE', message: expect.stringContaining('is not open: call init() first') });
+    await expect(store.writeReadings([reading('shed-1-env', BASE, { nh3: 1 })])).rejects.toMatchObject({
+      code: 'STORE_WRITE',
+      message: expect.stringContaining('is not open: call init() first'),
+    });
   });
 });
 
@@ -128,7 +142,14 @@ describe('embedded store with a million rows', () => {
       const batch: Reading[] = [];
       for (let s = step; s < step + 100; s++)
         for (const [i, device] of devices.entries())
-          batch.push({ site: `site-${i % 2}`, zone: `shed-${i % 10}`, kind: 'shed', device, ts: base + s * 10_000, metrics: { temperature: 20 + (s % 7), nh3: s % 30 } });
+          batch.push({
+            site: `site-${i % 2}`,
+            zone: `shed-${i % 10}`,
+            kind: 'shed',
+            device,
+            ts: base + s * 10_000,
+            metrics: { temperature: 20 + (s % 7), nh3: s % 30 },
+          });
       await store.writeReadings(batch);
     }
     console.log(`embedded store: 1,000,000 rows written in ${Date.now() - started} ms`);

@@ -72,7 +72,10 @@ function drawCharts(d: SharedZoneT): void {
         // The x axis in the site's time zone, whatever the phone's own zone.
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), d.site.timeZone),
         scales: { x: { time: true, range: () => [d.from / 1000, d.to / 1000] } },
-        axes: [{ ...axis, values: timeAxisValues(currentLang(), d.site.timeZone) }, { ...axis, size: 48 }],
+        axes: [
+          { ...axis, values: timeAxisValues(currentLang(), d.site.timeZone) },
+          { ...axis, size: 48 },
+        ],
         series: [
           {},
           { label: tr('metric', s.metric), stroke: '#2e7d32', width: 2, points: { show: s.buckets.length < 3 } },
@@ -103,7 +106,9 @@ function render(): void {
     <section class="share-values" data-testid="share-values">${tiles(d)}</section>
     ${d.history
       .map(
-        (s) => `<section class="share-chart-card"><h2>${esc(t('share.week', { metric: tr('metric', s.metric) }))}${several(s.metric) ? ` · ${esc(named({ id: s.device, name: s.name }))}` : ''} <span class="muted">(${esc(unitText(s))})</span></h2>
+        (
+          s,
+        ) => `<section class="share-chart-card"><h2>${esc(t('share.week', { metric: tr('metric', s.metric) }))}${several(s.metric) ? ` · ${esc(named({ id: s.device, name: s.name }))}` : ''} <span class="muted">(${esc(unitText(s))})</span></h2>
           <div class="share-chart" data-testid="share-chart-${esc(s.metric)}" data-points="${s.buckets.length}" data-chart="${esc(seriesKey(s))}"></div></section>`,
       )
       .join('')}

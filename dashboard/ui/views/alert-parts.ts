@@ -38,7 +38,8 @@ export function when(a: AlertT): string {
   const lang = currentLang();
   const raised = `<span data-testid="alert-raised">${esc(t('alerts.raised', { t: fmtTime(raisedAt(a), lang, zone) }))}</span>`;
   if (isAcked(a)) return `${raised} · <span data-testid="alert-acked">${esc(t('alerts.ackedAt', { by: a.by ?? '', t: fmtTime(a.ts, lang, zone) }))}</span>`;
-  if (a.state === 'escalated' && a.raisedAt !== undefined && a.ts !== a.raisedAt) return `${raised} · ${esc(t('alerts.escalatedAt', { t: fmtTime(a.ts, lang, zone) }))}`;
+  if (a.state === 'escalated' && a.raisedAt !== undefined && a.ts !== a.raisedAt)
+    return `${raised} · ${esc(t('alerts.escalatedAt', { t: fmtTime(a.ts, lang, zone) }))}`;
   return raised;
 }
 
@@ -57,7 +58,10 @@ export function alertRow(a: AlertT, options: { select?: boolean; extra?: string 
   const silenced = silence
     ? `<span class="silenced" data-testid="alert-silenced">${esc(t('alerts.silenced', { until: fmtTime(silence.endsAt, currentLang(), findSite(a.site)?.timeZone), reason: silence.reason }))}</span>`
     : '';
-  const ack = canOperate() && !acked ? `<button type="button" class="ack" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>` : '';
+  const ack =
+    canOperate() && !acked
+      ? `<button type="button" class="ack" data-action="ack" data-alert-id="${esc(a.id)}" data-testid="ack-button">${esc(t('alerts.ack'))}</button>`
+      : '';
   const select =
     options.select && canOperate() && !acked
       ? `<label class="select"><input type="checkbox" data-select="${esc(a.id)}" data-testid="alert-select"><span class="visually-hidden">${esc(t('alerts.select'))}: ${esc(textOf(a))}</span></label>`
@@ -103,7 +107,10 @@ export function groupTitle(g: AlertGroup): string {
 export function groupPlaces(g: AlertGroup, max = 4): string {
   const site = findSite(g.site);
   const names = g.alerts.slice(0, max).map((a) => {
-    const zone = named(site?.zones.find((z) => z.id === a.zone), a.zone);
+    const zone = named(
+      site?.zones.find((z) => z.id === a.zone),
+      a.zone,
+    );
     return a.value !== null && a.value !== undefined ? `${zone} ${fmt(a.value)}${a.metric ? ` ${unitOf(a.metric)}` : ''}` : zone;
   });
   return names.join(t('list.sep')) + (g.alerts.length > max ? ` … +${g.alerts.length - max}` : '');
@@ -114,7 +121,10 @@ export function groupWorst(g: AlertGroup): string {
   const worst = g.alerts[0];
   const text = textOf(worst);
   // A message that does not say where (the demo farm's Chinese ones leave the place to the title) gets it in front.
-  const place = named(findSite(worst.site)?.zones.find((z) => z.id === worst.zone), worst.zone);
+  const place = named(
+    findSite(worst.site)?.zones.find((z) => z.id === worst.zone),
+    worst.zone,
+  );
   const said = text.includes(place) ? text : t('alerts.at', { where: place, text });
   return said + (g.alerts.length > 1 ? ` · ${t('alerts.andMore', { n: g.alerts.length - 1 })}` : '');
 }

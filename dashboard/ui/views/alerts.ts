@@ -34,10 +34,16 @@ const none: Extra = () => '';
 
 function groupBlock(g: AlertGroup, open: boolean, extra: Extra = none): string {
   const ids = g.alerts.filter((a) => a.state !== 'acknowledged').map((a) => a.id);
-  const ackAll = canOperate() && ids.length > 1 ? `<button type="button" class="ack" data-action="ack-many" data-ids="${esc(ids.join(' '))}" data-testid="ack-group">${esc(t('alerts.ackGroup', { n: ids.length }))}</button>` : '';
+  const ackAll =
+    canOperate() && ids.length > 1
+      ? `<button type="button" class="ack" data-action="ack-many" data-ids="${esc(ids.join(' '))}" data-testid="ack-group">${esc(t('alerts.ackGroup', { n: ids.length }))}</button>`
+      : '';
   const row = (a: AlertT) => alertRow(a, { select: true, extra: extra(a) });
   const rows = g.alerts.slice(0, ROWS_PER_GROUP).map(row).join('');
-  const more = g.alerts.length > ROWS_PER_GROUP ? `<li><details class="more-rows"><summary>${esc(t('alerts.showAll', { n: g.alerts.length }))}</summary><ul class="alert-list">${g.alerts.slice(ROWS_PER_GROUP).map(row).join('')}</ul></details></li>` : '';
+  const more =
+    g.alerts.length > ROWS_PER_GROUP
+      ? `<li><details class="more-rows"><summary>${esc(t('alerts.showAll', { n: g.alerts.length }))}</summary><ul class="alert-list">${g.alerts.slice(ROWS_PER_GROUP).map(row).join('')}</ul></details></li>`
+      : '';
   const folded =
     g.folded.length > 0
       ? `<li><details class="folded" data-testid="folded-windows"><summary>${esc(t('alerts.moreWindows', { n: g.folded.length }))}</summary><ul class="alert-list">${g.folded.map(row).join('')}</ul></details></li>`
@@ -112,7 +118,9 @@ function silencesPanel(): string {
     .map((s) => {
       const zone = zoneOf(s.match.site);
       const pending = s.startsAt > Date.now() ? ` (${t('silence.pending', { from: fmtTime(s.startsAt, currentLang(), zone) })})` : '';
-      const end = canOperate() ? `<button type="button" class="ghost" data-view-action="silence-end" data-silence-id="${esc(s.id)}" data-testid="silence-end">${esc(t('silence.end'))}</button>` : '';
+      const end = canOperate()
+        ? `<button type="button" class="ghost" data-view-action="silence-end" data-silence-id="${esc(s.id)}" data-testid="silence-end">${esc(t('silence.end'))}</button>`
+        : '';
       return `<tr data-testid="silence-row" data-silence-id="${esc(s.id)}"><td>${esc(matchText(s))}</td><td>${esc(s.reason)}</td><td>${esc(fmtTime(s.endsAt, currentLang(), zone) + pending)}</td><td>${esc(s.createdBy)}</td><td>${end}</td></tr>`;
     })
     .join('');
@@ -137,7 +145,9 @@ function activePanel(f: AlertFilter, extra: Extra, focus?: string): string {
   const groups = groupAlerts(shown);
   const open = groups.filter((g) => g.unacked > 0);
   const acked = groups.filter((g) => g.unacked === 0);
-  const bulk = canOperate() ? `<button type="button" class="ack" data-action="ack-selected" data-testid="ack-selected" disabled>${esc(t('alerts.ackSelected', { n: 0 }))}</button>` : '';
+  const bulk = canOperate()
+    ? `<button type="button" class="ack" data-action="ack-selected" data-testid="ack-selected" disabled>${esc(t('alerts.ackSelected', { n: 0 }))}</button>`
+    : '';
   return `<div class="panel-bar"><span class="muted" data-testid="alerts-count">${esc(t('alerts.shown', { n: shown.length, total: all.length }))}</span>${bulk}</div>
     ${open.length > 0 ? `<h3 class="group-section">${esc(t('alerts.open'))}</h3>${open.map((g, i) => groupBlock(g, i < 3 || holds(g, focus), extra)).join('')}` : ''}
     ${acked.length > 0 ? `<h3 class="group-section">${esc(t('alerts.acknowledged'))}</h3>${acked.map((g) => groupBlock(g, holds(g, focus), extra)).join('')}` : ''}`;
@@ -158,7 +168,9 @@ function historyTable(history: AlertT[]): string {
       return `<tr class="sev-${esc(a.severity)}" data-testid="history-row"><td>${esc(fmtTime(a.ts, lang, zone))}</td><td>${chip(a)}</td><td>${esc(tr('alertState', a.state))}${a.by ? ` · ${esc(a.by)}` : ''}</td><td>${esc(textOf(a))}</td><td>${where(a)}</td><td class="muted">${esc(fmtTime(raisedAt(a), lang, zone))}</td></tr>`;
     })
     .join('');
-  const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere', 'alerts.colRaised'].map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`).join('');
+  const head = ['alerts.colTime', 'alerts.colSeverity', 'alerts.colState', 'alerts.colMessage', 'alerts.colWhere', 'alerts.colRaised']
+    .map((k) => `<th>${esc(t(k as 'alerts.colTime'))}</th>`)
+    .join('');
   return `<div class="table-wrap"><table class="table" data-testid="alert-history"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
@@ -193,14 +205,20 @@ export function alertsView(focus?: string): View {
   const filter: AlertFilter = {};
   const slot = (name: string) => root?.querySelector<HTMLElement>(`[data-slot="${name}"]`);
   const extra: Extra = (a) =>
-    (canOperate() && !silenceOf(a) && formFor !== a.id ? `<button type="button" class="ghost" data-view-action="silence-open" data-alert-id="${esc(a.id)}" data-testid="silence-button">${esc(t('alerts.silence'))}</button>` : '') +
+    (canOperate() && !silenceOf(a) && formFor !== a.id
+      ? `<button type="button" class="ghost" data-view-action="silence-open" data-alert-id="${esc(a.id)}" data-testid="silence-button">${esc(t('alerts.silence'))}</button>`
+      : '') +
     deliveriesLine(deliveries.get(a.id)) +
     (formFor === a.id ? silenceForm(a) : '');
   const paintActive = () => {
     const s = slot('active');
     if (!s || !root) return;
     const checked = selection(root);
-    const opened = new Set(Array.from(s.querySelectorAll<HTMLDetailsElement>('details[data-group]')).filter((d) => d.open).map((d) => d.dataset.group!));
+    const opened = new Set(
+      Array.from(s.querySelectorAll<HTMLDetailsElement>('details[data-group]'))
+        .filter((d) => d.open)
+        .map((d) => d.dataset.group!),
+    );
     s.innerHTML = activePanel(filter, extra, focus);
     for (const box of Array.from(s.querySelectorAll<HTMLInputElement>('input[data-select]'))) box.checked = checked.has(box.dataset.select!);
     for (const d of Array.from(s.querySelectorAll<HTMLDetailsElement>('details[data-group]'))) if (opened.has(d.dataset.group!)) d.open = true;
@@ -252,8 +270,19 @@ export function alertsView(focus?: string): View {
     if (!alert) return;
     const data = new FormData(form);
     const scope = String(data.get('scope'));
-    const match = scope === 'device' ? { site: alert.site, zone: alert.zone, device: alert.device } : scope === 'zone' ? { site: alert.site, zone: alert.zone } : scope === 'site' ? { site: alert.site } : { rule: alert.rule };
-    const { silence } = await post<{ silence: SilenceT }>('/api/silences', { match, forMinutes: Number(data.get('minutes')), reason: String(data.get('reason') ?? '') });
+    const match =
+      scope === 'device'
+        ? { site: alert.site, zone: alert.zone, device: alert.device }
+        : scope === 'zone'
+          ? { site: alert.site, zone: alert.zone }
+          : scope === 'site'
+            ? { site: alert.site }
+            : { rule: alert.rule };
+    const { silence } = await post<{ silence: SilenceT }>('/api/silences', {
+      match,
+      forMinutes: Number(data.get('minutes')),
+      reason: String(data.get('reason') ?? ''),
+    });
     formFor = undefined;
     toast(t('silence.created', { until: fmtTime(silence.endsAt, currentLang(), zoneOf(alert.site)) }), 'info');
     await loadSilences();
@@ -288,7 +317,10 @@ export function alertsView(focus?: string): View {
       el.addEventListener('submit', submitListener);
       paintActive();
       paintSilences();
-      if (focus) slot('active')?.querySelector(`[data-alert-id="${CSS.escape(focus)}"]`)?.scrollIntoView({ block: 'center' });
+      if (focus)
+        slot('active')
+          ?.querySelector(`[data-alert-id="${CSS.escape(focus)}"]`)
+          ?.scrollIntoView({ block: 'center' });
       await Promise.all([loadSilences().catch(() => {}), loadDeliveries().catch(() => {})]);
       // Deliveries change on their own (grouping, retries): look again now and then while the page is open.
       poll = setInterval(() => void loadDeliveries().catch(() => {}), 10_000);

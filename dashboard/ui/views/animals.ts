@@ -66,7 +66,9 @@ export function animalsView(initial: URLSearchParams = new URLSearchParams()): V
     slot.innerHTML = `<p class="muted">${esc(t('common.loading'))}</p>`;
     const res = await get<{ total: number; animals: AnimalViewT[] }>(`/api/animals?${params}`);
     if (mine !== seq) return;
-    const head = ['animals.colTag', 'animals.colGroup', 'animals.colSex', 'animals.colBorn', 'animals.colWhere', 'animals.colLastSeen', 'animals.colStatus'].map((k) => `<th>${esc(t(k as 'animals.colTag'))}</th>`).join('');
+    const head = ['animals.colTag', 'animals.colGroup', 'animals.colSex', 'animals.colBorn', 'animals.colWhere', 'animals.colLastSeen', 'animals.colStatus']
+      .map((k) => `<th>${esc(t(k as 'animals.colTag'))}</th>`)
+      .join('');
     slot.innerHTML =
       res.total === 0
         ? `<p class="muted" data-testid="animals-none">${esc(t('animals.none'))}</p>`
@@ -119,12 +121,18 @@ export function animalView(tag: string): View {
         [t('animals.colWhere'), whereText(a) + (a.since ? ` · ${siteTime(a.since, a.site)}` : '')],
         [t('animals.colLastSeen'), a.lastSeen ? `${siteTime(a.lastSeen, a.site)} · ${a.lastSeenBy ?? ''}` : t('animals.never')],
       ];
-      const moves = res.moves.length === 0 ? `<p class="muted">${esc(t('animals.noMoves'))}</p>` : `<ol class="timeline" data-testid="animal-moves">${res.moves.map((m) => `<li data-direction="${m.direction}"><span class="muted">${esc(siteTime(m.ts, m.site))}</span> ${esc(m.direction === 'in' ? t('animals.movedIn', { zone: zoneName(m.site, m.zone) }) : t('animals.movedOut', { zone: zoneName(m.site, m.zone) }))} <span class="muted">(${esc(m.device)})</span></li>`).join('')}</ol>`;
+      const moves =
+        res.moves.length === 0
+          ? `<p class="muted">${esc(t('animals.noMoves'))}</p>`
+          : `<ol class="timeline" data-testid="animal-moves">${res.moves.map((m) => `<li data-direction="${m.direction}"><span class="muted">${esc(siteTime(m.ts, m.site))}</span> ${esc(m.direction === 'in' ? t('animals.movedIn', { zone: zoneName(m.site, m.zone) }) : t('animals.movedOut', { zone: zoneName(m.site, m.zone) }))} <span class="muted">(${esc(m.device)})</span></li>`).join('')}</ol>`;
       const reads =
         res.reads.length === 0
           ? `<p class="muted">${esc(t('animals.noReads'))}</p>`
           : `<div class="table-wrap"><table class="table" data-testid="animal-reads"><thead><tr><th>${esc(t('alerts.colTime'))}</th><th>${esc(t('animals.reader'))}</th><th>${esc(t('animals.zone'))}</th><th>${esc(t('animals.direction'))}</th></tr></thead><tbody>${res.reads
-              .map((r) => `<tr><td>${esc(siteTime(r.ts, r.site))}</td><td>${esc(r.device)}</td><td>${esc(zoneName(r.site, r.zone))}</td><td>${esc(r.direction ? t(`animals.dir.${r.direction}`) : '—')}</td></tr>`)
+              .map(
+                (r) =>
+                  `<tr><td>${esc(siteTime(r.ts, r.site))}</td><td>${esc(r.device)}</td><td>${esc(zoneName(r.site, r.zone))}</td><td>${esc(r.direction ? t(`animals.dir.${r.direction}`) : '—')}</td></tr>`,
+              )
               .join('')}</tbody></table></div>`;
       root.innerHTML = `<h1 class="view-title"><a href="#/animals">${esc(t('nav.animals'))}</a> / <span data-testid="animal-tag">${esc(a.tag)}</span>${a.known ? '' : ` <span class="chip">${esc(t('animals.unknown'))}</span>`}${a.missing ? ` <span class="chip sev-warning">${esc(t('animals.missing'))}</span>` : ''}</h1>
         <div class="zone-layout">

@@ -10,7 +10,22 @@ import type { View } from './view.js';
  * The audit log (admin): who did what, when, from where, and the outcome; filtered by user, action and period.
  * Times are in the zone of the entry's site (else of the first site), named on the page.
  */
-const ACTIONS = ['login', 'logout', 'alert.ack', 'actuator.command', 'actuator.mode', 'rules.replace', 'user.put', 'user.remove', 'share.create', 'share.revoke', 'display.create', 'display.revoke', 'display.open', 'animals.import'];
+const ACTIONS = [
+  'login',
+  'logout',
+  'alert.ack',
+  'actuator.command',
+  'actuator.mode',
+  'rules.replace',
+  'user.put',
+  'user.remove',
+  'share.create',
+  'share.revoke',
+  'display.create',
+  'display.revoke',
+  'display.open',
+  'animals.import',
+];
 const PERIODS = ['24h', '7d', '30d'] as const;
 
 function detailValue(e: AuditEntryT, key: string, v: unknown): string {

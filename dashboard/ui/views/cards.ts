@@ -15,7 +15,7 @@ export function zoneTitle(zone: ZoneViewT): string {
 
 export function sensorMetrics(device: DeviceViewT, kind: string): string[] {
   const known = new Set([...(device.metrics ?? []), ...Object.keys(device.latest).filter((m) => m !== 'thi')]);
-  const list = known.size > 0 ? [...known] : DEFAULT_METRICS[kind] ?? [];
+  const list = known.size > 0 ? [...known] : (DEFAULT_METRICS[kind] ?? []);
   return list.sort((a, b) => METRIC_ORDER.indexOf(a) - METRIC_ORDER.indexOf(b));
 }
 
@@ -109,7 +109,15 @@ export function actuator(device: DeviceViewT, controls: boolean, zoneName = ''):
 export function sensorsBlock(site: SiteViewT, zone: ZoneViewT, options: { link?: boolean } = {}): string {
   return zone.devices
     .filter((d) => d.role === 'sensor')
-    .map((d) => `<div class="sensor"><div class="sensor-head"><span class="device-id">${esc(d.name ? named(d) : d.id)}</span>${presence(d.id)}</div><div class="metrics">${sensorMetrics(d, zone.kind).map((m) => reading(d.id, m, options)).join('')}</div></div>`)
+    .map(
+      (d) =>
+        `<div class="sensor"><div class="sensor-head"><span class="device-id">${esc(d.name ? named(d) : d.id)}</span>${presence(d.id)}</div><div class="metrics">${sensorMetrics(
+          d,
+          zone.kind,
+        )
+          .map((m) => reading(d.id, m, options))
+          .join('')}</div></div>`,
+    )
     .join('');
 }
 
@@ -142,5 +150,7 @@ export function pipeGauge(device: DeviceViewT, label: string): string {
 export function pipesOf(site: SiteViewT): { zone: ZoneViewT; device: DeviceViewT }[] {
   return site.zones
     .filter((z) => z.kind === 'drain')
-    .flatMap((zone) => zone.devices.filter((d) => d.role === 'sensor' && (d.metrics?.includes('fill') || d.latest.fill !== undefined)).map((device) => ({ zone, device })));
+    .flatMap((zone) =>
+      zone.devices.filter((d) => d.role === 'sensor' && (d.metrics?.includes('fill') || d.latest.fill !== undefined)).map((device) => ({ zone, device })),
+    );
 }

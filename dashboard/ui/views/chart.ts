@@ -25,7 +25,17 @@ export interface ChartOptions {
   onZoom?(from: number, to: number): void;
 }
 
-const GRADE_COLOURS: Record<string, string> = { blue: '#60a5fa', yellow: '#ffd60a', orange: '#ff9f43', red: '#ff6b6b', moderate: '#ffd60a', severe: '#ff9f43', extreme: '#ff6b6b', above: '#ff9f43', below: '#60a5fa' };
+const GRADE_COLOURS: Record<string, string> = {
+  blue: '#60a5fa',
+  yellow: '#ffd60a',
+  orange: '#ff9f43',
+  red: '#ff6b6b',
+  moderate: '#ffd60a',
+  severe: '#ff9f43',
+  extreme: '#ff6b6b',
+  above: '#ff9f43',
+  below: '#60a5fa',
+};
 const SEVERITY_COLOURS: Record<string, string> = { info: '#60a5fa', warning: '#ff9f43', critical: '#ff6b6b' };
 const LINE = '#4fc3f7';
 const BAR = 'rgba(79, 195, 247, 0.75)';
@@ -40,14 +50,26 @@ function seriesOf(res: ReadingsResponseT): ChartSeries {
   return chartSeries(res.metric, res.series[0]?.buckets ?? [], res.everyMs);
 }
 
-export function drawChart(el: HTMLElement, first: ReadingsResponseT, firstThresholds: readonly Threshold[], size: { width: number; height: number }, options: ChartOptions): Chart {
+export function drawChart(
+  el: HTMLElement,
+  first: ReadingsResponseT,
+  firstThresholds: readonly Threshold[],
+  size: { width: number; height: number },
+  options: ChartOptions,
+): Chart {
   let span = { from: first.from, to: first.to };
   let thresholds = [...firstThresholds];
   const lang = currentLang();
   // The time axis reads in the site's zone (as its buckets are cut), never the browser's.
   const timeZone = first.series[0]?.timeZone ?? 'UTC';
   const font = options.small ? '12px system-ui, sans-serif' : '14px system-ui, sans-serif';
-  const axis: uPlot.Axis = { stroke: '#c5d0db', grid: { stroke: 'rgba(160,180,200,0.14)' }, ticks: { stroke: 'rgba(160,180,200,0.25)' }, font, labelFont: font };
+  const axis: uPlot.Axis = {
+    stroke: '#c5d0db',
+    grid: { stroke: 'rgba(160,180,200,0.14)' },
+    ticks: { stroke: 'rgba(160,180,200,0.25)' },
+    font,
+    labelFont: font,
+  };
   const unit = unitOf(first.metric);
   const initial = seriesOf(first);
   const increment = initial.kind === 'increment';
@@ -67,13 +89,35 @@ export function drawChart(el: HTMLElement, first: ReadingsResponseT, firstThresh
     axes: [
       { ...axis, values: timeValues, label: options.small ? undefined : `${t('chart.time')} · ${timeZone} (${zoneLabel(timeZone, span.to)})` },
       { ...axis, values: yValues, label: options.small ? undefined : unit, size: 60 },
-      ...(increment ? [{ ...axis, scale: 'total', side: 1, values: yValues, grid: { show: false }, label: options.small ? undefined : `${t('chart.total')} (${unit})`, size: 60 } as uPlot.Axis] : []),
-    ],
-    series: [
-      { label: t('chart.time'), value: (_u, v) => (v === null ? '—' : `${dateFormat(lang, timeZone, 'full').format(v * 1000)} ${zoneLabel(timeZone, v * 1000)}`) },
       ...(increment
         ? [
-            { label: t('chart.sum', { every }), stroke: BAR, fill: BAR, width: 0, paths: uPlot.paths.bars!({ size: [0.85, 60], align: 1 }), points: { show: false } },
+            {
+              ...axis,
+              scale: 'total',
+              side: 1,
+              values: yValues,
+              grid: { show: false },
+              label: options.small ? undefined : `${t('chart.total')} (${unit})`,
+              size: 60,
+            } as uPlot.Axis,
+          ]
+        : []),
+    ],
+    series: [
+      {
+        label: t('chart.time'),
+        value: (_u, v) => (v === null ? '—' : `${dateFormat(lang, timeZone, 'full').format(v * 1000)} ${zoneLabel(timeZone, v * 1000)}`),
+      },
+      ...(increment
+        ? [
+            {
+              label: t('chart.sum', { every }),
+              stroke: BAR,
+              fill: BAR,
+              width: 0,
+              paths: uPlot.paths.bars!({ size: [0.85, 60], align: 1 }),
+              points: { show: false },
+            },
             { label: t('chart.total'), scale: 'total', stroke: TOTAL, width: 2, points: { show: false } },
           ]
         : [

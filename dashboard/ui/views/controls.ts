@@ -82,7 +82,9 @@ export function askCommand(button: HTMLElement): void {
   const auto = entry.device.actuator.mode === 'auto';
   const id = esc(device);
   const preset = defaultHoldMin(device);
-  const choices = holdChoices(preset).map((m) => `<option value="${m}"${m === preset ? ' selected' : ''}>${esc(durationText(m))}</option>`).join('');
+  const choices = holdChoices(preset)
+    .map((m) => `<option value="${m}"${m === preset ? ' selected' : ''}>${esc(durationText(m))}</option>`)
+    .join('');
   panel.innerHTML = `<p class="cmd-title"><b>${esc(t('cmd.title', { device: name, what }))}</b></p>
     ${
       auto
@@ -111,7 +113,9 @@ export function askMode(button: HTMLElement): ControlRequest | undefined {
   if (!panel) return undefined;
   const id = esc(device);
   const name = card(device)?.dataset.name ?? device;
-  const choices = MANUAL_CHOICES.map((m) => `<option value="${m}"${m === 60 ? ' selected' : ''}>${esc(m === 0 ? t('cmd.manualUntilBack') : t(DURATION_KEY[m]))}</option>`).join('');
+  const choices = MANUAL_CHOICES.map(
+    (m) => `<option value="${m}"${m === 60 ? ' selected' : ''}>${esc(m === 0 ? t('cmd.manualUntilBack') : t(DURATION_KEY[m]))}</option>`,
+  ).join('');
   panel.innerHTML = `<p class="cmd-title"><b>${esc(t('cmd.manualConfirm', { device: name }))}</b></p>
     <label class="cmd-hold">${esc(t('cmd.manualFor'))} <select data-part="manual-for" data-testid="actuator-${id}-manual-for">${choices}</select></label>
     <p class="cmd-note" data-part="note" data-testid="actuator-${id}-note">${esc(t('cmd.manualEnds', { until: endsAt(60, device) }))}</p>
@@ -140,5 +144,11 @@ export function confirmed(button: HTMLElement): ControlRequest {
   }
   const hold = panel?.querySelector<HTMLSelectElement>('[data-part="hold-for"]');
   const value = button.dataset.value === undefined ? undefined : Number(button.dataset.value);
-  return { kind: 'command', device, action: button.dataset.cmd as 'on' | 'off' | 'set', ...(value !== undefined ? { value } : {}), ...(hold ? { forMinutes: Number(hold.value) } : {}) };
+  return {
+    kind: 'command',
+    device,
+    action: button.dataset.cmd as 'on' | 'off' | 'set',
+    ...(value !== undefined ? { value } : {}),
+    ...(hold ? { forMinutes: Number(hold.value) } : {}),
+  };
 }

@@ -16,7 +16,9 @@ export function displaysView(): View {
       ? `<p class="muted">${esc(t('displays.none'))}</p>`
       : `<div class="table-wrap"><table class="table" data-testid="displays-table"><thead><tr><th>${esc(t('displays.name'))}</th><th>${esc(t('users.sites'))}</th><th>${esc(t('tokens.state'))}</th><th>${esc(t('tokens.created'))}</th><th>${esc(t('tokens.expires'))}</th><th>${esc(t('tokens.lastUsed'))}</th><th></th></tr></thead><tbody>${displays
           .map(
-            (d) => `<tr data-testid="display-row" data-display="${esc(d.id)}"><td>${esc(d.name)}</td><td>${esc(d.sites ? d.sites.map((s) => named(findSite(s), s)).join(', ') : t('sites.all'))}</td><td>${stateCell(d.state)}</td>
+            (
+              d,
+            ) => `<tr data-testid="display-row" data-display="${esc(d.id)}"><td>${esc(d.name)}</td><td>${esc(d.sites ? d.sites.map((s) => named(findSite(s), s)).join(', ') : t('sites.all'))}</td><td>${stateCell(d.state)}</td>
               <td>${timeCell(d.createdAt, zone(), '')} <span class="muted">${esc(t('tokens.createdBy', { by: d.createdBy }))}</span></td><td>${timeCell(d.expiresAt, zone(), t('tokens.untilRevoked'))}</td>
               <td>${timeCell(d.lastUsedAt, zone(), t('tokens.never'))}</td><td>${d.state === 'active' ? `<button type="button" data-revoke="${esc(d.id)}" data-testid="revoke-display">${esc(t('tokens.revoke'))}</button>` : ''}</td></tr>`,
           )
@@ -50,7 +52,11 @@ export function displaysView(): View {
         const sites = checkedValues(form, 'display-site');
         const days = Number(data.get('days') || 0);
         try {
-          const created = await post<{ url: string }>('/api/displays', { name: String(data.get('name')), ...(sites.length ? { sites } : {}), ...(days > 0 ? { expiresInDays: days } : {}) });
+          const created = await post<{ url: string }>('/api/displays', {
+            name: String(data.get('name')),
+            ...(sites.length ? { sites } : {}),
+            ...(days > 0 ? { expiresInDays: days } : {}),
+          });
           root.querySelector<HTMLElement>('[data-slot="once"]')!.innerHTML = onceBox(created.url);
           form.reset();
           await load(root);

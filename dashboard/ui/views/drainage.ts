@@ -71,7 +71,8 @@ export function drainageView(siteId: string): View {
       }
       // Pipes the farm file places in a network (attributes.type, upstream) are drawn in order; others as gauges.
       const loose = pipesOf(site).filter((p) => !isNetworkZone(p.zone));
-      const gauges = loose.length > 0 ? `<div class="gauges big" data-testid="drainage-pipes">${loose.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : '';
+      const gauges =
+        loose.length > 0 ? `<div class="gauges big" data-testid="drainage-pipes">${loose.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : '';
       root.innerHTML = `${titleWithSeverity(site, esc(t('kind.drain')))}
         <section class="card"><h2>${esc(t('drain.pipes'))}</h2>${networkDiagram(site)}${gauges}
           ${levelLegend(fillLegend(site))}</section>

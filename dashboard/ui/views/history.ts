@@ -53,7 +53,12 @@ export async function fetchHistory(device: string, metric: string, span: Span): 
 export function thresholdsFor(device: string, metric: string, everyMs: number): Threshold[] {
   const entry = deviceEntry(device);
   if (!entry) return [];
-  return chartThresholds(model.rules, { site: entry.site.id, zone: entry.zone.id, kind: entry.zone.kind, device, attributes: entry.zone.attributes }, metric, everyMs);
+  return chartThresholds(
+    model.rules,
+    { site: entry.site.id, zone: entry.zone.id, kind: entry.zone.kind, device, attributes: entry.zone.attributes },
+    metric,
+    everyMs,
+  );
 }
 
 /** Every reading of the chart's range as CSV (times in the site's zone, header in the page's language). */
@@ -120,7 +125,11 @@ export function historyView(device: string, metric: string, span: Span): View {
       const fixed = span.kind === 'fixed';
       const label = entry ? deviceLabel(entry.site, entry.zone.id, device) : device;
       // A zone's only sensor is called by the zone: then the link to the zone says its site instead.
-      const up = entry && (label === named(entry.zone) ? { href: `#/site/${entry.site.id}`, text: named(entry.site) } : { href: `#/site/${entry.site.id}/zone/${entry.zone.id}`, text: named(entry.zone) });
+      const up =
+        entry &&
+        (label === named(entry.zone)
+          ? { href: `#/site/${entry.site.id}`, text: named(entry.site) }
+          : { href: `#/site/${entry.site.id}/zone/${entry.zone.id}`, text: named(entry.zone) });
       root.innerHTML = `<h1 class="view-title">${esc(t('history.title'))}: ${esc(label)}${up ? ` <a class="small" href="${esc(up.href)}">${esc(up.text)}</a>` : ''}</h1>
         <div class="toolbar">
           <div class="tabs" role="group" aria-label="${esc(t('alerts.filterText'))}">${metrics.map((m) => `<a href="${link(m, span)}" class="${m === metric ? 'active' : ''}" data-testid="metric-${esc(m)}"${m === metric ? ' aria-current="page"' : ''}>${esc(tr('metric', m))}</a>`).join('')}</div>
@@ -163,7 +172,13 @@ export function historyView(device: string, metric: string, span: Span): View {
         return;
       }
       const height = Math.max(220, Math.min(480, window.innerHeight - 320));
-      chart = drawChart(el, res, thresholdsFor(device, metric, res.everyMs), { width: el.clientWidth, height }, { small: false, onZoom: (a, b) => (location.hash = link(metric, { kind: 'fixed', from: a, to: b })) });
+      chart = drawChart(
+        el,
+        res,
+        thresholdsFor(device, metric, res.everyMs),
+        { width: el.clientWidth, height },
+        { small: false, onZoom: (a, b) => (location.hash = link(metric, { kind: 'fixed', from: a, to: b })) },
+      );
       onResize = () => chart?.resize(el.clientWidth, height);
       window.addEventListener('resize', onResize);
       if (span.kind === 'preset')

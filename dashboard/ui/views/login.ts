@@ -26,7 +26,11 @@ export function loginView(onLoggedIn: (me: MeT) => void): View {
           onLoggedIn(me);
         } catch (err) {
           const retry = err instanceof ApiFailure && err.status === 429 ? (err.body?.message.match(/(\d+) s/)?.[1] ?? '60') : undefined;
-          error.textContent = retry ? t('login.tooMany', { s: retry }) : err instanceof ApiFailure && err.status === 401 ? t('login.failed') : t('common.error', { msg: (err as Error).message });
+          error.textContent = retry
+            ? t('login.tooMany', { s: retry })
+            : err instanceof ApiFailure && err.status === 401
+              ? t('login.failed')
+              : t('common.error', { msg: (err as Error).message });
           error.hidden = false;
         }
       });

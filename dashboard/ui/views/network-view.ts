@@ -34,7 +34,9 @@ export function networkDiagram(site: SiteViewT, extra = ''): string {
   const rows = chains
     .map((c) => {
       const nodes = c.zones.map((id) => node(site, byId.get(id)!)).join('<span class="net-arrow" aria-hidden="true">→</span>');
-      const into = c.into ? `<span class="net-into">${esc(t('wall.into', { zone: named(byId.get(c.into)) }))}</span>` : `<span class="net-into net-outlet">${esc(t('wall.outlet'))}</span>`;
+      const into = c.into
+        ? `<span class="net-into">${esc(t('wall.into', { zone: named(byId.get(c.into)) }))}</span>`
+        : `<span class="net-into net-outlet">${esc(t('wall.outlet'))}</span>`;
       return `<li class="net-chain">${nodes}${into}</li>`;
     })
     .join('');

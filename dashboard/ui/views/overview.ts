@@ -36,7 +36,10 @@ function stripSlots(): number {
 function zoneRow(site: SiteViewT, zone: ZoneViewT): string {
   const sensors = zone.devices.filter((d) => d.role === 'sensor');
   const values = sensors.flatMap((d) => keyMetrics(sensorMetrics(d, zone.kind), zone.kind).map((m) => reading(d.id, m, { link: false }))).join('');
-  const actuators = zone.devices.filter((d) => d.role === 'actuator').map((d) => actuator(d, false, named(zone))).join('');
+  const actuators = zone.devices
+    .filter((d) => d.role === 'actuator')
+    .map((d) => actuator(d, false, named(zone)))
+    .join('');
   return `<div class="zone-row zone-${esc(zone.kind)}" data-testid="overview-zone-${esc(zone.id)}">
       <div class="zone-line"><a class="zone-name" href="#/site/${esc(site.id)}/zone/${esc(zone.id)}">${zoneTitle(zone)}</a>${zonePresence(site.id, zone.id)}${zone.kind === 'shed' ? thi(site.id, zone.id) : ''}</div>
       <div class="metrics">${heads(site.id, zone)}${values}</div>
@@ -45,14 +48,16 @@ function zoneRow(site: SiteViewT, zone: ZoneViewT): string {
 }
 
 function siteHead(site: SiteViewT, wall = false): string {
-  const online = (tag: string) => `<${tag} class="site-online small" data-bind="site-online" data-site="${esc(site.id)}" data-testid="site-${esc(site.id)}-online"></${tag}>`;
+  const online = (tag: string) =>
+    `<${tag} class="site-online small" data-bind="site-online" data-site="${esc(site.id)}" data-testid="site-${esc(site.id)}-online"></${tag}>`;
   return `<header class="site-head"><a href="#/site/${esc(site.id)}">${esc(named(site))}</a>${wall ? online('span') : ''}<span class="site-status" data-part="count" data-testid="site-${esc(site.id)}-status"></span></header>
     ${wall ? '' : online('p')}`;
 }
 
 function drainBlock(site: SiteViewT, wall: boolean): string {
   if (!hasDrainage(site)) return '';
-  const gauges = (pipes: ReturnType<typeof pipesOf>) => (pipes.length > 0 ? `<div class="gauges compact">${pipes.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : '');
+  const gauges = (pipes: ReturnType<typeof pipesOf>) =>
+    pipes.length > 0 ? `<div class="gauges compact">${pipes.map((p) => pipeGauge(p.device, named(p.zone))).join('')}</div>` : '';
   // A desk or phone shows compact fill gauges; the wall draws the network in order with levels, flows and the pump.
   const tables = `<div class="drain-tables" data-slot="drain-${esc(site.id)}"></div>`;
   const head = `<h3><a href="#/site/${esc(site.id)}/drainage" data-testid="open-drainage-${esc(site.id)}">${esc(t('kind.drain'))} →</a></h3>`;
@@ -74,7 +79,10 @@ function siteCard(site: SiteViewT): string {
 function wallTile(site: SiteViewT, zone: ZoneViewT): string {
   const sensors = zone.devices.filter((d) => d.role === 'sensor');
   const values = sensors.flatMap((d) => keyMetrics(sensorMetrics(d, zone.kind), zone.kind).map((m) => reading(d.id, m, { link: false }))).join('');
-  const actuators = zone.devices.filter((d) => d.role === 'actuator').map((d) => actuator(d, false, named(zone))).join('');
+  const actuators = zone.devices
+    .filter((d) => d.role === 'actuator')
+    .map((d) => actuator(d, false, named(zone)))
+    .join('');
   return `<article class="wall-zone zone-${esc(zone.kind)}" data-testid="overview-zone-${esc(zone.id)}">
       <header class="zone-line"><a class="zone-name" href="#/site/${esc(site.id)}/zone/${esc(zone.id)}">${zoneTitle(zone)}</a>${zonePresence(site.id, zone.id)}</header>
       ${zone.kind === 'shed' ? `<div class="wall-thi">${thi(site.id, zone.id)}</div>` : ''}
@@ -98,7 +106,10 @@ function wallSite(site: SiteViewT): string {
 /** The wall's first row has a column per shed or field tile (at least one per site). */
 function wallColumns(): number {
   const tiles = model.sites.filter((s) => !hasDrainage(s)).map((s) => Math.max(1, s.zones.filter((z) => z.kind === 'shed' || z.kind === 'field').length));
-  return Math.max(1, tiles.reduce((a, b) => a + b, 0));
+  return Math.max(
+    1,
+    tiles.reduce((a, b) => a + b, 0),
+  );
 }
 
 export function overviewView(): View {

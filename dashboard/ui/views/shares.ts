@@ -29,7 +29,10 @@ export function sharesView(): View {
   let shares: ShareInfoT[] = [];
   const zoneLabel = (s: ShareInfoT) => {
     const site = findSite(s.site);
-    return `${named(site, s.site)} / ${named(site?.zones.find((z) => z.id === s.zone), s.zone)}`;
+    return `${named(site, s.site)} / ${named(
+      site?.zones.find((z) => z.id === s.zone),
+      s.zone,
+    )}`;
   };
   const table = () =>
     shares.length === 0
@@ -42,7 +45,9 @@ export function sharesView(): View {
               <td>${timeCell(s.expiresAt, zone, '')}</td><td data-testid="share-last-used">${timeCell(s.lastUsedAt, zone, t('tokens.never'))}</td>
               <td>${s.state === 'active' ? `<button type="button" data-revoke="${esc(s.id)}" data-testid="revoke-share">${esc(t('tokens.revoke'))}</button>` : ''}</td></tr>`;
           })
-          .join('')}</tbody></table></div><p class="muted small">${esc(t('share.timesIn', { tz: [...new Set(shares.map((s) => zoneOf(findSite(s.site))))].join(', ') }))}</p>`;
+          .join(
+            '',
+          )}</tbody></table></div><p class="muted small">${esc(t('share.timesIn', { tz: [...new Set(shares.map((s) => zoneOf(findSite(s.site))))].join(', ') }))}</p>`;
 
   async function load(root: HTMLElement): Promise<void> {
     shares = (await get<{ shares: ShareInfoT[] }>('/api/shares')).shares;
@@ -81,7 +86,12 @@ export function sharesView(): View {
         const [site, zone] = select.value.split('/');
         const metrics = Array.from(form.querySelectorAll<HTMLInputElement>('input[name="metric"]:checked')).map((i) => i.value);
         try {
-          const created = await post<{ url: string }>('/api/shares', { site, zone, expiresInDays: Number(form.querySelector<HTMLInputElement>('[name="days"]')!.value), ...(metrics.length ? { metrics } : {}) });
+          const created = await post<{ url: string }>('/api/shares', {
+            site,
+            zone,
+            expiresInDays: Number(form.querySelector<HTMLInputElement>('[name="days"]')!.value),
+            ...(metrics.length ? { metrics } : {}),
+          });
           root.querySelector<HTMLElement>('[data-slot="once"]')!.innerHTML = onceBox(created.url);
           await load(root);
         } catch (err) {

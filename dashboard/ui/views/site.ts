@@ -21,7 +21,9 @@ export function siteView(siteId: string): View {
       if (!site) return notFound(root);
       const section = (kind: 'shed' | 'field') => {
         const zones = site.zones.filter((z) => z.kind === kind);
-        return zones.length === 0 ? '' : `<h2>${esc(t(`kind.${kind}`))}</h2><div class="zone-grid">${zones.map((z) => zoneCard(site, z, { controls: true })).join('')}</div>`;
+        return zones.length === 0
+          ? ''
+          : `<h2>${esc(t(`kind.${kind}`))}</h2><div class="zone-grid">${zones.map((z) => zoneCard(site, z, { controls: true })).join('')}</div>`;
       };
       const pipes = pipesOf(site);
       const drains =
@@ -52,7 +54,8 @@ export function zoneView(siteId: string, zoneId: string): View {
     const slot = root.querySelector<HTMLElement>('[data-slot="zone-alerts"]');
     if (!slot) return;
     const alerts = [...model.activeAlerts.values()].filter((a) => a.site === siteId && a.zone === zoneId).sort((a, b) => b.ts - a.ts);
-    slot.innerHTML = alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map((a) => alertRow(a)).join('')}</ul>`;
+    slot.innerHTML =
+      alerts.length === 0 ? `<p class="muted">${esc(t('alerts.none'))}</p>` : `<ul class="alert-list">${alerts.map((a) => alertRow(a)).join('')}</ul>`;
   };
   return {
     sites: () => [siteId],
@@ -63,7 +66,11 @@ export function zoneView(siteId: string, zoneId: string): View {
       if (!site || !zone) return notFound(root);
       const chartMetrics = zone.devices
         .filter((d) => d.role === 'sensor')
-        .flatMap((d) => sensorMetrics(d, zone.kind).slice(0, 3).map((m) => ({ device: d.id, metric: m })));
+        .flatMap((d) =>
+          sensorMetrics(d, zone.kind)
+            .slice(0, 3)
+            .map((m) => ({ device: d.id, metric: m })),
+        );
       root.innerHTML = `${titleWithSeverity(site, zoneTitle(zone))}
         <div class="zone-layout">
           ${zoneCard(site, zone, { controls: true })}
@@ -77,7 +84,8 @@ export function zoneView(siteId: string, zoneId: string): View {
       }
     },
     onChange(change, root) {
-      if ((change.kind === 'alert' && change.alert.site === siteId && change.alert.zone === zoneId) || change.kind === 'alerts' || change.kind === 'sites') paintAlerts(root);
+      if ((change.kind === 'alert' && change.alert.site === siteId && change.alert.zone === zoneId) || change.kind === 'alerts' || change.kind === 'sites')
+        paintAlerts(root);
     },
     dispose() {
       for (const c of charts.splice(0)) c.destroy();

@@ -23,14 +23,19 @@ export function wireCopy(root: HTMLElement, done: (message: string) => void): vo
   root.addEventListener('click', (event) => {
     const button = (event.target as HTMLElement).closest<HTMLElement>('[data-copy]');
     if (!button) return;
-    void navigator.clipboard?.writeText(button.dataset.copy ?? '').then(() => done(t('tokens.copied')), () => {});
+    void navigator.clipboard?.writeText(button.dataset.copy ?? '').then(
+      () => done(t('tokens.copied')),
+      () => {},
+    );
   });
 }
 
 /** Site checkboxes for the sites this user sees. */
 export function siteChecks(name: string, sites: { id: string; name?: LocalText }[], checked: readonly string[] = []): string {
   return `<div class="checks" data-testid="${esc(name)}-sites">${sites
-    .map((s) => `<label><input type="checkbox" name="${esc(name)}-site" value="${esc(s.id)}"${checked.includes(s.id) ? ' checked' : ''}> ${esc(named(s))}</label>`)
+    .map(
+      (s) => `<label><input type="checkbox" name="${esc(name)}-site" value="${esc(s.id)}"${checked.includes(s.id) ? ' checked' : ''}> ${esc(named(s))}</label>`,
+    )
     .join('')}</div>`;
 }
 

@@ -23,7 +23,9 @@ export function usersView(): View {
       ? ''
       : `<div class="table-wrap"><table class="table" data-testid="users-table"><thead><tr><th>${esc(t('users.name'))}</th><th>${esc(t('users.role'))}</th><th>${esc(t('users.sites'))}</th><th>${esc(t('users.source'))}</th><th></th></tr></thead><tbody>${users
           .map(
-            (u) => `<tr data-testid="user-row" data-user="${esc(u.name)}"><td><a href="#/users" data-edit="${esc(u.name)}">${esc(u.name)}</a></td><td>${esc(tr('role', u.role))}</td><td data-testid="user-sites">${esc(sitesText(u.sites))}</td><td>${esc(tr('users.source', u.source))}</td>
+            (
+              u,
+            ) => `<tr data-testid="user-row" data-user="${esc(u.name)}"><td><a href="#/users" data-edit="${esc(u.name)}">${esc(u.name)}</a></td><td>${esc(tr('role', u.role))}</td><td data-testid="user-sites">${esc(sitesText(u.sites))}</td><td>${esc(tr('users.source', u.source))}</td>
               <td>${u.name === model.me?.user ? '' : `<button type="button" data-remove="${esc(u.name)}" data-testid="remove-user">${esc(t('users.remove'))}</button>`}</td></tr>`,
           )
           .join('')}</tbody></table></div>`;
@@ -56,7 +58,11 @@ export function usersView(): View {
         const sites = checkedValues(form, 'user-site');
         const password = String(data.get('password') ?? '');
         // Nothing ticked: every site (an admin of every site), or the admin's own sites (a limited admin).
-        const body = { role: String(data.get('role')), ...(password ? { password } : {}), ...(sites.length > 0 ? { sites } : limited() ? {} : { sites: null }) };
+        const body = {
+          role: String(data.get('role')),
+          ...(password ? { password } : {}),
+          ...(sites.length > 0 ? { sites } : limited() ? {} : { sites: null }),
+        };
         try {
           await put(`/api/users/${encodeURIComponent(name)}`, body);
           toast(t('users.saved', { name }), 'info');
@@ -74,7 +80,8 @@ export function usersView(): View {
           const u = users.find((x) => x.name === edit);
           form.querySelector<HTMLInputElement>('[name="name"]')!.value = edit;
           form.querySelector<HTMLSelectElement>('[name="role"]')!.value = u?.role ?? 'viewer';
-          for (const box of Array.from(form.querySelectorAll<HTMLInputElement>('input[name="user-site"]'))) box.checked = Boolean(u?.sites?.includes(box.value));
+          for (const box of Array.from(form.querySelectorAll<HTMLInputElement>('input[name="user-site"]')))
+            box.checked = Boolean(u?.sites?.includes(box.value));
         }
         const remove = target.closest<HTMLElement>('[data-remove]')?.dataset.remove;
         if (remove && confirm(t('users.confirmRemove', { name: remove }))) {
