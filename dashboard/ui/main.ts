@@ -66,6 +66,10 @@ async function show(view: View): Promise<void> {
   try {
     await view.render(main);
   } catch (err) {
+    // A view left while it was still loading (the reader went on before its answer came) no longer owns the page:
+    // its failure must not replace the view shown now.
+    if (current !== view) return;
+    if (!(err instanceof ApiFailure)) console.error('the view failed to render', err);
     if (!(err instanceof ApiFailure && err.status === 401)) main.innerHTML = `<p class="error">${esc(errorText(err))}</p>`;
   }
   patchNow();

@@ -187,6 +187,34 @@ describe('admin pages', () => {
   });
 });
 
+describe('leaving a page while it loads', () => {
+  it("the audit log's late answer does not replace the history page the reader went on to", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await admin.route('**/api/audit?*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await go(admin, '#/users'); // from another page, so that opening the audit log asks for it
+      await admin.getByTestId('users-table').waitFor();
+      await go(admin, '#/audit');
+      await admin.getByTestId('audit-filters').waitFor();
+      await go(admin, '#/history/field-1-soil/soil_moisture?range=24h');
+      await admin.locator('[data-testid="history-chart"][data-points]').waitFor();
+      const answered = admin.waitForEvent('requestfinished', (r) => r.url().includes('/api/audit?'));
+      release();
+      await answered;
+      // The page has read and handled the answer once a task queued after it has run.
+      await admin.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      expect(await admin.locator('main p.error').count()).toBe(0);
+      expect(await admin.locator('[data-testid="history-chart"][data-points]').count()).toBe(1);
+    } finally {
+      await admin.unroute('**/api/audit?*');
+    }
+  });
+});
+
 describe('CSV download buttons', () => {
   it('on the history page: the chart range as CSV, header in the page language', async () => {
     await go(admin, '#/history/field-1-soil/soil_moisture?range=24h');

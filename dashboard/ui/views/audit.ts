@@ -59,7 +59,9 @@ export function auditView(): View {
     if (filters.action) q.set('action', filters.action);
     const { entries } = await get<{ entries: AuditEntryT[] }>(`/api/audit?${q}`);
     const head = ['audit.when', 'audit.who', 'audit.address', 'audit.action', 'audit.site', 'audit.target', 'audit.outcome', 'audit.details'] as const;
-    root.querySelector<HTMLElement>('[data-slot="audit"]')!.innerHTML =
+    const slot = root.querySelector<HTMLElement>('[data-slot="audit"]');
+    if (!slot) return; // the reader went to another page while the log was loading
+    slot.innerHTML =
       entries.length === 0
         ? `<p class="muted" data-testid="audit-empty">${esc(t('audit.none'))}</p>`
         : `<div class="table-wrap"><table class="table" data-testid="audit-table"><thead><tr>${head.map((k) => `<th>${esc(t(k))}</th>`).join('')}</tr></thead><tbody>${entries.map(row).join('')}</tbody></table></div>`;
