@@ -117,7 +117,7 @@ export async function startService({ env, config, logger, simulate, simulateScen
         bus,
         store,
         publish: (topic, payload, opts) => broker.publish(topic, payload, opts),
-        logger: logger.child({ component: 'rules' }),
+        logger, // the engine names itself (component: rules)
         clock,
         stateDir: env.DATA_DIR,
         herd,

@@ -86,7 +86,7 @@ export async function startRulesPart(ctx: PartContext): Promise<PartHandle> {
       bus,
       store,
       publish: (topic, payload, opts) => svc.client.publishAsync(topic, payload, opts).then(() => undefined),
-      logger: logger.child({ component: 'rules' }),
+      logger, // the engine names itself (component: rules)
       stateDir,
     },
     { topicRoot: root },
