@@ -1,3 +1,4 @@
+import type { LiveRain } from './live-rain.js';
 import type { Logger } from 'pino';
 import type { FarmConfigT } from '../core/config/schema.js';
 import type { FarmBus } from '../core/events.js';
@@ -98,5 +99,7 @@ export interface RouteContext {
   users: UserDirectory;
   /** How often each device reports, for the age of values on screens. */
   intervals: ReportIntervals;
+  /** Rain seen live in the last minutes: drainage snapshots count it even before its write is visible. */
+  liveRain: LiveRain;
   now: () => number;
 }

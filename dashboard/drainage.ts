@@ -1,9 +1,10 @@
 import type { AlertEvent } from '../core/domain.js';
 import type { FarmIndex, IndexedDevice } from '../core/farm-index.js';
-import { DAY_MS, HOUR_MS, startOfLocalDay } from '../core/site-time.js';
+import { HOUR_MS, startOfLocalDay } from '../core/site-time.js';
 import type { RuleT } from '../rules/schema.js';
 import type { HistoryBucket, LatestValue, Store } from '../store/store.js';
 import type { DrainageResponseT } from './schemas.js';
+import type { LiveRain } from './live-rain.js';
 import { fillGrade, fillLevels, metricConditions, worstSeverity } from './site-view.js';
 
 /**
@@ -45,7 +46,14 @@ function ruleMetric(rules: readonly RuleT[], ruleId: string): string[] {
 }
 
 export async function buildDrainage(
-  deps: { farm: FarmIndex; store: Store; rules: readonly RuleT[]; activeAlerts: readonly AlertEvent[]; highWater: HighWaterRule },
+  deps: {
+    farm: FarmIndex;
+    store: Store;
+    rules: readonly RuleT[];
+    activeAlerts: readonly AlertEvent[];
+    highWater: HighWaterRule;
+    liveRain?: Pick<LiveRain, 'since'>;
+  },
   site: string,
   now: number,
 ): Promise<DrainageResponseT> {
@@ -60,13 +68,15 @@ export async function buildDrainage(
   let siteRainInWindow = 0;
   for (const zone of zones) {
     for (const device of zone.devices.filter((d) => measures(d, 'rain_mm', latest))) {
-      const [lastHour, lastDay, today] = await Promise.all([
-        deps.store.history({ device: device.device, metric: 'rain_mm', from: now - HOUR_MS, to: now + 1, everyMs: HOUR_MS }),
-        deps.store.history({ device: device.device, metric: 'rain_mm', from: now - 24 * HOUR_MS, to: now + 1, everyMs: HOUR_MS }),
-        deps.store.history({ device: device.device, metric: 'rain_mm', from: dayStart, to: now + 1, everyMs: DAY_MS, timeZone }),
-      ]);
-      const dayBuckets = lastDay.flatMap((s) => s.buckets);
-      siteRainInWindow += bucketsTotal(dayBuckets.filter((b) => b.ts >= now - hw.hours * HOUR_MS));
+      // One read for every window, so the 1 h, 24 h and today totals agree with each other; plus the rain seen live
+      // that the store does not show yet (ingest sends it live a moment before it is durable), once each.
+      const from = Math.min(dayStart, now - Math.max(24, hw.hours) * HOUR_MS);
+      const stored = await deps.store.raw({ device: device.device, metric: 'rain_mm', from, to: now + 1, limit: 1_000_000 });
+      const rain = stored.map((p) => ({ ts: p.ts, mm: p.value }));
+      const storedAt = new Set(stored.map((p) => p.ts));
+      for (const r of deps.liveRain?.since(device.device, from) ?? []) if (r.ts <= now && !storedAt.has(r.ts)) rain.push(r);
+      const fellSince = (t: number) => rain.reduce((sum, r) => (r.ts >= t ? sum + r.mm : sum), 0);
+      siteRainInWindow += fellSince(now - hw.hours * HOUR_MS);
       const alerts = deps.activeAlerts.filter(
         (a) =>
           a.site === site &&
@@ -77,9 +87,9 @@ export async function buildDrainage(
       out.gauges.push({
         zone: zone.zone,
         device: device.device,
-        rain1hMm: round1(bucketsTotal(lastHour.flatMap((s) => s.buckets))),
-        rain24hMm: round1(bucketsTotal(dayBuckets)),
-        rainTodayMm: round1(bucketsTotal(today.flatMap((s) => s.buckets))),
+        rain1hMm: round1(fellSince(now - HOUR_MS)),
+        rain24hMm: round1(fellSince(now - 24 * HOUR_MS)),
+        rainTodayMm: round1(fellSince(dayStart)),
         level: worst ? (worst.level ?? worst.severity) : undefined,
       });
     }

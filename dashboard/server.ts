@@ -33,6 +33,7 @@ import { sitesRoutes } from './routes/sites.js';
 import { usersRoutes } from './routes/users.js';
 import { createSessionStore } from './sessions.js';
 import { attachLive, type LiveServer } from './socket.js';
+import { createLiveRain } from './live-rain.js';
 import { createReportIntervals } from './report-intervals.js';
 import { registerPage } from './static.js';
 import { createUserDirectory } from './users.js';
@@ -75,6 +76,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
     logger: deps.logger,
     now,
   });
+  const liveRain = createLiveRain({ bus: deps.bus, now });
   const ctx: RouteContext = {
     deps,
     options,
@@ -86,6 +88,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
     loginLimiter: createLoginLimiter({ ...options.loginRateLimit, now }),
     users,
     intervals,
+    liveRain,
     now,
   };
 
@@ -186,6 +189,7 @@ export function createDashboard(deps: DashboardDeps, dashboardOptions: Dashboard
     async stop() {
       clearInterval(sweeper);
       intervals.stop();
+      liveRain.stop();
       await live.stop();
       await app.close();
       await db.close();

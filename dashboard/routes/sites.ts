@@ -86,6 +86,7 @@ export function sitesRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
             rules: await deps.rules.rules(),
             activeAlerts: await deps.rules.activeAlerts(),
             highWater: ctx.options.highWater,
+            liveRain: ctx.liveRain,
           },
           request.params.site,
           ctx.now(),

@@ -40,16 +40,11 @@ function emitReading(device: string, metrics: Record<string, number>): Reading {
 }
 
 /**
- * Into the store, then live to the page, so a drainage snapshot computed after it counts it too. Ingest itself
- * emits first and stores a moment later: a snapshot computed in between misses that rain until the next refresh
- * (at most a minute; a known limit, dashboard/README "Rain totals"). This stand-in checks the live adding, so it
- * stores first.
+ * Like ingest: live to the page first, into the store a moment later. A drainage snapshot computed in between
+ * still counts it (the dashboard counts the rain it has seen live, dashboard/live-rain.ts).
  */
 async function ingestReading(device: string, metrics: Record<string, number>): Promise<void> {
-  const d = t.deps.farm.device(device)!;
-  const reading: Reading = { site: d.site, zone: d.zone, kind: d.kind, device, ts: Date.now(), metrics };
-  await t.store.writeReadings([reading]);
-  t.bus.emit('reading', reading);
+  await t.store.writeReadings([emitReading(device, metrics)]);
 }
 
 describe('dashboard in a browser, fed by stand-ins', () => {
