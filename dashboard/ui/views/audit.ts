@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../../access/audit.js';
 import type { AuditEntryT } from '../../access/schemas.js';
 import { get } from '../api.js';
 import { esc } from '../dom.js';
@@ -10,22 +11,6 @@ import type { View } from './view.js';
  * The audit log (admin): who did what, when, from where, and the outcome; filtered by user, action and period.
  * Times are in the zone of the entry's site (else of the first site), named on the page.
  */
-const ACTIONS = [
-  'login',
-  'logout',
-  'alert.ack',
-  'actuator.command',
-  'actuator.mode',
-  'rules.replace',
-  'user.put',
-  'user.remove',
-  'share.create',
-  'share.revoke',
-  'display.create',
-  'display.revoke',
-  'display.open',
-  'animals.import',
-];
 const PERIODS = ['24h', '7d', '30d'] as const;
 
 function detailValue(e: AuditEntryT, key: string, v: unknown): string {
@@ -73,7 +58,7 @@ export function auditView(): View {
       root.innerHTML = `<h1 class="view-title">${esc(t('audit.title'))}</h1>
         <form class="form-grid card" data-testid="audit-filters">
           <label>${esc(t('audit.filterUser'))}<input name="user" value="${esc(filters.user)}" data-testid="audit-user"></label>
-          <label>${esc(t('audit.filterAction'))}<select name="action" data-testid="audit-action"><option value="">${esc(t('audit.any'))}</option>${ACTIONS.map((a) => `<option value="${a}"${a === filters.action ? ' selected' : ''}>${esc(tr('audit.action', a))}</option>`).join('')}</select></label>
+          <label>${esc(t('audit.filterAction'))}<select name="action" data-testid="audit-action"><option value="">${esc(t('audit.any'))}</option>${AUDIT_ACTIONS.map((a) => `<option value="${a}"${a === filters.action ? ' selected' : ''}>${esc(tr('audit.action', a))}</option>`).join('')}</select></label>
           <label>${esc(t('audit.range'))}<select name="period">${PERIODS.map((p) => `<option value="${p}"${p === filters.period ? ' selected' : ''}>${p}</option>`).join('')}</select></label>
           <div><button type="submit" data-testid="audit-apply">${esc(t('audit.apply'))}</button></div>
         </form>
