@@ -80,6 +80,19 @@ export function plainSecretMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A device secret: 24 letters and digits (about 143 bits). No '-' or '_': a secret that starts with '-' is read
+ * as options by command-line clients (`mqtt pub -P -x...` silently published nothing), and one that must be
+ * quoted or escaped in a shell, a YAML file or a device's settings page gets typed wrong.
+ */
 export function newSecret(): string {
-  return randomBytes(18).toString('base64url');
+  let secret = '';
+  for (const byte of randomBytes(64)) {
+    if (byte >= 248) continue; // 248 = 4 x 62: the rest would favour the first letters
+    secret += SECRET_ALPHABET[byte % 62];
+    if (secret.length === 24) return secret;
+  }
+  return newSecret(); // 64 random bytes hold fewer than 24 usable ones all but never
 }

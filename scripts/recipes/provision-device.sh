@@ -41,5 +41,10 @@ node -e '
   const site = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const zone = site.zones.find((z) => z.id === "shed-5");
   const d = zone.devices.find((x) => x.id === "shed-5-env");
-  console.log(`${zone.name} / ${d.id}: ` + Object.entries(d.latest).map(([m, v]) => `${m} ${v.value}`).join(", "));
+  const values = Object.entries(d.latest ?? {});
+  if (values.length === 0) {
+    console.error(`${d.id} has no reading on the dashboard: the publish above did not reach the service (see its log).`);
+    process.exit(1);
+  }
+  console.log(`${zone.name} / ${d.id}: ` + values.map(([m, v]) => `${m} ${v.value}`).join(", "));
 ' "$WORK_DIR/site.json"

@@ -1,6 +1,6 @@
 import type { ScryptOptions } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkSecret, hashSecret, type Kdf, type StoredSecret } from '../../core/secrets.js';
+import { checkSecret, hashSecret, newSecret, type Kdf, type StoredSecret } from '../../core/secrets.js';
 
 /**
  * Login timing by structure: whatever is stored for a name (nothing, a plain development secret, a scrypt hash),
@@ -37,5 +37,15 @@ describe('checkSecret', () => {
     expect(await checkSecret('right', { kind: 'plain', secret: 'right' })).toBe(true);
     expect(await checkSecret('right', { kind: 'hash', hash: await hashSecret('right', { N: 1024, r: 8, p: 1 }) })).toBe(true);
     expect(await checkSecret('', { kind: 'none' })).toBe(false);
+  });
+});
+
+describe('newSecret', () => {
+  it('gives 24 letters and digits, never a leading dash a command-line client would read as an option, never the same twice', () => {
+    const secrets = Array.from({ length: 5000 }, () => newSecret());
+    for (const secret of secrets) expect(secret).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(new Set(secrets).size).toBe(secrets.length);
+    // Every character of the alphabet turns up: none is dropped by the byte-to-letter mapping.
+    expect(new Set(secrets.join('')).size).toBe(62);
   });
 });
