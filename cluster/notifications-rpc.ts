@@ -4,10 +4,9 @@ import type { Logger } from 'pino';
 import type { FarmMetrics } from '../core/observability.js';
 import { z } from 'zod';
 import type { NotificationsHandle } from '../notifications/handle.js';
-import { ClusterError } from './errors.js';
 import type { MembersView } from './membership.js';
-import type { RulesMember } from './partition.js';
-import { callerOf, optional, serveApi, type ApiArgs, type ApiMethod, type RpcClient } from './rpc.js';
+import { memberCalls } from './member-calls.js';
+import { optional, serveApi, type ApiArgs, type RpcClient } from './rpc.js';
 import { notificationsRequestTopic } from './service-topics.js';
 
 /**
@@ -47,32 +46,11 @@ export function serveNotifications(client: MqttClient, topicRoot: string, instan
 }
 
 export function createRemoteNotifications(deps: { rpc: RpcClient; members: MembersView; topicRoot: string; metrics: FarmMetrics }): NotificationsHandle {
-  const caller = callerOf<Notifications>(deps.rpc);
-  const call = async <M extends ApiMethod<Notifications>>(
-    member: RulesMember,
-    method: M,
-    ...args: Parameters<Notifications[M]>
-  ): Promise<Awaited<ReturnType<Notifications[M]>>> => {
-    try {
-      const value = await caller(notificationsRequestTopic(deps.topicRoot, member.instance), `rules process ${member.instance}`, method, ...args);
-      deps.metrics.rpcCalls.inc({ method, outcome: 'ok' });
-      return value;
-    } catch (err) {
-      deps.metrics.rpcCalls.inc({ method, outcome: err instanceof ClusterError ? 'unavailable' : 'error' });
-      throw err;
-    }
-  };
-  const everyone = (): RulesMember[] => {
-    const list = deps.members.members();
-    if (list.length === 0)
-      throw new ClusterError(
-        'RULES_UNAVAILABLE',
-        'no rules process is connected to the broker, and notifications run in the rules processes: start one (npm start -- --only rules)',
-      );
-    return list;
-  };
-  const all = <M extends ApiMethod<Notifications>>(method: M, ...args: Parameters<Notifications[M]>) =>
-    Promise.all(everyone().map((m) => call(m, method, ...args)));
+  const { call, everyone, all } = memberCalls<Notifications>(
+    deps,
+    (instance) => notificationsRequestTopic(deps.topicRoot, instance),
+    'no rules process is connected to the broker, and notifications run in the rules processes: start one (npm start -- --only rules)',
+  );
   const byId = <T extends { id: string }>(lists: T[][]): T[] => [...new Map(lists.flat().map((x) => [x.id, x])).values()];
 
   return {

@@ -6,7 +6,8 @@ import { NotificationsError } from '../notifications/handle.js';
 import { ClusterError } from './errors.js';
 import type { MembersView } from './membership.js';
 import { ownerOf, type RulesMember } from './partition.js';
-import { callerOf, type ApiMethod, type RpcClient, type WireError } from './rpc.js';
+import { memberCalls } from './member-calls.js';
+import type { RpcClient, WireError } from './rpc.js';
 import { rulesRequestTopic } from './service-topics.js';
 
 /**
@@ -37,23 +38,11 @@ export function reviveRulesError(e: WireError): Error {
 type Rules = RulesHandle;
 
 export function createRemoteRules(deps: RemoteRulesDeps): RulesHandle {
-  const caller = callerOf<Rules>(deps.rpc);
-  const call = async <M extends ApiMethod<Rules>>(member: RulesMember, method: M, ...args: Parameters<Rules[M]>): Promise<Awaited<ReturnType<Rules[M]>>> => {
-    try {
-      const value = await caller(rulesRequestTopic(deps.topicRoot, member.instance), `rules process ${member.instance}`, method, ...args);
-      deps.metrics.rpcCalls.inc({ method, outcome: 'ok' });
-      return value;
-    } catch (err) {
-      deps.metrics.rpcCalls.inc({ method, outcome: err instanceof ClusterError ? 'unavailable' : 'error' });
-      throw err;
-    }
-  };
-  const everyone = (): RulesMember[] => {
-    const list = deps.members.members();
-    if (list.length === 0) throw new ClusterError('RULES_UNAVAILABLE', 'no rules process is connected to the broker: start one (npm start -- --only rules)');
-    return list;
-  };
-  const all = <M extends ApiMethod<Rules>>(method: M, ...args: Parameters<Rules[M]>) => Promise.all(everyone().map((m) => call(m, method, ...args)));
+  const { call, everyone, all } = memberCalls<Rules>(
+    deps,
+    (instance) => rulesRequestTopic(deps.topicRoot, instance),
+    'no rules process is connected to the broker: start one (npm start -- --only rules)',
+  );
   const ownerOfDevice = (deviceId: string): RulesMember => {
     const d = deps.farm.device(deviceId);
     if (!d) throw new ActuatorError('NOT_FOUND', `no device "${deviceId}" in the farm configuration`);
