@@ -10,6 +10,7 @@ import { createConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimit
 import { createListeners } from './listeners.js';
 import { guardPacketSizes, PacketGuardUnavailable, type PacketGuardHooks } from './packet-guard.js';
 import { packetSizeLimits, PUBLISH, PUBLISH_OVERHEAD_BYTES } from './packet-size.js';
+import { forgetConnectPacket, useLeanParserBuffer } from './lean-parser.js';
 
 export { connectionLimitsFromEnv } from './connection-limits.js';
 import { addressOf, createAuthenticateHook, identityOf, markBrokerAssignedId } from './connect.js';
@@ -158,6 +159,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   };
 
   aedes.on('client', (client) => {
+    forgetConnectPacket(client);
     metrics.mqttClients.inc({ kind: kindOf(client) });
     const identity = identityOf(client);
     if (identity?.kind !== 'device') return;
@@ -224,6 +226,7 @@ export async function createBroker(deps: BrokerDeps, options: BrokerOptions): Pr
   /** A socket that passed the listener's per-address cap: the packet-size guard goes in front of aedes' parser. */
   function handle(socket: Parameters<Aedes['handle']>[0]) {
     const client = aedes.handle(socket);
+    useLeanParserBuffer(client);
     try {
       guardPacketSizes(client, guardHooks);
     } catch (err) {

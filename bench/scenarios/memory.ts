@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeviceSpecs, loadFarm, ruleInstanceCount, writeFarm } from '../farm.js';
 import { int, mb, num, spread, table } from '../format.js';
@@ -21,6 +21,9 @@ interface MemoryRun {
   /** V8 heap in use (from /metrics) at the same two moments. */
   idleHeap?: number;
   connectedHeap?: number;
+  /** RSS and V8 heap in use right after a full garbage collection, none connected and all connected. */
+  idleAfterGc: AfterGc;
+  connectedAfterGc: AfterGc;
   publishing: number;
   devices: number;
   connectMs: number;
@@ -30,6 +33,35 @@ interface MemoryRun {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface AfterGc {
+  rss: number;
+  /** V8 heap: objects alive, and the space reserved for it (young generation included). */
+  heapUsed: number;
+  heapTotal: number;
+  /** The young generation's reserved size. */
+  newSpace: number;
+}
+
+/** Node flags that load the forced-collection probe into the service (bench/probes/heap-after-gc.mjs). */
+export const AFTER_GC_FLAGS = ['--expose-gc', '--import', './bench/probes/heap-after-gc.mjs'];
+
+/**
+ * Asks the service (started with AFTER_GC_FLAGS and BENCH_HEAP_FILE=file) to collect all its garbage, and reads what
+ * is left: what the devices really keep, whatever the collector's timing (the live figures include young garbage).
+ */
+async function afterGc(pid: number, file: string): Promise<AfterGc> {
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const line = await waitUntil(
+    () => (existsSync(file) ? readFileSync(file, 'utf8') : undefined),
+    'the service to report its memory after a full collection',
+    60_000,
+    100,
+  );
+  const m = JSON.parse(line) as AfterGc;
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, newSpace: m.newSpace };
+}
 
 const heapInUse = (service: { metricsText(): Promise<string> }) =>
   service.metricsText().then(
@@ -64,13 +96,21 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
   const label = `run ${run}/${ctx.opts.runs}`;
   const dataDir = mkdtempSync(join(ctx.workDir, 'data-'));
   step(`memory ${label}: starting the service with ${int(s.memoryDevices)} devices in its farm`);
-  const service = await startService({ farmPath, dataDir, profileDir: profileDir(ctx, 'memory', 'memory', run) });
+  const heapFile = join(ctx.workDir, `heap-after-gc-${run}.json`);
+  const service = await startService({
+    farmPath,
+    dataDir,
+    profileDir: profileDir(ctx, 'memory', 'memory', run),
+    extraNodeFlags: AFTER_GC_FLAGS,
+    env: { BENCH_HEAP_FILE: heapFile },
+  });
   const probe = sqliteProbe(dataDir, ['temperature']);
   let pool: Awaited<ReturnType<typeof createLoadPool>> | undefined;
   try {
     await sleep(3000);
     const idle = rssBytes(service.pid);
     const idleHeap = await heapInUse(service);
+    const idleAfterGc = await afterGc(service.pid, heapFile);
     // One generator process per 5,000 connections keeps each well under its file-descriptor limit.
     pool = await createLoadPool(loadDeviceSpecs(s.memoryDevices), Math.max(ctx.opts.workers, Math.ceil(s.memoryDevices / 5000)));
     const c = await pool.connect({
@@ -94,6 +134,7 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
     await sleep(5000);
     const connected = rssBytes(service.pid);
     const connectedHeap = await heapInUse(service);
+    const connectedAfterGc = await afterGc(service.pid, heapFile);
     step(`memory ${label}: all devices publish ${int(s.memoryRate)} readings/s in total for ${s.memoryMs / 1000} s`);
     let publishing = 0;
     const sampler = setInterval(() => (publishing = Math.max(publishing, rssBytes(service.pid))), 500);
@@ -105,9 +146,25 @@ async function memoryRun(ctx: BenchContext, run: number, farmPath: string): Prom
     const counted = await waitForCount(probe, l.acked, { quietMs: 15_000, maxMs: 120_000 });
     ctx.counts.push({ scenario: 'memory', label: `${s.memoryDevices} devices`, run, expected: l.acked, stored: counted, lost: Math.max(0, l.acked - counted) });
     step(
-      `memory ${label}: RSS ${num(mb(idle))} MB idle, ${num(mb(connected))} MB with ${int(c.connected)} devices, ${num(mb(publishing))} MB publishing; lost ${int(Math.max(0, l.acked - counted))}`,
+      `memory ${label}: RSS ${num(mb(idle))} MB idle, ${num(mb(connected))} MB with ${int(c.connected)} devices, ${num(mb(publishing))} MB publishing; ` +
+        `after a full collection: V8 heap in use ${num(mb(idleAfterGc.heapUsed))} → ${num(mb(connectedAfterGc.heapUsed))} MB, ` +
+        `V8 heap size ${num(mb(idleAfterGc.heapTotal))} → ${num(mb(connectedAfterGc.heapTotal))} MB, ` +
+        `young generation reserved ${num(mb(idleAfterGc.newSpace))} → ${num(mb(connectedAfterGc.newSpace))} MB; lost ${int(Math.max(0, l.acked - counted))}`,
     );
-    return { idle, connected, idleHeap, connectedHeap, publishing, devices: c.connected, connectMs: c.ms, retries: c.retries, expected: l.acked, counted };
+    return {
+      idle,
+      connected,
+      idleHeap,
+      connectedHeap,
+      idleAfterGc,
+      connectedAfterGc,
+      publishing,
+      devices: c.connected,
+      connectMs: c.ms,
+      retries: c.retries,
+      expected: l.acked,
+      counted,
+    };
   } finally {
     await pool?.close();
     probe.close();
@@ -132,6 +189,7 @@ export async function runMemory(ctx: BenchContext): Promise<Section> {
         'RSS, none connected (MB)',
         `RSS, ${int(s.memoryDevices)} connected and idle (MB)`,
         'per connected device: RSS / V8 heap in use (KB)',
+        'per connected device after a full collection: V8 heap in use (KB)',
         `RSS while publishing ${int(s.memoryRate)}/s (MB, max)`,
         'time to connect all (s)',
         'CONNECTs retried',
@@ -143,6 +201,7 @@ export async function runMemory(ctx: BenchContext): Promise<Section> {
           spread(summarize(runs.map((r) => mb(r.idle))), 0),
           spread(summarize(runs.map((r) => mb(r.connected))), 0),
           `${spread(summarize(runs.map((r) => perDeviceKb(r.idle, r.connected, r.devices))), 1)} / ${spread(summarize(runs.map((r) => perDeviceKb(r.idleHeap, r.connectedHeap, r.devices))), 1)}`,
+          `**${spread(summarize(runs.map((r) => perDeviceKb(r.idleAfterGc.heapUsed, r.connectedAfterGc.heapUsed, r.devices))), 1)}**`,
           spread(summarize(runs.map((r) => mb(r.publishing))), 0),
           spread(summarize(runs.map((r) => r.connectMs / 1000)), 1),
           spread(summarize(runs.map((r) => r.retries)), 0),
@@ -157,7 +216,9 @@ export async function runMemory(ctx: BenchContext): Promise<Section> {
     `The farm: the demo farm plus ${int(s.memoryDevices)} shed sensors (${int(instances)} rule instances with the demo rules). Each device is its own MQTT connection with a Last Will and a retained \`online\` status. ` +
       'RSS is VmRSS of the service process from /proc, read 3 s after start (none connected) and 5 s after the last device connected; the V8 heap in use is read from /metrics at the same moments. ' +
       'Per device: the growth divided by the devices; n/a when memory did not grow (at small sizes the garbage collector moves it more than the devices do). ' +
-      'Both include garbage not yet collected (up to the young generation, 64 MB semi-spaces); a heap snapshot gives the exact figure (README "Performance").',
+      'Both include garbage not yet collected (up to the young generation, 64 MB semi-spaces). ' +
+      'After a full collection, right after each of those: the service (run with --expose-gc and bench/probes/heap-after-gc.mjs, for the benchmark only) collects all its garbage on SIGUSR2 and reports the V8 heap in use: ' +
+      "its growth per device is what the devices keep in JavaScript objects, whatever the collector's timing. RSS grows more: it also holds the pages the heap keeps in reserve and native socket state.",
   ].join('\n');
   return { title: 'Memory', body, checks: [], data: runs };
 }

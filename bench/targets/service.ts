@@ -25,6 +25,8 @@ export interface ServiceOptions {
   influx?: { url: string; database: string };
   profileDir?: string;
   env?: Record<string, string>;
+  /** Node flags added to the start script's (e.g. the memory benchmark's forced collection, bench/probes/heap-after-gc.mjs). */
+  extraNodeFlags?: string[];
 }
 
 export const SERVICE_PASSWORD = 'bench-only-service-password';
@@ -47,7 +49,7 @@ export async function startService(o: ServiceOptions): Promise<ServiceUnderTest>
     ...o.env,
   };
   const spawnedAt = Date.now();
-  const proc = startNodeProcess('app/main.ts', env, { profileDir: o.profileDir, nodeFlags: startScriptNodeFlags() });
+  const proc = startNodeProcess('app/main.ts', env, { profileDir: o.profileDir, nodeFlags: [...startScriptNodeFlags(), ...(o.extraNodeFlags ?? [])] });
   const url = `http://127.0.0.1:${httpPort}`;
   const health = async () => {
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(10_000) });
