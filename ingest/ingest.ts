@@ -78,15 +78,30 @@ export function createIngest(deps: IngestDeps, options: IngestOptions): Ingest {
   let seeding: Promise<void> | undefined;
   const late = createLateReadings();
   let seeded = false;
-  const seedLedger = () =>
-    store.latest().then(
+  const seedLedger = () => {
+    // What waits in the outbox first, then what the store shows: a reading delivered between the two reads is then
+    // in the second (read after the delivery); reading the store first could miss it in both.
+    rememberWaiting();
+    return store.latest().then(
       (values) => (ledger.seed(values), late.seed(values)),
       (err: Error) =>
         logger.warn(
           { err: err.message },
-          'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory',
+          'cannot read the newest stored readings: values from before this start sent again are recognised only while they are held in memory (or still wait in the outbox)',
         ),
     );
+  };
+  /** Readings acknowledged before this start and still on their way to the store are known as accepted. */
+  function rememberWaiting(): void {
+    if (!store.waitingReadingKeys) return;
+    try {
+      const taken = ledger.remember(store.waitingReadingKeys());
+      if (taken > 0)
+        logger.info({ readings: taken }, 'readings from before this start still wait in the outbox: a device sending them again is told they are stored');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'cannot read the readings waiting in the outbox: a device sending them again may have them evaluated twice');
+    }
+  }
   /** Per device, the write of its newest accepted values: a duplicate is acknowledged only once its original is durable. */
   const lastWrite = new Map<string, Promise<void>>();
   const rejects: RejectRecord[] = [];

@@ -1,6 +1,6 @@
 import type { Reading } from '../core/domain.js';
 import { METRIC_NAMES } from '../core/metrics-catalog.js';
-import type { Store } from '../store/store.js';
+import type { ReadingKey, Store } from '../store/store.js';
 
 /**
  * Which values were already accepted, so a value sent again (a QoS 1 redelivery, a store-and-forward batch resent
@@ -35,6 +35,11 @@ export interface ReadingLedger {
   admit(readings: Reading[]): Admitted | Promise<Admitted>;
   /** What the store already held for each device at start (its newest ts): older keys are looked up there. */
   seed(newest: Iterable<{ device: string; ts: number }>): void;
+  /**
+   * Values accepted before this start that the store cannot show yet (waiting in the outbox for InfluxDB): known as
+   * accepted from now on, within the same memory bound as any other. Returns how many keys were taken.
+   */
+  remember(keys: Iterable<ReadingKey>): number;
   /** Values whose write failed: they were not accepted, so a resend must be taken. */
   forget(readings: Reading[]): void;
   /** Keys held, for the memory bound in tests and metrics. */
@@ -264,6 +269,17 @@ export function createReadingLedger(options: LedgerOptions = {}): ReadingLedger 
         const d = devices.get(device);
         if (d && ts > d.floor) d.floor = ts;
       }
+    },
+    remember(keys) {
+      let taken = 0;
+      for (const k of keys) {
+        let bits = 0;
+        for (const metric of k.metrics) bits |= bitOf(metric);
+        if (bits === 0) continue;
+        claim(keysOf(k.device), k.ts, bits);
+        taken++;
+      }
+      return taken;
     },
     forget(readings) {
       for (const r of readings) {

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Reading } from '../core/domain.js';
 import type { ReadingLineSink } from './influx-store.js';
 import type { Outbox, OutboxCategory, OutboxKind, OutboxPayloads, OutboxRun } from './outbox.js';
-import { StoreError, type Store } from './store.js';
+import { readingKeyOfLine } from './influx-points.js';
+import { StoreError, type ReadingKey, type Store } from './store.js';
 
 /**
  * A Store in front of InfluxDB whose writes - readings, alert events, command records - only wait for the
@@ -12,7 +13,8 @@ import { StoreError, type Store } from './store.js';
  * inner store oldest first, consecutive entries of one kind as one write, and deletes them only after
  * InfluxDB confirmed them; alerts and commands carry their outbox number, so one sent twice is stored once.
  * Reads go straight to InfluxDB: what is still in the outbox is not visible yet - a reading not in history(),
- * an alert event not in alerts(), a command record not in commands() - until it is delivered. At start a
+ * an alert event not in alerts(), a command record not in commands() - until it is delivered; only the keys of
+ * waiting readings are offered (waitingReadingKeys), for the duplicate check. At start a
  * backlog is delivered first (bounded by startFlushMs) so the rules engine's restart recovery reads it.
  * An InfluxDB that cannot be reached at start does not stop the service (the outbox accepts; the drainer
  * prepares InfluxDB once it answers); wrong credentials still do.
@@ -388,6 +390,17 @@ export function createBufferedStore(inner: Store, outbox: Outbox, options: Buffe
     history: (q) => inner.history(q),
     latest: (filter) => inner.latest(filter),
     raw: (q) => inner.raw(q),
+    // What InfluxDB does not show yet but devices were told is stored: read at start by ingest's duplicate check,
+    // so a device's resend of it is known even while InfluxDB cannot be asked.
+    *waitingReadingKeys(): Generator<ReadingKey> {
+      for (const w of outbox.waitingReadings()) {
+        if (w.kind === 'reading') yield { device: w.value.device, ts: w.value.ts, metrics: Object.keys(w.value.metrics) };
+        else {
+          const key = readingKeyOfLine(w.line);
+          if (key) yield key;
+        }
+      }
+    },
     writeAlerts: (events) => append('alert', events),
     // Reads come from InfluxDB only: an alert event still in the outbox (InfluxDB down or catching up) is not
     // yet in the alert history (alerts()), nor a command record in commands(). The rules engine keeps its open

@@ -1,6 +1,6 @@
 import { escape, Point } from '@influxdata/influxdb-client';
 import type { AlertEvent, Reading, TagRead } from '../core/domain.js';
-import { StoreError, type CommandRecord } from './store.js';
+import { StoreError, type CommandRecord, type ReadingKey } from './store.js';
 
 /**
  * Line protocol for the InfluxDB schema:
@@ -71,6 +71,48 @@ export function createReadingLines(): (r: Reading) => string | undefined {
     return `${s.text} ${fields} ${Math.trunc(r.ts)}`;
   };
 }
+
+/**
+ * The key of a reading from its line (readingLine's output): device tag, field names and timestamp. For the readings
+ * waiting in the outbox as lines, which must be known as accepted after a restart. Field values here are always
+ * numbers. Undefined for a line that is not a reading.
+ */
+export function readingKeyOfLine(line: string): ReadingKey | undefined {
+  // Split at unescaped separators: series, fields, timestamp by spaces; the series' tags and the fields by commas.
+  const parts = splitUnescaped(line, ' ');
+  if (parts.length !== 3) return undefined;
+  const [series, fields, time] = parts;
+  const tags = splitUnescaped(series, ',');
+  if (unescapeKey(tags[0]) !== TELEMETRY) return undefined;
+  let device: string | undefined;
+  for (const tag of tags.slice(1)) {
+    const [key, value] = splitUnescaped(tag, '=');
+    if (unescapeKey(key) === 'device' && value !== undefined) device = unescapeKey(value);
+  }
+  const metrics = splitUnescaped(fields, ',').map((field) => unescapeKey(splitUnescaped(field, '=')[0]));
+  const ts = Number(time);
+  if (device === undefined || !Number.isSafeInteger(ts) || metrics.some((m) => m === '')) return undefined;
+  return { device, ts, metrics };
+}
+
+function splitUnescaped(text: string, separator: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === separator) {
+      out.push(text.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(text.slice(from));
+  return out;
+}
+
+// escape.tag puts a backslash before `,`, ` ` and `=`, and writes newline, return and tab as backslash n, r, t; a
+// backslash itself is not escaped.
+const UNESCAPED: Readonly<Record<string, string>> = { ',': ',', ' ': ' ', '=': '=', n: '\n', r: '\r', t: '\t' };
+const unescapeKey = (text: string) => text.replace(/\\([, =nrt])/g, (_, c: string) => UNESCAPED[c]);
 
 /**
  * Two events with the same tags and millisecond would overwrite each other in InfluxDB (same series, same

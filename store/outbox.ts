@@ -52,6 +52,8 @@ export interface Outbox {
   /** How long the oldest waiting entry (of any kind) has waited; 0 when empty. */
   oldestAgeMs(now: number): number;
   deadCount(): number;
+  /** The readings waiting, oldest first, as stored: a Reading (kind `reading`) or its line (kind `readingLine`). */
+  waitingReadings(): IterableIterator<{ kind: 'reading'; value: Reading } | { kind: 'readingLine'; line: string }>;
   /** Waits for the writes in flight, then closes the file. */
   close(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
   const frontLines = frontText('', 'char(10)', '');
   const oldest = db.prepare('SELECT appended_at FROM outbox ORDER BY seq LIMIT 1');
   const countDead = db.prepare('SELECT count(*) AS n FROM dead');
+  const readingRows = db.prepare("SELECT kind, json FROM outbox WHERE kind IN ('reading', 'readingLine') ORDER BY seq");
   const writer: SqliteWriter = createSqliteWriter({ path, label: `outbox ${path}`, pragmas });
 
   // count(*) is a full scan; after one at open the depths are kept in memory (only this process writes the file).
@@ -211,6 +214,10 @@ export function createOutbox(options: { dataDir: string; logger: Logger; clock?:
       return row ? Math.max(0, at - row.appended_at) : 0;
     },
     deadCount: () => (countDead.get() as { n: number }).n,
+    *waitingReadings() {
+      for (const row of readingRows.iterate() as IterableIterator<{ kind: 'reading' | 'readingLine'; json: string }>)
+        yield row.kind === 'reading' ? { kind: 'reading', value: JSON.parse(row.json) as Reading } : { kind: 'readingLine', line: row.json };
+    },
     async close() {
       // The reader first, so the writer thread holds the last connection and checkpoints the WAL there.
       if (db.open) db.close();

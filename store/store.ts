@@ -121,7 +121,20 @@ export interface Store {
    * A late, older read (a reader's buffer sent after reconnecting) never moves a position back.
    */
   tagPositions(since: number): Promise<TagPosition[]>;
+  /**
+   * Readings accepted (acknowledged to their device) but not in the store's reads yet: a store in front of another
+   * (the outbox before InfluxDB) has them waiting. Read at start, so a value sent again is known while the store
+   * behind cannot be asked. Stores that write straight through have none and leave it out.
+   */
+  waitingReadingKeys?(): Iterable<ReadingKey>;
   close(): Promise<void>;
+}
+
+/** Which values a reading carried: its device, its timestamp (ms) and its metric names. */
+export interface ReadingKey {
+  device: string;
+  ts: number;
+  metrics: string[];
 }
 
 export class StoreError extends Error {

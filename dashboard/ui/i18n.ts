@@ -2,6 +2,7 @@ import { MORE_EN, MORE_ZH } from './messages.js';
 
 /** English and Simplified Chinese; the choice is kept in localStorage. Missing Chinese entries fall back to English. */
 import { localText, type LocalText } from '../../core/local-text.js';
+import { levelName } from '../../core/level-names.js';
 export type Lang = 'en' | 'zh-CN';
 
 const base = {
@@ -349,7 +350,15 @@ const base = {
 const en = { ...base, ...MORE_EN };
 export type MessageKey = keyof typeof en;
 
+/** The Chinese of each grade word the page has in English (level.*): the same words the notifications use. */
+const levelsZh = Object.fromEntries(
+  Object.keys(base)
+    .filter((key) => key.startsWith('level.'))
+    .map((key) => [key, levelName(key.slice('level.'.length), 'zh-CN')]),
+) as Partial<Record<keyof typeof base, string>>;
+
 const baseZh: Partial<Record<keyof typeof base, string>> = {
+  ...levelsZh,
   'app.title': '智慧农场监控',
   'nav.overview': '总览',
   'nav.alerts': '告警',
@@ -456,17 +465,7 @@ const baseZh: Partial<Record<keyof typeof base, string>> = {
   'drain.noHighWater': '没有长期高水位的管道',
   'drain.minFill': '{hours} 小时内最低 {fill}%',
   'drain.open': '排水视图',
-  'level.blue': '蓝色',
-  'level.yellow': '黄色',
-  'level.orange': '橙色',
-  'level.red': '红色',
-  'level.rainstorm': '暴雨',
-  'level.heavy-rainstorm': '大暴雨',
-  'level.extraordinary-rainstorm': '特大暴雨',
-  'level.severe': '重度',
-  'level.extreme': '极端',
-  'level.warning': '警告',
-  'level.critical': '严重',
+  // The grade words (level.*) come from core/level-names.ts, as in notifications: see levelsZh below.
   'unit.mgm3Help': '按20 °C、101.325 kPa换算，GBZ 2.1与NY/T 388所用单位',
   'history.title': '历史曲线',
   'history.empty': '该时段无数据',

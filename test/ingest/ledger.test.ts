@@ -27,6 +27,26 @@ describe('reading ledger: each (device, metric, ts) accepted once', () => {
     });
   });
 
+  it('takes keys remembered from the outbox as accepted, metric by metric, and never asks the store about them', async () => {
+    const asked: number[] = [];
+    const ledger = createReadingLedger({ perDevice: 4, overflow: 8, lookup: async (_d, from) => (asked.push(from), []) });
+    ledger.seed([{ device: 'rain-1-gauge', ts: 900 }]);
+    expect(
+      ledger.remember([
+        { device: 'rain-1-gauge', ts: 1000, metrics: ['rain_mm'] },
+        { device: 'rain-1-gauge', ts: 1100, metrics: ['not-a-metric'] },
+      ]),
+    ).toBe(1);
+    expect(await ledger.admit([gauge(1000, { rain_mm: 6, temperature: 20 })])).toEqual({ fresh: [gauge(1000, { temperature: 20 })], duplicates: 1 });
+    // Under the seeded floor too: a remembered key is known, not looked up.
+    ledger.remember([{ device: 'rain-1-gauge', ts: 800, metrics: ['rain_mm'] }]);
+    expect(await ledger.admit([gauge(800, { rain_mm: 1 })])).toEqual({ fresh: [], duplicates: 1 });
+    expect(asked).toEqual([]);
+    // The memory bound holds: of 100 more keys, the 4 newest stay in the window and 8 in the overflow.
+    ledger.remember(Array.from({ length: 100 }, (_, i) => ({ device: 'rain-1-gauge', ts: 2000 + i, metrics: ['rain_mm'] })));
+    expect(ledger.size()).toBe(12);
+  });
+
   it('holds a bounded number of keys and asks the store about older ones', async () => {
     const asked: [number, number][] = [];
     const stored = new Set([1, 2, 3]);
