@@ -1,5 +1,7 @@
 import type { AlertEvent } from '../core/domain.js';
 import { localText, type Language } from '../core/local-text.js';
+import { levelName } from '../core/level-names.js';
+import { metricName } from '../core/metric-names.js';
 import { METRICS } from '../core/metrics-catalog.js';
 import type { SendReason } from './lifecycle.js';
 import { formatSiteTime } from './local-time.js';
@@ -45,14 +47,13 @@ const round = (v: number) => String(Math.round(v * 100) / 100);
 
 function valueText(a: AlertEvent, lang: Language): string | undefined {
   if (a.value === null || a.value === undefined) return undefined;
-  const w = words(lang);
   const unit = a.metric ? METRICS[a.metric]?.unit : undefined;
-  const metric = a.metric ? (w.metric[a.metric] ?? a.metric) : undefined;
+  const metric = a.metric ? metricName(a.metric, lang) : undefined;
   return [metric, round(a.value), unit].filter(Boolean).join(' ');
 }
 
 function levelText(a: AlertEvent, lang: Language): string | undefined {
-  return a.level ? (words(lang).level[a.level] ?? a.level) : undefined;
+  return a.level ? levelName(a.level, lang) : undefined;
 }
 
 function head(item: MessageItem, ctx: MessageContext): string {

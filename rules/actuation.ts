@@ -22,7 +22,12 @@ export interface Actuation {
   holders(entry: LedgerEntry): HolderView[];
 }
 
-type Deps = Pick<EngineContext, 'farm' | 'bus' | 'book' | 'dispatcher' | 'config'> & { floors: Floors; emitAlert(event: AlertEvent): void };
+type Deps = Pick<EngineContext, 'farm' | 'bus' | 'book' | 'dispatcher' | 'config'> & {
+  floors: Floors;
+  emitAlert(event: AlertEvent): void;
+  /** Place names in Chinese (Carrier.namesZh), for the hold alert's clearing text. */
+  namesZh(site: string, zone: string, device?: string): Record<'site' | 'zone' | 'device', string>;
+};
 
 const RANK: Record<Hold['kind'], number> = { failsafe: 0, floor: 1, operator: 2, rule: 3 };
 const isOn = (w: Want) => w.action !== 'off';
@@ -113,7 +118,10 @@ export function createActuation(deps: Deps): Actuation {
         : !deciding
           ? `${entry.device} is no longer held by ${op.user}'s command`
           : `no rule holds ${entry.device} the other way any more`;
-      const event = clear(deps.book, owner, { value: null, metric: null, message: `cleared: ${why}` }, now);
+      const name = deps.namesZh(dev.site, dev.zone, entry.device).device;
+      const whyZh = !op ? `${name} 的保持已结束` : !deciding ? `${name} 不再由 ${op.user} 的指令保持` : `已没有规则要求 ${name} 处于相反状态`;
+      const message = `cleared: ${why}`;
+      const event = clear(deps.book, owner, { value: null, metric: null, message, messages: { en: message, zh: `已解除：${whyZh}` } }, now);
       if (event) deps.emitAlert(event);
     }
   }

@@ -11,7 +11,8 @@ import { currentEffect, type RuleEffect, type RuleState } from './evaluate.js';
 import type { NotifyTarget } from './notify.js';
 import type { ActuateActionT, RuleT } from './schema.js';
 import { levelName } from '../core/level-names.js';
-import { clearedZh, systemTextZh } from './system-text.js';
+import { clearedZh, durationZh, systemTextZh } from './system-text.js';
+import { metricName } from '../core/metric-names.js';
 import { localText, mapLocalText, type Language, type LocalText } from '../core/local-text.js';
 
 /**
@@ -33,6 +34,8 @@ export interface Carrier {
   /** `note` says why in each language (the Chinese text of the alert gets the Chinese note). */
   closeAlert(owner: string, now: number, note: { en: string; zh: string }): void;
   notifyTargets(ruleId: string): NotifyTarget[];
+  /** A place as a Chinese reader is told it (names from the farm file, ids where it has none): for built-in alerts' texts. */
+  namesZh(site: string, zone: string, device?: string): Record<'site' | 'zone' | 'device', string>;
   actuatorFailed(ref: DeviceRef, command: Command, attempts: number): void;
   actuatorHeard(device: string, now: number): void;
 }
@@ -75,29 +78,34 @@ export function createCarrier(
     const { def } = st.rule;
     const stale = st.rule.leaves.find((l) => l.kind === 'stale');
     const onlyStale = st.rule.leaves.every((l) => l.kind === 'stale');
-    const fallback = onlyStale
-      ? 'sensor offline: no reading from {device} for {stale}'
-      : `${def.description ?? def.id}: {metric} {value}${e.level ? ' ({level})' : ''}`;
+    // A rule without a message of its own still speaks both languages (the description is the farm's own words).
+    const what = def.description ?? def.id;
+    const fallback: LocalText = onlyStale
+      ? { en: 'sensor offline: no reading from {device} for {stale}', zh: '传感器离线：{device} 已 {stale} 无读数' }
+      : { en: `${what}: {metric} {value}${e.level ? ' ({level})' : ''}`, zh: `${what}：{metric} {value}${e.level ? '（{level}）' : ''}` };
     const raising: LocalText = action?.message ?? fallback;
     let template = raising;
     if (e.kind === 'cleared')
       template =
         action?.clearMessage ??
-        (onlyStale ? 'cleared: {device} is reporting again' : mapLocalText(raising, (t, lang) => (lang === 'zh-CN' ? `已解除：${t}` : `cleared: ${t}`)));
-    const fill = (text: string, names: Record<'level' | 'site' | 'zone' | 'device', string | undefined>) =>
+        (onlyStale
+          ? { en: 'cleared: {device} is reporting again', zh: '已解除：{device} 恢复上报' }
+          : mapLocalText(raising, (t, lang) => (lang === 'zh-CN' ? `已解除：${t}` : `cleared: ${t}`)));
+    const fill = (text: string, names: Record<'level' | 'site' | 'zone' | 'device', string | undefined>, lang: Language) =>
       formatMessage(text, {
         ...names,
         value: e.value,
-        metric: e.metric,
+        metric: e.metric && lang === 'zh-CN' ? metricName(e.metric, lang) : e.metric,
         rule: def.id,
-        stale: stale?.kind === 'stale' ? formatDuration(stale.staleMs) : undefined,
+        stale: stale?.kind === 'stale' ? (lang === 'zh-CN' ? durationZh(stale.staleMs) : formatDuration(stale.staleMs)) : undefined,
         mg_m3: e.metric !== undefined && e.metric !== null && e.value !== undefined && e.value !== null ? ppmToMgM3(e.metric, e.value) : undefined,
       });
-    // English keeps the ids operators grep logs for; Chinese gets the farm file's names and the grade in words, so a
-    // 中文 message never carries "red" or "pipe-05" (notifications to a zh-CN site send this text).
+    // English keeps the ids operators grep logs for; Chinese gets the farm file's names, the grade and the metric in
+    // words, so a 中文 message never carries "red", "nh3" or "pipe-05" (notifications to a zh-CN site send this text).
     const ids = { level: e.level, site: st.site, zone: st.zone, device: st.device ?? st.zone };
-    if (typeof template === 'string') return { message: fill(template, ids) };
-    return { message: fill(template.en, ids), messages: { en: fill(template.en, ids), zh: fill(template.zh, namesIn(st, e, 'zh-CN')) } };
+    if (typeof template === 'string') return { message: fill(template, ids, 'en') };
+    const en = fill(template.en, ids, 'en');
+    return { message: en, messages: { en, zh: fill(template.zh, namesIn(st, e, 'zh-CN'), 'zh-CN') } };
   }
 
   /** `{level}`, `{site}`, `{zone}` and `{device}` in a language: names from the farm file, else the ids. */
@@ -122,7 +130,8 @@ export function createCarrier(
   /**
    * A built-in alert gets its Chinese text beside the English one (a zh-CN site's notifications send it): written
    * from its detail when raised, kept on the event the book holds (so its acknowledgement carries it), and marked
-   * cleared when it clears.
+   * cleared when it clears: the clearing code gives its reason in both languages where it has one (clearedZh keeps
+   * such a text; only one without a reason becomes "已解除：" and the raising text).
    */
   function withSystemTexts(event: AlertEvent): void {
     if (!event.rule.startsWith('system:')) return;
@@ -295,9 +304,14 @@ export function createCarrier(
     },
 
     actuatorHeard(device, now) {
-      const event = clear(ctx.book, systemOwner.actuator(device), { message: `cleared: ${device} is responding again` }, now);
+      const d = ctx.farm.device(device);
+      const name = d ? placeNames(d.site, d.zone, device, 'zh-CN').device : device;
+      const message = `cleared: ${device} is responding again`;
+      const event = clear(ctx.book, systemOwner.actuator(device), { message, messages: { en: message, zh: `已解除：${name} 恢复响应` } }, now);
       if (event) carrier.emitAlert(event);
     },
+
+    namesZh: (site, zone, device) => placeNames(site, zone, device, 'zh-CN'),
   };
   return carrier;
 }

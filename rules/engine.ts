@@ -128,7 +128,7 @@ export function createRulesEngine(deps: RulesEngineDeps, options: Partial<RulesE
   };
   const floors = createFloors(ctx);
   // The carrier emits alerts for the actuation (hold overrides) and hands it the holds to settle.
-  const actuation = createActuation({ ...ctx, floors, emitAlert: (event) => carrier.emitAlert(event) });
+  const actuation = createActuation({ ...ctx, floors, emitAlert: (event) => carrier.emitAlert(event), namesZh: (...place) => carrier.namesZh(...place) });
   const carrier = createCarrier(ctx, actuation);
   onFailed = carrier.actuatorFailed;
   const operators = createOperators({ ...ctx, durable, actuation, floors, reports });

@@ -104,7 +104,10 @@ export function createFailsafe(ctx: Pick<EngineContext, 'book' | 'farm' | 'lastS
       ctx.logger.info({ site: w.site, zone: w.zone, device }, 'sensor reporting again: fail-safe ends');
       apply(w, now, false);
       const open = alertFor(ctx.book, w.owner);
-      const event = open && clear(ctx.book, w.owner, { message: `cleared: readings back from ${device}, fail-safe ended in ${w.zone}` }, now);
+      const names = carrier.namesZh(w.site, w.zone, device);
+      const message = `cleared: readings back from ${device}, fail-safe ended in ${w.zone}`;
+      const zh = `已解除：${names.device} 恢复上报，${names.zone}的失效保护已结束`;
+      const event = open && clear(ctx.book, w.owner, { message, messages: { en: message, zh } }, now);
       if (event) carrier.emitAlert(event);
     },
     adoptOpen(now) {

@@ -57,7 +57,10 @@ export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carri
       const open = alertFor(ctx.book, owner);
       if (silentMs < herd.missingAfterMs) {
         if (!open) continue;
-        const event = clear(ctx.book, owner, { message: `${open.message} (read again${a.last ? ` by ${a.last.device}` : ''})` }, now);
+        const message = `${open.message} (read again${a.last ? ` by ${a.last.device}` : ''})`;
+        const reader = a.last ? carrier.namesZh(a.last.site, a.last.zone, a.last.device).device : undefined;
+        const zh = open.messages && `已解除：${open.messages.zh}（${reader ? `已被 ${reader} 再次读到` : '已再次读到'}）`;
+        const event = clear(ctx.book, owner, { message, ...(zh ? { messages: { en: message, zh } } : {}) }, now);
         if (event) carrier.emitAlert(event);
         continue;
       }
@@ -107,7 +110,9 @@ export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carri
       const open = alertFor(ctx.book, z.owner);
       if (counted === z.expected) {
         differsSince.delete(z.owner);
-        const event = open && clear(ctx.book, z.owner, { value: c.headCount, message: `${open.message} (count matches again: ${counted})` }, now);
+        const message = open && `${open.message} (count matches again: ${counted})`;
+        const zh = open?.messages && `已解除：${open.messages.zh}（数量已相符：${counted}）`;
+        const event = open && clear(ctx.book, z.owner, { value: c.headCount, message, ...(zh ? { messages: { en: message!, zh } } : {}) }, now);
         if (event) carrier.emitAlert(event);
         continue;
       }

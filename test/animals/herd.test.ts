@@ -232,7 +232,9 @@ describe('herd alerts (through the rules engine)', () => {
     expect(raised[0].messages?.zh).toBe('羊只失踪：shed-1的 982000000000004（ewes） 已 1天 未被读到；最后一次由 shed-1-gate 在shed-1读到，1天前');
     w.read('shed-1-feeder', [4]);
     w.clock.advance(10_000);
-    expect(w.alerts.at(-1)).toMatchObject({ animal: tag(4), state: 'cleared' });
+    expect(w.alerts.at(-1)).toMatchObject({ animal: tag(4), state: 'cleared', message: expect.stringMatching(/\(read again by shed-1-feeder\)$/) });
+    // Why it cleared, in Chinese too.
+    expect(w.alerts.at(-1)!.messages?.zh).toBe(`已解除：${raised[0].messages!.zh}（已被 shed-1-feeder 再次读到）`);
   });
 
   it('lets a flock graze all day without an alert, and raises one an hour after the evening count-in comes up short', async () => {
@@ -265,7 +267,8 @@ describe('herd alerts (through the rules engine)', () => {
     expect(acked).toMatchObject({ state: 'acknowledged', by: 'ops' });
     w.read('shed-1-gate', [4], 'in');
     w.clock.advance(1000);
-    expect(w.alerts.at(-1)).toMatchObject({ id: raised[0].id, state: 'cleared' });
+    expect(w.alerts.at(-1)).toMatchObject({ id: raised[0].id, state: 'cleared', message: expect.stringMatching(/\(count matches again: 4\)$/) });
+    expect(w.alerts.at(-1)!.messages?.zh).toMatch(/^已解除：.*（数量已相符：4）$/);
     // On the zone's alert topic and in the store, each step of its life.
     const states = ['raised', 'acknowledged', 'cleared'];
     expect(published.filter((p) => p.payload.id === raised[0].id).map((p) => [p.topic, p.payload.state])).toEqual(

@@ -140,6 +140,14 @@ describe('message text', () => {
     expect(m.text).toContain('等级：红色');
     expect(m.markdown).toContain('[在监控平台查看](https://farm.example/#/alerts?alert=');
   });
+  it('names every grade and metric in Chinese, the rain classes of GB/T 28592 too (not only the four colours)', () => {
+    const rain = { ...alert, level: 'heavy-rainstorm', metric: 'rain_mm', value: 120 };
+    const zh = composeMessage([{ reason: 'raised', alert: rain, since: T0 }], ctx('zh-CN'));
+    expect(zh.text).toContain('等级：大暴雨');
+    expect(zh.text).toMatch(/数值：降雨 120 mm/);
+    const en = composeMessage([{ reason: 'raised', alert: rain, since: T0 }], ctx('en'));
+    expect(en.text).toContain('Level: heavy-rainstorm');
+  });
   it('a storm of eleven pipes is one message listing each, worst first', () => {
     const items = Array.from({ length: 11 }, (_, i) => ({
       reason: 'raised' as const,

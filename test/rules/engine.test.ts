@@ -77,7 +77,8 @@ describe('actuate', () => {
     expect(h.alerts().at(-1)).toMatchObject({
       id: alert.id,
       state: 'cleared',
-      messages: { zh: '已解除：执行器无响应：shed-1-fan 尝试 3 次仍未确认“开启”指令' },
+      message: 'cleared: shed-1-fan is responding again',
+      messages: { zh: '已解除：shed-1-fan 恢复响应' },
     });
   });
 
@@ -260,6 +261,28 @@ describe('alerts', () => {
   });
 });
 
+describe('alert texts of a rule without a message', () => {
+  it('says the description, the metric and the value in both languages, and the grade in words in Chinese', async () => {
+    const h = await started([
+      {
+        id: 'nh3-high',
+        description: 'Ammonia high',
+        scope: { kind: 'shed' },
+        when: { metric: 'nh3', above: 20, clearBelow: 15 },
+        actions: [{ alert: { severity: 'warning' } }],
+      },
+    ]);
+    h.send('shed-1-env', { nh3: 28 });
+    expect(h.alerts().at(-1)).toMatchObject({
+      state: 'raised',
+      message: 'Ammonia high: nh3 28',
+      messages: { en: 'Ammonia high: nh3 28', zh: 'Ammonia high：氨气 28' },
+    });
+    h.send('shed-1-env', { nh3: 10 });
+    expect(h.alerts().at(-1)).toMatchObject({ state: 'cleared', messages: { zh: '已解除：Ammonia high：氨气 10' } });
+  });
+});
+
 describe('stale sensors and fail-safe', () => {
   it('a device silent for the stale period raises "sensor offline"; the store seeds when it last reported', async () => {
     h = harness([{ id: 'offline', scope: { kind: 'drain' }, when: { stale: '15m' }, actions: [{ alert: { severity: 'warning' } }] }]);
@@ -268,8 +291,10 @@ describe('stale sensors and fail-safe', () => {
     h.clock.advance(MIN);
     expect(h.alerts().map((a) => a.device)).toEqual(['pipe-1-level']);
     expect(h.alerts()[0].message).toBe('sensor offline: no reading from pipe-1-level for 15m');
+    // The rule has no message of its own: it still speaks Chinese (this farm file names nothing: the zone's only level sensor goes by its zone).
+    expect(h.alerts()[0].messages?.zh).toBe('传感器离线：pipe-1 已 15分钟 无读数');
     h.send('pipe-1-level', { fill: 20 });
-    expect(h.alerts().at(-1)).toMatchObject({ device: 'pipe-1-level', state: 'cleared' });
+    expect(h.alerts().at(-1)).toMatchObject({ device: 'pipe-1-level', state: 'cleared', messages: { zh: '已解除：pipe-1 恢复上报' } });
     h.clock.advance(14 * MIN); // never-seen devices count from engine start
     const raised = h.alerts().filter((a) => a.rule === 'offline' && a.state === 'raised');
     expect(raised.map((a) => a.device).sort()).toEqual(['pipe-1-level', 'pipe-2-level', 'rg-1']);
@@ -286,7 +311,13 @@ describe('stale sensors and fail-safe', () => {
     h.ackAll();
     h.send('shed-1-env', { temperature: 20 });
     expect(h.commands('shed-1-fan').map((c) => c.action)).toEqual(['on', 'off']);
-    expect(h.alerts().at(-1)).toMatchObject({ rule: 'system:failsafe', state: 'cleared' });
+    expect(h.alerts().at(-1)).toMatchObject({
+      rule: 'system:failsafe',
+      state: 'cleared',
+      message: 'cleared: readings back from shed-1-env, fail-safe ended in shed-1',
+      // The test farm gives no names: the zone's only sensor is called by its zone, as everywhere.
+      messages: { zh: '已解除：shed-1 恢复上报，shed-1的失效保护已结束' },
+    });
   });
 });
 
