@@ -110,9 +110,10 @@ export function createHerdWatch(ctx: Pick<EngineContext, 'book' | 'farm'>, carri
       const open = alertFor(ctx.book, z.owner);
       if (counted === z.expected) {
         differsSince.delete(z.owner);
-        const message = open && `${open.message} (count matches again: ${counted})`;
-        const zh = open?.messages && `已解除：${open.messages.zh}（数量已相符：${counted}）`;
-        const event = open && clear(ctx.book, z.owner, { value: c.headCount, message, ...(zh ? { messages: { en: message!, zh } } : {}) }, now);
+        if (!open) continue;
+        const message = `${open.message} (count matches again: ${counted})`;
+        const zh = open.messages && `已解除：${open.messages.zh}（数量已相符：${counted}）`;
+        const event = clear(ctx.book, z.owner, { value: c.headCount, message, ...(zh ? { messages: { en: message, zh } } : {}) }, now);
         if (event) carrier.emitAlert(event);
         continue;
       }

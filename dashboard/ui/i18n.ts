@@ -3,6 +3,7 @@ import { MORE_EN, MORE_ZH } from './messages.js';
 /** English and Simplified Chinese; the choice is kept in localStorage. Missing Chinese entries fall back to English. */
 import { localText, type LocalText } from '../../core/local-text.js';
 import { levelName } from '../../core/level-names.js';
+import { metricName } from '../../core/metric-names.js';
 export type Lang = 'en' | 'zh-CN';
 
 const base = {
@@ -350,15 +351,20 @@ const base = {
 const en = { ...base, ...MORE_EN };
 export type MessageKey = keyof typeof en;
 
-/** The Chinese of each grade word the page has in English (level.*): the same words the notifications use. */
-const levelsZh = Object.fromEntries(
-  Object.keys(base)
-    .filter((key) => key.startsWith('level.'))
-    .map((key) => [key, levelName(key.slice('level.'.length), 'zh-CN')]),
+/**
+ * The Chinese of each grade word (level.*) and metric name (metric.*) the page has in English: the same words the
+ * alert texts and notifications use (core/level-names.ts, core/metric-names.ts).
+ */
+const namedZh = Object.fromEntries(
+  Object.keys(base).flatMap((key) => {
+    if (key.startsWith('level.')) return [[key, levelName(key.slice('level.'.length), 'zh-CN')]];
+    if (key.startsWith('metric.')) return [[key, metricName(key.slice('metric.'.length), 'zh-CN')]];
+    return [];
+  }),
 ) as Partial<Record<keyof typeof base, string>>;
 
 const baseZh: Partial<Record<keyof typeof base, string>> = {
-  ...levelsZh,
+  ...namedZh,
   'app.title': '智慧农场监控',
   'nav.overview': '总览',
   'nav.alerts': '告警',
@@ -378,19 +384,7 @@ const baseZh: Partial<Record<keyof typeof base, string>> = {
   'kind.shed': '羊舍',
   'kind.field': '农田',
   'kind.drain': '排水',
-  'metric.temperature': '温度',
-  'metric.humidity': '湿度',
-  'metric.nh3': '氨气',
-  'metric.h2s': '硫化氢',
-  'metric.co2': '二氧化碳',
-  'metric.soil_moisture': '土壤湿度',
-  'metric.soil_temperature': '土壤温度',
-  'metric.light': '光照',
-  'metric.water_level': '水位',
-  'metric.fill': '充满度',
-  'metric.flow': '流量',
-  'metric.rain_mm': '降雨',
-  'metric.thi': '温湿指数',
+  // The metric names (metric.*) come from core/metric-names.ts, as in alert texts and notifications: see namedZh above.
   'thi.none': '无热应激',
   'thi.moderate': '中度热应激',
   'thi.severe': '重度热应激',
@@ -465,7 +459,7 @@ const baseZh: Partial<Record<keyof typeof base, string>> = {
   'drain.noHighWater': '没有长期高水位的管道',
   'drain.minFill': '{hours} 小时内最低 {fill}%',
   'drain.open': '排水视图',
-  // The grade words (level.*) come from core/level-names.ts, as in notifications: see levelsZh below.
+  // The grade words (level.*) come from core/level-names.ts, as in notifications: see namedZh above.
   'unit.mgm3Help': '按20 °C、101.325 kPa换算，GBZ 2.1与NY/T 388所用单位',
   'history.title': '历史曲线',
   'history.empty': '该时段无数据',
