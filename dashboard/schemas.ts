@@ -275,6 +275,12 @@ export const AckResponse = z.object({ alert: Alert });
 export const ActuatorView = ActuatorInfo.extend({ site: z.string(), zone: z.string(), kind: z.enum(ZONE_KINDS), device: z.string(), type: z.string() });
 export const ActuatorsResponse = z.object({ actuators: z.array(ActuatorView) });
 export const DeviceParams = z.object({ id: Id });
+/** A hold or a manual spell in minutes: at least one, at most 7 days. */
+const WeekOfMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 60);
 export const CommandBody = z
   .object({
     action: z.enum(['on', 'off', 'set']),
@@ -283,13 +289,7 @@ export const CommandBody = z
       .union([TimeArg, z.number().int().positive()])
       .optional()
       .describe('auto mode: hold the actuator until this time (ISO 8601 or epoch ms), then the rules take it back; at most 7 days ahead'),
-    forMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 60)
-      .optional()
-      .describe("auto mode: hold it this many minutes; default: the farm file's operatorHold (30 min)"),
+    forMinutes: WeekOfMinutes.optional().describe("auto mode: hold it this many minutes; default: the farm file's operatorHold (30 min)"),
   })
   .strict()
   .refine((b) => b.action !== 'set' || b.value !== undefined, { path: ['value'], message: 'action set needs a value between 0 and 100' })
@@ -302,13 +302,7 @@ export const ModeBody = z
   .object({
     mode: z.enum(['auto', 'manual']),
     until: TimeArg.optional().describe('manual until this time, then back to auto'),
-    forMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(7 * 24 * 60)
-      .optional()
-      .describe('manual for this many minutes, then back to auto'),
+    forMinutes: WeekOfMinutes.optional().describe('manual for this many minutes, then back to auto'),
   })
   .strict()
   .refine((b) => !(b.until && b.forMinutes), { message: 'give until or forMinutes, not both' })

@@ -2,6 +2,17 @@
  * Texts of the wall, phone and storm views (issue 22: ages and presence, grouped alerts, alert templates, charts,
  * controls, errors), merged into ui/i18n.ts. Every English key has its Chinese one (the type says so).
  */
+/** The shapes that carry a severity or a grade besides its colour: the same in every language. */
+const SHAPES = {
+  'severity.shape.critical': '■',
+  'severity.shape.warning': '▲',
+  'severity.shape.info': '●',
+  'grade.shape.blue': '●',
+  'grade.shape.yellow': '◆',
+  'grade.shape.orange': '▲',
+  'grade.shape.red': '■',
+} as const;
+
 export const MORE_EN = {
   // presence and age
   'status.silent': 'silent',
@@ -82,13 +93,7 @@ export const MORE_EN = {
   'sys.headsMissing': '{n} missing',
   'sys.headsMore': '{n} more than expected',
   'sys.headsOut': '; {n} out at pasture',
-  'severity.shape.critical': '■',
-  'severity.shape.warning': '▲',
-  'severity.shape.info': '●',
-  'grade.shape.blue': '●',
-  'grade.shape.yellow': '◆',
-  'grade.shape.orange': '▲',
-  'grade.shape.red': '■',
+  ...SHAPES,
   'unit.temperature': '°C',
   'unit.humidity': '%RH',
   'unit.nh3': 'ppm',
@@ -259,13 +264,7 @@ export const MORE_ZH: Record<MoreKey, string> = {
   'sys.headsMissing': '少 {n} 只',
   'sys.headsMore': '多 {n} 只',
   'sys.headsOut': '；{n} 只在外放牧',
-  'severity.shape.critical': '■',
-  'severity.shape.warning': '▲',
-  'severity.shape.info': '●',
-  'grade.shape.blue': '●',
-  'grade.shape.yellow': '◆',
-  'grade.shape.orange': '▲',
-  'grade.shape.red': '■',
+  ...SHAPES,
   'unit.temperature': '°C',
   'unit.humidity': '%RH',
   'unit.nh3': 'ppm',

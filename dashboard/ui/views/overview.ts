@@ -33,13 +33,19 @@ function stripSlots(): number {
   return isBig() ? 6 : isPhone() ? 3 : 4;
 }
 
-function zoneRow(site: SiteViewT, zone: ZoneViewT): string {
+/** A zone's key values (one per sensor metric that matters for its kind) and its actuators, as a row and a wall tile show them. */
+function zoneCells(zone: ZoneViewT): { values: string; actuators: string } {
   const sensors = zone.devices.filter((d) => d.role === 'sensor');
   const values = sensors.flatMap((d) => keyMetrics(sensorMetrics(d, zone.kind), zone.kind).map((m) => reading(d.id, m, { link: false }))).join('');
   const actuators = zone.devices
     .filter((d) => d.role === 'actuator')
     .map((d) => actuator(d, false, named(zone)))
     .join('');
+  return { values, actuators };
+}
+
+function zoneRow(site: SiteViewT, zone: ZoneViewT): string {
+  const { values, actuators } = zoneCells(zone);
   return `<div class="zone-row zone-${esc(zone.kind)}" data-testid="overview-zone-${esc(zone.id)}">
       <div class="zone-line"><a class="zone-name" href="#/site/${esc(site.id)}/zone/${esc(zone.id)}">${zoneTitle(zone)}</a>${zonePresence(site.id, zone.id)}${zone.kind === 'shed' ? thi(site.id, zone.id) : ''}</div>
       <div class="metrics">${heads(site.id, zone)}${values}</div>
@@ -77,12 +83,7 @@ function siteCard(site: SiteViewT): string {
 
 /** A zone as a tile on the wall: its name and state, large key values, its actuators. */
 function wallTile(site: SiteViewT, zone: ZoneViewT): string {
-  const sensors = zone.devices.filter((d) => d.role === 'sensor');
-  const values = sensors.flatMap((d) => keyMetrics(sensorMetrics(d, zone.kind), zone.kind).map((m) => reading(d.id, m, { link: false }))).join('');
-  const actuators = zone.devices
-    .filter((d) => d.role === 'actuator')
-    .map((d) => actuator(d, false, named(zone)))
-    .join('');
+  const { values, actuators } = zoneCells(zone);
   return `<article class="wall-zone zone-${esc(zone.kind)}" data-testid="overview-zone-${esc(zone.id)}">
       <header class="zone-line"><a class="zone-name" href="#/site/${esc(site.id)}/zone/${esc(zone.id)}">${zoneTitle(zone)}</a>${zonePresence(site.id, zone.id)}</header>
       ${zone.kind === 'shed' ? `<div class="wall-thi">${thi(site.id, zone.id)}</div>` : ''}
